@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Lathe: a terminal workbench for making neural networks smaller and faster.
+// Dependencies point down: lathe (CLI/TUI) -> LatheIO -> LatheTensor -> CKernels.
+
+/// C kernels are always built optimised: a debug `swift test` still runs real training loops.
+/// No `-march`: kernels choose their instruction set at run time.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
+
+let package = Package(
+  name: "Lathe",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "lathe", targets: ["lathe"]),
+    .library(name: "LatheTensor", targets: ["LatheTensor"]),
+    .library(name: "LatheIO", targets: ["LatheIO"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .target(
+      name: "CKernels",
+      cSettings: kernelFlags,
+      linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("m")]
+    ),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(name: "LatheTensor", dependencies: ["CKernels"]),
+    .target(name: "LatheIO", dependencies: ["LatheTensor", "CZlib"]),
+    .executableTarget(
+      name: "lathe",
+      dependencies: [
+        "LatheTensor", "LatheIO",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor"]),
+    .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
+    .testTarget(name: "LatheCLITests", dependencies: ["LatheIO"]),
+  ]
+)

@@ -1,0 +1,93 @@
+// Pooling windows over NCHW images. Padding never wins a max; for averages the caller chooses
+// whether padded cells count (ONNX's count_include_pad).
+#include "CKernels.h"
+#include <float.h>
+
+void lk_maxpool2d(const lk_window *w, const float *x, float *y, int32_t *argmax) {
+  const long plane = (long)w->height * w->width;
+  const long planes = (long)w->batch * w->channels;
+  for (long pc = 0; pc < planes; pc++) {
+    const float *img = x + pc * plane;
+    for (int oy = 0; oy < w->out_h; oy++) {
+      for (int ox = 0; ox < w->out_w; ox++) {
+        float best = -FLT_MAX;
+        long besti = -1;
+        for (int i = 0; i < w->kernel_h; i++) {
+          const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
+          if (iy < 0 || iy >= w->height) continue;
+          for (int j = 0; j < w->kernel_w; j++) {
+            const int ix = ox * w->stride_w - w->pad_left + j * w->dilation_w;
+            if (ix < 0 || ix >= w->width) continue;
+            const float v = img[(long)iy * w->width + ix];
+            if (besti < 0 || v > best) { best = v; besti = (long)iy * w->width + ix; }
+          }
+        }
+        const long o = (pc * w->out_h + oy) * w->out_w + ox;
+        y[o] = besti < 0 ? 0.0f : best;
+        if (argmax) argmax[o] = (int32_t)(besti < 0 ? -1 : besti);
+      }
+    }
+  }
+}
+
+static inline int avg_divisor(const lk_window *w, int oy, int ox, int include_pad) {
+  int count = 0;
+  for (int i = 0; i < w->kernel_h; i++) {
+    const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
+    for (int j = 0; j < w->kernel_w; j++) {
+      const int ix = ox * w->stride_w - w->pad_left + j * w->dilation_w;
+      const int inside = iy >= 0 && iy < w->height && ix >= 0 && ix < w->width;
+      // With include_pad, cells of the explicit padding count but cells past it (ceil_mode) don't.
+      const int in_padded = iy >= -w->pad_top && iy < w->height + w->pad_top && ix >= -w->pad_left &&
+                            ix < w->width + w->pad_left;
+      if (inside || (include_pad && in_padded)) count++;
+    }
+  }
+  return count > 0 ? count : 1;
+}
+
+void lk_avgpool2d(const lk_window *w, const float *x, float *y, int count_include_pad) {
+  const long plane = (long)w->height * w->width;
+  const long planes = (long)w->batch * w->channels;
+  for (long pc = 0; pc < planes; pc++) {
+    const float *img = x + pc * plane;
+    for (int oy = 0; oy < w->out_h; oy++) {
+      for (int ox = 0; ox < w->out_w; ox++) {
+        float sum = 0;
+        for (int i = 0; i < w->kernel_h; i++) {
+          const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
+          if (iy < 0 || iy >= w->height) continue;
+          for (int j = 0; j < w->kernel_w; j++) {
+            const int ix = ox * w->stride_w - w->pad_left + j * w->dilation_w;
+            if (ix < 0 || ix >= w->width) continue;
+            sum += img[(long)iy * w->width + ix];
+          }
+        }
+        y[(pc * w->out_h + oy) * w->out_w + ox] = sum / (float)avg_divisor(w, oy, ox, count_include_pad);
+      }
+    }
+  }
+}
+
+void lk_avgpool2d_backward(const lk_window *w, const float *dy, float *dx, int count_include_pad) {
+  const long plane = (long)w->height * w->width;
+  const long planes = (long)w->batch * w->channels;
+  for (long pc = 0; pc < planes; pc++) {
+    float *img = dx + pc * plane;
+    for (int oy = 0; oy < w->out_h; oy++) {
+      for (int ox = 0; ox < w->out_w; ox++) {
+        const float g = dy[(pc * w->out_h + oy) * w->out_w + ox] /
+                        (float)avg_divisor(w, oy, ox, count_include_pad);
+        for (int i = 0; i < w->kernel_h; i++) {
+          const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
+          if (iy < 0 || iy >= w->height) continue;
+          for (int j = 0; j < w->kernel_w; j++) {
+            const int ix = ox * w->stride_w - w->pad_left + j * w->dilation_w;
+            if (ix < 0 || ix >= w->width) continue;
+            img[(long)iy * w->width + ix] += g;
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,1 @@
+// LatheIO: model files and dataset readers.

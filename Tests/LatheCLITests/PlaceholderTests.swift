@@ -1,0 +1,5 @@
+import XCTest
+
+final class PlaceholderCLITests: XCTestCase {
+  func testModuleLoads() { XCTAssertEqual(1 + 1, 2) }
+}
