@@ -1,0 +1,115 @@
+import Foundation
+
+// Activation functions. Each keeps what its derivative needs (the input or the output).
+
+extension Variable {
+  public func relu() -> Variable {
+    Variable(value.mapFloat { Swift.max($0, 0) }, parents: [self]) { g in
+      [g.zipWith(self.value) { $1 > 0 ? $0 : 0 }]
+    }
+  }
+
+  public func leakyRelu(slope: Float = 0.01) -> Variable {
+    Variable(value.mapFloat { $0 > 0 ? $0 : slope * $0 }, parents: [self]) { g in
+      [g.zipWith(self.value) { $1 > 0 ? $0 : slope * $0 }]
+    }
+  }
+
+  /// GELU, exact form x·Φ(x) as in the original paper and PyTorch's default.
+  public func gelu() -> Variable {
+    let invSqrt2: Float = 1 / Float(2).squareRoot()
+    let invSqrt2Pi: Float = 1 / Float(2 * Float.pi).squareRoot()
+    return Variable(value.mapFloat { 0.5 * $0 * (1 + erf($0 * invSqrt2)) }, parents: [self]) { g in
+      [
+        g.zipWith(self.value) { gy, x in
+          let cdf = 0.5 * (1 + erf(x * invSqrt2))
+          let pdf = invSqrt2Pi * Foundation.exp(-0.5 * x * x)
+          return gy * (cdf + x * pdf)
+        }
+      ]
+    }
+  }
+
+  public func sigmoid() -> Variable {
+    let y = value.mapFloat { 1 / (1 + Foundation.exp(-$0)) }
+    return Variable(y, parents: [self]) { g in [g.zipWith(y) { $0 * $1 * (1 - $1) }] }
+  }
+
+  public func tanh() -> Variable {
+    let y = value.mapFloat { Foundation.tanh($0) }
+    return Variable(y, parents: [self]) { g in [g.zipWith(y) { $0 * (1 - $1 * $1) }] }
+  }
+
+  /// Softmax along `axis` (the last by default).
+  public func softmax(axis: Int = -1) -> Variable {
+    let y = value.softmax(axis: axis)
+    return Variable(y, parents: [self]) { g in
+      // dx = y * (g - sum(g * y))
+      let dot = (g * y).sum(axes: [axis], keepingDimensions: true)
+      return [y * (g - dot)]
+    }
+  }
+
+  /// log(softmax) along `axis`, computed stably.
+  public func logSoftmax(axis: Int = -1) -> Variable {
+    let y = value.logSoftmax(axis: axis)
+    return Variable(y, parents: [self]) { g in
+      let p = y.mapFloat { Foundation.exp($0) }
+      return [g - p * g.sum(axes: [axis], keepingDimensions: true)]
+    }
+  }
+}
+
+extension Tensor where Scalar == Float {
+  /// Softmax along `axis`, subtracting each row's maximum for stability.
+  public func softmax(axis: Int = -1) -> Tensor {
+    alongLastAxis(axis) { row, out in
+      var peak = -Float.infinity
+      for v in row { peak = Swift.max(peak, v) }
+      var total: Float = 0
+      for i in 0..<row.count {
+        out[i] = Foundation.exp(row[i] - peak)
+        total += out[i]
+      }
+      let inv = 1 / total
+      for i in 0..<row.count { out[i] *= inv }
+    }
+  }
+
+  public func logSoftmax(axis: Int = -1) -> Tensor {
+    alongLastAxis(axis) { row, out in
+      var peak = -Float.infinity
+      for v in row { peak = Swift.max(peak, v) }
+      var total: Float = 0
+      for v in row { total += Foundation.exp(v - peak) }
+      let logTotal = Foundation.log(total) + peak
+      for i in 0..<row.count { out[i] = row[i] - logTotal }
+    }
+  }
+
+  /// Applies `body` to each run of elements along `axis`, moving that axis last and back.
+  func alongLastAxis(
+    _ axis: Int, _ body: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
+  ) -> Tensor {
+    let axis = normalizedAxis(axis)
+    var order = Array(0..<rank)
+    order.remove(at: axis)
+    order.append(axis)
+    let moved = axis == rank - 1 ? contiguous() : permuted(order).contiguous()
+    let length = shape[axis]
+    let rows = length == 0 ? 0 : moved.count / length
+    let result = moved.withUnsafeBufferPointer { src in
+      Tensor(shape: moved.shape) { dst in
+        for r in 0..<rows {
+          body(
+            UnsafeBufferPointer(rebasing: src[(r * length)..<((r + 1) * length)]),
+            UnsafeMutableBufferPointer(rebasing: dst[(r * length)..<((r + 1) * length)]))
+        }
+      }
+    }
+    if axis == rank - 1 { return result }
+    var inverse = [Int](repeating: 0, count: rank)
+    for (i, a) in order.enumerated() { inverse[a] = i }
+    return result.permuted(inverse).contiguous()
+  }
+}

@@ -1,0 +1,139 @@
+import CKernels
+
+/// Where a 2-D window starts and how it moves: stride, padding (top, left, bottom, right),
+/// dilation. Shared by convolution and pooling.
+public struct WindowGeometry: Sendable, Equatable, Codable {
+  public var kernel: (Int, Int) { (kernelHeight, kernelWidth) }
+  public var kernelHeight: Int
+  public var kernelWidth: Int
+  public var stride: [Int]
+  public var padding: [Int]
+  public var dilation: [Int]
+  public var ceilMode: Bool
+
+  public init(
+    kernel: [Int], stride: [Int] = [1, 1], padding: [Int] = [0, 0, 0, 0], dilation: [Int] = [1, 1],
+    ceilMode: Bool = false
+  ) {
+    precondition(kernel.count == 2 && stride.count == 2 && dilation.count == 2, "2-D windows only")
+    kernelHeight = kernel[0]
+    kernelWidth = kernel[1]
+    self.stride = stride
+    self.padding = padding.count == 2 ? padding + padding : padding
+    self.dilation = dilation
+    self.ceilMode = ceilMode
+  }
+
+  public static func == (a: WindowGeometry, b: WindowGeometry) -> Bool {
+    a.kernelHeight == b.kernelHeight && a.kernelWidth == b.kernelWidth && a.stride == b.stride
+      && a.padding == b.padding && a.dilation == b.dilation && a.ceilMode == b.ceilMode
+  }
+
+  /// Output height and width for an input of `height` x `width`.
+  public func outputSize(height: Int, width: Int) -> (Int, Int) {
+    func size(_ input: Int, _ k: Int, _ s: Int, _ padBefore: Int, _ padAfter: Int, _ d: Int) -> Int {
+      let span = input + padBefore + padAfter - d * (k - 1) - 1
+      if span < 0 { return 0 }
+      var out = (ceilMode ? (span + s - 1) / s : span / s) + 1
+      // A ceil-mode window must start inside the input or the left padding (ONNX, PyTorch).
+      if ceilMode && (out - 1) * s >= input + padBefore { out -= 1 }
+      return out
+    }
+    return (
+      size(height, kernelHeight, stride[0], padding[0], padding[2], dilation[0]),
+      size(width, kernelWidth, stride[1], padding[1], padding[3], dilation[1])
+    )
+  }
+
+  func window(batch: Int, channels: Int, height: Int, width: Int) -> lk_window {
+    let (oh, ow) = outputSize(height: height, width: width)
+    return lk_window(
+      batch: Int32(batch), channels: Int32(channels), height: Int32(height), width: Int32(width),
+      kernel_h: Int32(kernelHeight), kernel_w: Int32(kernelWidth), stride_h: Int32(stride[0]),
+      stride_w: Int32(stride[1]), pad_top: Int32(padding[0]), pad_left: Int32(padding[1]),
+      dilation_h: Int32(dilation[0]), dilation_w: Int32(dilation[1]), out_h: Int32(oh), out_w: Int32(ow))
+  }
+}
+
+extension Variable {
+  /// 2-D convolution over NCHW input with weight [out, in/groups, kh, kw]: im2col over the
+  /// whole batch, then one GEMM per group.
+  public func conv2d(
+    weight: Variable, bias: Variable?, stride: [Int] = [1, 1], padding: [Int] = [0, 0, 0, 0],
+    dilation: [Int] = [1, 1], groups: Int = 1
+  ) -> Variable {
+    let x = value.contiguous()
+    let w = weight.value.contiguous()
+    precondition(x.rank == 4 && w.rank == 4, "conv2d: input \(x.shape) and weight \(w.shape) must be 4-D")
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let outChannels = w.shape[0]
+    precondition(c % groups == 0 && outChannels % groups == 0, "conv2d: channels not divisible by groups")
+    precondition(w.shape[1] == c / groups, "conv2d: weight \(w.shape) for \(c) input channels, \(groups) groups")
+    let geometry = WindowGeometry(
+      kernel: [w.shape[2], w.shape[3]], stride: stride, padding: padding, dilation: dilation)
+    var win = geometry.window(batch: n, channels: c, height: h, width: wd)
+    let p = Int(win.out_h * win.out_w)
+    let cg = c / groups
+    let og = outChannels / groups
+    let k = cg * w.shape[2] * w.shape[3]
+    let np = n * p
+
+    // Columns for every group, kept for the weight gradient.
+    var columns: [Tensor<Float>] = []
+    let outCNP = Tensor<Float>(shape: [outChannels, np]) { out in
+      for gi in 0..<groups {
+        let cols = Tensor<Float>(shape: [k, np]) { colBuffer in
+          x.withUnsafeBufferPointer { xp in lk_im2col(&win, xp.baseAddress!, Int32(gi * cg), Int32(cg), colBuffer.baseAddress!) }
+        }
+        columns.append(cols)
+        w.withUnsafeBufferPointer { wp in
+          cols.withUnsafeBufferPointer { cp in
+            lk_sgemm(
+              0, 0, Int32(og), Int32(np), Int32(k), 1, wp.baseAddress! + gi * og * k, Int32(k), cp.baseAddress!,
+              Int32(np), 0, out.baseAddress! + gi * og * np, Int32(np))
+          }
+        }
+      }
+      if let bias {
+        bias.value.withUnsafeBufferPointer { b in
+          for o in 0..<outChannels {
+            let row = out.baseAddress! + o * np
+            for i in 0..<np { row[i] += b[o] }
+          }
+        }
+      }
+    }
+    let y = Tensor<Float>(shape: [n, outChannels, Int(win.out_h), Int(win.out_w)]) { dst in
+      outCNP.withUnsafeBufferPointer { lk_cnp_to_ncp($0.baseAddress!, dst.baseAddress!, Int32(outChannels), Int32(n), Int32(p)) }
+    }
+    let parents = bias.map { [self, weight, $0] } ?? [self, weight]
+    return Variable(y, parents: parents) { g in
+      let gCNP = g.withUnsafeBufferPointer { gp in
+        Tensor<Float>(shape: [outChannels, np]) {
+          lk_ncp_to_cnp(gp.baseAddress!, $0.baseAddress!, Int32(n), Int32(outChannels), Int32(p))
+        }
+      }
+      var dx: Tensor<Float>? = self.requiresGrad ? .zeros(x.shape) : nil
+      var dw: Tensor<Float>? = weight.requiresGrad ? Tensor(shape: w.shape) { _ in } : nil
+      for gi in 0..<groups {
+        let gGroup = gCNP.sliced(axis: 0, (gi * og)..<((gi + 1) * og))
+        if dw != nil {
+          let part = gGroup.matmul(columns[gi], transposeOther: true)  // [og, k]
+          dw!.withUnsafeMutableBufferPointer { d in
+            part.withUnsafeBufferPointer { (d.baseAddress! + gi * og * k).update(from: $0.baseAddress!, count: og * k) }
+          }
+        }
+        if dx != nil {
+          let wGroup = w.reshaped([outChannels, k]).sliced(axis: 0, (gi * og)..<((gi + 1) * og))
+          let dcols = wGroup.matmul(gGroup, transposeSelf: true)  // [k, np]
+          dx!.withUnsafeMutableBufferPointer { d in
+            dcols.withUnsafeBufferPointer { lk_col2im(&win, $0.baseAddress!, Int32(gi * cg), Int32(cg), d.baseAddress!) }
+          }
+        }
+      }
+      var grads: [Tensor<Float>?] = [dx, dw]
+      if let bias { grads.append(bias.requiresGrad ? gCNP.sum(axes: [1]) : nil) }
+      return grads
+    }
+  }
+}
