@@ -1,0 +1,121 @@
+/// One step of a model's graph: a named layer and the names of the values it reads
+/// ("input" is the model's input; any other name is an earlier node's output).
+public struct Node {
+  public var name: String
+  public var layer: Layer
+  public var inputs: [String]
+
+  public init(_ name: String, _ layer: Layer, inputs: [String]) {
+    self.name = name
+    self.layer = layer
+    self.inputs = inputs
+  }
+}
+
+/// A model: a graph of named layers in execution order, its input shape, and a record of how
+/// it was made. Parameters are addressed as "node.parameter" (`fc1.weight`), the names used in
+/// model files, masks, pruning and quantization.
+public final class Model {
+  public var architecture: String
+  /// The shape of one example, without the batch axis ([1, 28, 28] or [784]).
+  public var inputShape: [Int]
+  public var classCount: Int
+  public private(set) var nodes: [Node]
+  /// Free-form facts about the model (dataset, epochs, accuracy), kept in its file.
+  public var metadata: [String: String]
+
+  public init(architecture: String, inputShape: [Int], classCount: Int, nodes: [Node], metadata: [String: String] = [:])
+    throws(ModelError)
+  {
+    guard !nodes.isEmpty else { throw .emptyGraph }
+    var seen: Set<String> = ["input"]
+    for node in nodes {
+      for input in node.inputs where !seen.contains(input) { throw .unknownInput(node: node.name, input: input) }
+      guard seen.insert(node.name).inserted else { throw .duplicateNode(node.name) }
+    }
+    self.architecture = architecture
+    self.inputShape = inputShape
+    self.classCount = classCount
+    self.nodes = nodes
+    self.metadata = metadata
+  }
+
+  /// A sequential model: each node reads the previous one.
+  public convenience init(
+    architecture: String, inputShape: [Int], classCount: Int, sequence: [(String, Layer)]
+  ) throws(ModelError) {
+    var previous = "input"
+    let nodes = sequence.map { name, layer in
+      defer { previous = name }
+      return Node(name, layer, inputs: [previous])
+    }
+    try self.init(architecture: architecture, inputShape: inputShape, classCount: classCount, nodes: nodes)
+  }
+
+  /// Runs the graph. The output is the last node's value.
+  public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+    var values: [String: Variable] = ["input": input]
+    var last = input
+    for node in nodes {
+      last = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+      values[node.name] = last
+    }
+    return last
+  }
+
+  /// Logits for a batch, in evaluation mode, building no autodiff graph.
+  public func predict(_ inputs: Tensor<Float>) -> Tensor<Float> {
+    GradientRecording.disabled {
+      var context = ForwardContext.inference
+      return forward(Variable(inputs), context: &context).value
+    }
+  }
+
+  /// Every node's output shape for a batch of one, in node order (for `inspect`).
+  public func outputShapes() -> [String: [Int]] {
+    GradientRecording.disabled {
+      var shapes: [String: [Int]] = [:]
+      var values: [String: Variable] = ["input": Variable(.zeros([1] + inputShape))]
+      var context = ForwardContext.inference
+      for node in nodes {
+        let out = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+        values[node.name] = out
+        shapes[node.name] = out.shape
+      }
+      return shapes
+    }
+  }
+
+  /// All parameters and state by full name ("fc1.weight"), in node order.
+  public var namedParameters: [(name: String, parameter: Parameter)] {
+    nodes.flatMap { node in node.layer.parameters.map { ("\(node.name).\($0.name)", $0.parameter) } }
+  }
+
+  public func parameter(named name: String) -> Parameter? {
+    namedParameters.first { $0.name == name }?.parameter
+  }
+
+  /// Trainable parameters that are not frozen: what an optimizer updates.
+  public var trainableParameters: [Parameter] {
+    namedParameters.map(\.parameter).filter { $0.isTrainable && !$0.isFrozen }
+  }
+
+  /// Number of trainable scalars (weights and biases; not running statistics).
+  public var parameterCount: Int {
+    namedParameters.filter { $0.parameter.isTrainable }.reduce(0) { $0 + $1.parameter.value.count }
+  }
+
+  /// Replaces the layer of the node called `name` (quantized or pruned versions of a layer).
+  public func replaceLayer(named name: String, with layer: Layer) {
+    guard let index = nodes.firstIndex(where: { $0.name == name }) else { preconditionFailure("no node \(name)") }
+    nodes[index].layer = layer
+  }
+
+  /// An independent copy: changing one model's parameters never changes the other's.
+  public func copy() -> Model {
+    // The graph was valid when this model was built, so rebuilding it cannot fail.
+    try! Model(
+      architecture: architecture, inputShape: inputShape, classCount: classCount,
+      nodes: nodes.map { Node($0.name, $0.layer.copy(), inputs: $0.inputs) }, metadata: metadata)
+  }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// Mini-batch training of a model on a dataset.
+///
+/// The loss defaults to cross-entropy on the labels; distillation and other objectives pass
+/// their own `loss` closure, which gets the logits, the batch labels and the batch inputs.
+public struct Trainer {
+  public typealias LossFunction = (_ logits: Variable, _ labels: [Int], _ inputs: Tensor<Float>) -> Variable
+
+  public var configuration: TrainingConfiguration
+  public var loss: LossFunction?
+
+  public init(_ configuration: TrainingConfiguration, loss: LossFunction? = nil) {
+    self.configuration = configuration
+    self.loss = loss
+  }
+
+  /// Trains `model` in place. `progress` is called after every batch; returning false from
+  /// `shouldContinue` stops after the current batch (the model keeps what it learned so far).
+  public func train(
+    _ model: Model, on data: Dataset, progress: ((TrainingProgress) -> Void)? = nil,
+    shouldContinue: (() -> Bool)? = nil
+  ) -> TrainingReport {
+    let c = configuration
+    var generator = SeededGenerator(seed: c.seed)
+    var order = Array(0..<data.count)
+    var training = data
+    var validation: Dataset?
+    if c.validationFraction > 0 {
+      generator.shuffle(&order)
+      let held = max(1, Int(Float(data.count) * c.validationFraction))
+      validation = data.subset(Array(order.prefix(held)), name: data.name + "-validation")
+      training = data.subset(Array(order.dropFirst(held)))
+    }
+    let optimizer = Optimizer(c.optimizer)
+    let parameters = model.trainableParameters
+    let batches = (training.count + c.batchSize - 1) / c.batchSize
+    var records: [EpochRecord] = []
+    var best: (accuracy: Float, epoch: Int, state: [Tensor<Float>])?
+    var cancelled = false
+    var stoppedEarly = false
+    let start = Date()
+    var indices = Array(0..<training.count)
+
+    epochs: for epoch in 0..<c.epochs {
+      let epochStart = Date()
+      let rate = c.schedule.rate(base: c.learningRate, epoch: epoch, totalEpochs: c.epochs)
+      generator.shuffle(&indices)
+      var lossSum: Float = 0
+      var correct = 0
+      var seen = 0
+      for b in 0..<batches {
+        let picked = Array(indices[(b * c.batchSize)..<min((b + 1) * c.batchSize, training.count)])
+        let batch = training.subset(picked)
+        let (batchLoss, batchCorrect) = trainStep(model, batch, generator: &generator)
+        for parameter in parameters { parameter.collectGradient() }
+        optimizer.step(parameters, learningRate: rate)
+        lossSum += batchLoss * Float(picked.count)
+        correct += batchCorrect
+        seen += picked.count
+        progress?(
+          TrainingProgress(
+            epoch: epoch + 1, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Float(seen),
+            accuracy: Float(correct) / Float(seen), learningRate: rate, elapsedSeconds: Date().timeIntervalSince(start)))
+        if let shouldContinue, !shouldContinue() {
+          cancelled = true
+          break epochs
+        }
+      }
+      var record = EpochRecord(
+        epoch: epoch + 1, loss: lossSum / Float(max(seen, 1)), trainAccuracy: Float(correct) / Float(max(seen, 1)),
+        validationAccuracy: nil, seconds: Date().timeIntervalSince(epochStart))
+      if let validation {
+        let accuracy = Evaluator.accuracy(of: model, on: validation)
+        record.validationAccuracy = accuracy
+        if best == nil || accuracy > best!.accuracy {
+          best = (accuracy, epoch + 1, model.namedParameters.map(\.parameter.value))
+        } else if epoch + 1 - best!.epoch >= c.patience {
+          records.append(record)
+          stoppedEarly = true
+          break
+        }
+      }
+      records.append(record)
+    }
+    // Early stopping keeps the epoch that validated best, not the last one.
+    if let best, !cancelled {
+      for (parameter, value) in zip(model.namedParameters.map(\.parameter), best.state) { parameter.value = value }
+    }
+    return TrainingReport(
+      epochs: records, bestEpoch: best?.epoch ?? records.count, stoppedEarly: stoppedEarly, cancelled: cancelled)
+  }
+
+  /// Forward and backward for one batch; returns the batch loss and correct predictions. The
+  /// graph is released on return, before the optimizer touches the weights.
+  private func trainStep(_ model: Model, _ batch: Dataset, generator: inout SeededGenerator) -> (Float, Int) {
+    var context = ForwardContext(isTraining: true, seed: generator.next())
+    let logits = model.forward(Variable(batch.inputs), context: &context)
+    let objective =
+      loss?(logits, batch.labels, batch.inputs)
+      ?? logits.crossEntropy(labels: batch.labels, labelSmoothing: configuration.labelSmoothing)
+    objective.backpropagate()
+    let predictions = logits.value.argmaxRows()
+    let correct = zip(predictions, batch.labels).filter { $0 == $1 }.count
+    return (objective.value.scalar, correct)
+  }
+}
+
+/// Accuracy and predictions of a model on a dataset, in evaluation mode.
+public enum Evaluator {
+  /// Top-1 accuracy in [0, 1].
+  public static func accuracy(of model: Model, on data: Dataset, batchSize: Int = 256) -> Float {
+    let predicted = predictions(of: model, on: data, batchSize: batchSize)
+    let correct = zip(predicted, data.labels).filter { $0 == $1 }.count
+    return data.count == 0 ? 0 : Float(correct) / Float(data.count)
+  }
+
+  /// The predicted class of every example.
+  public static func predictions(of model: Model, on data: Dataset, batchSize: Int = 256) -> [Int] {
+    var result: [Int] = []
+    result.reserveCapacity(data.count)
+    var start = 0
+    while start < data.count {
+      let end = min(start + batchSize, data.count)
+      let inputs = data.inputs.sliced(axis: 0, start..<end)
+      result += model.predict(inputs.reshaped([end - start] + model.inputShape)).argmaxRows()
+      start = end
+    }
+    return result
+  }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import CKernels
+import Foundation
+import LatheIO
+import LatheTensor
+
+extension Lathe {
+  struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Measure fp32 GEMM throughput, sample-model latency and training speed on this machine.",
+      discussion: "Compare with ../shared/bench/anchors.py run in the same few minutes (scripts/bench.sh runs both).")
+
+    @Flag(name: .long, help: "Shorter runs (noisier figures).") var quick = false
+    @Option(name: .long, parsing: .upToNextOption, help: "Parts to run: gemm, models, train.")
+    var only: [String] = ["gemm", "models", "train"]
+    @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
+    @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
+
+    func run() throws {
+      try reportingErrors {
+        var result = BenchResult(threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames())
+        if only.contains("gemm") { result.gemm = benchGEMM() }
+        if only.contains("models") { result.models = try benchModels() }
+        if only.contains("train") { result.training = try benchTraining() }
+        if json { try printJSON(result) }
+      }
+    }
+
+    private func say(_ line: String) { if !json { print(line) } }
+
+    private func benchGEMM() -> [BenchResult.GEMM] {
+      say("fp32 GEMM C = A·B, n×n, \(lk_get_num_threads()) threads (OpenBLAS)")
+      return [256, 512, 1024, 2048].map { n in
+        var g = SeededGenerator(seed: 7)
+        let a = Tensor<Float>.uniform([n, n], low: -1, high: 1, generator: &g)
+        let b = Tensor<Float>.uniform([n, n], low: -1, high: 1, generator: &g)
+        var times: [Double] = []
+        let budget = quick ? 0.25 : 1.0
+        _ = a.matmul(b)
+        let start = Date()
+        while times.count < 3 || (Date().timeIntervalSince(start) < budget && times.count < 500) {
+          let t0 = DispatchTime.now().uptimeNanoseconds
+          _ = a.matmul(b)
+          times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        times.sort()
+        let median = LatencyMeasurement.percentile(times, 0.5)
+        let gflops = 2 * pow(Double(n), 3) / median / 1e9
+        say(String(format: "  n=%4d  %8.1f GFLOP/s  (median of %d, %.3f ms)", n, gflops, times.count, median * 1000))
+        return .init(n: n, gflops: gflops, medianMs: median * 1000, runs: times.count)
+      }
+    }
+
+    private func benchModels() throws -> [BenchResult.ModelLatency] {
+      let folder = try models.map { URL(fileURLWithPath: $0) } ?? samplesDirectory().appendingPathComponent("models")
+      let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+        .filter { $0.hasSuffix(".safetensors") }.sorted()
+      say("model latency (fp32, one forward pass): p50 / p95")
+      return try files.map { file in
+        let model = try ModelFile.load(from: folder.appendingPathComponent(file))
+        let seconds = quick ? 0.2 : 0.6
+        let one = LatencyMeasurement.measure(model, batchSize: 1, minimumRuns: 50, minimumSeconds: seconds)
+        let many = LatencyMeasurement.measure(model, batchSize: 256, minimumRuns: 10, minimumSeconds: seconds)
+        say(
+          String(
+            format: "  %-28@ batch 1: %8.1f / %8.1f µs   batch 256: %8.3f / %8.3f ms", file as NSString, one.p50Microseconds,
+            one.p95Microseconds, many.p50Microseconds / 1000, many.p95Microseconds / 1000))
+        return .init(model: file, batch1: one, batch256: many)
+      }
+    }
+
+    private func benchTraining() throws -> BenchResult.Training {
+      let data = try loadDataset("mnist-5k")
+      let epochs = quick ? 2 : 4
+      let model = Architecture.lenet300100.build(seed: 0)
+      let configuration = TrainingConfiguration(epochs: epochs, batchSize: 32, learningRate: 0.01, optimizer: .sgd(momentum: 0.9))
+      let report = Trainer(configuration).train(model, on: data.train)
+      let times = report.epochs.map(\.seconds).sorted()
+      let median = LatencyMeasurement.percentile(times, 0.5)
+      let result = BenchResult.Training(
+        model: "lenet-300-100", dataset: "mnist-5k", batchSize: 32, epochs: epochs, epochMs: median * 1000,
+        samplesPerSecond: Double(data.train.count) / median, peakMemoryBytes: peakResidentBytes())
+      say(
+        String(
+          format: "training lenet-300-100 on mnist-5k (4000 examples, batch 32, SGD): %.1f ms/epoch (median of %d), %.0f samples/s",
+          result.epochMs, epochs, result.samplesPerSecond))
+      return result
+    }
+  }
+}
+
+func cpuFeatureNames() -> [String] {
+  let f = lk_cpu_features()
+  let names: [(Int32, String)] = [
+    (Int32(LK_CPU_AVX2.rawValue), "avx2"), (Int32(LK_CPU_FMA.rawValue), "fma"),
+    (Int32(LK_CPU_AVX512F.rawValue), "avx512f"), (Int32(LK_CPU_AVX512VNNI.rawValue), "avx512vnni"),
+    (Int32(LK_CPU_AVXVNNI.rawValue), "avxvnni"), (Int32(LK_CPU_NEON.rawValue), "neon"),
+  ]
+  return names.filter { f & $0.0 != 0 }.map(\.1)
+}
+
+struct BenchResult: Encodable {
+  struct GEMM: Encodable {
+    var n: Int
+    var gflops: Double
+    var medianMs: Double
+    var runs: Int
+  }
+  struct ModelLatency: Encodable {
+    var model: String
+    var batch1: LatencyMeasurement
+    var batch256: LatencyMeasurement
+  }
+  struct Training: Encodable {
+    var model: String
+    var dataset: String
+    var batchSize: Int
+    var epochs: Int
+    var epochMs: Double
+    var samplesPerSecond: Double
+    var peakMemoryBytes: Int
+  }
+  var threads: Int
+  var cpuFeatures: [String]
+  var gemm: [GEMM]?
+  var models: [ModelLatency]?
+  var training: Training?
+}

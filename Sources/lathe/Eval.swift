@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import LatheIO
+import LatheTensor
+
+extension Lathe {
+  struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Top-1 accuracy of a model on a dataset's test split.")
+
+    @Argument(help: "Model file (.safetensors).") var model: String
+    @Option(name: .long, help: "Dataset name or path; defaults to the one the model was trained on.") var dataset: String?
+    @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
+
+    func run() throws {
+      try reportingErrors {
+        let network = try ModelFile.load(from: URL(fileURLWithPath: model))
+        guard let name = dataset ?? network.metadata["dataset"] else {
+          throw CommandFailure("\(model) does not say which dataset it was trained on; pass --dataset")
+        }
+        let data = try loadDataset(name)
+        guard data.test.sampleShape.reduce(1, *) == network.inputShape.reduce(1, *) else {
+          throw CommandFailure("\(model) reads examples of shape \(network.inputShape), but \(name) has \(data.test.sampleShape)")
+        }
+        let test = reshaped(data.test, to: network.inputShape)
+        let start = Date()
+        let predictions = Evaluator.predictions(of: network, on: test)
+        let seconds = Date().timeIntervalSince(start)
+        let correct = zip(predictions, test.labels).filter { $0 == $1 }.count
+        let accuracy = test.count == 0 ? 0 : Float(correct) / Float(test.count)
+        if json {
+          try printJSON(EvalResult(model: model, dataset: name, accuracy: accuracy, samples: test.count, correct: correct, seconds: seconds))
+        } else {
+          print(String(format: "%@ on %@: top-1 accuracy %.2f%% (%d/%d)", model, name, accuracy * 100, correct, test.count))
+        }
+      }
+    }
+  }
+}
+
+struct EvalResult: Encodable {
+  var model: String
+  var dataset: String
+  var accuracy: Float
+  var samples: Int
+  var correct: Int
+  var seconds: Double
+}

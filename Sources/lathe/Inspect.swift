@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import LatheIO
+import LatheTensor
+
+extension Lathe {
+  struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The layers of a model: shapes, parameters, bytes, sparsity, kernels.")
+
+    @Argument(help: "Model file (.safetensors).") var model: String
+    @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
+
+    func run() throws {
+      try reportingErrors {
+        let url = URL(fileURLWithPath: model)
+        let network = try ModelFile.load(from: url)
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        let report = ModelReport(network, path: model, sizeBytes: size)
+        if json {
+          try printJSON(report)
+        } else {
+          print(report.table())
+        }
+      }
+    }
+  }
+}
+
+/// What `inspect` shows about a model, as rows and as JSON.
+struct ModelReport: Encodable {
+  struct LayerRow: Encodable {
+    var name: String
+    var op: String
+    var inputs: [String]
+    var outputShape: [Int]
+    var parameters: Int
+    var bytes: Int
+    var nonzeros: Int
+    var sparsity: Double
+    var dtype: String
+    var bits: Int
+    var kernel: String
+  }
+  var path: String
+  var architecture: String
+  var inputShape: [Int]
+  var parameters: Int
+  var nonzeros: Int
+  var sizeBytes: Int
+  var layers: [LayerRow]
+  var metadata: [String: String]
+
+  init(_ model: Model, path: String, sizeBytes: Int) {
+    let shapes = model.outputShapes()
+    layers = model.nodes.map { node in
+      let trainable = node.layer.parameters.filter { $0.parameter.isTrainable }
+      let count = trainable.reduce(0) { $0 + $1.parameter.value.count }
+      let zeros = trainable.reduce(0) { $0 + $1.parameter.zeroCount }
+      let stored = node.layer.parameters.reduce(0) { $0 + $1.parameter.value.count * DType.float32.byteSize }
+      return LayerRow(
+        name: node.name, op: node.layer.op, inputs: node.inputs, outputShape: shapes[node.name] ?? [],
+        parameters: count, bytes: stored, nonzeros: count - zeros, sparsity: count == 0 ? 0 : Double(zeros) / Double(count),
+        dtype: node.layer.parameters.isEmpty ? "-" : "f32", bits: node.layer.parameters.isEmpty ? 0 : 32,
+        kernel: node.layer.kernelName)
+    }
+    self.path = path
+    architecture = model.architecture
+    inputShape = model.inputShape
+    parameters = layers.reduce(0) { $0 + $1.parameters }
+    nonzeros = layers.reduce(0) { $0 + $1.nonzeros }
+    self.sizeBytes = sizeBytes
+    metadata = model.metadata
+  }
+
+  func table() -> String {
+    let header = ["layer", "op", "output", "params", "bytes", "sparsity", "dtype", "kernel"]
+    var rows = layers.map { l in
+      [
+        l.name, l.op, "[" + l.outputShape.map(String.init).joined(separator: ",") + "]", l.parameters == 0 ? "-" : "\(l.parameters)",
+        l.bytes == 0 ? "-" : "\(l.bytes)", l.parameters == 0 ? "-" : String(format: "%.1f%%", l.sparsity * 100),
+        l.dtype, l.kernel,
+      ]
+    }
+    rows.append([
+      "total", "", "", "\(parameters)", "\(layers.reduce(0) { $0 + $1.bytes })",
+      parameters == 0 ? "-" : String(format: "%.1f%%", Double(parameters - nonzeros) / Double(parameters) * 100), "", "",
+    ])
+    let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
+    func line(_ cells: [String]) -> String {
+      cells.enumerated().map { i, c in i >= 3 && i <= 5 ? String(repeating: " ", count: widths[i] - c.count) + c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+        .joined(separator: "  ")
+    }
+    var out = ["\(path): \(architecture), input \(inputShape), \(sizeBytes) bytes on disk"]
+    out.append(line(header))
+    out.append(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
+    out += rows.dropLast().map(line)
+    out.append(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
+    out.append(line(rows.last!))
+    if !metadata.isEmpty {
+      out.append("")
+      out += metadata.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+    }
+    return out.joined(separator: "\n")
+  }
+}

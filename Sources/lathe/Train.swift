@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import LatheIO
+import LatheTensor
+
+extension Lathe {
+  struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Train a built-in architecture on a dataset and save it as a model file.",
+      discussion: "Architectures: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+
+    @Option(name: .long, help: "Architecture to train.") var model: String
+    @Option(name: .long, help: "Bundled dataset name (mnist-5k, digits) or a path to IDX files or a CSV.")
+    var dataset: String
+    @Option(name: .long, help: "Passes over the training set.") var epochs: Int = 10
+    @Option(name: .long, help: "Seed for initialisation, shuffling and dropout.") var seed: UInt64 = 0
+    @Option(name: .long, help: "Where to write the model (.safetensors).") var output: String
+    @Option(name: .long, help: "Examples per batch.") var batchSize: Int = 32
+    @Option(name: [.customLong("lr"), .long], help: "Base learning rate.") var learningRate: Float = 0.01
+    @Option(name: .long, help: "sgd, nesterov, adam or adamw.") var optimizer: String = "sgd"
+    @Option(name: .long, help: "Momentum for sgd and nesterov.") var momentum: Float = 0.9
+    @Option(name: .long, help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Float?
+    @Option(name: .long, help: "constant, step or cosine.") var schedule: String = "constant"
+    @Option(name: .long, help: "Epochs between learning-rate drops for the step schedule.") var stepEvery: Int = 10
+    @Option(name: .long, help: "Label smoothing for the cross-entropy loss.") var labelSmoothing: Float = 0
+    @Option(name: .long, help: "Fraction of the training set held out for early stopping (0 = off).")
+    var validation: Float = 0
+    @Option(name: .long, help: "Epochs without validation improvement before stopping.") var patience: Int = 5
+    @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
+
+    func validate() throws {
+      guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+      guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+      guard learningRate > 0 else { throw ValidationError("--lr must be positive") }
+      guard (0..<1).contains(validation) else { throw ValidationError("--validation must be in [0, 1)") }
+      guard (0..<1).contains(labelSmoothing) else { throw ValidationError("--label-smoothing must be in [0, 1)") }
+    }
+
+    func run() throws {
+      try reportingErrors {
+        let architecture = try Architecture.named(model)
+        let data = try loadDataset(dataset)
+        guard data.train.sampleShape.reduce(1, *) == architecture.inputShape.reduce(1, *) else {
+          throw CommandFailure(
+            "\(model) reads examples of shape \(architecture.inputShape), but \(dataset) has \(data.train.sampleShape)")
+        }
+        let train = reshaped(data.train, to: architecture.inputShape)
+        let test = reshaped(data.test, to: architecture.inputShape)
+        let network = architecture.build(classCount: max(train.classCount, 10), seed: seed)
+        guard var kind = OptimizerKind.named(optimizer, weightDecay: weightDecay) else {
+          throw CommandFailure("unknown optimizer \"\(optimizer)\"; use sgd, nesterov, adam or adamw")
+        }
+        if case .sgd(_, let nesterov, let decay) = kind { kind = .sgd(momentum: momentum, nesterov: nesterov, weightDecay: decay) }
+        guard let lrSchedule = LearningRateSchedule.named(schedule, stepEvery: stepEvery) else {
+          throw CommandFailure("unknown schedule \"\(schedule)\"; use constant, step or cosine")
+        }
+        let configuration = TrainingConfiguration(
+          epochs: epochs, batchSize: batchSize, learningRate: learningRate, optimizer: kind, schedule: lrSchedule,
+          labelSmoothing: labelSmoothing, seed: seed, validationFraction: validation, patience: patience)
+        let bar = ProgressLine(enabled: !json)
+        let report = Trainer(configuration).train(network, on: train) { bar.show($0) }
+        bar.finish()
+        let accuracy = Evaluator.accuracy(of: network, on: test)
+        let seconds = report.epochs.reduce(0) { $0 + $1.seconds }
+        network.metadata = [
+          "dataset": dataset, "epochs": "\(report.epochs.count)", "seed": "\(seed)",
+          "optimizer": kind.name, "learning_rate": "\(learningRate)", "batch_size": "\(batchSize)",
+          "schedule": schedule, "test_accuracy": String(format: "%.4f", accuracy),
+          "command": "lathe " + CommandLine.arguments.dropFirst().joined(separator: " "),
+        ]
+        let url = URL(fileURLWithPath: output)
+        try ModelFile.save(network, to: url)
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        if json {
+          try printJSON(
+            TrainResult(
+              model: model, dataset: dataset, output: output, accuracy: accuracy, samples: test.count,
+              epochs: report.epochs.map {
+                .init(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy, validationAccuracy: $0.validationAccuracy, seconds: $0.seconds)
+              }, bestEpoch: report.bestEpoch, stoppedEarly: report.stoppedEarly, trainingSeconds: seconds,
+              parameters: network.parameterCount, sizeBytes: size, peakMemoryBytes: peakResidentBytes()))
+        } else {
+          print(
+            String(
+              format: "%@: test accuracy %.2f%% on %d examples; %d epochs in %.1f s; saved %@ (%d bytes)", model,
+              accuracy * 100, test.count, report.epochs.count, seconds, output, size))
+          if report.stoppedEarly { print("stopped early; kept epoch \(report.bestEpoch), the best on validation") }
+        }
+      }
+    }
+  }
+}
+
+struct TrainResult: Encodable {
+  struct Epoch: Encodable {
+    var epoch: Int
+    var loss: Float
+    var trainAccuracy: Float
+    var validationAccuracy: Float?
+    var seconds: Double
+  }
+  var model: String
+  var dataset: String
+  var output: String
+  var accuracy: Float
+  var samples: Int
+  var epochs: [Epoch]
+  var bestEpoch: Int
+  var stoppedEarly: Bool
+  var trainingSeconds: Double
+  var parameters: Int
+  var sizeBytes: Int
+  var peakMemoryBytes: Int
+}
+
+/// The dataset with each example viewed in `shape` (a flat CSV feeding an 8x8 model, say).
+func reshaped(_ data: Dataset, to shape: [Int]) -> Dataset {
+  if data.sampleShape == shape { return data }
+  var copy = data
+  copy.inputs = data.inputs.reshaped([data.count] + shape)
+  return copy
+}
