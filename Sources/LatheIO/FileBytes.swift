@@ -1,0 +1,41 @@
+import Foundation
+
+/// Whole-file reads and atomic writes, with failures turned into `LatheIOError`.
+enum FileBytes {
+  static func read(_ url: URL) throws -> [UInt8] {
+    do {
+      return [UInt8](try Data(contentsOf: url))
+    } catch {
+      throw LatheIOError.unreadable(file: url.path, reason: reason(error))
+    }
+  }
+
+  /// Writes `bytes` to a temporary file beside `url`, then renames it over `url`. A crash or a
+  /// full disk leaves either the old file or the new one, never a half-written model.
+  static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
+    let directory = url.deletingLastPathComponent()
+    let temporary = directory.appendingPathComponent(
+      ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
+    do {
+      try Data(bytes).write(to: temporary)
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      throw LatheIOError.unwritable(file: url.path, reason: reason(error))
+    }
+    if rename(temporary.path, url.path) != 0 {
+      let message = String(cString: strerror(errno))
+      try? FileManager.default.removeItem(at: temporary)
+      throw LatheIOError.unwritable(file: url.path, reason: message)
+    }
+  }
+
+  /// The underlying POSIX message when there is one ("No such file or directory"), rather than
+  /// Foundation's generic wording.
+  private static func reason(_ error: Error) -> String {
+    let nsError = error as NSError
+    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+      return String(cString: strerror(Int32(underlying.code)))
+    }
+    return nsError.localizedDescription
+  }
+}

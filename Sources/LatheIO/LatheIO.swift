@@ -1,1 +1,0 @@
-// LatheIO: model files and dataset readers.
