@@ -90,13 +90,13 @@ extension Lathe {
 }
 
 func cpuFeatureNames() -> [String] {
-  let f = lk_cpu_features()
-  let names: [(Int32, String)] = [
-    (Int32(LK_CPU_AVX2.rawValue), "avx2"), (Int32(LK_CPU_FMA.rawValue), "fma"),
-    (Int32(LK_CPU_AVX512F.rawValue), "avx512f"), (Int32(LK_CPU_AVX512VNNI.rawValue), "avx512vnni"),
-    (Int32(LK_CPU_AVXVNNI.rawValue), "avxvnni"), (Int32(LK_CPU_NEON.rawValue), "neon"),
+  let features = Int(lk_cpu_features())
+  let names: [(flag: Int, name: String)] = [
+    (Int(LK_CPU_AVX2), "avx2"), (Int(LK_CPU_FMA), "fma"),
+    (Int(LK_CPU_AVX512F), "avx512f"), (Int(LK_CPU_AVX512VNNI), "avx512vnni"),
+    (Int(LK_CPU_AVXVNNI), "avxvnni"), (Int(LK_CPU_NEON), "neon"),
   ]
-  return names.filter { f & $0.0 != 0 }.map(\.1)
+  return names.filter { features & $0.flag != 0 }.map(\.name)
 }
 
 struct BenchResult: Encodable {

@@ -60,6 +60,6 @@ func printError(_ line: String) {
 /// Peak resident memory of this process so far, in bytes.
 func peakResidentBytes() -> Int {
   var usage = rusage()
-  getrusage(RUSAGE_SELF, &usage)
+  getrusage(RUSAGE_SELF.rawValue, &usage)
   return usage.ru_maxrss * 1024
 }

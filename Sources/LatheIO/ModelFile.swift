@@ -1,0 +1,69 @@
+import Foundation
+import LatheTensor
+
+/// Lathe's native model file: safetensors, with the architecture and the training record in
+/// the header's `__metadata__`, so any safetensors reader sees the tensors and Lathe rebuilds
+/// the graph from the same file.
+///
+/// Metadata keys: `format` = "lathe", `lathe.version`, `lathe.model` (the `ModelDescription` as
+/// JSON); every other key is the model's own metadata (dataset, epochs, accuracy...).
+public enum ModelFile {
+  public static let formatVersion = "1"
+
+  /// Writes the model atomically (temporary file, then rename).
+  public static func save(_ model: Model, to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let description = String(decoding: try encoder.encode(ModelDescription(model)), as: UTF8.self)
+    var metadata = model.metadata
+    metadata["format"] = "lathe"
+    metadata["lathe.version"] = formatVersion
+    metadata["lathe.model"] = description
+    let tensors = model.namedParameters.map { (name: $0.name, tensor: AnyTensor.float32($0.parameter.value)) }
+    try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: url)
+  }
+
+  /// Reads and validates a model file: container, architecture, every tensor's presence,
+  /// shape and finiteness. Errors name the file and what is wrong.
+  public static func load(from url: URL) throws -> Model {
+    let file = try SafetensorsFile.read(from: url)
+    return try model(from: file, path: url.path)
+  }
+
+  static func model(from file: SafetensorsFile, path: String) throws -> Model {
+    guard let json = file.metadata["lathe.model"] else {
+      throw LatheIOError.invalid(
+        file: path, field: "header field \"__metadata__.lathe.model\"",
+        expected: "the model's architecture (a Lathe model file)", got: "nothing")
+    }
+    if let version = file.metadata["lathe.version"], version != formatVersion {
+      throw LatheIOError.unsupported(
+        file: path, field: "header field \"__metadata__.lathe.version\"", value: version, supported: [formatVersion])
+    }
+    let description: ModelDescription
+    do {
+      description = try JSONDecoder().decode(ModelDescription.self, from: Data(json.utf8))
+    } catch {
+      throw LatheIOError.invalid(
+        file: path, field: "header field \"__metadata__.lathe.model\"", expected: "a model description",
+        got: "JSON that does not decode (\(error))")
+    }
+    var metadata = file.metadata
+    for key in ["format", "lathe.version", "lathe.model"] { metadata[key] = nil }
+    var tensors: [String: Tensor<Float>] = [:]
+    for (name, tensor) in file.tensors {
+      guard let values = tensor.float32 else {
+        throw LatheIOError.unsupported(
+          file: path, field: "tensor \"\(name)\" dtype", value: tensor.dtype.rawValue, supported: ["F32"])
+      }
+      tensors[name] = values
+    }
+    do {
+      let model = try description.makeModel(metadata: metadata)
+      try model.loadState(tensors)
+      return model
+    } catch {
+      throw LatheIOError.invalid(file: path, field: "model", expected: "a consistent architecture and tensors", got: error.description)
+    }
+  }
+}
