@@ -32,6 +32,12 @@ enum JSONText {
     return value as? Int
   }
 
+  /// The value as a `Double` when JSON wrote it as a number (not `true` or `false`).
+  static func number(_ value: Any) -> Double? {
+    guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+    return number.doubleValue
+  }
+
   /// Integers of a JSON array, or nil when it is not an array of integers.
   static func integers(_ value: Any) -> [Int]? {
     guard let array = value as? [Any] else { return nil }
