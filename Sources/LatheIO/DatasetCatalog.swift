@@ -13,7 +13,8 @@ public enum DatasetCatalog {
 
   public static func load(_ nameOrPath: String, samplesDirectory: URL) throws -> DatasetSplit {
     if bundledNames.contains(nameOrPath) {
-      let directory = samplesDirectory.appendingPathComponent("datasets").appendingPathComponent(nameOrPath)
+      let directory = samplesDirectory.appendingPathComponent("datasets").appendingPathComponent(
+        nameOrPath)
       // Every bundled set is a 10-class digit set, even if a split happened to miss a digit.
       return try loadIDXDirectory(directory, minimumClassCount: 10)
     }
@@ -29,7 +30,9 @@ public enum DatasetCatalog {
   /// counterparts, each optionally `.gz`. Images of shape [N, H, W] become [N, 1, H, W]; [N, F]
   /// and [N, C, H, W] are kept. Pixels are divided by `dataset.json`'s `scale` when present,
   /// else by 255 for u8 files (and left as they are for other element types).
-  public static func loadIDXDirectory(_ directory: URL, minimumClassCount: Int = 0) throws -> DatasetSplit {
+  public static func loadIDXDirectory(_ directory: URL, minimumClassCount: Int = 0) throws
+    -> DatasetSplit
+  {
     let metadata = try DatasetMetadata.read(in: directory)
     let name = metadata.name ?? directory.lastPathComponent
     func part(_ prefixes: [String]) throws -> (inputs: Tensor<Float>, labels: [Int]) {
@@ -42,7 +45,8 @@ public enum DatasetCatalog {
       guard labels.shape == [inputs.shape[0]] else {
         throw LatheIOError.invalid(
           file: labelsURL.path, field: "IDX dimensions",
-          expected: "[\(inputs.shape[0])], one label per image in \(imagesURL.lastPathComponent)", got: "\(labels.shape)")
+          expected: "[\(inputs.shape[0])], one label per image in \(imagesURL.lastPathComponent)",
+          got: "\(labels.shape)")
       }
       return (inputs, try classLabels(labels.values, file: labelsURL.path))
     }
@@ -50,7 +54,8 @@ public enum DatasetCatalog {
     let test = try part(["t10k", "test"])
     let classCount = max(minimumClassCount, (train.labels + test.labels).max().map { $0 + 1 } ?? 0)
     return DatasetSplit(
-      train: Dataset(name: name, inputs: train.inputs, labels: train.labels, classCount: classCount),
+      train: Dataset(
+        name: name, inputs: train.inputs, labels: train.labels, classCount: classCount),
       test: Dataset(name: name, inputs: test.inputs, labels: test.labels, classCount: classCount))
   }
 
@@ -65,12 +70,14 @@ public enum DatasetCatalog {
     let table = try CSVDataset.read(from: url)
     guard table.rowCount >= 2 else {
       throw LatheIOError.invalid(
-        file: url.path, field: "rows", expected: "at least 2 (one to train on, one to test)", got: "\(table.rowCount)")
+        file: url.path, field: "rows", expected: "at least 2 (one to train on, one to test)",
+        got: "\(table.rowCount)")
     }
     let maximum = table.features.max() ?? 0
     let scale: Float = maximum <= 1 ? 1 : maximum <= 16 ? 16 : maximum <= 255 ? 255 : maximum
     let side = Int(Double(table.featureCount).squareRoot().rounded())
-    let sampleShape = side >= 2 && side * side == table.featureCount ? [1, side, side] : [table.featureCount]
+    let sampleShape =
+      side >= 2 && side * side == table.featureCount ? [1, side, side] : [table.featureCount]
     let inputs = Tensor<Float>(shape: [table.rowCount] + sampleShape) { dst in
       for i in 0..<dst.count { dst[i] = table.features[i] / scale }
     }
@@ -83,14 +90,17 @@ public enum DatasetCatalog {
     var generator = SeededGenerator(seed: 0)
     generator.shuffle(&order)
     let trainCount = table.rowCount - csvTestCount(rowCount: table.rowCount)
-    return DatasetSplit(train: all.subset(Array(order[..<trainCount])), test: all.subset(Array(order[trainCount...])))
+    return DatasetSplit(
+      train: all.subset(Array(order[..<trainCount])), test: all.subset(Array(order[trainCount...])))
   }
 
   /// The test share of a CSV split: 20%, rounded up (1000 of 5000 rows, 360 of 1797).
   public static func csvTestCount(rowCount: Int) -> Int { (rowCount + 4) / 5 }
 
   /// The first existing file among the naming variants MNIST mirrors use.
-  private static func find(in directory: URL, prefixes: [String], kind: String, rank: Int) throws -> URL {
+  private static func find(in directory: URL, prefixes: [String], kind: String, rank: Int) throws
+    -> URL
+  {
     var tried: [String] = []
     for prefix in prefixes {
       for separator in ["-", "."] {
@@ -107,14 +117,17 @@ public enum DatasetCatalog {
       reason: "no such file (also looked for \(tried.dropFirst().joined(separator: ", ")))")
   }
 
-  private static func imageTensor(_ images: IDXArray, scale: Float, file: String) throws -> Tensor<Float> {
+  private static func imageTensor(_ images: IDXArray, scale: Float, file: String) throws -> Tensor<
+    Float
+  > {
     let shape: [Int]
     switch images.shape.count {
     case 2, 4: shape = images.shape
     case 3: shape = [images.shape[0], 1, images.shape[1], images.shape[2]]
     default:
       throw LatheIOError.invalid(
-        file: file, field: "IDX dimensions", expected: "[N, H, W], [N, C, H, W] or [N, F]", got: "\(images.shape)")
+        file: file, field: "IDX dimensions", expected: "[N, H, W], [N, C, H, W] or [N, F]",
+        got: "\(images.shape)")
     }
     return Tensor(shape: shape) { dst in
       for i in 0..<dst.count { dst[i] = images.values[i] / scale }
@@ -127,7 +140,8 @@ public enum DatasetCatalog {
     for (index, value) in values.enumerated() {
       guard value >= 0, value <= Float(Int32.max), value == value.rounded() else {
         throw LatheIOError.invalid(
-          file: file, field: "label \(index)", expected: "an integer class label, 0 or more", got: "\(value)")
+          file: file, field: "label \(index)", expected: "an integer class label, 0 or more",
+          got: "\(value)")
       }
       labels.append(Int(value))
     }

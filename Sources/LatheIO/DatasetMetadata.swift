@@ -14,20 +14,26 @@ struct DatasetMetadata {
     let url = directory.appendingPathComponent(fileName)
     guard FileManager.default.fileExists(atPath: url.path) else { return DatasetMetadata() }
     let bytes = try FileBytes.read(url)
-    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let fields = object as? [String: Any] else {
-      throw LatheIOError.invalid(file: url.path, field: "contents", expected: "a JSON object", got: "something else")
+    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)),
+      let fields = object as? [String: Any]
+    else {
+      throw LatheIOError.invalid(
+        file: url.path, field: "contents", expected: "a JSON object", got: "something else")
     }
     var metadata = DatasetMetadata()
     if let name = fields["name"] {
       guard let text = name as? String else {
-        throw LatheIOError.invalid(file: url.path, field: "field \"name\"", expected: "a string", got: JSONText.describe(name))
+        throw LatheIOError.invalid(
+          file: url.path, field: "field \"name\"", expected: "a string",
+          got: JSONText.describe(name))
       }
       metadata.name = text
     }
     if let scale = fields["scale"] {
       guard let number = JSONText.number(scale), number > 0, number.isFinite else {
         throw LatheIOError.invalid(
-          file: url.path, field: "field \"scale\"", expected: "a positive number (the pixel value that means 1.0)",
+          file: url.path, field: "field \"scale\"",
+          expected: "a positive number (the pixel value that means 1.0)",
           got: JSONText.describe(scale))
       }
       metadata.scale = Float(number)

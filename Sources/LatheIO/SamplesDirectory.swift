@@ -6,7 +6,9 @@ public enum SamplesDirectory {
   /// `$LATHE_SAMPLES` if set; else the first `samples` folder holding `datasets/` found walking
   /// up from the running executable, then from this source file's location at build time.
   public static func locate() -> URL? {
-    locate(environment: ProcessInfo.processInfo.environment, executable: executableURL(), sourceFile: #filePath)
+    locate(
+      environment: ProcessInfo.processInfo.environment, executable: executableURL(),
+      sourceFile: #filePath)
   }
 
   /// `locate()` with its inputs spelled out, for tests.
@@ -14,7 +16,9 @@ public enum SamplesDirectory {
     if let path = environment["LATHE_SAMPLES"], !path.isEmpty {
       return URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
     }
-    if let executable, let found = search(upFrom: executable.deletingLastPathComponent()) { return found }
+    if let executable, let found = search(upFrom: executable.deletingLastPathComponent()) {
+      return found
+    }
     return search(upFrom: URL(fileURLWithPath: sourceFile).deletingLastPathComponent())
   }
 
@@ -25,7 +29,8 @@ public enum SamplesDirectory {
     while true {
       let samples = current.appendingPathComponent("samples")
       var isDirectory: ObjCBool = false
-      if FileManager.default.fileExists(atPath: samples.appendingPathComponent("datasets").path, isDirectory: &isDirectory),
+      if FileManager.default.fileExists(
+        atPath: samples.appendingPathComponent("datasets").path, isDirectory: &isDirectory),
         isDirectory.boolValue
       {
         return samples

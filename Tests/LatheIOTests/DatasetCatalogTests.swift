@@ -18,7 +18,8 @@ final class DatasetCatalogTests: XCTestCase {
   func testBundledDigitsScaleBy16() throws {
     let split = try DatasetCatalog.load("digits", samplesDirectory: samples)
     try assertDigits(split, train: 1437, test: 360, side: 8)
-    let raw = try IDX.read(from: samples.appendingPathComponent("datasets/digits/train-images-idx3-ubyte.gz"))
+    let raw = try IDX.read(
+      from: samples.appendingPathComponent("datasets/digits/train-images-idx3-ubyte.gz"))
     XCTAssertEqual(raw.values.max(), 16)
     XCTAssertEqual(split.train.inputs.scalars, raw.values.map { $0 / 16 })
   }
@@ -30,13 +31,16 @@ final class DatasetCatalogTests: XCTestCase {
       URL(fileURLWithPath: "/work/shared/datasets"),
       repositoryRoot.appendingPathComponent("../shared/datasets").standardizedFileURL,
     ]
-    guard let directory = candidates.first(where: {
-      FileManager.default.fileExists(atPath: $0.appendingPathComponent("mnist_5k.csv.gz").path)
-    }) else {
+    guard
+      let directory = candidates.first(where: {
+        FileManager.default.fileExists(atPath: $0.appendingPathComponent("mnist_5k.csv.gz").path)
+      })
+    else {
       throw XCTSkip("the reference CSVs (shared/datasets) are not on this machine")
     }
     for (csv, name) in [("mnist_5k.csv.gz", "mnist-5k"), ("digits.csv.gz", "digits")] {
-      let fromCSV = try DatasetCatalog.load(directory.appendingPathComponent(csv).path, samplesDirectory: samples)
+      let fromCSV = try DatasetCatalog.load(
+        directory.appendingPathComponent(csv).path, samplesDirectory: samples)
       let bundled = try DatasetCatalog.load(name, samplesDirectory: samples)
       XCTAssertEqual(fromCSV.test.labels, bundled.test.labels, csv)
       XCTAssertEqual(fromCSV.test.inputs, bundled.test.inputs, csv)
@@ -64,25 +68,29 @@ final class DatasetCatalogTests: XCTestCase {
     XCTAssertEqual(split.train.classCount, 4)
     XCTAssertEqual(split.train.name, directory.lastPathComponent)
 
-    try Data(#"{"name": "tiny", "scale": 51}"#.utf8).write(to: directory.appendingPathComponent("dataset.json"))
+    try Data(#"{"name": "tiny", "scale": 51}"#.utf8).write(
+      to: directory.appendingPathComponent("dataset.json"))
     let scaled = try DatasetCatalog.load(directory.path, samplesDirectory: samples)
     XCTAssertEqual(scaled.train.inputs.scalars, [0, 1, 2, 5])
     XCTAssertEqual(scaled.test.name, "tiny")
 
     try Data(#"{"scale": "big"}"#.utf8).write(to: directory.appendingPathComponent("dataset.json"))
-    assertThrows(try DatasetCatalog.load(directory.path, samplesDirectory: samples),
+    assertThrows(
+      try DatasetCatalog.load(directory.path, samplesDirectory: samples),
       mentions: ["dataset.json", "\"scale\"", "positive number"])
   }
 
   func testDirectoryErrors() throws {
     let directory = try temporaryDirectory()
-    assertThrows(try DatasetCatalog.load(directory.path, samplesDirectory: samples),
+    assertThrows(
+      try DatasetCatalog.load(directory.path, samplesDirectory: samples),
       mentions: ["train-images-idx3-ubyte", "no such file"])
     try Data(IDX.encodeUInt8(shape: [2, 1, 1], values: [1, 2]))
       .write(to: directory.appendingPathComponent("train-images-idx3-ubyte"))
     try Data(IDX.encodeUInt8(shape: [3], values: [1, 2, 3]))
       .write(to: directory.appendingPathComponent("train-labels-idx1-ubyte"))
-    assertThrows(try DatasetCatalog.load(directory.path, samplesDirectory: samples),
+    assertThrows(
+      try DatasetCatalog.load(directory.path, samplesDirectory: samples),
       mentions: ["train-labels-idx1-ubyte", "[2], one label per image", "[3]"])
   }
 
@@ -103,8 +111,12 @@ final class DatasetCatalogTests: XCTestCase {
     var generator = SeededGenerator(seed: 0)
     generator.shuffle(&order)
     XCTAssertEqual(split.test.labels, order[8...].map { $0 % 3 })
-    XCTAssertEqual(split.test.inputs.scalars, order[8...].flatMap { [Float($0) / 16, Float($0 + 1) / 16, 0.75] })
-    XCTAssertEqual(Set(split.train.labels.indices.map { split.train.inputs[$0, 0] * 16 } + order[8...].map(Float.init)),
+    XCTAssertEqual(
+      split.test.inputs.scalars, order[8...].flatMap { [Float($0) / 16, Float($0 + 1) / 16, 0.75] })
+    XCTAssertEqual(
+      Set(
+        split.train.labels.indices.map { split.train.inputs[$0, 0] * 16 }
+          + order[8...].map(Float.init)),
       Set((0..<10).map(Float.init)))
   }
 
@@ -115,13 +127,15 @@ final class DatasetCatalogTests: XCTestCase {
   }
 
   func testUnknownNameListsTheBundledDatasets() {
-    assertThrows(try DatasetCatalog.load("cifar-10", samplesDirectory: samples),
+    assertThrows(
+      try DatasetCatalog.load("cifar-10", samplesDirectory: samples),
       mentions: ["cifar-10", "mnist-5k", "digits"])
   }
 
   func testSamplesDirectoryLocation() throws {
     XCTAssertEqual(
-      SamplesDirectory.locate(environment: ["LATHE_SAMPLES": "/opt/lathe/samples"], executable: nil, sourceFile: "/x")?
+      SamplesDirectory.locate(
+        environment: ["LATHE_SAMPLES": "/opt/lathe/samples"], executable: nil, sourceFile: "/x")?
         .path, "/opt/lathe/samples")
     let tree = try temporaryDirectory()
     let binDirectory = tree.appendingPathComponent("build/debug")
@@ -129,11 +143,13 @@ final class DatasetCatalogTests: XCTestCase {
     try FileManager.default.createDirectory(
       at: tree.appendingPathComponent("samples/datasets"), withIntermediateDirectories: true)
     XCTAssertEqual(
-      SamplesDirectory.locate(environment: [:], executable: binDirectory.appendingPathComponent("lathe"), sourceFile: "/")?
+      SamplesDirectory.locate(
+        environment: [:], executable: binDirectory.appendingPathComponent("lathe"), sourceFile: "/")?
         .standardizedFileURL.path, tree.appendingPathComponent("samples").standardizedFileURL.path)
     // Without either, the search falls back to the source file's checkout: this repository.
     XCTAssertEqual(
-      SamplesDirectory.locate(environment: [:], executable: URL(fileURLWithPath: "/"), sourceFile: #filePath)?
+      SamplesDirectory.locate(
+        environment: [:], executable: URL(fileURLWithPath: "/"), sourceFile: #filePath)?
         .standardizedFileURL.path, samples.standardizedFileURL.path)
     XCTAssertNotNil(SamplesDirectory.locate())
   }
