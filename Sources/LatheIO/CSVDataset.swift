@@ -70,23 +70,28 @@ public enum CSVDataset {
         if let badCell {
           if isFirst { continue }  // a header line
           throw LatheIOError.badCell(
-            file: file, line: lineNumber, column: badCell.column, expected: "a number", got: badCell.text)
+            file: file, line: lineNumber, column: badCell.column, expected: "a number",
+            got: badCell.text)
         }
         try addRow(line: lineNumber)
       }
       guard !labels.isEmpty else {
-        throw LatheIOError.invalid(file: file, field: "rows", expected: "at least one row of numbers", got: "none")
+        throw LatheIOError.invalid(
+          file: file, field: "rows", expected: "at least one row of numbers", got: "none")
       }
-      return CSVTable(rowCount: labels.count, featureCount: columnCount - 1, features: features, labels: labels)
+      return CSVTable(
+        rowCount: labels.count, featureCount: columnCount - 1, features: features, labels: labels)
     }
 
     /// Fills `row` with the line's numbers; returns the first cell that is not a number.
     private mutating func splitNumbers(_ line: Range<Int>) -> (column: Int, text: String)? {
       row.removeAll(keepingCapacity: true)
       var cellStart = line.lowerBound
-      for i in line.lowerBound...line.upperBound where i == line.upperBound || text[i] == UInt8(ascii: ",") {
+      for i in line.lowerBound...line.upperBound
+      where i == line.upperBound || text[i] == UInt8(ascii: ",") {
         guard let value = number(cellStart..<i) else {
-          let cell = String(decoding: UnsafeBufferPointer(rebasing: text[cellStart..<i]), as: UTF8.self)
+          let cell = String(
+            decoding: UnsafeBufferPointer(rebasing: text[cellStart..<i]), as: UTF8.self)
           return (row.count + 1, cell.count <= 40 ? "\"\(cell)\"" : "\"\(cell.prefix(37))...\"")
         }
         row.append(value)
@@ -99,7 +104,8 @@ public enum CSVDataset {
       if columnCount == 0 {
         guard row.count >= 2 else {
           throw LatheIOError.invalid(
-            file: file, field: "line \(line)", expected: "at least two columns (features, then the label)",
+            file: file, field: "line \(line)",
+            expected: "at least two columns (features, then the label)",
             got: "\(row.count) column")
         }
         columnCount = row.count
@@ -107,13 +113,15 @@ public enum CSVDataset {
       }
       guard row.count == columnCount else {
         throw LatheIOError.invalid(
-          file: file, field: "line \(line)", expected: "\(columnCount) columns, like line \(firstDataLine)",
+          file: file, field: "line \(line)",
+          expected: "\(columnCount) columns, like line \(firstDataLine)",
           got: "\(row.count) columns")
       }
       let label = row[columnCount - 1]
       guard label >= 0, label <= Double(Int32.max), label == label.rounded() else {
         throw LatheIOError.badCell(
-          file: file, line: line, column: columnCount, expected: "an integer class label, 0 or more",
+          file: file, line: line, column: columnCount,
+          expected: "an integer class label, 0 or more",
           got: "\(label)")
       }
       labels.append(Int(label))
@@ -126,7 +134,9 @@ public enum CSVDataset {
       var end = cell.upperBound
       while start < end && isSpace(text[start]) { start += 1 }
       while end > start && isSpace(text[end - 1]) { end -= 1 }
-      if end - start >= 2 && text[start] == UInt8(ascii: "\"") && text[end - 1] == UInt8(ascii: "\"") {
+      if end - start >= 2 && text[start] == UInt8(ascii: "\"")
+        && text[end - 1] == UInt8(ascii: "\"")
+      {
         start += 1
         end -= 1
       }

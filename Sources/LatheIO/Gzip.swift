@@ -14,7 +14,8 @@ public enum Gzip {
   public static func decompress(_ data: [UInt8], file: String) throws -> [UInt8] {
     var stream = z_stream()
     // 15 + 32: the largest window, and detect the gzip or zlib header automatically.
-    guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+    guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
+    else {
       throw LatheIOError.unreadable(file: file, reason: "zlib could not start inflating")
     }
     defer { inflateEnd(&stream) }
@@ -46,12 +47,15 @@ public enum Gzip {
             inflateReset(&stream)
             continue
           }
-          throw corrupt(file, "\(input.count - consumed) stray bytes after the end of the gzip stream")
+          throw corrupt(
+            file, "\(input.count - consumed) stray bytes after the end of the gzip stream")
         case Z_OK:
           continue
         case Z_BUF_ERROR:
           // No progress possible: zlib needs input we do not have.
-          if consumed == input.count && produced == 0 { throw corrupt(file, "the gzip stream is truncated") }
+          if consumed == input.count && produced == 0 {
+            throw corrupt(file, "the gzip stream is truncated")
+          }
           continue
         default:
           let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"

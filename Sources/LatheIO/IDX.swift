@@ -57,12 +57,14 @@ public enum IDX {
   public static func decode(_ bytes: [UInt8], file: String) throws -> IDXArray {
     guard bytes.count >= 4 else {
       throw LatheIOError.invalid(
-        file: file, field: "IDX header (bytes 0-3)", expected: "4 bytes", got: "a \(bytes.count)-byte file")
+        file: file, field: "IDX header (bytes 0-3)", expected: "4 bytes",
+        got: "a \(bytes.count)-byte file")
     }
     guard bytes[0] == 0, bytes[1] == 0 else {
       throw LatheIOError.invalid(
         file: file, field: "IDX magic number (bytes 0-1)", expected: "00 00",
-        got: hex(bytes[0]) + " " + hex(bytes[1]) + (Gzip.isGzipped(bytes) ? " (gzip data inside gzip?)" : ""))
+        got: hex(bytes[0]) + " " + hex(bytes[1])
+          + (Gzip.isGzipped(bytes) ? " (gzip data inside gzip?)" : ""))
     }
     guard let type = IDXArray.ElementType(rawValue: bytes[2]) else {
       throw LatheIOError.unsupported(
@@ -73,7 +75,8 @@ public enum IDX {
     let headerCount = 4 + 4 * rank
     guard bytes.count >= headerCount else {
       throw LatheIOError.invalid(
-        file: file, field: "IDX dimensions (bytes 4-\(headerCount - 1))", expected: "\(rank) big-endian u32 sizes",
+        file: file, field: "IDX dimensions (bytes 4-\(headerCount - 1))",
+        expected: "\(rank) big-endian u32 sizes",
         got: "a \(bytes.count)-byte file")
     }
     var shape: [Int] = []
@@ -93,15 +96,20 @@ public enum IDX {
         expected: "\(wanted) for shape \(shape) of \(type.name)",
         got: "\(dataCount) bytes" + (dataCount < needed ? " (the file is truncated)" : ""))
     }
-    return IDXArray(elementType: type, shape: shape, values: elements(bytes, from: headerCount, count: count, type: type))
+    return IDXArray(
+      elementType: type, shape: shape,
+      values: elements(bytes, from: headerCount, count: count, type: type))
   }
 
   /// An IDX file of u8 elements (type 0x08), uncompressed. The shape must match the value
   /// count, have at most 255 dimensions and sizes that fit in u32: callers build these in code.
   public static func encodeUInt8(shape: [Int], values: [UInt8]) -> [UInt8] {
     precondition(shape.count <= 255, "IDX allows at most 255 dimensions, got \(shape.count)")
-    precondition(shape.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) }, "IDX dimension sizes are u32: \(shape)")
-    precondition(shape.reduce(1, *) == values.count, "shape \(shape) needs \(shape.reduce(1, *)) values")
+    precondition(
+      shape.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) }, "IDX dimension sizes are u32: \(shape)"
+    )
+    precondition(
+      shape.reduce(1, *) == values.count, "shape \(shape) needs \(shape.reduce(1, *)) values")
     var bytes: [UInt8] = [0, 0, IDXArray.ElementType.uint8.rawValue, UInt8(shape.count)]
     for size in shape {
       bytes += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: UInt32(size) >> UInt32($0)) }
@@ -109,7 +117,9 @@ public enum IDX {
     return bytes + values
   }
 
-  private static func elements(_ bytes: [UInt8], from start: Int, count: Int, type: IDXArray.ElementType) -> [Float] {
+  private static func elements(
+    _ bytes: [UInt8], from start: Int, count: Int, type: IDXArray.ElementType
+  ) -> [Float] {
     bytes.withUnsafeBufferPointer { source in
       [Float](unsafeUninitializedCapacity: count) { values, initialized in
         let width = type.byteSize
@@ -118,10 +128,14 @@ public enum IDX {
           switch type {
           case .uint8: values[i] = Float(source[offset])
           case .int8: values[i] = Float(Int8(bitPattern: source[offset]))
-          case .int16: values[i] = Float(Int16(truncatingIfNeeded: bigEndian(source, at: offset, width: 2)))
-          case .int32: values[i] = Float(Int32(truncatingIfNeeded: bigEndian(source, at: offset, width: 4)))
-          case .float32: values[i] = Float(bitPattern: UInt32(bigEndian(source, at: offset, width: 4)))
-          case .float64: values[i] = Float(Double(bitPattern: bigEndian(source, at: offset, width: 8)))
+          case .int16:
+            values[i] = Float(Int16(truncatingIfNeeded: bigEndian(source, at: offset, width: 2)))
+          case .int32:
+            values[i] = Float(Int32(truncatingIfNeeded: bigEndian(source, at: offset, width: 4)))
+          case .float32:
+            values[i] = Float(bitPattern: UInt32(bigEndian(source, at: offset, width: 4)))
+          case .float64:
+            values[i] = Float(Double(bitPattern: bigEndian(source, at: offset, width: 8)))
           }
         }
         initialized = count
@@ -129,7 +143,8 @@ public enum IDX {
     }
   }
 
-  private static func bigEndian<C: RandomAccessCollection>(_ bytes: C, at offset: Int, width: Int) -> UInt64
+  private static func bigEndian<C: RandomAccessCollection>(_ bytes: C, at offset: Int, width: Int)
+    -> UInt64
   where C.Element == UInt8, C.Index == Int {
     var value: UInt64 = 0
     for i in 0..<width { value = value << 8 | UInt64(bytes[offset + i]) }

@@ -32,6 +32,14 @@ enum JSONText {
     return value as? Int
   }
 
+  /// The value as a `Double` when JSON wrote it as a number (not `true` or `false`).
+  static func number(_ value: Any) -> Double? {
+    guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else {
+      return nil
+    }
+    return number.doubleValue
+  }
+
   /// Integers of a JSON array, or nil when it is not an array of integers.
   static func integers(_ value: Any) -> [Int]? {
     guard let array = value as? [Any] else { return nil }
@@ -45,8 +53,12 @@ enum JSONText {
 
   /// A JSON value written back compactly, shortened to fit in an error message.
   static func describe(_ value: Any) -> String {
-    let options: JSONSerialization.WritingOptions = [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? JSONSerialization.data(withJSONObject: value, options: options) else { return "\(value)" }
+    let options: JSONSerialization.WritingOptions = [
+      .fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes,
+    ]
+    guard let data = try? JSONSerialization.data(withJSONObject: value, options: options) else {
+      return "\(value)"
+    }
     let text = String(decoding: data, as: UTF8.self)
     return text.count <= 60 ? text : String(text.prefix(57)) + "..."
   }
@@ -56,7 +68,9 @@ enum JSONText {
   /// keep zero-sized tensors in place and must reject duplicate names. `json` must already have
   /// been parsed successfully, so this scanner only tracks strings and nesting depth.
   static func topLevelKeys(_ json: ArraySlice<UInt8>) -> [String] {
-    let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), colon = UInt8(ascii: ":")
+    let quote = UInt8(ascii: "\"")
+    let backslash = UInt8(ascii: "\\")
+    let colon = UInt8(ascii: ":")
     var keys: [String] = []
     var depth = 0
     var i = json.startIndex

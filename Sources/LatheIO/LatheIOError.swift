@@ -30,7 +30,8 @@ public enum LatheIOError: Error, CustomStringConvertible, Equatable, Sendable {
     case .invalid(let file, let field, let expected, let got):
       return "\(file): \(field): expected \(expected), got \(got)"
     case .unsupported(let file, let field, let value, let supported):
-      return "\(file): \(field): \(value) is not supported (supported: \(supported.joined(separator: ", ")))"
+      return
+        "\(file): \(field): \(value) is not supported (supported: \(supported.joined(separator: ", ")))"
     case .badCell(let file, let line, let column, let expected, let got):
       return "\(file): line \(line), column \(column): expected \(expected), got \(got)"
     case .unknownDataset(let name, let known):

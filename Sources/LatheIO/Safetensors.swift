@@ -37,7 +37,9 @@ public struct SafetensorsFile: Sendable {
         let range = (header.dataStart + entry.begin)..<(header.dataStart + entry.end)
         let slice = UnsafeRawBufferPointer(rebasing: raw[range])
         // The header parser already matched the byte count to the shape; this is belt and braces.
-        guard let tensor = AnyTensor(dtype: entry.dtype, shape: entry.shape, littleEndianBytes: slice) else {
+        guard
+          let tensor = AnyTensor(dtype: entry.dtype, shape: entry.shape, littleEndianBytes: slice)
+        else {
           throw LatheIOError.invalid(
             file: file, field: "header field \(JSONText.quoted(entry.name + ".data_offsets"))",
             expected: "a byte range matching the shape", got: "[\(entry.begin), \(entry.end)]")
@@ -58,16 +60,20 @@ public struct SafetensorsFile: Sendable {
     var seen = Set<String>()
     for (name, _) in tensors {
       guard name != "__metadata__" else {
-        throw LatheIOError.unencodable(what: "safetensors file", reason: "\"__metadata__\" is reserved, not a tensor name")
+        throw LatheIOError.unencodable(
+          what: "safetensors file", reason: "\"__metadata__\" is reserved, not a tensor name")
       }
       guard seen.insert(name).inserted else {
-        throw LatheIOError.unencodable(what: "safetensors file", reason: "the tensor name \"\(name)\" appears twice")
+        throw LatheIOError.unencodable(
+          what: "safetensors file", reason: "the tensor name \"\(name)\" appears twice")
       }
     }
 
     var fields: [String] = []
     if !metadata.isEmpty {
-      let pairs = metadata.sorted { $0.key < $1.key }.map { JSONText.quoted($0.key) + ":" + JSONText.quoted($0.value) }
+      let pairs = metadata.sorted { $0.key < $1.key }.map {
+        JSONText.quoted($0.key) + ":" + JSONText.quoted($0.value)
+      }
       fields.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
     }
     var offset = 0
@@ -85,7 +91,9 @@ public struct SafetensorsFile: Sendable {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(8 + header.count + offset)
     let length = UInt64(header.count)
-    for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: length >> UInt64(shift))) }
+    for shift in stride(from: 0, to: 64, by: 8) {
+      bytes.append(UInt8(truncatingIfNeeded: length >> UInt64(shift)))
+    }
     bytes += header
     for (_, tensor) in tensors { bytes += tensor.littleEndianBytes }
     return bytes

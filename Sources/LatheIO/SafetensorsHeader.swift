@@ -25,7 +25,8 @@ struct SafetensorsHeader {
   static func parse(_ bytes: [UInt8], file: String) throws -> SafetensorsHeader {
     guard bytes.count >= 8 else {
       throw LatheIOError.invalid(
-        file: file, field: "header length (first 8 bytes)", expected: "an 8-byte little-endian length",
+        file: file, field: "header length (first 8 bytes)",
+        expected: "an 8-byte little-endian length",
         got: "a \(bytes.count)-byte file")
     }
     var length: UInt64 = 0
@@ -33,7 +34,8 @@ struct SafetensorsHeader {
     guard length <= UInt64(min(bytes.count - 8, maximumHeaderLength)) else {
       throw LatheIOError.invalid(
         file: file, field: "header length (first 8 bytes)",
-        expected: "at most \(min(bytes.count - 8, maximumHeaderLength)) bytes (the file has \(bytes.count) bytes)",
+        expected:
+          "at most \(min(bytes.count - 8, maximumHeaderLength)) bytes (the file has \(bytes.count) bytes)",
         got: "\(length)")
     }
     let dataStart = 8 + Int(length)
@@ -44,10 +46,12 @@ struct SafetensorsHeader {
       object = try JSONSerialization.jsonObject(with: Data(headerBytes))
     } catch {
       throw LatheIOError.invalid(
-        file: file, field: "header", expected: "a JSON object", got: "\(length) bytes that are not valid JSON")
+        file: file, field: "header", expected: "a JSON object",
+        got: "\(length) bytes that are not valid JSON")
     }
     guard let fields = object as? [String: Any] else {
-      throw LatheIOError.invalid(file: file, field: "header", expected: "a JSON object", got: JSONText.describe(object))
+      throw LatheIOError.invalid(
+        file: file, field: "header", expected: "a JSON object", got: JSONText.describe(object))
     }
 
     let context = Context(file: file, dataCount: bytes.count - dataStart)
@@ -63,7 +67,9 @@ struct SafetensorsHeader {
       entries.append((try context.entry(name, value), position))
     }
     // Order by offset; zero-byte tensors share an offset, so keep header order among ties.
-    entries.sort { ($0.entry.begin, $0.entry.end, $0.position) < ($1.entry.begin, $1.entry.end, $1.position) }
+    entries.sort {
+      ($0.entry.begin, $0.entry.end, $0.position) < ($1.entry.begin, $1.entry.end, $1.position)
+    }
     let sorted = entries.map(\.entry)
     try context.checkContiguous(sorted)
     return SafetensorsHeader(
@@ -76,12 +82,15 @@ struct SafetensorsHeader {
     var dataCount: Int
 
     func fail(_ field: String, expected: String, got: String) -> LatheIOError {
-      .invalid(file: file, field: "header field \(JSONText.quoted(field))", expected: expected, got: got)
+      .invalid(
+        file: file, field: "header field \(JSONText.quoted(field))", expected: expected, got: got)
     }
 
     func entry(_ name: String, _ value: Any) throws -> Entry {
       guard let info = value as? [String: Any] else {
-        throw fail(name, expected: "an object with dtype, shape and data_offsets", got: JSONText.describe(value))
+        throw fail(
+          name, expected: "an object with dtype, shape and data_offsets",
+          got: JSONText.describe(value))
       }
       let dtype = try self.dtype(name, info["dtype"])
       let shape = try self.shape(name, info["shape"])
@@ -95,9 +104,11 @@ struct SafetensorsHeader {
       let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
       let shapeText = "[" + shape.map(String.init).joined(separator: ", ") + "]"
       guard !overflow, !byteOverflow, byteCount == end - begin else {
-        let wanted = overflow || byteOverflow ? "more bytes than fit in memory" : "\(byteCount) bytes"
+        let wanted =
+          overflow || byteOverflow ? "more bytes than fit in memory" : "\(byteCount) bytes"
         throw fail(
-          name + ".data_offsets", expected: "a range of \(wanted) (shape \(shapeText) of \(dtype.rawValue))",
+          name + ".data_offsets",
+          expected: "a range of \(wanted) (shape \(shapeText) of \(dtype.rawValue))",
           got: "[\(begin), \(end)] (\(end - begin) bytes)")
       }
       return Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
@@ -105,13 +116,18 @@ struct SafetensorsHeader {
 
     private func dtype(_ name: String, _ value: Any?) throws -> DType {
       let supported = DType.allCases.map(\.rawValue)
-      guard let value else { throw fail(name + ".dtype", expected: "a dtype such as \"F32\"", got: "no such field") }
+      guard let value else {
+        throw fail(name + ".dtype", expected: "a dtype such as \"F32\"", got: "no such field")
+      }
       guard let text = value as? String else {
-        throw fail(name + ".dtype", expected: "a dtype string such as \"F32\"", got: JSONText.describe(value))
+        throw fail(
+          name + ".dtype", expected: "a dtype string such as \"F32\"", got: JSONText.describe(value)
+        )
       }
       guard let dtype = DType(rawValue: text) else {
         throw LatheIOError.unsupported(
-          file: file, field: "header field \(JSONText.quoted(name + ".dtype"))", value: text, supported: supported)
+          file: file, field: "header field \(JSONText.quoted(name + ".dtype"))", value: text,
+          supported: supported)
       }
       return dtype
     }
@@ -127,7 +143,9 @@ struct SafetensorsHeader {
 
     private func offsets(_ name: String, _ value: Any?) throws -> (Int, Int) {
       let expected = "[begin, end] within the \(dataCount)-byte data section"
-      guard let value else { throw fail(name + ".data_offsets", expected: expected, got: "no such field") }
+      guard let value else {
+        throw fail(name + ".data_offsets", expected: expected, got: "no such field")
+      }
       guard let pair = JSONText.integers(value), pair.count == 2,
         pair[0] >= 0, pair[0] <= pair[1], pair[1] <= dataCount
       else {
@@ -145,12 +163,16 @@ struct SafetensorsHeader {
         let range = "[\(entry.begin), \(entry.end)]"
         if entry.begin < position, let previous {
           throw fail(
-            entry.name + ".data_offsets", expected: "a range that does not overlap another tensor's",
-            got: "\(range), which overlaps \(JSONText.quoted(previous.name)) at [\(previous.begin), \(previous.end)]")
+            entry.name + ".data_offsets",
+            expected: "a range that does not overlap another tensor's",
+            got:
+              "\(range), which overlaps \(JSONText.quoted(previous.name)) at [\(previous.begin), \(previous.end)]"
+          )
         }
         if entry.begin > position {
           throw fail(
-            entry.name + ".data_offsets", expected: "a range starting at byte \(position) (tensors are stored without gaps)",
+            entry.name + ".data_offsets",
+            expected: "a range starting at byte \(position) (tensors are stored without gaps)",
             got: range)
         }
         position = entry.end
@@ -158,7 +180,8 @@ struct SafetensorsHeader {
       }
       guard position == dataCount else {
         throw LatheIOError.invalid(
-          file: file, field: "data section", expected: "\(position) bytes, ending where the last tensor ends",
+          file: file, field: "data section",
+          expected: "\(position) bytes, ending where the last tensor ends",
           got: "\(dataCount) bytes")
       }
     }
@@ -166,7 +189,8 @@ struct SafetensorsHeader {
     func metadata(_ value: Any?) throws -> [String: String] {
       guard let value, !(value is NSNull) else { return [:] }
       guard let object = value as? [String: Any] else {
-        throw fail("__metadata__", expected: "an object of string values", got: JSONText.describe(value))
+        throw fail(
+          "__metadata__", expected: "an object of string values", got: JSONText.describe(value))
       }
       var metadata: [String: String] = [:]
       for (key, item) in object {

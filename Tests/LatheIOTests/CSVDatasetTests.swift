@@ -21,23 +21,37 @@ final class CSVDatasetTests: XCTestCase {
   }
 
   func testBadCellNamesLineAndColumn() {
-    assertThrows(try CSVDataset.decode(Array("1,2,0\n3,x7,1\n".utf8), file: "data.csv"),
+    assertThrows(
+      try CSVDataset.decode(Array("1,2,0\n3,x7,1\n".utf8), file: "data.csv"),
       mentions: ["data.csv: line 2, column 2: expected a number, got \"x7\""])
-    assertThrows(try CSVDataset.decode(Array("1,2,0\n3,nan,1\n".utf8), file: "data.csv"), mentions: ["line 2, column 2"])
-    assertThrows(try CSVDataset.decode(Array("1,2,0\n3,,1\n".utf8), file: "data.csv"), mentions: ["line 2, column 2"])
+    assertThrows(
+      try CSVDataset.decode(Array("1,2,0\n3,nan,1\n".utf8), file: "data.csv"),
+      mentions: ["line 2, column 2"])
+    assertThrows(
+      try CSVDataset.decode(Array("1,2,0\n3,,1\n".utf8), file: "data.csv"),
+      mentions: ["line 2, column 2"])
   }
 
   func testLabelsMustBeNonNegativeIntegers() {
-    assertThrows(try CSVDataset.decode(Array("1,2,0\n3,4,2.5\n".utf8), file: "data.csv"),
+    assertThrows(
+      try CSVDataset.decode(Array("1,2,0\n3,4,2.5\n".utf8), file: "data.csv"),
       mentions: ["data.csv", "line 2, column 3", "integer class label"])
-    assertThrows(try CSVDataset.decode(Array("1,2,-1\n".utf8), file: "data.csv"), mentions: ["line 1, column 3"])
+    assertThrows(
+      try CSVDataset.decode(Array("1,2,-1\n".utf8), file: "data.csv"),
+      mentions: ["line 1, column 3"])
   }
 
   func testRaggedRowsAndEmptyFiles() {
-    assertThrows(try CSVDataset.decode(Array("h1,h2,h3\n1,2,0\n1,0\n".utf8), file: "data.csv"),
+    assertThrows(
+      try CSVDataset.decode(Array("h1,h2,h3\n1,2,0\n1,0\n".utf8), file: "data.csv"),
       mentions: ["data.csv", "line 3", "3 columns, like line 2", "2 columns"])
-    assertThrows(try CSVDataset.decode(Array("label\n".utf8), file: "empty.csv"), mentions: ["empty.csv", "rows"])
-    assertThrows(try CSVDataset.decode([], file: "empty.csv"), mentions: ["empty.csv", "at least one row"])
-    assertThrows(try CSVDataset.decode(Array("5\n".utf8), file: "one.csv"), mentions: ["one.csv", "two columns"])
+    assertThrows(
+      try CSVDataset.decode(Array("label\n".utf8), file: "empty.csv"),
+      mentions: ["empty.csv", "rows"])
+    assertThrows(
+      try CSVDataset.decode([], file: "empty.csv"), mentions: ["empty.csv", "at least one row"])
+    assertThrows(
+      try CSVDataset.decode(Array("5\n".utf8), file: "one.csv"),
+      mentions: ["one.csv", "two columns"])
   }
 }

@@ -34,7 +34,8 @@ final class GzipTests: XCTestCase {
     var compressed = Gzip.compress(Array(String(repeating: "abc", count: 1000).utf8))
     compressed[12] ^= 0xff
     compressed[13] ^= 0xff
-    assertThrows(try Gzip.decompress(compressed, file: "broken.gz"), mentions: ["broken.gz", "gzip"])
+    assertThrows(
+      try Gzip.decompress(compressed, file: "broken.gz"), mentions: ["broken.gz", "gzip"])
   }
 
   func testTruncatedDataIsAnError() {
@@ -47,7 +48,8 @@ final class GzipTests: XCTestCase {
 
   func testTrailingGarbageIsAnError() {
     let compressed = Gzip.compress([1, 2, 3]) + [9, 9, 9]
-    assertThrows(try Gzip.decompress(compressed, file: "tail.gz"), mentions: ["tail.gz", "3 stray bytes"])
+    assertThrows(
+      try Gzip.decompress(compressed, file: "tail.gz"), mentions: ["tail.gz", "3 stray bytes"])
   }
 
   func testReadMaybeCompressedHandlesBothKinds() throws {
@@ -60,6 +62,7 @@ final class GzipTests: XCTestCase {
     XCTAssertEqual(try Gzip.readMaybeCompressed(plain), data)
     XCTAssertEqual(try Gzip.readMaybeCompressed(packed), data)
     assertThrows(
-      try Gzip.readMaybeCompressed(directory.appendingPathComponent("missing.gz")), mentions: ["missing.gz"])
+      try Gzip.readMaybeCompressed(directory.appendingPathComponent("missing.gz")),
+      mentions: ["missing.gz"])
   }
 }

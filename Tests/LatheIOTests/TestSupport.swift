@@ -6,7 +6,8 @@ import XCTest
 /// Asserts that `expression` throws a `LatheIOError` whose message contains every string in
 /// `mentions`: the file name and the offending field, so users can act on the message.
 func assertThrows<T>(
-  _ expression: @autoclosure () throws -> T, mentions: [String], file: StaticString = #filePath, line: UInt = #line
+  _ expression: @autoclosure () throws -> T, mentions: [String], file: StaticString = #filePath,
+  line: UInt = #line
 ) {
   do {
     _ = try expression()
@@ -23,11 +24,13 @@ func assertThrows<T>(
 
 /// A fresh, empty directory under the system temporary directory.
 func temporaryDirectory() throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-io-tests-\(UUID().uuidString)")
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "lathe-io-tests-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url
 }
 
 /// The repository root, found from this source file (Tests/LatheIOTests/TestSupport.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent()
   .deletingLastPathComponent()
