@@ -25,6 +25,11 @@ final class AutodiffGraphTests: XCTestCase {
     (x * x + x).sum().backpropagate()
     assertClose(x.grad!, x.value * 2 + 1)
     checkGradients([x.value]) { $0[0] * $0[0] + $0[0] }
+
+    let z = Variable(x.value, requiresGrad: true)
+    (z + z - z * 3).sum().backpropagate()
+    assertClose(z.grad!, Tensor(repeating: -1, shape: [2, 3]))
+    XCTAssertEqual(x.grad, x.value * 2 + 1, "the first graph's gradient is left alone")
   }
 
   func testDiamondGraph() {

@@ -33,8 +33,15 @@ enum TestData {
 /// gradient is compared with (L(x + h) − L(x − h)) / 2h, accepting |a − n| ≤ tolerance·max(1, |n|).
 /// `build` is called again for every perturbed evaluation, so anything random inside it must
 /// start from a fresh seeded generator each time.
+///
+/// Step 1e-2 keeps float32 rounding in L (about 1e-7·|L| / h) far below the tolerance; the
+/// truncation error of the central difference (h²·f‴/6) stays under 4e-4 relative for these
+/// inputs. A tolerance of 1e-3 then catches a gradient off by a few percent, such as a missing
+/// ε/K term in label smoothing or a 1/(N−1) for a 1/N (checked by mutating the ops).
+/// Losses are scalars whose gradients are small (about 1/N), which is why the tolerance is
+/// tight in absolute terms too.
 func checkGradients(
-  _ inputs: [Tensor<Float>], step: Float = 1e-2, tolerance: Float = 1e-2, seed: UInt64 = 99,
+  _ inputs: [Tensor<Float>], step: Float = 1e-2, tolerance: Float = 1e-3, seed: UInt64 = 99,
   file: StaticString = #filePath, line: UInt = #line, _ build: ([Variable]) -> Variable
 ) {
   let leaves = inputs.map { Variable($0, requiresGrad: true) }

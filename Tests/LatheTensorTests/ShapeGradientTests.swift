@@ -19,6 +19,27 @@ final class ShapeGradientTests: XCTestCase {
     }
   }
 
+  func testReductionValues() {
+    let v = Variable(x)
+    XCTAssertEqual(v.sum().value.scalar, x.scalars.reduce(0, +), accuracy: 1e-5)
+    XCTAssertEqual(v.mean().value.scalar, x.scalars.reduce(0, +) / 24, accuracy: 1e-6)
+    let sums = v.sum(axes: [0, 2]).value
+    let means = v.mean(axes: [0, 2], keepingDimensions: true).value
+    XCTAssertEqual(sums.shape, [3])
+    XCTAssertEqual(means.shape, [1, 3, 1])
+    for j in 0..<3 {
+      var total: Float = 0
+      for i in 0..<2 {
+        for k in 0..<4 { total += x[i, j, k] }
+      }
+      XCTAssertEqual(sums[j], total, accuracy: 1e-5)
+      XCTAssertEqual(means[0, j, 0], total / 8, accuracy: 1e-6)
+    }
+    let lastAxisMeans = v.mean(axes: [-1]).value
+    XCTAssertEqual(lastAxisMeans.shape, [2, 3])
+    XCTAssertEqual(lastAxisMeans[1, 2], (0..<4).map { x[1, 2, $0] }.reduce(0, +) / 4, accuracy: 1e-6)
+  }
+
   func testReshapeAndFlatten() {
     checkGradients([x]) { $0[0].reshaped([4, -1]) }
     checkGradients([TestData.uniform([2, 3, 2, 2], seed: 22)]) { $0[0].flattened() }
