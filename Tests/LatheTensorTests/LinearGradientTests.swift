@@ -14,6 +14,16 @@ final class LinearGradientTests: XCTestCase {
     checkGradients([a, b]) { $0[0].transposed.matmul($0[1]) }
   }
 
+  func testBatchedMatmul() {
+    let a = TestData.uniform([3, 4, 5], seed: 45)
+    let b = TestData.uniform([5, 2], seed: 46)
+    let c = TestData.uniform([3, 5, 2], seed: 47)
+    let d = TestData.uniform([4, 5], seed: 48)
+    checkGradients([a, b]) { $0[0].matmul($0[1]) }
+    checkGradients([d, c]) { $0[0].matmul($0[1]) }
+    checkGradients([a, c]) { $0[0].matmul($0[1]) }
+  }
+
   func testLinearWithBias() {
     let x = TestData.uniform([4, 5], seed: 37)
     let w = TestData.uniform([3, 5], seed: 38)
