@@ -41,36 +41,40 @@ enum NaiveReference {
     return y
   }
 
-  /// Max or average pooling with `padding` [top, left, bottom, right] (or [h, w]) and PyTorch's
-  /// ceil-mode rule. With `countIncludePad` the divisor counts the window clipped to the padded
-  /// input (PyTorch, and ONNX for asymmetric pads).
+  /// Max or average pooling with `padding` [top, left, bottom, right] (or [h, w]), `dilation`
+  /// and PyTorch's ceil-mode rule. With `countIncludePad` the divisor counts the window's cells
+  /// inside the padded input (PyTorch; ONNX for asymmetric pads); otherwise those inside the input.
   static func pool2d(
-    _ x: Tensor<Float>, kernel: [Int], stride: [Int], padding: [Int], ceilMode: Bool, average: Bool,
-    countIncludePad: Bool
+    _ x: Tensor<Float>, kernel: [Int], stride: [Int], padding: [Int], dilation: [Int] = [1, 1], ceilMode: Bool,
+    average: Bool, countIncludePad: Bool
   ) -> Tensor<Float> {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let pad = padding.count == 2 ? padding + padding : padding
-    let oh = pooledSize(h, kernel[0], stride[0], pad[0], pad[2], ceilMode)
-    let ow = pooledSize(w, kernel[1], stride[1], pad[1], pad[3], ceilMode)
+    let spanH = dilation[0] * (kernel[0] - 1) + 1
+    let spanW = dilation[1] * (kernel[1] - 1) + 1
+    let oh = pooledSize(h, spanH, stride[0], pad[0], pad[2], ceilMode)
+    let ow = pooledSize(w, spanW, stride[1], pad[1], pad[3], ceilMode)
     var y = Tensor<Float>.zeros([n, c, oh, ow])
     for b in 0..<n {
       for ch in 0..<c {
         for oy in 0..<oh {
           for ox in 0..<ow {
-            let y0 = oy * stride[0] - pad[0]
-            let x0 = ox * stride[1] - pad[1]
-            let paddedCells = (min(y0 + kernel[0], h + pad[2]) - y0) * (min(x0 + kernel[1], w + pad[3]) - x0)
             var best = -Float.infinity
             var total: Float = 0
             var inside = 0
-            for iy in max(y0, 0)..<min(y0 + kernel[0], h) {
-              for ix in max(x0, 0)..<min(x0 + kernel[1], w) {
+            var padded = 0
+            for i in 0..<kernel[0] {
+              for j in 0..<kernel[1] {
+                let iy = oy * stride[0] - pad[0] + i * dilation[0]
+                let ix = ox * stride[1] - pad[1] + j * dilation[1]
+                if iy >= -pad[0] && iy < h + pad[2] && ix >= -pad[1] && ix < w + pad[3] { padded += 1 }
+                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
                 best = max(best, x[b, ch, iy, ix])
                 total += x[b, ch, iy, ix]
                 inside += 1
               }
             }
-            y[b, ch, oy, ox] = average ? total / Float(countIncludePad ? paddedCells : inside) : best
+            y[b, ch, oy, ox] = average ? total / Float(countIncludePad ? padded : inside) : best
           }
         }
       }
@@ -78,8 +82,9 @@ enum NaiveReference {
     return y
   }
 
-  /// PyTorch's pooling output size: floor or ceil of (in + padding − k) / s, plus one; in ceil
-  /// mode the last window must start inside the input or the leading padding.
+  /// PyTorch's pooling output size for a window spanning `kernel` cells: floor or ceil of
+  /// (in + padding − kernel) / s, plus one; in ceil mode the last window must start inside the
+  /// input or the leading padding.
   static func pooledSize(_ input: Int, _ kernel: Int, _ stride: Int, _ before: Int, _ after: Int, _ ceilMode: Bool)
     -> Int
   {

@@ -8,6 +8,7 @@ final class PoolingTests: XCTestCase {
     var kernel: [Int]
     var stride: [Int]
     var padding: [Int]
+    var dilation = [1, 1]
     var ceilMode = false
   }
 
@@ -17,10 +18,14 @@ final class PoolingTests: XCTestCase {
     Case(input: [2, 1, 7, 7], kernel: [3, 2], stride: [2, 2], padding: [1, 0], ceilMode: true),
     Case(input: [1, 2, 6, 5], kernel: [3, 3], stride: [2, 3], padding: [1, 1], ceilMode: true),
     Case(input: [1, 2, 5, 6], kernel: [2, 3], stride: [1, 2], padding: [0, 1]),
+    Case(input: [1, 2, 7, 7], kernel: [2, 2], stride: [2, 1], padding: [1, 1], dilation: [2, 2], ceilMode: true),
+    Case(input: [2, 1, 5, 6], kernel: [3, 2], stride: [2, 2], padding: [0, 1, 2, 0]),
+    Case(input: [1, 2, 6, 5], kernel: [2, 3], stride: [2, 2], padding: [1, 0, 0, 2], ceilMode: true),
   ]
 
   func geometry(_ c: Case) -> WindowGeometry {
-    WindowGeometry(kernel: c.kernel, stride: c.stride, padding: c.padding, ceilMode: c.ceilMode)
+    WindowGeometry(
+      kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation, ceilMode: c.ceilMode)
   }
 
   func testOutputSizeMatchesPyTorchFormula() {
@@ -56,7 +61,8 @@ final class PoolingTests: XCTestCase {
       let x = TestData.uniform(c.input, seed: 800 + UInt64(index))
       let y = Variable(x).maxPool2d(geometry(c)).value
       let expected = NaiveReference.pool2d(
-        x, kernel: c.kernel, stride: c.stride, padding: c.padding, ceilMode: c.ceilMode, average: false,
+        x, kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation, ceilMode: c.ceilMode,
+        average: false,
         countIncludePad: false)
       assertClose(y, expected, accuracy: 0, "case \(index)")
     }
@@ -68,7 +74,8 @@ final class PoolingTests: XCTestCase {
       for include in [false, true] {
         let y = Variable(x).avgPool2d(geometry(c), countIncludePad: include).value
         let expected = NaiveReference.pool2d(
-          x, kernel: c.kernel, stride: c.stride, padding: c.padding, ceilMode: c.ceilMode, average: true,
+          x, kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation, ceilMode: c.ceilMode,
+          average: true,
           countIncludePad: include)
         assertClose(y, expected, "case \(index) countIncludePad \(include)")
       }
