@@ -32,14 +32,18 @@ final class PoolingTests: XCTestCase {
     for input in 1...9 {
       for kernel in 1...4 {
         for stride in 1...3 {
-          for padding in 0...(kernel / 2) where kernel <= input + 2 * padding {
-            for ceilMode in [false, true] {
-              let g = WindowGeometry(
-                kernel: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], ceilMode: ceilMode)
-              let expected = NaiveReference.pooledSize(input, kernel, stride, padding, padding, ceilMode)
-              let (h, w) = g.outputSize(height: input, width: input)
-              XCTAssertEqual(h, expected, "in \(input) k \(kernel) s \(stride) p \(padding) ceil \(ceilMode)")
-              XCTAssertEqual(w, expected)
+          for dilation in 1...2 {
+            let span = dilation * (kernel - 1) + 1
+            for padding in 0...(kernel / 2) where span <= input + 2 * padding {
+              for ceilMode in [false, true] {
+                let g = WindowGeometry(
+                  kernel: [kernel, 1], stride: [stride, 1], padding: [padding, 0], dilation: [dilation, 1],
+                  ceilMode: ceilMode)
+                let expected = NaiveReference.pooledSize(input, span, stride, padding, padding, ceilMode)
+                let label = "in \(input) k \(kernel) s \(stride) d \(dilation) p \(padding) ceil \(ceilMode)"
+                XCTAssertEqual(g.outputSize(height: input, width: input).0, expected, label)
+                XCTAssertEqual(g.outputSize(height: 1, width: input).1, input)
+              }
             }
           }
         }
