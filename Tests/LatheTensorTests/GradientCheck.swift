@@ -71,7 +71,9 @@ func checkGradients(
       perturbed[j] = base[j] - step
       values[i] = Tensor(shape: input.shape, scalars: perturbed)
       let minus = loss(values)
-      let numerical = Float((plus - minus) / (2 * Double(step)))
+      // The step actually taken, after rounding x ± h to float32.
+      let width = Double(base[j] + step) - Double(base[j] - step)
+      let numerical = Float((plus - minus) / width)
       let difference = abs(analyticalValues[j] - numerical)
       if difference > tolerance * max(1, abs(numerical)) {
         failures += 1
