@@ -38,8 +38,8 @@ static inline int avg_divisor(const lk_window *w, int oy, int ox, int include_pa
       const int ix = ox * w->stride_w - w->pad_left + j * w->dilation_w;
       const int inside = iy >= 0 && iy < w->height && ix >= 0 && ix < w->width;
       // With include_pad, cells of the explicit padding count but cells past it (ceil_mode) don't.
-      const int in_padded = iy >= -w->pad_top && iy < w->height + w->pad_top && ix >= -w->pad_left &&
-                            ix < w->width + w->pad_left;
+      const int in_padded = iy >= -w->pad_top && iy < w->height + w->pad_bottom && ix >= -w->pad_left &&
+                            ix < w->width + w->pad_right;
       if (inside || (include_pad && in_padded)) count++;
     }
   }

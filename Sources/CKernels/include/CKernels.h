@@ -47,6 +47,7 @@ typedef struct {
   int pad_top, pad_left;
   int dilation_h, dilation_w;
   int out_h, out_w;
+  int pad_bottom, pad_right;               // trailing padding (count_include_pad divisors)
 } lk_window;
 
 /// Unfolds channels [c0, c0+cn) of every image into columns:

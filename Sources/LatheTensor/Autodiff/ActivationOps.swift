@@ -82,8 +82,8 @@ extension Tensor where Scalar == Float {
       for v in row { peak = Swift.max(peak, v) }
       var total: Float = 0
       for v in row { total += Foundation.exp(v - peak) }
-      let logTotal = Foundation.log(total) + peak
-      for i in 0..<row.count { out[i] = row[i] - logTotal }
+      let logTotal = Foundation.log(total)
+      for i in 0..<row.count { out[i] = (row[i] - peak) - logTotal }
     }
   }
 

@@ -51,7 +51,8 @@ public struct WindowGeometry: Sendable, Equatable, Codable {
       batch: Int32(batch), channels: Int32(channels), height: Int32(height), width: Int32(width),
       kernel_h: Int32(kernelHeight), kernel_w: Int32(kernelWidth), stride_h: Int32(stride[0]),
       stride_w: Int32(stride[1]), pad_top: Int32(padding[0]), pad_left: Int32(padding[1]),
-      dilation_h: Int32(dilation[0]), dilation_w: Int32(dilation[1]), out_h: Int32(oh), out_w: Int32(ow))
+      dilation_h: Int32(dilation[0]), dilation_w: Int32(dilation[1]), out_h: Int32(oh), out_w: Int32(ow),
+      pad_bottom: Int32(padding[2]), pad_right: Int32(padding[3]))
   }
 }
 

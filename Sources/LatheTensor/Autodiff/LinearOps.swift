@@ -5,8 +5,9 @@ extension Variable {
   public func matmul(_ other: Variable) -> Variable {
     Variable(value.matmul(other.value), parents: [self, other]) { g in
       [
-        self.requiresGrad ? g.matmul(other.value, transposeOther: true) : nil,
-        other.requiresGrad ? self.value.matmul(g, transposeSelf: true) : nil,
+        // A matrix multiplied into a batch gets the batch's gradients summed.
+        self.requiresGrad ? g.matmul(other.value, transposeOther: true).sumToShape(self.shape) : nil,
+        other.requiresGrad ? self.value.matmul(g, transposeSelf: true).sumToShape(other.shape) : nil,
       ]
     }
   }

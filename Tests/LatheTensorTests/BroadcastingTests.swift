@@ -1,0 +1,101 @@
+import LatheTensor
+import XCTest
+
+/// Broadcasting arithmetic, reductions and sumToShape against explicit index loops.
+final class BroadcastingTests: XCTestCase {
+  func testBroadcastShapes() {
+    XCTAssertEqual(broadcastShape([2, 3], [3]), [2, 3])
+    XCTAssertEqual(broadcastShape([2, 1, 4], [3, 1]), [2, 3, 4])
+    XCTAssertEqual(broadcastShape([1], [5, 1]), [5, 1])
+    XCTAssertEqual(broadcastShape([], [2, 2]), [2, 2])
+    XCTAssertNil(broadcastShape([2, 3], [2]))
+    XCTAssertNil(broadcastShape([4, 3], [2, 3]))
+  }
+
+  func testRowBroadcast() {
+    let a = Tensor<Float>(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+    let b = Tensor<Float>(shape: [3], scalars: [10, 20, 30])
+    XCTAssertEqual((a + b).scalars, [11, 22, 33, 14, 25, 36])
+    XCTAssertEqual((b - a).scalars, [9, 18, 27, 6, 15, 24])
+  }
+
+  func testBothSidesBroadcast() {
+    let a = TestData.uniform([2, 1, 4], seed: 1500)
+    let b = TestData.uniform([3, 1], seed: 1501, low: 0.5, high: 2)
+    let sum = a + b
+    let product = a * b
+    let quotient = a / b
+    let difference = b - a
+    XCTAssertEqual(sum.shape, [2, 3, 4])
+    for i in 0..<2 {
+      for j in 0..<3 {
+        for k in 0..<4 {
+          XCTAssertEqual(sum[i, j, k], a[i, 0, k] + b[j, 0])
+          XCTAssertEqual(product[i, j, k], a[i, 0, k] * b[j, 0])
+          XCTAssertEqual(quotient[i, j, k], a[i, 0, k] / b[j, 0])
+          XCTAssertEqual(difference[i, j, k], b[j, 0] - a[i, 0, k])
+        }
+      }
+    }
+  }
+
+  func testBroadcastWithViewsAndScalars() {
+    let a = TestData.uniform([3, 4], seed: 1502)
+    let column = TestData.uniform([3, 1], seed: 1503)
+    let t = a.transposed + column.transposed  // [4, 3] view plus [1, 3] view
+    for i in 0..<4 {
+      for j in 0..<3 { XCTAssertEqual(t[i, j], a[j, i] + column[j, 0]) }
+    }
+    let s = a + Tensor(2)
+    XCTAssertEqual(s.scalars, a.scalars.map { $0 + 2 })
+  }
+
+  func testReductionsOverAxes() {
+    let x = Tensor<Float>(shape: [2, 3, 4], scalars: (0..<24).map(Float.init))
+    let over1 = x.sum(axes: [1])
+    XCTAssertEqual(over1.shape, [2, 4])
+    for i in 0..<2 {
+      for k in 0..<4 { XCTAssertEqual(over1[i, k], (0..<3).map { x[i, $0, k] }.reduce(0, +)) }
+    }
+    let over02 = x.sum(axes: [0, 2], keepingDimensions: true)
+    XCTAssertEqual(over02.shape, [1, 3, 1])
+    for j in 0..<3 {
+      var total: Float = 0
+      for i in 0..<2 {
+        for k in 0..<4 { total += x[i, j, k] }
+      }
+      XCTAssertEqual(over02[0, j, 0], total)
+    }
+    XCTAssertEqual(x.mean(axes: [-1]).scalars, (0..<6).map { Float($0 * 4) + 1.5 })
+    XCTAssertEqual(x.max(axes: [0]).scalars, (12..<24).map(Float.init))
+    XCTAssertEqual(x.sum(), 276)
+    XCTAssertEqual(x.mean(), 11.5)
+  }
+
+  func testSumToShape() {
+    let g = TestData.uniform([2, 3, 4], seed: 1504)
+    XCTAssertEqual(g.sumToShape([2, 3, 4]), g)
+    let toRow = g.sumToShape([4])
+    let toColumn = g.sumToShape([3, 1])
+    let toMiddle = g.sumToShape([1, 3, 1])
+    XCTAssertEqual(toRow.shape, [4])
+    XCTAssertEqual(toColumn.shape, [3, 1])
+    XCTAssertEqual(toMiddle.shape, [1, 3, 1])
+    for k in 0..<4 {
+      var total: Float = 0
+      for i in 0..<2 {
+        for j in 0..<3 { total += g[i, j, k] }
+      }
+      XCTAssertEqual(toRow[k], total, accuracy: 1e-5)
+    }
+    for j in 0..<3 {
+      var total: Float = 0
+      for i in 0..<2 {
+        for k in 0..<4 { total += g[i, j, k] }
+      }
+      XCTAssertEqual(toColumn[j, 0], total, accuracy: 1e-5)
+      XCTAssertEqual(toMiddle[0, j, 0], total, accuracy: 1e-5)
+    }
+    XCTAssertEqual(g.sumToShape([]).scalar, g.sum(), accuracy: 1e-5)
+  }
+}

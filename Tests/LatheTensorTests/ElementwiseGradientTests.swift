@@ -1,0 +1,83 @@
+import LatheTensor
+import XCTest
+
+/// Gradient checks for broadcasting arithmetic and the element-wise functions.
+final class ElementwiseGradientTests: XCTestCase {
+  /// Operand shapes that broadcast: equal, a trailing row, and both sides growing.
+  let shapePairs: [([Int], [Int])] = [([2, 3], [2, 3]), ([2, 3], [3]), ([3], [2, 3]), ([2, 1, 4], [3, 1])]
+
+  func testAddBroadcasting() {
+    for (a, b) in shapePairs {
+      checkGradients([TestData.uniform(a, seed: 1), TestData.uniform(b, seed: 2)]) { $0[0] + $0[1] }
+    }
+  }
+
+  func testSubtractBroadcasting() {
+    for (a, b) in shapePairs {
+      checkGradients([TestData.uniform(a, seed: 3), TestData.uniform(b, seed: 4)]) { $0[0] - $0[1] }
+    }
+  }
+
+  func testMultiplyBroadcasting() {
+    for (a, b) in shapePairs {
+      checkGradients([TestData.uniform(a, seed: 5), TestData.uniform(b, seed: 6)]) { $0[0] * $0[1] }
+    }
+  }
+
+  func testDivideBroadcasting() {
+    for (a, b) in shapePairs {
+      let denominator = TestData.uniform(b, seed: 8, low: 0.5, high: 2)
+      checkGradients([TestData.uniform(a, seed: 7), denominator]) { $0[0] / $0[1] }
+    }
+  }
+
+  func testOnlyOneOperandNeedsGradient() {
+    let x = Variable(TestData.uniform([2, 3], seed: 9), requiresGrad: true)
+    let c = Variable(TestData.uniform([3], seed: 10))
+    (x * c).sum().backpropagate()
+    XCTAssertNil(c.grad)
+    assertClose(x.grad!, c.value.expanded(to: [2, 3]).contiguous())
+  }
+
+  func testNegateAndScalarOperands() {
+    let x = TestData.uniform([2, 3], seed: 11)
+    checkGradients([x]) { -$0[0] }
+    checkGradients([x]) { $0[0] + 1.5 }
+    checkGradients([x]) { $0[0] * -2.5 }
+  }
+
+  func testExpLogSqrt() {
+    checkGradients([TestData.uniform([2, 3], seed: 12)]) { $0[0].exp() }
+    checkGradients([TestData.uniform([2, 3], seed: 13, low: 0.5, high: 2)]) { $0[0].log() }
+    checkGradients([TestData.uniform([2, 3], seed: 14, low: 0.5, high: 2)]) { $0[0].sqrt() }
+  }
+
+  func testPow() {
+    let x = TestData.uniform([2, 3], seed: 15, low: 0.5, high: 2)
+    for exponent: Float in [2, 3, 0.5, -1.5] {
+      checkGradients([x]) { $0[0].pow(exponent) }
+    }
+  }
+
+  func testReluAndLeakyRelu() {
+    let x = TestData.awayFromZero([3, 4], seed: 16)
+    checkGradients([x]) { $0[0].relu() }
+    checkGradients([x]) { $0[0].leakyRelu() }
+    checkGradients([x]) { $0[0].leakyRelu(slope: 0.2) }
+  }
+
+  func testSmoothActivations() {
+    let x = TestData.uniform([3, 4], seed: 17, low: -3, high: 3)
+    checkGradients([x]) { $0[0].gelu() }
+    checkGradients([x]) { $0[0].sigmoid() }
+    checkGradients([x]) { $0[0].tanh() }
+  }
+
+  func testSoftmaxAndLogSoftmax() {
+    let x = TestData.uniform([2, 3, 4], seed: 18, low: -2, high: 2)
+    for axis in [-1, 0, 1, 2] {
+      checkGradients([x]) { $0[0].softmax(axis: axis) }
+      checkGradients([x]) { $0[0].logSoftmax(axis: axis) }
+    }
+  }
+}
