@@ -36,7 +36,8 @@ final class RobustnessTests: XCTestCase {
     let header = Array(String(repeating: "[", count: 100_000).utf8)
     let length = UInt64(header.count)
     let bytes = (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + header
-    assertThrows(try SafetensorsFile.decode(bytes, file: "deep.safetensors"), mentions: ["deep.safetensors"])
+    assertThrows(
+      try SafetensorsFile.decode(bytes, file: "deep.safetensors"), mentions: ["deep.safetensors"])
   }
 
   /// Runs `body` on every truncation of `valid` and on 2000 copies with 1-4 random bytes changed.
@@ -46,7 +47,8 @@ final class RobustnessTests: XCTestCase {
     for _ in 0..<2000 {
       var bytes = valid
       for _ in 0...(generator.next() % 4) {
-        bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next())
+        bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(
+          truncatingIfNeeded: generator.next())
       }
       body(bytes)
     }
