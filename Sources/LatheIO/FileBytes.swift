@@ -13,12 +13,16 @@ enum FileBytes {
   /// Writes `bytes` to a temporary file beside `url`, then renames it over `url`. A crash or a
   /// full disk leaves either the old file or the new one, never a half-written model.
   static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-    let directory = url.deletingLastPathComponent()
-    let temporary = directory.appendingPathComponent(
-      ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp"
-    )
+    // Hidden, and unique per process and call, so concurrent writers never share a temporary.
+    let unique = "\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
+    let temporary = url.deletingLastPathComponent()
+      .appendingPathComponent(".\(url.lastPathComponent).\(unique).tmp")
     do {
       try Data(bytes).write(to: temporary)
+      // Flush to disk before the rename, so a power cut cannot leave a renamed empty file.
+      let handle = try FileHandle(forWritingTo: temporary)
+      defer { try? handle.close() }
+      try handle.synchronize()
     } catch {
       try? FileManager.default.removeItem(at: temporary)
       throw LatheIOError.unwritable(file: url.path, reason: reason(error))

@@ -47,6 +47,28 @@ final class SafetensorsTests: XCTestCase {
     XCTAssertEqual(try file.encode(), expected)
   }
 
+  /// A file written by the reference implementation (Python `safetensors` 0.8.0,
+  /// `safetensors.numpy.save` of the arrays below with metadata {"architecture": "mlp"}).
+  /// Lathe must read it, and writing the same tensors in the same order must give the same bytes.
+  func testReferenceImplementationFileReadsAndReencodesIdentically() throws {
+    let base64 =
+      "IAEAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJhcmNoaXRlY3R1cmUiOiJtbHAifSwiZmMxLndlaWdodCI6eyJkdHlwZSI6IkYzMiIs"
+      + "InNoYXBlIjpbMiwzXSwiZGF0YV9vZmZzZXRzIjpbMCwyNF19LCJhY2MiOnsiZHR5cGUiOiJJMzIiLCJzaGFwZSI6WzNdLCJkYXRh"
+      + "X29mZnNldHMiOlsyNCwzNl19LCJmYzEud2VpZ2h0X3EiOnsiZHR5cGUiOiJJOCIsInNoYXBlIjpbNF0sImRhdGFfb2Zmc2V0cyI6"
+      + "WzM2LDQwXX0sInBpeGVscyI6eyJkdHlwZSI6IlU4Iiwic2hhcGUiOlsyLDJdLCJkYXRhX29mZnNldHMiOls0MCw0NF19fSAAAMA/"
+      + "AAAAwAAAAAAAAFBAAAAAv28SgzoAAACAAAAAAP///3+A/wB/AAGA/w=="
+    let bytes = try XCTUnwrap(Data(base64Encoded: base64)).map { $0 }
+    let file = try SafetensorsFile.decode(bytes, file: "reference.safetensors")
+    XCTAssertEqual(file.tensors.map(\.name), ["fc1.weight", "acc", "fc1.weight_q", "pixels"])
+    XCTAssertEqual(
+      file["fc1.weight"], .float32(Tensor(shape: [2, 3], scalars: [1.5, -2, 0, 3.25, -0.5, 1e-3])))
+    XCTAssertEqual(file["acc"], .int32(Tensor(shape: [3], scalars: [.min, 0, .max])))
+    XCTAssertEqual(file["fc1.weight_q"], .int8(Tensor(shape: [4], scalars: [-128, -1, 0, 127])))
+    XCTAssertEqual(file["pixels"], .uint8(Tensor(shape: [2, 2], scalars: [0, 1, 128, 255])))
+    XCTAssertEqual(file.metadata, ["architecture": "mlp"])
+    XCTAssertEqual(try file.encode(), bytes)
+  }
+
   func testReadsHandMadeFileWithUnpaddedHeaderInOffsetOrder() throws {
     // Header entries out of offset order, no padding, no metadata: still valid safetensors.
     let bytes = safetensors(
