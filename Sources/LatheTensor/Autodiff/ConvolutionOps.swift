@@ -2,8 +2,7 @@ import CKernels
 
 /// Where a 2-D window starts and how it moves: stride, padding (top, left, bottom, right),
 /// dilation. Shared by convolution and pooling.
-public struct WindowGeometry: Sendable, Equatable, Codable {
-  public var kernel: (Int, Int) { (kernelHeight, kernelWidth) }
+public struct WindowGeometry: Sendable, Equatable {
   public var kernelHeight: Int
   public var kernelWidth: Int
   public var stride: [Int]

@@ -1,5 +1,0 @@
-import XCTest
-
-final class PlaceholderCLITests: XCTestCase {
-  func testModuleLoads() { XCTAssertEqual(1 + 1, 2) }
-}

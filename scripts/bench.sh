@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Measures Lathe beside the reference figures of ../shared/bench/anchors.py (numpy/OpenBLAS,
+# ONNX Runtime, numpy training), in the same few minutes, and prints same-run ratios.
+# Python is used here only to measure the references; Lathe itself never needs it.
+#
+#   scripts/bench.sh            # full run (~3 minutes)
+#   scripts/bench.sh --quick    # shorter, noisier
+# Results are kept in out/bench/ (lathe.json, anchors.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=""
+[ "${1:-}" = "--quick" ] && quick="--quick"
+out=out/bench
+mkdir -p "$out"
+scripts/install-deps
+swift build -c release --product lathe
+lathe=.build/release/lathe
+
+anchors=../shared/bench/anchors.py
+venv=${ANCHORS_VENV:-/tmp/anchors}
+if [ -f "$anchors" ]; then
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q numpy onnx onnxruntime scikit-learn mlxtend threadpoolctl \
+      || { echo "pip unreachable: skipping the reference figures" >&2; rm -rf "$venv"; }
+  fi
+fi
+
+echo "== lathe bench" >&2
+"$lathe" bench $quick --json > "$out/lathe.json"
+"$lathe" bench $quick --only gemm models train  # readable copy on the terminal
+if [ -x "$venv/bin/python" ] && [ -f "$anchors" ]; then
+  echo "== anchors.py (same window)" >&2
+  "$venv/bin/python" "$anchors" $quick --skip fma --json "$out/anchors.json" > "$out/anchors.txt"
+  echo "== lathe bench again (bracketing the anchors)" >&2
+  "$lathe" bench $quick --json > "$out/lathe2.json"
+  python3 scripts/bench_compare.py "$out/lathe.json" "$out/lathe2.json" "$out/anchors.json"
+fi
