@@ -63,7 +63,8 @@ public enum ModelFile {
       try model.loadState(tensors)
       return model
     } catch {
-      throw LatheIOError.invalid(file: path, field: "model", expected: "a consistent architecture and tensors", got: error.description)
+      throw LatheIOError.invalid(
+        file: path, field: "model", expected: "a consistent architecture and tensors", got: error.description)
     }
   }
 }

@@ -63,7 +63,8 @@ extension Lathe {
         let many = LatencyMeasurement.measure(model, batchSize: 256, minimumRuns: 10, minimumSeconds: seconds)
         say(
           String(
-            format: "  %-28@ batch 1: %8.1f / %8.1f µs   batch 256: %8.3f / %8.3f ms", file as NSString, one.p50Microseconds,
+            format: "  %-28@ batch 1: %8.1f / %8.1f µs   batch 256: %8.3f / %8.3f ms", file as NSString,
+            one.p50Microseconds,
             one.p95Microseconds, many.p50Microseconds / 1000, many.p95Microseconds / 1000))
         return .init(model: file, batch1: one, batch256: many)
       }
@@ -73,7 +74,8 @@ extension Lathe {
       let data = try loadDataset("mnist-5k")
       let epochs = quick ? 2 : 4
       let model = Architecture.lenet300100.build(seed: 0)
-      let configuration = TrainingConfiguration(epochs: epochs, batchSize: 32, learningRate: 0.01, optimizer: .sgd(momentum: 0.9))
+      let configuration = TrainingConfiguration(
+        epochs: epochs, batchSize: 32, learningRate: 0.01, optimizer: .sgd(momentum: 0.9))
       let report = Trainer(configuration).train(model, on: data.train)
       let times = report.epochs.map(\.seconds).sorted()
       let median = LatencyMeasurement.percentile(times, 0.5)
@@ -82,7 +84,8 @@ extension Lathe {
         samplesPerSecond: Double(data.train.count) / median, peakMemoryBytes: peakResidentBytes())
       say(
         String(
-          format: "training lenet-300-100 on mnist-5k (4000 examples, batch 32, SGD): %.1f ms/epoch (median of %d), %.0f samples/s",
+          format:
+            "training lenet-300-100 on mnist-5k (4000 examples, batch 32, SGD): %.1f ms/epoch (median of %d), %.0f samples/s",
           result.epochMs, epochs, result.samplesPerSecond))
       return result
     }

@@ -8,7 +8,8 @@ extension Lathe {
     static let configuration = CommandConfiguration(abstract: "Top-1 accuracy of a model on a dataset's test split.")
 
     @Argument(help: "Model file (.safetensors).") var model: String
-    @Option(name: .long, help: "Dataset name or path; defaults to the one the model was trained on.") var dataset: String?
+    @Option(name: .long, help: "Dataset name or path; defaults to the one the model was trained on.") var dataset:
+      String?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
@@ -19,7 +20,8 @@ extension Lathe {
         }
         let data = try loadDataset(name)
         guard data.test.sampleShape.reduce(1, *) == network.inputShape.reduce(1, *) else {
-          throw CommandFailure("\(model) reads examples of shape \(network.inputShape), but \(name) has \(data.test.sampleShape)")
+          throw CommandFailure(
+            "\(model) reads examples of shape \(network.inputShape), but \(name) has \(data.test.sampleShape)")
         }
         let test = reshaped(data.test, to: network.inputShape)
         let start = Date()
@@ -28,9 +30,12 @@ extension Lathe {
         let correct = zip(predictions, test.labels).filter { $0 == $1 }.count
         let accuracy = test.count == 0 ? 0 : Float(correct) / Float(test.count)
         if json {
-          try printJSON(EvalResult(model: model, dataset: name, accuracy: accuracy, samples: test.count, correct: correct, seconds: seconds))
+          try printJSON(
+            EvalResult(
+              model: model, dataset: name, accuracy: accuracy, samples: test.count, correct: correct, seconds: seconds))
         } else {
-          print(String(format: "%@ on %@: top-1 accuracy %.2f%% (%d/%d)", model, name, accuracy * 100, correct, test.count))
+          print(
+            String(format: "%@ on %@: top-1 accuracy %.2f%% (%d/%d)", model, name, accuracy * 100, correct, test.count))
         }
       }
     }

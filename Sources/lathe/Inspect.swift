@@ -5,7 +5,8 @@ import LatheTensor
 
 extension Lathe {
   struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The layers of a model: shapes, parameters, bytes, sparsity, kernels.")
+    static let configuration = CommandConfiguration(
+      abstract: "The layers of a model: shapes, parameters, bytes, sparsity, kernels.")
 
     @Argument(help: "Model file (.safetensors).") var model: String
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
@@ -59,7 +60,8 @@ struct ModelReport: Encodable {
       let stored = node.layer.parameters.reduce(0) { $0 + $1.parameter.value.count * DType.float32.byteSize }
       return LayerRow(
         name: node.name, op: node.layer.op, inputs: node.inputs, outputShape: shapes[node.name] ?? [],
-        parameters: count, bytes: stored, nonzeros: count - zeros, sparsity: count == 0 ? 0 : Double(zeros) / Double(count),
+        parameters: count, bytes: stored, nonzeros: count - zeros,
+        sparsity: count == 0 ? 0 : Double(zeros) / Double(count),
         dtype: node.layer.parameters.isEmpty ? "-" : "f32", bits: node.layer.parameters.isEmpty ? 0 : 32,
         kernel: node.layer.kernelName)
     }
@@ -76,19 +78,25 @@ struct ModelReport: Encodable {
     let header = ["layer", "op", "output", "params", "bytes", "sparsity", "dtype", "kernel"]
     var rows = layers.map { l in
       [
-        l.name, l.op, "[" + l.outputShape.map(String.init).joined(separator: ",") + "]", l.parameters == 0 ? "-" : "\(l.parameters)",
+        l.name, l.op, "[" + l.outputShape.map(String.init).joined(separator: ",") + "]",
+        l.parameters == 0 ? "-" : "\(l.parameters)",
         l.bytes == 0 ? "-" : "\(l.bytes)", l.parameters == 0 ? "-" : String(format: "%.1f%%", l.sparsity * 100),
         l.dtype, l.kernel,
       ]
     }
     rows.append([
       "total", "", "", "\(parameters)", "\(layers.reduce(0) { $0 + $1.bytes })",
-      parameters == 0 ? "-" : String(format: "%.1f%%", Double(parameters - nonzeros) / Double(parameters) * 100), "", "",
+      parameters == 0 ? "-" : String(format: "%.1f%%", Double(parameters - nonzeros) / Double(parameters) * 100), "",
+      "",
     ])
     let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
     func line(_ cells: [String]) -> String {
-      cells.enumerated().map { i, c in i >= 3 && i <= 5 ? String(repeating: " ", count: widths[i] - c.count) + c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-        .joined(separator: "  ")
+      cells.enumerated().map { i, c in
+        i >= 3 && i <= 5
+          ? String(repeating: " ", count: widths[i] - c.count) + c
+          : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+      }
+      .joined(separator: "  ")
     }
     var out = ["\(path): \(architecture), input \(inputShape), \(sizeBytes) bytes on disk"]
     out.append(line(header))

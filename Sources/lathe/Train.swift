@@ -50,7 +50,9 @@ extension Lathe {
         guard var kind = OptimizerKind.named(optimizer, weightDecay: weightDecay) else {
           throw CommandFailure("unknown optimizer \"\(optimizer)\"; use sgd, nesterov, adam or adamw")
         }
-        if case .sgd(_, let nesterov, let decay) = kind { kind = .sgd(momentum: momentum, nesterov: nesterov, weightDecay: decay) }
+        if case .sgd(_, let nesterov, let decay) = kind {
+          kind = .sgd(momentum: momentum, nesterov: nesterov, weightDecay: decay)
+        }
         guard let lrSchedule = LearningRateSchedule.named(schedule, stepEvery: stepEvery) else {
           throw CommandFailure("unknown schedule \"\(schedule)\"; use constant, step or cosine")
         }
@@ -76,7 +78,9 @@ extension Lathe {
             TrainResult(
               model: model, dataset: dataset, output: output, accuracy: accuracy, samples: test.count,
               epochs: report.epochs.map {
-                .init(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy, validationAccuracy: $0.validationAccuracy, seconds: $0.seconds)
+                .init(
+                  epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
+                  validationAccuracy: $0.validationAccuracy, seconds: $0.seconds)
               }, bestEpoch: report.bestEpoch, stoppedEarly: report.stoppedEarly, trainingSeconds: seconds,
               parameters: network.parameterCount, sizeBytes: size, peakMemoryBytes: peakResidentBytes()))
         } else {

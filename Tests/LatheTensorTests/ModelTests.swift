@@ -37,7 +37,8 @@ final class ModelTests: XCTestCase {
       let model = architecture.build(seed: 5)
       let json = try JSONEncoder().encode(ModelDescription(model))
       let rebuilt = try JSONDecoder().decode(ModelDescription.self, from: json).makeModel()
-      try rebuilt.loadState(Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value) }))
+      try rebuilt.loadState(
+        Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value) }))
       var g = SeededGenerator(seed: 1)
       let x = Tensor<Float>.uniform([4] + model.inputShape, low: 0, high: 1, generator: &g)
       XCTAssertEqual(model.predict(x), rebuilt.predict(x), "\(architecture)")
@@ -50,7 +51,9 @@ final class ModelTests: XCTestCase {
     let good = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value) })
     var missing = good
     missing["fc2.bias"] = nil
-    XCTAssertThrowsError(try model.loadState(missing)) { XCTAssertEqual($0 as? ModelError, .missingParameter("fc2.bias")) }
+    XCTAssertThrowsError(try model.loadState(missing)) {
+      XCTAssertEqual($0 as? ModelError, .missingParameter("fc2.bias"))
+    }
     var wrong = good
     wrong["fc1.weight"] = .zeros([64, 63])
     XCTAssertThrowsError(try model.loadState(wrong)) {
@@ -58,20 +61,27 @@ final class ModelTests: XCTestCase {
     }
     var extra = good
     extra["fc9.weight"] = .zeros([1])
-    XCTAssertThrowsError(try model.loadState(extra)) { XCTAssertEqual($0 as? ModelError, .unexpectedParameter("fc9.weight")) }
+    XCTAssertThrowsError(try model.loadState(extra)) {
+      XCTAssertEqual($0 as? ModelError, .unexpectedParameter("fc9.weight"))
+    }
     var nan = good
     nan["fc2.bias"] = Tensor(shape: [10], scalars: [Float](repeating: .nan, count: 10))
-    XCTAssertThrowsError(try model.loadState(nan)) { XCTAssertEqual($0 as? ModelError, .nonFinite(parameter: "fc2.bias")) }
+    XCTAssertThrowsError(try model.loadState(nan)) {
+      XCTAssertEqual($0 as? ModelError, .nonFinite(parameter: "fc2.bias"))
+    }
   }
 
   func testLayerFactoryRejectsBadSpecs() {
-    XCTAssertThrowsError(try LayerFactory.make(LayerSpec(op: "warp"))) { XCTAssertEqual($0 as? ModelError, .unknownOp("warp")) }
+    XCTAssertThrowsError(try LayerFactory.make(LayerSpec(op: "warp"))) {
+      XCTAssertEqual($0 as? ModelError, .unknownOp("warp"))
+    }
     XCTAssertThrowsError(try LayerFactory.make(LayerSpec(op: "linear", attributes: ["in": .int(3)])))
     XCTAssertThrowsError(
       try LayerFactory.make(LayerSpec(op: "linear", attributes: ["in": .int(-3), "out": .int(2)])))
     XCTAssertThrowsError(
       try LayerFactory.make(
-        LayerSpec(op: "conv2d", attributes: ["in": .int(3), "out": .int(4), "groups": .int(2), "kernel": .ints([3, 3])])))
+        LayerSpec(
+          op: "conv2d", attributes: ["in": .int(3), "out": .int(4), "groups": .int(2), "kernel": .ints([3, 3])])))
   }
 
   func testGraphValidation() {

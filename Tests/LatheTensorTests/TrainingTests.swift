@@ -27,7 +27,8 @@ final class TrainingTests: XCTestCase {
       let model = Architecture.digitsMLP.build(classCount: 3, seed: 0)
       let before = Evaluator.accuracy(of: model, on: test)
       let lr: Float = kind.name.hasPrefix("adam") ? 0.003 : 0.05
-      _ = Trainer(TrainingConfiguration(epochs: 5, batchSize: 16, learningRate: lr, optimizer: kind)).train(model, on: train)
+      _ = Trainer(TrainingConfiguration(epochs: 5, batchSize: 16, learningRate: lr, optimizer: kind)).train(
+        model, on: train)
       let after = Evaluator.accuracy(of: model, on: test)
       XCTAssertGreaterThan(after, 0.95, "\(kind) reached \(after) from \(before)")
     }
@@ -37,7 +38,8 @@ final class TrainingTests: XCTestCase {
     let train = blobs(count: 240, seed: 3)
     let test = blobs(count: 90, seed: 4)
     let model = Architecture.digitsCNN.build(classCount: 3, seed: 0)
-    _ = Trainer(TrainingConfiguration(epochs: 4, batchSize: 16, learningRate: 0.002, optimizer: .adam())).train(model, on: train)
+    _ = Trainer(TrainingConfiguration(epochs: 4, batchSize: 16, learningRate: 0.002, optimizer: .adam())).train(
+      model, on: train)
     XCTAssertGreaterThan(Evaluator.accuracy(of: model, on: test), 0.95)
     // Training moved batch norm's running statistics away from their initial 0 and 1.
     XCTAssertNotEqual(model.parameter(named: "bn1.running_mean")!.value, .zeros([16]))
@@ -138,7 +140,8 @@ final class TrainingTests: XCTestCase {
     let data = blobs(count: 64, seed: 9)
     var batches = 0
     let report = Trainer(TrainingConfiguration(epochs: 3, batchSize: 8)).train(
-      Architecture.digitsMLP.build(classCount: 3), on: data, progress: { _ in batches += 1 }, shouldContinue: { batches < 3 })
+      Architecture.digitsMLP.build(classCount: 3), on: data, progress: { _ in batches += 1 },
+      shouldContinue: { batches < 3 })
     XCTAssertTrue(report.cancelled)
     XCTAssertEqual(batches, 3)
   }

@@ -83,7 +83,9 @@ extension Variable {
     let outCNP = Tensor<Float>(shape: [outChannels, np]) { out in
       for gi in 0..<groups {
         let cols = Tensor<Float>(shape: [k, np]) { colBuffer in
-          x.withUnsafeBufferPointer { xp in lk_im2col(&win, xp.baseAddress!, Int32(gi * cg), Int32(cg), colBuffer.baseAddress!) }
+          x.withUnsafeBufferPointer { xp in
+            lk_im2col(&win, xp.baseAddress!, Int32(gi * cg), Int32(cg), colBuffer.baseAddress!)
+          }
         }
         columns.append(cols)
         w.withUnsafeBufferPointer { wp in
@@ -104,7 +106,9 @@ extension Variable {
       }
     }
     let y = Tensor<Float>(shape: [n, outChannels, Int(win.out_h), Int(win.out_w)]) { dst in
-      outCNP.withUnsafeBufferPointer { lk_cnp_to_ncp($0.baseAddress!, dst.baseAddress!, Int32(outChannels), Int32(n), Int32(p)) }
+      outCNP.withUnsafeBufferPointer {
+        lk_cnp_to_ncp($0.baseAddress!, dst.baseAddress!, Int32(outChannels), Int32(n), Int32(p))
+      }
     }
     let parents = bias.map { [self, weight, $0] } ?? [self, weight]
     return Variable(y, parents: parents) { g in
@@ -127,7 +131,9 @@ extension Variable {
           let wGroup = w.reshaped([outChannels, k]).sliced(axis: 0, (gi * og)..<((gi + 1) * og))
           let dcols = wGroup.matmul(gGroup, transposeSelf: true)  // [k, np]
           dx!.withUnsafeMutableBufferPointer { d in
-            dcols.withUnsafeBufferPointer { lk_col2im(&win, $0.baseAddress!, Int32(gi * cg), Int32(cg), d.baseAddress!) }
+            dcols.withUnsafeBufferPointer {
+              lk_col2im(&win, $0.baseAddress!, Int32(gi * cg), Int32(cg), d.baseAddress!)
+            }
           }
         }
       }

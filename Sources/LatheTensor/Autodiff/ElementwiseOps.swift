@@ -18,7 +18,10 @@ extension Variable {
 
   public static func * (a: Variable, b: Variable) -> Variable {
     Variable(a.value * b.value, parents: [a, b]) { g in
-      [a.requiresGrad ? (g * b.value).sumToShape(a.shape) : nil, b.requiresGrad ? (g * a.value).sumToShape(b.shape) : nil]
+      [
+        a.requiresGrad ? (g * b.value).sumToShape(a.shape) : nil,
+        b.requiresGrad ? (g * a.value).sumToShape(b.shape) : nil,
+      ]
     }
   }
 

@@ -6,7 +6,8 @@ extension Variable {
   /// Cross-entropy of logits [N, K] against class indices, with optional label smoothing:
   /// the target puts 1 − ε on the true class and ε/K on every class.
   public func crossEntropy(labels: [Int], labelSmoothing: Float = 0) -> Variable {
-    precondition(value.rank == 2 && value.shape[0] == labels.count, "crossEntropy: logits \(shape), \(labels.count) labels")
+    precondition(
+      value.rank == 2 && value.shape[0] == labels.count, "crossEntropy: logits \(shape), \(labels.count) labels")
     let (n, k) = (value.shape[0], value.shape[1])
     let logProbabilities = value.logSoftmax(axis: 1)
     let offTarget = labelSmoothing / Float(k)

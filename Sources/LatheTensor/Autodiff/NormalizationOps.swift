@@ -92,7 +92,9 @@ extension Variable {
       return [dx, Tensor(shape: [c], scalars: sumGX), Tensor(shape: [c], scalars: sumG)]
     }
     let unbiased = m > 1 ? variance.map { $0 * m / (m - 1) } : variance
-    return (result, BatchStatistics(mean: Tensor(shape: [c], scalars: mean), variance: Tensor(shape: [c], scalars: unbiased)))
+    return (
+      result, BatchStatistics(mean: Tensor(shape: [c], scalars: mean), variance: Tensor(shape: [c], scalars: unbiased))
+    )
   }
 
   /// Batch norm with fixed statistics (evaluation, or fine-tuning with frozen statistics):

@@ -25,13 +25,15 @@ public enum LayerFactory {
       return Conv2d(
         weight: Parameter(.zeros([outputs, inputs / groups, kernel[0], kernel[1]])),
         bias: try spec.bool("bias", default: true) ? Parameter(.zeros([outputs])) : nil,
-        stride: try pair(spec, "stride", [1, 1]), padding: try padding(spec), dilation: try pair(spec, "dilation", [1, 1]),
+        stride: try pair(spec, "stride", [1, 1]), padding: try padding(spec),
+        dilation: try pair(spec, "dilation", [1, 1]),
         groups: groups)
     case "batchnorm":
       let channels = try spec.int("channels")
       try positive(spec, "channels", channels)
       return BatchNorm(
-        channels: channels, epsilon: try spec.float("epsilon", default: 1e-5), momentum: try spec.float("momentum", default: 0.1))
+        channels: channels, epsilon: try spec.float("epsilon", default: 1e-5),
+        momentum: try spec.float("momentum", default: 0.1))
     case "maxpool2d", "avgpool2d":
       let kernel = try spec.ints("kernel")
       guard kernel.count == 2, kernel.allSatisfy({ $0 > 0 }) else {

@@ -105,7 +105,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case .badAttribute(let op, let key, let expected): return "layer \(op): attribute \"\(key)\" should be \(expected)"
     case .unknownArchitecture(let name, let known):
       return "unknown architecture \"\(name)\"; known: \(known.joined(separator: ", "))"
-    case .unknownInput(let node, let input): return "node \"\(node)\" reads \"\(input)\", which no earlier node produces"
+    case .unknownInput(let node, let input):
+      return "node \"\(node)\" reads \"\(input)\", which no earlier node produces"
     case .duplicateNode(let name): return "two nodes are named \"\(name)\""
     case .emptyGraph: return "the graph has no nodes"
     case .missingParameter(let name): return "tensor \"\(name)\" is missing"

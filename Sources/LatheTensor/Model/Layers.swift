@@ -71,7 +71,8 @@ public final class Conv2d: Layer {
     LayerSpec(
       op: "conv2d",
       attributes: [
-        "in": .int(weight.shape[1] * groups), "out": .int(weight.shape[0]), "kernel": .ints([weight.shape[2], weight.shape[3]]),
+        "in": .int(weight.shape[1] * groups), "out": .int(weight.shape[0]),
+        "kernel": .ints([weight.shape[2], weight.shape[3]]),
         "stride": .ints(stride), "padding": .ints(padding), "dilation": .ints(dilation), "groups": .int(groups),
         "bias": .bool(bias != nil),
       ])
@@ -88,7 +89,8 @@ public final class Conv2d: Layer {
   }
 
   public func copy() -> Layer {
-    Conv2d(weight: weight.copy(), bias: bias?.copy(), stride: stride, padding: padding, dilation: dilation, groups: groups)
+    Conv2d(
+      weight: weight.copy(), bias: bias?.copy(), stride: stride, padding: padding, dilation: dilation, groups: groups)
   }
 }
 

@@ -37,7 +37,9 @@ public struct ModelDescription: Codable, Equatable, Sendable {
   public func makeModel(metadata: [String: String] = [:]) throws(ModelError) -> Model {
     var layers: [Node] = []
     for node in nodes {
-      layers.append(Node(node.name, try LayerFactory.make(LayerSpec(op: node.op, attributes: node.attributes)), inputs: node.inputs))
+      layers.append(
+        Node(node.name, try LayerFactory.make(LayerSpec(op: node.op, attributes: node.attributes)), inputs: node.inputs)
+      )
     }
     return try Model(
       architecture: architecture, inputShape: inputShape, classCount: classCount, nodes: layers, metadata: metadata)

@@ -57,7 +57,8 @@ extension Tensor where Scalar == Float {
     }
   }
 
-  public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, generator: inout SeededGenerator) -> Tensor {
+  public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, generator: inout SeededGenerator) -> Tensor
+  {
     Tensor(shape: shape) { p in
       for i in 0..<p.count { p[i] = mean + std * generator.nextNormal() }
     }

@@ -40,7 +40,8 @@ extension Tensor {
     var newStrides = strides
     newShape[axis] = (range.count + step - 1) / step
     newStrides[axis] = strides[axis] * step
-    return Tensor(shape: newShape, strides: newStrides, storage: storage, offset: offset + range.lowerBound * strides[axis])
+    return Tensor(
+      shape: newShape, strides: newStrides, storage: storage, offset: offset + range.lowerBound * strides[axis])
   }
 
   /// This tensor seen with the given (broadcast-compatible) shape, repeating along stride 0.
