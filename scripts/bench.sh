@@ -27,7 +27,6 @@ fi
 
 echo "== lathe bench" >&2
 "$lathe" bench $quick --json > "$out/lathe.json"
-"$lathe" bench $quick --only gemm models train  # readable copy on the terminal
 if [ -x "$venv/bin/python" ] && [ -f "$anchors" ]; then
   echo "== anchors.py (same window)" >&2
   "$venv/bin/python" "$anchors" $quick --skip fma --json "$out/anchors.json" > "$out/anchors.txt"

@@ -14,10 +14,12 @@ extension Lathe {
     @Option(name: .long, parsing: .upToNextOption, help: "Parts to run: gemm, models, train.")
     var only: [String] = ["gemm", "models", "train"]
     @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
+    @Option(name: .long, help: "BLAS threads (default: all cores).") var threads: Int?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
       try reportingErrors {
+        if let threads { lk_set_num_threads(Int32(threads)) }
         var result = BenchResult(threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames())
         if only.contains("gemm") { result.gemm = benchGEMM() }
         if only.contains("models") { result.models = try benchModels() }
