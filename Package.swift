@@ -23,7 +23,7 @@ let package = Package(
     .target(
       name: "CKernels",
       cSettings: kernelFlags,
-      linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("m")]
+      linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("m")]
     ),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(name: "LatheTensor", dependencies: ["CKernels"]),
@@ -35,7 +35,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor"]),
+    .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor", "CKernels"]),
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
     .testTarget(name: "LatheCLITests", dependencies: ["LatheIO"]),
   ]

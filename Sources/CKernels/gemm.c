@@ -1,14 +1,114 @@
-// fp32 GEMM goes through OpenBLAS: on this class of machine it reaches the FMA peak that a
-// hand-written kernel would only approach.
+// fp32 GEMM through OpenBLAS, loaded at run time.
+//
+// Why dlopen rather than linking: OpenBLAS picks its kernels once, when the library is loaded,
+// from its own CPU table, and the Debian build (0.3.21) does not know recent Xeons: it falls
+// back to its SSE3 "Prescott" kernels, 5x slower than its AVX-512 ones on the same machine.
+// Loading it ourselves lets us name the kernel family from the CPU's actual features first
+// (unless the user already chose one with OPENBLAS_CORETYPE). If the library is missing, a
+// portable blocked kernel keeps every model running, only slower.
 #include "CKernels.h"
-#include <cblas.h>
 
-void lk_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-              const float *b, int ldb, float beta, float *c, int ldc) {
-  if (m == 0 || n == 0) return;
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+
+typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                         int lda, const float *b, int ldb, float beta, float *c, int ldc);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+typedef char *(*corename_fn)(void);
+
+static struct {
+  pthread_once_t once;
+  sgemm_fn sgemm;
+  set_threads_fn set_threads;
+  get_threads_fn get_threads;
+  corename_fn corename;
+  char name[64];
+} blas = {PTHREAD_ONCE_INIT};
+
+/// The OpenBLAS kernel family this CPU can run, by its features; NULL to let OpenBLAS decide.
+static const char *kernel_family_for_cpu(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+#endif
+  return NULL;
 }
 
-void lk_set_num_threads(int threads) { openblas_set_num_threads(threads); }
-int lk_get_num_threads(void) { return openblas_get_num_threads(); }
+static void load_blas(void) {
+  const char *family = kernel_family_for_cpu();
+  if (family && !getenv("OPENBLAS_CORETYPE")) setenv("OPENBLAS_CORETYPE", family, 0);
+  const char *candidates[] = {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", NULL};
+  void *handle = NULL;
+  for (int i = 0; candidates[i] && !handle; i++) handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
+  if (handle) {
+    blas.sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
+    blas.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+    blas.get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
+    blas.corename = (corename_fn)dlsym(handle, "openblas_get_corename");
+  }
+  if (blas.sgemm) {
+    snprintf(blas.name, sizeof blas.name, "openblas-%s", blas.corename ? blas.corename() : "unknown");
+  } else {
+    snprintf(blas.name, sizeof blas.name, "portable");
+  }
+}
+
+static void ensure_blas(void) { pthread_once(&blas.once, load_blas); }
+
+const char *lk_sgemm_backend(void) {
+  ensure_blas();
+  return blas.name;
+}
+
+/// Reference GEMM for machines without OpenBLAS: i-k-j order so the inner loop streams rows.
+void lk_sgemm_portable(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc) {
+  for (int i = 0; i < m; i++) {
+    float *crow = c + (long)i * ldc;
+    if (beta == 0.0f) {
+      memset(crow, 0, sizeof(float) * n);
+    } else if (beta != 1.0f) {
+      for (int j = 0; j < n; j++) crow[j] *= beta;
+    }
+    for (int p = 0; p < k; p++) {
+      const float aip = alpha * (trans_a ? a[(long)p * lda + i] : a[(long)i * lda + p]);
+      if (trans_b) {
+        for (int j = 0; j < n; j++) crow[j] += aip * b[(long)j * ldb + p];
+      } else {
+        const float *brow = b + (long)p * ldb;
+        for (int j = 0; j < n; j++) crow[j] += aip * brow[j];
+      }
+    }
+  }
+}
+
+void lk_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+              int ldb, float beta, float *c, int ldc) {
+  if (m == 0 || n == 0) return;
+  ensure_blas();
+  if (blas.sgemm) {
+    blas.sgemm(ROW_MAJOR, trans_a ? TRANS : NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta,
+               c, ldc);
+  } else {
+    lk_sgemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
+void lk_set_num_threads(int threads) {
+  ensure_blas();
+  if (blas.set_threads) blas.set_threads(threads);
+}
+
+int lk_get_num_threads(void) {
+  ensure_blas();
+  return blas.get_threads ? blas.get_threads() : 1;
+}

@@ -20,7 +20,8 @@ extension Lathe {
     func run() throws {
       try reportingErrors {
         if let threads { lk_set_num_threads(Int32(threads)) }
-        var result = BenchResult(threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames())
+        var result = BenchResult(
+          threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames(), gemmBackend: String(cString: lk_sgemm_backend()))
         if only.contains("gemm") { result.gemm = benchGEMM() }
         if only.contains("models") { result.models = try benchModels() }
         if only.contains("train") { result.training = try benchTraining() }
@@ -31,7 +32,7 @@ extension Lathe {
     private func say(_ line: String) { if !json { print(line) } }
 
     private func benchGEMM() -> [BenchResult.GEMM] {
-      say("fp32 GEMM C = A·B, n×n, \(lk_get_num_threads()) threads (OpenBLAS)")
+      say("fp32 GEMM C = A·B, n×n, \(lk_get_num_threads()) threads (\(String(cString: lk_sgemm_backend())))")
       return [256, 512, 1024, 2048].map { n in
         var g = SeededGenerator(seed: 7)
         let a = Tensor<Float>.uniform([n, n], low: -1, high: 1, generator: &g)
@@ -127,6 +128,7 @@ struct BenchResult: Encodable {
   }
   var threads: Int
   var cpuFeatures: [String]
+  var gemmBackend: String
   var gemm: [GEMM]?
   var models: [ModelLatency]?
   var training: Training?

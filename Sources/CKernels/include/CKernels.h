@@ -26,6 +26,9 @@ enum {
 };
 int lk_cpu_features(void);
 
+/// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
+const char *lk_sgemm_backend(void);
+
 /// Threads the BLAS may use for one GEMM (OpenBLAS's own pool).
 void lk_set_num_threads(int threads);
 int lk_get_num_threads(void);
@@ -36,6 +39,10 @@ int lk_get_num_threads(void);
 /// lda/ldb/ldc are the row strides of A, B and C as stored.
 void lk_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc);
+
+/// The same product without the BLAS (used when OpenBLAS is missing; tests compare the two).
+void lk_sgemm_portable(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc);
 
 // ---- Convolution helpers (NCHW) -----------------------------------------------------------
 
