@@ -2,6 +2,16 @@
 #include "CKernels.h"
 #include <string.h>
 
+/// The output columns [lo, hi) whose input column ox*stride + offset lies inside [0, width).
+static inline void valid_columns(int offset, int stride, int width, int out_w, int *lo, int *hi) {
+  int a = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int b = width - 1 - offset < 0 ? 0 : (width - 1 - offset) / stride + 1;
+  if (b > out_w) b = out_w;
+  if (a > b) a = b;
+  *lo = a;
+  *hi = b;
+}
+
 void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols) {
   const int P = w->out_h * w->out_w;
   const long NP = (long)w->batch * P;
@@ -10,6 +20,9 @@ void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols) 
     for (int i = 0; i < w->kernel_h; i++) {
       for (int j = 0; j < w->kernel_w; j++) {
         float *row = cols + ((long)(c * w->kernel_h + i) * w->kernel_w + j) * NP;
+        const int off = j * w->dilation_w - w->pad_left;
+        int lo, hi;
+        valid_columns(off, w->stride_w, w->width, w->out_w, &lo, &hi);
         for (int n = 0; n < w->batch; n++) {
           const float *img = x + ((long)n * w->channels + c0 + c) * plane;
           float *dst = row + (long)n * P;
@@ -20,19 +33,14 @@ void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols) 
               memset(d, 0, sizeof(float) * w->out_w);
               continue;
             }
-            const float *src = img + (long)iy * w->width;
-            const int off = j * w->dilation_w - w->pad_left;
+            const float *src = img + (long)iy * w->width + off;
+            for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
             if (w->stride_w == 1) {
-              for (int ox = 0; ox < w->out_w; ox++) {
-                const int ix = ox + off;
-                d[ox] = (ix >= 0 && ix < w->width) ? src[ix] : 0.0f;
-              }
+              memcpy(d + lo, src + lo, sizeof(float) * (hi - lo));
             } else {
-              for (int ox = 0; ox < w->out_w; ox++) {
-                const int ix = ox * w->stride_w + off;
-                d[ox] = (ix >= 0 && ix < w->width) ? src[ix] : 0.0f;
-              }
+              for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * w->stride_w];
             }
+            for (int ox = hi; ox < w->out_w; ox++) d[ox] = 0.0f;
           }
         }
       }

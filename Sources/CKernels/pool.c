@@ -3,7 +3,38 @@
 #include "CKernels.h"
 #include <float.h>
 
+/// The common 2x2, stride 2, unpadded window (LeNet's pools): no bounds to check.
+static void maxpool_2x2(const lk_window *w, const float *x, float *y, int32_t *argmax) {
+  const long plane = (long)w->height * w->width;
+  const long planes = (long)w->batch * w->channels;
+  for (long pc = 0; pc < planes; pc++) {
+    const float *img = x + pc * plane;
+    float *out = y + pc * w->out_h * w->out_w;
+    int32_t *arg = argmax ? argmax + pc * w->out_h * w->out_w : NULL;
+    for (int oy = 0; oy < w->out_h; oy++) {
+      const float *r0 = img + (long)(2 * oy) * w->width;
+      const float *r1 = r0 + w->width;
+      for (int ox = 0; ox < w->out_w; ox++) {
+        const int ix = 2 * ox;
+        float best = r0[ix];
+        int32_t at = 2 * oy * w->width + ix;
+        if (r0[ix + 1] > best) { best = r0[ix + 1]; at = 2 * oy * w->width + ix + 1; }
+        if (r1[ix] > best) { best = r1[ix]; at = (2 * oy + 1) * w->width + ix; }
+        if (r1[ix + 1] > best) { best = r1[ix + 1]; at = (2 * oy + 1) * w->width + ix + 1; }
+        out[oy * w->out_w + ox] = best;
+        if (arg) arg[oy * w->out_w + ox] = at;
+      }
+    }
+  }
+}
+
 void lk_maxpool2d(const lk_window *w, const float *x, float *y, int32_t *argmax) {
+  if (w->kernel_h == 2 && w->kernel_w == 2 && w->stride_h == 2 && w->stride_w == 2 && w->pad_top == 0 &&
+      w->pad_left == 0 && w->dilation_h == 1 && w->dilation_w == 1 && 2 * w->out_h <= w->height &&
+      2 * w->out_w <= w->width) {
+    maxpool_2x2(w, x, y, argmax);
+    return;
+  }
   const long plane = (long)w->height * w->width;
   const long planes = (long)w->batch * w->channels;
   for (long pc = 0; pc < planes; pc++) {

@@ -57,7 +57,7 @@ public struct WindowGeometry: Sendable, Equatable {
 
 extension Variable {
   /// 2-D convolution over NCHW input with weight [out, in/groups, kh, kw]: im2col over the
-  /// whole batch, then one GEMM per group.
+  /// image, then one GEMM per group.
   public func conv2d(
     weight: Variable, bias: Variable?, stride: [Int] = [1, 1], padding: [Int] = [0, 0, 0, 0],
     dilation: [Int] = [1, 1], groups: Int = 1
@@ -78,36 +78,39 @@ extension Variable {
     let k = cg * w.shape[2] * w.shape[3]
     let np = n * p
 
-    // Columns for every group, kept for the weight gradient.
-    var columns: [Tensor<Float>] = []
-    let outCNP = Tensor<Float>(shape: [outChannels, np]) { out in
-      for gi in 0..<groups {
-        let cols = Tensor<Float>(shape: [k, np]) { colBuffer in
-          x.withUnsafeBufferPointer { xp in
-            lk_im2col(&win, xp.baseAddress!, Int32(gi * cg), Int32(cg), colBuffer.baseAddress!)
-          }
-        }
-        columns.append(cols)
-        w.withUnsafeBufferPointer { wp in
-          cols.withUnsafeBufferPointer { cp in
-            lk_sgemm(
-              0, 0, Int32(og), Int32(np), Int32(k), 1, wp.baseAddress! + gi * og * k, Int32(k), cp.baseAddress!,
-              Int32(np), 0, out.baseAddress! + gi * og * np, Int32(np))
-          }
-        }
-      }
-      if let bias {
-        bias.value.withUnsafeBufferPointer { b in
-          for o in 0..<outChannels {
-            let row = out.baseAddress! + o * np
-            for i in 0..<np { row[i] += b[o] }
-          }
-        }
-      }
-    }
+    // Forward runs image by image so each image's columns stay in cache and the GEMM writes
+    // straight into the NCHW output ([out, P] per image). Small per-image products (LeNet's
+    // convolutions) run single-threaded inside OpenBLAS, so images are spread over the cores
+    // instead; large ones let the BLAS thread each product.
+    let perImageMACs = og * k * p
+    let workers = perImageMACs < Parallel.smallGEMMWork ? min(Parallel.coreCount, n) : 1
     let y = Tensor<Float>(shape: [n, outChannels, Int(win.out_h), Int(win.out_w)]) { dst in
-      outCNP.withUnsafeBufferPointer {
-        lk_cnp_to_ncp($0.baseAddress!, dst.baseAddress!, Int32(outChannels), Int32(n), Int32(p))
+      let out = dst.baseAddress!
+      x.withUnsafeBufferPointer { xp in
+        w.withUnsafeBufferPointer { wp in
+          let biasValues = bias?.value.scalars
+          Parallel.forEach(workers) { worker in
+            var image = win
+            image.batch = 1
+            var cols = [Float](repeating: 0, count: k * p)
+            for img in Swift.stride(from: worker, to: n, by: workers) {
+              let input = xp.baseAddress! + img * c * h * wd
+              let output = out + img * outChannels * p
+              for gi in 0..<groups {
+                lk_im2col(&image, input, Int32(gi * cg), Int32(cg), &cols)
+                lk_sgemm(
+                  0, 0, Int32(og), Int32(p), Int32(k), 1, wp.baseAddress! + gi * og * k, Int32(k), cols, Int32(p), 0,
+                  output + gi * og * p, Int32(p))
+              }
+              if let biasValues {
+                for o in 0..<outChannels {
+                  let row = output + o * p
+                  for i in 0..<p { row[i] += biasValues[o] }
+                }
+              }
+            }
+          }
+        }
       }
     }
     let parents = bias.map { [self, weight, $0] } ?? [self, weight]
@@ -122,7 +125,14 @@ extension Variable {
       for gi in 0..<groups {
         let gGroup = gCNP.sliced(axis: 0, (gi * og)..<((gi + 1) * og))
         if dw != nil {
-          let part = gGroup.matmul(columns[gi], transposeOther: true)  // [og, k]
+          // The columns are rebuilt for the whole batch here rather than kept from forward,
+          // so inference never holds them.
+          let columns = Tensor<Float>(shape: [k, np]) { colBuffer in
+            x.withUnsafeBufferPointer { xp in
+              lk_im2col(&win, xp.baseAddress!, Int32(gi * cg), Int32(cg), colBuffer.baseAddress!)
+            }
+          }
+          let part = gGroup.matmul(columns, transposeOther: true)  // [og, k]
           dw!.withUnsafeMutableBufferPointer { d in
             part.withUnsafeBufferPointer { (d.baseAddress! + gi * og * k).update(from: $0.baseAddress!, count: og * k) }
           }
