@@ -21,7 +21,8 @@ extension Lathe {
       try reportingErrors {
         if let threads { lk_set_num_threads(Int32(threads)) }
         var result = BenchResult(
-          threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames(), gemmBackend: String(cString: lk_sgemm_backend()))
+          threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames(),
+          gemmBackend: String(cString: lk_sgemm_backend()))
         if only.contains("gemm") { result.gemm = benchGEMM() }
         if only.contains("models") { result.models = try benchModels() }
         if only.contains("train") { result.training = try benchTraining() }
