@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Lathe: a terminal workbench for making neural networks smaller and faster.
-// Dependencies point down: lathe (CLI/TUI) -> LatheIO -> LatheTensor -> CKernels.
+// Dependencies point down: lathe -> LatheTUI -> LatheCompress -> LatheIO -> LatheTensor -> CKernels.
 
 /// C kernels are always built optimised: a debug `swift test` still runs real training loops.
 /// No `-march`: kernels choose their instruction set at run time.
@@ -15,6 +15,7 @@ let package = Package(
     .executable(name: "lathe", targets: ["lathe"]),
     .library(name: "LatheTensor", targets: ["LatheTensor"]),
     .library(name: "LatheIO", targets: ["LatheIO"]),
+    .library(name: "LatheCompress", targets: ["LatheCompress"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -28,15 +29,20 @@ let package = Package(
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(name: "LatheTensor", dependencies: ["CKernels"]),
     .target(name: "LatheIO", dependencies: ["LatheTensor", "CZlib"]),
+    .target(name: "LatheCompress", dependencies: ["LatheTensor", "LatheIO", "CKernels"]),
+    .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+    .target(name: "LatheTUI", dependencies: ["LatheCompress", "LatheIO", "LatheTensor", "CNcursesw"]),
     .executableTarget(
       name: "lathe",
       dependencies: [
-        "LatheTensor", "LatheIO",
+        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor", "CKernels"]),
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
+    .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels"]),
+    .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI"]),
     .testTarget(name: "LatheCLITests", dependencies: ["LatheIO"]),
   ]
 )

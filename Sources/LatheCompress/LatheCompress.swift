@@ -1,0 +1,1 @@
+// LatheCompress: pruning, quantization, distillation, transfer, entropy coding, pipelines.

@@ -1,0 +1,1 @@
+// LatheTUI: the ncurses workbench.

@@ -1,0 +1,6 @@
+import LatheCompress
+import XCTest
+
+final class PlaceholderCompressTests: XCTestCase {
+  func testModuleLoads() { XCTAssertTrue(true) }
+}
