@@ -19,18 +19,19 @@ public enum ModelFile {
     metadata["format"] = "lathe"
     metadata["lathe.version"] = formatVersion
     metadata["lathe.model"] = description
-    let tensors = model.namedParameters.map { (name: $0.name, tensor: AnyTensor.float32($0.parameter.value)) }
+    let tensors = model.storedTensors.map { (name: $0.name, tensor: $0.tensor) }
     try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: url)
   }
 
   /// Reads and validates a model file: container, architecture, every tensor's presence,
   /// shape and finiteness. Errors name the file and what is wrong.
-  public static func load(from url: URL) throws -> Model {
+  /// `builders` make the layers LatheTensor does not know (quantized, sparse...).
+  public static func load(from url: URL, builders: [LayerBuilding] = []) throws -> Model {
     let file = try SafetensorsFile.read(from: url)
-    return try model(from: file, path: url.path)
+    return try model(from: file, path: url.path, builders: builders)
   }
 
-  static func model(from file: SafetensorsFile, path: String) throws -> Model {
+  static func model(from file: SafetensorsFile, path: String, builders: [LayerBuilding]) throws -> Model {
     guard let json = file.metadata["lathe.model"] else {
       throw LatheIOError.invalid(
         file: path, field: "header field \"__metadata__.lathe.model\"",
@@ -50,17 +51,10 @@ public enum ModelFile {
     }
     var metadata = file.metadata
     for key in ["format", "lathe.version", "lathe.model"] { metadata[key] = nil }
-    var tensors: [String: Tensor<Float>] = [:]
-    for (name, tensor) in file.tensors {
-      guard let values = tensor.float32 else {
-        throw LatheIOError.unsupported(
-          file: path, field: "tensor \"\(name)\" dtype", value: tensor.dtype.rawValue, supported: ["F32"])
-      }
-      tensors[name] = values
-    }
+    let tensors = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
     do {
-      let model = try description.makeModel(metadata: metadata)
-      try model.loadState(tensors)
+      let model = try description.makeModel(metadata: metadata, builders: builders)
+      try model.restore(from: tensors)
       return model
     } catch {
       throw LatheIOError.invalid(

@@ -23,10 +23,77 @@ public protocol Layer: AnyObject {
   func copy() -> Layer
   /// A short name for the kernel this layer runs, for `lathe inspect`.
   var kernelName: String { get }
+  /// What this layer writes to a model file, by local name. Layers that keep their weights in
+  /// another form (int8, codebooks, sparse rows) override this and `restore`.
+  var storedTensors: [(name: String, tensor: AnyTensor)] { get }
+  /// Rebuilds the layer's state from a file's tensors (local names); `node` names errors.
+  func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError)
+  /// Counts and storage of the layer's weights, for reports.
+  var statistics: LayerStatistics { get }
+}
+
+/// How many weights a layer has and how they are stored.
+public struct LayerStatistics: Sendable, Equatable {
+  /// Logical weights and biases (what the fp32 layer would hold), not running statistics.
+  public var parameters: Int
+  /// Of those, how many are not zero.
+  public var nonzeros: Int
+  /// Bytes of every tensor the layer stores in a file.
+  public var storedBytes: Int
+  /// Stored bits per logical parameter (32 for fp32).
+  public var bitsPerParameter: Double
+  /// How weights are stored: "f32", "int8 per-channel", "5-bit codebook, CSR"...
+  public var storage: String
+
+  public init(parameters: Int, nonzeros: Int, storedBytes: Int, bitsPerParameter: Double, storage: String) {
+    self.parameters = parameters
+    self.nonzeros = nonzeros
+    self.storedBytes = storedBytes
+    self.bitsPerParameter = bitsPerParameter
+    self.storage = storage
+  }
+
+  public static let empty = LayerStatistics(parameters: 0, nonzeros: 0, storedBytes: 0, bitsPerParameter: 0, storage: "-")
 }
 
 extension Layer {
   public var parameters: [(name: String, parameter: Parameter)] { [] }
   public var kernelName: String { spec.op }
   public var op: String { spec.op }
+
+  public var storedTensors: [(name: String, tensor: AnyTensor)] {
+    parameters.map { ($0.name, .float32($0.parameter.value)) }
+  }
+
+  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
+    for (name, parameter) in parameters {
+      let fullName = "\(node).\(name)"
+      guard let stored = tensors[name] else { throw .missingParameter(fullName) }
+      guard let tensor = stored.float32 else {
+        throw .wrongType(parameter: fullName, expected: "F32", found: stored.dtype.rawValue)
+      }
+      guard tensor.shape == parameter.shape else {
+        throw .shapeMismatch(parameter: fullName, expected: parameter.shape, found: tensor.shape)
+      }
+      guard tensor.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else { throw .nonFinite(parameter: fullName) }
+      parameter.value = tensor
+    }
+  }
+
+  public var statistics: LayerStatistics {
+    let trainable = parameters.filter { $0.parameter.isTrainable }
+    guard !parameters.isEmpty else { return .empty }
+    let count = trainable.reduce(0) { $0 + $1.parameter.value.count }
+    let zeros = trainable.reduce(0) { $0 + $1.parameter.zeroCount }
+    let bytes = storedTensors.reduce(0) { $0 + $1.tensor.byteCount }
+    return LayerStatistics(
+      parameters: count, nonzeros: count - zeros, storedBytes: bytes,
+      bitsPerParameter: count == 0 ? 0 : Double(bytes * 8) / Double(count), storage: "f32")
+  }
+}
+
+/// Makes layers for ops that LatheTensor does not know (quantized, sparse, imported), so
+/// model files holding them load through the same path. Returns nil for ops it does not handle.
+public protocol LayerBuilding: Sendable {
+  func makeLayer(_ spec: LayerSpec) throws(ModelError) -> Layer?
 }

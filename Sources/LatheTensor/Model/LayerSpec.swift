@@ -97,6 +97,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
   case missingParameter(String)
   case unexpectedParameter(String)
   case shapeMismatch(parameter: String, expected: [Int], found: [Int])
+  case wrongType(parameter: String, expected: String, found: String)
+  case invalidValue(parameter: String, reason: String)
   case nonFinite(parameter: String)
 
   public var description: String {
@@ -114,6 +116,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case .shapeMismatch(let name, let expected, let found):
       return "tensor \"\(name)\" has shape \(found), the layer expects \(expected)"
     case .nonFinite(let name): return "tensor \"\(name)\" holds NaN or infinite values"
+    case .wrongType(let name, let expected, let found): return "tensor \"\(name)\" is \(found), expected \(expected)"
+    case .invalidValue(let name, let reason): return "tensor \"\(name)\": \(reason)"
     }
   }
 }

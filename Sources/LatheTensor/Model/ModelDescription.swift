@@ -33,13 +33,16 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     }
   }
 
-  /// The model this describes, with zero-filled parameters.
-  public func makeModel(metadata: [String: String] = [:]) throws(ModelError) -> Model {
+  /// The model this describes, with zero-filled parameters. `builders` are asked first, for
+  /// ops defined outside LatheTensor.
+  public func makeModel(metadata: [String: String] = [:], builders: [LayerBuilding] = []) throws(ModelError) -> Model {
     var layers: [Node] = []
     for node in nodes {
-      layers.append(
-        Node(node.name, try LayerFactory.make(LayerSpec(op: node.op, attributes: node.attributes)), inputs: node.inputs)
-      )
+      let spec = LayerSpec(op: node.op, attributes: node.attributes)
+      var layer: Layer?
+      for builder in builders where layer == nil { layer = try builder.makeLayer(spec) }
+      if layer == nil { layer = try LayerFactory.make(spec) }
+      layers.append(Node(node.name, layer!, inputs: node.inputs))
     }
     return try Model(
       architecture: architecture, inputShape: inputShape, classCount: classCount, nodes: layers, metadata: metadata)
@@ -47,19 +50,41 @@ public struct ModelDescription: Codable, Equatable, Sendable {
 }
 
 extension Model {
-  /// Loads `tensors` (by full name) into this model's parameters, checking that every
-  /// parameter is present with its expected shape and finite values, and nothing is left over.
-  public func loadState(_ tensors: [String: Tensor<Float>]) throws(ModelError) {
+  /// Every tensor the model writes to a file, by full name ("fc1.weight").
+  public var storedTensors: [(name: String, tensor: AnyTensor)] {
+    nodes.flatMap { node in node.layer.storedTensors.map { ("\(node.name).\($0.name)", $0.tensor) } }
+  }
+
+  /// Restores every layer from a file's tensors (full names), checking that each layer finds
+  /// what it needs with the right type, shape and finite values, and that nothing is left over.
+  public func restore(from tensors: [String: AnyTensor]) throws(ModelError) {
     var unused = Set(tensors.keys)
-    for (name, parameter) in namedParameters {
-      guard let tensor = tensors[name] else { throw .missingParameter(name) }
-      guard tensor.shape == parameter.shape else {
-        throw .shapeMismatch(parameter: name, expected: parameter.shape, found: tensor.shape)
+    for node in nodes {
+      let prefix = node.name + "."
+      var local: [String: AnyTensor] = [:]
+      for (name, tensor) in tensors where name.hasPrefix(prefix) {
+        let localName = String(name.dropFirst(prefix.count))
+        local[localName] = tensor
+        unused.remove(name)
       }
-      guard tensor.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else { throw .nonFinite(parameter: name) }
-      parameter.value = tensor
-      unused.remove(name)
+      try node.layer.restore(from: local, node: node.name)
     }
     if let extra = unused.sorted().first { throw .unexpectedParameter(extra) }
+  }
+
+  /// Loads fp32 `tensors` (by full name) into this model's parameters.
+  public func loadState(_ tensors: [String: Tensor<Float>]) throws(ModelError) {
+    try restore(from: tensors.mapValues { .float32($0) })
+  }
+
+  /// Weights, non-zeros and stored bytes over all layers.
+  public var statistics: LayerStatistics {
+    let all = nodes.map(\.layer.statistics)
+    let parameters = all.reduce(0) { $0 + $1.parameters }
+    let bytes = all.reduce(0) { $0 + $1.storedBytes }
+    return LayerStatistics(
+      parameters: parameters, nonzeros: all.reduce(0) { $0 + $1.nonzeros }, storedBytes: bytes,
+      bitsPerParameter: parameters == 0 ? 0 : Double(bytes * 8) / Double(parameters),
+      storage: Set(all.map(\.storage)).subtracting(["-"]).sorted().joined(separator: ", "))
   }
 }
