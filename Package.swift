@@ -18,7 +18,8 @@ let package = Package(
     .library(name: "LatheCompress", targets: ["LatheCompress"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
   ],
   targets: [
     .target(
@@ -29,7 +30,7 @@ let package = Package(
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(name: "LatheTensor", dependencies: ["CKernels"]),
     .target(name: "LatheIO", dependencies: ["LatheTensor", "CZlib"]),
-    .target(name: "LatheCompress", dependencies: ["LatheTensor", "LatheIO", "CKernels"]),
+    .target(name: "LatheCompress", dependencies: ["LatheTensor", "LatheIO", "CKernels", "Yams"]),
     .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
     .target(name: "LatheTUI", dependencies: ["LatheCompress", "LatheIO", "LatheTensor", "CNcursesw"]),
     .executableTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CKernels
 import Foundation
+import LatheCompress
 import LatheIO
 import LatheTensor
 
@@ -61,7 +62,7 @@ extension Lathe {
         .filter { $0.hasSuffix(".safetensors") }.sorted()
       say("model latency (fp32, one forward pass): p50 / p95")
       return try files.map { file in
-        let model = try ModelFile.load(from: folder.appendingPathComponent(file))
+        let model = try ModelFile.load(from: folder.appendingPathComponent(file), builders: CompressedLayers.builders)
         let seconds = quick ? 0.2 : 0.6
         let one = LatencyMeasurement.measure(model, batchSize: 1, minimumRuns: 50, minimumSeconds: seconds)
         let many = LatencyMeasurement.measure(model, batchSize: 256, minimumRuns: 10, minimumSeconds: seconds)

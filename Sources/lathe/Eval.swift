@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatheCompress
 import LatheIO
 import LatheTensor
 
@@ -14,7 +15,7 @@ extension Lathe {
 
     func run() throws {
       try reportingErrors {
-        let network = try ModelFile.load(from: URL(fileURLWithPath: model))
+        let network = try ModelFile.load(from: URL(fileURLWithPath: model), builders: CompressedLayers.builders)
         guard let name = dataset ?? network.metadata["dataset"] else {
           throw CommandFailure("\(model) does not say which dataset it was trained on; pass --dataset")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatheCompress
 import LatheIO
 import LatheTensor
 
@@ -14,7 +15,7 @@ extension Lathe {
     func run() throws {
       try reportingErrors {
         let url = URL(fileURLWithPath: model)
-        let network = try ModelFile.load(from: url)
+        let network = try ModelFile.load(from: url, builders: CompressedLayers.builders)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         let report = ModelReport(network, path: model, sizeBytes: size)
         if json {
@@ -39,7 +40,7 @@ struct ModelReport: Encodable {
     var nonzeros: Int
     var sparsity: Double
     var dtype: String
-    var bits: Int
+    var bits: Double
     var kernel: String
   }
   var path: String
@@ -54,16 +55,12 @@ struct ModelReport: Encodable {
   init(_ model: Model, path: String, sizeBytes: Int) {
     let shapes = model.outputShapes()
     layers = model.nodes.map { node in
-      let trainable = node.layer.parameters.filter { $0.parameter.isTrainable }
-      let count = trainable.reduce(0) { $0 + $1.parameter.value.count }
-      let zeros = trainable.reduce(0) { $0 + $1.parameter.zeroCount }
-      let stored = node.layer.parameters.reduce(0) { $0 + $1.parameter.value.count * DType.float32.byteSize }
+      let stats = node.layer.statistics
       return LayerRow(
         name: node.name, op: node.layer.op, inputs: node.inputs, outputShape: shapes[node.name] ?? [],
-        parameters: count, bytes: stored, nonzeros: count - zeros,
-        sparsity: count == 0 ? 0 : Double(zeros) / Double(count),
-        dtype: node.layer.parameters.isEmpty ? "-" : "f32", bits: node.layer.parameters.isEmpty ? 0 : 32,
-        kernel: node.layer.kernelName)
+        parameters: stats.parameters, bytes: stats.storedBytes, nonzeros: stats.nonzeros,
+        sparsity: stats.parameters == 0 ? 0 : 1 - Double(stats.nonzeros) / Double(stats.parameters),
+        dtype: stats.storage, bits: stats.bitsPerParameter, kernel: node.layer.kernelName)
     }
     self.path = path
     architecture = model.architecture
@@ -75,13 +72,13 @@ struct ModelReport: Encodable {
   }
 
   func table() -> String {
-    let header = ["layer", "op", "output", "params", "bytes", "sparsity", "dtype", "kernel"]
+    let header = ["layer", "op", "output", "params", "bytes", "sparsity", "storage", "bits", "kernel"]
     var rows = layers.map { l in
       [
         l.name, l.op, "[" + l.outputShape.map(String.init).joined(separator: ",") + "]",
         l.parameters == 0 ? "-" : "\(l.parameters)",
         l.bytes == 0 ? "-" : "\(l.bytes)", l.parameters == 0 ? "-" : String(format: "%.1f%%", l.sparsity * 100),
-        l.dtype, l.kernel,
+        l.dtype, l.parameters == 0 ? "-" : String(format: "%.2f", l.bits), l.kernel,
       ]
     }
     rows.append([
@@ -92,7 +89,7 @@ struct ModelReport: Encodable {
     let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
     func line(_ cells: [String]) -> String {
       cells.enumerated().map { i, c in
-        i >= 3 && i <= 5
+        (i >= 3 && i <= 5) || i == 7
           ? String(repeating: " ", count: widths[i] - c.count) + c
           : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
       }

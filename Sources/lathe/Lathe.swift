@@ -9,6 +9,6 @@ struct Lathe: ParsableCommand {
       Train, evaluate, inspect and benchmark models on Lathe's own tensor engine.
       Models are safetensors files; datasets are bundled names (mnist-5k, digits), MNIST IDX folders or CSV files.
       """,
-    subcommands: [Train.self, Eval.self, Inspect.self, Bench.self]
+    subcommands: [Train.self, Eval.self, Inspect.self, Run.self, Bench.self]
   )
 }

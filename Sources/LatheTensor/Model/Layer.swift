@@ -67,16 +67,7 @@ extension Layer {
 
   public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
     for (name, parameter) in parameters {
-      let fullName = "\(node).\(name)"
-      guard let stored = tensors[name] else { throw .missingParameter(fullName) }
-      guard let tensor = stored.float32 else {
-        throw .wrongType(parameter: fullName, expected: "F32", found: stored.dtype.rawValue)
-      }
-      guard tensor.shape == parameter.shape else {
-        throw .shapeMismatch(parameter: fullName, expected: parameter.shape, found: tensor.shape)
-      }
-      guard tensor.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else { throw .nonFinite(parameter: fullName) }
-      parameter.value = tensor
+      try parameter.restore(from: tensors[name], name: "\(node).\(name)")
     }
   }
 
@@ -90,6 +81,12 @@ extension Layer {
       parameters: count, nonzeros: count - zeros, storedBytes: bytes,
       bitsPerParameter: count == 0 ? 0 : Double(bytes * 8) / Double(count), storage: "f32")
   }
+}
+
+/// A layer that stands in while a model file is read and, once `restore` has seen its
+/// tensors, names the layer to use instead (compressed layers decode into their real form).
+public protocol LayerPlaceholder: Layer {
+  var resolved: Layer? { get }
 }
 
 /// Makes layers for ops that LatheTensor does not know (quantized, sparse, imported), so

@@ -68,6 +68,9 @@ extension Model {
         unused.remove(name)
       }
       try node.layer.restore(from: local, node: node.name)
+      if let placeholder = node.layer as? LayerPlaceholder, let layer = placeholder.resolved {
+        replaceLayer(named: node.name, with: layer)
+      }
     }
     if let extra = unused.sorted().first { throw .unexpectedParameter(extra) }
   }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A named tensor a layer owns: trainable weights and biases, or state such as batch norm's
 /// running statistics (`isTrainable == false`).
 ///
@@ -7,6 +9,8 @@ public final class Parameter {
   public var value: Tensor<Float>
   public var grad: Tensor<Float>?
   public var mask: Tensor<Float>?
+  /// Set by weight sharing: every element is one of a few shared values (Deep Compression).
+  public var codebook: WeightCodebook?
   public let isTrainable: Bool
   /// Frozen parameters keep their values during training (transfer learning).
   public var isFrozen = false
@@ -46,10 +50,53 @@ public final class Parameter {
   /// Elements that are exactly zero.
   public var zeroCount: Int { value.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } } }
 
+  /// Takes its value from a file's tensor: present, fp32, the same shape, finite.
+  public func restore(from stored: AnyTensor?, name: String) throws(ModelError) {
+    guard let stored else { throw .missingParameter(name) }
+    guard let tensor = stored.float32 else {
+      throw .wrongType(parameter: name, expected: "F32", found: stored.dtype.rawValue)
+    }
+    guard tensor.shape == shape else { throw .shapeMismatch(parameter: name, expected: shape, found: tensor.shape) }
+    guard tensor.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else { throw .nonFinite(parameter: name) }
+    value = tensor
+  }
+
   public func copy() -> Parameter {
     let other = Parameter(value, isTrainable: isTrainable)
     other.mask = mask
+    other.codebook = codebook
     other.isFrozen = isFrozen
     return other
   }
+}
+
+/// Shared values for a weight tensor: element i holds `centroids[assignments[i]]`. Pruned
+/// elements (mask 0) are assigned to no centroid and stay exactly zero.
+public struct WeightCodebook: Sendable, Equatable {
+  public var centroids: [Float]
+  /// One entry per element; `WeightCodebook.pruned` for elements a mask removed.
+  public var assignments: [UInt16]
+  public static let pruned = UInt16.max
+
+  public init(centroids: [Float], assignments: [UInt16]) {
+    self.centroids = centroids
+    self.assignments = assignments
+  }
+
+  /// Bits needed to index a centroid.
+  public var bits: Int { max(1, Int((Double(centroids.count)).log2Ceil)) }
+
+  /// The weight tensor these shared values stand for.
+  public func weights(shape: [Int]) -> Tensor<Float> {
+    Tensor(shape: shape) { out in
+      for i in 0..<out.count {
+        let a = assignments[i]
+        out[i] = a == Self.pruned ? 0 : centroids[Int(a)]
+      }
+    }
+  }
+}
+
+extension Double {
+  var log2Ceil: Double { (Foundation.log2(self)).rounded(.up) }
 }

@@ -9,6 +9,8 @@ public struct Trainer {
 
   public var configuration: TrainingConfiguration
   public var loss: LossFunction?
+  /// Runs after every optimizer step (weight sharing re-projects weights onto centroids here).
+  public var afterStep: (() -> Void)?
 
   public init(_ configuration: TrainingConfiguration, loss: LossFunction? = nil) {
     self.configuration = configuration
@@ -55,6 +57,7 @@ public struct Trainer {
         let (batchLoss, batchCorrect) = trainStep(model, batch, generator: &generator)
         for parameter in parameters { parameter.collectGradient() }
         optimizer.step(parameters, learningRate: rate)
+        afterStep?()
         lossSum += batchLoss * Float(picked.count)
         correct += batchCorrect
         seen += picked.count

@@ -1,0 +1,37 @@
+import LatheTensor
+
+/// Turns a model as compression steps leave it (fp32 layers carrying masks and codebooks) into
+/// the form it is saved and served in: pruned or shared weights stored encoded and, for fully
+/// connected layers sparse enough to gain, computed with the sparse kernel.
+public enum Deployment {
+  /// Below this density a weight is stored sparse even without a mask (it is mostly zeros).
+  static let sparseStorageBelow = 0.5
+
+  public static func inferenceModel(_ model: Model) -> Model {
+    let result = model.copy()
+    let huffman = model.metadata[DeploymentKeys.encoding] == "huffman"
+    for node in result.nodes {
+      switch node.layer {
+      case let linear as Linear:
+        guard let encoding = encoding(for: linear.weight, huffman: huffman) else { continue }
+        let weights = EncodedWeights(linear.weight.value, codebook: linear.weight.codebook, encoding: encoding)
+        result.replaceLayer(
+          named: node.name, with: SparseLinear(weights: weights, bias: linear.bias.map { Parameter($0.value, isTrainable: false) }))
+      case let conv as Conv2d:
+        guard let encoding = encoding(for: conv.weight, huffman: huffman) else { continue }
+        let weights = EncodedWeights(conv.weight.value, codebook: conv.weight.codebook, encoding: encoding)
+        result.replaceLayer(named: node.name, with: EncodedConv2d(weights: weights, template: conv))
+      default:
+        continue
+      }
+    }
+    return result
+  }
+
+  /// How a weight should be stored, or nil to keep it dense fp32.
+  static func encoding(for weight: Parameter, huffman: Bool) -> EncodedWeights.Encoding? {
+    if weight.codebook != nil { return huffman ? .huffman : .codebook }
+    let density = 1 - Double(weight.zeroCount) / Double(max(weight.value.count, 1))
+    return density < sparseStorageBelow ? .csr : nil
+  }
+}

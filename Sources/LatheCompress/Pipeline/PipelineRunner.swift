@@ -1,0 +1,104 @@
+import Foundation
+import LatheIO
+import LatheTensor
+
+/// Runs a pipeline one step at a time, keeping a snapshot (model and metrics) after each, so a
+/// caller (the CLI, the workbench) can show progress, cancel a step, or step back.
+///
+/// Not thread-safe: one caller drives it, possibly from a background thread.
+public final class PipelineRunner: @unchecked Sendable {
+  public struct Snapshot {
+    /// The model as the steps leave it (trainable, with masks and codebooks).
+    public var model: Model
+    public var metrics: StepMetrics
+  }
+
+  public let spec: PipelineSpec
+  public let data: DatasetSplit
+  public let outputDirectory: URL
+  public private(set) var snapshots: [Snapshot] = []
+  let techniques: [any Technique]
+  let loadModel: (String) throws -> Model
+  let options: ModelMeasurement.Options
+  var sensitivityTargets: [String: Double]?
+
+  /// Checks every step's settings before anything runs. `model` is the starting model;
+  /// step models are written to `outputDirectory` as `NN-name.safetensors`.
+  public init(
+    spec: PipelineSpec, model: Model, data: DatasetSplit, outputDirectory: URL,
+    loadModel: @escaping (String) throws -> Model, options: ModelMeasurement.Options = .init()
+  ) throws {
+    self.spec = spec
+    self.data = data
+    self.outputDirectory = outputDirectory
+    self.loadModel = loadModel
+    self.options = options
+    let file = spec.file?.path ?? spec.name
+    techniques = try spec.steps.map { try Techniques.make($0, file: file) }
+    try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+    initialModel = model
+  }
+
+  private let initialModel: Model
+
+  public var isStarted: Bool { !snapshots.isEmpty }
+  public var isFinished: Bool { snapshots.count == spec.steps.count + 1 }
+  /// Index into `spec.steps` of the step that runs next.
+  public var nextStep: Int { max(snapshots.count - 1, 0) }
+  public var current: Snapshot? { snapshots.last }
+
+  /// Measures the input model the same way as every step (the first entry of the results).
+  @discardableResult
+  public func measureInput() throws -> StepMetrics {
+    if let first = snapshots.first { return first.metrics }
+    let (metrics, _) = try ModelMeasurement.measure(
+      initialModel, name: "input", technique: "none", test: data.test, path: path(0, "input"), originalSize: nil,
+      wallSeconds: 0, options: options)
+    snapshots = [Snapshot(model: initialModel, metrics: metrics)]
+    return metrics
+  }
+
+  /// Runs the next step. On failure or cancellation the snapshots are unchanged.
+  @discardableResult
+  public func runNextStep(
+    progress: @escaping (StepProgress) -> Void = { _ in }, isCancelled: @escaping () -> Bool = { false }
+  ) throws -> StepMetrics {
+    try measureInput()
+    guard !isFinished else { throw StepFailure("the pipeline has no more steps") }
+    let index = nextStep
+    let step = spec.steps[index]
+    let context = StepContext(data: data, loadModel: loadModel, progress: progress, isCancelled: isCancelled)
+    context.sensitivityTargets = sensitivityTargets
+    let start = Date()
+    let model = try techniques[index].apply(to: snapshots.last!.model, context: context)
+    let seconds = Date().timeIntervalSince(start)
+    progress(StepProgress(fraction: 1, message: "measuring"))
+    var (metrics, _) = try ModelMeasurement.measure(
+      model, name: step.name, technique: step.technique, test: data.test, path: path(index + 1, step.name),
+      originalSize: snapshots[0].metrics.sizeBytes, wallSeconds: seconds, options: options)
+    metrics.extra = context.extra
+    sensitivityTargets = context.sensitivityTargets
+    snapshots.append(Snapshot(model: model, metrics: metrics))
+    return metrics
+  }
+
+  /// Runs every remaining step.
+  public func runAll(progress: @escaping (Int, StepProgress) -> Void = { _, _ in }) throws -> [StepMetrics] {
+    try measureInput()
+    while !isFinished {
+      let index = nextStep
+      try runNextStep(progress: { progress(index, $0) })
+    }
+    return snapshots.map(\.metrics)
+  }
+
+  /// Drops the last step's snapshot so it can run again (the workbench's undo).
+  public func stepBack() {
+    if snapshots.count > 1 { snapshots.removeLast() }
+  }
+
+  private func path(_ index: Int, _ name: String) -> URL {
+    let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+    return outputDirectory.appendingPathComponent(String(format: "%02d-%@.safetensors", index, safe))
+  }
+}

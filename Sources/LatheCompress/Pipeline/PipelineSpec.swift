@@ -1,0 +1,249 @@
+import Foundation
+import Yams
+
+/// A value written in a pipeline file: a number, a string, a flag, a list, or a map (per-layer
+/// settings such as `sparsity: {fc1: 0.9, fc2: 0.8}`).
+public indirect enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
+  case int(Int)
+  case float(Double)
+  case bool(Bool)
+  case string(String)
+  case list([ParameterValue])
+  case map([(key: String, value: ParameterValue)])
+
+  public static func == (a: ParameterValue, b: ParameterValue) -> Bool { a.description == b.description }
+
+  public var description: String {
+    switch self {
+    case .int(let v): return "\(v)"
+    case .float(let v): return "\(v)"
+    case .bool(let v): return "\(v)"
+    case .string(let v): return v
+    case .list(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
+    case .map(let pairs): return "{" + pairs.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
+    }
+  }
+
+  /// The value as YAML text, for writing pipeline files back.
+  var yaml: String {
+    switch self {
+    case .string(let v):
+      let plain = v.range(of: #"^[A-Za-z_][A-Za-z0-9_./-]*$"#, options: .regularExpression) != nil
+      return plain && !["true", "false", "null", "yes", "no"].contains(v.lowercased()) ? v : "\"\(v)\""
+    case .list(let items): return "[" + items.map(\.yaml).joined(separator: ", ") + "]"
+    case .map(let pairs): return "{" + pairs.map { "\($0.key): \($0.value.yaml)" }.joined(separator: ", ") + "}"
+    default: return description
+    }
+  }
+}
+
+/// One step as written in the file: which technique, its settings, and where it was written.
+public struct StepSpec: Sendable, Equatable {
+  public var name: String
+  public var technique: String
+  public var parameters: [(key: String, value: ParameterValue)]
+  /// 1-based line of the step and of each parameter, for error messages (0 when built in code).
+  public var line: Int
+  public var parameterLines: [String: Int]
+
+  public init(
+    name: String, technique: String, parameters: [(key: String, value: ParameterValue)] = [], line: Int = 0,
+    parameterLines: [String: Int] = [:]
+  ) {
+    self.name = name
+    self.technique = technique
+    self.parameters = parameters
+    self.line = line
+    self.parameterLines = parameterLines
+  }
+
+  public static func == (a: StepSpec, b: StepSpec) -> Bool {
+    a.name == b.name && a.technique == b.technique && a.parameters.map(\.key) == b.parameters.map(\.key)
+      && zip(a.parameters, b.parameters).allSatisfy { $0.value == $1.value }
+  }
+
+  public subscript(key: String) -> ParameterValue? { parameters.first { $0.key == key }?.value }
+}
+
+/// A pipeline: the model and dataset it starts from and its steps in order.
+public struct PipelineSpec: Sendable, Equatable {
+  public var name: String
+  public var summary: String?
+  public var model: String?
+  public var dataset: String?
+  public var steps: [StepSpec]
+  /// The file it was read from; relative model paths resolve against its folder.
+  public var file: URL?
+
+  public init(name: String, summary: String? = nil, model: String?, dataset: String?, steps: [StepSpec], file: URL? = nil) {
+    self.name = name
+    self.summary = summary
+    self.model = model
+    self.dataset = dataset
+    self.steps = steps
+    self.file = file
+  }
+}
+
+/// A pipeline file that cannot be used, with where and why.
+public struct PipelineError: Error, CustomStringConvertible, Equatable {
+  public var file: String
+  public var line: Int
+  public var key: String?
+  public var message: String
+
+  public init(file: String, line: Int, key: String? = nil, message: String) {
+    self.file = file
+    self.line = line
+    self.key = key
+    self.message = message
+  }
+
+  public var description: String {
+    let place = line > 0 ? "\(file):\(line)" : file
+    return key.map { "\(place): \($0): \(message)" } ?? "\(place): \(message)"
+  }
+}
+
+extension PipelineSpec {
+  /// Reads a pipeline file (YAML). Top-level keys: `name`, `description`, `model`, `dataset`,
+  /// `steps` (a list of maps, each with `technique`, an optional `name`, and its settings).
+  public static func read(from url: URL) throws -> PipelineSpec {
+    let text: String
+    do {
+      text = try String(contentsOf: url, encoding: .utf8)
+    } catch {
+      throw PipelineError(file: url.path, line: 0, message: "cannot read the file (\(error.localizedDescription))")
+    }
+    var spec = try parse(text, file: url.path, defaultName: url.deletingPathExtension().lastPathComponent)
+    spec.file = url
+    return spec
+  }
+
+  public static func parse(_ text: String, file: String, defaultName: String = "pipeline") throws -> PipelineSpec {
+    let root: Node?
+    do {
+      root = try Yams.compose(yaml: text)
+    } catch let error as YamlError {
+      throw PipelineError(file: file, line: yamlErrorLine(error), message: "not valid YAML: \(yamlErrorSummary(error))")
+    }
+    guard let root, let mapping = root.mapping else {
+      throw PipelineError(file: file, line: root?.mark?.line ?? 1, message: "expected a map with model, dataset and steps")
+    }
+    var spec = PipelineSpec(name: defaultName, model: nil, dataset: nil, steps: [])
+    var sawSteps = false
+    for (keyNode, valueNode) in mapping {
+      let key = keyNode.string ?? ""
+      let line = keyNode.mark?.line ?? 0
+      switch key {
+      case "name": spec.name = try scalarString(valueNode, file: file, key: key)
+      case "description": spec.summary = try scalarString(valueNode, file: file, key: key)
+      case "model": spec.model = try scalarString(valueNode, file: file, key: key)
+      case "dataset": spec.dataset = try scalarString(valueNode, file: file, key: key)
+      case "steps":
+        sawSteps = true
+        guard let items = valueNode.sequence else {
+          throw PipelineError(file: file, line: line, key: key, message: "expected a list of steps")
+        }
+        for (index, item) in items.enumerated() {
+          spec.steps.append(try parseStep(item, index: index, file: file))
+        }
+      default:
+        throw PipelineError(
+          file: file, line: line, key: key, message: "unknown key; expected name, description, model, dataset or steps")
+      }
+    }
+    guard sawSteps else { throw PipelineError(file: file, line: 1, key: "steps", message: "missing: a pipeline needs steps") }
+    var seen = Set<String>()
+    for step in spec.steps where !seen.insert(step.name).inserted {
+      throw PipelineError(file: file, line: step.line, key: "name", message: "two steps are named \"\(step.name)\"")
+    }
+    return spec
+  }
+
+  private static func parseStep(_ node: Node, index: Int, file: String) throws -> StepSpec {
+    let line = node.mark?.line ?? 0
+    guard let mapping = node.mapping else {
+      throw PipelineError(file: file, line: line, message: "step \(index + 1): expected a map with a technique")
+    }
+    var technique: String?
+    var name: String?
+    var parameters: [(key: String, value: ParameterValue)] = []
+    var lines: [String: Int] = [:]
+    for (keyNode, valueNode) in mapping {
+      let key = keyNode.string ?? ""
+      lines[key] = keyNode.mark?.line ?? line
+      switch key {
+      case "technique": technique = try scalarString(valueNode, file: file, key: key)
+      case "name": name = try scalarString(valueNode, file: file, key: key)
+      default:
+        if lines.keys.filter({ $0 == key }).count > 1 || parameters.contains(where: { $0.key == key }) {
+          throw PipelineError(file: file, line: lines[key]!, key: key, message: "given twice")
+        }
+        parameters.append((key, try value(valueNode, file: file, key: key)))
+      }
+    }
+    guard let technique else {
+      throw PipelineError(file: file, line: line, key: "technique", message: "step \(index + 1) has no technique")
+    }
+    return StepSpec(
+      name: name ?? "\(index + 1)-\(technique)", technique: technique, parameters: parameters, line: line,
+      parameterLines: lines)
+  }
+
+  private static func scalarString(_ node: Node, file: String, key: String) throws -> String {
+    guard let scalar = node.scalar else {
+      throw PipelineError(file: file, line: node.mark?.line ?? 0, key: key, message: "expected a single value")
+    }
+    return scalar.string
+  }
+
+  private static func value(_ node: Node, file: String, key: String) throws -> ParameterValue {
+    switch node {
+    case .scalar(let scalar):
+      if scalar.style == .plain {
+        if let v = Int(scalar.string) { return .int(v) }
+        if let v = Double(scalar.string) { return .float(v) }
+        if ["true", "yes"].contains(scalar.string.lowercased()) { return .bool(true) }
+        if ["false", "no"].contains(scalar.string.lowercased()) { return .bool(false) }
+      }
+      return .string(scalar.string)
+    case .sequence(let items):
+      return .list(try items.map { try value($0, file: file, key: key) })
+    case .mapping(let pairs):
+      return .map(try pairs.map { (k, v) in (k.string ?? "", try value(v, file: file, key: "\(key).\(k.string ?? "")")) })
+    case .alias:
+      throw PipelineError(file: file, line: node.mark?.line ?? 0, key: key, message: "YAML aliases are not supported")
+    }
+  }
+
+  /// The pipeline as YAML (what the step editor saves).
+  public func yaml() -> String {
+    var lines: [String] = []
+    lines.append("name: \(ParameterValue.string(name).yaml)")
+    if let summary { lines.append("description: \(ParameterValue.string(summary).yaml)") }
+    if let model { lines.append("model: \(ParameterValue.string(model).yaml)") }
+    if let dataset { lines.append("dataset: \(ParameterValue.string(dataset).yaml)") }
+    lines.append("steps:")
+    for step in steps {
+      lines.append("  - name: \(ParameterValue.string(step.name).yaml)")
+      lines.append("    technique: \(step.technique)")
+      for (key, value) in step.parameters { lines.append("    \(key): \(value.yaml)") }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+private func yamlErrorLine(_ error: YamlError) -> Int {
+  switch error {
+  case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+  default: return 0
+  }
+}
+
+private func yamlErrorSummary(_ error: YamlError) -> String {
+  switch error {
+  case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+  default: return "\(error)"
+  }
+}

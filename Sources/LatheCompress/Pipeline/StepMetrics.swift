@@ -1,0 +1,84 @@
+import Foundation
+import LatheIO
+import LatheTensor
+
+/// The numbers a user watches after every step, all measured on the saved file loaded back.
+public struct StepMetrics: Codable, Sendable, Equatable {
+  public struct Latency: Codable, Sendable, Equatable {
+    public var batch1P50: Double
+    public var batch1P95: Double
+    public var batch256P50: Double
+    public var batch256P95: Double
+  }
+
+  public var name: String
+  public var technique: String
+  /// Top-1 accuracy on the test split, 0...1.
+  public var accuracy: Double
+  /// Bytes of the saved model file.
+  public var sizeBytes: Int
+  /// Size of the pipeline's input model file divided by this one.
+  public var compressionRatio: Double
+  public var parameters: Int
+  public var nonzeros: Int
+  /// Stored bits per parameter (weights and biases).
+  public var bitsPerWeight: Double
+  /// Forward-pass latency in microseconds.
+  public var latencyUs: Latency
+  /// Time the step itself took (not the measuring).
+  public var wallSeconds: Double
+  public var modelPath: String
+  /// Step-specific findings (e.g. the same student trained alone).
+  public var extra: [String: Double]
+
+  public init(
+    name: String, technique: String, accuracy: Double, sizeBytes: Int, compressionRatio: Double, parameters: Int,
+    nonzeros: Int, bitsPerWeight: Double, latencyUs: Latency, wallSeconds: Double, modelPath: String,
+    extra: [String: Double] = [:]
+  ) {
+    self.name = name
+    self.technique = technique
+    self.accuracy = accuracy
+    self.sizeBytes = sizeBytes
+    self.compressionRatio = compressionRatio
+    self.parameters = parameters
+    self.nonzeros = nonzeros
+    self.bitsPerWeight = bitsPerWeight
+    self.latencyUs = latencyUs
+    self.wallSeconds = wallSeconds
+    self.modelPath = modelPath
+    self.extra = extra
+  }
+}
+
+/// Saves a model in its deployed form, loads the file back and measures it.
+public enum ModelMeasurement {
+  public struct Options: Sendable {
+    /// Seconds spent timing each batch size (more is steadier).
+    public var latencySeconds: Double
+    public init(latencySeconds: Double = 0.3) { self.latencySeconds = latencySeconds }
+  }
+
+  /// Writes `model` to `path` and returns the metrics of the file's model (and that model).
+  public static func measure(
+    _ model: Model, name: String, technique: String, test: Dataset, path: URL, originalSize: Int?, wallSeconds: Double,
+    options: Options = Options()
+  ) throws -> (StepMetrics, Model) {
+    try ModelFile.save(Deployment.inferenceModel(model), to: path)
+    let size = (try FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int) ?? 0
+    let loaded = try ModelFile.load(from: path, builders: CompressedLayers.builders)
+    let accuracy = Evaluator.accuracy(of: loaded, on: test)
+    let one = LatencyMeasurement.measure(loaded, batchSize: 1, minimumRuns: 30, minimumSeconds: options.latencySeconds)
+    let many = LatencyMeasurement.measure(loaded, batchSize: 256, minimumRuns: 5, minimumSeconds: options.latencySeconds)
+    let stats = loaded.statistics
+    let metrics = StepMetrics(
+      name: name, technique: technique, accuracy: Double(accuracy), sizeBytes: size,
+      compressionRatio: Double(originalSize ?? size) / Double(max(size, 1)), parameters: stats.parameters,
+      nonzeros: stats.nonzeros, bitsPerWeight: stats.bitsPerParameter,
+      latencyUs: .init(
+        batch1P50: one.p50Microseconds, batch1P95: one.p95Microseconds, batch256P50: many.p50Microseconds,
+        batch256P95: many.p95Microseconds),
+      wallSeconds: wallSeconds, modelPath: path.path)
+    return (metrics, loaded)
+  }
+}

@@ -1,0 +1,34 @@
+import LatheTensor
+
+/// Deep Compression's third stage: the saved model stores shared-weight indices and sparse
+/// index gaps Huffman-coded. The weights do not change, only how the file holds them.
+public struct EntropyCode: Technique {
+  public static let descriptor = TechniqueDescriptor(
+    name: "huffman",
+    summary: "Store shared-weight indices and sparse gaps Huffman-coded (lossless; smaller file, same accuracy).",
+    parameters: [
+      ParameterDescriptor(
+        "gap_bits", .int(0...16), default: .int(0), help: "bits per sparse index gap before coding; 0 picks the best")
+    ])
+
+  let gapBits: Int
+
+  public init(_ p: StepParameters) throws { gapBits = p.int("gap_bits") }
+
+  public func apply(to model: Model, context: StepContext) throws -> Model {
+    let shared = MagnitudePruning.prunableWeights(of: model).filter { $0.parameter.codebook != nil }
+    guard !shared.isEmpty else {
+      throw StepFailure("huffman codes shared-weight indices: run a weight-sharing step before it")
+    }
+    let result = model.copy()
+    result.metadata[DeploymentKeys.encoding] = "huffman"
+    result.metadata[DeploymentKeys.gapBits] = "\(gapBits)"
+    return result
+  }
+}
+
+/// Model metadata keys that tell the deployment how to store weights.
+public enum DeploymentKeys {
+  public static let encoding = "lathe.encoding"
+  public static let gapBits = "lathe.gap_bits"
+}
