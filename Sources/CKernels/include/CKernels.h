@@ -74,6 +74,143 @@ void lk_maxpool2d(const lk_window *w, const float *x, float *y, int32_t *argmax)
 void lk_avgpool2d(const lk_window *w, const float *x, float *y, int count_include_pad);
 void lk_avgpool2d_backward(const lk_window *w, const float *dy, float *dx, int count_include_pad);
 
+// =========================================================================================
+// int8 inference, sparse layers and quantization (isa.c, quantize.c, qgemm.c, qconv.c,
+// sparse.c)
+//
+// These kernels pick their instruction set once per process: AVX-512 VNNI, AVX-VNNI, AVX2 or
+// portable C (the only path off x86-64). Everything is single-threaded and works on a range
+// of rows given by pointers, so callers spread big products over cores by handing each worker
+// a disjoint block of rows (a + m0*lda, y + m0*ldy, m1 - m0 rows); nothing is shared.
+// =========================================================================================
+
+// ---- Instruction-set paths ---------------------------------------------------------------
+
+enum {
+  LK_ISA_PORTABLE = 0,    // plain C, every machine
+  LK_ISA_AVX2 = 1,        // avx2 + fma; int8 products widened to int16 (never saturates)
+  LK_ISA_AVXVNNI = 2,     // avx2 + fma + 256-bit vpdpbusd
+  LK_ISA_AVX512VNNI = 3,  // avx512f/bw/vl + 512-bit vpdpbusd
+  LK_ISA_COUNT = 4,
+};
+
+/// 1 when this CPU can run the path `isa` (LK_ISA_*).
+int lk_isa_supported(int isa);
+/// The fastest supported path; what the kernels use unless forced.
+int lk_isa_best(void);
+/// Makes every kernel below use `isa` (for tests and benchmarks). Returns 0, changing
+/// nothing, when the CPU lacks it; a negative `isa` returns to the best path.
+int lk_isa_force(int isa);
+/// "portable", "avx2", "avx-vnni" or "avx512-vnni".
+const char *lk_isa_name(int isa);
+
+// ---- Quantization ------------------------------------------------------------------------
+//
+// Rounding is to nearest, ties to even (the CPU's default mode, as ONNX QuantizeLinear and
+// PyTorch), applied to x * (1/scale): a multiply, not a divide, so a value within one ulp
+// of a tie may round differently from x / scale.
+
+/// q[i] = clamp(round(x[i] / scale) + zero_point, 0, 255).
+void lk_quantize_u8(const float *x, long count, float scale, int32_t zero_point, uint8_t *q);
+/// Symmetric: q[i] = clamp(round(x[i] / scale), -127, 127) (-128 is left unused so that the
+/// range is symmetric; the GEMM accepts it all the same).
+void lk_quantize_s8(const float *x, long count, float scale, int8_t *q);
+/// x[i] = (q[i] - zero_point) * scale.
+void lk_dequantize_u8(const uint8_t *q, long count, float scale, int32_t zero_point, float *x);
+/// x[i] = q[i] * scale.
+void lk_dequantize_s8(const int8_t *q, long count, float scale, float *x);
+/// Smallest and largest of x[0..count) (both 0 when count is 0; NaNs are skipped on the SIMD
+/// paths only when they are not the first element, so keep them out).
+void lk_minmax_f32(const float *x, long count, float *min, float *max);
+
+// ---- int8 GEMM ---------------------------------------------------------------------------
+//
+// C[m,n] = A[m,k] · W[n,k]ᵀ with A unsigned 8-bit activations (row stride lda) and W signed
+// 8-bit weights stored [out = n, in = k] like a PyTorch Linear, accumulated exactly in int32
+// (exact while k <= 65536). W is packed once (lk_qgemm_pack) into panels of 16 output
+// columns × k rounded up to 4, the layout vpdpbusd reads, followed by the per-column sums
+// Σ_k W[j,k] used for the activation zero point. Any m, n, k >= 1 works; m = 1 takes a
+// GEMV-shaped loop over 4 panels at a time.
+
+/// Bytes lk_qgemm_pack writes for an [n, k] weight (a multiple of 64). Align the buffer to
+/// 64 bytes for best speed.
+size_t lk_qgemm_pack_size(int n, int k);
+/// Packs W [n, k] (row stride k) into `packed` (lk_qgemm_pack_size(n, k) bytes).
+void lk_qgemm_pack(const int8_t *w, int n, int k, void *packed);
+/// The column sums stored in a packed weight: wsum[j] = Σ_k W[j,k], n values.
+const int32_t *lk_qgemm_packed_sums(const void *packed, int n, int k);
+
+/// How int32 accumulators become outputs (the "output stage"), for column j of row i:
+///   v = (acc[i,j] - a_zero_point * wsum[j]) * a_scale * w_scale[j] + bias[j]
+///   v = max(v, 0) if relu
+/// then f32 outputs store v, and u8 outputs store clamp(round(v / out_scale) + out_zero_point,
+/// 0, 255) (ties to even, by multiplying with 1/out_scale). Per-tensor weight quantization
+/// passes n equal w_scale values; per-channel passes one per output row of W.
+typedef struct {
+  int32_t a_zero_point;    // zero point of A (the u8 activations)
+  float a_scale;           // scale of A
+  const float *w_scale;    // [n] weight scale per output column
+  const float *bias;       // [n] in real units, or NULL
+  int relu;                // nonzero: clamp at 0 before storing
+  float out_scale;         // u8 output only: scale of the output
+  int32_t out_zero_point;  // u8 output only: zero point of the output
+} lk_qoutput;
+
+/// Raw accumulators: C[i*ldc + j] = Σ_k A[i,k] W[j,k] (no zero-point correction).
+void lk_qgemm_s32(int m, int n, int k, const uint8_t *a, int lda, const void *packed, int32_t *c, int ldc);
+/// Fused output stage to float: y[i*ldy + j] = v (see lk_qoutput).
+void lk_qgemm_f32(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,
+                  float *y, int ldy);
+/// Fused output stage requantized to u8, so that the next int8 layer reads y directly.
+void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,
+                 uint8_t *y, int ldy);
+
+// ---- int8 convolution (one image, NCHW) --------------------------------------------------
+//
+// Convolution with weight [out, in, kh, kw] (groups = 1) is a GEMM with W = that weight seen
+// as [out, in*kh*kw] (pack it with lk_qgemm_pack(w, out, in*kh*kw, packed)) and A = the
+// image's patches, one row per output pixel: A[p][(c*kh + i)*kw + j]. lk_qconv2d_image does
+// both steps for one image; run images on different cores for a batch.
+
+/// Unfolds one u8 image x [channels, height, width] (w->batch is ignored) into patch rows:
+/// rows[p*ld + (c*kh + i)*kw + j] for channels [c0, c0+cn), p = oy*out_w + ox, with
+/// pad_value (the activation zero point, the quantized 0.0) where the window hangs over the
+/// padding. ld >= cn*kh*kw.
+void lk_im2row_u8(const lk_window *w, const uint8_t *x, int c0, int cn, uint8_t pad_value, uint8_t *rows, int ld);
+
+/// Bytes of scratch lk_qconv2d_image needs for this geometry.
+size_t lk_qconv2d_scratch_size(const lk_window *w);
+/// One image: y [out_channels, out_h, out_w] = conv(x [channels, height, width]) through the
+/// output stage `out` (its a_zero_point also pads the borders). Writes float y_f32 unless it
+/// is NULL, else u8 y_u8. `packed` holds W [out_channels, channels*kh*kw].
+void lk_qconv2d_image(const lk_window *w, const uint8_t *x, const void *packed, int out_channels,
+                      const lk_qoutput *out, float *y_f32, uint8_t *y_u8, void *scratch);
+
+// ---- Sparse fp32 layers (CSR) ------------------------------------------------------------
+//
+// A pruned Linear weight W [rows = out, cols = in] in compressed sparse rows: the nonzeros of
+// row r are values[row_ptr[r] ..< row_ptr[r+1]] at columns col_idx[same range].
+
+/// Fills row_ptr [rows+1] from the dense row-major W and returns nnz (exact zeros dropped).
+/// When col_idx and values are not NULL (nnz entries each) fills them too; call once with
+/// NULL to size them.
+long lk_csr_from_dense(const float *w, int rows, int cols, int32_t *row_ptr, int32_t *col_idx, float *values);
+
+/// Batch 1: y[r] = Σ W[r,c] x[c] + bias[r] (bias may be NULL).
+void lk_spmv(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+             const float *x, const float *bias, float *y);
+/// Floats of scratch lk_spmm uses (pass NULL scratch to let it allocate).
+size_t lk_spmm_scratch_size(int rows, int cols);
+/// A batch: y[b, r] = Σ W[r,c] x[b, c] + bias[r] for x [batch, cols], y [batch, rows]. Runs
+/// 64 batch rows at a time over a transposed copy of x so that each nonzero scales a
+/// contiguous vector.
+void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+             const float *x, const float *bias, float *y, float *scratch);
+/// Whether lk_spmv / lk_spmm beat the dense lk_sgemm for a layer with this density
+/// (nnz / (rows*cols)) and batch, from measurements of lenet-300-100 shapes on AVX-512
+/// (see KernelBenchmark): a threshold on density that depends on the batch.
+int lk_sparse_is_faster(double density, int batch);
+
 #ifdef __cplusplus
 }
 #endif

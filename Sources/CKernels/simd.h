@@ -1,0 +1,36 @@
+// simd.h: the one place that names instruction sets (private to CKernels).
+//
+// Each SIMD kernel is an ordinary function compiled for one instruction set with a target
+// attribute below, never with -march, so the binary still runs anywhere; isa.c decides once,
+// at run time, which of them is called. Helpers that such a function inlines must carry the
+// same attribute. On other architectures the x86 paths compile away (LK_X86 is 0) and only
+// the portable C paths remain.
+#ifndef LATHE_CKERNELS_SIMD_H
+#define LATHE_CKERNELS_SIMD_H
+
+#include "CKernels.h"
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define LK_X86 1
+#include <immintrin.h>
+/// 512-bit integer and float work with VNNI's vpdpbusd (Ice Lake, Sapphire Rapids, Zen 4).
+#define LK_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma,avx2")))
+/// 256-bit vpdpbusd without AVX-512 (Alder Lake, Meteor Lake, Sierra Forest).
+#define LK_AVXVNNI __attribute__((target("avx2,fma,avxvnni")))
+/// Haswell and later.
+#define LK_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define LK_X86 0
+#endif
+
+#define LK_INLINE static inline __attribute__((always_inline))
+
+/// The instruction set the kernels use now (isa.c): the best supported one unless forced.
+int lk_isa_current(void);
+
+/// lk_qgemm_f32/u8 writing y[j*m + i] (GEMM row i = pixel, column j = channel): NCHW for
+/// one image; y_f32 if not NULL, else y_u8 (qgemm.c, used by qconv.c).
+void lk_qgemm_nchw(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,
+                   float *y_f32, uint8_t *y_u8);
+
+#endif

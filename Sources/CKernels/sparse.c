@@ -1,0 +1,222 @@
+// Sparse (CSR) fully connected layers for pruned weights.
+//
+// Batch 1 (lk_spmv) is a dot product per output row over its nonzeros, gathering the inputs
+// they touch (vgatherdps on AVX2/AVX-512). A batch (lk_spmm) works on 64 batch rows at a
+// time with x transposed to [in][64]: each nonzero W[r,c] then scales one contiguous row of
+// 64 inputs into 64 accumulators held in registers, with no gathers at all.
+#include "simd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { CHUNK = 64 };  // batch rows per pass of lk_spmm
+
+long lk_csr_from_dense(const float *w, int rows, int cols, int32_t *row_ptr, int32_t *col_idx, float *values) {
+  long nnz = 0;
+  row_ptr[0] = 0;
+  for (int r = 0; r < rows; r++) {
+    const float *row = w + (long)r * cols;
+    for (int c = 0; c < cols; c++) {
+      if (row[c] == 0.0f) continue;
+      if (col_idx && values) {
+        col_idx[nnz] = c;
+        values[nnz] = row[c];
+      }
+      nnz++;
+    }
+    row_ptr[r + 1] = (int32_t)nnz;
+  }
+  return nnz;
+}
+
+// ---- Batch 1 ---------------------------------------------------------------------------------
+
+static void spmv_portable(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+                          const float *x, const float *bias, float *y) {
+  for (int r = 0; r < rows; r++) {
+    float sum = 0;
+    for (int32_t p = row_ptr[r]; p < row_ptr[r + 1]; p++) sum += values[p] * x[col_idx[p]];
+    y[r] = bias ? sum + bias[r] : sum;
+  }
+}
+
+#if LK_X86
+
+LK_AVX512 static void spmv_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+                                  const float *x, const float *bias, float *y) {
+  for (int r = 0; r < rows; r++) {
+    int32_t p = row_ptr[r];
+    const int32_t end = row_ptr[r + 1];
+    // Two accumulators so consecutive gathers and FMAs overlap.
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    for (; p + 32 <= end; p += 32) {
+      const __m512 x0 = _mm512_i32gather_ps(_mm512_loadu_si512(col_idx + p), x, 4);
+      const __m512 x1 = _mm512_i32gather_ps(_mm512_loadu_si512(col_idx + p + 16), x, 4);
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(values + p), x0, a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(values + p + 16), x1, a1);
+    }
+    for (; p < end; p += 16) {
+      const __mmask16 m = end - p >= 16 ? 0xFFFF : (__mmask16)((1u << (end - p)) - 1);
+      const __m512i idx = _mm512_maskz_loadu_epi32(m, col_idx + p);
+      const __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, x, 4);
+      a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, values + p), xv, a0);
+    }
+    const float sum = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    y[r] = bias ? sum + bias[r] : sum;
+  }
+}
+
+LK_AVX2 static void spmv_avx2(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+                              const float *x, const float *bias, float *y) {
+  for (int r = 0; r < rows; r++) {
+    int32_t p = row_ptr[r];
+    const int32_t end = row_ptr[r + 1];
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (; p + 16 <= end; p += 16) {
+      const __m256 x0 = _mm256_i32gather_ps(x, _mm256_loadu_si256((const __m256i *)(col_idx + p)), 4);
+      const __m256 x1 = _mm256_i32gather_ps(x, _mm256_loadu_si256((const __m256i *)(col_idx + p + 8)), 4);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(values + p), x0, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(values + p + 8), x1, a1);
+    }
+    a0 = _mm256_add_ps(a0, a1);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(a0), _mm256_extractf128_ps(a0, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float sum = _mm_cvtss_f32(h);
+    for (; p < end; p++) sum += values[p] * x[col_idx[p]];
+    y[r] = bias ? sum + bias[r] : sum;
+  }
+}
+
+#endif
+
+void lk_spmv(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+             const float *x, const float *bias, float *y) {
+  (void)cols;
+  switch (lk_isa_current()) {
+#if LK_X86
+  case LK_ISA_AVX512VNNI: spmv_avx512(rows, row_ptr, col_idx, values, x, bias, y); return;
+  case LK_ISA_AVXVNNI:
+  case LK_ISA_AVX2: spmv_avx2(rows, row_ptr, col_idx, values, x, bias, y); return;
+#endif
+  default: spmv_portable(rows, row_ptr, col_idx, values, x, bias, y); return;
+  }
+}
+
+// ---- Batches -----------------------------------------------------------------------------------
+
+/// yt[r][0..width) = bias[r] + Σ values · xt[col][0..width), width a multiple of 16 (<= 64).
+static void spmm_chunk_portable(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+                                const float *xt, const float *bias, float *yt, int width) {
+  for (int r = 0; r < rows; r++) {
+    float acc[CHUNK];
+    const float b = bias ? bias[r] : 0.0f;
+    for (int t = 0; t < width; t++) acc[t] = b;
+    for (int32_t p = row_ptr[r]; p < row_ptr[r + 1]; p++) {
+      const float v = values[p];
+      const float *xrow = xt + (long)col_idx[p] * CHUNK;
+      for (int t = 0; t < width; t++) acc[t] += v * xrow[t];
+    }
+    memcpy(yt + (long)r * CHUNK, acc, sizeof(float) * width);
+  }
+}
+
+#if LK_X86
+
+/// NV accumulators of 16 (a constant after inlining).
+LK_AVX512 LK_INLINE void spmm_rows_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx,
+                                          const float *values, const float *xt, const float *bias, float *yt,
+                                          int NV) {
+  for (int r = 0; r < rows; r++) {
+    __m512 acc[4];
+    const __m512 b = _mm512_set1_ps(bias ? bias[r] : 0.0f);
+    for (int v = 0; v < NV; v++) acc[v] = b;
+    for (int32_t p = row_ptr[r]; p < row_ptr[r + 1]; p++) {
+      const __m512 w = _mm512_set1_ps(values[p]);
+      const float *xrow = xt + (long)col_idx[p] * CHUNK;
+      for (int v = 0; v < NV; v++) acc[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(xrow + 16 * v), acc[v]);
+    }
+    for (int v = 0; v < NV; v++) _mm512_storeu_ps(yt + (long)r * CHUNK + 16 * v, acc[v]);
+  }
+}
+
+LK_AVX512 static void spmm_chunk_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx,
+                                       const float *values, const float *xt, const float *bias, float *yt,
+                                       int width) {
+  switch (width / 16) {
+  case 4: spmm_rows_avx512(rows, row_ptr, col_idx, values, xt, bias, yt, 4); break;
+  case 3: spmm_rows_avx512(rows, row_ptr, col_idx, values, xt, bias, yt, 3); break;
+  case 2: spmm_rows_avx512(rows, row_ptr, col_idx, values, xt, bias, yt, 2); break;
+  default: spmm_rows_avx512(rows, row_ptr, col_idx, values, xt, bias, yt, 1); break;
+  }
+}
+
+LK_AVX2 LK_INLINE void spmm_rows_avx2(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+                                      const float *xt, const float *bias, float *yt, int NV) {
+  for (int r = 0; r < rows; r++) {
+    __m256 acc[8];
+    const __m256 b = _mm256_set1_ps(bias ? bias[r] : 0.0f);
+    for (int v = 0; v < NV; v++) acc[v] = b;
+    for (int32_t p = row_ptr[r]; p < row_ptr[r + 1]; p++) {
+      const __m256 w = _mm256_set1_ps(values[p]);
+      const float *xrow = xt + (long)col_idx[p] * CHUNK;
+      for (int v = 0; v < NV; v++) acc[v] = _mm256_fmadd_ps(w, _mm256_loadu_ps(xrow + 8 * v), acc[v]);
+    }
+    for (int v = 0; v < NV; v++) _mm256_storeu_ps(yt + (long)r * CHUNK + 8 * v, acc[v]);
+  }
+}
+
+LK_AVX2 static void spmm_chunk_avx2(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+                                    const float *xt, const float *bias, float *yt, int width) {
+  switch (width / 16) {
+  case 4: spmm_rows_avx2(rows, row_ptr, col_idx, values, xt, bias, yt, 8); break;
+  case 3: spmm_rows_avx2(rows, row_ptr, col_idx, values, xt, bias, yt, 6); break;
+  case 2: spmm_rows_avx2(rows, row_ptr, col_idx, values, xt, bias, yt, 4); break;
+  default: spmm_rows_avx2(rows, row_ptr, col_idx, values, xt, bias, yt, 2); break;
+  }
+}
+
+#endif
+
+size_t lk_spmm_scratch_size(int rows, int cols) { return (size_t)CHUNK * ((size_t)rows + (size_t)cols); }
+
+void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+             const float *x, const float *bias, float *y, float *scratch) {
+  float *owned = NULL;
+  if (!scratch) scratch = owned = malloc(sizeof(float) * lk_spmm_scratch_size(rows, cols));
+  float *xt = scratch, *yt = scratch + (long)CHUNK * cols;
+  const int isa = lk_isa_current();
+  for (int b0 = 0; b0 < batch; b0 += CHUNK) {
+    const int bc = batch - b0 < CHUNK ? batch - b0 : CHUNK;
+    const int width = (bc + 15) & ~15;  // computed lanes; the extra ones see zeros
+    // Transpose x[b0 .. b0+bc) into xt[c][t], in 16×16 blocks to keep both sides in cache.
+    for (int c0 = 0; c0 < cols; c0 += 16) {
+      const int c1 = c0 + 16 < cols ? c0 + 16 : cols;
+      for (int t = 0; t < width; t++) {
+        const float *src = x + (long)(b0 + t) * cols;
+        for (int c = c0; c < c1; c++) xt[(long)c * CHUNK + t] = t < bc ? src[c] : 0.0f;
+      }
+    }
+    switch (isa) {
+#if LK_X86
+    case LK_ISA_AVX512VNNI: spmm_chunk_avx512(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
+    case LK_ISA_AVXVNNI:
+    case LK_ISA_AVX2: spmm_chunk_avx2(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
+#endif
+    default: spmm_chunk_portable(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
+    }
+    for (int r0 = 0; r0 < rows; r0 += 16) {
+      const int r1 = r0 + 16 < rows ? r0 + 16 : rows;
+      for (int t = 0; t < bc; t++) {
+        float *dst = y + (long)(b0 + t) * rows;
+        for (int r = r0; r < r1; r++) dst[r] = yt[(long)r * CHUNK + t];
+      }
+    }
+  }
+  free(owned);
+}
+
+int lk_sparse_is_faster(double density, int batch) {
+  // Measured with KernelBenchmark (lenet-300-100 shapes, AVX-512); see CKernels.h.
+  return batch <= 1 ? density < 0.5 : density < 0.2;
+}

@@ -1,0 +1,113 @@
+import CKernels
+import LatheTensor
+import XCTest
+
+/// u8 im2row and the one-image int8 convolution against direct loops.
+final class KernelQConvTests: XCTestCase {
+  struct Case {
+    var channels, height, width, outChannels, kh, kw: Int
+    var stride = (1, 1)
+    var pad = (0, 0, 0, 0)  // top, left, bottom, right
+    var dilation = (1, 1)
+
+    var window: lk_window {
+      let oh = (height + pad.0 + pad.2 - dilation.0 * (kh - 1) - 1) / stride.0 + 1
+      let ow = (width + pad.1 + pad.3 - dilation.1 * (kw - 1) - 1) / stride.1 + 1
+      return lk_window(
+        batch: 1, channels: Int32(channels), height: Int32(height), width: Int32(width), kernel_h: Int32(kh),
+        kernel_w: Int32(kw), stride_h: Int32(stride.0), stride_w: Int32(stride.1), pad_top: Int32(pad.0),
+        pad_left: Int32(pad.1), dilation_h: Int32(dilation.0), dilation_w: Int32(dilation.1), out_h: Int32(oh),
+        out_w: Int32(ow), pad_bottom: Int32(pad.2), pad_right: Int32(pad.3))
+    }
+  }
+
+  static let cases: [Case] = [
+    Case(channels: 1, height: 28, width: 28, outChannels: 6, kh: 5, kw: 5, pad: (2, 2, 2, 2)),  // LeNet-5 conv1
+    Case(channels: 6, height: 14, width: 14, outChannels: 16, kh: 5, kw: 5),  // LeNet-5 conv2
+    Case(
+      channels: 3, height: 9, width: 7, outChannels: 17, kh: 3, kw: 2, stride: (2, 1), pad: (1, 2, 0, 1),
+      dilation: (2, 2)),
+    Case(channels: 2, height: 5, width: 6, outChannels: 33, kh: 3, kw: 3, stride: (1, 2), pad: (1, 1, 1, 1)),
+  ]
+
+  /// The patch value at (pixel p, column (c*kh + i)*kw + j), the zero point outside.
+  func patch(_ x: [UInt8], _ t: Case, _ w: lk_window, p: Int, c: Int, i: Int, j: Int, pad: UInt8) -> UInt8 {
+    let (oy, ox) = (p / Int(w.out_w), p % Int(w.out_w))
+    let iy = oy * t.stride.0 - t.pad.0 + i * t.dilation.0
+    let ix = ox * t.stride.1 - t.pad.1 + j * t.dilation.1
+    guard iy >= 0, iy < t.height, ix >= 0, ix < t.width else { return pad }
+    return x[(c * t.height + iy) * t.width + ix]
+  }
+
+  func testIm2rowPadsWithTheZeroPoint() {
+    var rng = SeededGenerator(seed: 6)
+    for t in Self.cases {
+      var w = t.window
+      let x = rng.bytes(t.channels * t.height * t.width)
+      let k = t.channels * t.kh * t.kw
+      let pixels = Int(w.out_h * w.out_w)
+      let ld = k + 1
+      var rows = [UInt8](repeating: 0, count: pixels * ld)
+      lk_im2row_u8(&w, x, 0, Int32(t.channels), 77, &rows, Int32(ld))
+      for p in 0..<pixels {
+        for c in 0..<t.channels {
+          for i in 0..<t.kh {
+            for j in 0..<t.kw where rows[p * ld + (c * t.kh + i) * t.kw + j] != patch(x, t, w, p: p, c: c, i: i, j: j, pad: 77) {
+              XCTFail("patch \(p) c\(c) i\(i) j\(j)")
+              return
+            }
+          }
+        }
+      }
+    }
+  }
+
+  func testConvolutionOfOneImageOnEveryPath() {
+    var rng = SeededGenerator(seed: 7)
+    for (index, t) in Self.cases.enumerated() {
+      var w = t.window
+      let k = t.channels * t.kh * t.kw
+      let pixels = Int(w.out_h * w.out_w)
+      let x = rng.bytes(t.channels * t.height * t.width)
+      let weight = rng.signedBytes(t.outChannels * k)
+      let packed = packWeights(weight, n: t.outChannels, k: k)
+      let q = OutputStage(
+        aZeroPoint: Int32.random(in: 1...255, using: &rng), aScale: 0.02,
+        wScale: rng.floats(t.outChannels, 0.001...0.01), bias: index % 2 == 0 ? rng.floats(t.outChannels, -1...1) : nil,
+        relu: index % 2 == 1, outScale: 0.1, outZeroPoint: 3)
+      // Direct convolution of (x - zp) with the weights, padding contributing zero.
+      var expected = [Double](repeating: 0, count: t.outChannels * pixels)
+      for o in 0..<t.outChannels {
+        for p in 0..<pixels {
+          var acc: Int64 = 0
+          for c in 0..<t.channels {
+            for i in 0..<t.kh {
+              for j in 0..<t.kw {
+                let a = Int64(patch(x, t, w, p: p, c: c, i: i, j: j, pad: UInt8(q.aZeroPoint))) - Int64(q.aZeroPoint)
+                acc += a * Int64(weight[o * k + (c * t.kh + i) * t.kw + j])
+              }
+            }
+          }
+          expected[o * pixels + p] = q.real(acc: acc, wsum: 0, column: o)
+        }
+      }
+      var scratch = [UInt8](repeating: 0, count: lk_qconv2d_scratch_size(&w))
+      forEachKernelPath { _, path in
+        var y = [Float](repeating: .nan, count: expected.count)
+        var y8 = [UInt8](repeating: 0, count: expected.count)
+        q.withC { stage in
+          lk_qconv2d_image(&w, x, packed, Int32(t.outChannels), stage, &y, nil, &scratch)
+          lk_qconv2d_image(&w, x, packed, Int32(t.outChannels), stage, nil, &y8, &scratch)
+        }
+        for i in 0..<expected.count {
+          assertClose(y[i], expected[i], 1e-5, "\(path) case \(index) output \(i)")
+          let (value, nearTie) = q.requantized(expected[i])
+          if Int(y8[i]) != value && !(nearTie && abs(Int(y8[i]) - value) == 1) {
+            XCTFail("\(path) case \(index) u8 output \(i): \(y8[i]) != \(value)")
+            return
+          }
+        }
+      }
+    }
+  }
+}

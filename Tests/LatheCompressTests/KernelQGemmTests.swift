@@ -1,0 +1,128 @@
+import CKernels
+import LatheTensor
+import XCTest
+
+/// The int8 GEMM on every supported path against plain loops: exact int32 accumulators,
+/// tight float outputs, requantized u8 outputs.
+final class KernelQGemmTests: XCTestCase {
+  /// (m, n, k): tails in every dimension, k not a multiple of 4, m = 1 (GEMV), LeNet shapes.
+  static let shapes: [(Int, Int, Int)] = [
+    (1, 1, 1), (1, 3, 17), (3, 17, 3), (1, 300, 784), (3, 300, 784), (17, 64, 65), (64, 65, 64), (65, 17, 3),
+    (2, 31, 2), (4, 16, 4), (5, 33, 5), (6, 48, 7), (7, 100, 300), (8, 10, 100), (9, 1, 784), (16, 130, 18),
+    (65, 6, 25), (64, 16, 150),
+  ]
+
+  /// Σ_k A[i,k] W[j,k] and the column sums, in Int64 so the reference cannot overflow.
+  func reference(_ a: [UInt8], _ w: [Int8], m: Int, n: Int, k: Int, lda: Int) -> (acc: [Int64], wsum: [Int64]) {
+    var acc = [Int64](repeating: 0, count: m * n)
+    var wsum = [Int64](repeating: 0, count: n)
+    for j in 0..<n { for p in 0..<k { wsum[j] += Int64(w[j * k + p]) } }
+    for i in 0..<m {
+      for j in 0..<n {
+        var s: Int64 = 0
+        for p in 0..<k { s += Int64(a[i * lda + p]) * Int64(w[j * k + p]) }
+        acc[i * n + j] = s
+      }
+    }
+    return (acc, wsum)
+  }
+
+  func testAccumulatorsAreExactOnEveryPath() {
+    var rng = SeededGenerator(seed: 1)
+    for (m, n, k) in Self.shapes {
+      let lda = k + 3  // a row stride wider than k
+      let a = rng.bytes(m * lda)
+      let w = rng.signedBytes(n * k)
+      let packed = packWeights(w, n: n, k: k)
+      let ref = reference(a, w, m: m, n: n, k: k, lda: lda)
+      let sums = packed.withUnsafeBytes { p in
+        Array(UnsafeBufferPointer(start: lk_qgemm_packed_sums(p.baseAddress!, Int32(n), Int32(k)), count: n))
+      }
+      XCTAssertEqual(sums.map(Int64.init), ref.wsum, "column sums \(m)x\(n)x\(k)")
+      forEachKernelPath { _, path in
+        let ldc = n + 1
+        var c = [Int32](repeating: -7, count: m * ldc)
+        lk_qgemm_s32(Int32(m), Int32(n), Int32(k), a, Int32(lda), packed, &c, Int32(ldc))
+        for i in 0..<m {
+          for j in 0..<n where Int64(c[i * ldc + j]) != ref.acc[i * n + j] {
+            XCTFail("\(path) \(m)x\(n)x\(k) [\(i),\(j)]: \(c[i * ldc + j]) != \(ref.acc[i * n + j])")
+            return
+          }
+          XCTAssertEqual(c[i * ldc + n], -7, "\(path): wrote past column n")
+        }
+      }
+    }
+  }
+
+  /// 255 × ±127/-128 over a long k: any int16 saturation (vpmaddubsw) would show here.
+  func testExtremeValuesDoNotSaturate() {
+    let (m, n, k) = (3, 20, 787)
+    let a = [UInt8](repeating: 255, count: m * k)
+    var w = [Int8](repeating: 0, count: n * k)
+    for j in 0..<n { for p in 0..<k { w[j * k + p] = j % 3 == 0 ? -128 : (j % 3 == 1 ? 127 : (p % 2 == 0 ? -128 : 127)) } }
+    let packed = packWeights(w, n: n, k: k)
+    let ref = reference(a, w, m: m, n: n, k: k, lda: k)
+    forEachKernelPath { _, path in
+      var c = [Int32](repeating: 0, count: m * n)
+      lk_qgemm_s32(Int32(m), Int32(n), Int32(k), a, Int32(k), packed, &c, Int32(n))
+      XCTAssertEqual(c.map(Int64.init), ref.acc, path)
+    }
+  }
+
+  func stage(_ rng: inout SeededGenerator, n: Int, perChannel: Bool, bias: Bool, relu: Bool) -> OutputStage {
+    let shared = Float.random(in: 0.001...0.02, using: &rng)
+    return OutputStage(
+      aZeroPoint: Int32.random(in: 0...255, using: &rng), aScale: Float.random(in: 0.005...0.05, using: &rng),
+      wScale: perChannel ? rng.floats(n, 0.001...0.02) : [Float](repeating: shared, count: n),
+      bias: bias ? rng.floats(n, -2...2) : nil, relu: relu, outScale: Float.random(in: 0.02...0.2, using: &rng),
+      outZeroPoint: Int32.random(in: 0...255, using: &rng))
+  }
+
+  func testFloatAndRequantizedOutputsOnEveryPath() {
+    var rng = SeededGenerator(seed: 2)
+    for (index, (m, n, k)) in Self.shapes.enumerated() {
+      let a = rng.bytes(m * k)
+      let w = rng.signedBytes(n * k)
+      let packed = packWeights(w, n: n, k: k)
+      let ref = reference(a, w, m: m, n: n, k: k, lda: k)
+      // Cycle through per-tensor / per-channel, bias or not, ReLU or not.
+      let q = stage(&rng, n: n, perChannel: index % 2 == 0, bias: index % 3 != 0, relu: index % 4 < 2)
+      forEachKernelPath { _, path in
+        let ldy = n + 2
+        var y = [Float](repeating: .nan, count: m * ldy)
+        var y8 = [UInt8](repeating: 0, count: m * ldy)
+        q.withC { stage in
+          lk_qgemm_f32(Int32(m), Int32(n), Int32(k), a, Int32(k), packed, stage, &y, Int32(ldy))
+          lk_qgemm_u8(Int32(m), Int32(n), Int32(k), a, Int32(k), packed, stage, &y8, Int32(ldy))
+        }
+        var bad = 0
+        for i in 0..<m {
+          XCTAssertTrue(y[i * ldy + n].isNaN, "\(path): wrote past column n")
+          for j in 0..<n {
+            let v = q.real(acc: ref.acc[i * n + j], wsum: ref.wsum[j], column: j)
+            if abs(Double(y[i * ldy + j]) - v) > 1e-5 * max(1, abs(v)) { bad += 1 }
+            let (expected, nearTie) = q.requantized(v)
+            let got = Int(y8[i * ldy + j])
+            if got != expected && !(nearTie && abs(got - expected) == 1) { bad += 1 }
+          }
+        }
+        XCTAssertEqual(bad, 0, "\(path) \(m)x\(n)x\(k): \(bad) outputs differ")
+      }
+    }
+  }
+
+  /// ReLU in the u8 domain clamps at the output zero point; saturation at 0 and 255.
+  func testRequantizedOutputSaturatesAndClampsAtZeroPoint() {
+    let (m, n, k) = (2, 3, 4)
+    let a: [UInt8] = [255, 255, 255, 255, 0, 0, 0, 0]
+    let w: [Int8] = [127, 127, 127, 127, -128, -128, -128, -128, 1, 0, 0, 0]
+    let packed = packWeights(w, n: n, k: k)
+    let q = OutputStage(
+      aZeroPoint: 0, aScale: 1, wScale: [1, 1, 1], bias: nil, relu: true, outScale: 1, outZeroPoint: 10)
+    forEachKernelPath { _, path in
+      var y = [UInt8](repeating: 0, count: m * n)
+      q.withC { lk_qgemm_u8(Int32(m), Int32(n), Int32(k), a, Int32(k), packed, $0, &y, Int32(n)) }
+      XCTAssertEqual(y, [255, 10, 255, 10, 10, 10], path)
+    }
+  }
+}
