@@ -9,63 +9,100 @@ public struct CompressedLayers: LayerBuilding {
     switch spec.op {
     case "sparse_linear":
       let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
-      return PendingEncodedLayer(spec: spec, template: linear, encoding: try encoding(spec))
+      let encoding = try encodingOf(spec)
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        SparseLinear(
+          weights: try EncodedWeights.restore(
+            from: tensors, prefix: "weight.", shape: linear.weight.shape, encoding: encoding, node: node),
+          bias: try restoredBias(linear.bias, tensors, node))
+      }
     case "encoded_conv2d":
       let conv = try LayerFactory.make(LayerSpec(op: "conv2d", attributes: spec.attributes)) as! Conv2d
-      return PendingEncodedLayer(spec: spec, template: conv, encoding: try encoding(spec))
+      let encoding = try encodingOf(spec)
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        let weights = try EncodedWeights.restore(
+          from: tensors, prefix: "weight.", shape: conv.weight.shape, encoding: encoding, node: node)
+        return EncodedConv2d(
+          weights: weights,
+          template: Conv2d(
+            weight: conv.weight, bias: try restoredBias(conv.bias, tensors, node), stride: conv.stride,
+            padding: conv.padding, dilation: conv.dilation, groups: conv.groups))
+      }
+    case "qlinear":
+      let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
+      let granularity = try granularityOf(spec)
+      let relu = try spec.bool("relu", default: false)
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        QuantizedLinear(
+          weights: try QuantizedWeights.restore(
+            from: tensors, shape: linear.weight.shape, granularity: granularity, node: node),
+          bias: try restoredBias(linear.bias, tensors, node)?.value,
+          input: try InputQuantization.restore(spec: spec, tensors: tensors, node: node), relu: relu)
+      }
+    case "qconv2d":
+      let conv = try LayerFactory.make(LayerSpec(op: "conv2d", attributes: spec.attributes)) as! Conv2d
+      guard conv.groups == 1 else { throw .badAttribute(op: spec.op, key: "groups", expected: "1") }
+      let granularity = try granularityOf(spec)
+      let relu = try spec.bool("relu", default: false)
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        QuantizedConv2d(
+          weights: try QuantizedWeights.restore(
+            from: tensors, shape: conv.weight.shape, granularity: granularity, node: node),
+          bias: try restoredBias(conv.bias, tensors, node)?.value,
+          input: try InputQuantization.restore(spec: spec, tensors: tensors, node: node), relu: relu,
+          inChannels: conv.weight.shape[1], kernelSize: Array(conv.weight.shape[2...]), stride: conv.stride,
+          padding: conv.padding, dilation: conv.dilation)
+      }
     default:
       return nil
     }
   }
 
-  private func encoding(_ spec: LayerSpec) throws(ModelError) -> EncodedWeights.Encoding {
+  private func encodingOf(_ spec: LayerSpec) throws(ModelError) -> EncodedWeights.Encoding {
     guard case .string(let name) = spec.attributes["encoding"], let e = EncodedWeights.Encoding(rawValue: name) else {
       throw .badAttribute(op: spec.op, key: "encoding", expected: "csr, codebook or huffman")
     }
     return e
   }
+
+  private func granularityOf(_ spec: LayerSpec) throws(ModelError) -> QuantizationGranularity {
+    guard case .string(let name) = spec.attributes["granularity"], let g = QuantizationGranularity(rawValue: name) else {
+      throw .badAttribute(op: spec.op, key: "granularity", expected: "per-tensor or per-channel")
+    }
+    return g
+  }
 }
 
-/// A compressed layer between reading its spec and reading its tensors: `restore` decodes the
-/// weights and builds the real layer, which the model then puts in its place.
-final class PendingEncodedLayer: LayerPlaceholder {
+/// The bias of a rebuilt layer, read from the file (nil when the layer has none).
+private func restoredBias(_ template: Parameter?, _ tensors: [String: AnyTensor], _ node: String) throws(ModelError)
+  -> Parameter?
+{
+  guard let template else { return nil }
+  let bias = Parameter(template.value, isTrainable: false)
+  try bias.restore(from: tensors["bias"], name: "\(node).bias")
+  return bias
+}
+
+/// A compressed layer between reading its spec and reading its tensors: `restore` builds the
+/// real layer, which the model then puts in its place.
+final class PendingLayer: LayerPlaceholder {
+  typealias Build = (_ tensors: [String: AnyTensor], _ node: String) throws(ModelError) -> Layer
   let spec: LayerSpec
-  let template: Layer
-  let encoding: EncodedWeights.Encoding
+  let build: Build
   private(set) var resolved: Layer?
 
-  init(spec: LayerSpec, template: Layer, encoding: EncodedWeights.Encoding) {
+  init(spec: LayerSpec, build: @escaping Build) {
     self.spec = spec
-    self.template = template
-    self.encoding = encoding
+    self.build = build
   }
 
   func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     preconditionFailure("a placeholder layer never runs: the model replaces it when its file is read")
   }
 
-  func copy() -> Layer { PendingEncodedLayer(spec: spec, template: template, encoding: encoding) }
+  func copy() -> Layer { PendingLayer(spec: spec, build: build) }
 
   func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
-    let (shape, bias): ([Int], Parameter?) =
-      if let linear = template as? Linear { (linear.weight.shape, linear.bias) } else {
-        ((template as! Conv2d).weight.shape, (template as! Conv2d).bias)
-      }
-    let weights = try EncodedWeights.restore(from: tensors, prefix: "weight.", shape: shape, encoding: encoding, node: node)
-    let restoredBias = try bias.map { b throws(ModelError) in
-      let p = Parameter(b.value, isTrainable: false)
-      try p.restore(from: tensors["bias"], name: "\(node).bias")
-      return p
-    }
-    if template is Linear {
-      resolved = SparseLinear(weights: weights, bias: restoredBias)
-    } else {
-      let conv = template as! Conv2d
-      resolved = EncodedConv2d(
-        weights: weights,
-        template: Conv2d(
-          weight: conv.weight, bias: restoredBias, stride: conv.stride, padding: conv.padding, dilation: conv.dilation,
-          groups: conv.groups))
-    }
+    resolved = try build(tensors, node)
   }
 }

@@ -1,30 +1,35 @@
+import CKernels
 import LatheTensor
 
-/// Sparse × dense products for pruned layers.
+/// Sparse × dense products for pruned layers, through the CSR kernels.
 enum SparseKernels {
-  /// Above this density the dense BLAS path is faster than the sparse kernel.
-  static let denseAbove = 0.35
+  /// Whether the sparse kernel beats the dense BLAS at this density and batch (measured).
+  static func isFaster(density: Double, batch: Int) -> Bool { lk_sparse_is_faster(density, Int32(batch)) != 0 }
 
-  static func prefersDense(density: Double) -> Bool { density > denseAbove }
-
-  /// y[b, o] = Σ_i W[o, i]·x[b, i] + bias[o] with W in compressed sparse rows.
+  /// y[b, o] = Σ_i W[o, i]·x[b, i] + bias[o] with W in compressed sparse rows. Batches are
+  /// split over the cores by rows of x.
   static func linear(_ x: Tensor<Float>, _ layer: SparseLinear, bias: Tensor<Float>?) -> Tensor<Float> {
     let batch = x.shape[0]
-    let inputs = layer.inputs
-    let outputs = layer.outputs
-    let biasValues = bias?.scalars ?? [Float](repeating: 0, count: outputs)
+    let (inputs, outputs) = (Int32(layer.inputs), Int32(layer.outputs))
+    let biasValues = bias?.scalars
     return x.withUnsafeBufferPointer { xp in
-      Tensor<Float>(shape: [batch, outputs]) { y in
+      Tensor<Float>(shape: [batch, layer.outputs]) { y in
         layer.rowPointers.withUnsafeBufferPointer { rp in
           layer.columns.withUnsafeBufferPointer { cp in
             layer.values.withUnsafeBufferPointer { vp in
-              for b in 0..<batch {
-                let row = xp.baseAddress! + b * inputs
-                for o in 0..<outputs {
-                  var sum = biasValues[o]
-                  for j in Int(rp[o])..<Int(rp[o + 1]) { sum += vp[j] * row[Int(cp[j])] }
-                  y[b * outputs + o] = sum
-                }
+              if batch == 1 {
+                lk_spmv(outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!, xp.baseAddress!, biasValues, y.baseAddress!)
+                return
+              }
+              let workers = batch >= 64 ? min(Parallel.coreCount, batch / 32) : 1
+              let rowsPerWorker = (batch + workers - 1) / workers
+              Parallel.forEach(workers) { w in
+                let start = w * rowsPerWorker
+                let count = min(rowsPerWorker, batch - start)
+                guard count > 0 else { return }
+                lk_spmm(
+                  Int32(count), outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!,
+                  xp.baseAddress! + start * layer.inputs, biasValues, y.baseAddress! + start * layer.outputs, nil)
               }
             }
           }

@@ -9,14 +9,16 @@ public final class SparseLinear: Layer {
   let rowPointers: [Int32]
   let columns: [Int32]
   let values: [Float]
-  /// The dense weight, kept only when the sparse kernel would be slower.
+  /// The dense weight, kept when the sparse kernel would be slower for some batch sizes.
   let denseWeight: Tensor<Float>?
 
   public init(weights: EncodedWeights, bias: Parameter?) {
     self.weights = weights
     self.bias = bias
     (rowPointers, columns, values) = weights.csr()
-    denseWeight = SparseKernels.prefersDense(density: weights.density) ? weights.dense() : nil
+    let sparseAlways = SparseKernels.isFaster(density: weights.density, batch: 1)
+      && SparseKernels.isFaster(density: weights.density, batch: 256)
+    denseWeight = sparseAlways ? nil : weights.dense()
   }
 
   public var inputs: Int { weights.shape[1] }
@@ -31,7 +33,14 @@ public final class SparseLinear: Layer {
   }
 
   public var parameters: [(name: String, parameter: Parameter)] { bias.map { [("bias", $0)] } ?? [] }
-  public var kernelName: String { denseWeight == nil ? "csr-spmm" : "sgemm" }
+  public var kernelName: String {
+    switch (SparseKernels.isFaster(density: weights.density, batch: 1), SparseKernels.isFaster(density: weights.density, batch: 256)) {
+    case (true, true): return "csr-spmv/spmm"
+    case (true, false): return "csr-spmv (b1), sgemm"
+    case (false, true): return "sgemm (b1), csr-spmm"
+    case (false, false): return "sgemm"
+    }
+  }
 
   public var storedTensors: [(name: String, tensor: AnyTensor)] {
     weights.storedTensors(prefix: "weight.") + (bias.map { [("bias", .float32($0.value))] } ?? [])
@@ -41,7 +50,7 @@ public final class SparseLinear: Layer {
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     let x = inputs[0].value
-    if let denseWeight {
+    if let denseWeight, !SparseKernels.isFaster(density: weights.density, batch: x.shape[0]) {
       return inputs[0].linear(weight: Variable(denseWeight), bias: bias.map { Variable($0.value) })
     }
     return Variable(SparseKernels.linear(x, self, bias: bias?.value))

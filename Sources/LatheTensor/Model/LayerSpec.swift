@@ -44,12 +44,12 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     self.attributes = attributes
   }
 
-  func int(_ key: String) throws(ModelError) -> Int {
+  public func int(_ key: String) throws(ModelError) -> Int {
     guard case .int(let v) = attributes[key] else { throw .badAttribute(op: op, key: key, expected: "an integer") }
     return v
   }
 
-  func ints(_ key: String, default fallback: [Int]? = nil) throws(ModelError) -> [Int] {
+  public func ints(_ key: String, default fallback: [Int]? = nil) throws(ModelError) -> [Int] {
     switch attributes[key] {
     case .ints(let v): return v
     case .int(let v): return [v, v]
@@ -60,7 +60,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     }
   }
 
-  func float(_ key: String, default fallback: Float) throws(ModelError) -> Float {
+  public func float(_ key: String, default fallback: Float) throws(ModelError) -> Float {
     switch attributes[key] {
     case .float(let v): return v
     case .int(let v): return Float(v)
@@ -69,7 +69,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     }
   }
 
-  func bool(_ key: String, default fallback: Bool) throws(ModelError) -> Bool {
+  public func bool(_ key: String, default fallback: Bool) throws(ModelError) -> Bool {
     switch attributes[key] {
     case .bool(let v): return v
     case nil: return fallback
@@ -77,7 +77,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     }
   }
 
-  func string(_ key: String, default fallback: String) throws(ModelError) -> String {
+  public func string(_ key: String, default fallback: String) throws(ModelError) -> String {
     switch attributes[key] {
     case .string(let v): return v
     case nil: return fallback

@@ -52,16 +52,36 @@ public final class Model {
     try self.init(architecture: architecture, inputShape: inputShape, classCount: classCount, nodes: nodes)
   }
 
-  /// Runs the graph. The output is the last node's value.
-  public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+  /// Runs the graph. The output is the last node's value. `observe`, when given, sees every
+  /// node with its inputs and output (calibration, feature distillation).
+  public func forward(
+    _ input: Variable, context: inout ForwardContext,
+    observe: ((_ node: Node, _ inputs: [Variable], _ output: Variable) -> Void)? = nil
+  ) -> Variable {
     var values: [String: Variable] = ["input": input]
     var last = input
     for node in nodes {
-      last = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+      let inputs = node.inputs.map { values[$0]! }
+      last = node.layer.forward(inputs, context: &context)
+      observe?(node, inputs, last)
       values[node.name] = last
     }
     return last
   }
+
+  /// Removes a single-input node, making its readers read its input instead (a ReLU folded
+  /// into the layer before it, an identity).
+  public func bypassNode(named name: String) {
+    guard let index = nodes.firstIndex(where: { $0.name == name }), nodes[index].inputs.count == 1,
+      index != nodes.count - 1
+    else { preconditionFailure("cannot bypass \(name)") }
+    let source = nodes[index].inputs[0]
+    nodes.remove(at: index)
+    for i in nodes.indices { nodes[i].inputs = nodes[i].inputs.map { $0 == name ? source : $0 } }
+  }
+
+  /// The nodes that read `name`'s output.
+  public func readers(of name: String) -> [Node] { nodes.filter { $0.inputs.contains(name) } }
 
   /// Logits for a batch, in evaluation mode, building no autodiff graph.
   public func predict(_ inputs: Tensor<Float>) -> Tensor<Float> {

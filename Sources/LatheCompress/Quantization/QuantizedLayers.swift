@@ -1,0 +1,187 @@
+import CKernels
+import Foundation
+import LatheTensor
+
+/// An int8 fully connected layer: the input is quantized to u8, multiplied with s8 weights in
+/// int32 by the VNNI/AVX2 kernel, and scaled back to fp32 with the bias (and a folded ReLU).
+public final class QuantizedLinear: Layer {
+  public let weights: QuantizedWeights
+  public let bias: Tensor<Float>?
+  public let input: InputQuantization
+  public let relu: Bool
+
+  public init(weights: QuantizedWeights, bias: Tensor<Float>?, input: InputQuantization, relu: Bool) {
+    self.weights = weights
+    self.bias = bias
+    self.input = input
+    self.relu = relu
+  }
+
+  public var spec: LayerSpec {
+    var attributes: [String: AttributeValue] = [
+      "in": .int(weights.columns), "out": .int(weights.rows), "bias": .bool(bias != nil), "relu": .bool(relu),
+      "granularity": .string(weights.granularity.rawValue),
+    ]
+    attributes.merge(input.attributes) { a, _ in a }
+    return LayerSpec(op: "qlinear", attributes: attributes)
+  }
+
+  public var kernelName: String { "int8 " + String(cString: lk_isa_name(lk_isa_best())) }
+
+  public var storedTensors: [(name: String, tensor: AnyTensor)] {
+    weights.storedTensors(shape: [weights.rows, weights.columns]) + input.storedTensors
+      + (bias.map { [("bias", .float32($0))] } ?? [])
+  }
+
+  public var statistics: LayerStatistics { quantizedStatistics(weights, bias: bias, stored: storedTensors, input: input) }
+
+  public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
+    let x = inputs[0].value.contiguous()
+    let batch = x.shape[0]
+    let (n, k) = (weights.rows, weights.columns)
+    let (q, parameters) = input.quantize(x)
+    let y = Tensor<Float>(shape: [batch, n]) { out in
+      weights.scales.withUnsafeBufferPointer { scales in
+        withOptionalPointer(bias?.scalars) { biasPointer in
+          var stage = lk_qoutput(
+            a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!, bias: biasPointer,
+            relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
+          q.withUnsafeBufferPointer { a in
+            // Rows of the batch go to different cores; each kernel call owns its rows.
+            let workers = batch * n * k >= Parallel.smallGEMMWork ? min(Parallel.coreCount, batch) : 1
+            let per = (batch + workers - 1) / workers
+            Parallel.forEach(workers) { w in
+              let start = w * per
+              let count = min(per, batch - start)
+              guard count > 0 else { return }
+              lk_qgemm_f32(
+                Int32(count), Int32(n), Int32(k), a.baseAddress! + start * k, Int32(k), weights.packed, &stage,
+                out.baseAddress! + start * n, Int32(n))
+            }
+          }
+        }
+      }
+    }
+    return Variable(y)
+  }
+
+  public func copy() -> Layer { QuantizedLinear(weights: weights, bias: bias, input: input, relu: relu) }
+
+  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
+    preconditionFailure("QuantizedLinear is built by QuantizedLayers")
+  }
+}
+
+/// An int8 convolution (groups 1): each image is quantized to u8, unfolded and multiplied by
+/// the int8 kernel, images spread over the cores.
+public final class QuantizedConv2d: Layer {
+  public let weights: QuantizedWeights
+  public let bias: Tensor<Float>?
+  public let input: InputQuantization
+  public let relu: Bool
+  public let kernelSize: [Int]
+  public let inChannels: Int
+  public let stride: [Int]
+  public let padding: [Int]
+  public let dilation: [Int]
+
+  public init(
+    weights: QuantizedWeights, bias: Tensor<Float>?, input: InputQuantization, relu: Bool, inChannels: Int,
+    kernelSize: [Int], stride: [Int], padding: [Int], dilation: [Int]
+  ) {
+    self.weights = weights
+    self.bias = bias
+    self.input = input
+    self.relu = relu
+    self.inChannels = inChannels
+    self.kernelSize = kernelSize
+    self.stride = stride
+    self.padding = padding
+    self.dilation = dilation
+  }
+
+  var weightShape: [Int] { [weights.rows, inChannels, kernelSize[0], kernelSize[1]] }
+
+  public var spec: LayerSpec {
+    var attributes: [String: AttributeValue] = [
+      "in": .int(inChannels), "out": .int(weights.rows), "kernel": .ints(kernelSize), "stride": .ints(stride),
+      "padding": .ints(padding), "dilation": .ints(dilation), "groups": .int(1), "bias": .bool(bias != nil),
+      "relu": .bool(relu), "granularity": .string(weights.granularity.rawValue),
+    ]
+    attributes.merge(input.attributes) { a, _ in a }
+    return LayerSpec(op: "qconv2d", attributes: attributes)
+  }
+
+  public var kernelName: String { "int8 im2row+" + String(cString: lk_isa_name(lk_isa_best())) }
+
+  public var storedTensors: [(name: String, tensor: AnyTensor)] {
+    weights.storedTensors(shape: weightShape) + input.storedTensors + (bias.map { [("bias", .float32($0))] } ?? [])
+  }
+
+  public var statistics: LayerStatistics { quantizedStatistics(weights, bias: bias, stored: storedTensors, input: input) }
+
+  public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
+    let x = inputs[0].value.contiguous()
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let geometry = WindowGeometry(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
+    let (oh, ow) = geometry.outputSize(height: h, width: w)
+    let window = lk_window(
+      batch: 1, channels: Int32(c), height: Int32(h), width: Int32(w), kernel_h: Int32(kernelSize[0]),
+      kernel_w: Int32(kernelSize[1]), stride_h: Int32(stride[0]), stride_w: Int32(stride[1]), pad_top: Int32(padding[0]),
+      pad_left: Int32(padding[1]), dilation_h: Int32(dilation[0]), dilation_w: Int32(dilation[1]), out_h: Int32(oh),
+      out_w: Int32(ow), pad_bottom: Int32(padding[2]), pad_right: Int32(padding[3]))
+    let (q, parameters) = input.quantize(x)
+    let outChannels = weights.rows
+    let y = Tensor<Float>(shape: [n, outChannels, oh, ow]) { out in
+      weights.scales.withUnsafeBufferPointer { scales in
+        withOptionalPointer(bias?.scalars) { biasPointer in
+          q.withUnsafeBufferPointer { a in
+            let workers = min(Parallel.coreCount, n)
+            Parallel.forEach(workers) { worker in
+              var win = window
+              var stage = lk_qoutput(
+                a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!, bias: biasPointer,
+                relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
+              let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(lk_qconv2d_scratch_size(&win), 64), alignment: 64)
+              defer { scratch.deallocate() }
+              for image in Swift.stride(from: worker, to: n, by: workers) {
+                lk_qconv2d_image(
+                  &win, a.baseAddress! + image * c * h * w, weights.packed, Int32(outChannels), &stage,
+                  out.baseAddress! + image * outChannels * oh * ow, nil, scratch)
+              }
+            }
+          }
+        }
+      }
+    }
+    return Variable(y)
+  }
+
+  public func copy() -> Layer {
+    QuantizedConv2d(
+      weights: weights, bias: bias, input: input, relu: relu, inChannels: inChannels, kernelSize: kernelSize, stride: stride,
+      padding: padding, dilation: dilation)
+  }
+
+  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
+    preconditionFailure("QuantizedConv2d is built by QuantizedLayers")
+  }
+}
+
+func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let array else { return body(nil) }
+  return array.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+func quantizedStatistics(
+  _ weights: QuantizedWeights, bias: Tensor<Float>?, stored: [(name: String, tensor: AnyTensor)], input: InputQuantization
+) -> LayerStatistics {
+  let parameters = weights.values.count + (bias?.count ?? 0)
+  let nonzeros = weights.values.filter { $0 != 0 }.count + (bias?.scalars.filter { $0 != 0 }.count ?? 0)
+  let bytes = stored.reduce(0) { $0 + $1.tensor.byteCount }
+  let activations: String
+  if case .dynamic = input { activations = "dynamic" } else { activations = "static" }
+  return LayerStatistics(
+    parameters: parameters, nonzeros: nonzeros, storedBytes: bytes, bitsPerParameter: Double(bytes * 8) / Double(parameters),
+    storage: "int8 \(weights.granularity.rawValue), \(activations)")
+}
