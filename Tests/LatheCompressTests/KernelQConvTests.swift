@@ -52,7 +52,8 @@ final class KernelQConvTests: XCTestCase {
       for p in 0..<pixels {
         for c in 0..<t.channels {
           for i in 0..<t.kh {
-            for j in 0..<t.kw where rows[p * ld + (c * t.kh + i) * t.kw + j] != patch(x, t, w, p: p, c: c, i: i, j: j, pad: 77) {
+            for j in 0..<t.kw
+            where rows[p * ld + (c * t.kh + i) * t.kw + j] != patch(x, t, w, p: p, c: c, i: i, j: j, pad: 77) {
               XCTFail("patch \(p) c\(c) i\(i) j\(j)")
               return
             }

@@ -59,7 +59,9 @@ final class KernelQGemmTests: XCTestCase {
     let (m, n, k) = (3, 20, 787)
     let a = [UInt8](repeating: 255, count: m * k)
     var w = [Int8](repeating: 0, count: n * k)
-    for j in 0..<n { for p in 0..<k { w[j * k + p] = j % 3 == 0 ? -128 : (j % 3 == 1 ? 127 : (p % 2 == 0 ? -128 : 127)) } }
+    for j in 0..<n {
+      for p in 0..<k { w[j * k + p] = j % 3 == 0 ? -128 : (j % 3 == 1 ? 127 : (p % 2 == 0 ? -128 : 127)) }
+    }
     let packed = packWeights(w, n: n, k: k)
     let ref = reference(a, w, m: m, n: n, k: k, lda: k)
     forEachKernelPath { _, path in

@@ -93,4 +93,12 @@ final class KernelSparseTests: XCTestCase {
     let expected = reference(w, x, nil, batch: batch, rows: rows, cols: cols)
     for i in 0..<y.count { assertClose(y[i], expected[i], 1e-4, "output \(i)") }
   }
+
+  func testSparseThresholdFollowsTheDocumentedConstants() {
+    XCTAssertEqual(lk_sparse_is_faster(0.1, 1), 1)
+    XCTAssertEqual(lk_sparse_is_faster(0.1, 256), 1)
+    XCTAssertEqual(lk_sparse_is_faster(0.2, 1), 1)
+    XCTAssertEqual(lk_sparse_is_faster(0.2, 256), 0)
+    XCTAssertEqual(lk_sparse_is_faster(0.5, 1), 0)
+  }
 }

@@ -206,9 +206,13 @@ size_t lk_spmm_scratch_size(int rows, int cols);
 /// contiguous vector.
 void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
              const float *x, const float *bias, float *y, float *scratch);
-/// Whether lk_spmv / lk_spmm beat the dense lk_sgemm for a layer with this density
-/// (nnz / (rows*cols)) and batch, from measurements of lenet-300-100 shapes on AVX-512
-/// (see KernelBenchmark): a threshold on density that depends on the batch.
+/// Densities (nnz / (rows*cols)) below which the sparse kernels beat the dense lk_sgemm,
+/// measured on lenet-300-100's 784→300 (KernelBenchmark, AVX-512 Xeon): batch 1 breaks
+/// even near 0.28, batches (256) near 0.18.
+#define LK_SPARSE_DENSITY_BATCH1 0.25
+#define LK_SPARSE_DENSITY_BATCHED 0.15
+/// 1 when lk_spmv (batch 1) or lk_spmm (batch > 1) should replace the dense product for a
+/// layer of this density: density < the constant above for that batch.
 int lk_sparse_is_faster(double density, int batch);
 
 #ifdef __cplusplus

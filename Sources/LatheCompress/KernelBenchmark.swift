@@ -1,0 +1,181 @@
+import CKernels
+import Dispatch
+import LatheTensor
+
+/// Times the int8 and sparse kernels against the fp32 GEMM on the shapes Lathe cares about
+/// (LeNet-300-100's first layer, batch 1 and 256, a square 1024), on every instruction-set
+/// path this CPU supports. `lathe bench` prints the results.
+public enum KernelBenchmark {
+  public struct Result: Sendable, CustomStringConvertible {
+    /// What ran, e.g. "qgemm 256x300x784".
+    public var name: String
+    /// The kernel path ("avx512-vnni", "fp32 openblas-SkylakeX", ...).
+    public var path: String
+    public var threads: Int
+    /// Median seconds per call.
+    public var seconds: Double
+    /// Billions of multiply-adds × 2 per second (dense work, even for sparse kernels), when
+    /// meaningful.
+    public var gops: Double?
+
+    public var description: String {
+      let time = seconds < 1e-3 ? "\(format(seconds * 1e6, 1)) us" : "\(format(seconds * 1e3, 3)) ms"
+      let rate = gops.map { ", \(format($0, 1)) GOP/s" } ?? ""
+      return "\(name) [\(path), \(threads) thread\(threads == 1 ? "" : "s")]: \(time)\(rate)"
+    }
+  }
+
+  /// Runs every measurement; `quick` shortens each (for tests and a first look).
+  public static func run(quick: Bool) -> [Result] {
+    let budget = quick ? 0.02 : 0.25
+    var results: [Result] = []
+    var rng = SeededGenerator(seed: 42)
+    let shapes = quick ? [(256, 300, 784), (1, 300, 784)] : [(256, 300, 784), (1, 300, 784), (1024, 1024, 1024)]
+    let paths = (0..<Int32(LK_ISA_COUNT)).filter { lk_isa_supported($0) != 0 }
+    let blas = "fp32 " + String(cString: lk_sgemm_backend())
+    defer { _ = lk_isa_force(-1) }
+
+    for (m, n, k) in shapes {
+      let work = 2 * Double(m) * Double(n) * Double(k)
+      let a = (0..<(m * k)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+      let w = (0..<(n * k)).map { _ in Int8.random(in: -127...127, using: &rng) }
+      var packed = [UInt8](repeating: 0, count: lk_qgemm_pack_size(Int32(n), Int32(k)))
+      packed.withUnsafeMutableBytes { lk_qgemm_pack(w, Int32(n), Int32(k), $0.baseAddress!) }
+      let scales = [Float](repeating: 0.01, count: n)
+      let bias = [Float](repeating: 0.1, count: n)
+      var y = [Float](repeating: 0, count: m * n)
+      let threadCounts = m >= 64 ? Array(Set([1, Parallel.coreCount])).sorted() : [1]
+      for isa in paths where !(quick && isa == LK_ISA_PORTABLE && m > 1) {
+        _ = lk_isa_force(isa)
+        // The portable path is slow; a shorter budget keeps the benchmark bearable.
+        for threads in threadCounts {
+          let seconds = time(budget: budget) {
+            scales.withUnsafeBufferPointer { s in
+              bias.withUnsafeBufferPointer { b in
+                var out = lk_qoutput(
+                  a_zero_point: 3, a_scale: 0.02, w_scale: s.baseAddress, bias: b.baseAddress, relu: 1, out_scale: 1,
+                  out_zero_point: 0)
+                y.withUnsafeMutableBufferPointer { yp in
+                  let yBase = UncheckedPointer(yp.baseAddress!)
+                  splitRows(m, threads) { m0, m1 in
+                    lk_qgemm_f32(
+                      Int32(m1 - m0), Int32(n), Int32(k), a.withUnsafeBufferPointer { $0.baseAddress! + m0 * k },
+                      Int32(k), packed, &out, yBase.pointer + m0 * n, Int32(n))
+                  }
+                }
+              }
+            }
+          }
+          results.append(
+            Result(
+              name: "qgemm u8·s8→f32 \(m)x\(n)x\(k)", path: String(cString: lk_isa_name(isa)), threads: threads,
+              seconds: seconds, gops: work / seconds / 1e9))
+        }
+      }
+      // fp32 on the same shape: y = x·Wᵀ through the BLAS (its own threads).
+      let xf = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+      let wf = (0..<(n * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+      for threads in threadCounts {
+        lk_set_num_threads(Int32(threads))
+        let seconds = time(budget: budget) {
+          lk_sgemm(0, 1, Int32(m), Int32(n), Int32(k), 1, xf, Int32(k), wf, Int32(k), 0, &y, Int32(n))
+        }
+        results.append(
+          Result(
+            name: "sgemm f32 \(m)x\(n)x\(k)", path: blas, threads: threads, seconds: seconds,
+            gops: work / seconds / 1e9))
+      }
+      lk_set_num_threads(Int32(Parallel.coreCount))
+    }
+
+    results += sparse(budget: budget, quick: quick, paths: paths, rng: &rng)
+    return results
+  }
+
+  /// 784→300 at several sparsities, batch 1 and 256, against the dense BLAS product.
+  static func sparse(budget: Double, quick: Bool, paths: [Int32], rng: inout SeededGenerator) -> [Result] {
+    var results: [Result] = []
+    let (rows, cols) = (300, 784)
+    let blas = "fp32 " + String(cString: lk_sgemm_backend())
+    for batch in [1, 256] {
+      let x = (0..<(batch * cols)).map { _ in Float.random(in: -1...1, using: &rng) }
+      var y = [Float](repeating: 0, count: batch * rows)
+      let dense = (0..<(rows * cols)).map { _ in Float.random(in: -1...1, using: &rng) }
+      let bias = [Float](repeating: 0, count: rows)
+      let work = 2 * Double(batch * rows * cols)
+      lk_set_num_threads(1)
+      let denseSeconds = time(budget: budget) {
+        lk_sgemm(
+          0, 1, Int32(batch), Int32(rows), Int32(cols), 1, x, Int32(cols), dense, Int32(cols), 0, &y, Int32(rows))
+      }
+      lk_set_num_threads(Int32(Parallel.coreCount))
+      results.append(
+        Result(
+          name: "dense f32 \(cols)→\(rows) batch \(batch)", path: blas, threads: 1, seconds: denseSeconds,
+          gops: work / denseSeconds / 1e9))
+      for sparsity in [0.5, 0.8, 0.9, 0.95] {
+        let w = dense.map { _ in Double.random(in: 0..<1, using: &rng) < sparsity ? Float(0) : Float(1) }
+          .enumerated().map { $0.element * dense[$0.offset] }
+        var rowPtr = [Int32](repeating: 0, count: rows + 1)
+        let nnz = lk_csr_from_dense(w, Int32(rows), Int32(cols), &rowPtr, nil, nil)
+        var colIdx = [Int32](repeating: 0, count: nnz)
+        var values = [Float](repeating: 0, count: nnz)
+        _ = lk_csr_from_dense(w, Int32(rows), Int32(cols), &rowPtr, &colIdx, &values)
+        var scratch = [Float](repeating: 0, count: lk_spmm_scratch_size(Int32(rows), Int32(cols)))
+        for isa in paths where !(quick && isa != lk_isa_best()) {
+          _ = lk_isa_force(isa)
+          let seconds = time(budget: budget) {
+            if batch == 1 {
+              lk_spmv(Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y)
+            } else {
+              lk_spmm(Int32(batch), Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y, &scratch)
+            }
+          }
+          results.append(
+            Result(
+              name: "sparse f32 \(cols)→\(rows) batch \(batch) \(Int(sparsity * 100))% zeros "
+                + "(\(format(denseSeconds / seconds, 2))x dense)",
+              path: String(cString: lk_isa_name(isa)), threads: 1, seconds: seconds, gops: work / seconds / 1e9))
+        }
+        _ = lk_isa_force(-1)
+      }
+    }
+    return results
+  }
+
+  /// Calls body(m0, m1) on `workers` disjoint row blocks (multiples of 8 rows) concurrently.
+  static func splitRows(_ m: Int, _ workers: Int, _ body: (Int, Int) -> Void) {
+    let block = ((m + workers - 1) / workers + 7) / 8 * 8
+    let count = (m + block - 1) / block
+    Parallel.forEach(count) { worker in
+      body(worker * block, min(m, (worker + 1) * block))
+    }
+  }
+
+  /// Median seconds per call over repeated runs filling about `budget` seconds.
+  static func time(budget: Double, _ body: () -> Void) -> Double {
+    body()  // warm caches and lazy initialisation
+    var samples: [Double] = []
+    let start = DispatchTime.now().uptimeNanoseconds
+    repeat {
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      body()
+      samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    } while Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < budget && samples.count < 100_000
+    samples.sort()
+    return samples[samples.count / 2]
+  }
+}
+
+/// A raw pointer the row blocks share; each writes only its own rows.
+struct UncheckedPointer<T>: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<T>
+  init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+private func format(_ x: Double, _ digits: Int) -> String {
+  var p = 1.0
+  for _ in 0..<digits { p *= 10 }
+  let r = (x * p).rounded() / p
+  return "\(r)"
+}
