@@ -38,9 +38,9 @@ public enum HuffmanCodeLengths {
     var countPerLength = huffmanLengthCounts(leafWeights: leaves.map { frequencies[$0] })
     limit(&countPerLength, to: maxLength)
 
-    // Most frequent symbols take the shortest codes.
+    // Most frequent symbols take the shortest codes; among equals, the lower index.
     var length = 1
-    for symbol in leaves.reversed() {
+    for symbol in leaves.sorted(by: { (frequencies[$1], $0) < (frequencies[$0], $1) }) {
       while countPerLength[length] == 0 { length += 1 }
       lengths[symbol] = UInt8(length)
       countPerLength[length] -= 1
