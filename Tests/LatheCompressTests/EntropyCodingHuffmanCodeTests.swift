@@ -3,7 +3,9 @@ import XCTest
 @testable import LatheCompress
 
 final class EntropyCodingHuffmanCodeTests: XCTestCase {
-  private func assertValid(_ code: CanonicalHuffmanCode, maxLength: Int, file: StaticString = #filePath, line: UInt = #line) {
+  private func assertValid(
+    _ code: CanonicalHuffmanCode, maxLength: Int, file: StaticString = #filePath, line: UInt = #line
+  ) {
     XCTAssertTrue(EntropyCodingStatistics.isPrefixFree(code), "prefix-free", file: file, line: line)
     XCTAssertLessThanOrEqual(EntropyCodingStatistics.kraftSum(code.lengths), 1, "Kraft sum", file: file, line: line)
     XCTAssertLessThanOrEqual(code.maxLength, maxLength, "length limit", file: file, line: line)
@@ -32,7 +34,8 @@ final class EntropyCodingHuffmanCodeTests: XCTestCase {
     for trial in 0..<200 {
       let alphabet = Int.random(in: 2...600, using: &random)
       let frequencies = (0..<alphabet).map { _ in
-        Bool.random(using: &random) ? 0 : Int.random(in: 1...1_000_000, using: &random) >> Int.random(in: 0...19, using: &random)
+        Bool.random(using: &random)
+          ? 0 : Int.random(in: 1...1_000_000, using: &random) >> Int.random(in: 0...19, using: &random)
       }
       let maxLength = Int.random(in: 10...24, using: &random)
       let code = CanonicalHuffmanCode(frequencies: frequencies, maxLength: maxLength)
@@ -61,7 +64,9 @@ final class EntropyCodingHuffmanCodeTests: XCTestCase {
   func testLengthLimitingCostsLittle() {
     // Geometric frequencies over 40 symbols: the unlimited code goes past 16 bits.
     let frequencies = (0..<40).map { Int(1e12 * pow(0.6, Double($0))) + 1 }
-    func cost(_ code: CanonicalHuffmanCode) -> Int { zip(frequencies, code.lengths).reduce(0) { $0 + $1.0 * Int($1.1) } }
+    func cost(_ code: CanonicalHuffmanCode) -> Int {
+      zip(frequencies, code.lengths).reduce(0) { $0 + $1.0 * Int($1.1) }
+    }
     let unlimited = CanonicalHuffmanCode(frequencies: frequencies, maxLength: 32)
     let limited = CanonicalHuffmanCode(frequencies: frequencies, maxLength: 16)
     XCTAssertGreaterThan(unlimited.maxLength, 16)

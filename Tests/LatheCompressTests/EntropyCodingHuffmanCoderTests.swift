@@ -9,7 +9,8 @@ final class EntropyCodingHuffmanCoderTests: XCTestCase {
   ) throws -> [UInt8] {
     let bytes = HuffmanCoder.encode(symbols, alphabetSize: alphabetSize)
     XCTAssertEqual(try HuffmanCoder.decode(bytes), symbols, file: file, line: line)
-    XCTAssertEqual(HuffmanCoder.encode(symbols, alphabetSize: alphabetSize), bytes, "deterministic", file: file, line: line)
+    XCTAssertEqual(
+      HuffmanCoder.encode(symbols, alphabetSize: alphabetSize), bytes, "deterministic", file: file, line: line)
     return bytes
   }
 

@@ -55,7 +55,8 @@ final class EntropyCodingSparseIndexTests: XCTestCase {
       let totalCount = Int.random(in: 1...5000, using: &random)
       let density = Double.random(in: 0.001...1, using: &random)
       let positions = (0..<totalCount).filter { _ in Double.random(in: 0..<1, using: &random) < density }
-      _ = try assertRoundTrip(positions, totalCount: totalCount, gapBits: Int.random(in: 1...12, using: &random), zeroIndex: 0)
+      _ = try assertRoundTrip(
+        positions, totalCount: totalCount, gapBits: Int.random(in: 1...12, using: &random), zeroIndex: 0)
     }
   }
 
@@ -76,7 +77,8 @@ final class EntropyCodingSparseIndexTests: XCTestCase {
       line: UInt = #line
     ) {
       XCTAssertThrowsError(
-        try SparseIndexEncoding.decode(gaps: gaps, values: values, totalCount: totalCount, gapBits: gapBits, zeroIndex: 0),
+        try SparseIndexEncoding.decode(
+          gaps: gaps, values: values, totalCount: totalCount, gapBits: gapBits, zeroIndex: 0),
         line: line
       ) { error in XCTAssertEqual(error as? SparseIndexError, expected, line: line) }
     }
@@ -107,7 +109,8 @@ final class EntropyCodingSparseIndexTests: XCTestCase {
       }
       let bruteForce = costs.firstIndex(of: costs.min()!)! + 1
       XCTAssertEqual(
-        SparseIndexEncoding.bestGapBits(nonzeroPositions: positions, valueBits: valueBits), bruteForce, "trial \(trial)")
+        SparseIndexEncoding.bestGapBits(nonzeroPositions: positions, valueBits: valueBits), bruteForce, "trial \(trial)"
+      )
     }
   }
 }

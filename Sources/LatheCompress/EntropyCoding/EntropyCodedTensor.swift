@@ -128,11 +128,21 @@ public struct EntropyCodedTensor: Equatable, Sendable {
   }
 
   /// The row-major positions of the non-zeros and their value indices, fillers removed.
-  public func decodePositionsAndIndices() throws(EntropyCodedTensorError) -> (positions: [Int], valueIndices: [UInt16]) {
+  public func decodePositionsAndIndices() throws(EntropyCodedTensorError) -> (
+    positions: [Int], valueIndices: [UInt16]
+  ) {
     let gaps: [UInt16]
     let values: [UInt16]
-    do throws(HuffmanCodingError) { gaps = try HuffmanCoder.decode(gapsStream) } catch { throw .gapsStream(error) }
-    do throws(HuffmanCodingError) { values = try HuffmanCoder.decode(valuesStream) } catch { throw .valuesStream(error) }
+    do throws(HuffmanCodingError) {
+      gaps = try HuffmanCoder.decode(gapsStream)
+    } catch {
+      throw .gapsStream(error)
+    }
+    do throws(HuffmanCodingError) {
+      values = try HuffmanCoder.decode(valuesStream)
+    } catch {
+      throw .valuesStream(error)
+    }
     do throws(SparseIndexError) {
       return try SparseIndexEncoding.decode(
         gaps: gaps, values: values, totalCount: elementCount, gapBits: gapBits, zeroIndex: zeroIndex)
