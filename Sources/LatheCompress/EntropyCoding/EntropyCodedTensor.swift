@@ -152,6 +152,9 @@ public struct EntropyCodedTensor: Equatable, Sendable {
   }
 
   /// All `elementCount` value indices, `zeroIndex` where the tensor is zero.
+  ///
+  /// This allocates `elementCount` entries, as the stored shape says: check the shape against
+  /// what the model expects before calling this on untrusted bytes.
   public func decodeDenseIndices() throws(EntropyCodedTensorError) -> [UInt16] {
     let (positions, valueIndices) = try decodePositionsAndIndices()
     var dense = [UInt16](repeating: zeroIndex, count: elementCount)
