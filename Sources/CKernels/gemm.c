@@ -18,6 +18,8 @@ enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 
 typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                          int lda, const float *b, int ldb, float beta, float *c, int ldc);
+typedef void (*sgemv_fn)(int order, int trans, int m, int n, float alpha, const float *a, int lda, const float *x,
+                         int incx, float beta, float *y, int incy);
 typedef void (*set_threads_fn)(int);
 typedef int (*get_threads_fn)(void);
 typedef char *(*corename_fn)(void);
@@ -25,6 +27,7 @@ typedef char *(*corename_fn)(void);
 static struct {
   pthread_once_t once;
   sgemm_fn sgemm;
+  sgemv_fn sgemv;
   set_threads_fn set_threads;
   get_threads_fn get_threads;
   corename_fn corename;
@@ -51,6 +54,7 @@ static void load_blas(void) {
   for (int i = 0; candidates[i] && !handle; i++) handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
   if (handle) {
     blas.sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
+    blas.sgemv = (sgemv_fn)dlsym(handle, "cblas_sgemv");
     blas.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
     blas.get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
     blas.corename = (corename_fn)dlsym(handle, "openblas_get_corename");
@@ -95,6 +99,16 @@ void lk_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
               int ldb, float beta, float *c, int ldc) {
   if (m == 0 || n == 0) return;
   ensure_blas();
+  // One row (batch-1 inference) is a matrix-vector product: GEMV skips GEMM's packing, which
+  // costs more than the product itself at these sizes.
+  if (m == 1 && !trans_a && blas.sgemv) {
+    if (trans_b) {  // y[n] = B[n,k] · a
+      blas.sgemv(ROW_MAJOR, NO_TRANS, n, k, alpha, b, ldb, a, 1, beta, c, 1);
+    } else {        // y[n] = B[k,n]ᵀ · a
+      blas.sgemv(ROW_MAJOR, TRANS, k, n, alpha, b, ldb, a, 1, beta, c, 1);
+    }
+    return;
+  }
   if (blas.sgemm) {
     blas.sgemm(ROW_MAJOR, trans_a ? TRANS : NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta,
                c, ldc);

@@ -16,6 +16,7 @@ extension Lathe {
     var only: [String] = ["gemm", "models", "train"]
     @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
     @Option(name: .long, help: "BLAS threads (default: all cores).") var threads: Int?
+    @Option(name: .long, help: "Seconds spent timing each latency figure.") var latencySeconds: Double?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
@@ -63,9 +64,9 @@ extension Lathe {
       say("model latency (fp32, one forward pass): p50 / p95")
       return try files.map { file in
         let model = try ModelFile.load(from: folder.appendingPathComponent(file), builders: CompressedLayers.builders)
-        let seconds = quick ? 0.2 : 0.6
+        let seconds = latencySeconds ?? (quick ? 0.2 : 0.6)
         let one = LatencyMeasurement.measure(model, batchSize: 1, minimumRuns: 50, minimumSeconds: seconds)
-        let many = LatencyMeasurement.measure(model, batchSize: 256, minimumRuns: 10, minimumSeconds: seconds)
+        let many = LatencyMeasurement.measure(model, batchSize: 256, minimumRuns: 10, minimumSeconds: ProcessInfo.processInfo.environment["LATHE_BENCH_B1_ONLY"] == nil ? seconds : 0)
         say(
           String(
             format: "  %-28@ batch 1: %8.1f / %8.1f µs   batch 256: %8.3f / %8.3f ms", file as NSString,

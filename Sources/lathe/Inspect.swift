@@ -81,10 +81,11 @@ struct ModelReport: Encodable {
         l.dtype, l.parameters == 0 ? "-" : String(format: "%.2f", l.bits), l.kernel,
       ]
     }
+    let totalBytes = layers.reduce(0) { $0 + $1.bytes }
     rows.append([
-      "total", "", "", "\(parameters)", "\(layers.reduce(0) { $0 + $1.bytes })",
+      "total", "", "", "\(parameters)", "\(totalBytes)",
       parameters == 0 ? "-" : String(format: "%.1f%%", Double(parameters - nonzeros) / Double(parameters) * 100), "",
-      "",
+      parameters == 0 ? "-" : String(format: "%.2f", Double(totalBytes * 8) / Double(parameters)), "",
     ])
     let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
     func line(_ cells: [String]) -> String {

@@ -10,16 +10,19 @@ public enum Deployment {
   public static func inferenceModel(_ model: Model) -> Model {
     let result = model.copy()
     let huffman = model.metadata[DeploymentKeys.encoding] == "huffman"
+    let gapBits = Int(model.metadata[DeploymentKeys.gapBits] ?? "") ?? 0
     for node in result.nodes {
       switch node.layer {
       case let linear as Linear:
         guard let encoding = encoding(for: linear.weight, huffman: huffman) else { continue }
-        let weights = EncodedWeights(linear.weight.value, codebook: linear.weight.codebook, encoding: encoding)
+        var weights = EncodedWeights(linear.weight.value, codebook: linear.weight.codebook, encoding: encoding)
+        weights.gapBits = gapBits
         result.replaceLayer(
           named: node.name, with: SparseLinear(weights: weights, bias: linear.bias.map { Parameter($0.value, isTrainable: false) }))
       case let conv as Conv2d:
         guard let encoding = encoding(for: conv.weight, huffman: huffman) else { continue }
-        let weights = EncodedWeights(conv.weight.value, codebook: conv.weight.codebook, encoding: encoding)
+        var weights = EncodedWeights(conv.weight.value, codebook: conv.weight.codebook, encoding: encoding)
+        weights.gapBits = gapBits
         result.replaceLayer(named: node.name, with: EncodedConv2d(weights: weights, template: conv))
       default:
         continue

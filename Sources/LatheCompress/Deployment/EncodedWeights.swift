@@ -22,6 +22,8 @@ public struct EncodedWeights: Sendable, Equatable {
   public var codebook: [Float]
   /// Codebook index of each non-zero element.
   public var valueIndices: [UInt16]
+  /// Bits per gap for the huffman encoding before coding; 0 tries several and keeps the smallest.
+  public var gapBits = 0
 
   public var count: Int { shape.reduce(1, *) }
   public var density: Double { Double(positions.count) / Double(max(count, 1)) }
@@ -92,7 +94,7 @@ public struct EncodedWeights: Sendable, Equatable {
         ("\(prefix)indices", indexTensor),
       ]
     case .huffman:
-      let stream = HuffmanWeightStream.encode(self)
+      let stream = HuffmanWeightStream.encode(self, gapBits: gapBits)
       return [
         ("\(prefix)codebook", .float32(Tensor(shape: [codebook.count], scalars: codebook))),
         ("\(prefix)huffman", .uint8(Tensor(shape: [stream.count], scalars: stream))),

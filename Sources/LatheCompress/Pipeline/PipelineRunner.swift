@@ -67,7 +67,11 @@ public final class PipelineRunner: @unchecked Sendable {
     guard !isFinished else { throw StepFailure("the pipeline has no more steps") }
     let index = nextStep
     let step = spec.steps[index]
-    let context = StepContext(data: data, loadModel: loadModel, progress: progress, isCancelled: isCancelled)
+    let input = initialModel
+    let load = loadModel
+    let context = StepContext(
+      data: data, loadModel: { name in name == "input" ? input.copy() : try load(name) }, progress: progress,
+      isCancelled: isCancelled)
     context.sensitivityTargets = sensitivityTargets
     let start = Date()
     let model = try techniques[index].apply(to: snapshots.last!.model, context: context)

@@ -86,7 +86,8 @@ public struct StepProgress: Sendable {
 /// and results earlier steps left for later ones.
 public final class StepContext: @unchecked Sendable {
   public let data: DatasetSplit
-  /// Opens another model by sample name or path (teachers, sources for transfer).
+  /// Opens another model by sample name or path (teachers, sources for transfer); "input"
+  /// names the pipeline's input model.
   public let loadModel: (String) throws -> Model
   private let progressHandler: (StepProgress) -> Void
   private let cancelled: () -> Bool

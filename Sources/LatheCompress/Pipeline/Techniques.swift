@@ -1,7 +1,7 @@
 /// Every technique a pipeline step can name.
 public enum Techniques {
   public static let all: [any Technique.Type] = [
-    FineTune.self, Prune.self, GradualPrune.self, ShareWeights.self, EntropyCode.self,
+    FineTune.self, Prune.self, GradualPrune.self, ShareWeights.self, EntropyCode.self, Quantize.self,
   ]
 
   public static var descriptors: [TechniqueDescriptor] { all.map { $0.descriptor } }

@@ -129,6 +129,7 @@ public struct ShareWeights: Technique {
     if p.int("epochs") > 0 {
       _ = try context.train(
         result, on: context.data.train, TrainingSettings.configuration(p), from: 0.3, label: "centroid fine-tuning",
+        loss: try TrainingSettings.loss(p, context: context),
         afterStep: { shared.forEach(WeightSharing.reproject) })
     }
     return result

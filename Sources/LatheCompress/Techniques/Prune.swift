@@ -48,7 +48,9 @@ public struct Prune: Technique {
       MagnitudePruning.pruneLayers(weights) { sparsity?.value(for: $0) }
     }
     if p.int("epochs") > 0 {
-      _ = try context.train(result, on: context.data.train, TrainingSettings.configuration(p), from: 0.05)
+      _ = try context.train(
+        result, on: context.data.train, TrainingSettings.configuration(p), from: 0.05,
+        loss: try TrainingSettings.loss(p, context: context))
     }
     return result
   }
@@ -117,6 +119,7 @@ public struct GradualPrune: Technique {
     configuration.epochs = p.int("epochs")
     _ = try context.train(
       result, on: context.data.train, configuration, label: "gradual pruning",
+      loss: try TrainingSettings.loss(p, context: context),
       afterStep: {
         step += 1
         if event < totalEvents && step % interval == 0 { prune() }

@@ -13,7 +13,20 @@ enum TrainingSettings {
         "schedule", .choice(["constant", "step", "cosine"]), default: .string("cosine"), help: "learning-rate schedule"),
       ParameterDescriptor("weight_decay", .float(0...1), default: .float(0), help: "L2 (decoupled for adamw)"),
       ParameterDescriptor("seed", .int(0...Int(Int32.max)), default: .int(0), help: "shuffling and dropout seed"),
+      ParameterDescriptor(
+        "teacher", .text, default: nil,
+        help: "distil from this model while training (\"input\" = the pipeline's input model)"),
+      ParameterDescriptor("temperature", .float(0.1...100), default: .float(4), help: "distillation temperature T"),
+      ParameterDescriptor(
+        "alpha", .float(0...1), default: .float(0.7), help: "weight of the teacher's soft targets vs the labels"),
     ]
+  }
+
+  /// The loss for training: cross-entropy, or distillation from `teacher` when one is named.
+  static func loss(_ p: StepParameters, context: StepContext) throws -> Trainer.LossFunction? {
+    guard let name = p.optionalString("teacher") else { return nil }
+    let teacher = try context.loadModel(name)
+    return Distillation.loss(teacher: teacher, temperature: p.float("temperature"), alpha: p.float("alpha"))
   }
 
   static func configuration(_ p: StepParameters) -> TrainingConfiguration {
@@ -32,12 +45,16 @@ public struct FineTune: Technique {
     parameters: TrainingSettings.descriptors(epochs: 3, learningRate: 0.01), needsTrainableModel: true)
 
   let configuration: TrainingConfiguration
+  let parameters: StepParameters
 
-  public init(_ p: StepParameters) throws { configuration = TrainingSettings.configuration(p) }
+  public init(_ p: StepParameters) throws {
+    configuration = TrainingSettings.configuration(p)
+    parameters = p
+  }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
     let result = model.copy()
-    _ = try context.train(result, on: context.data.train, configuration)
+    _ = try context.train(result, on: context.data.train, configuration, loss: try TrainingSettings.loss(parameters, context: context))
     return result
   }
 }

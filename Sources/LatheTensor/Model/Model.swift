@@ -20,7 +20,12 @@ public final class Model {
   /// The shape of one example, without the batch axis ([1, 28, 28] or [784]).
   public var inputShape: [Int]
   public var classCount: Int
-  public private(set) var nodes: [Node]
+  public private(set) var nodes: [Node] {
+    didSet { inputSlots = Model.slots(nodes) }
+  }
+  /// For each node, where its inputs are in the forward pass's value list (0 = the input,
+  /// i + 1 = node i): resolved once, so a forward pass does no name lookups.
+  private var inputSlots: [[Int]] = []
   /// Free-form facts about the model (dataset, epochs, accuracy), kept in its file.
   public var metadata: [String: String]
 
@@ -38,6 +43,13 @@ public final class Model {
     self.classCount = classCount
     self.nodes = nodes
     self.metadata = metadata
+    inputSlots = Model.slots(nodes)
+  }
+
+  private static func slots(_ nodes: [Node]) -> [[Int]] {
+    var position = ["input": 0]
+    for (i, node) in nodes.enumerated() { position[node.name] = i + 1 }
+    return nodes.map { $0.inputs.map { position[$0]! } }
   }
 
   /// A sequential model: each node reads the previous one.
@@ -58,13 +70,14 @@ public final class Model {
     _ input: Variable, context: inout ForwardContext,
     observe: ((_ node: Node, _ inputs: [Variable], _ output: Variable) -> Void)? = nil
   ) -> Variable {
-    var values: [String: Variable] = ["input": input]
+    var values = [Variable?](repeating: nil, count: nodes.count + 1)
+    values[0] = input
     var last = input
-    for node in nodes {
-      let inputs = node.inputs.map { values[$0]! }
+    for (i, node) in nodes.enumerated() {
+      let inputs = inputSlots[i].map { values[$0]! }
       last = node.layer.forward(inputs, context: &context)
       observe?(node, inputs, last)
-      values[node.name] = last
+      values[i + 1] = last
     }
     return last
   }
@@ -76,8 +89,10 @@ public final class Model {
       index != nodes.count - 1
     else { preconditionFailure("cannot bypass \(name)") }
     let source = nodes[index].inputs[0]
-    nodes.remove(at: index)
-    for i in nodes.indices { nodes[i].inputs = nodes[i].inputs.map { $0 == name ? source : $0 } }
+    var rewired = nodes
+    rewired.remove(at: index)
+    for i in rewired.indices { rewired[i].inputs = rewired[i].inputs.map { $0 == name ? source : $0 } }
+    nodes = rewired
   }
 
   /// The nodes that read `name`'s output.

@@ -30,6 +30,9 @@ extension Tensor where Scalar == Float {
   /// Generic reduction: moves reduced axes last, then folds each run of reduced elements.
   public func reduce(axes: [Int], keepingDimensions: Bool, initial: Float, _ op: (Float, Float) -> Float) -> Tensor {
     let reduced = Set(axes.map(normalizedAxis))
+    if reduced == Set(0..<reduced.count), !reduced.isEmpty, reduced.count < rank {
+      return reduceLeading(reduced.count, keepingDimensions: keepingDimensions, initial: initial, op)
+    }
     let kept = (0..<rank).filter { !reduced.contains($0) }
     let order = kept + reduced.sorted()
     let moved = permuted(order).contiguous()
@@ -49,6 +52,23 @@ extension Tensor where Scalar == Float {
       return result.reshaped((0..<rank).map { reduced.contains($0) ? 1 : shape[$0] })
     }
     return result
+  }
+
+  /// Reduction over the first `count` axes, row by row so the inner loop runs over contiguous
+  /// memory (bias gradients: a column sum over the batch).
+  private func reduceLeading(_ count: Int, keepingDimensions: Bool, initial: Float, _ op: (Float, Float) -> Float) -> Tensor {
+    let outer = shape[..<count].reduce(1, *)
+    let inner = shape[count...].reduce(1, *)
+    let result = withUnsafeBufferPointer { src in
+      Tensor(shape: Array(shape[count...])) { dst in
+        dst.initialize(repeating: initial)
+        for o in 0..<outer {
+          let row = src.baseAddress! + o * inner
+          for j in 0..<inner { dst[j] = op(dst[j], row[j]) }
+        }
+      }
+    }
+    return keepingDimensions ? result.reshaped([Int](repeating: 1, count: count) + Array(shape[count...])) : result
   }
 
   /// Sums a broadcast gradient back down to `target` (the inverse of broadcasting).
