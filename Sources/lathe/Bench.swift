@@ -66,7 +66,9 @@ extension Lathe {
         let model = try ModelFile.load(from: folder.appendingPathComponent(file), builders: CompressedLayers.builders)
         let seconds = latencySeconds ?? (quick ? 0.2 : 0.6)
         let one = LatencyMeasurement.measure(model, batchSize: 1, minimumRuns: 50, minimumSeconds: seconds)
-        let many = LatencyMeasurement.measure(model, batchSize: 256, minimumRuns: 10, minimumSeconds: ProcessInfo.processInfo.environment["LATHE_BENCH_B1_ONLY"] == nil ? seconds : 0)
+        let many = LatencyMeasurement.measure(
+          model, batchSize: 256, minimumRuns: 10,
+          minimumSeconds: ProcessInfo.processInfo.environment["LATHE_BENCH_B1_ONLY"] == nil ? seconds : 0)
         say(
           String(
             format: "  %-28@ batch 1: %8.1f / %8.1f µs   batch 256: %8.3f / %8.3f ms", file as NSString,

@@ -22,15 +22,18 @@ extension Lathe {
         let spec = try PipelineSpec.read(from: try resolvePipeline(pipeline))
         let modelName = model ?? spec.model
         guard let modelName else { throw CommandFailure("\(pipeline) names no model; pass --model") }
-        let network = try ModelCatalog.load(modelName, relativeTo: model == nil ? spec.file?.deletingLastPathComponent() : nil)
+        let network = try ModelCatalog.load(
+          modelName, relativeTo: model == nil ? spec.file?.deletingLastPathComponent() : nil)
         guard let datasetName = dataset ?? spec.dataset ?? network.metadata["dataset"] else {
           throw CommandFailure("\(pipeline) names no dataset; pass --dataset")
         }
         let data = try loadDataset(datasetName)
-        let split = DatasetSplit(train: reshaped(data.train, to: network.inputShape), test: reshaped(data.test, to: network.inputShape))
+        let split = DatasetSplit(
+          train: reshaped(data.train, to: network.inputShape), test: reshaped(data.test, to: network.inputShape))
         let output =
           outputDir.map { URL(fileURLWithPath: $0) }
-          ?? FileManager.default.temporaryDirectory.appendingPathComponent("lathe-run-\(ProcessInfo.processInfo.processIdentifier)")
+          ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lathe-run-\(ProcessInfo.processInfo.processIdentifier)")
         let base = spec.file?.deletingLastPathComponent()
         let runner = try PipelineRunner(
           spec: spec, model: network, data: split, outputDirectory: output,

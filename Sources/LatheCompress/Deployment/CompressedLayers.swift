@@ -66,7 +66,8 @@ public struct CompressedLayers: LayerBuilding {
   }
 
   private func granularityOf(_ spec: LayerSpec) throws(ModelError) -> QuantizationGranularity {
-    guard case .string(let name) = spec.attributes["granularity"], let g = QuantizationGranularity(rawValue: name) else {
+    guard case .string(let name) = spec.attributes["granularity"], let g = QuantizationGranularity(rawValue: name)
+    else {
       throw .badAttribute(op: spec.op, key: "granularity", expected: "per-tensor or per-channel")
     }
     return g

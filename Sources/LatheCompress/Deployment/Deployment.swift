@@ -18,7 +18,8 @@ public enum Deployment {
         var weights = EncodedWeights(linear.weight.value, codebook: linear.weight.codebook, encoding: encoding)
         weights.gapBits = gapBits
         result.replaceLayer(
-          named: node.name, with: SparseLinear(weights: weights, bias: linear.bias.map { Parameter($0.value, isTrainable: false) }))
+          named: node.name,
+          with: SparseLinear(weights: weights, bias: linear.bias.map { Parameter($0.value, isTrainable: false) }))
       case let conv as Conv2d:
         guard let encoding = encoding(for: conv.weight, huffman: huffman) else { continue }
         var weights = EncodedWeights(conv.weight.value, codebook: conv.weight.codebook, encoding: encoding)

@@ -81,7 +81,9 @@ public struct EncodedWeights: Sendable, Equatable {
     switch encoding {
     case .csr:
       let stored = entries.map { $0 < 0 ? Float(0) : values[$0] }
-      return [("\(prefix)gaps", gapTensor), ("\(prefix)values", .float32(Tensor(shape: [stored.count], scalars: stored)))]
+      return [
+        ("\(prefix)gaps", gapTensor), ("\(prefix)values", .float32(Tensor(shape: [stored.count], scalars: stored))),
+      ]
     case .codebook:
       let zero = UInt16(codebook.count)
       let indices = entries.map { $0 < 0 ? zero : valueIndices[$0] }
@@ -90,7 +92,8 @@ public struct EncodedWeights: Sendable, Equatable {
         ? .uint8(Tensor(shape: [indices.count], scalars: indices.map { UInt8($0) }))
         : .int32(Tensor(shape: [indices.count], scalars: indices.map { Int32($0) }))
       return [
-        ("\(prefix)gaps", gapTensor), ("\(prefix)codebook", .float32(Tensor(shape: [codebook.count + 1], scalars: codebook + [0]))),
+        ("\(prefix)gaps", gapTensor),
+        ("\(prefix)codebook", .float32(Tensor(shape: [codebook.count + 1], scalars: codebook + [0]))),
         ("\(prefix)indices", indexTensor),
       ]
     case .huffman:
@@ -111,7 +114,9 @@ public struct EncodedWeights: Sendable, Equatable {
       guard let t = tensors[prefix + name] else { throw .missingParameter("\(node).\(prefix)\(name)") }
       return t
     }
-    func bad(_ name: String, _ reason: String) -> ModelError { .invalidValue(parameter: "\(node).\(prefix)\(name)", reason: reason) }
+    func bad(_ name: String, _ reason: String) -> ModelError {
+      .invalidValue(parameter: "\(node).\(prefix)\(name)", reason: reason)
+    }
     switch encoding {
     case .huffman:
       guard case .float32(let book) = try tensor("codebook") else { throw bad("codebook", "expected F32") }
@@ -135,7 +140,8 @@ public struct EncodedWeights: Sendable, Equatable {
         guard all.allSatisfy(\.isFinite) else { throw .nonFinite(parameter: "\(node).\(prefix)values") }
         let kept = all.indices.filter { all[$0] != 0 }
         return EncodedWeights(
-          shape: shape, encoding: .csr, positions: kept.map { positions[$0] }, values: kept.map { all[$0] }, codebook: [],
+          shape: shape, encoding: .csr, positions: kept.map { positions[$0] }, values: kept.map { all[$0] },
+          codebook: [],
           valueIndices: [])
       }
       guard case .float32(let bookTensor) = try tensor("codebook"), bookTensor.count >= 1 else {
@@ -155,7 +161,8 @@ public struct EncodedWeights: Sendable, Equatable {
       let zero = book.count - 1
       let kept = indices.indices.filter { indices[$0] != zero }
       return EncodedWeights(
-        shape: shape, encoding: .codebook, positions: kept.map { positions[$0] }, values: kept.map { book[indices[$0]] },
+        shape: shape, encoding: .codebook, positions: kept.map { positions[$0] },
+        values: kept.map { book[indices[$0]] },
         codebook: Array(book.dropLast()), valueIndices: kept.map { UInt16(indices[$0]) })
     }
   }

@@ -31,7 +31,8 @@ enum HuffmanWeightStream {
       throw EntropyCodedTensorError.malformedField(field: "value index beyond the codebook", offset: 0)
     }
     return EncodedWeights(
-      shape: shape, encoding: .huffman, positions: positions, values: indices.map { codebook[Int($0)] }, codebook: codebook,
+      shape: shape, encoding: .huffman, positions: positions, values: indices.map { codebook[Int($0)] },
+      codebook: codebook,
       valueIndices: indices)
   }
 }

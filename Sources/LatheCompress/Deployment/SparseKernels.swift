@@ -18,7 +18,9 @@ enum SparseKernels {
           layer.columns.withUnsafeBufferPointer { cp in
             layer.values.withUnsafeBufferPointer { vp in
               if batch == 1 {
-                lk_spmv(outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!, xp.baseAddress!, biasValues, y.baseAddress!)
+                lk_spmv(
+                  outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!, xp.baseAddress!, biasValues,
+                  y.baseAddress!)
                 return
               }
               let workers = batch >= 64 ? min(Parallel.coreCount, batch / 32) : 1

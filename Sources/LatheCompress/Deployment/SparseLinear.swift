@@ -16,7 +16,8 @@ public final class SparseLinear: Layer {
     self.weights = weights
     self.bias = bias
     (rowPointers, columns, values) = weights.csr()
-    let sparseAlways = SparseKernels.isFaster(density: weights.density, batch: 1)
+    let sparseAlways =
+      SparseKernels.isFaster(density: weights.density, batch: 1)
       && SparseKernels.isFaster(density: weights.density, batch: 256)
     denseWeight = sparseAlways ? nil : weights.dense()
   }
@@ -28,13 +29,17 @@ public final class SparseLinear: Layer {
     LayerSpec(
       op: "sparse_linear",
       attributes: [
-        "in": .int(inputs), "out": .int(outputs), "bias": .bool(bias != nil), "encoding": .string(weights.encoding.rawValue),
+        "in": .int(inputs), "out": .int(outputs), "bias": .bool(bias != nil),
+        "encoding": .string(weights.encoding.rawValue),
       ])
   }
 
   public var parameters: [(name: String, parameter: Parameter)] { bias.map { [("bias", $0)] } ?? [] }
   public var kernelName: String {
-    switch (SparseKernels.isFaster(density: weights.density, batch: 1), SparseKernels.isFaster(density: weights.density, batch: 256)) {
+    switch (
+      SparseKernels.isFaster(density: weights.density, batch: 1),
+      SparseKernels.isFaster(density: weights.density, batch: 256)
+    ) {
     case (true, true): return "csr-spmv/spmm"
     case (true, false): return "csr-spmv (b1), sgemm"
     case (false, true): return "sgemm (b1), csr-spmm"
@@ -73,7 +78,8 @@ public final class EncodedConv2d: Layer {
   public init(weights: EncodedWeights, template: Conv2d) {
     self.weights = weights
     conv = Conv2d(
-      weight: Parameter(weights.dense(), isTrainable: false), bias: template.bias.map { Parameter($0.value, isTrainable: false) },
+      weight: Parameter(weights.dense(), isTrainable: false),
+      bias: template.bias.map { Parameter($0.value, isTrainable: false) },
       stride: template.stride, padding: template.padding, dilation: template.dilation, groups: template.groups)
   }
 

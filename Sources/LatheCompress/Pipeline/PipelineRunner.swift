@@ -14,9 +14,12 @@ public final class PipelineRunner: @unchecked Sendable {
   }
 
   public let spec: PipelineSpec
-  public let data: DatasetSplit
+  /// The data steps train and are measured on; a transfer step can change it.
+  public private(set) var data: DatasetSplit
   public let outputDirectory: URL
   public private(set) var snapshots: [Snapshot] = []
+  /// The data each snapshot was measured on (index as `snapshots`), so stepping back restores it.
+  private var dataHistory: [DatasetSplit] = []
   let techniques: [any Technique]
   let loadModel: (String) throws -> Model
   let options: ModelMeasurement.Options
@@ -55,6 +58,7 @@ public final class PipelineRunner: @unchecked Sendable {
       initialModel, name: "input", technique: "none", test: data.test, path: path(0, "input"), originalSize: nil,
       wallSeconds: 0, options: options)
     snapshots = [Snapshot(model: initialModel, metrics: metrics)]
+    dataHistory = [data]
     return metrics
   }
 
@@ -73,15 +77,24 @@ public final class PipelineRunner: @unchecked Sendable {
       data: data, loadModel: { name in name == "input" ? input.copy() : try load(name) }, progress: progress,
       isCancelled: isCancelled)
     context.sensitivityTargets = sensitivityTargets
+    context.outputDirectory = outputDirectory
+    context.fullData = dataHistory.first
+    let type = type(of: techniques[index])
+    if type.descriptor.needsTrainableModel && snapshots.last!.model.trainableParameters.isEmpty {
+      throw StepFailure(
+        "\(step.name): \(step.technique) trains, but the model can no longer train; put it before quantize")
+    }
     let start = Date()
     let model = try techniques[index].apply(to: snapshots.last!.model, context: context)
     let seconds = Date().timeIntervalSince(start)
     progress(StepProgress(fraction: 1, message: "measuring"))
     var (metrics, _) = try ModelMeasurement.measure(
-      model, name: step.name, technique: step.technique, test: data.test, path: path(index + 1, step.name),
+      model, name: step.name, technique: step.technique, test: context.data.test, path: path(index + 1, step.name),
       originalSize: snapshots[0].metrics.sizeBytes, wallSeconds: seconds, options: options)
     metrics.extra = context.extra
     sensitivityTargets = context.sensitivityTargets
+    data = context.data
+    dataHistory.append(data)
     snapshots.append(Snapshot(model: model, metrics: metrics))
     return metrics
   }
@@ -98,7 +111,11 @@ public final class PipelineRunner: @unchecked Sendable {
 
   /// Drops the last step's snapshot so it can run again (the workbench's undo).
   public func stepBack() {
-    if snapshots.count > 1 { snapshots.removeLast() }
+    if snapshots.count > 1 {
+      snapshots.removeLast()
+      dataHistory.removeLast()
+      data = dataHistory.last!
+    }
   }
 
   private func path(_ index: Int, _ name: String) -> URL {

@@ -75,7 +75,9 @@ public struct PipelineSpec: Sendable, Equatable {
   /// The file it was read from; relative model paths resolve against its folder.
   public var file: URL?
 
-  public init(name: String, summary: String? = nil, model: String?, dataset: String?, steps: [StepSpec], file: URL? = nil) {
+  public init(
+    name: String, summary: String? = nil, model: String?, dataset: String?, steps: [StepSpec], file: URL? = nil
+  ) {
     self.name = name
     self.summary = summary
     self.model = model
@@ -128,7 +130,8 @@ extension PipelineSpec {
       throw PipelineError(file: file, line: yamlErrorLine(error), message: "not valid YAML: \(yamlErrorSummary(error))")
     }
     guard let root, let mapping = root.mapping else {
-      throw PipelineError(file: file, line: root?.mark?.line ?? 1, message: "expected a map with model, dataset and steps")
+      throw PipelineError(
+        file: file, line: root?.mark?.line ?? 1, message: "expected a map with model, dataset and steps")
     }
     var spec = PipelineSpec(name: defaultName, model: nil, dataset: nil, steps: [])
     var sawSteps = false
@@ -153,7 +156,9 @@ extension PipelineSpec {
           file: file, line: line, key: key, message: "unknown key; expected name, description, model, dataset or steps")
       }
     }
-    guard sawSteps else { throw PipelineError(file: file, line: 1, key: "steps", message: "missing: a pipeline needs steps") }
+    guard sawSteps else {
+      throw PipelineError(file: file, line: 1, key: "steps", message: "missing: a pipeline needs steps")
+    }
     var seen = Set<String>()
     for step in spec.steps where !seen.insert(step.name).inserted {
       throw PipelineError(file: file, line: step.line, key: "name", message: "two steps are named \"\(step.name)\"")
@@ -211,7 +216,8 @@ extension PipelineSpec {
     case .sequence(let items):
       return .list(try items.map { try value($0, file: file, key: key) })
     case .mapping(let pairs):
-      return .map(try pairs.map { (k, v) in (k.string ?? "", try value(v, file: file, key: "\(key).\(k.string ?? "")")) })
+      return .map(
+        try pairs.map { (k, v) in (k.string ?? "", try value(v, file: file, key: "\(key).\(k.string ?? "")")) })
     case .alias:
       throw PipelineError(file: file, line: node.mark?.line ?? 0, key: key, message: "YAML aliases are not supported")
     }

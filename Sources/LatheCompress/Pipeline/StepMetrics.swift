@@ -69,7 +69,8 @@ public enum ModelMeasurement {
     let loaded = try ModelFile.load(from: path, builders: CompressedLayers.builders)
     let accuracy = Evaluator.accuracy(of: loaded, on: test)
     let one = LatencyMeasurement.measure(loaded, batchSize: 1, minimumRuns: 30, minimumSeconds: options.latencySeconds)
-    let many = LatencyMeasurement.measure(loaded, batchSize: 256, minimumRuns: 5, minimumSeconds: options.latencySeconds)
+    let many = LatencyMeasurement.measure(
+      loaded, batchSize: 256, minimumRuns: 5, minimumSeconds: options.latencySeconds)
     let stats = loaded.statistics
     let metrics = StepMetrics(
       name: name, technique: technique, accuracy: Double(accuracy), sizeBytes: size,

@@ -15,7 +15,8 @@ public struct StepParameters: Sendable {
     let known = Set(descriptor.parameters.map(\.key))
     for (key, _) in step.parameters where !known.contains(key) {
       throw error(
-        key, "unknown setting for \(descriptor.name); known: \(descriptor.parameters.map(\.key).joined(separator: ", "))")
+        key,
+        "unknown setting for \(descriptor.name); known: \(descriptor.parameters.map(\.key).joined(separator: ", "))")
     }
     for parameter in descriptor.parameters { _ = try check(parameter) }
   }
@@ -48,7 +49,9 @@ public struct StepParameters: Sendable {
       guard range.contains(f) else { throw error(d.key, "\(f) is outside \(range.lowerBound)...\(range.upperBound)") }
     case .perLayerFloat(let range):
       for (layer, item) in entries(v) {
-        guard let f = number(item) else { throw error(d.key, "expected a number\(layer.map { " for \($0)" } ?? ""), got \(item)") }
+        guard let f = number(item) else {
+          throw error(d.key, "expected a number\(layer.map { " for \($0)" } ?? ""), got \(item)")
+        }
         guard range.contains(f) else { throw error(d.key, "\(f) is outside \(range.lowerBound)...\(range.upperBound)") }
       }
     case .perLayerInt(let range):
@@ -135,7 +138,8 @@ public struct StepParameters: Sendable {
   /// A per-layer setting: one value for all layers, or a map (layers missing from it get nil).
   public func perLayerDouble(_ key: String) -> PerLayer<Double>? {
     switch value(key) {
-    case .map(let pairs): return .each(Dictionary(pairs.compactMap { p in number(p.value).map { (p.key, $0) } }) { a, _ in a })
+    case .map(let pairs):
+      return .each(Dictionary(pairs.compactMap { p in number(p.value).map { (p.key, $0) } }) { a, _ in a })
     case .some(let v): return number(v).map { .all($0) }
     case nil: return nil
     }

@@ -85,7 +85,9 @@ public struct StepProgress: Sendable {
 /// What a step can use besides the model: the data, other models, progress and cancellation,
 /// and results earlier steps left for later ones.
 public final class StepContext: @unchecked Sendable {
-  public let data: DatasetSplit
+  /// The data this step trains and is measured on. A step that changes the task (transfer
+  /// to other classes) replaces it, for itself and the steps after it.
+  public var data: DatasetSplit
   /// Opens another model by sample name or path (teachers, sources for transfer); "input"
   /// names the pipeline's input model.
   public let loadModel: (String) throws -> Model
@@ -95,6 +97,12 @@ public final class StepContext: @unchecked Sendable {
   public var sensitivityTargets: [String: Double]?
   /// Findings a step reports besides the standard metrics (e.g. a baseline's accuracy).
   public var extra: [String: Double] = [:]
+  /// Where the pipeline writes its files (reports such as a sensitivity table go here too).
+  public var outputDirectory: URL?
+  /// The pipeline's whole dataset, before any step narrowed it to some classes.
+  public var fullData: DatasetSplit?
+
+  func loadFullData() throws -> DatasetSplit { fullData ?? data }
 
   public init(
     data: DatasetSplit, loadModel: @escaping (String) throws -> Model,
@@ -119,10 +127,12 @@ public final class StepContext: @unchecked Sendable {
   /// Trains `model` in place with progress mapped into [from, to] of the step, honouring cancel.
   public func train(
     _ model: Model, on data: Dataset, _ configuration: TrainingConfiguration, from: Double = 0, to: Double = 1,
-    label: String = "fine-tuning", loss: Trainer.LossFunction? = nil, afterStep: (() -> Void)? = nil
+    label: String = "fine-tuning", loss: Trainer.LossFunction? = nil, afterStep: (() -> Void)? = nil,
+    configure: ((inout Trainer) -> Void)? = nil
   ) throws -> TrainingReport {
     var trainer = Trainer(configuration, loss: loss)
     trainer.afterStep = afterStep
+    configure?(&trainer)
     let report = trainer.train(
       model, on: data,
       progress: { p in

@@ -1,7 +1,8 @@
 /// Every technique a pipeline step can name.
 public enum Techniques {
   public static let all: [any Technique.Type] = [
-    FineTune.self, Prune.self, GradualPrune.self, ShareWeights.self, EntropyCode.self, Quantize.self,
+    FineTune.self, TrainFromScratch.self, Prune.self, GradualPrune.self, SensitivityAnalysis.self, ShareWeights.self,
+    EntropyCode.self, Quantize.self, Distill.self, Transfer.self,
   ]
 
   public static var descriptors: [TechniqueDescriptor] { all.map { $0.descriptor } }
@@ -15,7 +16,8 @@ public enum Techniques {
     guard let type = named(step.technique) else {
       throw PipelineError(
         file: file, line: step.parameterLines["technique"] ?? step.line, key: "technique",
-        message: "unknown technique \"\(step.technique)\"; known: \(all.map { $0.descriptor.name }.joined(separator: ", "))")
+        message:
+          "unknown technique \"\(step.technique)\"; known: \(all.map { $0.descriptor.name }.joined(separator: ", "))")
     }
     return try type.init(StepParameters(step: step, file: file, descriptor: type.descriptor))
   }

@@ -38,7 +38,8 @@ public enum StructuredPruning {
         case let linear as Linear:
           if perChannel == 1, node.layer is Conv2d { break walk }
           if linear.inputs % max(perChannel, 1) != 0 { break walk }
-          result.append(Site(layer: node.name, batchNorms: batchNorms, consumer: reader.name, featuresPerChannel: perChannel))
+          result.append(
+            Site(layer: node.name, batchNorms: batchNorms, consumer: reader.name, featuresPerChannel: perChannel))
           break walk
         case let conv as Conv2d:
           if conv.groups != 1 || perChannel != 1 || node.layer is Linear { break walk }
@@ -87,7 +88,8 @@ public enum StructuredPruning {
       let row = values[(u * per)..<((u + 1) * per)]
       return criterion == .l1 ? row.reduce(0) { $0 + abs($1) } : row.reduce(0) { $0 + $1 * $1 }
     }
-    return Array((0..<units).sorted { norms[$0] > norms[$1] || (norms[$0] == norms[$1] && $0 < $1) }.prefix(count)).sorted()
+    return Array((0..<units).sorted { norms[$0] > norms[$1] || (norms[$0] == norms[$1] && $0 < $1) }.prefix(count))
+      .sorted()
   }
 
   static func weightOf(_ model: Model, _ layer: String) -> Parameter {

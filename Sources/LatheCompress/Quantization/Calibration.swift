@@ -37,7 +37,9 @@ public enum CalibrationMethod: String, Sendable, CaseIterable {
   }
 
   /// Tries clip ranges shrinking from the full one and keeps the best by `cost`.
-  private func searchClip(_ values: [Float], low: Float, high: Float, cost: ((Float, Float)) -> Double) -> (Float, Float) {
+  private func searchClip(_ values: [Float], low: Float, high: Float, cost: ((Float, Float)) -> Double) -> (
+    Float, Float
+  ) {
     var best = (low, high)
     var bestCost = cost(best)
     for step in 1..<64 {

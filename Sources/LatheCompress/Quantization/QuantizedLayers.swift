@@ -33,7 +33,9 @@ public final class QuantizedLinear: Layer {
       + (bias.map { [("bias", .float32($0))] } ?? [])
   }
 
-  public var statistics: LayerStatistics { quantizedStatistics(weights, bias: bias, stored: storedTensors, input: input) }
+  public var statistics: LayerStatistics {
+    quantizedStatistics(weights, bias: bias, stored: storedTensors, input: input)
+  }
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     let x = inputs[0].value.contiguous()
@@ -44,7 +46,8 @@ public final class QuantizedLinear: Layer {
       weights.scales.withUnsafeBufferPointer { scales in
         withOptionalPointer(bias?.scalars) { biasPointer in
           var stage = lk_qoutput(
-            a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!, bias: biasPointer,
+            a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!,
+            bias: biasPointer,
             relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
           q.withUnsafeBufferPointer { a in
             // Rows of the batch go to different cores; each kernel call owns its rows.
@@ -118,7 +121,9 @@ public final class QuantizedConv2d: Layer {
     weights.storedTensors(shape: weightShape) + input.storedTensors + (bias.map { [("bias", .float32($0))] } ?? [])
   }
 
-  public var statistics: LayerStatistics { quantizedStatistics(weights, bias: bias, stored: storedTensors, input: input) }
+  public var statistics: LayerStatistics {
+    quantizedStatistics(weights, bias: bias, stored: storedTensors, input: input)
+  }
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     let x = inputs[0].value.contiguous()
@@ -127,7 +132,8 @@ public final class QuantizedConv2d: Layer {
     let (oh, ow) = geometry.outputSize(height: h, width: w)
     let window = lk_window(
       batch: 1, channels: Int32(c), height: Int32(h), width: Int32(w), kernel_h: Int32(kernelSize[0]),
-      kernel_w: Int32(kernelSize[1]), stride_h: Int32(stride[0]), stride_w: Int32(stride[1]), pad_top: Int32(padding[0]),
+      kernel_w: Int32(kernelSize[1]), stride_h: Int32(stride[0]), stride_w: Int32(stride[1]),
+      pad_top: Int32(padding[0]),
       pad_left: Int32(padding[1]), dilation_h: Int32(dilation[0]), dilation_w: Int32(dilation[1]), out_h: Int32(oh),
       out_w: Int32(ow), pad_bottom: Int32(padding[2]), pad_right: Int32(padding[3]))
     let (q, parameters) = input.quantize(x)
@@ -140,9 +146,11 @@ public final class QuantizedConv2d: Layer {
             Parallel.forEach(workers) { worker in
               var win = window
               var stage = lk_qoutput(
-                a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!, bias: biasPointer,
+                a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!,
+                bias: biasPointer,
                 relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
-              let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(lk_qconv2d_scratch_size(&win), 64), alignment: 64)
+              let scratch = UnsafeMutableRawPointer.allocate(
+                byteCount: max(lk_qconv2d_scratch_size(&win), 64), alignment: 64)
               defer { scratch.deallocate() }
               for image in Swift.stride(from: worker, to: n, by: workers) {
                 lk_qconv2d_image(
@@ -159,7 +167,8 @@ public final class QuantizedConv2d: Layer {
 
   public func copy() -> Layer {
     QuantizedConv2d(
-      weights: weights, bias: bias, input: input, relu: relu, inChannels: inChannels, kernelSize: kernelSize, stride: stride,
+      weights: weights, bias: bias, input: input, relu: relu, inChannels: inChannels, kernelSize: kernelSize,
+      stride: stride,
       padding: padding, dilation: dilation)
   }
 
@@ -174,7 +183,8 @@ func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -
 }
 
 func quantizedStatistics(
-  _ weights: QuantizedWeights, bias: Tensor<Float>?, stored: [(name: String, tensor: AnyTensor)], input: InputQuantization
+  _ weights: QuantizedWeights, bias: Tensor<Float>?, stored: [(name: String, tensor: AnyTensor)],
+  input: InputQuantization
 ) -> LayerStatistics {
   let parameters = weights.values.count + (bias?.count ?? 0)
   let nonzeros = weights.values.filter { $0 != 0 }.count + (bias?.scalars.filter { $0 != 0 }.count ?? 0)
@@ -182,6 +192,7 @@ func quantizedStatistics(
   let activations: String
   if case .dynamic = input { activations = "dynamic" } else { activations = "static" }
   return LayerStatistics(
-    parameters: parameters, nonzeros: nonzeros, storedBytes: bytes, bitsPerParameter: Double(bytes * 8) / Double(parameters),
+    parameters: parameters, nonzeros: nonzeros, storedBytes: bytes,
+    bitsPerParameter: Double(bytes * 8) / Double(parameters),
     storage: "int8 \(weights.granularity.rawValue), \(activations)")
 }

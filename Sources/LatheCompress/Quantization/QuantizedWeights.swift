@@ -77,7 +77,8 @@ public final class QuantizedWeights: @unchecked Sendable {
     guard scales.allSatisfy({ $0 > 0 }) else {
       throw .invalidValue(parameter: "\(node).weight_scale", reason: "scales must be positive")
     }
-    return QuantizedWeights(values: w.scalars, rows: rows, columns: w.count / rows, scales: scales, granularity: granularity)
+    return QuantizedWeights(
+      values: w.scalars, rows: rows, columns: w.count / rows, scales: scales, granularity: granularity)
   }
 }
 
@@ -99,7 +100,9 @@ public enum InputQuantization: Sendable, Equatable {
         parameters = .unsigned(low: low, high: high, symmetric: symmetric)
       }
       var q = [UInt8](repeating: 0, count: src.count)
-      q.withUnsafeMutableBufferPointer { lk_quantize_u8(src.baseAddress!, src.count, parameters.scale, parameters.zeroPoint, $0.baseAddress!) }
+      q.withUnsafeMutableBufferPointer {
+        lk_quantize_u8(src.baseAddress!, src.count, parameters.scale, parameters.zeroPoint, $0.baseAddress!)
+      }
       return (q, parameters)
     }
   }
@@ -119,7 +122,9 @@ public enum InputQuantization: Sendable, Equatable {
     ]
   }
 
-  static func restore(spec: LayerSpec, tensors: [String: AnyTensor], node: String) throws(ModelError) -> InputQuantization {
+  static func restore(spec: LayerSpec, tensors: [String: AnyTensor], node: String) throws(ModelError)
+    -> InputQuantization
+  {
     if case .string("dynamic") = spec.attributes["activations"] {
       if case .bool(let s) = spec.attributes["symmetric"] { return .dynamic(symmetric: s) }
       return .dynamic(symmetric: false)
@@ -129,7 +134,9 @@ public enum InputQuantization: Sendable, Equatable {
     guard case .int32(let zp) = tensors["input_zero_point"], zp.count == 1, (0...255).contains(zp.scalars[0]) else {
       throw .invalidValue(parameter: "\(node).input_zero_point", reason: "expected one I32 in 0...255")
     }
-    guard scale.value.scalars[0] > 0 else { throw .invalidValue(parameter: "\(node).input_scale", reason: "must be positive") }
+    guard scale.value.scalars[0] > 0 else {
+      throw .invalidValue(parameter: "\(node).input_scale", reason: "must be positive")
+    }
     return .fixed(QuantizationParameters(scale: scale.value.scalars[0], zeroPoint: zp.scalars[0]))
   }
 }

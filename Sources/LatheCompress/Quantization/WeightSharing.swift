@@ -49,7 +49,9 @@ public enum WeightSharing {
       return (0..<count).map { low + (high - low) * Float($0) / Float(count - 1) }
     case .density:
       let sorted = values.sorted()
-      return (0..<count).map { sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * Double($0) / Double(count - 1)))] }
+      return (0..<count).map {
+        sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * Double($0) / Double(count - 1)))]
+      }
     case .random:
       var g = SeededGenerator(seed: seed)
       return (0..<count).map { _ in values[Int(g.next() % UInt64(values.count))] }.sorted()
@@ -89,7 +91,9 @@ public enum WeightSharing {
       sums[Int(a)] += Double(v)
       counts[Int(a)] += 1
     }
-    for k in codebook.centroids.indices where counts[k] > 0 { codebook.centroids[k] = Float(sums[k] / Double(counts[k])) }
+    for k in codebook.centroids.indices where counts[k] > 0 {
+      codebook.centroids[k] = Float(sums[k] / Double(counts[k]))
+    }
     parameter.codebook = codebook
     parameter.value = codebook.weights(shape: parameter.shape)
   }
@@ -101,7 +105,8 @@ public struct ShareWeights: Technique {
     name: "weight-sharing",
     summary: "Cluster each layer's weights into 2^bits shared values (k-means), then fine-tune the centroids.",
     parameters: [
-      ParameterDescriptor("bits", .perLayerInt(1...8), default: .int(5), help: "index bits per weight; number or per layer"),
+      ParameterDescriptor(
+        "bits", .perLayerInt(1...8), default: .int(5), help: "index bits per weight; number or per layer"),
       ParameterDescriptor(
         "init", .choice(WeightSharing.Initialization.allCases.map(\.rawValue)), default: .string("linear"),
         help: "centroid initialisation (linear works best, Han et al.)"),

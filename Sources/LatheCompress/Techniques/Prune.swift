@@ -18,8 +18,10 @@ public struct Prune: Technique {
         "sparsity", .perLayerFloat(0...0.999), default: .float(0.5),
         help: "fraction removed; one number or {layer: fraction}"),
       ParameterDescriptor(
-        "use_sensitivity", .bool, default: .bool(false), help: "take per-layer targets from an earlier sensitivity step"),
-      ParameterDescriptor("criterion", .choice(["l1", "l2"]), default: .string("l1"), help: "structured: norm ranking"),
+        "use_sensitivity", .bool, default: .bool(false), help: "take per-layer targets from an earlier sensitivity step"
+      ),
+      ParameterDescriptor(
+        "criterion", .choice(["l1", "l2"]), default: .string("l1"), help: "structured: norm ranking"),
     ] + TrainingSettings.descriptors(epochs: 0, learningRate: 0.01), needsTrainableModel: true)
 
   let parameters: StepParameters
@@ -64,13 +66,17 @@ public struct GradualPrune: Technique {
     name: "gradual-prune", summary: "Prune a little at a time while fine-tuning, on Zhu & Gupta's cubic schedule.",
     parameters: [
       ParameterDescriptor(
-        "final_sparsity", .perLayerFloat(0...0.999), default: .float(0.9), help: "sparsity at the end; number or per layer"),
-      ParameterDescriptor("initial_sparsity", .float(0...0.999), default: .float(0), help: "sparsity of the first event"),
+        "final_sparsity", .perLayerFloat(0...0.999), default: .float(0.9),
+        help: "sparsity at the end; number or per layer"),
+      ParameterDescriptor(
+        "initial_sparsity", .float(0...0.999), default: .float(0), help: "sparsity of the first event"),
       ParameterDescriptor(
         "pruning_epochs", .int(1...1000), default: .int(6), help: "epochs over which sparsity rises (n·Δt)"),
-      ParameterDescriptor("events_per_epoch", .int(1...1000), default: .int(4), help: "pruning events per epoch (1/Δt)"),
       ParameterDescriptor(
-        "scope", .choice(["layer", "global"]), default: .string("layer"), help: "each layer to its target, or ranked together"),
+        "events_per_epoch", .int(1...1000), default: .int(4), help: "pruning events per epoch (1/Δt)"),
+      ParameterDescriptor(
+        "scope", .choice(["layer", "global"]), default: .string("layer"),
+        help: "each layer to its target, or ranked together"),
     ] + TrainingSettings.descriptors(epochs: 10, learningRate: 0.01), needsTrainableModel: true)
 
   let parameters: StepParameters

@@ -43,12 +43,16 @@ public struct Quantize: Technique {
     let chosen = p.isSet("layers") ? p.strings("layers") : candidates
     for name in chosen where !candidates.contains(name) {
       throw StepFailure(
-        p.error("layers", "no quantizable layer \"\(name)\"; layers: \(candidates.joined(separator: ", "))").description)
+        p.error("layers", "no quantizable layer \"\(name)\"; layers: \(candidates.joined(separator: ", "))").description
+      )
     }
     context.report(0, dynamic ? "quantizing weights" : "calibrating on \(p.int("calibration_samples")) examples")
-    let ranges = dynamic ? [:] : try Calibrator.inputRanges(
-      of: result, layers: Set(chosen), data: context.data.train, samples: p.int("calibration_samples"),
-      method: method, percentile: p.double("percentile"), symmetric: symmetric, context: context)
+    let ranges =
+      dynamic
+      ? [:]
+      : try Calibrator.inputRanges(
+        of: result, layers: Set(chosen), data: context.data.train, samples: p.int("calibration_samples"),
+        method: method, percentile: p.double("percentile"), symmetric: symmetric, context: context)
     for name in chosen {
       guard let node = result.nodes.first(where: { $0.name == name }) else { continue }
       let input: InputQuantization =
@@ -58,7 +62,11 @@ public struct Quantize: Technique {
       // A lone ReLU right after the layer runs inside the kernel's output stage instead.
       let readers = result.readers(of: name)
       let foldRelu: Bool
-      if readers.count == 1, let f = readers[0].layer as? Function, f.kind == .relu { foldRelu = true } else { foldRelu = false }
+      if readers.count == 1, let f = readers[0].layer as? Function, f.kind == .relu {
+        foldRelu = true
+      } else {
+        foldRelu = false
+      }
       switch node.layer {
       case let linear as Linear:
         result.replaceLayer(

@@ -54,7 +54,8 @@ public struct FineTune: Technique {
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
     let result = model.copy()
-    _ = try context.train(result, on: context.data.train, configuration, loss: try TrainingSettings.loss(parameters, context: context))
+    _ = try context.train(
+      result, on: context.data.train, configuration, loss: try TrainingSettings.loss(parameters, context: context))
     return result
   }
 }

@@ -71,3 +71,47 @@ public enum Architecture: String, CaseIterable, Sendable {
     return try! Model(architecture: rawValue, inputShape: inputShape, classCount: classCount, sequence: sequence)
   }
 }
+
+extension Architecture {
+  /// A multilayer perceptron with the given hidden widths (ReLU between layers), for students
+  /// and baselines: `mlp(hidden: [30])` is 784-30-10 on MNIST.
+  public static func mlp(hidden: [Int], inputShape: [Int], classCount: Int, seed: UInt64 = 0) -> Model {
+    var g = SeededGenerator(seed: seed)
+    var sequence: [(String, Layer)] = [("flatten", Function(.flatten(startAxis: 1)))]
+    var width = inputShape.reduce(1, *)
+    for (i, h) in hidden.enumerated() {
+      sequence.append(("fc\(i + 1)", Linear(inputs: width, outputs: h, generator: &g)))
+      sequence.append(("relu\(i + 1)", Function(.relu)))
+      width = h
+    }
+    sequence.append(("fc\(hidden.count + 1)", Linear(inputs: width, outputs: classCount, generator: &g)))
+    let name = "mlp-" + ([inputShape.reduce(1, *)] + hidden + [classCount]).map(String.init).joined(separator: "-")
+    return try! Model(architecture: name, inputShape: inputShape, classCount: classCount, sequence: sequence)
+  }
+}
+
+extension Model {
+  /// Fresh He-initialised weights (zero biases, unit batch norm) in every layer, from `seed`:
+  /// the same architecture trained from scratch, for baselines.
+  public func reinitialized(seed: UInt64) -> Model {
+    let result = copy()
+    var g = SeededGenerator(seed: seed)
+    for node in result.nodes {
+      for (name, parameter) in node.layer.parameters {
+        parameter.mask = nil
+        parameter.codebook = nil
+        switch name {
+        case "weight" where parameter.shape.count >= 2 && !(node.layer is BatchNorm):
+          let fanIn = parameter.value.count / parameter.shape[0]
+          let bound = (6 / Float(fanIn)).squareRoot()
+          parameter.value = .uniform(parameter.shape, low: -bound, high: bound, generator: &g)
+        case "weight", "running_var":
+          parameter.value = Tensor(repeating: 1, shape: parameter.shape)
+        default:
+          parameter.value = .zeros(parameter.shape)
+        }
+      }
+    }
+    return result
+  }
+}

@@ -53,7 +53,8 @@ public struct LayerStatistics: Sendable, Equatable {
     self.storage = storage
   }
 
-  public static let empty = LayerStatistics(parameters: 0, nonzeros: 0, storedBytes: 0, bitsPerParameter: 0, storage: "-")
+  public static let empty = LayerStatistics(
+    parameters: 0, nonzeros: 0, storedBytes: 0, bitsPerParameter: 0, storage: "-")
 }
 
 extension Layer {

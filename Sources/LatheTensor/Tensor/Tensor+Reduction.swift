@@ -56,7 +56,9 @@ extension Tensor where Scalar == Float {
 
   /// Reduction over the first `count` axes, row by row so the inner loop runs over contiguous
   /// memory (bias gradients: a column sum over the batch).
-  private func reduceLeading(_ count: Int, keepingDimensions: Bool, initial: Float, _ op: (Float, Float) -> Float) -> Tensor {
+  private func reduceLeading(_ count: Int, keepingDimensions: Bool, initial: Float, _ op: (Float, Float) -> Float)
+    -> Tensor
+  {
     let outer = shape[..<count].reduce(1, *)
     let inner = shape[count...].reduce(1, *)
     let result = withUnsafeBufferPointer { src in

@@ -11,6 +11,10 @@ public struct Trainer {
   public var loss: LossFunction?
   /// Runs after every optimizer step (weight sharing re-projects weights onto centroids here).
   public var afterStep: (() -> Void)?
+  /// Sees every node of each training forward pass (feature distillation reads features here).
+  public var observe: ((_ node: Node, _ inputs: [Variable], _ output: Variable) -> Void)?
+  /// Trained alongside the model's own parameters (e.g. a distillation projection).
+  public var extraParameters: [Parameter] = []
 
   public init(_ configuration: TrainingConfiguration, loss: LossFunction? = nil) {
     self.configuration = configuration
@@ -35,7 +39,7 @@ public struct Trainer {
       training = data.subset(Array(order.dropFirst(held)))
     }
     let optimizer = Optimizer(c.optimizer)
-    let parameters = model.trainableParameters
+    let parameters = model.trainableParameters + extraParameters
     let batches = (training.count + c.batchSize - 1) / c.batchSize
     var records: [EpochRecord] = []
     var best: (accuracy: Float, epoch: Int, state: [Tensor<Float>])?
@@ -99,7 +103,7 @@ public struct Trainer {
   /// graph is released on return, before the optimizer touches the weights.
   private func trainStep(_ model: Model, _ batch: Dataset, generator: inout SeededGenerator) -> (Float, Int) {
     var context = ForwardContext(isTraining: true, seed: generator.next())
-    let logits = model.forward(Variable(batch.inputs), context: &context)
+    let logits = model.forward(Variable(batch.inputs), context: &context, observe: observe)
     let objective =
       loss?(logits, batch.labels, batch.inputs)
       ?? logits.crossEntropy(labels: batch.labels, labelSmoothing: configuration.labelSmoothing)

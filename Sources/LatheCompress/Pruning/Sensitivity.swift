@@ -1,0 +1,75 @@
+import Foundation
+import LatheTensor
+
+/// Pruning sensitivity analysis, as Distiller does it: each layer alone is pruned by magnitude
+/// to a sweep of sparsities and the model evaluated; layers whose accuracy barely moves can be
+/// pruned hard. The chosen per-layer targets feed a later `prune` step (use_sensitivity).
+public struct SensitivityAnalysis: Technique {
+  public static let descriptor = TechniqueDescriptor(
+    name: "sensitivity",
+    summary: "Prune each layer alone at a sweep of sparsities; pick per-layer targets within an accuracy budget.",
+    parameters: [
+      ParameterDescriptor(
+        "sparsities", .list, default: .list([0.3, 0.5, 0.7, 0.8, 0.9, 0.95].map { .float($0) }),
+        help: "sparsities tried for every layer"),
+      ParameterDescriptor(
+        "max_drop", .float(0...100), default: .float(1.0), help: "accuracy points a layer may lose at its target"),
+      ParameterDescriptor(
+        "eval_samples", .int(1...1_000_000), default: .int(1000), help: "test examples per evaluation"),
+    ])
+
+  let parameters: StepParameters
+
+  public init(_ p: StepParameters) throws {
+    parameters = p
+    let values = p.doubles("sparsities")
+    guard !values.isEmpty, values.allSatisfy({ $0 > 0 && $0 < 1 }) else {
+      throw p.error("sparsities", "expected a list of fractions between 0 and 1")
+    }
+  }
+
+  /// Accuracy of the model with only `layer` pruned to each sparsity.
+  public static func sweep(
+    _ model: Model, layers: [String], sparsities: [Double], test: Dataset, context: StepContext? = nil
+  ) throws -> [String: [(Double, Float)]] {
+    var table: [String: [(Double, Float)]] = [:]
+    let total = Double(layers.count * sparsities.count)
+    var done = 0.0
+    for layer in layers {
+      for sparsity in sparsities {
+        try context?.checkCancellation()
+        let trial = model.copy()
+        let weights = MagnitudePruning.prunableWeights(of: trial).filter { $0.layer == layer }
+        MagnitudePruning.pruneLayers(weights) { _ in sparsity }
+        table[layer, default: []].append((sparsity, Evaluator.accuracy(of: trial, on: test)))
+        done += 1
+        context?.report(done / total, "\(layer) at \(Int(sparsity * 100))%")
+      }
+    }
+    return table
+  }
+
+  public func apply(to model: Model, context: StepContext) throws -> Model {
+    let p = parameters
+    let test = context.data.test.slice(0..<min(p.int("eval_samples"), context.data.test.count))
+    let baseline = Evaluator.accuracy(of: model, on: test)
+    let layers = MagnitudePruning.prunableWeights(of: model).map(\.layer)
+    let sparsities = p.doubles("sparsities").sorted()
+    let table = try Self.sweep(model, layers: layers, sparsities: sparsities, test: test, context: context)
+    let budget = Float(p.double("max_drop") / 100)
+    var targets: [String: Double] = [:]
+    var csv = "layer,sparsity,accuracy,drop_points\n"
+    for layer in layers {
+      let rows = table[layer] ?? []
+      for (s, a) in rows { csv += String(format: "%@,%.3f,%.4f,%.2f\n", layer, s, a, (baseline - a) * 100) }
+      // The largest sparsity still within budget (0 when even the mildest costs too much).
+      targets[layer] = rows.filter { baseline - $0.1 <= budget }.map(\.0).max() ?? 0
+      context.extra["target_\(layer)"] = targets[layer]
+    }
+    context.sensitivityTargets = targets
+    if let folder = context.outputDirectory {
+      try? Data(csv.utf8).write(to: folder.appendingPathComponent("sensitivity.csv"), options: .atomic)
+    }
+    return model
+  }
+}
