@@ -13,7 +13,7 @@ public protocol WorkbenchSession: AnyObject {
   /// The techniques the step editor offers, with their parameters and defaults.
   var techniques: [TechniqueDescriptor] { get }
 
-  /// The pipeline as editable specs, in order (the editor starts from these).
+  /// The whole pipeline as editable specs, in order, one per `state.steps` entry.
   var pipeline: [PipelineStepSpec] { get }
 
   /// Snapshots taken after each done step (the first is the model as opened), for Compare.
@@ -40,8 +40,9 @@ public protocol WorkbenchSession: AnyObject {
   /// optionally a saved pipeline, replacing the current session contents.
   func open(model: String, dataset: String?, pipeline: String?) throws
 
-  /// Replaces the pending steps with these specs (done steps stay as they are).
-  /// Throws when a spec names an unknown technique or a parameter is out of range.
+  /// Replaces the whole pipeline (the step editor saves this way). Done steps whose spec is
+  /// unchanged at the same position keep their results; the first changed step and all after
+  /// it become pending. Throws when a spec names an unknown technique or a value is invalid.
   func replaceSteps(_ steps: [PipelineStepSpec]) throws
 
   /// Writes the pipeline to a file the engine can read back with `open(..., pipeline:)`.

@@ -15,5 +15,8 @@ public struct DrawContext: Sendable {
     theme.style(role, on: .mainBackground, attributes)
   }
 
+  /// Plain text on the main background.
+  public var text: Style { theme.text }
+
   public var spinner: Unicode.Scalar { glyphs.spinner[tick % glyphs.spinner.count] }
 }
