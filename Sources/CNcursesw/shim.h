@@ -34,6 +34,9 @@ static inline attr_t lathe_a_dim(void) { return A_DIM; }
 static inline attr_t lathe_a_reverse(void) { return A_REVERSE; }
 static inline attr_t lathe_a_underline(void) { return A_UNDERLINE; }
 static inline attr_t lathe_a_italic(void) { return A_ITALIC; }
+/// The bits of an attr_t that hold the colour pair and the character, for masking them off.
+static inline attr_t lathe_color_mask(void) { return A_COLOR; }
+static inline attr_t lathe_chartext_mask(void) { return A_CHARTEXT; }
 
 static inline int lathe_key_resize(void) { return KEY_RESIZE; }
 static inline int lathe_key_mouse(void) { return KEY_MOUSE; }

@@ -48,6 +48,8 @@ public struct Axes {
       return (low - pad)...(high + pad)
     }
     let pad = (high - low) * 0.05
-    return (includeZero && low == 0 ? 0 : low - pad)...(high + pad)
+    // Sizes, latencies and losses are never negative: do not pad below zero.
+    let bottom = low >= 0 && low - pad < 0 ? 0 : low - pad
+    return bottom...(high + pad)
   }
 }

@@ -15,8 +15,10 @@ public struct DensityMap {
     guard rows > 0, columns > 0, values.count >= rows * columns else { return }
     let shades = context.glyphs.shades
     let style = context.theme.style(.sparsity, on: .meterBackground)
-    let height = min(canvas.height, rows)
-    let width = min(canvas.width, columns)
+    // Fill the canvas: small maps are stretched, large ones averaged down.
+    let height = canvas.height
+    let width = canvas.width
+    guard height > 0, width > 0 else { return }
     for y in 0..<height {
       for x in 0..<width {
         // Sample the block of map entries this cell covers and average them.

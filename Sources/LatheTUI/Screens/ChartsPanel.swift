@@ -18,11 +18,21 @@ enum ChartsPanel {
       inner.text(1, 1, "Charts appear once the model is measured.", context.style(.inactive))
       return
     }
-    let box = LayoutBox.column(
-      [
-        .row([.panel("accuracy", .weight(1)), .panel("size", .weight(1))], .weight(1)),
-        .row([.panel("latency", .weight(1)), .panel("pareto", .weight(1))], .weight(1)),
-      ], .weight(1))
+    // A 2x2 grid when there is height for it, else one row of four (80x24 terminals).
+    let box: LayoutBox
+    if inner.height >= 12 {
+      box = .column(
+        [
+          .row([.panel("accuracy", .weight(1)), .panel("size", .weight(1))], .weight(1)),
+          .row([.panel("latency", .weight(1)), .panel("pareto", .weight(1))], .weight(1)),
+        ], .weight(1))
+    } else {
+      box = .row(
+        [
+          .panel("accuracy", .weight(1)), .panel("size", .weight(1)), .panel("latency", .weight(1)),
+          .panel("pareto", .weight(1)),
+        ], .weight(1))
+    }
     let rects = Layout.arrange(box, in: Rect(x: 0, y: 0, width: inner.width, height: inner.height))
     let ascii = !context.glyphs.isUnicode
     let xLabel: (Double) -> String = { "\(Int($0))" }

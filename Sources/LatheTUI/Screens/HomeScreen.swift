@@ -67,7 +67,7 @@ public final class HomeScreen: Screen {
     let note = "\(model.layers.count) layers"
     let inner = Panel.draw(canvas, title: "Model · \(model.name)", focused: focus == .model, context: context, note: note)
     selectedLayer = min(selectedLayer, max(0, model.layers.count - 1))
-    let wide = inner.width >= 96
+    let wide = inner.width >= 80
     var columns = [TableColumn("layer", .weight(2)), TableColumn("op", .fixed(8))]
     if wide { columns.append(TableColumn("shape", .fixed(12))) }
     columns += [
