@@ -12,8 +12,10 @@ final class FakeWorkbenchSession: WorkbenchSession {
     TechniqueDescriptor(
       name: "magnitude-prune", summary: "zero the smallest weights",
       parameters: [
-        ParameterDescriptor(key: "sparsity", kind: .float(0...0.99), defaultValue: .float(0.5), help: "fraction zeroed"),
-        ParameterDescriptor(key: "scope", kind: .choice(["layer", "global"]), defaultValue: .choice("layer"), help: "ranking"),
+        ParameterDescriptor(
+          key: "sparsity", kind: .float(0...0.99), defaultValue: .float(0.5), help: "fraction zeroed"),
+        ParameterDescriptor(
+          key: "scope", kind: .choice(["layer", "global"]), defaultValue: .choice("layer"), help: "ranking"),
         ParameterDescriptor(key: "finetune", kind: .bool, defaultValue: .bool(true), help: "train after pruning"),
       ]),
     TechniqueDescriptor(
@@ -68,7 +70,9 @@ final class FakeWorkbenchSession: WorkbenchSession {
     state.isBusy = true
     state.training = TrainingCurve(
       stepName: "int8",
-      points: (0..<40).map { TrainingCurve.Point(step: $0, loss: 2.0 / Double($0 + 1), accuracy: 0.5 + Double($0) / 100) },
+      points: (0..<40).map {
+        TrainingCurve.Point(step: $0, loss: 2.0 / Double($0 + 1), accuracy: 0.5 + Double($0) / 100)
+      },
       epoch: 2, epochs: 5, batch: 40, batchesPerEpoch: 100, etaSeconds: 95)
     state.revision += 1
   }

@@ -50,7 +50,9 @@ final class WidgetTests: XCTestCase {
   func testTableGolden() {
     let grid = CellGrid(width: 40, height: 6)
     let table = Table(
-      columns: [TableColumn("name", .weight(1)), TableColumn("n", .fixed(5), .right), TableColumn("sparsity", .fixed(12))],
+      columns: [
+        TableColumn("name", .weight(1)), TableColumn("n", .fixed(5), .right), TableColumn("sparsity", .fixed(12)),
+      ],
       rows: [[.text("conv1"), .text("156"), .bar(0.25, " 25%")], [.text("fc1"), .text("48k"), .bar(0.5, " 50%")]],
       footer: [.text("total"), .text("48k"), .bar(0.5, " 50%")], selected: 1)
     table.draw(grid.canvas, context: unicode, focused: true)
@@ -66,7 +68,8 @@ final class WidgetTests: XCTestCase {
 
   func testLineChartGolden() {
     let grid = CellGrid(width: 30, height: 8)
-    LineChart(series: [.init(points: [(0, 0.98), (1, 0.975), (2, 0.96), (3, 0.97)], color: .accuracy)],
+    LineChart(
+      series: [.init(points: [(0, 0.98), (1, 0.975), (2, 0.96), (3, 0.97)], color: .accuracy)],
       yLabel: { Format.percent($0) }
     ).draw(grid.canvas, context: unicode)
     assertGolden(grid.text(), "line-chart")

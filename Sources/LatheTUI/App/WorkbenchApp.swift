@@ -23,7 +23,10 @@ public final class WorkbenchApp {
   /// Where each clickable region was drawn last frame, for mouse clicks.
   var lastFrameSize = (width: 0, height: 0)
 
-  public init(session: WorkbenchSession, theme: Theme = .builtIn, themeLibrary: ThemeLibrary = ThemeLibrary(directory: nil), glyphs: Glyphs = .unicode) {
+  public init(
+    session: WorkbenchSession, theme: Theme = .builtIn, themeLibrary: ThemeLibrary = ThemeLibrary(directory: nil),
+    glyphs: Glyphs = .unicode
+  ) {
     self.session = session
     self.themeLibrary = themeLibrary
     themeNames = themeLibrary.names()
@@ -163,20 +166,25 @@ public final class WorkbenchApp {
     if let model = state.model {
       var parts = [model.name, model.dataset, Format.bytes(model.totals.bytes)]
       if let accuracy = model.totals.accuracy { parts.append("acc " + Format.percent(accuracy)) }
-      canvas.text(x + 2, 0, parts.joined(separator: "  "), style, maxWidth: canvas.width - x - 30, ellipsis: context.glyphs.ellipsis)
+      canvas.text(
+        x + 2, 0, parts.joined(separator: "  "), style, maxWidth: canvas.width - x - 30,
+        ellipsis: context.glyphs.ellipsis)
     }
     var right = "theme \(context.theme.name)"
     if state.isBusy {
       right = "\(context.spinner) working  " + right
     }
     let rightWidth = CharacterWidth.of(right)
-    canvas.text(canvas.width - rightWidth - 1, 0, right, state.isBusy ? context.theme.style(.running, on: .statusBackground) : style)
+    canvas.text(
+      canvas.width - rightWidth - 1, 0, right,
+      state.isBusy ? context.theme.style(.running, on: .statusBackground) : style)
   }
 
   private func drawStatus(_ canvas: Canvas) {
     if let message = lastMessage {
       let role: ThemeColor = message.level == .error ? .error : message.level == .warning ? .warning : .inactive
-      canvas.text(1, 0, message.text, context.style(role), maxWidth: canvas.width - 2, ellipsis: context.glyphs.ellipsis)
+      canvas.text(
+        1, 0, message.text, context.style(role), maxWidth: canvas.width - 2, ellipsis: context.glyphs.ellipsis)
     }
     let bar = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 1))
     bar.fill(nil, " ", context.theme.style(.statusForeground, on: .statusBackground))

@@ -5,7 +5,8 @@ public struct Axes {
   public var yLabel: (Double) -> String
   public var xLabels: (first: String, last: String)
 
-  public init(yRange: ClosedRange<Double>, yLabel: @escaping (Double) -> String, xLabels: (first: String, last: String)) {
+  public init(yRange: ClosedRange<Double>, yLabel: @escaping (Double) -> String, xLabels: (first: String, last: String))
+  {
     self.yRange = yRange
     self.yLabel = yLabel
     self.xLabels = xLabels

@@ -67,8 +67,11 @@ public struct ScatterChart {
       let onFront = front.contains(index)
       let style = context.style(onFront ? .pareto : .size, onFront ? .bold : [])
       plotCanvas.put(position.x, position.y, onFront ? context.glyphs.frontPoint : context.glyphs.point, style)
-      let labelX = position.x + 1 + CharacterWidth.of(point.label) <= plot.width ? position.x + 1 : position.x - 1
-        - CharacterWidth.of(point.label)
+      let labelX =
+        position.x + 1 + CharacterWidth.of(point.label) <= plot.width
+        ? position.x + 1
+        : position.x - 1
+          - CharacterWidth.of(point.label)
       plotCanvas.text(labelX, position.y, point.label, context.style(.graphText))
     }
   }

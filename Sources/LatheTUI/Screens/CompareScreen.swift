@@ -35,7 +35,8 @@ public final class CompareScreen: Screen {
       var line = "\(side): \(snapshot.name)"
       if let metrics = snapshot.metrics {
         line += "  acc \(Format.percent(metrics.accuracy))  size \(Format.bytes(metrics.sizeBytes))"
-        line += "  x\(Format.axis(metrics.compressionRatio))  b1 \(Format.micros(metrics.latencyB1P50, ascii: !context.glyphs.isUnicode))"
+        line +=
+          "  x\(Format.axis(metrics.compressionRatio))  b1 \(Format.micros(metrics.latencyB1P50, ascii: !context.glyphs.isUnicode))"
       }
       inner.text(1, y, line, context.style(side == "left" ? .histogramBefore : .histogramAfter, .bold))
       y += 1
@@ -58,7 +59,9 @@ public final class CompareScreen: Screen {
         cells += [
           .bar(other.sparsity, Format.fit(Format.percent(other.sparsity, digits: 0), 4, right: true)),
           .text(Format.axis(other.bits), other.bits != layer.bits ? .highlight : nil), .text(Format.bytes(other.bytes)),
-          .text(delta == 0 ? "=" : (delta < 0 ? "-" : "+") + Format.bytes(abs(delta)), delta < 0 ? .ok : delta > 0 ? .warning : .inactive),
+          .text(
+            delta == 0 ? "=" : (delta < 0 ? "-" : "+") + Format.bytes(abs(delta)),
+            delta < 0 ? .ok : delta > 0 ? .warning : .inactive),
         ]
       } else {
         cells.append(.text("(not in \(b.name))", .inactive))
@@ -67,7 +70,9 @@ public final class CompareScreen: Screen {
     }
     selected = min(selected, max(0, rows.count - 1))
     Table(columns: columns, rows: rows, selected: selected)
-      .draw(inner.sub(Rect(x: 0, y: y + 1, width: inner.width, height: inner.height - y - 1)), context: context, focused: true)
+      .draw(
+        inner.sub(Rect(x: 0, y: y + 1, width: inner.width, height: inner.height - y - 1)), context: context,
+        focused: true)
   }
 
   public func handle(_ key: Key, app: WorkbenchApp) -> ScreenAction {

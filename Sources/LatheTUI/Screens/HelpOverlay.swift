@@ -1,19 +1,28 @@
 /// `?`: every key, in a box over the current screen. Any key closes it.
 enum HelpOverlay {
   static let sections: [(title: String, keys: [(String, String)])] = [
-    ("Everywhere", [
-      ("?", "this help"), ("q", "quit (Ctrl-C too)"), ("t", "next theme"), ("esc", "back"),
-    ]),
-    ("Workbench", [
-      ("tab / shift-tab", "next / previous panel"), ("j k / arrows", "move"), ("enter", "open layer or step"),
-      ("n", "run next step"), ("a", "run all remaining steps"), ("c", "cancel running step"),
-      ("u", "undo: back to previous snapshot"), ("e", "edit pipeline"), ("o", "open model"),
-      ("v", "compare snapshots"), ("m", "training monitor"), ("mouse", "click panel / row"),
-    ]),
-    ("Step editor", [
-      ("a / d", "add / delete step"), ("J / K", "move step down / up"), ("tab", "list / form"),
-      ("enter", "edit field"), ("s", "apply to session"), ("w", "write pipeline file"),
-    ]),
+    (
+      "Everywhere",
+      [
+        ("?", "this help"), ("q", "quit (Ctrl-C too)"), ("t", "next theme"), ("esc", "back"),
+      ]
+    ),
+    (
+      "Workbench",
+      [
+        ("tab / shift-tab", "next / previous panel"), ("j k / arrows", "move"), ("enter", "open layer or step"),
+        ("n", "run next step"), ("a", "run all remaining steps"), ("c", "cancel running step"),
+        ("u", "undo: back to previous snapshot"), ("e", "edit pipeline"), ("o", "open model"),
+        ("v", "compare snapshots"), ("m", "training monitor"), ("mouse", "click panel / row"),
+      ]
+    ),
+    (
+      "Step editor",
+      [
+        ("a / d", "add / delete step"), ("J / K", "move step down / up"), ("tab", "list / form"),
+        ("enter", "edit field"), ("s", "apply to session"), ("w", "write pipeline file"),
+      ]
+    ),
     ("Compare", [("h l", "change right snapshot"), ("H L", "change left snapshot")]),
     ("Open", [("enter", "open folder / pick file"), ("backspace", "parent folder")]),
   ]

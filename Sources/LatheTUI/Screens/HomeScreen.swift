@@ -22,8 +22,10 @@ public final class HomeScreen: Screen {
     case .pipeline: hints += [("j/k", "step"), ("enter", "train/compare")]
     case .charts: break
     }
-    return hints + [("n", "next"), ("a", "all"), ("c", "cancel"), ("u", "undo"), ("e", "edit"), ("v", "compare"),
-      ("o", "open"), ("t", "theme")]
+    return hints + [
+      ("n", "next"), ("a", "all"), ("c", "cancel"), ("u", "undo"), ("e", "edit"), ("v", "compare"),
+      ("o", "open"), ("t", "theme"),
+    ]
   }
 
   /// Side by side when wide, stacked when narrow (lazygit's portrait mode).
@@ -40,17 +42,20 @@ public final class HomeScreen: Screen {
   }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {
-    let rects = Layout.arrange(HomeScreen.layout(width: canvas.width), in: Rect(x: 0, y: 0, width: canvas.width, height: canvas.height))
+    let rects = Layout.arrange(
+      HomeScreen.layout(width: canvas.width), in: Rect(x: 0, y: 0, width: canvas.width, height: canvas.height))
     panelRects = [:]
     for focus in Focus.allCases {
       let name = "\(focus)"
       guard let rect = rects[name] else { continue }
-      panelRects[focus] = Rect(x: canvas.rect.x + rect.x, y: canvas.rect.y + rect.y, width: rect.width, height: rect.height)
+      panelRects[focus] = Rect(
+        x: canvas.rect.x + rect.x, y: canvas.rect.y + rect.y, width: rect.width, height: rect.height)
       let panelCanvas = canvas.sub(rect)
       switch focus {
       case .model: drawModel(panelCanvas, app: app)
       case .pipeline: drawPipeline(panelCanvas, app: app)
-      case .charts: ChartsPanel.draw(panelCanvas, state: app.state, focused: self.focus == .charts, context: app.context)
+      case .charts:
+        ChartsPanel.draw(panelCanvas, state: app.state, focused: self.focus == .charts, context: app.context)
       }
     }
   }
@@ -65,7 +70,8 @@ public final class HomeScreen: Screen {
       return
     }
     let note = "\(model.layers.count) layers"
-    let inner = Panel.draw(canvas, title: "Model · \(model.name)", focused: focus == .model, context: context, note: note)
+    let inner = Panel.draw(
+      canvas, title: "Model · \(model.name)", focused: focus == .model, context: context, note: note)
     selectedLayer = min(selectedLayer, max(0, model.layers.count - 1))
     let wide = inner.width >= 80
     var columns = [TableColumn("layer", .weight(2)), TableColumn("op", .fixed(8))]
@@ -80,7 +86,9 @@ public final class HomeScreen: Screen {
       if wide { cells.append(.text(Format.shape(layer.shape), .inactive)) }
       cells += [
         .text(Format.count(layer.parameters)),
-        layer.parameters == 0 ? .text("-", .inactive) : .bar(layer.sparsity, Format.fit(Format.percent(layer.sparsity, digits: 0), 4, right: true)),
+        layer.parameters == 0
+          ? .text("-", .inactive)
+          : .bar(layer.sparsity, Format.fit(Format.percent(layer.sparsity, digits: 0), 4, right: true)),
         .text(layer.parameters == 0 ? "-" : Format.axis(layer.bits), layer.bits < 32 ? .highlight : nil),
         .text(Format.bytes(layer.bytes)),
       ]
@@ -120,10 +128,14 @@ public final class HomeScreen: Screen {
       TableColumn("size", .fixed(8), .right), TableColumn("b1 p50", .fixed(8), .right),
     ]
     let rows: [[TableCell]] = steps.enumerated().map { index, step in
-      var cells: [TableCell] = [.text(String(mark(step.state, context: context)), role(step.state)), .text("\(index + 1)", .inactive), .text(step.name), .text(step.technique, .inactive)]
+      var cells: [TableCell] = [
+        .text(String(mark(step.state, context: context)), role(step.state)), .text("\(index + 1)", .inactive),
+        .text(step.name), .text(step.technique, .inactive),
+      ]
       switch step.state {
       case .pending: cells.append(.text("pending", .inactive))
-      case .running: cells.append(.bar(step.progress, Format.fit(Format.percent(step.progress, digits: 0), 4, right: true)))
+      case .running:
+        cells.append(.bar(step.progress, Format.fit(Format.percent(step.progress, digits: 0), 4, right: true)))
       case .done: cells.append(.text("done", .ok))
       case .failed(let reason): cells.append(.text(reason.isEmpty ? "failed" : reason, .error))
       }

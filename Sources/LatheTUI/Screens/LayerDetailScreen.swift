@@ -23,7 +23,8 @@ public final class LayerDetailScreen: Screen {
       ], .weight(1))
     let rects = Layout.arrange(box, in: Rect(x: 0, y: 0, width: canvas.width, height: canvas.height))
     let maxCount = max(detail.histogramBefore.max() ?? 1, detail.histogramAfter.max() ?? 1)
-    let before = Panel.draw(canvas.sub(rects["before"]!), title: "Weights before step", focused: false, context: context)
+    let before = Panel.draw(
+      canvas.sub(rects["before"]!), title: "Weights before step", focused: false, context: context)
     Histogram(bins: detail.histogramBefore, color: .histogramBefore, maxCount: maxCount, range: detail.range)
       .draw(before, context: context)
     let after = Panel.draw(canvas.sub(rects["after"]!), title: "Weights now", focused: true, context: context)

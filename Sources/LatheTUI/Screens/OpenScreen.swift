@@ -33,7 +33,7 @@ public final class OpenScreen: Screen {
     var files: [String] = []
     for name in names where !name.hasPrefix(".") {
       var isDirectory: ObjCBool = false
-      FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDirectory)
+      _ = FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDirectory)
       if isDirectory.boolValue {
         folders.append(name)
       } else if OpenScreen.modelExtensions.contains((name as NSString).pathExtension.lowercased()) {
@@ -51,7 +51,8 @@ public final class OpenScreen: Screen {
       inner.text(1, 0, "model:   \(model.path)", context.text, ellipsis: context.glyphs.ellipsis)
       inner.text(1, 2, "dataset:", context.style(.title))
       dataset.draw(inner, x: 10, y: 2, width: min(40, inner.width - 11), context: context)
-      inner.text(10, 3, "a catalog name (mnist, fashion-mnist, ...) or a path; empty for the model's default",
+      inner.text(
+        10, 3, "a catalog name (mnist, fashion-mnist, ...) or a path; empty for the model's default",
         context.style(.inactive), ellipsis: context.glyphs.ellipsis)
     } else {
       let rows = entries.map { entry -> [TableCell] in
@@ -61,9 +62,12 @@ public final class OpenScreen: Screen {
         inner.text(1, inner.height - 1, "no .safetensors or .onnx files here", context.style(.inactive))
       }
       Table(columns: [TableColumn("name", .weight(1))], rows: rows, selected: selected)
-        .draw(inner.sub(Rect(x: 0, y: 0, width: inner.width, height: inner.height - 1)), context: context, focused: true)
+        .draw(
+          inner.sub(Rect(x: 0, y: 0, width: inner.width, height: inner.height - 1)), context: context, focused: true)
     }
-    if let error { inner.text(1, inner.height - 1, error, context.style(.error, .bold), ellipsis: context.glyphs.ellipsis) }
+    if let error {
+      inner.text(1, inner.height - 1, error, context.style(.error, .bold), ellipsis: context.glyphs.ellipsis)
+    }
   }
 
   public func handle(_ key: Key, app: WorkbenchApp) -> ScreenAction {
@@ -95,7 +99,9 @@ public final class OpenScreen: Screen {
       guard selected < entries.count else { return .handled }
       let entry = entries[selected]
       if entry.isDirectory {
-        directory = (entry.name == ".." ? directory.deletingLastPathComponent() : directory.appendingPathComponent(entry.name)).standardizedFileURL
+        directory =
+          (entry.name == ".." ? directory.deletingLastPathComponent() : directory.appendingPathComponent(entry.name))
+          .standardizedFileURL
         selected = 0
         list()
       } else {

@@ -41,7 +41,11 @@ public final class StepEditorScreen: Screen {
 
   public var hints: [(key: String, label: String)] {
     switch mode {
-    case .list: return [("a", "add"), ("d", "delete"), ("J/K", "move"), ("tab", "form"), ("s", "apply"), ("w", "write"), ("esc", "back")]
+    case .list:
+      return [
+        ("a", "add"), ("d", "delete"), ("J/K", "move"), ("tab", "form"), ("s", "apply"), ("w", "write"),
+        ("esc", "back"),
+      ]
     case .form: return [("j/k", "field"), ("enter", "edit"), ("tab", "list"), ("s", "apply")]
     case .editing: return [("enter", "accept"), ("esc", "cancel")]
     case .picking: return [("j/k", "technique"), ("enter", "add"), ("esc", "cancel")]
@@ -79,23 +83,32 @@ public final class StepEditorScreen: Screen {
       .row([.panel("steps", .weight(2)), .panel("form", .weight(3))], .weight(1)),
       in: Rect(x: 0, y: 0, width: canvas.width, height: canvas.height))
     let listFocused = mode == .list || { if case .picking = mode { return true } else { return false } }()
-    let list = Panel.draw(canvas.sub(rects["steps"]!), title: "Steps", focused: listFocused, context: context, note: "\(specs.count)")
+    let list = Panel.draw(
+      canvas.sub(rects["steps"]!), title: "Steps", focused: listFocused, context: context, note: "\(specs.count)")
     if case .picking(let choice) = mode {
       list.text(1, 0, "Add which technique?", context.style(.title, .bold))
       for (index, technique) in techniques.enumerated() where index + 1 < list.height {
-        let style = index == choice ? context.theme.style(.selectedForeground, on: .selectedBackground, .bold) : context.text
+        let style =
+          index == choice ? context.theme.style(.selectedForeground, on: .selectedBackground, .bold) : context.text
         list.fill(Rect(x: 0, y: index + 1, width: list.width, height: 1), " ", index == choice ? style : context.text)
         list.text(1, index + 1, technique.name, style)
-        list.text(22, index + 1, technique.summary, index == choice ? style : context.style(.inactive), ellipsis: context.glyphs.ellipsis)
+        list.text(
+          22, index + 1, technique.summary, index == choice ? style : context.style(.inactive),
+          ellipsis: context.glyphs.ellipsis)
       }
     } else if specs.isEmpty {
       list.text(1, 0, "No steps. Press a to add one.", context.style(.inactive))
     } else {
       let rows = specs.enumerated().map { index, spec -> [TableCell] in
-        [.text("\(index + 1)", .inactive), .text(spec.name), .text(spec.technique, technique(spec.technique) == nil ? .error : .inactive)]
+        [
+          .text("\(index + 1)", .inactive), .text(spec.name),
+          .text(spec.technique, technique(spec.technique) == nil ? .error : .inactive),
+        ]
       }
       Table(
-        columns: [TableColumn("#", .fixed(2), .right), TableColumn("step", .weight(1)), TableColumn("technique", .weight(1))],
+        columns: [
+          TableColumn("#", .fixed(2), .right), TableColumn("step", .weight(1)), TableColumn("technique", .weight(1)),
+        ],
         rows: rows, selected: selected
       ).draw(list, context: context, focused: mode == .list)
     }

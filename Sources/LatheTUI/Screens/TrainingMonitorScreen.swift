@@ -20,7 +20,8 @@ public final class TrainingMonitorScreen: Screen {
         .row([.panel("loss", .weight(1)), .panel("accuracy", .weight(1))], .weight(1)),
       ], .weight(1))
     let rects = Layout.arrange(box, in: Rect(x: 0, y: 0, width: canvas.width, height: canvas.height))
-    let progress = Panel.draw(canvas.sub(rects["progress"]!), title: "Training \(curve.stepName)", focused: true, context: context)
+    let progress = Panel.draw(
+      canvas.sub(rects["progress"]!), title: "Training \(curve.stepName)", focused: true, context: context)
     var status = "epoch \(curve.epoch)/\(curve.epochs)  batch \(curve.batch)/\(curve.batchesPerEpoch)"
     if let eta = curve.etaSeconds { status += "  ETA \(Format.duration(eta))" }
     if let last = curve.points.last {
