@@ -43,7 +43,7 @@ let package = Package(
     .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor", "CKernels"]),
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels"]),
-    .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI"]),
+    .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI"], exclude: ["Golden"]),
     .testTarget(name: "LatheCLITests", dependencies: ["LatheIO"]),
   ]
 )

@@ -1,0 +1,66 @@
+import CNcursesw
+import Foundation
+
+/// The entry point: `lathe` with no arguments calls `Workbench.run(session:theme:)`.
+public enum Workbench {
+  /// How long the loop waits for a key before checking the session again: new states show
+  /// within this, and a key press is drawn right after it arrives.
+  static let pollMilliseconds = 30
+  /// While work runs the screen is redrawn at least this often (spinners, progress).
+  static let busyFrameSeconds = 0.1
+
+  /// Owns the terminal until the user quits. The terminal is restored on every way out: `q`,
+  /// Ctrl-C, SIGTERM (signal sources, then the normal path), a thrown error (defer), and a
+  /// crash (C signal handlers that call `endwin`).
+  ///
+  /// - Parameters:
+  ///   - session: the engine behind the screens.
+  ///   - theme: a theme name from `themes/` (default: "default"); unknown names fall back to
+  ///     the built-in theme with a warning on the status line.
+  public static func run(session: WorkbenchSession, theme: String? = nil) throws {
+    let signals = SignalWatcher()
+    defer { signals.stop() }
+    lathe_install_crash_handlers()
+    defer { lathe_remove_crash_handlers() }
+    let terminal = try CursesTerminal.interactive()
+    defer { terminal.close() }
+
+    let library = ThemeLibrary.locate()
+    let name = theme ?? "default"
+    let (loaded, warnings) = library.load(name)
+    let app = WorkbenchApp(
+      session: session, theme: loaded, themeLibrary: library, glyphs: terminal.isUnicode ? .unicode : .ascii)
+    for warning in warnings { app.post(.warning, "theme \(name): \(warning)") }
+    if terminal.colorMode == .none, ProcessInfo.processInfo.environment["NO_COLOR"] != nil {
+      app.post(.info, "NO_COLOR set: attributes only")
+    }
+    loop(app: app, terminal: terminal, signals: signals)
+  }
+
+  /// Draws when something changed (a key, a new session revision, a resize) or, while work
+  /// runs, every `busyFrameSeconds`; otherwise sleeps in the key wait.
+  static func loop(app: WorkbenchApp, terminal: CursesTerminal, signals: SignalWatcher) {
+    var tick = 0
+    var drawnRevision = -1
+    var drawnSize = (width: -1, height: -1)
+    var lastDraw = DispatchTime(uptimeNanoseconds: 0)
+    var dirty = true
+    while signals.requested == nil {
+      let size = terminal.size
+      let state = app.session.state
+      let now = DispatchTime.now()
+      let busyDue = state.isBusy && Double(now.uptimeNanoseconds - lastDraw.uptimeNanoseconds) / 1e9 >= busyFrameSeconds
+      if dirty || busyDue || state.revision != drawnRevision || size != drawnSize {
+        if state.isBusy { tick += 1 }
+        terminal.present(app.render(width: size.width, height: size.height, tick: tick))
+        drawnRevision = state.revision
+        drawnSize = size
+        lastDraw = now
+        dirty = false
+      }
+      guard let key = terminal.readKey(timeoutMilliseconds: pollMilliseconds) else { continue }
+      if !app.handle(key) { return }
+      dirty = true
+    }
+  }
+}

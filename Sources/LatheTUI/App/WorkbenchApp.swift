@@ -1,0 +1,193 @@
+import Foundation
+
+/// The workbench without a terminal: a stack of screens over a session, turning keys into
+/// commands and states into frames. `Workbench.run` feeds it real keys and copies its frames to
+/// ncurses; tests feed it keys and compare its frames with golden text.
+public final class WorkbenchApp {
+  public let session: WorkbenchSession
+  /// The smallest screen the layout is designed for; below it a message is shown instead.
+  public static let minimumSize = (width: 80, height: 24)
+
+  public private(set) var context: DrawContext
+  /// The session state read at the start of the current frame or key.
+  public private(set) var state: WorkbenchState
+  /// Set by `q`; the run loop ends.
+  public private(set) var wantsQuit = false
+  /// Themes `t` cycles through, and where to load them from.
+  let themeLibrary: ThemeLibrary
+  let themeNames: [String]
+  /// The app's own messages (theme warnings, command errors), merged with the session log.
+  private(set) var messages: [LogLine] = []
+  private var stack: [Screen] = []
+  private var showingHelp = false
+  /// Where each clickable region was drawn last frame, for mouse clicks.
+  var lastFrameSize = (width: 0, height: 0)
+
+  public init(
+    session: WorkbenchSession, theme: Theme = .builtIn, themeLibrary: ThemeLibrary = ThemeLibrary(directory: nil),
+    glyphs: Glyphs = .unicode
+  ) {
+    self.session = session
+    self.themeLibrary = themeLibrary
+    themeNames = themeLibrary.names()
+    context = DrawContext(theme: theme, glyphs: glyphs)
+    state = session.state
+    stack = [HomeScreen()]
+  }
+
+  /// The screen on top.
+  public var top: Screen { stack[stack.count - 1] }
+  public var isShowingHelp: Bool { showingHelp }
+
+  /// Adds a message to the status line (errors from commands, theme warnings).
+  public func post(_ level: LogLine.Level, _ text: String) {
+    messages.append(LogLine(level, text))
+    mineIsFresh = true
+    if messages.count > 100 { messages.removeFirst(messages.count - 100) }
+  }
+
+  /// The newest message, the app's own or the session's.
+  var lastMessage: LogLine? {
+    // An app message shows until the session logs something newer.
+    if let mine = messages.last, mineIsFresh { return mine }
+    return state.log.last ?? messages.last
+  }
+  private var mineIsFresh = false
+  private var sessionLogCount = 0
+
+  public func setTheme(_ theme: Theme) { context.theme = theme }
+
+  /// Loads the next theme of the library, logging its warnings.
+  func cycleTheme() {
+    guard !themeNames.isEmpty else { return }
+    let index = themeNames.firstIndex(of: context.theme.name).map { ($0 + 1) % themeNames.count } ?? 0
+    let (theme, warnings) = themeLibrary.load(themeNames[index])
+    context.theme = theme
+    for warning in warnings { post(.warning, "theme \(theme.name): \(warning)") }
+    post(.info, "theme: \(theme.name)")
+  }
+
+  /// Runs a throwing command, turning its error into a status-line message.
+  func attempt(_ what: String, _ body: () throws -> Void) -> Bool {
+    do {
+      try body()
+      return true
+    } catch {
+      post(.error, "\(what): \(error)")
+      return false
+    }
+  }
+
+  // MARK: keys
+
+  /// Handles one key. Returns false once the app wants to quit.
+  @discardableResult
+  public func handle(_ key: Key) -> Bool {
+    refreshState()
+    if showingHelp {
+      if case .mouse(_, _, let button) = key, button != 1 { return true }
+      showingHelp = false
+      return true
+    }
+    if key == .control("c") {
+      wantsQuit = true
+      return false
+    }
+    if key == .resize { return true }
+    let action = top.handle(key, app: self)
+    switch action {
+    case .handled: break
+    case .close: if stack.count > 1 { stack.removeLast() }
+    case .open(let screen): stack.append(screen)
+    case .unhandled: handleGlobal(key)
+    }
+    return !wantsQuit
+  }
+
+  private func handleGlobal(_ key: Key) {
+    switch key {
+    case .character("q"): wantsQuit = true
+    case .character("?"): showingHelp = true
+    case .character("t"): cycleTheme()
+    case .escape: if stack.count > 1 { stack.removeLast() }
+    default: break
+    }
+  }
+
+  /// Opens a screen on top of the current one (used by screens that open others indirectly).
+  public func open(_ screen: Screen) { stack.append(screen) }
+
+  private func refreshState() {
+    state = session.state
+    if state.log.count != sessionLogCount {
+      sessionLogCount = state.log.count
+      mineIsFresh = false
+    }
+  }
+
+  // MARK: frames
+
+  /// Builds the whole frame for a terminal of this size.
+  public func render(width: Int, height: Int, tick: Int = 0) -> CellGrid {
+    refreshState()
+    context.tick = tick
+    lastFrameSize = (width, height)
+    let grid = CellGrid(width: width, height: height, fill: Cell(" ", context.theme.text))
+    let canvas = grid.canvas
+    if width < WorkbenchApp.minimumSize.width || height < WorkbenchApp.minimumSize.height {
+      drawTooSmall(canvas)
+      return grid
+    }
+    drawHeader(canvas.sub(Rect(x: 0, y: 0, width: width, height: 1)))
+    top.draw(canvas.sub(Rect(x: 0, y: 1, width: width, height: height - 3)), app: self)
+    drawStatus(canvas.sub(Rect(x: 0, y: height - 2, width: width, height: 2)))
+    if showingHelp { HelpOverlay.draw(canvas, app: self) }
+    return grid
+  }
+
+  private func drawTooSmall(_ canvas: Canvas) {
+    let lines = [
+      "Terminal too small: \(canvas.width)x\(canvas.height)",
+      "Lathe needs at least \(WorkbenchApp.minimumSize.width)x\(WorkbenchApp.minimumSize.height).",
+      "Enlarge the window, or press q to quit.",
+    ]
+    let top = max(0, canvas.height / 2 - 1)
+    for (index, line) in lines.enumerated() {
+      let x = max(0, (canvas.width - CharacterWidth.of(line)) / 2)
+      canvas.text(x, top + index, line, context.style(index == 0 ? .warning : .mainForeground, index == 0 ? .bold : []))
+    }
+  }
+
+  private func drawHeader(_ canvas: Canvas) {
+    let style = context.theme.style(.statusForeground, on: .statusBackground)
+    canvas.fill(nil, " ", style)
+    var x = canvas.text(1, 0, "lathe", context.theme.style(.highlight, on: .statusBackground, .bold))
+    x = canvas.text(x + 1, 0, "· \(top.title)", context.theme.style(.title, on: .statusBackground, .bold))
+    if let model = state.model {
+      var parts = [model.name, model.dataset, Format.bytes(model.totals.bytes)]
+      if let accuracy = model.totals.accuracy { parts.append("acc " + Format.percent(accuracy)) }
+      canvas.text(
+        x + 2, 0, parts.joined(separator: "  "), style, maxWidth: canvas.width - x - 30,
+        ellipsis: context.glyphs.ellipsis)
+    }
+    var right = "theme \(context.theme.name)"
+    if state.isBusy {
+      right = "\(context.spinner) working  " + right
+    }
+    let rightWidth = CharacterWidth.of(right)
+    canvas.text(
+      canvas.width - rightWidth - 1, 0, right,
+      state.isBusy ? context.theme.style(.running, on: .statusBackground) : style)
+  }
+
+  private func drawStatus(_ canvas: Canvas) {
+    if let message = lastMessage {
+      let role: ThemeColor = message.level == .error ? .error : message.level == .warning ? .warning : .inactive
+      canvas.text(
+        1, 0, message.text, context.style(role), maxWidth: canvas.width - 2, ellipsis: context.glyphs.ellipsis)
+    }
+    let bar = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 1))
+    bar.fill(nil, " ", context.theme.style(.statusForeground, on: .statusBackground))
+    KeyHints.draw(bar, y: 0, hints: top.hints + [("?", "help"), ("q", "quit")], context: context)
+  }
+}

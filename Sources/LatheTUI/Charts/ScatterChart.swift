@@ -1,0 +1,78 @@
+/// Accuracy against size, one mark per snapshot, the Pareto front (nothing else is both
+/// smaller and at least as accurate) joined by a line and drawn in its own colour and glyph.
+public struct ScatterChart {
+  public struct Point: Equatable {
+    public var size: Double
+    public var accuracy: Double
+    /// Short label drawn next to the mark ("0" for the original, then step numbers).
+    public var label: String
+    public init(size: Double, accuracy: Double, label: String) {
+      self.size = size
+      self.accuracy = accuracy
+      self.label = label
+    }
+  }
+
+  public var points: [Point]
+  public init(points: [Point]) { self.points = points }
+
+  /// Indices of the points on the Pareto front (smaller size and higher accuracy are better),
+  /// sorted by size.
+  public static func paretoFront(_ points: [Point]) -> [Int] {
+    let front = points.indices.filter { index in
+      let p = points[index]
+      return !points.indices.contains { other in
+        let q = points[other]
+        return other != index && q.size <= p.size && q.accuracy >= p.accuracy
+          && (q.size < p.size || q.accuracy > p.accuracy)
+      }
+    }
+    return front.sorted { points[$0].size < points[$1].size }
+  }
+
+  public func draw(_ canvas: Canvas, context: DrawContext) {
+    guard !points.isEmpty else {
+      canvas.text(0, 0, "no data yet", context.style(.inactive))
+      return
+    }
+    let ys = Axes.paddedRange(points.map(\.accuracy))
+    let sizes = points.map(\.size)
+    let xLow = sizes.min()!
+    let xHigh = sizes.max()!
+    let axes = Axes(
+      yRange: ys, yLabel: { Format.percent($0, digits: 1) },
+      xLabels: (Format.bytes(Int(xLow)), Format.bytes(Int(xHigh))))
+    let plot = axes.draw(canvas, context: context)
+    guard !plot.isEmpty else { return }
+    var dots = DotGrid(columns: plot.width, rows: plot.height, glyphs: context.glyphs)
+    func cell(_ point: Point) -> (x: Int, y: Int) {
+      let fx = xHigh > xLow ? (point.size - xLow) / (xHigh - xLow) : 0.5
+      let fy = (point.accuracy - ys.lowerBound) / (ys.upperBound - ys.lowerBound)
+      return (Int((fx * Double(plot.width - 1)).rounded()), Int(((1 - fy) * Double(plot.height - 1)).rounded()))
+    }
+    let front = ScatterChart.paretoFront(points)
+    let frontColor = context.theme[.pareto]
+    for (a, b) in zip(front, front.dropFirst()) {
+      let start = cell(points[a])
+      let end = cell(points[b])
+      dots.line(
+        start.x * dots.dotsAcross + dots.dotsAcross / 2, start.y * dots.dotsDown + dots.dotsDown / 2,
+        end.x * dots.dotsAcross + dots.dotsAcross / 2, end.y * dots.dotsDown + dots.dotsDown / 2,
+        color: frontColor)
+    }
+    dots.draw(canvas, x: plot.x, y: plot.y, background: context.theme[.mainBackground])
+    let plotCanvas = canvas.sub(plot)
+    for (index, point) in points.enumerated() {
+      let position = cell(point)
+      let onFront = front.contains(index)
+      let style = context.style(onFront ? .pareto : .size, onFront ? .bold : [])
+      plotCanvas.put(position.x, position.y, onFront ? context.glyphs.frontPoint : context.glyphs.point, style)
+      let labelX =
+        position.x + 1 + CharacterWidth.of(point.label) <= plot.width
+        ? position.x + 1
+        : position.x - 1
+          - CharacterWidth.of(point.label)
+      plotCanvas.text(labelX, position.y, point.label, context.style(.graphText))
+    }
+  }
+}

@@ -1,1 +1,0 @@
-// LatheTUI: the ncurses workbench.

@@ -1,0 +1,67 @@
+/// The Charts panel: accuracy, size and latency across the steps done so far (step 0 is the
+/// model as opened), and accuracy against size with the Pareto front.
+enum ChartsPanel {
+  /// (x = step number, metrics) for the baseline and every done step.
+  static func history(_ state: WorkbenchState) -> [(step: Int, metrics: StepMetrics)] {
+    var points: [(step: Int, metrics: StepMetrics)] = []
+    if let baseline = state.baseline { points.append((0, baseline)) }
+    for (index, step) in state.steps.enumerated() {
+      if step.state == .done, let metrics = step.metrics { points.append((index + 1, metrics)) }
+    }
+    return points
+  }
+
+  static func draw(_ canvas: Canvas, state: WorkbenchState, focused: Bool, context: DrawContext) {
+    let history = history(state)
+    let inner = Panel.draw(canvas, title: "Charts", focused: focused, context: context, note: "x: step")
+    guard !history.isEmpty else {
+      inner.text(1, 1, "Charts appear once the model is measured.", context.style(.inactive))
+      return
+    }
+    // A 2x2 grid when there is height for it, else one row of four (80x24 terminals).
+    let box: LayoutBox
+    if inner.height >= 12 {
+      box = .column(
+        [
+          .row([.panel("accuracy", .weight(1)), .panel("size", .weight(1))], .weight(1)),
+          .row([.panel("latency", .weight(1)), .panel("pareto", .weight(1))], .weight(1)),
+        ], .weight(1))
+    } else {
+      box = .row(
+        [
+          .panel("accuracy", .weight(1)), .panel("size", .weight(1)), .panel("latency", .weight(1)),
+          .panel("pareto", .weight(1)),
+        ], .weight(1))
+    }
+    let rects = Layout.arrange(box, in: Rect(x: 0, y: 0, width: inner.width, height: inner.height))
+    let ascii = !context.glyphs.isUnicode
+    let xLabel: (Double) -> String = { "\(Int($0))" }
+    func titled(_ name: String, _ title: String, _ role: ThemeColor) -> Canvas {
+      let rect = rects[name]!
+      let area = inner.sub(Rect(x: rect.x, y: rect.y, width: rect.width - 1, height: rect.height))
+      area.text(0, 0, title, context.style(role, .bold), ellipsis: context.glyphs.ellipsis)
+      return area.sub(Rect(x: 0, y: 1, width: area.width, height: area.height - 1))
+    }
+    let last = history[history.count - 1].metrics
+    LineChart(
+      series: [.init(points: history.map { (Double($0.step), $0.metrics.accuracy) }, color: .accuracy)],
+      yLabel: { Format.percent($0) }, xLabel: xLabel
+    ).draw(titled("accuracy", "accuracy " + Format.percent(last.accuracy), .accuracy), context: context)
+    LineChart(
+      series: [.init(points: history.map { (Double($0.step), Double($0.metrics.sizeBytes)) }, color: .size)],
+      yLabel: { Format.bytes(Int($0)) }, xLabel: xLabel
+    ).draw(titled("size", "size " + Format.bytes(last.sizeBytes), .size), context: context)
+    LineChart(
+      series: [.init(points: history.map { (Double($0.step), $0.metrics.latencyB1P50) }, color: .latency)],
+      yLabel: { Format.micros($0, ascii: ascii) }, xLabel: xLabel
+    ).draw(
+      titled("latency", "latency b1 p50 " + Format.micros(last.latencyB1P50, ascii: ascii), .latency),
+      context: context)
+    let points = history.map {
+      ScatterChart.Point(size: Double($0.metrics.sizeBytes), accuracy: $0.metrics.accuracy, label: "\($0.step)")
+    }
+    let frontMark = String(context.glyphs.frontPoint)
+    ScatterChart(points: points).draw(
+      titled("pareto", "accuracy vs size (\(frontMark) Pareto)", .pareto), context: context)
+  }
+}

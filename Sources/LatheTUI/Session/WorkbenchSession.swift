@@ -1,0 +1,344 @@
+/// What the workbench screens talk to. The compression engine implements it; the screens only
+/// read snapshots and send commands, so a step that trains for minutes never blocks drawing.
+///
+/// Threading: every member is called from the UI thread. Commands return at once and start
+/// work on the engine's own background threads; progress shows up in later `state` reads.
+/// `state` must be cheap (the UI reads it up to ~20 times a second), so an implementation keeps
+/// a `WorkbenchState` behind a lock and hands out copies.
+public protocol WorkbenchSession: AnyObject {
+  /// Everything the screens draw, as one consistent copy. Bump `revision` whenever any part
+  /// changes; the UI skips redrawing while it stays the same.
+  var state: WorkbenchState { get }
+
+  /// The techniques the step editor offers, with their parameters and defaults.
+  var techniques: [TechniqueDescriptor] { get }
+
+  /// The whole pipeline as editable specs, in order, one per `state.steps` entry.
+  var pipeline: [PipelineStepSpec] { get }
+
+  /// Snapshots taken after each done step (the first is the model as opened), for Compare.
+  var snapshots: [SnapshotSummary] { get }
+
+  /// Starts the first pending step in the background. Ignored while busy.
+  func runNextStep()
+
+  /// Runs every pending step in order, in the background. Ignored while busy.
+  func runRemainingSteps()
+
+  /// Asks the running step to stop at its next safe point; it ends as `.failed("cancelled")`
+  /// or back to `.pending`, the implementation's choice.
+  func cancel()
+
+  /// Restores the model to the snapshot before the last done step; that step becomes pending.
+  func undo()
+
+  /// Weights of one layer now and before the current step, for the layer detail screen.
+  /// Called when the screen opens, not every frame; nil when the layer has no weights.
+  func layerDetail(named name: String) -> LayerDetail?
+
+  /// Loads a model (`.safetensors` / `.onnx` path), a dataset (catalog name or path) and
+  /// optionally a saved pipeline, replacing the current session contents.
+  func open(model: String, dataset: String?, pipeline: String?) throws
+
+  /// Replaces the whole pipeline (the step editor saves this way). Done steps whose spec is
+  /// unchanged at the same position keep their results; the first changed step and all after
+  /// it become pending. Throws when a spec names an unknown technique or a value is invalid.
+  func replaceSteps(_ steps: [PipelineStepSpec]) throws
+
+  /// Writes the pipeline to a file the engine can read back with `open(..., pipeline:)`.
+  func savePipeline(to path: String) throws
+}
+
+/// One copy of all the numbers the workbench draws.
+public struct WorkbenchState: Sendable, Equatable {
+  /// Increases on every change; equal revisions mean equal states.
+  public var revision: Int
+  /// The open model, or nil before anything is opened.
+  public var model: ModelSummary?
+  /// Metrics of the model as opened, before any step; the first point of every chart.
+  public var baseline: StepMetrics?
+  /// The pipeline, in order.
+  public var steps: [StepRow]
+  /// Curves of the step that is training now (or trained last); nil when none trains.
+  public var training: TrainingCurve?
+  /// Recent messages, oldest first; the status line shows the last one.
+  public var log: [LogLine]
+  /// True while a step runs in the background.
+  public var isBusy: Bool
+
+  public init(
+    revision: Int = 0, model: ModelSummary? = nil, baseline: StepMetrics? = nil, steps: [StepRow] = [],
+    training: TrainingCurve? = nil, log: [LogLine] = [], isBusy: Bool = false
+  ) {
+    self.revision = revision
+    self.model = model
+    self.baseline = baseline
+    self.steps = steps
+    self.training = training
+    self.log = log
+    self.isBusy = isBusy
+  }
+}
+
+/// A message for the status line and log.
+public struct LogLine: Sendable, Equatable {
+  public enum Level: Sendable, Equatable { case info, warning, error }
+  public var level: Level
+  public var text: String
+  public init(_ level: Level, _ text: String) {
+    self.level = level
+    self.text = text
+  }
+}
+
+/// The model on the workbench.
+public struct ModelSummary: Sendable, Equatable {
+  public var name: String
+  /// Where it was loaded from.
+  public var path: String
+  /// The dataset it is evaluated on (catalog name or path).
+  public var dataset: String
+  public var layers: [LayerRow]
+  /// Sums over `layers` (parameters, nonzeros, bytes) and the model's own metrics.
+  public var totals: ModelTotals
+
+  public init(name: String, path: String, dataset: String, layers: [LayerRow], totals: ModelTotals) {
+    self.name = name
+    self.path = path
+    self.dataset = dataset
+    self.layers = layers
+    self.totals = totals
+  }
+}
+
+/// Model-wide sums for the totals row.
+public struct ModelTotals: Sendable, Equatable {
+  public var parameters: Int
+  public var nonzeros: Int
+  public var bytes: Int
+  /// Test accuracy 0...1 of the current model, when measured.
+  public var accuracy: Double?
+
+  public init(parameters: Int, nonzeros: Int, bytes: Int, accuracy: Double? = nil) {
+    self.parameters = parameters
+    self.nonzeros = nonzeros
+    self.bytes = bytes
+    self.accuracy = accuracy
+  }
+
+  /// Fraction of parameters that are zero.
+  public var sparsity: Double { parameters == 0 ? 0 : 1 - Double(nonzeros) / Double(parameters) }
+}
+
+/// One row of the Model panel's layer table.
+public struct LayerRow: Sendable, Equatable {
+  public var name: String
+  /// Operation, e.g. "conv2d", "linear", "relu".
+  public var op: String
+  /// Weight shape, e.g. [64, 3, 3, 3]; empty for layers without weights.
+  public var shape: [Int]
+  public var parameters: Int
+  /// Fraction of weights that are zero, 0...1.
+  public var sparsity: Double
+  /// Bits per stored weight (32 for float, 8 or 4 after quantization).
+  public var bits: Double
+  /// Bytes the layer takes in the compressed model.
+  public var bytes: Int
+  /// The kernel that runs it, e.g. "gemm-f32", "sparse-csr", "int8".
+  public var kernel: String
+
+  public init(
+    name: String, op: String, shape: [Int], parameters: Int, sparsity: Double, bits: Double, bytes: Int,
+    kernel: String
+  ) {
+    self.name = name
+    self.op = op
+    self.shape = shape
+    self.parameters = parameters
+    self.sparsity = sparsity
+    self.bits = bits
+    self.bytes = bytes
+    self.kernel = kernel
+  }
+}
+
+/// One step of the pipeline as the Pipeline panel shows it.
+public struct StepRow: Sendable, Equatable {
+  public enum State: Sendable, Equatable {
+    case pending
+    /// Running; the row's `progress` says how far.
+    case running
+    case done
+    /// Failed or cancelled, with the reason.
+    case failed(String)
+  }
+
+  public var name: String
+  public var technique: String
+  public var state: State
+  /// 0...1 while running.
+  public var progress: Double
+  /// What the step is doing now ("epoch 2/5", "calibrating").
+  public var message: String
+  /// Filled in when the step is done.
+  public var metrics: StepMetrics?
+
+  public init(
+    name: String, technique: String, state: State, progress: Double = 0, message: String = "",
+    metrics: StepMetrics? = nil
+  ) {
+    self.name = name
+    self.technique = technique
+    self.state = state
+    self.progress = progress
+    self.message = message
+    self.metrics = metrics
+  }
+}
+
+/// Measurements of the model after a step.
+public struct StepMetrics: Sendable, Equatable {
+  /// Test accuracy 0...1.
+  public var accuracy: Double
+  public var sizeBytes: Int
+  /// Original size / this size.
+  public var compressionRatio: Double
+  public var parameters: Int
+  public var nonzeros: Int
+  public var bitsPerWeight: Double
+  /// Latency in microseconds at batch 1 and batch 256, median and 95th percentile.
+  public var latencyB1P50: Double
+  public var latencyB1P95: Double
+  public var latencyB256P50: Double
+  public var latencyB256P95: Double
+  /// How long the step took.
+  public var wallSeconds: Double
+
+  public init(
+    accuracy: Double, sizeBytes: Int, compressionRatio: Double, parameters: Int, nonzeros: Int,
+    bitsPerWeight: Double, latencyB1P50: Double, latencyB1P95: Double, latencyB256P50: Double,
+    latencyB256P95: Double, wallSeconds: Double
+  ) {
+    self.accuracy = accuracy
+    self.sizeBytes = sizeBytes
+    self.compressionRatio = compressionRatio
+    self.parameters = parameters
+    self.nonzeros = nonzeros
+    self.bitsPerWeight = bitsPerWeight
+    self.latencyB1P50 = latencyB1P50
+    self.latencyB1P95 = latencyB1P95
+    self.latencyB256P50 = latencyB256P50
+    self.latencyB256P95 = latencyB256P95
+    self.wallSeconds = wallSeconds
+  }
+}
+
+/// Live curves of a training (fine-tuning) step.
+public struct TrainingCurve: Sendable, Equatable {
+  public struct Point: Sendable, Equatable {
+    /// Optimizer step (batch) number since the start of training.
+    public var step: Int
+    public var loss: Double
+    /// Accuracy 0...1 (on the batch or a validation slice); nil when not measured at this point.
+    public var accuracy: Double?
+    public init(step: Int, loss: Double, accuracy: Double? = nil) {
+      self.step = step
+      self.loss = loss
+      self.accuracy = accuracy
+    }
+  }
+
+  /// Name of the step that trains.
+  public var stepName: String
+  public var points: [Point]
+  public var epoch: Int
+  public var epochs: Int
+  public var batch: Int
+  public var batchesPerEpoch: Int
+  /// Estimated seconds left; nil until it can be estimated.
+  public var etaSeconds: Double?
+
+  public init(
+    stepName: String, points: [Point], epoch: Int, epochs: Int, batch: Int, batchesPerEpoch: Int,
+    etaSeconds: Double?
+  ) {
+    self.stepName = stepName
+    self.points = points
+    self.epoch = epoch
+    self.epochs = epochs
+    self.batch = batch
+    self.batchesPerEpoch = batchesPerEpoch
+    self.etaSeconds = etaSeconds
+  }
+
+  /// Fraction of all batches done, 0...1.
+  public var progress: Double {
+    let total = epochs * batchesPerEpoch
+    guard total > 0 else { return 0 }
+    return min(1, max(0, Double((epoch - 1) * batchesPerEpoch + batch) / Double(total)))
+  }
+}
+
+/// The weights of one layer, summarised for the layer detail screen.
+public struct LayerDetail: Sendable, Equatable {
+  public var name: String
+  /// Histogram of weight values before the current step and now, over the same `range`.
+  public var histogramBefore: [Int]
+  public var histogramAfter: [Int]
+  /// Value range the histogram bins cover.
+  public var range: ClosedRange<Double>
+  /// The weight matrix (rows = output channels) downsampled to a small grid: each entry is the
+  /// fraction of nonzeros 0...1 in its block. Row-major, `sparsityRows` x `sparsityColumns`.
+  public var sparsityMap: [Double]
+  public var sparsityRows: Int
+  public var sparsityColumns: Int
+  /// Minimum and maximum weight per output channel.
+  public var channelMin: [Double]
+  public var channelMax: [Double]
+  /// Quantization error of the current weights against the before-step weights, nil when the
+  /// layer is not quantized.
+  public var quantizationError: QuantizationError?
+
+  public init(
+    name: String, histogramBefore: [Int], histogramAfter: [Int], range: ClosedRange<Double>,
+    sparsityMap: [Double], sparsityRows: Int, sparsityColumns: Int, channelMin: [Double],
+    channelMax: [Double], quantizationError: QuantizationError?
+  ) {
+    self.name = name
+    self.histogramBefore = histogramBefore
+    self.histogramAfter = histogramAfter
+    self.range = range
+    self.sparsityMap = sparsityMap
+    self.sparsityRows = sparsityRows
+    self.sparsityColumns = sparsityColumns
+    self.channelMin = channelMin
+    self.channelMax = channelMax
+    self.quantizationError = quantizationError
+  }
+}
+
+/// How far quantized weights are from the originals.
+public struct QuantizationError: Sendable, Equatable {
+  public var meanSquared: Double
+  public var maxAbsolute: Double
+  /// Signal-to-quantization-noise ratio in dB.
+  public var sqnrDecibels: Double
+  public init(meanSquared: Double, maxAbsolute: Double, sqnrDecibels: Double) {
+    self.meanSquared = meanSquared
+    self.maxAbsolute = maxAbsolute
+    self.sqnrDecibels = sqnrDecibels
+  }
+}
+
+/// The model as it was after one step, for Compare.
+public struct SnapshotSummary: Sendable, Equatable {
+  /// "original" for the model as opened, else the step's name.
+  public var name: String
+  public var metrics: StepMetrics?
+  public var layers: [LayerRow]
+  public init(name: String, metrics: StepMetrics?, layers: [LayerRow]) {
+    self.name = name
+    self.metrics = metrics
+    self.layers = layers
+  }
+}

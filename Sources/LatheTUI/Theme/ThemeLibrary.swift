@@ -1,0 +1,59 @@
+import Foundation
+
+/// The `themes/` folder: finding it, listing it, loading a theme by name.
+public struct ThemeLibrary: Sendable {
+  /// nil when no folder was found; only the built-in theme is then available.
+  public let directory: URL?
+
+  public init(directory: URL?) { self.directory = directory }
+
+  /// `$LATHE_THEMES` if set; else the first `themes` folder found walking up from the running
+  /// executable, then from this source file (like `SamplesDirectory`).
+  public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) -> ThemeLibrary {
+    if let path = environment["LATHE_THEMES"], !path.isEmpty {
+      return ThemeLibrary(directory: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
+    }
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+      .map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
+    for start in [executable, URL(fileURLWithPath: #filePath).deletingLastPathComponent()] {
+      if let start, let found = search(upFrom: start) { return ThemeLibrary(directory: found) }
+    }
+    return ThemeLibrary(directory: nil)
+  }
+
+  /// `<ancestor>/themes` holding a `default.theme`, nearest first.
+  static func search(upFrom directory: URL) -> URL? {
+    var current = directory.standardizedFileURL
+    while true {
+      let themes = current.appendingPathComponent("themes")
+      if FileManager.default.fileExists(atPath: themes.appendingPathComponent("default.theme").path) {
+        return themes
+      }
+      let parent = current.deletingLastPathComponent()
+      if parent.path == current.path { return nil }
+      current = parent
+    }
+  }
+
+  /// Theme names in the folder, "default" first, then alphabetical; ["default"] without one.
+  public func names() -> [String] {
+    guard let directory,
+      let files = try? FileManager.default.contentsOfDirectory(atPath: directory.path)
+    else { return ["default"] }
+    let names = files.filter { $0.hasSuffix(".theme") }.map { String($0.dropLast(6)) }
+    return ["default"] + names.filter { $0 != "default" }.sorted()
+  }
+
+  /// Loads a theme; unreadable or missing files give the built-in theme and a warning.
+  public func load(_ name: String) -> (Theme, [ThemeWarning]) {
+    guard let directory else {
+      if name == "default" { return (.builtIn, []) }
+      return (.builtIn, [ThemeWarning(line: 0, message: "no themes folder; using the built-in theme")])
+    }
+    let file = directory.appendingPathComponent(name + ".theme")
+    guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+      return (.builtIn, [ThemeWarning(line: 0, message: "cannot read \(file.path); using the built-in theme")])
+    }
+    return ThemeFile.parse(text, name: name)
+  }
+}

@@ -1,0 +1,125 @@
+import LatheTUI
+
+/// A deterministic session for tests: a small three-layer model, a two-step pipeline with the
+/// first step done, and every command recorded instead of run.
+final class FakeWorkbenchSession: WorkbenchSession {
+  var state: WorkbenchState
+  var commands: [String] = []
+  var pipeline: [PipelineStepSpec]
+  var failOpen = false
+
+  let techniques = [
+    TechniqueDescriptor(
+      name: "magnitude-prune", summary: "zero the smallest weights",
+      parameters: [
+        ParameterDescriptor(
+          key: "sparsity", kind: .float(0...0.99), defaultValue: .float(0.5), help: "fraction zeroed"),
+        ParameterDescriptor(
+          key: "scope", kind: .choice(["layer", "global"]), defaultValue: .choice("layer"), help: "ranking"),
+        ParameterDescriptor(key: "finetune", kind: .bool, defaultValue: .bool(true), help: "train after pruning"),
+      ]),
+    TechniqueDescriptor(
+      name: "int8-quantize", summary: "8-bit weights, per-channel scales",
+      parameters: [
+        ParameterDescriptor(key: "calibration", kind: .int(1...10_000), defaultValue: .int(256), help: "batches")
+      ]),
+  ]
+
+  static let layers = [
+    LayerRow(
+      name: "conv1", op: "conv2d", shape: [6, 1, 5, 5], parameters: 156, sparsity: 0.25, bits: 32, bytes: 624,
+      kernel: "gemm-f32"),
+    LayerRow(name: "relu1", op: "relu", shape: [], parameters: 0, sparsity: 0, bits: 32, bytes: 0, kernel: "-"),
+    LayerRow(
+      name: "fc1", op: "linear", shape: [120, 400], parameters: 48_120, sparsity: 0.5, bits: 8, bytes: 24_060,
+      kernel: "sparse-csr"),
+  ]
+
+  static let baseline = StepMetrics(
+    accuracy: 0.981, sizeBytes: 193_104, compressionRatio: 1, parameters: 48_276, nonzeros: 48_276,
+    bitsPerWeight: 32, latencyB1P50: 850, latencyB1P95: 990, latencyB256P50: 21_000, latencyB256P95: 23_000,
+    wallSeconds: 0)
+  static let pruned = StepMetrics(
+    accuracy: 0.975, sizeBytes: 96_552, compressionRatio: 2, parameters: 48_276, nonzeros: 24_138,
+    bitsPerWeight: 16, latencyB1P50: 610, latencyB1P95: 700, latencyB256P50: 15_000, latencyB256P95: 16_000,
+    wallSeconds: 12.5)
+
+  init() {
+    pipeline = [
+      PipelineStepSpec(name: "prune-50", technique: "magnitude-prune", parameters: ["sparsity": .float(0.5)]),
+      PipelineStepSpec(name: "int8", technique: "int8-quantize", parameters: [:]),
+    ]
+    state = WorkbenchState(
+      revision: 1,
+      model: ModelSummary(
+        name: "lenet-5", path: "samples/lenet-5.safetensors", dataset: "mnist", layers: Self.layers,
+        totals: ModelTotals(parameters: 48_276, nonzeros: 24_177, bytes: 24_684, accuracy: 0.975)),
+      baseline: Self.baseline,
+      steps: [
+        StepRow(name: "prune-50", technique: "magnitude-prune", state: .done, progress: 1, metrics: Self.pruned),
+        StepRow(name: "int8", technique: "int8-quantize", state: .pending),
+      ],
+      log: [LogLine(.info, "opened lenet-5")])
+  }
+
+  /// Puts the second step in the middle of training.
+  func startTraining() {
+    state.steps[1].state = .running
+    state.steps[1].progress = 0.4
+    state.steps[1].message = "epoch 2/5"
+    state.isBusy = true
+    state.training = TrainingCurve(
+      stepName: "int8",
+      points: (0..<40).map {
+        TrainingCurve.Point(step: $0, loss: 2.0 / Double($0 + 1), accuracy: 0.5 + Double($0) / 100)
+      },
+      epoch: 2, epochs: 5, batch: 40, batchesPerEpoch: 100, etaSeconds: 95)
+    state.revision += 1
+  }
+
+  var snapshots: [SnapshotSummary] {
+    var prunedLayers = Self.layers
+    prunedLayers[2].sparsity = 0.75
+    prunedLayers[2].bytes = 12_030
+    return [
+      SnapshotSummary(name: "original", metrics: Self.baseline, layers: Self.layers),
+      SnapshotSummary(name: "prune-50", metrics: Self.pruned, layers: prunedLayers),
+    ]
+  }
+
+  func runNextStep() { commands.append("next") }
+  func runRemainingSteps() { commands.append("all") }
+  func cancel() { commands.append("cancel") }
+  func undo() { commands.append("undo") }
+
+  func layerDetail(named name: String) -> LayerDetail? {
+    commands.append("detail \(name)")
+    guard name != "relu1" else { return nil }
+    let before = (0..<32).map { 100 - abs($0 - 16) * 6 }
+    var after = before
+    after[15] = 0
+    after[16] = 300
+    after[17] = 0
+    return LayerDetail(
+      name: name, histogramBefore: before, histogramAfter: after, range: -0.5...0.5,
+      sparsityMap: (0..<64).map { Double($0 % 8) / 7 }, sparsityRows: 8, sparsityColumns: 8,
+      channelMin: (0..<6).map { -0.1 * Double($0 + 1) }, channelMax: (0..<6).map { 0.05 * Double($0 + 1) },
+      quantizationError: QuantizationError(meanSquared: 0.0004, maxAbsolute: 0.02, sqnrDecibels: 38.2))
+  }
+
+  struct OpenFailure: Error, CustomStringConvertible {
+    var description: String { "not a model file" }
+  }
+
+  func open(model: String, dataset: String?, pipeline: String?) throws {
+    commands.append("open \(model) \(dataset ?? "-")")
+    if failOpen { throw OpenFailure() }
+  }
+
+  func replaceSteps(_ steps: [PipelineStepSpec]) throws {
+    commands.append("replace \(steps.map(\.name).joined(separator: ","))")
+    pipeline = steps
+  }
+
+  func savePipeline(to path: String) throws { commands.append("save \(path)") }
+}

@@ -1,6 +1,0 @@
-import LatheTUI
-import XCTest
-
-final class PlaceholderTUITests: XCTestCase {
-  func testModuleLoads() { XCTAssertTrue(true) }
-}

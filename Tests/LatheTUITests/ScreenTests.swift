@@ -1,0 +1,208 @@
+import XCTest
+
+@testable import LatheTUI
+
+/// Whole screens built from the fake session and compared with golden text.
+final class ScreenTests: XCTestCase {
+  func makeApp(_ session: FakeWorkbenchSession = FakeWorkbenchSession(), glyphs: Glyphs = .unicode) -> WorkbenchApp {
+    WorkbenchApp(session: session, theme: .builtIn, themeLibrary: ThemeLibrary(directory: nil), glyphs: glyphs)
+  }
+
+  func testHomeWide() {
+    assertGolden(makeApp().render(width: 140, height: 36).text(), "home-140x36")
+  }
+
+  func testHomeMinimumSizeAscii() {
+    assertGolden(makeApp(glyphs: .ascii).render(width: 80, height: 24).text(), "home-80x24-ascii")
+  }
+
+  func testTooSmallShowsMessage() {
+    let text = makeApp().render(width: 60, height: 20).text()
+    XCTAssertTrue(text.contains("Terminal too small: 60x20"), text)
+    XCTAssertTrue(text.contains("at least 80x24"))
+  }
+
+  func testHelpOverlayListsKeys() {
+    let app = makeApp()
+    app.handle(Key("?"))
+    let frame = app.render(width: 100, height: 30).text()
+    assertGolden(frame, "help-100x30")
+    app.handle(Key("x"))
+    XCTAssertFalse(app.isShowingHelp)
+  }
+
+  func testCommandKeysReachTheSession() {
+    let session = FakeWorkbenchSession()
+    let app = makeApp(session)
+    for key in "nacu" { app.handle(Key(key)) }
+    XCTAssertEqual(session.commands, ["next", "all", "cancel", "undo"])
+    XCTAssertFalse(app.handle(Key("q")))
+    XCTAssertTrue(app.wantsQuit)
+  }
+
+  func testTabMovesFocusAndArrowsSelect() {
+    let app = makeApp()
+    let home = app.top as! HomeScreen
+    app.handle(.down)
+    app.handle(Key("j"))
+    XCTAssertEqual(home.selectedLayer, 2)
+    app.handle(.down)
+    XCTAssertEqual(home.selectedLayer, 2, "stops at the last row")
+    app.handle(.tab)
+    XCTAssertEqual(home.focus, .pipeline)
+    app.handle(.backTab)
+    app.handle(.backTab)
+    XCTAssertEqual(home.focus, .charts)
+  }
+
+  func testEnterOpensLayerDetail() {
+    let session = FakeWorkbenchSession()
+    let app = makeApp(session)
+    app.handle(.down)
+    app.handle(.down)
+    app.handle(.enter)
+    XCTAssertEqual(session.commands, ["detail fc1"])
+    assertGolden(app.render(width: 120, height: 34).text(), "layer-detail-120x34")
+    app.handle(.escape)
+    XCTAssertTrue(app.top is HomeScreen)
+  }
+
+  func testLayerWithoutWeightsStaysHome() {
+    let app = makeApp()
+    app.handle(.down)
+    app.handle(.enter)
+    XCTAssertTrue(app.top is HomeScreen)
+    XCTAssertTrue(app.render(width: 80, height: 24).text().contains("relu1 has no weights to show"))
+  }
+
+  func testTrainingMonitorAndCancel() {
+    let session = FakeWorkbenchSession()
+    session.startTraining()
+    let app = makeApp(session)
+    app.handle(Key("m"))
+    assertGolden(app.render(width: 100, height: 30, tick: 3).text(), "training-100x30")
+    app.handle(Key("c"))
+    XCTAssertEqual(session.commands, ["cancel"])
+  }
+
+  func testRunningStepShowsProgressOnHome() {
+    let session = FakeWorkbenchSession()
+    session.startTraining()
+    let text = makeApp(session).render(width: 140, height: 36, tick: 0).text()
+    XCTAssertTrue(text.contains("⠋ working"), text)
+    XCTAssertTrue(text.contains("40%"))
+  }
+
+  func testCompareShowsTwoSnapshots() {
+    let app = makeApp()
+    app.handle(Key("v"))
+    assertGolden(app.render(width: 120, height: 24).text(), "compare-120x24")
+  }
+
+  func testEditorAddsValidatesAndApplies() throws {
+    let session = FakeWorkbenchSession()
+    let app = makeApp(session)
+    app.handle(Key("e"))
+    let editor = try XCTUnwrap(app.top as? StepEditorScreen)
+    // Add an int8 step after the first one.
+    app.handle(Key("a"))
+    app.handle(.down)
+    app.handle(.enter)
+    XCTAssertEqual(editor.specs.map(\.technique), ["magnitude-prune", "int8-quantize", "int8-quantize"])
+    XCTAssertEqual(editor.specs[1].parameters["calibration"], .int(256), "new steps start from defaults")
+    // Edit calibration: an out-of-range value is refused with a message, a good one is kept.
+    app.handle(.down)
+    app.handle(.enter)
+    XCTAssertTrue(editor.capturesText)
+    for _ in 0..<3 { app.handle(.backspace) }
+    for key in "0" { app.handle(Key(key)) }
+    app.handle(.enter)
+    XCTAssertEqual(editor.error, "calibration: must be in 1...10000")
+    XCTAssertTrue(app.render(width: 100, height: 30).text().contains("calibration: must be in 1...10000"))
+    app.handle(.backspace)
+    for key in "64" { app.handle(Key(key)) }
+    app.handle(.enter)
+    XCTAssertNil(editor.error)
+    XCTAssertEqual(editor.specs[1].parameters["calibration"], .int(64))
+    app.handle(.tab)
+    app.handle(Key("K"))
+    XCTAssertEqual(editor.specs.map(\.technique), ["int8-quantize", "magnitude-prune", "int8-quantize"])
+    assertGolden(app.render(width: 100, height: 30).text(), "editor-100x30")
+    app.handle(Key("s"))
+    XCTAssertEqual(session.commands, ["replace int8-quantize,prune-50,int8"])
+    app.handle(Key("w"))
+    app.handle(.enter)
+    XCTAssertEqual(session.commands.last, "save pipeline.json")
+  }
+
+  func testEditorTogglesBoolsAndCyclesChoices() throws {
+    let app = makeApp()
+    app.handle(Key("e"))
+    let editor = try XCTUnwrap(app.top as? StepEditorScreen)
+    app.handle(.tab)
+    app.handle(.down)
+    app.handle(.down)
+    app.handle(.enter)
+    XCTAssertEqual(editor.specs[0].parameters["scope"], .choice("global"))
+    app.handle(.down)
+    app.handle(.enter)
+    XCTAssertEqual(editor.specs[0].parameters["finetune"], .bool(false))
+    // Typing "q" into a text field must not quit.
+    for _ in 0..<3 { app.handle(.up) }
+    app.handle(.enter)
+    XCTAssertTrue(editor.capturesText)
+    app.handle(Key("q"))
+    XCTAssertFalse(app.wantsQuit, "q typed into a field is text")
+    app.handle(.enter)
+    XCTAssertEqual(editor.specs[0].name, "prune-50q")
+  }
+
+  func testOpenScreenListsModelsAndOpens() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-open-\(getpid())")
+    try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for name in ["b.safetensors", "a.onnx", "notes.txt"] {
+      FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data())
+    }
+    let session = FakeWorkbenchSession()
+    let app = makeApp(session)
+    let screen = OpenScreen(directory: folder)
+    app.open(screen)
+    XCTAssertEqual(screen.entries.map(\.name), ["..", "sub", "a.onnx", "b.safetensors"])
+    app.handle(.down)
+    app.handle(.down)
+    app.handle(.enter)
+    for key in "mnist" { app.handle(Key(key)) }
+    app.handle(.enter)
+    XCTAssertEqual(session.commands, ["open \(folder.appendingPathComponent("a.onnx").path) mnist"])
+    XCTAssertTrue(app.top is HomeScreen)
+  }
+
+  func testThemeCycling() {
+    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("themes")
+    let app = WorkbenchApp(session: FakeWorkbenchSession(), themeLibrary: ThemeLibrary(directory: directory))
+    app.handle(Key("t"))
+    XCTAssertEqual(app.context.theme.name, "colorblind")
+    let grid = app.render(width: 100, height: 30)
+    XCTAssertEqual(grid[0, 5].style.background, RGB(0x10, 0x10, 0x10))
+  }
+
+  func testMouseClickFocusesPanelAndSelectsRow() {
+    let app = makeApp()
+    let home = app.top as! HomeScreen
+    _ = app.render(width: 140, height: 36)
+    // Pipeline panel starts below the model panel on the left; its first row is 2 below its top.
+    let pipelineTop = 1 + Layout.split(33, [.weight(3), .weight(2)])[0]
+    app.handle(.mouse(x: 10, y: pipelineTop + 3, button: 1))
+    XCTAssertEqual(home.focus, .pipeline)
+    XCTAssertEqual(home.selectedStep, 1)
+  }
+
+  func testFrameBuildBenchmarkRuns() {
+    let milliseconds = TUIBenchmark.frameBuildMilliseconds(width: 200, height: 60, frames: 20)
+    print("frame build 200x60 (debug): \(milliseconds) ms")
+    XCTAssertGreaterThan(milliseconds, 0)
+    XCTAssertLessThan(milliseconds, 200, "debug build; the 5 ms target is for release")
+  }
+}
