@@ -10,17 +10,19 @@ public final class PipelineRunner: @unchecked Sendable {
   public struct Snapshot {
     /// The model as the steps leave it (trainable, with masks and codebooks).
     public var model: Model
+    /// The same model as saved and loaded back (compressed layers, real kernels).
+    public var deployed: Model
     public var metrics: StepMetrics
   }
 
-  public let spec: PipelineSpec
+  public private(set) var spec: PipelineSpec
   /// The data steps train and are measured on; a transfer step can change it.
   public private(set) var data: DatasetSplit
   public let outputDirectory: URL
   public private(set) var snapshots: [Snapshot] = []
   /// The data each snapshot was measured on (index as `snapshots`), so stepping back restores it.
   private var dataHistory: [DatasetSplit] = []
-  let techniques: [any Technique]
+  private(set) var techniques: [any Technique]
   let loadModel: (String) throws -> Model
   let options: ModelMeasurement.Options
   var sensitivityTargets: [String: Double]?
@@ -54,10 +56,10 @@ public final class PipelineRunner: @unchecked Sendable {
   @discardableResult
   public func measureInput() throws -> StepMetrics {
     if let first = snapshots.first { return first.metrics }
-    let (metrics, _) = try ModelMeasurement.measure(
+    let (metrics, deployed) = try ModelMeasurement.measure(
       initialModel, name: "input", technique: "none", test: data.test, path: path(0, "input"), originalSize: nil,
       wallSeconds: 0, options: options)
-    snapshots = [Snapshot(model: initialModel, metrics: metrics)]
+    snapshots = [Snapshot(model: initialModel, deployed: deployed, metrics: metrics)]
     dataHistory = [data]
     return metrics
   }
@@ -88,14 +90,14 @@ public final class PipelineRunner: @unchecked Sendable {
     let model = try techniques[index].apply(to: snapshots.last!.model, context: context)
     let seconds = Date().timeIntervalSince(start)
     progress(StepProgress(fraction: 1, message: "measuring"))
-    var (metrics, _) = try ModelMeasurement.measure(
+    var (metrics, deployed) = try ModelMeasurement.measure(
       model, name: step.name, technique: step.technique, test: context.data.test, path: path(index + 1, step.name),
       originalSize: snapshots[0].metrics.sizeBytes, wallSeconds: seconds, options: options)
     metrics.extra = context.extra
     sensitivityTargets = context.sensitivityTargets
     data = context.data
     dataHistory.append(data)
-    snapshots.append(Snapshot(model: model, metrics: metrics))
+    snapshots.append(Snapshot(model: model, deployed: deployed, metrics: metrics))
     return metrics
   }
 
@@ -107,6 +109,20 @@ public final class PipelineRunner: @unchecked Sendable {
       try runNextStep(progress: { progress(index, $0) })
     }
     return snapshots.map(\.metrics)
+  }
+
+  /// Replaces the pipeline's steps, validating them first. Steps already run keep their
+  /// results as long as they are unchanged; from the first changed one on, they run again.
+  public func replaceSteps(_ steps: [StepSpec]) throws {
+    let file = spec.file?.path ?? spec.name
+    let made = try steps.map { try Techniques.make($0, file: file) }
+    var keep = 0
+    while keep < min(steps.count, spec.steps.count), keep + 1 < snapshots.count, steps[keep] == spec.steps[keep] {
+      keep += 1
+    }
+    while snapshots.count > keep + 1 { stepBack() }
+    spec.steps = steps
+    techniques = made
   }
 
   /// Drops the last step's snapshot so it can run again (the workbench's undo).

@@ -25,7 +25,7 @@ public indirect enum ParameterValue: Sendable, Equatable, CustomStringConvertibl
   }
 
   /// The value as YAML text, for writing pipeline files back.
-  var yaml: String {
+  public var yaml: String {
     switch self {
     case .string(let v):
       let plain = v.range(of: #"^[A-Za-z_][A-Za-z0-9_./-]*$"#, options: .regularExpression) != nil

@@ -1,0 +1,398 @@
+import Foundation
+import LatheCompress
+import LatheIO
+import LatheTensor
+
+/// The workbench's session on the real engine: a `PipelineRunner` driven on a background
+/// queue, its results turned into the snapshots the screens draw. Every number shown comes
+/// from running and timing the models; nothing is made up for the screen.
+public final class EngineSession: WorkbenchSession, @unchecked Sendable {
+  /// Everything the UI reads, guarded by `lock`; the engine queue writes new copies.
+  private let lock = NSLock()
+  private var current = WorkbenchState()
+  private var runner: PipelineRunner?
+  private var specs: [PipelineStepSpec] = []
+  private var summaries: [SnapshotSummary] = []
+  private var cancelRequested = false
+  private var stepFailures: [Int: String] = [:]
+  private let queue = DispatchQueue(label: "lathe.engine")
+  private let latencySeconds: Double
+  private var sources: (model: String, dataset: String?, pipeline: String?)
+
+  /// Opens `model` (sample name or path) on `dataset` with `pipeline` (bundled name or path)
+  /// and starts measuring the input model in the background.
+  public init(model: String, dataset: String?, pipeline: String?, latencySeconds: Double = 0.15) throws {
+    self.latencySeconds = latencySeconds
+    sources = (model, dataset, pipeline)
+    try load(model: model, dataset: dataset, pipeline: pipeline)
+  }
+
+  public var state: WorkbenchState { lock.withLock { current } }
+  public var pipeline: [PipelineStepSpec] { lock.withLock { specs } }
+  public var snapshots: [SnapshotSummary] { lock.withLock { summaries } }
+
+  public var techniques: [TechniqueDescriptor] {
+    Techniques.descriptors.map { d in
+      TechniqueDescriptor(name: d.name, summary: d.summary, parameters: d.parameters.map(Self.descriptor))
+    }
+  }
+
+  // MARK: - Commands
+
+  public func runNextStep() { run(all: false) }
+  public func runRemainingSteps() { run(all: true) }
+
+  public func cancel() {
+    lock.withLock {
+      guard current.isBusy else { return }
+      cancelRequested = true
+      log(.info, "cancelling…")
+    }
+  }
+
+  public func undo() {
+    lock.withLock {
+      guard !current.isBusy, let runner, runner.snapshots.count > 1 else { return }
+      let undone = runner.snapshots.count - 2
+      runner.stepBack()
+      current.steps[undone].state = .pending
+      current.steps[undone].metrics = nil
+      current.steps[undone].progress = 0
+      current.steps[undone].message = ""
+      stepFailures[undone] = nil
+      summaries.removeLast()
+      refreshModel()
+      log(.info, "stepped back before \(current.steps[undone].name)")
+    }
+  }
+
+  public func layerDetail(named name: String) -> LayerDetail? {
+    lock.withLock {
+      guard let runner, let last = runner.snapshots.last else { return nil }
+      let before = runner.snapshots.count > 1 ? runner.snapshots[runner.snapshots.count - 2].deployed : nil
+      return LayerInspector.detail(layer: name, after: last.deployed, before: before)
+    }
+  }
+
+  public func open(model: String, dataset: String?, pipeline: String?) throws {
+    guard !state.isBusy else { throw SessionError("wait for the running step to finish (or cancel it with c)") }
+    try load(model: model, dataset: dataset, pipeline: pipeline ?? sources.pipeline)
+  }
+
+  public func replaceSteps(_ steps: [PipelineStepSpec]) throws {
+    try lock.withLock {
+      guard !current.isBusy else { throw SessionError("wait for the running step to finish") }
+      guard let runner else { throw SessionError("no pipeline is open") }
+      let converted = steps.map(Self.stepSpec)
+      do {
+        try runner.replaceSteps(converted)
+      } catch {
+        throw SessionError("\(error)")
+      }
+      specs = steps
+      let done = runner.snapshots.count - 1
+      current.steps = steps.enumerated().map { i, step in
+        StepRow(
+          name: step.name, technique: step.technique, state: i < done ? .done : .pending,
+          metrics: i < done ? Self.metrics(runner.snapshots[i + 1].metrics) : nil)
+      }
+      summaries = Array(summaries.prefix(done + 1))
+      log(.info, "pipeline updated: \(steps.count) steps")
+    }
+  }
+
+  public func savePipeline(to path: String) throws {
+    guard let spec = lock.withLock({ runner?.spec }) else { throw SessionError("no pipeline is open") }
+    let url = URL(fileURLWithPath: path)
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+    try Data(spec.yaml().utf8).write(to: temporary)
+    guard rename(temporary.path, url.path) == 0 else {
+      throw SessionError("cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+    lock.withLock { log(.info, "saved \(path)") }
+  }
+
+  // MARK: - Engine work
+
+  private func load(model: String, dataset: String?, pipeline: String?) throws {
+    let spec: PipelineSpec
+    if let pipeline {
+      spec = try PipelineSpec.read(from: try Self.resolvePipeline(pipeline))
+    } else {
+      spec = PipelineSpec(name: "untitled", model: model, dataset: dataset, steps: [])
+    }
+    let network = try ModelCatalog.load(model)
+    guard let datasetName = dataset ?? spec.dataset ?? network.metadata["dataset"] else {
+      throw SessionError("\(model) does not say which dataset it was trained on; choose one")
+    }
+    guard let samples = SamplesDirectory.locate() else { throw SessionError("cannot find Lathe's samples/ folder") }
+    let raw = try DatasetCatalog.load(datasetName, samplesDirectory: samples)
+    let data = DatasetSplit(
+      train: raw.train.viewed(as: network.inputShape), test: raw.test.viewed(as: network.inputShape))
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "lathe-workbench-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+    let base = spec.file?.deletingLastPathComponent()
+    let newRunner = try PipelineRunner(
+      spec: spec, model: network, data: data, outputDirectory: output,
+      loadModel: { try ModelCatalog.load($0, relativeTo: base) }, options: .init(latencySeconds: latencySeconds))
+    lock.withLock {
+      sources = (model, datasetName, pipeline)
+      runner = newRunner
+      specs = spec.steps.map(Self.pipelineStep)
+      summaries = []
+      stepFailures = [:]
+      current.steps = spec.steps.map { StepRow(name: $0.name, technique: $0.technique, state: .pending) }
+      current.baseline = nil
+      current.training = nil
+      current.isBusy = true
+      current.model = ModelSummary(
+        name: model, path: (try? ModelCatalog.resolve(model).path) ?? model, dataset: datasetName,
+        layers: Self.layerRows(network), totals: Self.totals(network, bytes: 0, accuracy: nil))
+      log(.info, "opened \(model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
+    }
+    queue.async { [weak self] in self?.measureInput(newRunner) }
+  }
+
+  private func measureInput(_ runner: PipelineRunner) {
+    do {
+      let metrics = try runner.measureInput()
+      lock.withLock {
+        guard runner === self.runner else { return }
+        current.baseline = Self.metrics(metrics)
+        current.isBusy = false
+        summaries = [Self.summary(runner.snapshots[0], name: "original")]
+        refreshModel()
+        log(
+          .info,
+          String(
+            format: "input: %.2f%% accuracy, %@, %.1f µs at batch 1", metrics.accuracy * 100,
+            formatBytes(metrics.sizeBytes), metrics.latencyUs.batch1P50))
+      }
+    } catch {
+      lock.withLock {
+        current.isBusy = false
+        log(.error, "measuring the input model failed: \(error)")
+      }
+    }
+  }
+
+  private func run(all: Bool) {
+    let started: PipelineRunner? = lock.withLock {
+      guard !current.isBusy, let runner, runner.isStarted, !runner.isFinished else {
+        if let runner, runner.isFinished { log(.info, "every step has run; u steps back, e edits the pipeline") }
+        return nil
+      }
+      current.isBusy = true
+      cancelRequested = false
+      return runner
+    }
+    guard let runner = started else { return }
+    queue.async { [weak self] in
+      guard let self else { return }
+      repeat {
+        let index = runner.nextStep
+        if !self.runStep(runner, index) { break }
+      } while all && !runner.isFinished && !self.lock.withLock({ self.cancelRequested })
+      self.lock.withLock { self.current.isBusy = false }
+    }
+  }
+
+  /// Runs one step on the engine queue; false when it failed or was cancelled.
+  private func runStep(_ runner: PipelineRunner, _ index: Int) -> Bool {
+    let name = runner.spec.steps[index].name
+    lock.withLock {
+      current.steps[index].state = .running
+      current.steps[index].progress = 0
+      current.steps[index].message = "starting"
+      current.training = nil
+      log(.info, "running \(name)")
+    }
+    var points: [TrainingCurve.Point] = []
+    var batches = 0
+    let start = Date()
+    do {
+      let metrics = try runner.runNextStep(
+        progress: { [weak self] p in
+          guard let self else { return }
+          var curve: TrainingCurve?
+          if let t = p.training {
+            batches += 1
+            points.append(.init(step: batches, loss: Double(t.loss), accuracy: Double(t.accuracy)))
+            if points.count > 4000 { points.removeFirst(points.count - 4000) }
+            let elapsed = Date().timeIntervalSince(start)
+            curve = TrainingCurve(
+              stepName: name, points: points, epoch: t.epoch, epochs: t.epochs, batch: t.batch,
+              batchesPerEpoch: t.batches,
+              etaSeconds: p.fraction > 0.01 ? elapsed / p.fraction * (1 - p.fraction) : nil)
+          }
+          self.lock.withLock {
+            self.current.steps[index].progress = p.fraction
+            self.current.steps[index].message = p.message
+            if let curve { self.current.training = curve }
+            self.current.revision += 1
+          }
+        },
+        isCancelled: { [weak self] in self?.lock.withLock { self?.cancelRequested ?? true } ?? true })
+      lock.withLock {
+        current.steps[index].state = .done
+        current.steps[index].progress = 1
+        current.steps[index].message = ""
+        current.steps[index].metrics = Self.metrics(metrics)
+        summaries.append(Self.summary(runner.snapshots.last!, name: name))
+        refreshModel()
+        var line = String(
+          format: "%@: %.2f%% accuracy, %@ (%.1fx), %.1f µs at batch 1, %.1f s", name, metrics.accuracy * 100,
+          formatBytes(metrics.sizeBytes), metrics.compressionRatio, metrics.latencyUs.batch1P50, metrics.wallSeconds)
+        for (key, value) in metrics.extra.sorted(by: { $0.key < $1.key }) {
+          line += String(format: ", %@ %.4g", key, value)
+        }
+        log(.info, line)
+      }
+      return true
+    } catch is StepCancelled {
+      lock.withLock {
+        current.steps[index].state = .pending
+        current.steps[index].progress = 0
+        current.steps[index].message = ""
+        log(.warning, "\(name) cancelled; the model is as it was before it")
+      }
+    } catch {
+      lock.withLock {
+        current.steps[index].state = .failed("\(error)")
+        current.steps[index].message = "\(error)"
+        log(.error, "\(name) failed: \(error)")
+      }
+    }
+    return false
+  }
+
+  // MARK: - Conversions (call with the lock held where they touch state)
+
+  private func refreshModel() {
+    guard let runner, let last = runner.snapshots.last, var model = current.model else { return }
+    model.layers = Self.layerRows(last.deployed)
+    model.totals = Self.totals(last.deployed, bytes: last.metrics.sizeBytes, accuracy: last.metrics.accuracy)
+    current.model = model
+    current.revision += 1
+  }
+
+  private func log(_ level: LogLine.Level, _ text: String) {
+    current.log.append(LogLine(level, text))
+    if current.log.count > 200 { current.log.removeFirst(current.log.count - 200) }
+    current.revision += 1
+  }
+
+  static func layerRows(_ model: Model) -> [LayerRow] {
+    let shapes = model.outputShapes()
+    return model.nodes.map { node in
+      let s = node.layer.statistics
+      return LayerRow(
+        name: node.name, op: node.layer.op, shape: shapes[node.name] ?? [], parameters: s.parameters,
+        sparsity: s.parameters == 0 ? 0 : 1 - Double(s.nonzeros) / Double(s.parameters), bits: s.bitsPerParameter,
+        bytes: s.storedBytes, kernel: node.layer.kernelName)
+    }
+  }
+
+  static func totals(_ model: Model, bytes: Int, accuracy: Double?) -> ModelTotals {
+    let s = model.statistics
+    return ModelTotals(parameters: s.parameters, nonzeros: s.nonzeros, bytes: bytes, accuracy: accuracy)
+  }
+
+  static func metrics(_ m: LatheCompress.StepMetrics) -> StepMetrics {
+    StepMetrics(
+      accuracy: m.accuracy, sizeBytes: m.sizeBytes, compressionRatio: m.compressionRatio, parameters: m.parameters,
+      nonzeros: m.nonzeros, bitsPerWeight: m.bitsPerWeight, latencyB1P50: m.latencyUs.batch1P50,
+      latencyB1P95: m.latencyUs.batch1P95, latencyB256P50: m.latencyUs.batch256P50,
+      latencyB256P95: m.latencyUs.batch256P95, wallSeconds: m.wallSeconds)
+  }
+
+  static func summary(_ snapshot: PipelineRunner.Snapshot, name: String) -> SnapshotSummary {
+    SnapshotSummary(name: name, metrics: metrics(snapshot.metrics), layers: layerRows(snapshot.deployed))
+  }
+
+  static func descriptor(_ p: LatheCompress.ParameterDescriptor) -> ParameterDescriptor {
+    let kind: ParameterDescriptor.Kind
+    switch p.kind {
+    case .int(let r): kind = .int(r)
+    case .float(let r): kind = .float(r)
+    case .choice(let options): kind = .choice(options)
+    case .bool: kind = .bool
+    case .text, .list, .perLayerFloat, .perLayerInt: kind = .text
+    }
+    return ParameterDescriptor(
+      key: p.key, kind: kind, defaultValue: p.defaultValue.map { value(from: $0) } ?? .text(""), help: p.help)
+  }
+
+  static func value(from v: LatheCompress.ParameterValue) -> ParameterValue {
+    switch v {
+    case .int(let i): return .int(i)
+    case .float(let f): return .float(f)
+    case .bool(let b): return .bool(b)
+    case .string(let s): return .text(s)
+    case .list, .map: return .text(v.yaml)
+    }
+  }
+
+  static func pipelineStep(_ step: StepSpec) -> PipelineStepSpec {
+    PipelineStepSpec(
+      name: step.name, technique: step.technique,
+      parameters: Dictionary(step.parameters.map { ($0.key, value(from: $0.value)) }) { a, _ in a })
+  }
+
+  /// The editor's step as a pipeline step; text that looks like YAML (lists, maps, numbers)
+  /// is parsed as such, and empty values mean "use the default".
+  static func stepSpec(_ step: PipelineStepSpec) -> StepSpec {
+    var parameters: [(key: String, value: LatheCompress.ParameterValue)] = []
+    for key in step.parameters.keys.sorted() {
+      switch step.parameters[key]! {
+      case .int(let i): parameters.append((key, .int(i)))
+      case .float(let f): parameters.append((key, .float(f)))
+      case .bool(let b): parameters.append((key, .bool(b)))
+      case .choice(let s): parameters.append((key, .string(s)))
+      case .text(let s):
+        let trimmed = s.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { continue }
+        if let parsed = try? PipelineSpec.parse("steps:\n  - technique: x\n    v: \(trimmed)\n", file: "editor"),
+          let v = parsed.steps.first?["v"]
+        {
+          parameters.append((key, v))
+        } else {
+          parameters.append((key, .string(trimmed)))
+        }
+      }
+    }
+    return StepSpec(name: step.name, technique: step.technique, parameters: parameters)
+  }
+
+  static func resolvePipeline(_ nameOrPath: String) throws -> URL {
+    let direct = URL(fileURLWithPath: nameOrPath)
+    if FileManager.default.fileExists(atPath: direct.path) { return direct }
+    if let samples = SamplesDirectory.locate() {
+      let bundled = samples.appendingPathComponent("pipelines/\(nameOrPath).yaml")
+      if FileManager.default.fileExists(atPath: bundled.path) { return bundled }
+    }
+    throw SessionError("\(nameOrPath): no such pipeline file, and not a bundled pipeline")
+  }
+}
+
+/// A request the session cannot carry out, with the reason shown on the status line.
+public struct SessionError: Error, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+extension Dataset {
+  /// The same examples seen with another per-example shape (flat CSV rows as 8x8 images).
+  func viewed(as shape: [Int]) -> Dataset {
+    guard sampleShape != shape, sampleShape.reduce(1, *) == shape.reduce(1, *) else { return self }
+    var copy = self
+    copy.inputs = inputs.reshaped([count] + shape)
+    return copy
+  }
+}
+
+func formatBytes(_ bytes: Int) -> String {
+  if bytes >= 1 << 20 { return String(format: "%.2f MB", Double(bytes) / Double(1 << 20)) }
+  if bytes >= 1 << 10 { return String(format: "%.1f KB", Double(bytes) / Double(1 << 10)) }
+  return "\(bytes) B"
+}

@@ -1,0 +1,87 @@
+import Foundation
+import LatheCompress
+import LatheTensor
+
+/// What the layer detail screen shows about one layer's weights, computed from the models of
+/// the current snapshot and the one before it.
+enum LayerInspector {
+  static let bins = 48
+
+  /// The weight a layer effectively computes with, whatever its storage, as [rows, rest].
+  static func weight(of layer: Layer) -> Tensor<Float>? {
+    switch layer {
+    case let l as Linear: return l.weight.value
+    case let c as Conv2d: return c.weight.value
+    case let s as SparseLinear: return s.weights.dense()
+    case let e as EncodedConv2d: return e.weights.dense()
+    case let q as QuantizedLinear: return q.weights.dequantized(shape: [q.weights.rows, q.weights.columns])
+    case let q as QuantizedConv2d: return q.weights.dequantized(shape: [q.weights.rows, q.weights.columns])
+    default: return nil
+    }
+  }
+
+  static func detail(layer name: String, after: Model, before: Model?) -> LayerDetail? {
+    guard let node = after.nodes.first(where: { $0.name == name }), let w = weight(of: node.layer) else { return nil }
+    let previous = before?.nodes.first { $0.name == name }.flatMap { weight(of: $0.layer) }
+    let values = w.scalars
+    let old = previous?.scalars ?? values
+    let low = Double(min(values.min() ?? 0, old.min() ?? 0))
+    let high = Double(max(values.max() ?? 0, old.max() ?? 0))
+    let rows = w.shape[0]
+    let columns = values.count / max(rows, 1)
+    var channelMin: [Double] = []
+    var channelMax: [Double] = []
+    for r in 0..<rows {
+      let row = values[(r * columns)..<((r + 1) * columns)]
+      channelMin.append(Double(row.min() ?? 0))
+      channelMax.append(Double(row.max() ?? 0))
+    }
+    let (map, mapRows, mapColumns) = densityMap(values, rows: rows, columns: columns)
+    var error: QuantizationError?
+    if let previous, previous.shape.reduce(1, *) == values.count, old != values {
+      var noise: Double = 0
+      var signal: Double = 0
+      var worst: Double = 0
+      for (a, b) in zip(values, old) {
+        let d = Double(a - b)
+        noise += d * d
+        signal += Double(b) * Double(b)
+        worst = max(worst, abs(d))
+      }
+      error = QuantizationError(
+        meanSquared: noise / Double(values.count), maxAbsolute: worst,
+        sqnrDecibels: noise > 0 ? 10 * log10(signal / noise) : .infinity)
+    }
+    return LayerDetail(
+      name: name, histogramBefore: histogram(old, low: low, high: high),
+      histogramAfter: histogram(values, low: low, high: high),
+      range: low...max(high, low + 1e-9), sparsityMap: map, sparsityRows: mapRows, sparsityColumns: mapColumns,
+      channelMin: channelMin, channelMax: channelMax, quantizationError: error)
+  }
+
+  static func histogram(_ values: [Float], low: Double, high: Double) -> [Int] {
+    var counts = [Int](repeating: 0, count: bins)
+    let span = max(high - low, 1e-12)
+    for v in values {
+      counts[min(bins - 1, max(0, Int((Double(v) - low) / span * Double(bins))))] += 1
+    }
+    return counts
+  }
+
+  /// Fraction of non-zeros in each cell of a grid of at most 16 x 48 cells over the matrix.
+  static func densityMap(_ values: [Float], rows: Int, columns: Int) -> ([Double], Int, Int) {
+    let gridRows = min(rows, 16)
+    let gridColumns = min(columns, 48)
+    var nonzero = [Double](repeating: 0, count: gridRows * gridColumns)
+    var total = [Double](repeating: 0, count: gridRows * gridColumns)
+    for r in 0..<rows {
+      let gr = r * gridRows / rows
+      for c in 0..<columns {
+        let cell = gr * gridColumns + c * gridColumns / columns
+        total[cell] += 1
+        if values[r * columns + c] != 0 { nonzero[cell] += 1 }
+      }
+    }
+    return (zip(nonzero, total).map { $1 > 0 ? $0 / $1 : 0 }, gridRows, gridColumns)
+  }
+}
