@@ -1,0 +1,115 @@
+import Foundation
+import XCTest
+
+/// Drives the real `lathe` binary inside tmux, as a user at a terminal would: the home screen
+/// with real numbers, a step run with `n`, help, resizing, and quitting back to the shell.
+final class WorkbenchEndToEndTests: XCTestCase {
+  var socket = ""
+  var scratch: URL!
+
+  override func setUpWithError() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+      XCTFail("tmux is not installed: scripts/install-deps installs it")
+      throw CocoaError(.fileNoSuchFile)
+    }
+    socket = "lathe-e2e-\(UUID().uuidString.prefix(8))"
+    scratch = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws {
+    _ = try? tmux("kill-server")
+    try? FileManager.default.removeItem(at: scratch)
+  }
+
+  @discardableResult
+  func tmux(_ arguments: String...) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+    process.arguments = ["-L", socket] + arguments
+    // Output goes through a file, not a pipe: the tmux server that `new-session` starts keeps
+    // its inherited descriptors open, and a pipe would never reach end-of-file.
+    let output = scratch.appendingPathComponent("tmux-\(UUID().uuidString).out")
+    FileManager.default.createFile(atPath: output.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: output)
+    defer { try? FileManager.default.removeItem(at: output) }
+    process.standardOutput = handle
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    try handle.close()
+    return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+  }
+
+  func screen() throws -> String { try tmux("capture-pane", "-p", "-t", "wb") }
+
+  /// Waits until the screen contains `text` (the engine measures and trains for real).
+  func waitFor(_ text: String, timeout: TimeInterval = 120, file: StaticString = #filePath, line: UInt = #line) throws
+    -> String
+  {
+    let deadline = Date().addingTimeInterval(timeout)
+    var last = ""
+    while Date() < deadline {
+      last = try screen()
+      if last.contains(text) { return last }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    XCTFail("\"\(text)\" never appeared; screen:\n\(last)", file: file, line: line)
+    return last
+  }
+
+  func testHomeStepHelpResizeAndQuit() throws {
+    // A small pipeline on the small model keeps a debug build quick; the workbench path is the same.
+    let pipeline = scratch.appendingPathComponent("e2e.yaml")
+    try """
+    name: e2e
+    model: digits-mlp
+    dataset: digits
+    steps:
+      - name: prune-half
+        technique: prune
+        sparsity: 0.5
+      - name: int8
+        technique: quantize
+    """.write(to: pipeline, atomically: true, encoding: .utf8)
+    let binary = CommandLineTests.packageRoot.appendingPathComponent(".build/debug/lathe").path
+    try tmux(
+      "new-session", "-d", "-s", "wb", "-x", "120", "-y", "40",
+      "env LANG=C.UTF-8 \(binary) --model digits-mlp --pipeline \(pipeline.path); echo LATHE-EXITED-$?; sleep 60")
+
+    // Home: the model table and the measured input model.
+    var text = try waitFor("input: ")
+    XCTAssertTrue(text.contains("fc1") && text.contains("Pipeline") && text.contains("prune-half"), text)
+    XCTAssertTrue(text.contains("0/2 done"), text)
+
+    // n runs the first step; its row and the charts then show its numbers.
+    try tmux("send-keys", "-t", "wb", "n")
+    text = try waitFor("1/2 done")
+    XCTAssertTrue(text.contains("prune-half: "), "the log line reports the step's measured numbers:\n\(text)")
+    let row = text.split(separator: "\n").first { $0.contains("prune-half") && $0.contains("%") }
+    XCTAssertNotNil(row, "the pipeline row shows the step's accuracy:\n\(text)")
+    XCTAssertTrue(text.contains("50%"), "the model table shows the pruned layers' sparsity:\n\(text)")
+
+    // Help lists the keys; any key closes it.
+    try tmux("send-keys", "-t", "wb", "?")
+    text = try waitFor("run next step")
+    try tmux("send-keys", "-t", "wb", "Escape")
+    Thread.sleep(forTimeInterval: 0.5)
+    XCTAssertFalse(try screen().contains("run next step"))
+
+    // Resizing reflows; below the minimum it says so.
+    try tmux("resize-window", "-t", "wb", "-x", "80", "-y", "24")
+    text = try waitFor("Pipeline")
+    XCTAssertTrue(text.split(separator: "\n").allSatisfy { $0.count <= 80 }, text)
+    try tmux("resize-window", "-t", "wb", "-x", "60", "-y", "20")
+    _ = try waitFor("needs at least 80x24")
+    try tmux("resize-window", "-t", "wb", "-x", "120", "-y", "40")
+    _ = try waitFor("1/2 done")
+
+    // q quits and hands the shell back.
+    try tmux("send-keys", "-t", "wb", "q")
+    text = try waitFor("LATHE-EXITED-0", timeout: 20)
+    XCTAssertFalse(text.contains("Pipeline"), "the terminal was restored:\n\(text)")
+  }
+}
