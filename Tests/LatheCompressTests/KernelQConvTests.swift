@@ -28,6 +28,16 @@ final class KernelQConvTests: XCTestCase {
       channels: 3, height: 9, width: 7, outChannels: 17, kh: 3, kw: 2, stride: (2, 1), pad: (1, 2, 0, 1),
       dilation: (2, 2)),
     Case(channels: 2, height: 5, width: 6, outChannels: 33, kh: 3, kw: 3, stride: (1, 2), pad: (1, 1, 1, 1)),
+    // Stride 1 with asymmetric padding, dilation, 7 channels (k = 63, not a multiple of 4).
+    Case(channels: 7, height: 11, width: 13, outChannels: 13, kh: 3, kw: 3, pad: (0, 2, 1, 0), dilation: (1, 2)),
+    // A window wider than half the output: gathered, not read from the padded image.
+    Case(channels: 2, height: 6, width: 9, outChannels: 5, kh: 2, kw: 7, pad: (0, 0, 0, 0)),
+    // 1x1 (k = 3), one output channel, 20x9 = 180 pixels (11.25 vectors of 16).
+    Case(channels: 3, height: 20, width: 9, outChannels: 1, kh: 1, kw: 1),
+    // Padding only at the bottom right, 40 output channels, a single output row.
+    Case(channels: 4, height: 3, width: 30, outChannels: 40, kh: 3, kw: 3, pad: (0, 0, 0, 1)),
+    // Stride 2 both ways, kernel 4 (k = 80), every border padded.
+    Case(channels: 5, height: 17, width: 15, outChannels: 9, kh: 4, kw: 4, stride: (2, 2), pad: (1, 1, 2, 2)),
   ]
 
   /// The patch value at (pixel p, column (c*kh + i)*kw + j), the zero point outside.
@@ -92,20 +102,28 @@ final class KernelQConvTests: XCTestCase {
           expected[o * pixels + p] = q.real(acc: acc, wsum: 0, column: o)
         }
       }
-      var scratch = [UInt8](repeating: 0, count: lk_qconv2d_scratch_size(&w))
-      forEachKernelPath { _, path in
-        var y = [Float](repeating: .nan, count: expected.count)
-        var y8 = [UInt8](repeating: 0, count: expected.count)
-        q.withC { stage in
-          lk_qconv2d_image(&w, x, packed, Int32(t.outChannels), stage, &y, nil, &scratch)
-          lk_qconv2d_image(&w, x, packed, Int32(t.outChannels), stage, nil, &y8, &scratch)
-        }
-        for i in 0..<expected.count {
-          assertClose(y[i], expected[i], 1e-5, "\(path) case \(index) output \(i)")
-          let (value, nearTie) = q.requantized(expected[i])
-          if Int(y8[i]) != value && !(nearTie && abs(Int(y8[i]) - value) == 1) {
-            XCTFail("\(path) case \(index) u8 output \(i): \(y8[i]) != \(value)")
-            return
+      // Garbage in the scratch: nothing may depend on what a previous image left there.
+      var scratch = rng.bytes(lk_qconv2d_scratch_size(&w))
+      defer { _ = lk_qconv2d_force(-1) }
+      for method in [LK_QCONV_ROWS, LK_QCONV_COLUMNS] {
+        XCTAssertEqual(lk_qconv2d_force(Int32(method)), 1)
+        forEachKernelPath { _, path in
+          let name = "\(path) \(method == LK_QCONV_ROWS ? "rows" : "columns") case \(index)"
+          // One sentinel past the end: nothing may be written beyond the image.
+          var y = [Float](repeating: .nan, count: expected.count + 1)
+          var y8 = [UInt8](repeating: 0xEE, count: expected.count + 1)
+          q.withC { stage in
+            lk_qconv2d_image(&w, x, packed, Int32(t.outChannels), stage, &y, nil, &scratch)
+            lk_qconv2d_image(&w, x, packed, Int32(t.outChannels), stage, nil, &y8, &scratch)
+          }
+          XCTAssertTrue(y[expected.count].isNaN && y8[expected.count] == 0xEE, "\(name): wrote past the end")
+          for i in 0..<expected.count {
+            assertClose(y[i], expected[i], 1e-5, "\(name) output \(i)")
+            let (value, nearTie) = q.requantized(expected[i])
+            if Int(y8[i]) != value && !(nearTie && abs(Int(y8[i]) - value) == 1) {
+              XCTFail("\(name) u8 output \(i): \(y8[i]) != \(value)")
+              return
+            }
           }
         }
       }

@@ -168,9 +168,15 @@ void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *pac
 // ---- int8 convolution (one image, NCHW) --------------------------------------------------
 //
 // Convolution with weight [out, in, kh, kw] (groups = 1) is a GEMM with W = that weight seen
-// as [out, in*kh*kw] (pack it with lk_qgemm_pack(w, out, in*kh*kw, packed)) and A = the
-// image's patches, one row per output pixel: A[p][(c*kh + i)*kw + j]. lk_qconv2d_image does
-// both steps for one image; run images on different cores for a batch.
+// as [out, in*kh*kw]: pack it once with lk_qgemm_pack(w, out, in*kh*kw, packed).
+// lk_qconv2d_image runs one image; run images on different cores for a batch. Two methods
+// read the same packed weights (qconv.c):
+//   columns: the image unfolded as [k/4][pixels][4] bytes (for stride 1 a byte interleave of
+//            runs of the padded image), vpdpbusd over 16 pixels of an output channel per
+//            register, so NCHW rows come out contiguous; the default.
+//   rows:    im2row (one patch row per output pixel) then the GEMM with pixels as rows.
+
+enum { LK_QCONV_ROWS = 0, LK_QCONV_COLUMNS = 1 };
 
 /// Unfolds one u8 image x [channels, height, width] (w->batch is ignored) into patch rows:
 /// rows[p*ld + (c*kh + i)*kw + j] for channels [c0, c0+cn), p = oy*out_w + ox, with
@@ -178,13 +184,19 @@ void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *pac
 /// padding. ld >= cn*kh*kw.
 void lk_im2row_u8(const lk_window *w, const uint8_t *x, int c0, int cn, uint8_t pad_value, uint8_t *rows, int ld);
 
-/// Bytes of scratch lk_qconv2d_image needs for this geometry.
+/// Bytes of scratch lk_qconv2d_image needs for this geometry (either method; 64-byte
+/// alignment helps but is not required).
 size_t lk_qconv2d_scratch_size(const lk_window *w);
 /// One image: y [out_channels, out_h, out_w] = conv(x [channels, height, width]) through the
 /// output stage `out` (its a_zero_point also pads the borders). Writes float y_f32 unless it
 /// is NULL, else u8 y_u8. `packed` holds W [out_channels, channels*kh*kw].
 void lk_qconv2d_image(const lk_window *w, const uint8_t *x, const void *packed, int out_channels,
                       const lk_qoutput *out, float *y_f32, uint8_t *y_u8, void *scratch);
+/// The method lk_qconv2d_image uses for this layer (LK_QCONV_*).
+int lk_qconv2d_method(const lk_window *w, int out_channels);
+/// Makes lk_qconv2d_image use `method` (tests and benchmarks); negative: automatic again.
+/// Returns 0, changing nothing, for an unknown method.
+int lk_qconv2d_force(int method);
 
 // ---- Sparse fp32 layers (CSR) ------------------------------------------------------------
 //
