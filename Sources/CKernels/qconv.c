@@ -248,24 +248,18 @@ static void unfold(const lk_window *w, const plan *p, const uint8_t *x, uint8_t 
     interleave4_portable(src, p->pv, p->p16, dst);
   }
   // Lane table: for each 16-pixel vector, which lanes are real outputs and where the first
-  // one goes (the rest follow it contiguously).
+  // one goes (the rest follow it contiguously). Built a row's valid run at a time.
   int32_t *table = (int32_t *)(base + p->table);
-  int r = 0, col = 0;
-  for (int v = 0; v < p->vectors; v++) {
-    uint32_t mask = 0;
-    int32_t first = 0;
-    for (int l = 0; l < VEC; l++) {
-      if (16 * v + l < p->pv && col < w->out_w) {
-        if (!mask) first = r * w->out_w + col;
-        mask |= 1u << l;
-      }
-      if (++col == p->vw) {
-        col = 0;
-        r++;
-      }
+  memset(table, 0, (size_t)p->vectors * 2 * sizeof(int32_t));
+  for (int r = 0; r < w->out_h; r++) {
+    const int q0 = r * p->vw;
+    for (int a = q0; a < q0 + w->out_w;) {
+      const int v = a / VEC, l = a % VEC;
+      const int n = q0 + w->out_w - a < VEC - l ? q0 + w->out_w - a : VEC - l;
+      if (!table[2 * v]) table[2 * v + 1] = r * w->out_w + (a - q0);
+      table[2 * v] |= (int32_t)((((1u << n) - 1) << l) & 0xFFFF);
+      a += n;
     }
-    table[2 * v] = (int32_t)mask;
-    table[2 * v + 1] = first;
   }
 }
 
