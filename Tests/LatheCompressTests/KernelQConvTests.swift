@@ -138,11 +138,13 @@ final class KernelQConvTests: XCTestCase {
     for (index, t) in Self.cases.enumerated() {
       let batch = 3
       let x = Tensor<Float>.uniform([batch, t.channels, t.height, t.width], low: -1, high: 2, generator: &rng)
-      let weight = Tensor<Float>.uniform([t.outChannels, t.channels, t.kh, t.kw], low: -0.5, high: 0.5, generator: &rng)
+      let weight = Tensor<Float>.uniform(
+        [t.outChannels, t.channels, t.kh, t.kw], low: -0.5, high: 0.5, generator: &rng)
       let bias = Tensor<Float>.uniform([t.outChannels], low: -0.2, high: 0.2, generator: &rng)
       let weights = QuantizedWeights(quantizing: weight, granularity: .perChannel)
       let padding = [t.pad.0, t.pad.1, t.pad.2, t.pad.3]
-      for input in [InputQuantization.fixed(.unsigned(low: -1, high: 2, symmetric: false)), .dynamic(symmetric: false)] {
+      let inputs = [InputQuantization.fixed(.unsigned(low: -1, high: 2, symmetric: false)), .dynamic(symmetric: false)]
+      for input in inputs {
         let layer = QuantizedConv2d(
           weights: weights, bias: bias, input: input, relu: true, inChannels: t.channels, kernelSize: [t.kh, t.kw],
           stride: [t.stride.0, t.stride.1], padding: padding, dilation: [t.dilation.0, t.dilation.1])
