@@ -126,22 +126,32 @@ static plan make_plan(const lk_window *w) {
   return p;
 }
 
-/// The zero-point padded copy of the image (direct plan): hp x wp per channel.
+/// Copies n bytes with 16-byte moves (the last one overlapping) where n >= 16: image rows
+/// are short, and a libc call per row costs more than the copy.
+static inline void copy_bytes(uint8_t *dst, const uint8_t *src, int n) {
+  if (n < 16) {
+    for (int t = 0; t < n; t++) dst[t] = src[t];
+    return;
+  }
+  int t = 0;
+  for (; t + 16 <= n; t += 16) memcpy(dst + t, src + t, 16);
+  if (t < n) memcpy(dst + n - 16, src + n - 16, 16);
+}
+
+/// The zero-point padded copy of the image (direct plan): hp x wp per channel. One fill for
+/// the borders, then the image rows.
 static void pad_image(const lk_window *w, const plan *p, const uint8_t *x, uint8_t zp, uint8_t *dst) {
   const int lo = w->pad_left > 0 ? w->pad_left : 0;
   int hi = w->pad_left + w->width;
   if (hi > p->wp) hi = p->wp;
+  memset(dst, zp, (size_t)w->channels * p->hp * p->wp);
+  if (hi <= lo) return;
   for (int c = 0; c < w->channels; c++) {
     for (int r = 0; r < p->hp; r++) {
-      uint8_t *row = dst + ((long)c * p->hp + r) * p->wp;
       const int iy = r - w->pad_top;
-      if (iy < 0 || iy >= w->height || hi <= lo) {
-        memset(row, zp, p->wp);
-        continue;
-      }
-      memset(row, zp, lo);
-      memcpy(row + lo, x + ((long)c * w->height + iy) * w->width + (lo - w->pad_left), hi - lo);
-      memset(row + hi, zp, p->wp - hi);
+      if (iy < 0 || iy >= w->height) continue;
+      copy_bytes(dst + ((long)c * p->hp + r) * p->wp + lo, x + ((long)c * w->height + iy) * w->width + (lo - w->pad_left),
+                 hi - lo);
     }
   }
 }
@@ -187,9 +197,26 @@ static void interleave4_portable(const uint8_t *const src[4], int n, int padded,
 }
 
 #if LK_X86
-/// The same with byte and word unpacks, 16 pixels (64 output bytes) per step.
-LK_AVX2 static void interleave4_sse(const uint8_t *const src[4], int n, int padded, uint8_t *dst) {
+/// The same with byte and word unpacks, 32 pixels (128 output bytes) per step. The unpacks
+/// work inside 128-bit lanes, so each result holds pixels 4h..4h+3 and 16+4h..16+4h+3; the
+/// lane permutes put them back in order.
+LK_AVX2 static void interleave4_avx2(const uint8_t *const src[4], int n, int padded, uint8_t *dst) {
   int q = 0;
+  for (; q + 32 <= n; q += 32) {
+    const __m256i a = _mm256_loadu_si256((const __m256i *)(src[0] + q));
+    const __m256i b = _mm256_loadu_si256((const __m256i *)(src[1] + q));
+    const __m256i c = _mm256_loadu_si256((const __m256i *)(src[2] + q));
+    const __m256i d = _mm256_loadu_si256((const __m256i *)(src[3] + q));
+    const __m256i ab0 = _mm256_unpacklo_epi8(a, b), ab1 = _mm256_unpackhi_epi8(a, b);
+    const __m256i cd0 = _mm256_unpacklo_epi8(c, d), cd1 = _mm256_unpackhi_epi8(c, d);
+    const __m256i o0 = _mm256_unpacklo_epi16(ab0, cd0), o1 = _mm256_unpackhi_epi16(ab0, cd0);
+    const __m256i o2 = _mm256_unpacklo_epi16(ab1, cd1), o3 = _mm256_unpackhi_epi16(ab1, cd1);
+    uint8_t *o = dst + 4 * q;
+    _mm256_storeu_si256((__m256i *)o, _mm256_permute2x128_si256(o0, o1, 0x20));
+    _mm256_storeu_si256((__m256i *)(o + 32), _mm256_permute2x128_si256(o2, o3, 0x20));
+    _mm256_storeu_si256((__m256i *)(o + 64), _mm256_permute2x128_si256(o0, o1, 0x31));
+    _mm256_storeu_si256((__m256i *)(o + 96), _mm256_permute2x128_si256(o2, o3, 0x31));
+  }
   for (; q + 16 <= n; q += 16) {
     const __m128i a = _mm_loadu_si128((const __m128i *)(src[0] + q));
     const __m128i b = _mm_loadu_si128((const __m128i *)(src[1] + q));
@@ -211,7 +238,6 @@ LK_AVX2 static void interleave4_sse(const uint8_t *const src[4], int n, int padd
 /// Fills the columns [k4][p16][4] and the lane table; returns them through the plan's offsets.
 static void unfold(const lk_window *w, const plan *p, const uint8_t *x, uint8_t zp, uint8_t *base, int isa) {
   uint8_t *cols = base + p->cols;
-  const int khw = w->kernel_h * w->kernel_w;
   const uint8_t *img = x;
   long plane = (long)w->height * w->width, pitch = w->width;
   if (p->copy) {
@@ -220,15 +246,23 @@ static void unfold(const lk_window *w, const plan *p, const uint8_t *x, uint8_t 
     plane = (long)p->hp * p->wp;
     pitch = p->wp;
   }
+  int c = 0, i = 0, j = 0;  // k = (c*kh + i)*kw + j, stepped without divisions
   for (int kk = 0; kk < p->k4; kk++) {
     const uint8_t *src[4];
     for (int t = 0; t < 4; t++) {
-      const int k = 4 * kk + t;
-      if (k >= p->k) {
+      if (4 * kk + t >= p->k) {
         src[t] = src[0];  // its weights are 0: any readable run will do
         continue;
       }
-      const int c = k / khw, i = k / w->kernel_w % w->kernel_h, j = k % w->kernel_w;
+      if (t > 0 || kk > 0) {
+        if (++j == w->kernel_w) {
+          j = 0;
+          if (++i == w->kernel_h) {
+            i = 0;
+            c++;
+          }
+        }
+      }
       if (p->direct) {
         src[t] = img + c * plane + (long)i * w->dilation_h * pitch + j * w->dilation_w;
       } else {
@@ -240,7 +274,7 @@ static void unfold(const lk_window *w, const plan *p, const uint8_t *x, uint8_t 
     uint8_t *dst = cols + (size_t)kk * p->p16 * 4;
 #if LK_X86
     if (isa != LK_ISA_PORTABLE) {
-      interleave4_sse(src, p->pv, p->p16, dst);
+      interleave4_avx2(src, p->pv, p->p16, dst);
       continue;
     }
 #endif
