@@ -61,6 +61,17 @@ typedef struct {
 /// cols[(c*kh + i)*kw + j][n*out_h*out_w + p], zero where the window hangs over the padding.
 void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols);
 
+/// Floats of scratch lk_conv2d_image_direct needs for channels [c0, c0+cn) of this geometry
+/// (w->batch ignored), or 0 when it does not apply (stride other than 1, or a window so wide
+/// that the virtual grid would be over twice the output).
+size_t lk_conv2d_direct_scratch(const lk_window *w, int cn, int out_channels);
+/// One image's convolution over channels [c0, c0+cn) of x [channels, height, width] with
+/// weight [out_channels, cn*kh*kw]: y [out_channels, out_h, out_w] = conv + bias (bias may be
+/// NULL). Stride 1 only: the im2col rows are whole runs of the zero-padded image over a grid
+/// as wide as it (conv.c). Returns 0, doing nothing, where lk_conv2d_direct_scratch is 0.
+int lk_conv2d_image_direct(const lk_window *w, const float *x, int c0, int cn, const float *weight,
+                           int out_channels, const float *bias, float *y, float *scratch);
+
 /// The adjoint of lk_im2col: adds columns back into dx (which the caller zeroes first).
 void lk_col2im(const lk_window *w, const float *cols, int c0, int cn, float *dx);
 
