@@ -184,8 +184,9 @@ void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *pac
 // read the same packed weights (qconv.c):
 //   columns: the image unfolded as [k/4][pixels][4] bytes (for stride 1 a byte interleave of
 //            runs of the padded image), vpdpbusd over 16 pixels of an output channel per
-//            register, so NCHW rows come out contiguous; the default.
-//   rows:    im2row (one patch row per output pixel) then the GEMM with pixels as rows.
+//            register, so NCHW rows come out contiguous; used for stride 1.
+//   rows:    im2row (one patch row per output pixel) then the GEMM with pixels as rows; used
+//            for other strides.
 
 enum { LK_QCONV_ROWS = 0, LK_QCONV_COLUMNS = 1 };
 

@@ -112,7 +112,11 @@ public final class QuantizedConv2d: Layer {
     return LayerSpec(op: "qconv2d", attributes: attributes)
   }
 
-  public var kernelName: String { "int8 columns+" + String(cString: lk_isa_name(lk_isa_best())) }
+  /// lk_qconv2d_method's choice for the usual case (stride 1: columns; wide windows over tiny
+  /// outputs also fall back to im2row).
+  public var kernelName: String {
+    (stride == [1, 1] ? "int8 columns+" : "int8 im2row+") + String(cString: lk_isa_name(lk_isa_best()))
+  }
 
   public var storedTensors: [(name: String, tensor: AnyTensor)] {
     weights.storedTensors(shape: weightShape) + input.storedTensors + (bias.map { [("bias", .float32($0))] } ?? [])
