@@ -86,3 +86,84 @@ void lk_ncp_to_cnp(const float *src, float *dst, int n, int c, int p) {
     for (int ci = 0; ci < c; ci++)
       memcpy(dst + ((long)ci * n + ni) * p, src + ((long)ni * c + ci) * p, sizeof(float) * p);
 }
+
+// ---- Stride-1 convolution of one image over a virtual grid --------------------------------
+//
+// With stride 1, output pixel (oy, ox) of k = (c, i, j) reads padded-image byte
+// base(c, i, j) + oy*wp + ox, where wp is the padded width. Over a "virtual" grid whose rows
+// are wp wide, every im2col row is therefore one contiguous run of the padded image: the
+// unfolding is K long copies instead of K * out_h short ones (LeNet's conv1: 25 copies rather
+// than 700). The GEMM computes the wp - out_w wrapped columns of each row too, and the final
+// pass drops them while adding the bias. Worth it while the grid is not much wider than the
+// output.
+
+typedef struct {
+  int hp, wp, pv;        // padded image size, virtual pixels (last row cut at out_w)
+  int copy;              // the image needs a zero-padded copy
+  long image, cols;      // float offsets in the scratch: padded image, columns, then products
+} direct_plan;
+
+static int plan_direct(const lk_window *w, int cn, int out_channels, direct_plan *p, size_t *floats) {
+  if (w->stride_h != 1 || w->stride_w != 1 || w->out_h <= 0 || w->out_w <= 0) return 0;
+  p->hp = w->out_h + (w->kernel_h - 1) * w->dilation_h;
+  p->wp = w->out_w + (w->kernel_w - 1) * w->dilation_w;
+  if (p->wp > 2 * w->out_w) return 0;
+  p->pv = (w->out_h - 1) * p->wp + w->out_w;
+  p->copy = !(w->pad_top == 0 && w->pad_left == 0 && p->wp == w->width && p->hp <= w->height);
+  const long k = (long)cn * w->kernel_h * w->kernel_w;
+  p->image = 0;
+  p->cols = p->copy ? (long)cn * p->hp * p->wp : 0;
+  *floats = (size_t)(p->cols + k * p->pv + (long)out_channels * p->pv);
+  return 1;
+}
+
+size_t lk_conv2d_direct_scratch(const lk_window *w, int cn, int out_channels) {
+  direct_plan p;
+  size_t floats = 0;
+  return plan_direct(w, cn, out_channels, &p, &floats) ? floats : 0;
+}
+
+int lk_conv2d_image_direct(const lk_window *w, const float *x, int c0, int cn, const float *weight,
+                           int out_channels, const float *bias, float *y, float *scratch) {
+  direct_plan p;
+  size_t floats;
+  if (!plan_direct(w, cn, out_channels, &p, &floats)) return 0;
+  const int kh = w->kernel_h, kw = w->kernel_w;
+  const int k = cn * kh * kw;
+  const float *img = x + (long)c0 * w->height * w->width;
+  long plane = (long)w->height * w->width, pitch = w->width;
+  if (p.copy) {
+    float *pad = scratch + p.image;
+    int lo = w->pad_left > 0 ? w->pad_left : 0, hi = w->pad_left + w->width;
+    if (hi > p.wp) hi = p.wp;
+    memset(pad, 0, sizeof(float) * cn * p.hp * p.wp);
+    for (int c = 0; c < cn && hi > lo; c++)
+      for (int r = 0; r < p.hp; r++) {
+        const int iy = r - w->pad_top;
+        if (iy < 0 || iy >= w->height) continue;
+        memcpy(pad + ((long)c * p.hp + r) * p.wp + lo, img + ((long)c * w->height + iy) * w->width + (lo - w->pad_left),
+               sizeof(float) * (hi - lo));
+      }
+    img = pad;
+    plane = (long)p.hp * p.wp;
+    pitch = p.wp;
+  }
+  float *cols = scratch + p.cols;
+  float *row = cols;
+  for (int c = 0; c < cn; c++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++, row += p.pv)
+        memcpy(row, img + c * plane + (long)i * w->dilation_h * pitch + j * w->dilation_w, sizeof(float) * p.pv);
+  float *prod = cols + (long)k * p.pv;
+  lk_sgemm(0, 0, out_channels, p.pv, k, 1.0f, weight, k, cols, p.pv, 0.0f, prod, p.pv);
+  const long plane_out = (long)w->out_h * w->out_w;
+  for (int o = 0; o < out_channels; o++) {
+    const float b = bias ? bias[o] : 0.0f;
+    for (int oy = 0; oy < w->out_h; oy++) {
+      const float *src = prod + (long)o * p.pv + (long)oy * p.wp;
+      float *dst = y + o * plane_out + (long)oy * w->out_w;
+      for (int ox = 0; ox < w->out_w; ox++) dst[ox] = src[ox] + b;
+    }
+  }
+  return 1;
+}

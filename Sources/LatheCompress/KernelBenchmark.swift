@@ -89,6 +89,7 @@ public enum KernelBenchmark {
     }
 
     results += sparse(budget: budget, quick: quick, paths: paths, rng: &rng)
+    results += convolutions(budget: budget, rng: &rng)
     return results
   }
 
@@ -138,6 +139,47 @@ public enum KernelBenchmark {
               path: String(cString: lk_isa_name(isa)), threads: 1, seconds: seconds, gops: work / seconds / 1e9))
         }
         _ = lk_isa_force(-1)
+      }
+    }
+    return results
+  }
+
+  /// LeNet-5's two convolutions at batch 256, run as the layers run them (the whole batch,
+  /// images spread over the cores): fp32 Conv2d then ReLU against QuantizedConv2d (input
+  /// quantization included, ReLU folded) with each int8 method, on the best path.
+  static func convolutions(budget: Double, rng: inout SeededGenerator) -> [Result] {
+    var results: [Result] = []
+    let batch = 256
+    let layers = [
+      (name: "LeNet-5 conv1 1→6 5x5 pad 2 28x28", channels: 1, size: 28, out: 6, pad: 2),
+      (name: "LeNet-5 conv2 6→16 5x5 14x14", channels: 6, size: 14, out: 16, pad: 0),
+    ]
+    let threads = min(Parallel.coreCount, batch)
+    defer { _ = lk_qconv2d_force(-1) }
+    for layer in layers {
+      let x = Variable(.uniform([batch, layer.channels, layer.size, layer.size], low: 0, high: 1, generator: &rng))
+      let conv = Conv2d(
+        inChannels: layer.channels, outChannels: layer.out, kernel: 5, padding: layer.pad, generator: &rng)
+      let outSize = layer.size + 2 * layer.pad - 4
+      let work = 2 * Double(batch * layer.out * outSize * outSize * layer.channels * 25)
+      var context = ForwardContext.inference
+      let fp32 = time(budget: budget) { _ = conv.forward([x], context: &context).relu() }
+      results.append(
+        Result(
+          name: "\(layer.name) batch \(batch) conv+relu", path: "fp32 im2col+" + String(cString: lk_sgemm_backend()),
+          threads: threads, seconds: fp32, gops: work / fp32 / 1e9))
+      let quantized = QuantizedConv2d(
+        weights: QuantizedWeights(quantizing: conv.weight.value, granularity: .perChannel), bias: conv.bias?.value,
+        input: .fixed(.unsigned(low: 0, high: 1, symmetric: false)), relu: true, inChannels: layer.channels,
+        kernelSize: [5, 5], stride: [1, 1], padding: Array(repeating: layer.pad, count: 4), dilation: [1, 1])
+      for (method, label) in [(LK_QCONV_COLUMNS, "columns"), (LK_QCONV_ROWS, "im2row")] {
+        _ = lk_qconv2d_force(Int32(method))
+        let seconds = time(budget: budget) { _ = quantized.forward([x], context: &context) }
+        results.append(
+          Result(
+            name: "\(layer.name) batch \(batch) int8 \(label) (\(format(fp32 / seconds, 2))x fp32)",
+            path: String(cString: lk_isa_name(lk_isa_best())), threads: threads, seconds: seconds,
+            gops: work / seconds / 1e9))
       }
     }
     return results

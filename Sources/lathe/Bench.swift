@@ -12,7 +12,9 @@ extension Lathe {
       discussion: "Compare with ../shared/bench/anchors.py run in the same few minutes (scripts/bench.sh runs both).")
 
     @Flag(name: .long, help: "Shorter runs (noisier figures).") var quick = false
-    @Option(name: .long, parsing: .upToNextOption, help: "Parts to run: gemm, models, train.")
+    @Option(
+      name: .long, parsing: .upToNextOption,
+      help: "Parts to run: gemm, models, train, and kernels (int8/sparse kernels, not by default).")
     var only: [String] = ["gemm", "models", "train"]
     @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
     @Option(name: .long, help: "BLAS threads (default: all cores).") var threads: Int?
@@ -28,6 +30,10 @@ extension Lathe {
         if only.contains("gemm") { result.gemm = benchGEMM() }
         if only.contains("models") { result.models = try benchModels() }
         if only.contains("train") { result.training = try benchTraining() }
+        if only.contains("kernels") {
+          say("int8 and sparse kernels (median per call)")
+          for r in KernelBenchmark.run(quick: quick) { say("  \(r)") }
+        }
         if json { try printJSON(result) }
       }
     }

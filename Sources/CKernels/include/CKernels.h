@@ -61,6 +61,17 @@ typedef struct {
 /// cols[(c*kh + i)*kw + j][n*out_h*out_w + p], zero where the window hangs over the padding.
 void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols);
 
+/// Floats of scratch lk_conv2d_image_direct needs for channels [c0, c0+cn) of this geometry
+/// (w->batch ignored), or 0 when it does not apply (stride other than 1, or a window so wide
+/// that the virtual grid would be over twice the output).
+size_t lk_conv2d_direct_scratch(const lk_window *w, int cn, int out_channels);
+/// One image's convolution over channels [c0, c0+cn) of x [channels, height, width] with
+/// weight [out_channels, cn*kh*kw]: y [out_channels, out_h, out_w] = conv + bias (bias may be
+/// NULL). Stride 1 only: the im2col rows are whole runs of the zero-padded image over a grid
+/// as wide as it (conv.c). Returns 0, doing nothing, where lk_conv2d_direct_scratch is 0.
+int lk_conv2d_image_direct(const lk_window *w, const float *x, int c0, int cn, const float *weight,
+                           int out_channels, const float *bias, float *y, float *scratch);
+
 /// The adjoint of lk_im2col: adds columns back into dx (which the caller zeroes first).
 void lk_col2im(const lk_window *w, const float *cols, int c0, int cn, float *dx);
 
@@ -168,9 +179,16 @@ void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *pac
 // ---- int8 convolution (one image, NCHW) --------------------------------------------------
 //
 // Convolution with weight [out, in, kh, kw] (groups = 1) is a GEMM with W = that weight seen
-// as [out, in*kh*kw] (pack it with lk_qgemm_pack(w, out, in*kh*kw, packed)) and A = the
-// image's patches, one row per output pixel: A[p][(c*kh + i)*kw + j]. lk_qconv2d_image does
-// both steps for one image; run images on different cores for a batch.
+// as [out, in*kh*kw]: pack it once with lk_qgemm_pack(w, out, in*kh*kw, packed).
+// lk_qconv2d_image runs one image; run images on different cores for a batch. Two methods
+// read the same packed weights (qconv.c):
+//   columns: the image unfolded as [k/4][pixels][4] bytes (for stride 1 a byte interleave of
+//            runs of the padded image), vpdpbusd over 16 pixels of an output channel per
+//            register, so NCHW rows come out contiguous; used for stride 1.
+//   rows:    im2row (one patch row per output pixel) then the GEMM with pixels as rows; used
+//            for other strides.
+
+enum { LK_QCONV_ROWS = 0, LK_QCONV_COLUMNS = 1 };
 
 /// Unfolds one u8 image x [channels, height, width] (w->batch is ignored) into patch rows:
 /// rows[p*ld + (c*kh + i)*kw + j] for channels [c0, c0+cn), p = oy*out_w + ox, with
@@ -178,13 +196,19 @@ void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *pac
 /// padding. ld >= cn*kh*kw.
 void lk_im2row_u8(const lk_window *w, const uint8_t *x, int c0, int cn, uint8_t pad_value, uint8_t *rows, int ld);
 
-/// Bytes of scratch lk_qconv2d_image needs for this geometry.
+/// Bytes of scratch lk_qconv2d_image needs for this geometry (either method; 64-byte
+/// alignment helps but is not required).
 size_t lk_qconv2d_scratch_size(const lk_window *w);
 /// One image: y [out_channels, out_h, out_w] = conv(x [channels, height, width]) through the
 /// output stage `out` (its a_zero_point also pads the borders). Writes float y_f32 unless it
 /// is NULL, else u8 y_u8. `packed` holds W [out_channels, channels*kh*kw].
 void lk_qconv2d_image(const lk_window *w, const uint8_t *x, const void *packed, int out_channels,
                       const lk_qoutput *out, float *y_f32, uint8_t *y_u8, void *scratch);
+/// The method lk_qconv2d_image uses for this layer (LK_QCONV_*).
+int lk_qconv2d_method(const lk_window *w, int out_channels);
+/// Makes lk_qconv2d_image use `method` (tests and benchmarks); negative: automatic again.
+/// Returns 0, changing nothing, for an unknown method.
+int lk_qconv2d_force(int method);
 
 // ---- Sparse fp32 layers (CSR) ------------------------------------------------------------
 //

@@ -76,7 +76,7 @@ public final class QuantizedLinear: Layer {
 }
 
 /// An int8 convolution (groups 1): each image is quantized to u8, unfolded and multiplied by
-/// the int8 kernel, images spread over the cores.
+/// the int8 kernel (lk_qconv2d_image), images spread over the cores.
 public final class QuantizedConv2d: Layer {
   public let weights: QuantizedWeights
   public let bias: Tensor<Float>?
@@ -115,7 +115,11 @@ public final class QuantizedConv2d: Layer {
     return LayerSpec(op: "qconv2d", attributes: attributes)
   }
 
-  public var kernelName: String { "int8 im2row+" + String(cString: lk_isa_name(lk_isa_best())) }
+  /// lk_qconv2d_method's choice for the usual case (stride 1: columns; wide windows over tiny
+  /// outputs also fall back to im2row).
+  public var kernelName: String {
+    (stride == [1, 1] ? "int8 columns+" : "int8 im2row+") + String(cString: lk_isa_name(lk_isa_best()))
+  }
 
   public var storedTensors: [(name: String, tensor: AnyTensor)] {
     weights.storedTensors(shape: weightShape) + input.storedTensors + (bias.map { [("bias", .float32($0))] } ?? [])
@@ -136,26 +140,31 @@ public final class QuantizedConv2d: Layer {
       pad_top: Int32(padding[0]),
       pad_left: Int32(padding[1]), dilation_h: Int32(dilation[0]), dilation_w: Int32(dilation[1]), out_h: Int32(oh),
       out_w: Int32(ow), pad_bottom: Int32(padding[2]), pad_right: Int32(padding[3]))
-    let (q, parameters) = input.quantize(x)
+    let parameters = input.parameters(for: x)
     let outChannels = weights.rows
+    let imageSize = c * h * w
     let y = Tensor<Float>(shape: [n, outChannels, oh, ow]) { out in
       weights.scales.withUnsafeBufferPointer { scales in
         withOptionalPointer(bias?.scalars) { biasPointer in
-          q.withUnsafeBufferPointer { a in
+          x.withUnsafeBufferPointer { src in
             let workers = min(Parallel.coreCount, n)
             Parallel.forEach(workers) { worker in
               var win = window
               var stage = lk_qoutput(
                 a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!,
-                bias: biasPointer,
-                relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
-              let scratch = UnsafeMutableRawPointer.allocate(
-                byteCount: max(lk_qconv2d_scratch_size(&win), 64), alignment: 64)
+                bias: biasPointer, relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
+              // Each image is quantized just before its convolution, by the worker that runs it:
+              // the bytes are still in cache, and quantizing is spread over the cores too.
+              let scratchSize = max(lk_qconv2d_scratch_size(&win), 64)
+              let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchSize + imageSize, alignment: 64)
               defer { scratch.deallocate() }
-              for image in Swift.stride(from: worker, to: n, by: workers) {
+              let image = (scratch + scratchSize).assumingMemoryBound(to: UInt8.self)
+              for index in Swift.stride(from: worker, to: n, by: workers) {
+                lk_quantize_u8(
+                  src.baseAddress! + index * imageSize, imageSize, parameters.scale, parameters.zeroPoint, image)
                 lk_qconv2d_image(
-                  &win, a.baseAddress! + image * c * h * w, weights.packed, Int32(outChannels), &stage,
-                  out.baseAddress! + image * outChannels * oh * ow, nil, scratch)
+                  &win, image, weights.packed, Int32(outChannels), &stage,
+                  out.baseAddress! + index * outChannels * oh * ow, nil, scratch)
               }
             }
           }

@@ -87,18 +87,22 @@ public enum InputQuantization: Sendable, Equatable {
   case fixed(QuantizationParameters)
   case dynamic(symmetric: Bool)
 
+  /// The parameters `x` is quantized with: the fixed ones, or from its range.
+  func parameters(for x: Tensor<Float>) -> QuantizationParameters {
+    switch self {
+    case .fixed(let p): return p
+    case .dynamic(let symmetric):
+      var low: Float = 0
+      var high: Float = 0
+      x.withUnsafeBufferPointer { lk_minmax_f32($0.baseAddress!, $0.count, &low, &high) }
+      return .unsigned(low: low, high: high, symmetric: symmetric)
+    }
+  }
+
   /// Quantizes `x` to u8, returning the bytes and the parameters used.
   func quantize(_ x: Tensor<Float>) -> ([UInt8], QuantizationParameters) {
-    x.withUnsafeBufferPointer { src in
-      let parameters: QuantizationParameters
-      switch self {
-      case .fixed(let p): parameters = p
-      case .dynamic(let symmetric):
-        var low: Float = 0
-        var high: Float = 0
-        lk_minmax_f32(src.baseAddress!, src.count, &low, &high)
-        parameters = .unsigned(low: low, high: high, symmetric: symmetric)
-      }
+    let parameters = parameters(for: x)
+    return x.withUnsafeBufferPointer { src in
       var q = [UInt8](repeating: 0, count: src.count)
       q.withUnsafeMutableBufferPointer {
         lk_quantize_u8(src.baseAddress!, src.count, parameters.scale, parameters.zeroPoint, $0.baseAddress!)

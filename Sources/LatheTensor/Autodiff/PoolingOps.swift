@@ -6,6 +6,13 @@ extension Variable {
     let x = value.contiguous()
     var win = geometry.window(batch: x.shape[0], channels: x.shape[1], height: x.shape[2], width: x.shape[3])
     let outShape = [x.shape[0], x.shape[1], Int(win.out_h), Int(win.out_w)]
+    // Inference needs no winners: finding them doubles the cost of the pass.
+    guard GradientRecording.isEnabled && requiresGrad else {
+      return Variable(
+        Tensor<Float>(shape: outShape) { dst in
+          x.withUnsafeBufferPointer { lk_maxpool2d(&win, $0.baseAddress!, dst.baseAddress!, nil) }
+        })
+    }
     var winners = [Int32](repeating: -1, count: outShape.reduce(1, *))
     let y = Tensor<Float>(shape: outShape) { dst in
       x.withUnsafeBufferPointer { lk_maxpool2d(&win, $0.baseAddress!, dst.baseAddress!, &winners) }
