@@ -54,8 +54,7 @@ func technique(_ name: String, _ parameters: [(String, ParameterValue)] = []) th
     StepSpec(name: "step", technique: name, parameters: parameters.map { (key: $0.0, value: $0.1) }), file: "test")
 }
 
-func context(_ data: DatasetSplit, input: Model? = nil, isCancelled: @escaping () -> Bool = { false }) -> StepContext
-{
+func context(_ data: DatasetSplit, input: Model? = nil, isCancelled: @escaping () -> Bool = { false }) -> StepContext {
   StepContext(
     data: data,
     loadModel: { name in

@@ -24,16 +24,16 @@ final class DistillationTransferTests: XCTestCase {
     let teacherLogits = teacher.predict(inputs).scalars
     var kl = 0.0
     var ce = 0.0
-    let T = Double(t)
+    let temperature = Double(t)
     for r in 0..<2 {
       let s = (0..<3).map { Double(student[r * 3 + $0]) }
       let z = (0..<3).map { Double(teacherLogits[r * 3 + $0]) }
-      let p = logSoftmax(z.map { $0 / T })
-      let q = logSoftmax(s.map { $0 / T })
+      let p = logSoftmax(z.map { $0 / temperature })
+      let q = logSoftmax(s.map { $0 / temperature })
       kl += (0..<3).reduce(0) { $0 + exp(p[$1]) * (p[$1] - q[$1]) }
       ce -= logSoftmax(s)[labels[r]]
     }
-    let expected = Double(alpha) * T * T * kl / 2 + Double(1 - alpha) * ce / 2
+    let expected = Double(alpha) * temperature * temperature * kl / 2 + Double(1 - alpha) * ce / 2
     XCTAssertEqual(Double(loss.value.scalar), expected, accuracy: 1e-5)
     // α = 0 is plain cross-entropy.
     let hard = Distillation.loss(teacher: teacher, temperature: t, alpha: 0)(
@@ -74,7 +74,8 @@ final class DistillationTransferTests: XCTestCase {
     let step = try technique(
       "transfer",
       [
-        ("target_classes", .list([.int(3), .int(4)])), ("labels_per_class", .int(10)), ("freeze", .list([.string("fc1")])),
+        ("target_classes", .list([.int(3), .int(4)])), ("labels_per_class", .int(10)),
+        ("freeze", .list([.string("fc1")])),
         ("epochs", .int(10)), ("batch_size", .int(4)), ("lr", .float(0.05)),
       ])
     let c = context(full)

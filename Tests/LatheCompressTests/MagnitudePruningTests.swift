@@ -10,7 +10,8 @@ final class MagnitudePruningTests: XCTestCase {
 
   func testLayerWiseSparsityIsExactPerLayer() throws {
     let model = Architecture.mlp(hidden: [40, 20], inputShape: [30], classCount: 5, seed: 3)
-    let step = try technique("prune", [("sparsity", .map([(key: "fc1", value: .float(0.7)), (key: "fc2", value: .float(0.35))]))])
+    let step = try technique(
+      "prune", [("sparsity", .map([(key: "fc1", value: .float(0.7)), (key: "fc2", value: .float(0.35))]))])
     let pruned = try step.apply(to: model, context: context(blobSplit()))
     XCTAssertEqual(zeros(pruned, "fc1.weight"), 840)  // 0.7 · 1200
     XCTAssertEqual(zeros(pruned, "fc2.weight"), 280)  // 0.35 · 800
@@ -59,12 +60,15 @@ final class MagnitudePruningTests: XCTestCase {
     let model = Architecture.mlp(hidden: [20], inputShape: [10], classCount: 3, seed: 1)
     var generator = SeededGenerator(seed: 5)
     let first = try technique("prune", [("sparsity", .float(0.5))]).apply(to: model, context: context(blobSplit()))
-    let zeroedFirst = Set(first.parameter(named: "fc1.weight")!.value.scalars.indices.filter {
-      first.parameter(named: "fc1.weight")!.value.scalars[$0] == 0
-    })
+    let zeroedFirst = Set(
+      first.parameter(named: "fc1.weight")!.value.scalars.indices.filter {
+        first.parameter(named: "fc1.weight")!.value.scalars[$0] == 0
+      })
     // Training in between moves every kept weight; the pruned ones stay zero and stay pruned.
     _ = Trainer(TrainingConfiguration(epochs: 1, batchSize: 8, learningRate: 0.05)).train(
-      first, on: Dataset(name: "x", inputs: .normal([24, 10], generator: &generator), labels: (0..<24).map { $0 % 3 },
+      first,
+      on: Dataset(
+        name: "x", inputs: .normal([24, 10], generator: &generator), labels: (0..<24).map { $0 % 3 },
         classCount: 3))
     let second = try technique("prune", [("sparsity", .float(0.7))]).apply(to: first, context: context(blobSplit()))
     let values = second.parameter(named: "fc1.weight")!.value.scalars
@@ -79,7 +83,8 @@ final class MagnitudePruningTests: XCTestCase {
     // s = sf + (si − sf)(1 − 1/2)³ = 0.9 − 0.8 / 8.
     XCTAssertEqual(GradualPrune.scheduledSparsity(event: n / 2, of: n, initial: si, final: sf), 0.8, accuracy: 1e-12)
     XCTAssertEqual(GradualPrune.scheduledSparsity(event: n, of: n, initial: si, final: sf), sf, accuracy: 1e-12)
-    XCTAssertEqual(GradualPrune.scheduledSparsity(event: 5, of: n, initial: si, final: sf), 0.9 - 0.8 * 0.421875, accuracy: 1e-12)
+    XCTAssertEqual(
+      GradualPrune.scheduledSparsity(event: 5, of: n, initial: si, final: sf), 0.9 - 0.8 * 0.421875, accuracy: 1e-12)
     let values = (0...n).map { GradualPrune.scheduledSparsity(event: $0, of: n, initial: si, final: sf) }
     XCTAssertTrue(zip(values, values.dropFirst()).allSatisfy { $0 < $1 }, "\(values)")
     // It rises fastest at first.

@@ -20,8 +20,12 @@ final class PipelineRunnerTests: XCTestCase {
   }
 
   let deepCompression: [StepSpec] = [
-    StepSpec(name: "prune", technique: "prune", parameters: [(key: "sparsity", value: .float(0.8)), (key: "epochs", value: .int(1))]),
-    StepSpec(name: "share", technique: "weight-sharing", parameters: [(key: "bits", value: .int(4)), (key: "epochs", value: .int(1))]),
+    StepSpec(
+      name: "prune", technique: "prune",
+      parameters: [(key: "sparsity", value: .float(0.8)), (key: "epochs", value: .int(1))]),
+    StepSpec(
+      name: "share", technique: "weight-sharing",
+      parameters: [(key: "bits", value: .int(4)), (key: "epochs", value: .int(1))]),
     StepSpec(name: "huffman", technique: "huffman"),
   ]
 
@@ -113,7 +117,9 @@ final class PipelineRunnerTests: XCTestCase {
   func testInvalidStepsFailBeforeAnythingRuns() {
     let data = blobSplit(train: 30, test: 30)
     XCTAssertThrowsError(
-      try runner([step("a", "prune"), step("b", "prune", [("sparsity", .float(2))])], model: trainedDigitsMLP(data, epochs: 0), data: data)
+      try runner(
+        [step("a", "prune"), step("b", "prune", [("sparsity", .float(2))])], model: trainedDigitsMLP(data, epochs: 0),
+        data: data)
     ) { error in
       XCTAssertEqual((error as? PipelineError)?.key, "sparsity")
     }

@@ -57,7 +57,8 @@ final class PipelineSpecTests: XCTestCase {
     XCTAssertEqual(spec.steps.map(\.name), ["cut", "2-weight-sharing", "3-huffman"])
     XCTAssertEqual(spec.steps.map(\.line), [6, 10, 12])
     XCTAssertEqual(spec.steps[0]["epochs"], .int(2))
-    XCTAssertEqual(spec.steps[0]["sparsity"], .map([(key: "fc1", value: .float(0.8)), (key: "fc2", value: .float(0.5))]))
+    XCTAssertEqual(
+      spec.steps[0]["sparsity"], .map([(key: "fc1", value: .float(0.8)), (key: "fc2", value: .float(0.5))]))
     XCTAssertEqual(spec.steps[0].parameterLines["epochs"], 9)
     XCTAssertEqual(spec.steps[1]["bits"], .int(4))
   }
@@ -139,7 +140,8 @@ final class PipelineSpecTests: XCTestCase {
 
   func testDuplicateStepNames() {
     let error = parseError(
-      "steps:\n  - name: a\n    technique: prune\n  - name: b\n    technique: prune\n  - name: a\n    technique: huffman\n")
+      "steps:\n  - name: a\n    technique: prune\n  - name: b\n    technique: prune\n  - name: a\n    technique: huffman\n"
+    )
     XCTAssertEqual(error?.line, 6)
     XCTAssertEqual(error?.key, "name")
     XCTAssertTrue(error?.message.contains("\"a\"") ?? false, error?.message ?? "")
@@ -158,7 +160,8 @@ final class PipelineSpecTests: XCTestCase {
 
   func testYAMLRoundTripOfAwkwardValues() throws {
     let spec = PipelineSpec(
-      name: "needs quoting: yes", summary: #"The "best" one, C:\models\new"# + "\n\tsecond line", model: "/tmp/a model.safetensors",
+      name: "needs quoting: yes", summary: #"The "best" one, C:\models\new"# + "\n\tsecond line",
+      model: "/tmp/a model.safetensors",
       dataset: "digits",
       steps: [
         StepSpec(
@@ -170,7 +173,9 @@ final class PipelineSpecTests: XCTestCase {
           ]),
         StepSpec(
           name: "2-prune", technique: "prune",
-          parameters: [(key: "sparsity", value: .map([(key: "fc1", value: .float(0.25)), (key: "block 2.conv", value: .int(0))]))]
+          parameters: [
+            (key: "sparsity", value: .map([(key: "fc1", value: .float(0.25)), (key: "block 2.conv", value: .int(0))]))
+          ]
         ),
         StepSpec(
           name: "sweep", technique: "sensitivity",

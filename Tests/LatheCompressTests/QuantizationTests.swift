@@ -35,7 +35,8 @@ final class QuantizationTests: XCTestCase {
     XCTAssertEqual(QuantizationParameters.signed(bound: 2.54).scale, 0.02, accuracy: 1e-7)
     XCTAssertEqual(QuantizationParameters.signed(bound: 2.54).zeroPoint, 0)
     XCTAssertGreaterThan(QuantizationParameters.signed(bound: 0).scale, 0)
-    let w = QuantizedWeights(quantizing: Tensor(shape: [2, 3], scalars: [1.27, -0.5, 0, 0.1, -0.2, 0.05]), granularity: .perChannel)
+    let w = QuantizedWeights(
+      quantizing: Tensor(shape: [2, 3], scalars: [1.27, -0.5, 0, 0.1, -0.2, 0.05]), granularity: .perChannel)
     XCTAssertEqual(w.values, [127, -50, 0, 64, -127, 32])
     XCTAssertEqual(w.scales[0], 0.01, accuracy: 1e-7)
     XCTAssertEqual(w.scales[1], 0.2 / 127, accuracy: 1e-9)
@@ -55,7 +56,7 @@ final class QuantizationTests: XCTestCase {
     let b = Tensor<Float>.normal([n], generator: &g)
     let x = Tensor<Float>.uniform([batch, k], low: -1, high: 2, generator: &g)
     let linear = Linear(weight: Parameter(w), bias: Parameter(b))
-    let reference = linear.forward([Variable(x)], context: &ForwardContext.inference_).value.scalars
+    let reference = linear.forward([Variable(x)], context: &ForwardContext.scratchInference).value.scalars
     for granularity in QuantizationGranularity.allCases {
       let weights = QuantizedWeights(quantizing: w, granularity: granularity)
       let input = QuantizationParameters.unsigned(low: -1, high: 2, symmetric: false)
@@ -111,7 +112,7 @@ final class QuantizationTests: XCTestCase {
     let conv = Conv2d(inChannels: 3, outChannels: 5, kernel: 3, stride: 1, padding: 1, generator: &g)
     conv.bias!.value = .normal([5], std: 0.2, generator: &g)
     let x = Tensor<Float>.uniform([3, 3, 7, 6], low: 0, high: 1, generator: &g)
-    let reference = conv.forward([Variable(x)], context: &ForwardContext.inference_).value.scalars
+    let reference = conv.forward([Variable(x)], context: &ForwardContext.scratchInference).value.scalars
     let weights = QuantizedWeights(quantizing: conv.weight.value, granularity: .perChannel)
     let input = QuantizationParameters.unsigned(low: 0, high: 1, symmetric: false)
     let layer = QuantizedConv2d(
@@ -125,7 +126,8 @@ final class QuantizationTests: XCTestCase {
     for (i, (a, r)) in zip(y.scalars, reference).enumerated() {
       let o = (i / 42) % 5
       // Inputs are in [0, 1]: Σ|x| over a window is at most 27.
-      let limit = bound(w[(o * perFilter)..<((o + 1) * perFilter)], ArraySlice(repeating: 1, count: perFilter),
+      let limit = bound(
+        w[(o * perFilter)..<((o + 1) * perFilter)], ArraySlice(repeating: 1, count: perFilter),
         aScale: input.scale, wScale: weights.scales[o])
       XCTAssertLessThanOrEqual(abs(a - r), limit, "element \(i)")
     }
@@ -195,5 +197,5 @@ final class QuantizationTests: XCTestCase {
 
 extension ForwardContext {
   /// An evaluation context usable as an inout argument in one expression.
-  nonisolated(unsafe) static var inference_ = ForwardContext.inference
+  nonisolated(unsafe) static var scratchInference = ForwardContext.inference
 }

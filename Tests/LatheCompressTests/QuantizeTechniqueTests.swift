@@ -11,7 +11,8 @@ final class QuantizeTechniqueTests: XCTestCase {
     let model = trainedDigitsMLP(data)
     let baseline = Evaluator.accuracy(of: model, on: data.test)
     XCTAssertGreaterThan(baseline, 0.95)
-    let quantized = try technique("quantize", [("calibration_samples", .int(128))]).apply(to: model, context: context(data))
+    let quantized = try technique("quantize", [("calibration_samples", .int(128))]).apply(
+      to: model, context: context(data))
     XCTAssertEqual(abs(Evaluator.accuracy(of: quantized, on: data.test) - baseline), 0, accuracy: 0.01)
     XCTAssertFalse(quantized.nodes.contains { $0.name == "relu1" }, "relu1 should be folded")
     XCTAssertEqual((quantized.nodes.first { $0.name == "fc1" }?.layer as? QuantizedLinear)?.relu, true)
@@ -38,8 +39,10 @@ final class QuantizeTechniqueTests: XCTestCase {
     let model = trainedDigitsMLP(data)
     // Calibration would have to read training data: give it none.
     let empty = DatasetSplit(train: data.train.slice(0..<0), test: data.test)
-    let quantized = try technique("quantize", [("activations", .string("dynamic")), ("granularity", .string("per-tensor"))])
-      .apply(to: model, context: context(empty))
+    let quantized = try technique(
+      "quantize", [("activations", .string("dynamic")), ("granularity", .string("per-tensor"))]
+    )
+    .apply(to: model, context: context(empty))
     let layer = quantized.nodes.first { $0.name == "fc1" }?.layer as? QuantizedLinear
     XCTAssertEqual(layer?.input, .dynamic(symmetric: false))
     XCTAssertEqual(layer?.weights.granularity, .perTensor)
@@ -56,12 +59,14 @@ final class QuantizeTechniqueTests: XCTestCase {
     let model = Architecture.digitsCNN.build(classCount: 3, seed: 0)
     _ = Trainer(TrainingConfiguration(epochs: 2, batchSize: 16, learningRate: 0.002, optimizer: .adam())).train(
       model, on: data.train)
-    let quantized = try technique("quantize", [("calibration", .string("percentile"))]).apply(to: model, context: context(data))
+    let quantized = try technique("quantize", [("calibration", .string("percentile"))]).apply(
+      to: model, context: context(data))
     XCTAssertTrue(quantized.nodes.first { $0.name == "conv1" }?.layer is QuantizedConv2d)
     let float = Evaluator.predictions(of: model, on: data.test)
     let int8 = Evaluator.predictions(of: quantized, on: data.test)
     XCTAssertGreaterThanOrEqual(zip(float, int8).filter { $0 == $1 }.count, data.test.count * 97 / 100)
-    let loaded = try deployedRoundTrip(quantized, to: try temporaryDirectory(self).appendingPathComponent("c.safetensors"))
+    let loaded = try deployedRoundTrip(
+      quantized, to: try temporaryDirectory(self).appendingPathComponent("c.safetensors"))
     XCTAssertEqual(loaded.predict(data.test.inputs), quantized.predict(data.test.inputs))
   }
 
