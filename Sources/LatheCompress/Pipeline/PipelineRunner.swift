@@ -82,7 +82,10 @@ public final class PipelineRunner: @unchecked Sendable {
     context.outputDirectory = outputDirectory
     context.fullData = dataHistory.first
     let type = type(of: techniques[index])
-    if type.descriptor.needsTrainableModel && snapshots.last!.model.trainableParameters.isEmpty {
+    let current = snapshots.last!.model
+    // int8 layers pass no gradient: whatever trainable layers remain (batch norm) would train alone.
+    let quantized = current.nodes.contains { $0.layer is QuantizedLinear || $0.layer is QuantizedConv2d }
+    if type.descriptor.needsTrainableModel && (quantized || current.trainableParameters.isEmpty) {
       throw StepFailure(
         "\(step.name): \(step.technique) trains, but the model can no longer train; put it before quantize")
     }

@@ -29,9 +29,22 @@ public indirect enum ParameterValue: Sendable, Equatable, CustomStringConvertibl
     switch self {
     case .string(let v):
       let plain = v.range(of: #"^[A-Za-z_][A-Za-z0-9_./-]*$"#, options: .regularExpression) != nil
-      return plain && !["true", "false", "null", "yes", "no"].contains(v.lowercased()) ? v : "\"\(v)\""
+      if plain && !["true", "false", "null", "yes", "no"].contains(v.lowercased()) { return v }
+      // Double-quoted YAML: backslashes, quotes and control characters must be escaped.
+      let escaped = v.unicodeScalars.map { c -> String in
+        switch c {
+        case "\\": return "\\\\"
+        case "\"": return "\\\""
+        case "\n": return "\\n"
+        case "\t": return "\\t"
+        case "\r": return "\\r"
+        default: return c.value < 0x20 ? String(format: "\\u%04X", c.value) : String(c)
+        }
+      }
+      return "\"" + escaped.joined() + "\""
     case .list(let items): return "[" + items.map(\.yaml).joined(separator: ", ") + "]"
-    case .map(let pairs): return "{" + pairs.map { "\($0.key): \($0.value.yaml)" }.joined(separator: ", ") + "}"
+    case .map(let pairs):
+      return "{" + pairs.map { "\(ParameterValue.string($0.key).yaml): \($0.value.yaml)" }.joined(separator: ", ") + "}"
     default: return description
     }
   }

@@ -131,7 +131,15 @@ public final class StepContext: @unchecked Sendable {
     configure: ((inout Trainer) -> Void)? = nil
   ) throws -> TrainingReport {
     var trainer = Trainer(configuration, loss: loss)
-    trainer.afterStep = afterStep
+    // Shared weights stay on their codebook whichever step trains them (what the file stores).
+    let shared = model.namedParameters.map(\.parameter).filter { $0.codebook != nil }
+    trainer.afterStep =
+      shared.isEmpty
+      ? afterStep
+      : {
+        shared.forEach(WeightSharing.reproject)
+        afterStep?()
+      }
     configure?(&trainer)
     let report = trainer.train(
       model, on: data,

@@ -85,9 +85,12 @@ public enum WeightSharing {
   public static func reproject(_ parameter: Parameter) {
     guard var codebook = parameter.codebook else { return }
     let values = parameter.value.scalars
+    let mask = parameter.mask?.scalars
     var sums = [Double](repeating: 0, count: codebook.centroids.count)
     var counts = [Int](repeating: 0, count: codebook.centroids.count)
-    for (v, a) in zip(values, codebook.assignments) where a != WeightCodebook.pruned {
+    // Elements masked after sharing (a later prune) count for no centroid and stay zero.
+    for (i, (v, a)) in zip(values, codebook.assignments).enumerated()
+    where a != WeightCodebook.pruned && mask?[i] ?? 1 != 0 {
       sums[Int(a)] += Double(v)
       counts[Int(a)] += 1
     }
@@ -96,6 +99,7 @@ public enum WeightSharing {
     }
     parameter.codebook = codebook
     parameter.value = codebook.weights(shape: parameter.shape)
+    parameter.applyMask()
   }
 }
 

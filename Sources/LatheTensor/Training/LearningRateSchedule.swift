@@ -13,7 +13,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
     case .constant: return base
     case .step(let every, let gamma): return base * pow(gamma, Float(epoch / max(every, 1)))
     case .cosine(let minimum):
-      let progress = totalEpochs > 1 ? Float(epoch) / Float(totalEpochs - 1) : 1
+      // A single epoch runs at the base rate (at `minimum`, a one-epoch run would not train).
+      let progress = totalEpochs > 1 ? Float(epoch) / Float(totalEpochs - 1) : 0
       return minimum + (base - minimum) * 0.5 * (1 + cos(.pi * progress))
     }
   }
