@@ -9,26 +9,36 @@ struct Lathe: ParsableCommand {
     abstract: "A terminal workbench for making neural networks smaller and faster.",
     discussion: """
       With no subcommand, opens the workbench on a terminal (the bundled lenet-300-100, mnist-5k and the
-      deep-compression pipeline unless told otherwise). Models are safetensors files; datasets are bundled names
-      (mnist-5k, digits), MNIST IDX folders or CSV files; pipelines are YAML files.
+      deep-compression pipeline unless told otherwise: lathe --model FILE --dataset NAME --pipeline FILE).
+      Models are safetensors files; datasets are bundled names (mnist-5k, digits), MNIST IDX folders or CSV
+      files; pipelines are YAML files.
       """,
-    subcommands: [Train.self, Eval.self, Inspect.self, Run.self, Bench.self]
+    subcommands: [OpenWorkbench.self, Train.self, Eval.self, Inspect.self, Run.self, Bench.self],
+    defaultSubcommand: OpenWorkbench.self
   )
+}
 
-  @Option(name: .long, help: "Model to open in the workbench (sample name or path).") var model = "lenet-300-100"
-  @Option(name: .long, help: "Dataset name or path (default: the model's).") var dataset: String?
-  @Option(name: .long, help: "Pipeline to open (bundled name or path).") var pipeline = "deep-compression"
-  @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
+extension Lathe {
+  /// The ncurses workbench; the default subcommand, so `lathe --model X` opens it.
+  struct OpenWorkbench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "workbench", abstract: "Open the workbench (the default when no subcommand is given).")
 
-  func run() throws {
-    // The workbench needs a terminal; piped or scripted, show the commands instead.
-    guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-      print(Lathe.helpMessage())
-      return
-    }
-    try reportingErrors {
-      let session = try EngineSession(model: model, dataset: dataset, pipeline: pipeline)
-      try Workbench.run(session: session, theme: theme)
+    @Option(name: .long, help: "Model to open (sample name or path).") var model = "lenet-300-100"
+    @Option(name: .long, help: "Dataset name or path (default: the model's).") var dataset: String?
+    @Option(name: .long, help: "Pipeline to open (bundled name or path).") var pipeline = "deep-compression"
+    @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
+
+    func run() throws {
+      // The workbench needs a terminal; piped or scripted, show the commands instead.
+      guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+        print(Lathe.helpMessage())
+        return
+      }
+      try reportingErrors {
+        let session = try EngineSession(model: model, dataset: dataset, pipeline: pipeline)
+        try Workbench.run(session: session, theme: theme)
+      }
     }
   }
 }
