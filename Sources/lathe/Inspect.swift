@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheONNX
 import LatheTensor
 
 extension Lathe {
@@ -9,13 +10,13 @@ extension Lathe {
     static let configuration = CommandConfiguration(
       abstract: "The layers of a model: shapes, parameters, bytes, sparsity, kernels.")
 
-    @Argument(help: "Model file (.safetensors).") var model: String
+    @Argument(help: "Model file (.safetensors or .onnx).") var model: String
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
       try reportingErrors {
         let url = URL(fileURLWithPath: model)
-        let network = try ModelFile.load(from: url, builders: CompressedLayers.builders)
+        let network = try ModelOpener.open(url)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         let report = ModelReport(network, path: model, sizeBytes: size)
         if json {

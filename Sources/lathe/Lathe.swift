@@ -9,10 +9,10 @@ struct Lathe: ParsableCommand {
     abstract: "A terminal workbench for making neural networks smaller and faster.",
     discussion: """
       With no subcommand, opens the workbench on a terminal (the bundled lenet-300-100, mnist-5k and the
-      deep-compression pipeline unless told otherwise). Models are safetensors files; datasets are bundled names
+      deep-compression pipeline unless told otherwise). Models are safetensors or ONNX files; datasets are bundled names
       (mnist-5k, digits), MNIST IDX folders or CSV files; pipelines are YAML files.
       """,
-    subcommands: [Train.self, Eval.self, Inspect.self, Run.self, Bench.self]
+    subcommands: [Train.self, Eval.self, Inspect.self, Run.self, Bench.self, Export.self, ONNXTest.self]
   )
 
   @Option(name: .long, help: "Model to open in the workbench (sample name or path).") var model = "lenet-300-100"
