@@ -7,7 +7,16 @@ import LatheTensor
 extension ONNXConverters {
   static func arithmetic(_ n: NodeConversion) throws(NodeError) {
     let x = try n.required(0, "A")
-    let y = try n.required(1, "B")
+    var y = try n.required(1, "B")
+    if n.opset < 7, try n.attributes.int("broadcast", 0) != 0, n.attributes.has("axis") {
+      // Opset 6 broadcasting: B's axes line up with A's from `axis`, not from the right.
+      let (rankA, shapeB) = (n.shape(x).count, n.shape(y))
+      var axis = try n.attributes.int("axis", 0)
+      if axis < 0 { axis += rankA }
+      let trailing = rankA - axis - shapeB.count
+      guard axis >= 0, trailing >= 0 else { throw NodeError("legacy broadcast axis \(axis) does not fit") }
+      y = n.movement(ONNXOp(.reshape(shape: shapeB + Array(repeating: 1, count: trailing), allowZero: true)), y)
+    }
     guard broadcastShape(n.shape(x), n.shape(y)) != nil else {
       throw NodeError("shapes \(n.shape(x)) and \(n.shape(y)) do not broadcast")
     }

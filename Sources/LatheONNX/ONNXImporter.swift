@@ -19,8 +19,9 @@ public struct ONNXImportOptions: Sendable {
 /// Reads ONNX files onto the engine: decodes the protobuf, checks opsets and operators (listing
 /// every unsupported one), folds constant subgraphs, and converts each node into Lathe layers.
 public enum ONNXImporter {
-  /// The ai.onnx opset versions whose operator semantics the converters implement.
-  public static let supportedOpsets = 7...21
+  /// The ai.onnx opset versions whose operator semantics the converters implement (opset 6
+  /// too: PyTorch's older exports, with the legacy broadcast attribute, are still common).
+  public static let supportedOpsets = 6...21
 
   public static func load(contentsOf url: URL, options: ONNXImportOptions = .init()) throws(ONNXError) -> ONNXGraph {
     let data: Data
