@@ -132,6 +132,7 @@ struct LayerExport {
     let x = inputs[0]
     switch kind {
     case .identity: emit("Identity", [x])
+    case .unary(let op): emit(op, [x])
     case .sub: emit("Sub", inputs)
     case .mul: emit("Mul", inputs)
     case .div: emit("Div", inputs)

@@ -11,6 +11,7 @@ enum ONNXConverters {
     "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "LRN", "Dropout", "Identity", "Flatten", "Reshape",
     "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice", "Gather", "Shape", "Constant", "ConstantOfShape",
     "Pad", "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "QuantizeLinear", "DequantizeLinear", "Cast", "Expand",
+    "Gelu", "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -60,6 +61,11 @@ enum ONNXConverters {
         n.define(0, try n.emit(Function(.add), inputs: Array(0..<count)))
       }
     case "Relu": n.define(0, try n.emit(Function(.relu), inputs: [0]))
+    case "Gelu":
+      guard try a.string("approximate", "none") == "none" else { throw NodeError("only approximate=\"none\" is supported") }
+      n.define(0, try n.emit(Function(.gelu), inputs: [0]))
+    case "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs":
+      n.define(0, try n.emit(ONNXOp(.unary(n.node.opType)), inputs: [0]))
     case "Sigmoid": n.define(0, try n.emit(Function(.sigmoid), inputs: [0]))
     case "Tanh": n.define(0, try n.emit(Function(.tanh), inputs: [0]))
     case "LeakyRelu": n.define(0, try n.emit(Function(.leakyRelu(slope: try a.float("alpha", 0.01))), inputs: [0]))
@@ -83,8 +89,12 @@ enum ONNXConverters {
       var shaped = slope
       let rank = n.shape(x).count
       // A per-channel slope [C] means axis 1, as exporters intend (numpy rules would pick the last).
-      if slope.shape.count == 1, slope.count > 1, rank > 2 {
+      let xShape = n.shape(x)
+      if slope.shape.count == 1, slope.count > 1, rank > 2, xShape.last != slope.count, xShape[1] == slope.count {
         shaped = slope.reshaped([slope.count] + Array(repeating: 1, count: rank - 2))
+      }
+      guard broadcastShape(shaped.shape, xShape) == xShape else {
+        throw NodeError("slope \(slope.shape) does not broadcast to the input \(xShape)")
       }
       n.define(0, n.emit(ONNXPRelu(slope: shaped), [x], hints: [n.hint(0)]))
     case "GlobalAveragePool":

@@ -65,11 +65,12 @@ public enum ONNXExporter {
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
       try bytes.write(to: temporary)
-      if FileManager.default.fileExists(atPath: url.path) {
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-      } else {
-        try FileManager.default.moveItem(at: temporary, to: url)
+      guard rename(temporary.path, url.path) == 0 else {
+        throw ONNXError.unwritable(file: url.path, reason: String(cString: strerror(errno)))
       }
+    } catch let error as ONNXError {
+      try? FileManager.default.removeItem(at: temporary)
+      throw error
     } catch {
       try? FileManager.default.removeItem(at: temporary)
       throw .unwritable(file: url.path, reason: error.localizedDescription)

@@ -8,20 +8,20 @@ public struct ONNXImportOptions: Sendable {
   public var inputShapes: [String: [Int]]
   /// Graph inputs bound to fixed values, folded like initializers. The backend-test runner binds
   /// integer-typed inputs (indices, shapes) this way, since the engine computes in fp32.
-  public var boundInputs: [String: Tensor<Float>]
+  var boundInputs: [String: ONNXConstant] = [:]
 
-  public init(inputShapes: [String: [Int]] = [:], boundInputs: [String: Tensor<Float>] = [:]) {
+  public init(inputShapes: [String: [Int]] = [:]) {
     self.inputShapes = inputShapes
-    self.boundInputs = boundInputs
   }
 }
 
 /// Reads ONNX files onto the engine: decodes the protobuf, checks opsets and operators (listing
 /// every unsupported one), folds constant subgraphs, and converts each node into Lathe layers.
 public enum ONNXImporter {
-  /// The ai.onnx opset versions whose operator semantics the converters implement (opset 6
-  /// too: PyTorch's older exports, with the legacy broadcast attribute, are still common).
-  public static let supportedOpsets = 6...21
+  /// The ai.onnx opset versions whose operator semantics the converters implement: 6 (PyTorch's
+  /// older exports, with the legacy broadcast attribute) to 21, and the newer ones through 25,
+  /// which change the implemented operators only by adding element types.
+  public static let supportedOpsets = 6...25
 
   public static func load(contentsOf url: URL, options: ONNXImportOptions = .init()) throws(ONNXError) -> ONNXGraph {
     let data: Data
@@ -146,7 +146,7 @@ final class GraphImporter {
         throw .invalidModel(file: file, reason: "initializer \"\(tensor.name)\": \(error.reason)")
       }
     }
-    for (name, tensor) in options.boundInputs { values[name] = .constant(ONNXConstant(tensor)) }
+    for (name, constant) in options.boundInputs { values[name] = .constant(constant) }
     let feeds = graph.input.filter { values[$0.name] == nil }
     var inputs: [ONNXGraph.Input] = []
     var shapes: [[Int]] = []
@@ -239,10 +239,12 @@ final class GraphImporter {
     switch ref {
     case .runtime(let name, _): return name
     case .constant(let c):
-      if let name = materialized[hint] { return name }
+      // One node per named initializer; constants made up during conversion get their own.
+      let named = values[hint]?.constant != nil
+      if named, let name = materialized[hint] { return name }
       let name = unique(sanitize(hint))
       add(Node(name, ONNXConstantLayer(c.floats), inputs: []))
-      materialized[hint] = name
+      if named { materialized[hint] = name }
       return name
     }
   }

@@ -7,6 +7,8 @@ import LatheTensor
 public final class ONNXOp: Layer {
   public enum Kind: Equatable, Sendable {
     case identity
+    /// Elementwise functions by ONNX name: Erf, Neg, Exp, Log, Sqrt, Abs.
+    case unary(String)
     case sub, mul, div, matmul
     case elu(alpha: Float)
     case selu(alpha: Float, gamma: Float)
@@ -47,6 +49,7 @@ public final class ONNXOp: Layer {
     let x = inputs[0]
     switch kind {
     case .identity: return x
+    case .unary(let name): return ONNXOp.unary(name, x)
     case .sub: return x - inputs[1]
     case .mul: return x * inputs[1]
     case .div: return x / inputs[1]
@@ -102,6 +105,21 @@ public final class ONNXOp: Layer {
       return ONNXOp.normalized(x, axis: axis, coerced: coerced) { $0.softmax(axis: $1) }
     case .logSoftmax(let axis, let coerced):
       return ONNXOp.normalized(x, axis: axis, coerced: coerced) { $0.logSoftmax(axis: $1) }
+    }
+  }
+
+  static let unaryNames: Set<String> = ["Erf", "Neg", "Exp", "Log", "Sqrt", "Abs"]
+
+  static func unary(_ name: String, _ x: Variable) -> Variable {
+    switch name {
+    case "Erf":
+      let scale = 2 / Float.pi.squareRoot()
+      return x.elementwise({ Foundation.erf($0) }) { v, _ in scale * Foundation.exp(-v * v) }
+    case "Neg": return -x
+    case "Exp": return x.exp()
+    case "Log": return x.log()
+    case "Sqrt": return x.sqrt()
+    default: return x.elementwise({ abs($0) }) { v, _ in v > 0 ? 1 : (v < 0 ? -1 : 0) }
     }
   }
 

@@ -5,6 +5,7 @@ enum ONNXOpSpec {
   static func spec(_ kind: ONNXOp.Kind) -> LayerSpec {
     switch kind {
     case .identity: return LayerSpec(op: "onnx.Identity")
+    case .unary(let name): return LayerSpec(op: "onnx.\(name)")
     case .sub: return LayerSpec(op: "onnx.Sub")
     case .mul: return LayerSpec(op: "onnx.Mul")
     case .div: return LayerSpec(op: "onnx.Div")
@@ -57,6 +58,9 @@ enum ONNXOpSpec {
       if case .int(let v) = s.attributes[key] { return [v] }
       if s.attributes[key] == nil { return [] }
       throw .badAttribute(op: s.op, key: key, expected: "a list of integers")
+    }
+    if s.op.hasPrefix("onnx."), ONNXOp.unaryNames.contains(String(s.op.dropFirst(5))) {
+      return .unary(String(s.op.dropFirst(5)))
     }
     switch s.op {
     case "onnx.Identity": return .identity
