@@ -57,11 +57,13 @@ public enum BackendTestRunner {
         let path = folder.appendingPathComponent("model.onnx").path
         let outputs: [Tensor<Float>]
         do {
-          outputs = try run(modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: false)
+          outputs = try run(
+            modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: false)
         } catch ONNXError.invalidNode(_, _, _, let reason) where reason.contains("Lathe needs it constant") {
           // Node tests pass weights (BatchNormalization's scale, Clip's bounds) as graph inputs;
           // models hold them as initializers. Bind them so, as a model would.
-          outputs = try run(modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: true)
+          outputs = try run(
+            modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: true)
         }
         guard outputs.count == expected.count else {
           return Outcome(name: name, passed: false, message: "\(outputs.count) outputs, expected \(expected.count)")
@@ -81,7 +83,8 @@ public enum BackendTestRunner {
   /// Imports with integer inputs (indices, shapes) bound as constants, since the engine computes
   /// in fp32, and runs the rest.
   static func run(
-    _ data: Data, path: String, folder: URL, feeds: [Onnx_ValueInfoProto], tensors: [ONNXConstant], bindAllButFirst: Bool
+    _ data: Data, path: String, folder: URL, feeds: [Onnx_ValueInfoProto], tensors: [ONNXConstant],
+    bindAllButFirst: Bool
   ) throws -> [Tensor<Float>] {
     var options = ONNXImportOptions()
     var runtime: [Tensor<Float>] = []

@@ -28,12 +28,16 @@ struct LayerExport {
     case let l as Conv2d:
       let w = builder.floats("\(name).weight", l.weight.value)
       let b = l.bias.map { builder.floats("\(name).bias", $0.value) }
-      emit("Conv", [inputs[0], w] + (b.map { [$0] } ?? []), conv(l.weight.shape, l.stride, l.padding, l.dilation, l.groups))
+      emit(
+        "Conv", [inputs[0], w] + (b.map { [$0] } ?? []), conv(l.weight.shape, l.stride, l.padding, l.dilation, l.groups)
+      )
     case let l as BatchNorm:
       let parts = [l.gamma, l.beta, l.runningMean, l.runningVariance].enumerated().map { k, p in
         builder.floats("\(name).\(["scale", "bias", "mean", "var"][k])", p.value)
       }
-      emit("BatchNormalization", [inputs[0]] + parts, [Attr.float("epsilon", l.epsilon), Attr.float("momentum", 1 - l.momentum)])
+      emit(
+        "BatchNormalization", [inputs[0]] + parts,
+        [Attr.float("epsilon", l.epsilon), Attr.float("momentum", 1 - l.momentum)])
     case let l as Pool2d:
       let g = l.geometry
       var attributes = [
@@ -61,7 +65,9 @@ struct LayerExport {
       emit("ConvTranspose", [inputs[0], w] + (b.map { [$0] } ?? []), attributes)
     case let l as ONNXQuantization: try quantization(l)
     case let l as QuantizedLinear:
-      try quantized(weights: l.weights, shape: [l.weights.rows, l.weights.columns], bias: l.bias, input: l.input, relu: l.relu) {
+      try quantized(
+        weights: l.weights, shape: [l.weights.rows, l.weights.columns], bias: l.bias, input: l.input, relu: l.relu
+      ) {
         (x: String, w: String, b: String?, final: Bool) in
         emit("Gemm", [x, w] + (b.map { [$0] } ?? []), [Attr.int("transB", 1)], final: final)
       }
@@ -88,7 +94,9 @@ struct LayerExport {
     }
   }
 
-  func conv(_ shape: [Int], _ stride: [Int], _ padding: [Int], _ dilation: [Int], _ groups: Int) -> [Onnx_AttributeProto] {
+  func conv(_ shape: [Int], _ stride: [Int], _ padding: [Int], _ dilation: [Int], _ groups: Int)
+    -> [Onnx_AttributeProto]
+  {
     [
       Attr.ints("kernel_shape", Array(shape.suffix(2))), Attr.ints("strides", stride), Attr.ints("pads", padding),
       Attr.ints("dilations", dilation), Attr.int("group", groups),
@@ -141,7 +149,8 @@ struct LayerExport {
     case .selu(let alpha, let gamma): emit("Selu", [x], [Attr.float("alpha", alpha), Attr.float("gamma", gamma)])
     case .softplus: emit("Softplus", [x])
     case .softsign: emit("Softsign", [x])
-    case .hardSigmoid(let alpha, let beta): emit("HardSigmoid", [x], [Attr.float("alpha", alpha), Attr.float("beta", beta)])
+    case .hardSigmoid(let alpha, let beta):
+      emit("HardSigmoid", [x], [Attr.float("alpha", alpha), Attr.float("beta", beta)])
     case .clip(let low, let high):
       emit("Clip", [x, builder.floats("\(name).min", Tensor(low)), builder.floats("\(name).max", Tensor(high))])
     case .reshape(let shape, let allowZero):
@@ -149,7 +158,8 @@ struct LayerExport {
       let target = shape.map { $0 == ONNXConstant.batchMarker ? (hasInferred ? 0 : -1) : $0 }
       emit("Reshape", [x, builder.int64s("\(name).shape", target)], allowZero ? [Attr.int("allowzero", 1)] : [])
     case .flatten(let axis): emit("Flatten", [x], [Attr.int("axis", axis)])
-    case .transpose(let permutation): emit("Transpose", [x], permutation.isEmpty ? [] : [Attr.ints("perm", permutation)])
+    case .transpose(let permutation):
+      emit("Transpose", [x], permutation.isEmpty ? [] : [Attr.ints("perm", permutation)])
     case .squeeze(let axes): emit("Squeeze", axes.isEmpty ? [x] : [x, builder.int64s("\(name).axes", axes)])
     case .unsqueeze(let axes): emit("Unsqueeze", [x, builder.int64s("\(name).axes", axes)])
     case .slice(let starts, let ends, let axes, let steps):
@@ -177,7 +187,8 @@ struct LayerExport {
       emit("ReduceMean", [x], (axes.isEmpty ? [] : [Attr.ints("axes", axes)]) + [Attr.int("keepdims", keep ? 1 : 0)])
     case .reduceSum(let axes, let keep):
       emit(
-        "ReduceSum", axes.isEmpty ? [x] : [x, builder.int64s("\(name).axes", axes)], [Attr.int("keepdims", keep ? 1 : 0)])
+        "ReduceSum", axes.isEmpty ? [x] : [x, builder.int64s("\(name).axes", axes)],
+        [Attr.int("keepdims", keep ? 1 : 0)])
     case .softmax(let axis, let coerced), .logSoftmax(let axis, let coerced):
       let op = if case .softmax = kind { "Softmax" } else { "LogSoftmax" }
       guard coerced else {
@@ -198,9 +209,12 @@ struct LayerExport {
     let zeros = l.zeroPoint.value.scalars.map { Int($0.rounded()) }
     let zeroName: String
     switch l.range {
-    case 0...255: zeroName = builder.initializer(TensorEncoder.proto("\(name).zero_point", shape: l.scale.shape, uint8: zeros.map { UInt8($0) }))
+    case 0...255:
+      zeroName = builder.initializer(
+        TensorEncoder.proto("\(name).zero_point", shape: l.scale.shape, uint8: zeros.map { UInt8($0) }))
     case -128...127:
-      zeroName = builder.initializer(TensorEncoder.proto("\(name).zero_point", shape: l.scale.shape, int8: zeros.map { Int8($0) }))
+      zeroName = builder.initializer(
+        TensorEncoder.proto("\(name).zero_point", shape: l.scale.shape, int8: zeros.map { Int8($0) }))
     default: throw fail("only 8-bit quantization can be written at opset 13")
     }
     let attributes = perChannel ? [Attr.int("axis", l.axis)] : []
@@ -215,8 +229,10 @@ struct LayerExport {
     op: (String, String, String?, Bool) -> String
   ) throws(ONNXError) {
     let rows = weights.rows
-    let scales = weights.scales.count == rows ? weights.scales : Array(repeating: weights.scales.first ?? 1, count: rows)
-    let qWeight = builder.initializer(TensorEncoder.proto("\(name).weight_quantized", shape: shape, int8: weights.values))
+    let scales =
+      weights.scales.count == rows ? weights.scales : Array(repeating: weights.scales.first ?? 1, count: rows)
+    let qWeight = builder.initializer(
+      TensorEncoder.proto("\(name).weight_quantized", shape: shape, int8: weights.values))
     let wScale = builder.floats("\(name).weight_scale", Tensor(shape: [rows], scalars: scales))
     let wZero = builder.initializer(
       TensorEncoder.proto("\(name).weight_zero_point", shape: [rows], int8: Array(repeating: 0, count: rows)))

@@ -84,7 +84,8 @@ struct NodeConversion {
   func foldMovement(_ layer: Layer, _ data: ONNXConstant) -> ONNXConstant {
     var context = ForwardContext.inference
     if data.isFloatingPoint {
-      return ONNXConstant(layer.forward([Variable(data.floats)], context: &context).value, elementType: data.elementType)
+      return ONNXConstant(
+        layer.forward([Variable(data.floats)], context: &context).value, elementType: data.elementType)
     }
     let positions = Tensor<Float>(shape: data.shape, scalars: (0..<data.count).map { Float($0) })
     let moved = layer.forward([Variable(positions)], context: &context).value

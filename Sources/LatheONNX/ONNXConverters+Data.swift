@@ -42,7 +42,8 @@ extension ONNXConverters {
   /// MatMul then Add of a constant vector: the Linear takes the vector as its bias, so the pair
   /// becomes one layer (as PyTorch's nn.Linear exports for inputs of rank 3 and up in old opsets).
   static func fuseBias(_ n: NodeConversion, _ value: ValueRef, _ addend: ValueRef) -> ValueRef? {
-    guard case .runtime(let name, _) = value, let c = addend.constant, let linear = n.importer.layer(named: name) as? Linear,
+    guard case .runtime(let name, _) = value, let c = addend.constant,
+      let linear = n.importer.layer(named: name) as? Linear,
       linear.bias == nil, c.count == linear.outputs, c.shape.last == linear.outputs,
       c.shape.dropLast().allSatisfy({ $0 == 1 }), c.shape.count <= 2,
       let source = n.node.input.first(where: { n.importer.values[$0].map(isSame(name)) ?? false }),
@@ -179,7 +180,9 @@ extension ONNXConverters {
     if let old = try a.ints("paddings") { pads = old }
     let value = try n.float(input: 2, attribute: "value", 0)
     let mode = try a.string("mode", "constant")
-    guard ["constant", "edge", "reflect"].contains(mode) else { throw NodeError("pad mode \"\(mode)\" is not supported") }
+    guard ["constant", "edge", "reflect"].contains(mode) else {
+      throw NodeError("pad mode \"\(mode)\" is not supported")
+    }
     if let axes = try n.constant(3, "axes")?.ints {
       var full = [Int](repeating: 0, count: 2 * rank)
       for (k, axis) in axes.enumerated() {
@@ -189,7 +192,9 @@ extension ONNXConverters {
       }
       pads = full
     }
-    guard pads.count == 2 * rank else { throw NodeError("pads has \(pads.count) values; rank \(rank) needs \(2 * rank)") }
+    guard pads.count == 2 * rank else {
+      throw NodeError("pads has \(pads.count) values; rank \(rank) needs \(2 * rank)")
+    }
     guard (0..<rank).allSatisfy({ n.shape(x)[$0] + pads[$0] + pads[$0 + rank] >= 0 }) else {
       throw NodeError("pads \(pads) crop more than the input holds")
     }

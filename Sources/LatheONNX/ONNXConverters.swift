@@ -62,7 +62,9 @@ enum ONNXConverters {
       }
     case "Relu": n.define(0, try n.emit(Function(.relu), inputs: [0]))
     case "Gelu":
-      guard try a.string("approximate", "none") == "none" else { throw NodeError("only approximate=\"none\" is supported") }
+      guard try a.string("approximate", "none") == "none" else {
+        throw NodeError("only approximate=\"none\" is supported")
+      }
       n.define(0, try n.emit(Function(.gelu), inputs: [0]))
     case "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs":
       n.define(0, try n.emit(ONNXOp(.unary(n.node.opType)), inputs: [0]))
@@ -134,7 +136,9 @@ enum ONNXConverters {
       let x = try n.required(0, "data")
       let rank = n.shape(x).count
       let perm = try a.ints("perm") ?? Array((0..<rank).reversed())
-      guard perm.sorted() == Array(0..<rank) else { throw NodeError("perm \(perm) is not a permutation of 0..<\(rank)") }
+      guard perm.sorted() == Array(0..<rank) else {
+        throw NodeError("perm \(perm) is not a permutation of 0..<\(rank)")
+      }
       n.define(0, n.movement(ONNXOp(.transpose(permutation: perm)), x))
     case "Squeeze", "Unsqueeze":
       let x = try n.required(0, "data")
@@ -302,7 +306,8 @@ enum ONNXConverters {
     let k = sb.count == 1 ? sb[0] : sb[sb.count - 2]
     guard sa.last == k else { throw NodeError("shapes \(sa) and \(sb) do not multiply") }
     if sa.count == 2, x.constant == nil, let w = b.constant, w.shape.count == 2 {
-      n.define(0, n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)]))
+      n.define(
+        0, n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)]))
       return
     }
     if sa.count > 2, sb.count > 2, broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) == nil {
@@ -332,7 +337,9 @@ enum ONNXConverters {
     guard groups > 0, channels % groups == 0, w.shape[0] % groups == 0, w.shape[1] * groups == channels else {
       throw NodeError("weight \(w.shape) with group \(groups) does not fit \(channels) input channels")
     }
-    guard bias == nil || bias!.count == w.shape[0] else { throw NodeError("bias has \(bias!.count) values, not \(w.shape[0])") }
+    guard bias == nil || bias!.count == w.shape[0] else {
+      throw NodeError("bias has \(bias!.count) values, not \(w.shape[0])")
+    }
     let layer = Conv2d(
       weight: Parameter(weight), bias: bias.map { Parameter($0.floats.reshaped([$0.count])) }, stride: geometry.stride,
       padding: geometry.padding, dilation: geometry.dilation, groups: groups)
@@ -346,7 +353,9 @@ enum ONNXConverters {
     let x = try n.required(0, "X")
     let w = try n.requiredConstant(1, "W")
     let bias = try n.constant(2, "B")
-    guard n.shape(x).count == 4, w.shape.count == 4 else { throw NodeError("only 2-D transposed convolutions are supported") }
+    guard n.shape(x).count == 4, w.shape.count == 4 else {
+      throw NodeError("only 2-D transposed convolutions are supported")
+    }
     let groups = try a.int("group", 1)
     guard groups > 0, n.shape(x)[1] == w.shape[0], w.shape[0] % groups == 0 else {
       throw NodeError("weight \(w.shape) does not fit input \(n.shape(x)) with group \(groups)")
@@ -367,7 +376,8 @@ enum ONNXConverters {
       }
     } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
       for d in 0..<2 {
-        let total = max(0, stride[d] * (input[d] - 1) + outputPadding[d] + (kernel[d] - 1) * dilation[d] + 1 - input[d] * stride[d])
+        let total = max(
+          0, stride[d] * (input[d] - 1) + outputPadding[d] + (kernel[d] - 1) * dilation[d] + 1 - input[d] * stride[d])
         pads[d] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
         pads[d + 2] = total - pads[d]
       }
@@ -426,7 +436,8 @@ enum ONNXConverters {
       kernel: geometry.kernel, stride: geometry.stride, padding: geometry.padding, dilation: geometry.dilation,
       ceilMode: try a.int("ceil_mode", 0) != 0)
     let isMax = n.node.opType == "MaxPool"
-    let layer = Pool2d(isMax ? .max : .average, geometry: window, countIncludePad: try a.int("count_include_pad", 0) != 0)
+    let layer = Pool2d(
+      isMax ? .max : .average, geometry: window, countIncludePad: try a.int("count_include_pad", 0) != 0)
     var y = n.emit(layer, [x], hints: [n.hint(0)])
     if rank == 3 { y = n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
     n.define(0, y)

@@ -24,7 +24,8 @@ public struct ONNXLayers: LayerBuilding {
         weight: Parameter(.zeros([inputs, outputs / groups] + kernel)),
         bias: try spec.bool("bias", default: true) ? Parameter(.zeros([outputs])) : nil,
         stride: try spec.ints("stride", default: [1, 1]), padding: try spec.ints("padding", default: [0, 0, 0, 0]),
-        dilation: try spec.ints("dilation", default: [1, 1]), outputPadding: try spec.ints("output_padding", default: [0, 0]),
+        dilation: try spec.ints("dilation", default: [1, 1]),
+        outputPadding: try spec.ints("output_padding", default: [0, 0]),
         groups: groups)
     case "onnx.QuantizeLinear", "onnx.DequantizeLinear":
       let channels = try spec.int("channels")

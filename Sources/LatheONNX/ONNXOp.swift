@@ -55,23 +55,32 @@ public final class ONNXOp: Layer {
     case .div: return x / inputs[1]
     case .matmul: return ONNXOp.matmul(x, inputs[1])
     case .elu(let alpha):
-      return x.elementwise({ $0 > 0 ? $0 : alpha * (Foundation.exp($0) - 1) }) { v, y in v > 0 ? 1 : y + alpha }
+      return x.elementwise(
+        { $0 > 0 ? $0 : alpha * (Foundation.exp($0) - 1) }, derivative: { v, y in v > 0 ? 1 : y + alpha })
     case .selu(let alpha, let gamma):
-      return x.elementwise({ $0 > 0 ? gamma * $0 : gamma * alpha * (Foundation.exp($0) - 1) }) { v, y in
-        v > 0 ? gamma : y + gamma * alpha
-      }
+      return x.elementwise(
+        { $0 > 0 ? gamma * $0 : gamma * alpha * (Foundation.exp($0) - 1) },
+        derivative: { v, y in
+          v > 0 ? gamma : y + gamma * alpha
+        })
     case .softplus:
-      return x.elementwise({ $0 > 20 ? $0 : Foundation.log1p(Foundation.exp($0)) }) { v, _ in
-        1 / (1 + Foundation.exp(-v))
-      }
-    case .softsign: return x.elementwise({ $0 / (1 + abs($0)) }) { v, _ in 1 / ((1 + abs(v)) * (1 + abs(v))) }
+      return x.elementwise(
+        { $0 > 20 ? $0 : Foundation.log1p(Foundation.exp($0)) },
+        derivative: { v, _ in
+          1 / (1 + Foundation.exp(-v))
+        })
+    case .softsign:
+      return x.elementwise({ $0 / (1 + abs($0)) }, derivative: { v, _ in 1 / ((1 + abs(v)) * (1 + abs(v))) })
     case .hardSigmoid(let alpha, let beta):
-      return x.elementwise({ Swift.max(0, Swift.min(1, alpha * $0 + beta)) }) { v, _ in
-        let t = alpha * v + beta
-        return t > 0 && t < 1 ? alpha : 0
-      }
+      return x.elementwise(
+        { Swift.max(0, Swift.min(1, alpha * $0 + beta)) },
+        derivative: { v, _ in
+          let t = alpha * v + beta
+          return t > 0 && t < 1 ? alpha : 0
+        })
     case .clip(let low, let high):
-      return x.elementwise({ Swift.min(Swift.max($0, low), high) }) { v, _ in v >= low && v <= high ? 1 : 0 }
+      return x.elementwise(
+        { Swift.min(Swift.max($0, low), high) }, derivative: { v, _ in v >= low && v <= high ? 1 : 0 })
     case .reshape(let shape, let allowZero): return x.reshaped(ONNXOp.target(shape, allowZero: allowZero, of: x.shape))
     case .flatten(let axis):
       let a = axis < 0 ? axis + x.shape.count : axis
@@ -95,7 +104,8 @@ public final class ONNXOp: Layer {
     case .expand(let shape):
       let out = broadcastShape(x.shape, shape) ?? x.shape
       return out == x.shape ? x : x.gathered(IndexMap.expand(input: x.shape, output: out), shape: out)
-    case .lrn(let size, let alpha, let beta, let bias): return ONNXOp.lrn(x, size: size, alpha: alpha, beta: beta, bias: bias)
+    case .lrn(let size, let alpha, let beta, let bias):
+      return ONNXOp.lrn(x, size: size, alpha: alpha, beta: beta, bias: bias)
     case .globalMaxPool: return ONNXOp.globalMaxPool(x)
     case .reduceMean(let axes, let keep):
       return x.mean(axes: axes.isEmpty ? Array(x.shape.indices) : axes, keepingDimensions: keep)
@@ -114,12 +124,12 @@ public final class ONNXOp: Layer {
     switch name {
     case "Erf":
       let scale = 2 / Float.pi.squareRoot()
-      return x.elementwise({ Foundation.erf($0) }) { v, _ in scale * Foundation.exp(-v * v) }
+      return x.elementwise({ Foundation.erf($0) }, derivative: { v, _ in scale * Foundation.exp(-v * v) })
     case "Neg": return -x
     case "Exp": return x.exp()
     case "Log": return x.log()
     case "Sqrt": return x.sqrt()
-    default: return x.elementwise({ abs($0) }) { v, _ in v > 0 ? 1 : (v < 0 ? -1 : 0) }
+    default: return x.elementwise({ abs($0) }, derivative: { v, _ in v > 0 ? 1 : (v < 0 ? -1 : 0) })
     }
   }
 
@@ -157,7 +167,8 @@ public final class ONNXOp: Layer {
       let count = batch.reduce(1, *)
       func flat(_ v: Variable) -> Variable {
         let target = batch + v.shape.suffix(2)
-        let expanded = v.shape == target ? v : v.gathered(IndexMap.expand(input: v.shape, output: target), shape: target)
+        let expanded =
+          v.shape == target ? v : v.gathered(IndexMap.expand(input: v.shape, output: target), shape: target)
         return expanded.reshaped([count] + v.shape.suffix(2))
       }
       let product = flat(a).matmul(flat(b))

@@ -17,7 +17,8 @@ enum ONNXOpSpec {
     case .softsign: return LayerSpec(op: "onnx.Softsign")
     case .hardSigmoid(let alpha, let beta):
       return LayerSpec(op: "onnx.HardSigmoid", attributes: ["alpha": .float(alpha), "beta": .float(beta)])
-    case .clip(let low, let high): return LayerSpec(op: "onnx.Clip", attributes: ["min": .float(low), "max": .float(high)])
+    case .clip(let low, let high):
+      return LayerSpec(op: "onnx.Clip", attributes: ["min": .float(low), "max": .float(high)])
     case .reshape(let shape, let allowZero):
       return LayerSpec(op: "onnx.Reshape", attributes: ["shape": .ints(shape), "allowzero": .bool(allowZero)])
     case .flatten(let axis): return LayerSpec(op: "onnx.Flatten", attributes: ["axis": .int(axis)])
@@ -33,7 +34,8 @@ enum ONNXOpSpec {
         op: "onnx.Gather",
         attributes: ["axis": .int(axis), "indices": .ints(indices), "indices_shape": .ints(indicesShape)])
     case .pad(let pads, let mode, let value):
-      return LayerSpec(op: "onnx.Pad", attributes: ["pads": .ints(pads), "mode": .string(mode), "value": .float(value)])
+      return LayerSpec(
+        op: "onnx.Pad", attributes: ["pads": .ints(pads), "mode": .string(mode), "value": .float(value)])
     case .expand(let shape): return LayerSpec(op: "onnx.Expand", attributes: ["shape": .ints(shape)])
     case .lrn(let size, let alpha, let beta, let bias):
       return LayerSpec(
@@ -83,11 +85,14 @@ enum ONNXOpSpec {
     case "onnx.Squeeze": return .squeeze(axes: try ints("axes"))
     case "onnx.Unsqueeze": return .unsqueeze(axes: try ints("axes"))
     case "onnx.Slice":
-      return .slice(starts: try ints("starts"), ends: try ints("ends"), axes: try ints("axes"), steps: try ints("steps"))
+      return .slice(
+        starts: try ints("starts"), ends: try ints("ends"), axes: try ints("axes"), steps: try ints("steps"))
     case "onnx.Gather":
       return .gather(axis: try s.int("axis"), indices: try ints("indices"), indicesShape: try ints("indices_shape"))
     case "onnx.Pad":
-      return .pad(pads: try ints("pads"), mode: try s.string("mode", default: "constant"), value: try s.float("value", default: 0))
+      return .pad(
+        pads: try ints("pads"), mode: try s.string("mode", default: "constant"), value: try s.float("value", default: 0)
+      )
     case "onnx.Expand": return .expand(shape: try ints("shape"))
     case "onnx.LRN":
       return .lrn(

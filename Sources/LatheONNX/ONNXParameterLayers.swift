@@ -121,7 +121,9 @@ public final class ONNXQuantization: Layer {
   /// The integer type's range: 0...255 for uint8, -128...127 for int8.
   public let range: ClosedRange<Int>
 
-  public init(_ direction: Direction, scale: Tensor<Float>, zeroPoint: Tensor<Float>, axis: Int, range: ClosedRange<Int>) {
+  public init(
+    _ direction: Direction, scale: Tensor<Float>, zeroPoint: Tensor<Float>, axis: Int, range: ClosedRange<Int>
+  ) {
     self.direction = direction
     self.scale = Parameter(scale, isTrainable: false)
     self.zeroPoint = Parameter(zeroPoint, isTrainable: false)

@@ -126,7 +126,8 @@ struct TensorDecoder {
       try check(proto.int32Data.count, "int32_data")
       let values = proto.int32Data.map { bits -> Float in
         type == .float16
-          ? Float(halfBits: UInt16(truncatingIfNeeded: bits)) : Float(bitPattern: UInt32(truncatingIfNeeded: bits) << 16)
+          ? Float(halfBits: UInt16(truncatingIfNeeded: bits))
+          : Float(bitPattern: UInt32(truncatingIfNeeded: bits) << 16)
       }
       return ONNXConstant(Tensor(shape: shape, scalars: values), elementType: type)
     case .int8, .uint8, .int16, .uint16, .int32, .bool:
@@ -139,7 +140,8 @@ struct TensorDecoder {
       try check(proto.uint64Data.count, "uint64_data")
       return ints(shape, type, proto.uint64Data.map { Int(truncatingIfNeeded: $0) })
     case .int4, .uint4:
-      try check((proto.int32Data.count * 2 >= count && proto.int32Data.count * 2 <= count + 1) ? count : -1, "int32_data")
+      try check(
+        (proto.int32Data.count * 2 >= count && proto.int32Data.count * 2 <= count + 1) ? count : -1, "int32_data")
       let ints = (0..<count).map { i -> Int in
         let byte = Int(proto.int32Data[i / 2]) & 0xFF
         let nibble = i % 2 == 0 ? byte & 0xF : byte >> 4

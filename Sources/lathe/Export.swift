@@ -48,7 +48,9 @@ extension Lathe {
         }
       }
       print("\(tests.count - failed) passed, \(failed) failed")
-      if tests.isEmpty { throw CommandFailure("no test folders (with model.onnx) under \(folders.joined(separator: " "))") }
+      if tests.isEmpty {
+        throw CommandFailure("no test folders (with model.onnx) under \(folders.joined(separator: " "))")
+      }
       if failed > 0 { throw ExitCode(1) }
     }
   }

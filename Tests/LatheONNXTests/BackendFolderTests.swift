@@ -16,12 +16,15 @@ final class BackendFolderTests: XCTestCase {
       nodes: [ONNXBuild.node("Relu", ["x"], ["y"])], initializers: [], inputs: [ONNXBuild.value("x", [1, 3])],
       outputs: ["y"])
     try ONNXBuild.data(m).write(to: folder.appendingPathComponent("model.onnx"))
-    try ONNXBuild.rawTensor("x", [1, 3], [-1, 0, 2]).serializedData().write(to: data.appendingPathComponent("input_0.pb"))
-    try ONNXBuild.rawTensor("y", [1, 3], [0, 0, 2]).serializedData().write(to: data.appendingPathComponent("output_0.pb"))
+    try ONNXBuild.rawTensor("x", [1, 3], [-1, 0, 2]).serializedData().write(
+      to: data.appendingPathComponent("input_0.pb"))
+    try ONNXBuild.rawTensor("y", [1, 3], [0, 0, 2]).serializedData().write(
+      to: data.appendingPathComponent("output_0.pb"))
     let tests = BackendTestRunner.testFolders([folder.deletingLastPathComponent().path])
     XCTAssertEqual(tests.map(\.lastPathComponent), ["test_relu"])
     XCTAssertTrue(BackendTestRunner.run(folder).passed)
-    try ONNXBuild.rawTensor("y", [1, 3], [0, 0, 2.1]).serializedData().write(to: data.appendingPathComponent("output_0.pb"))
+    try ONNXBuild.rawTensor("y", [1, 3], [0, 0, 2.1]).serializedData().write(
+      to: data.appendingPathComponent("output_0.pb"))
     let outcome = BackendTestRunner.run(folder)
     XCTAssertFalse(outcome.passed)
     XCTAssertTrue(outcome.message.contains("element 2 is 2.0, expected 2.1"), outcome.message)

@@ -101,7 +101,8 @@ final class ErrorTests: XCTestCase {
       nodes: [ONNXBuild.node("Add", ["a", "b"], ["y"])], initializers: [],
       inputs: [ONNXBuild.value("a", [1, 2]), ONNXBuild.value("b", [1, 2])], outputs: ["y"])
     let graph = try ONNXImporter.load(data: ONNXBuild.data(m), path: "two.onnx")
-    XCTAssertEqual(graph.run([Tensor(shape: [1, 2], scalars: [1, 2]), Tensor(shape: [1, 2], scalars: [3, 4])])[0].scalars, [4, 6])
+    XCTAssertEqual(
+      graph.run([Tensor(shape: [1, 2], scalars: [1, 2]), Tensor(shape: [1, 2], scalars: [3, 4])])[0].scalars, [4, 6])
     XCTAssertThrowsError(try graph.model()) { error in
       XCTAssertTrue("\(error)".contains("this graph has 2 inputs (a, b)"), "\(error)")
     }

@@ -25,7 +25,7 @@ final class ImportTests: XCTestCase {
     // Row 1: [1-3+0.5, 3-10] -> relu -> [0, 0]; row 2: [4-6+0.5, 7.5-10] -> [0, 0] ... use row with positives
     XCTAssertEqual(y.shape, [2, 2])
     let z = model.predict(Tensor(shape: [1, 3], scalars: [3, 20, 1]))
-    XCTAssertEqual(z.scalars, [2.5, 2.0], accuracy: 1e-6)
+    assertClose(z.scalars, [2.5, 2.0], accuracy: 1e-6)
   }
 
   /// MatMul then Add of a vector: one Linear with the vector as bias (PyTorch's older export).
@@ -50,8 +50,10 @@ final class ImportTests: XCTestCase {
     let m = ONNXBuild.model(
       nodes: [
         ONNXBuild.node(
-          "Conv", ["x", "W"], ["c"], name: "conv", [Attr.ints("pads", [1, 1, 1, 1]), Attr.ints("kernel_shape", [3, 3])]),
-        ONNXBuild.node("MaxPool", ["c"], ["p"], name: "pool", [Attr.ints("kernel_shape", [2, 2]), Attr.ints("strides", [2, 2])]),
+          "Conv", ["x", "W"], ["c"], name: "conv",
+          [Attr.ints("pads", [1, 1, 1, 1]), Attr.ints("kernel_shape", [3, 3])]),
+        ONNXBuild.node(
+          "MaxPool", ["c"], ["p"], name: "pool", [Attr.ints("kernel_shape", [2, 2]), Attr.ints("strides", [2, 2])]),
         ONNXBuild.node("Shape", ["p"], ["s"]),
         ONNXBuild.node("Gather", ["s", "zero"], ["n"], [Attr.int("axis", 0)]),
         ONNXBuild.node("Unsqueeze", ["n", "axes"], ["n1"]),
@@ -60,7 +62,8 @@ final class ImportTests: XCTestCase {
       ],
       initializers: [
         ONNXBuild.tensor("W", [1, 1, 3, 3], [0, 0, 0, 0, 1, 0, 0, 0, 0]), ONNXBuild.int64s("minus1", [-1]),
-        ONNXBuild.int64s("axes", [0]), {
+        ONNXBuild.int64s("axes", [0]),
+        {
           var t = ONNXBuild.int64s("zero", [0])
           t.dims = []
           return t
@@ -113,7 +116,7 @@ final class ImportTests: XCTestCase {
       initializers: [], inputs: [ONNXBuild.value("x", [1, 2, 2])], outputs: ["y"], opset: 9)
     let y = try ONNXImporter.load(data: ONNXBuild.data(m)).run([Tensor(shape: [1, 2, 2], scalars: [0, 0, 0, 0])])[0]
     XCTAssertEqual(y.shape, [1, 2, 2])
-    XCTAssertEqual(y.scalars, [0.25, 0.25, 0.25, 0.25], accuracy: 1e-6)
+    assertClose(y.scalars, [0.25, 0.25, 0.25, 0.25], accuracy: 1e-6)
   }
 
   /// A QDQ model (int8 weight dequantized, activations quantized and dequantized) reads and runs.
@@ -143,9 +146,9 @@ final class ImportTests: XCTestCase {
       inputs: [ONNXBuild.value("x", [nil, 2])], outputs: ["y"])
     let model = try ONNXImporter.load(data: ONNXBuild.data(m)).model()
     let linear = try XCTUnwrap(model.nodes.compactMap { $0.layer as? Linear }.first)
-    XCTAssertEqual(linear.weight.value.scalars, [1, -2, 0, 1], accuracy: 1e-6)
+    assertClose(linear.weight.value.scalars, [1, -2, 0, 1], accuracy: 1e-6)
     // x = [1.2, -0.3] quantizes to [1.0, -0.5] at scale 0.5.
-    XCTAssertEqual(model.predict(Tensor(shape: [1, 2], scalars: [1.2, -0.3])).scalars, [2, -0.5], accuracy: 1e-6)
+    assertClose(model.predict(Tensor(shape: [1, 2], scalars: [1.2, -0.3])).scalars, [2, -0.5], accuracy: 1e-6)
   }
 
   /// Initializers stored in an external data file beside the model.
@@ -177,7 +180,7 @@ final class ImportTests: XCTestCase {
   }
 }
 
-func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
   XCTAssertEqual(a.count, b.count, file: file, line: line)
   for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
 }

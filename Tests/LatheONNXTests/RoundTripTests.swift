@@ -19,7 +19,11 @@ final class RoundTripTests: XCTestCase {
         ("conv", Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1, generator: &g)), ("bn", bn),
         ("relu", Function(.relu)),
         ("pool", Pool2d(.max, geometry: WindowGeometry(kernel: [2, 2], stride: [2, 2]))),
-        ("avg", Pool2d(.average, geometry: WindowGeometry(kernel: [2, 2], stride: [2, 2], padding: [1, 1]), countIncludePad: false)),
+        (
+          "avg",
+          Pool2d(
+            .average, geometry: WindowGeometry(kernel: [2, 2], stride: [2, 2], padding: [1, 1]), countIncludePad: false)
+        ),
         ("flatten", Function(.flatten(startAxis: 1))),
         ("fc", Linear(inputs: 36, outputs: 3, generator: &g)), ("gelu", Function(.gelu)),
         ("softmax", Function(.logSoftmax)),
