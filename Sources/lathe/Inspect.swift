@@ -23,6 +23,7 @@ extension Lathe {
           try printJSON(report)
         } else {
           print(report.table())
+          if try ModelOpener.format(of: url) == .onnx { print("\n" + report.graph()) }
         }
       }
     }
@@ -70,6 +71,20 @@ struct ModelReport: Encodable {
     nonzeros = layers.reduce(0) { $0 + $1.nonzeros }
     self.sizeBytes = sizeBytes
     metadata = model.metadata
+  }
+
+  /// The graph as a list of nodes: what each reads (with shapes) and what it produces.
+  func graph() -> String {
+    var shapes = ["input": [1] + inputShape]
+    for layer in layers { shapes[layer.name] = layer.outputShape }
+    func shaped(_ name: String) -> String {
+      "\(name)[" + (shapes[name] ?? []).map(String.init).joined(separator: ",") + "]"
+    }
+    return
+      (["graph:"]
+      + layers.map { l in "  \(l.name) = \(l.op)(\(l.inputs.map(shaped).joined(separator: ", "))) -> \(shaped(l.name))"
+      })
+      .joined(separator: "\n")
   }
 
   func table() -> String {
