@@ -24,25 +24,40 @@ public enum ONNXImporter {
   public static let supportedOpsets = 6...25
 
   public static func load(contentsOf url: URL, options: ONNXImportOptions = .init()) throws(ONNXError) -> ONNXGraph {
+    // The mapping is released once decoded, so weights are held once while layers are built.
+    let proto = try decode(url)
+    return try load(proto, path: url.path, directory: url.deletingLastPathComponent(), options: options)
+  }
+
+  private static func decode(_ url: URL) throws(ONNXError) -> Onnx_ModelProto {
     let data: Data
     do {
       data = try Data(contentsOf: url, options: .alwaysMapped)
     } catch {
       throw .unreadable(file: url.path, reason: error.localizedDescription)
     }
-    return try load(data: data, path: url.path, directory: url.deletingLastPathComponent(), options: options)
+    return try decode(data, path: url.path)
+  }
+
+  private static func decode(_ data: Data, path: String) throws(ONNXError) -> Onnx_ModelProto {
+    do {
+      return try Onnx_ModelProto(serializedBytes: data)
+    } catch {
+      throw .unreadable(file: path, reason: "not a protobuf-encoded ONNX model (truncated or malformed: \(error))")
+    }
   }
 
   /// Loads an ONNX model held in memory; `directory` resolves external data files.
   public static func load(
     data: Data, path: String = "model.onnx", directory: URL? = nil, options: ONNXImportOptions = .init()
   ) throws(ONNXError) -> ONNXGraph {
-    let proto: Onnx_ModelProto
-    do {
-      proto = try Onnx_ModelProto(serializedBytes: data)
-    } catch {
-      throw .unreadable(file: path, reason: "not a protobuf-encoded ONNX model (truncated or malformed: \(error))")
-    }
+    try load(decode(data, path: path), path: path, directory: directory, options: options)
+  }
+
+  private static func load(
+    _ decoded: Onnx_ModelProto, path: String, directory: URL?, options: ONNXImportOptions
+  ) throws(ONNXError) -> ONNXGraph {
+    var proto = decoded
     guard proto.irVersion > 0, proto.hasGraph else {
       throw .invalidModel(file: path, reason: "no ir_version or no graph (is this an ONNX file?)")
     }
@@ -51,6 +66,10 @@ public enum ONNXImporter {
     try checkOperators(graph, path: path)
     let importer = GraphImporter(
       file: path, decoder: TensorDecoder(directory: directory), opset: opset, options: options)
+    // Initializers move out of the message and are released one by one as they are decoded.
+    var initializers = proto.graph.initializer
+    proto.graph.initializer = []
+    try importer.decodeInitializers(&initializers)
     return try importer.importGraph(proto)
   }
 
@@ -137,15 +156,19 @@ final class GraphImporter {
     return "\(node.opType)_\(index)"
   }
 
-  func importGraph(_ proto: Onnx_ModelProto) throws(ONNXError) -> ONNXGraph {
-    let graph = proto.graph
-    for tensor in graph.initializer {
+  func decodeInitializers(_ initializers: inout [Onnx_TensorProto]) throws(ONNXError) {
+    initializers.reverse()
+    while let tensor = initializers.popLast() {
       do {
         values[tensor.name] = .constant(try decoder.decode(tensor))
       } catch {
         throw .invalidModel(file: file, reason: "initializer \"\(tensor.name)\": \(error.reason)")
       }
     }
+  }
+
+  func importGraph(_ proto: Onnx_ModelProto) throws(ONNXError) -> ONNXGraph {
+    let graph = proto.graph
     for (name, constant) in options.boundInputs { values[name] = .constant(constant) }
     let feeds = graph.input.filter { values[$0.name] == nil }
     var inputs: [ONNXGraph.Input] = []
