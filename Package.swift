@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Lathe: a terminal workbench for making neural networks smaller and faster.
-// Dependencies point down: lathe -> LatheTUI -> LatheCompress -> LatheIO -> LatheTensor -> CKernels.
+// Dependencies point down: lathe -> LatheTUI, LatheONNX -> LatheCompress -> LatheIO -> LatheTensor
+// -> CKernels.
 
 /// C kernels are always built optimised: a debug `swift test` still runs real training loops.
 /// No `-march`: kernels choose their instruction set at run time.
@@ -16,10 +17,12 @@ let package = Package(
     .library(name: "LatheTensor", targets: ["LatheTensor"]),
     .library(name: "LatheIO", targets: ["LatheIO"]),
     .library(name: "LatheCompress", targets: ["LatheCompress"]),
+    .library(name: "LatheONNX", targets: ["LatheONNX"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .target(
@@ -31,12 +34,19 @@ let package = Package(
     .target(name: "LatheTensor", dependencies: ["CKernels"]),
     .target(name: "LatheIO", dependencies: ["LatheTensor", "CZlib"]),
     .target(name: "LatheCompress", dependencies: ["LatheTensor", "LatheIO", "CKernels", "Yams"]),
+    .target(
+      name: "LatheONNX",
+      dependencies: [
+        "LatheTensor", "LatheIO", "LatheCompress", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      exclude: ["Proto/onnx.proto"]
+    ),
     .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
-    .target(name: "LatheTUI", dependencies: ["LatheCompress", "LatheIO", "LatheTensor", "CNcursesw"]),
+    .target(name: "LatheTUI", dependencies: ["LatheCompress", "LatheONNX", "LatheIO", "LatheTensor", "CNcursesw"]),
     .executableTarget(
       name: "lathe",
       dependencies: [
-        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI",
+        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI", "LatheONNX",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -44,6 +54,10 @@ let package = Package(
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels"]),
     .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI"], exclude: ["Golden"]),
+    .testTarget(
+      name: "LatheONNXTests",
+      dependencies: ["LatheONNX", "LatheCompress", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
     .testTarget(name: "LatheCLITests", dependencies: ["LatheIO"]),
   ]
 )

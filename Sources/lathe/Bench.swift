@@ -3,6 +3,7 @@ import CKernels
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheONNX
 import LatheTensor
 
 extension Lathe {
@@ -66,10 +67,10 @@ extension Lathe {
     private func benchModels() throws -> [BenchResult.ModelLatency] {
       let folder = try models.map { URL(fileURLWithPath: $0) } ?? samplesDirectory().appendingPathComponent("models")
       let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-        .filter { $0.hasSuffix(".safetensors") }.sorted()
+        .filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".onnx") }.sorted()
       say("model latency (fp32, one forward pass): p50 / p95")
       return try files.map { file in
-        let model = try ModelFile.load(from: folder.appendingPathComponent(file), builders: CompressedLayers.builders)
+        let model = try ModelOpener.open(folder.appendingPathComponent(file))
         let seconds = latencySeconds ?? (quick ? 0.2 : 0.6)
         let one = LatencyMeasurement.measure(model, batchSize: 1, minimumRuns: 50, minimumSeconds: seconds)
         let many = LatencyMeasurement.measure(

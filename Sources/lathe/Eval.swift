@@ -2,20 +2,21 @@ import ArgumentParser
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheONNX
 import LatheTensor
 
 extension Lathe {
   struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Top-1 accuracy of a model on a dataset's test split.")
 
-    @Argument(help: "Model file (.safetensors).") var model: String
+    @Argument(help: "Model file (.safetensors or .onnx).") var model: String
     @Option(name: .long, help: "Dataset name or path; defaults to the one the model was trained on.") var dataset:
       String?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
       try reportingErrors {
-        let network = try ModelFile.load(from: URL(fileURLWithPath: model), builders: CompressedLayers.builders)
+        let network = try ModelOpener.open(URL(fileURLWithPath: model))
         guard let name = dataset ?? network.metadata["dataset"] else {
           throw CommandFailure("\(model) does not say which dataset it was trained on; pass --dataset")
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheONNX
 import LatheTensor
 
 extension Lathe {
@@ -9,19 +10,20 @@ extension Lathe {
     static let configuration = CommandConfiguration(
       abstract: "The layers of a model: shapes, parameters, bytes, sparsity, kernels.")
 
-    @Argument(help: "Model file (.safetensors).") var model: String
+    @Argument(help: "Model file (.safetensors or .onnx).") var model: String
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
       try reportingErrors {
         let url = URL(fileURLWithPath: model)
-        let network = try ModelFile.load(from: url, builders: CompressedLayers.builders)
+        let network = try ModelOpener.open(url)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         let report = ModelReport(network, path: model, sizeBytes: size)
         if json {
           try printJSON(report)
         } else {
           print(report.table())
+          if try ModelOpener.format(of: url) == .onnx { print("\n" + report.graph()) }
         }
       }
     }
@@ -69,6 +71,20 @@ struct ModelReport: Encodable {
     nonzeros = layers.reduce(0) { $0 + $1.nonzeros }
     self.sizeBytes = sizeBytes
     metadata = model.metadata
+  }
+
+  /// The graph as a list of nodes: what each reads (with shapes) and what it produces.
+  func graph() -> String {
+    var shapes = ["input": [1] + inputShape]
+    for layer in layers { shapes[layer.name] = layer.outputShape }
+    func shaped(_ name: String) -> String {
+      "\(name)[" + (shapes[name] ?? []).map(String.init).joined(separator: ",") + "]"
+    }
+    return
+      (["graph:"]
+      + layers.map { l in "  \(l.name) = \(l.op)(\(l.inputs.map(shaped).joined(separator: ", "))) -> \(shaped(l.name))"
+      })
+      .joined(separator: "\n")
   }
 
   func table() -> String {

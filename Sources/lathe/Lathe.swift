@@ -10,10 +10,12 @@ struct Lathe: ParsableCommand {
     discussion: """
       With no subcommand, opens the workbench on a terminal (the bundled lenet-300-100, mnist-5k and the
       deep-compression pipeline unless told otherwise: lathe --model FILE --dataset NAME --pipeline FILE).
-      Models are safetensors files; datasets are bundled names (mnist-5k, digits), MNIST IDX folders or CSV
-      files; pipelines are YAML files.
+      Models are safetensors or ONNX files; datasets are bundled names (mnist-5k, digits), MNIST IDX folders or
+      CSV files; pipelines are YAML files.
       """,
-    subcommands: [OpenWorkbench.self, Train.self, Eval.self, Inspect.self, Run.self, Bench.self],
+    subcommands: [
+      OpenWorkbench.self, Train.self, Eval.self, Inspect.self, Run.self, Bench.self, Export.self, ONNXTest.self,
+    ],
     defaultSubcommand: OpenWorkbench.self
   )
 }

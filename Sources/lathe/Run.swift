@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheONNX
 import LatheTensor
 
 extension Lathe {
@@ -22,7 +23,7 @@ extension Lathe {
         let spec = try PipelineSpec.read(from: try resolvePipeline(pipeline))
         let modelName = model ?? spec.model
         guard let modelName else { throw CommandFailure("\(pipeline) names no model; pass --model") }
-        let network = try ModelCatalog.load(
+        let network = try ModelOpener.open(
           modelName, relativeTo: model == nil ? spec.file?.deletingLastPathComponent() : nil)
         guard let datasetName = dataset ?? spec.dataset ?? network.metadata["dataset"] else {
           throw CommandFailure("\(pipeline) names no dataset; pass --dataset")
@@ -37,8 +38,8 @@ extension Lathe {
         let base = spec.file?.deletingLastPathComponent()
         let runner = try PipelineRunner(
           spec: spec, model: network, data: split, outputDirectory: output,
-          loadModel: { try ModelCatalog.load($0, relativeTo: base) },
-          options: .init(latencySeconds: latencySeconds))
+          loadModel: { try ModelOpener.open($0, relativeTo: base) },
+          options: .init(latencySeconds: latencySeconds, builders: ModelOpener.builders))
         if !json { print("\(spec.name): \(modelName) on \(datasetName), \(spec.steps.count) steps") }
         let input = try runner.measureInput()
         if !json { print(row(input, header: true)) }

@@ -56,7 +56,12 @@ public enum ModelMeasurement {
   public struct Options: Sendable {
     /// Seconds spent timing each batch size (more is steadier).
     public var latencySeconds: Double
-    public init(latencySeconds: Double = 0.3) { self.latencySeconds = latencySeconds }
+    /// Builders for the layers a step's model file may hold (imported ONNX layers need theirs).
+    public var builders: [LayerBuilding]
+    public init(latencySeconds: Double = 0.3, builders: [LayerBuilding] = CompressedLayers.builders) {
+      self.latencySeconds = latencySeconds
+      self.builders = builders
+    }
   }
 
   /// Writes `model` to `path` and returns the metrics of the file's model (and that model).
@@ -66,7 +71,7 @@ public enum ModelMeasurement {
   ) throws -> (StepMetrics, Model) {
     try ModelFile.save(Deployment.inferenceModel(model), to: path)
     let size = (try FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int) ?? 0
-    let loaded = try ModelFile.load(from: path, builders: CompressedLayers.builders)
+    let loaded = try ModelFile.load(from: path, builders: options.builders)
     let accuracy = Evaluator.accuracy(of: loaded, on: test)
     let one = LatencyMeasurement.measure(loaded, batchSize: 1, minimumRuns: 30, minimumSeconds: options.latencySeconds)
     let many = LatencyMeasurement.measure(

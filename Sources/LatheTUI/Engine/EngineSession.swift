@@ -1,6 +1,7 @@
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheONNX
 import LatheTensor
 
 /// The workbench's session on the real engine: a `PipelineRunner` driven on a background
@@ -121,7 +122,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     } else {
       spec = PipelineSpec(name: "untitled", model: model, dataset: dataset, steps: [])
     }
-    let network = try ModelCatalog.load(model)
+    let network = try ModelOpener.open(model)
     guard let datasetName = dataset ?? spec.dataset ?? network.metadata["dataset"] else {
       throw SessionError("\(model) does not say which dataset it was trained on; choose one")
     }
@@ -134,7 +135,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     let base = spec.file?.deletingLastPathComponent()
     let newRunner = try PipelineRunner(
       spec: spec, model: network, data: data, outputDirectory: output,
-      loadModel: { try ModelCatalog.load($0, relativeTo: base) }, options: .init(latencySeconds: latencySeconds))
+      loadModel: { try ModelOpener.open($0, relativeTo: base) },
+      options: .init(latencySeconds: latencySeconds, builders: ModelOpener.builders))
     lock.withLock {
       sources = (model, datasetName, pipeline)
       runner = newRunner

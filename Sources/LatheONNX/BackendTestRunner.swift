@@ -1,0 +1,131 @@
+import Foundation
+import LatheTensor
+
+/// Runs folders laid out as ONNX's backend tests: `model.onnx` and `test_data_set_N/` folders
+/// of `input_i.pb` / `output_i.pb` TensorProtos, comparing every output within tolerance.
+public enum BackendTestRunner {
+  public struct Outcome: Sendable {
+    public var name: String
+    public var passed: Bool
+    /// Why it failed: the import error, or the first output that differs and by how much.
+    public var message: String
+  }
+
+  public static let relativeTolerance: Float = 1e-3
+  public static let absoluteTolerance: Float = 1e-4
+
+  /// Every test folder under `paths`: a folder holding model.onnx is one test; any other folder
+  /// is searched one level down (so `onnx/backend/test/data/simple` runs all of its tests).
+  public static func testFolders(_ paths: [String]) -> [URL] {
+    let fm = FileManager.default
+    var folders: [URL] = []
+    for path in paths {
+      let url = URL(fileURLWithPath: path)
+      if fm.fileExists(atPath: url.appendingPathComponent("model.onnx").path) {
+        folders.append(url)
+        continue
+      }
+      let children = (try? fm.contentsOfDirectory(atPath: url.path))?.sorted() ?? []
+      for child in children where fm.fileExists(atPath: url.appendingPathComponent("\(child)/model.onnx").path) {
+        folders.append(url.appendingPathComponent(child))
+      }
+    }
+    return folders
+  }
+
+  public static func run(_ folder: URL) -> Outcome {
+    let name = folder.lastPathComponent
+    do {
+      let sets = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        .filter { $0.hasPrefix("test_data_set_") }.sorted()
+      guard !sets.isEmpty else { return Outcome(name: name, passed: false, message: "no test_data_set_* folders") }
+      let modelData = try Data(contentsOf: folder.appendingPathComponent("model.onnx"))
+      let model = try Onnx_ModelProto(serializedBytes: modelData)
+      let initialized = Set(model.graph.initializer.map(\.name))
+      let feeds = model.graph.input.filter { !initialized.contains($0.name) }
+      let decoder = TensorDecoder(directory: folder)
+      for set in sets {
+        let dir = folder.appendingPathComponent(set)
+        var tensors: [ONNXConstant] = []
+        for i in 0..<feeds.count { tensors.append(try read(dir.appendingPathComponent("input_\(i).pb"), decoder)) }
+        var expected: [ONNXConstant] = []
+        var k = 0
+        while FileManager.default.fileExists(atPath: dir.appendingPathComponent("output_\(k).pb").path) {
+          expected.append(try read(dir.appendingPathComponent("output_\(k).pb"), decoder))
+          k += 1
+        }
+        let path = folder.appendingPathComponent("model.onnx").path
+        let outputs: [Tensor<Float>]
+        do {
+          outputs = try run(
+            modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: false)
+        } catch ONNXError.invalidNode(_, _, _, let reason) where reason.contains("Lathe needs it constant") {
+          // Node tests pass weights (BatchNormalization's scale, Clip's bounds) as graph inputs;
+          // models hold them as initializers. Bind them so, as a model would.
+          outputs = try run(
+            modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: true)
+        }
+        guard outputs.count == expected.count else {
+          return Outcome(name: name, passed: false, message: "\(outputs.count) outputs, expected \(expected.count)")
+        }
+        for (i, (got, want)) in zip(outputs, expected).enumerated() {
+          if let problem = compare(got, want.floats) {
+            return Outcome(name: name, passed: false, message: "\(set) output \(i): \(problem)")
+          }
+        }
+      }
+      return Outcome(name: name, passed: true, message: "")
+    } catch {
+      return Outcome(name: name, passed: false, message: "\(error)")
+    }
+  }
+
+  /// Imports with integer inputs (indices, shapes) bound as constants, since the engine computes
+  /// in fp32, and runs the rest.
+  static func run(
+    _ data: Data, path: String, folder: URL, feeds: [Onnx_ValueInfoProto], tensors: [ONNXConstant],
+    bindAllButFirst: Bool
+  ) throws -> [Tensor<Float>] {
+    var options = ONNXImportOptions()
+    var runtime: [Tensor<Float>] = []
+    for (k, (feed, tensor)) in zip(feeds, tensors).enumerated() {
+      options.inputShapes[feed.name] = tensor.shape
+      if tensor.isFloatingPoint && (k == 0 || !bindAllButFirst) {
+        runtime.append(tensor.floats)
+      } else {
+        options.boundInputs[feed.name] = tensor
+      }
+    }
+    let graph = try ONNXImporter.load(data: data, path: path, directory: folder, options: options)
+    return graph.run(runtime)
+  }
+
+  static func read(_ url: URL, _ decoder: TensorDecoder) throws -> ONNXConstant {
+    let proto = try Onnx_TensorProto(serializedBytes: try Data(contentsOf: url))
+    do {
+      return try decoder.decode(proto)
+    } catch {
+      throw ONNXError.invalidModel(file: url.path, reason: error.reason)
+    }
+  }
+
+  /// nil when equal within tolerance; otherwise what differs.
+  static func compare(_ got: Tensor<Float>, _ want: Tensor<Float>) -> String? {
+    guard got.count == want.count, got.shape.reduce(1, *) == want.shape.reduce(1, *) else {
+      return "shape \(got.shape), expected \(want.shape)"
+    }
+    if got.shape != want.shape && !(got.shape.filter { $0 != 1 } == want.shape.filter { $0 != 1 }) {
+      return "shape \(got.shape), expected \(want.shape)"
+    }
+    let (a, b) = (got.contiguous().scalars, want.contiguous().scalars)
+    for i in 0..<a.count {
+      let (x, y) = (a[i], b[i])
+      if x.isNaN && y.isNaN { continue }
+      if x == y { continue }
+      if abs(x - y) > absoluteTolerance + relativeTolerance * abs(y) {
+        return "element \(i) is \(x), expected \(y)"
+      }
+    }
+    return nil
+  }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import LatheTensor
+
+// Arithmetic, joins, splits and quantization: the converters whose inputs are often constants
+// (shape arithmetic that folds away) or that fuse into the layer before them.
+
+extension ONNXConverters {
+  static func arithmetic(_ n: NodeConversion) throws(NodeError) {
+    let x = try n.required(0, "A")
+    var y = try n.required(1, "B")
+    if n.opset < 7, try n.attributes.int("broadcast", 0) != 0, n.attributes.has("axis") {
+      // Opset 6 broadcasting: B's axes line up with A's from `axis`, not from the right.
+      let (rankA, shapeB) = (n.shape(x).count, n.shape(y))
+      var axis = try n.attributes.int("axis", 0)
+      if axis < 0 { axis += rankA }
+      let trailing = rankA - axis - shapeB.count
+      guard axis >= 0, trailing >= 0 else { throw NodeError("legacy broadcast axis \(axis) does not fit") }
+      y = n.movement(ONNXOp(.reshape(shape: shapeB + Array(repeating: 1, count: trailing), allowZero: true)), y)
+    }
+    guard broadcastShape(n.shape(x), n.shape(y)) != nil else {
+      throw NodeError("shapes \(n.shape(x)) and \(n.shape(y)) do not broadcast")
+    }
+    let op = n.node.opType
+    if let a = x.constant, let b = y.constant, !a.isFloatingPoint, !b.isFloatingPoint {
+      n.define(0, .constant(try integerArithmetic(op, a, b)))
+      return
+    }
+    if op == "Add", let fused = fuseBias(n, x, y) ?? fuseBias(n, y, x) {
+      n.define(0, fused)
+      return
+    }
+    let layer: Layer =
+      switch op {
+      case "Add": Function(.add)
+      case "Sub": ONNXOp(.sub)
+      case "Mul": ONNXOp(.mul)
+      default: ONNXOp(.div)
+      }
+    n.define(0, n.emit(layer, [x, y], hints: [n.hint(0), n.hint(1)]))
+  }
+
+  /// MatMul then Add of a constant vector: the Linear takes the vector as its bias, so the pair
+  /// becomes one layer (as PyTorch's nn.Linear exports for inputs of rank 3 and up in old opsets).
+  static func fuseBias(_ n: NodeConversion, _ value: ValueRef, _ addend: ValueRef) -> ValueRef? {
+    guard case .runtime(let name, _) = value, let c = addend.constant,
+      let linear = n.importer.layer(named: name) as? Linear,
+      linear.bias == nil, c.count == linear.outputs, c.shape.last == linear.outputs,
+      c.shape.dropLast().allSatisfy({ $0 == 1 }), c.shape.count <= 2,
+      let source = n.node.input.first(where: { n.importer.values[$0].map(isSame(name)) ?? false }),
+      n.isPrivate(source)
+    else { return nil }
+    n.importer.replaceLayer(
+      of: name, with: Linear(weight: linear.weight, bias: Parameter(c.floats.reshaped([linear.outputs]))))
+    return value
+  }
+
+  private static func isSame(_ name: String) -> (ValueRef) -> Bool {
+    { ref in
+      if case .runtime(let other, _) = ref { return other == name }
+      return false
+    }
+  }
+
+  /// Shape arithmetic on integer constants, exactly (fp32 would round large int64 values).
+  static func integerArithmetic(_ op: String, _ a: ONNXConstant, _ b: ONNXConstant) throws(NodeError) -> ONNXConstant {
+    guard let shape = broadcastShape(a.shape, b.shape) else { throw NodeError("shapes do not broadcast") }
+    let (x, y) = (a.ints, b.ints)
+    let ia = IndexMap.expand(input: a.shape, output: shape)
+    let ib = IndexMap.expand(input: b.shape, output: shape)
+    let marker = ONNXConstant.batchMarker
+    var values: [Int] = []
+    for k in 0..<ia.count {
+      let (p, q) = (x[ia[k]], y[ib[k]])
+      if p == marker || q == marker {
+        // Arithmetic on the batch size: only x*1, x/1, x+0 keep it meaningful.
+        guard (op == "Mul" && (p == 1 || q == 1)) || (op == "Div" && q == 1) || (op == "Add" && (p == 0 || q == 0))
+        else { throw NodeError("shape arithmetic on the batch size is not supported") }
+        values.append(marker)
+        continue
+      }
+      switch op {
+      case "Add": values.append(p &+ q)
+      case "Sub": values.append(p &- q)
+      case "Mul": values.append(p &* q)
+      default:
+        guard q != 0 else { throw NodeError("integer division by zero") }
+        values.append(p / q)
+      }
+    }
+    return ONNXConstant(shape: shape, ints: values, elementType: a.elementType)
+  }
+
+  static func concat(_ n: NodeConversion) throws(NodeError) {
+    var parts: [ValueRef] = []
+    for i in 0..<n.node.input.count { if let ref = try n.input(i) { parts.append(ref) } }
+    guard let first = parts.first else { throw NodeError("no inputs") }
+    let rank = n.shape(first).count
+    var axis = try n.attributes.int("axis", 0)
+    if axis < 0 { axis += rank }
+    guard axis >= 0, axis < max(rank, 1) else { throw NodeError("axis out of range for rank \(rank)") }
+    for part in parts {
+      let s = n.shape(part)
+      guard s.count == rank, (0..<rank).allSatisfy({ $0 == axis || s[$0] == n.shape(first)[$0] }) else {
+        throw NodeError("input shapes \(parts.map { n.shape($0) }) do not agree off axis \(axis)")
+      }
+    }
+    let constants = parts.compactMap(\.constant)
+    if constants.count == parts.count, constants.contains(where: { !$0.isFloatingPoint }) {
+      // Integer constants (shapes being assembled): concatenate the positions, pick the ints.
+      let positions = constants.reduce(into: (0, [Variable]())) { acc, c in
+        acc.1.append(Variable(Tensor(shape: c.shape, scalars: (0..<c.count).map { Float(acc.0 + $0) })))
+        acc.0 += c.count
+      }.1
+      var context = ForwardContext.inference
+      let moved = Function(.concat(axis: axis)).forward(positions, context: &context).value
+      let all = constants.flatMap(\.ints)
+      n.define(0, .constant(ONNXConstant(shape: moved.shape, ints: moved.scalars.map { all[Int($0)] })))
+      return
+    }
+    if parts.count == 1 {
+      n.define(0, first)
+      return
+    }
+    n.define(0, n.emit(Function(.concat(axis: axis)), parts, hints: (0..<parts.count).map { n.hint($0) }))
+  }
+
+  static func split(_ n: NodeConversion) throws(NodeError) {
+    let x = try n.required(0, "input")
+    let shape = n.shape(x)
+    var axis = try n.attributes.int("axis", 0)
+    if axis < 0 { axis += shape.count }
+    guard axis >= 0, axis < shape.count else { throw NodeError("axis out of range") }
+    let count = n.node.output.count
+    var sizes = (try n.ints(attribute: "split", input: 1, "split")) ?? []
+    if sizes.isEmpty {
+      let chunk = (shape[axis] + count - 1) / count
+      sizes = (0..<count).map { min(chunk, max(0, shape[axis] - $0 * chunk)) }
+    }
+    guard sizes.count == count, sizes.reduce(0, +) == shape[axis], sizes.allSatisfy({ $0 >= 0 }) else {
+      throw NodeError("split sizes \(sizes) do not divide axis \(axis) of size \(shape[axis]) into \(count) outputs")
+    }
+    var start = 0
+    for (i, size) in sizes.enumerated() {
+      let kind = ONNXOp.Kind.slice(starts: [start], ends: [start + size], axes: [axis], steps: [1])
+      if let c = x.constant {
+        n.define(i, .constant(n.foldMovement(ONNXOp(kind), c)))
+      } else {
+        n.define(i, n.emit(ONNXOp(kind), [x], hints: [n.hint(0)], suffix: "_\(i)"))
+      }
+      start += size
+    }
+  }
+
+  static func slice(_ n: NodeConversion) throws(NodeError) {
+    let a = n.attributes
+    let x = try n.required(0, "data")
+    let rank = n.shape(x).count
+    let starts = try n.ints(attribute: "starts", input: 1, "starts") ?? []
+    let ends = try n.ints(attribute: "ends", input: 2, "ends") ?? []
+    let axes = try n.ints(attribute: "axes", input: 3, "axes") ?? Array(0..<starts.count)
+    let steps = try n.constant(4, "steps")?.ints ?? Array(repeating: 1, count: starts.count)
+    guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count,
+      axes.allSatisfy({ $0 >= -rank && $0 < rank }), steps.allSatisfy({ $0 != 0 })
+    else { throw NodeError("starts, ends, axes and steps do not agree (rank \(rank))") }
+    guard !starts.contains(ONNXConstant.batchMarker), !ends.contains(ONNXConstant.batchMarker) else {
+      throw NodeError("slice bounds that depend on the batch size are not supported")
+    }
+    // Clamp int64 sentinels (INT64_MAX) into a range model files store faithfully.
+    let clamp = { (v: Int) in min(max(v, -(1 << 31)), 1 << 31) }
+    let kind = ONNXOp.Kind.slice(
+      starts: starts.map(clamp), ends: ends.map(clamp), axes: axes.map { ($0 + rank) % rank }, steps: steps)
+    n.define(0, n.movement(ONNXOp(kind), x))
+  }
+
+  static func pad(_ n: NodeConversion) throws(NodeError) {
+    let a = n.attributes
+    let x = try n.required(0, "data")
+    let rank = n.shape(x).count
+    var pads = try n.ints(attribute: "pads", input: 1, "pads") ?? []
+    if let old = try a.ints("paddings") { pads = old }
+    let value = try n.float(input: 2, attribute: "value", 0)
+    let mode = try a.string("mode", "constant")
+    guard ["constant", "edge", "reflect"].contains(mode) else {
+      throw NodeError("pad mode \"\(mode)\" is not supported")
+    }
+    if let axes = try n.constant(3, "axes")?.ints {
+      var full = [Int](repeating: 0, count: 2 * rank)
+      for (k, axis) in axes.enumerated() {
+        let d = (axis + rank) % rank
+        full[d] = pads[k]
+        full[d + rank] = pads[k + axes.count]
+      }
+      pads = full
+    }
+    guard pads.count == 2 * rank else {
+      throw NodeError("pads has \(pads.count) values; rank \(rank) needs \(2 * rank)")
+    }
+    guard (0..<rank).allSatisfy({ n.shape(x)[$0] + pads[$0] + pads[$0 + rank] >= 0 }) else {
+      throw NodeError("pads \(pads) crop more than the input holds")
+    }
+    n.define(0, n.movement(ONNXOp(.pad(pads: pads, mode: mode, value: value)), x))
+  }
+
+  static func quantization(_ n: NodeConversion) throws(NodeError) {
+    let x = try n.required(0, "x")
+    let scale = try n.requiredConstant(1, "scale")
+    let zero = try n.constant(2, "zero_point")
+    let quantize = n.node.opType == "QuantizeLinear"
+    // The integer type: the zero point's, else the quantized input's (dequantize), else uint8.
+    let type = zero?.elementType ?? (quantize ? .uint8 : (x.constant?.elementType ?? .uint8))
+    let range: ClosedRange<Int>
+    switch type {
+    case .int8: range = -128...127
+    case .uint8: range = 0...255
+    case .int4: range = -8...7
+    case .uint4: range = 0...15
+    case .int32: range = Int(Int32.min)...Int(Int32.max)
+    case .int16: range = -32768...32767
+    case .uint16: range = 0...65535
+    default: throw NodeError("quantized type \(type.name) is not supported")
+    }
+    guard scale.shape.count <= 1, zero == nil || zero!.count == scale.count else {
+      throw NodeError("scale and zero_point must be scalars or matching 1-D tensors")
+    }
+    let rank = n.shape(x).count
+    let axis = try n.attributes.int("axis", 1)
+    if scale.count > 1 {
+      guard axis >= -rank, axis < rank, n.shape(x)[(axis + rank) % rank] == scale.count else {
+        throw NodeError("\(scale.count) scales do not match axis \(axis) of \(n.shape(x))")
+      }
+    }
+    let zeroPoint = zero?.floats ?? Tensor(repeating: 0, shape: scale.shape)
+    let layer = ONNXQuantization(
+      quantize ? .quantize : .dequantize, scale: scale.floats, zeroPoint: zeroPoint.reshaped(scale.shape),
+      axis: (axis + max(rank, 1)) % max(rank, 1), range: range)
+    var y = n.emit(layer, [x], hints: [n.hint(0)])
+    if quantize, case .constant(let c) = y { y = .constant(c.cast(to: type)) }
+    n.define(0, y)
+  }
+}

@@ -1,0 +1,486 @@
+import Foundation
+import LatheTensor
+
+/// ONNX operators onto Lathe layers. Weights become the engine's own layers (Gemm and MatMul
+/// with constant weights -> Linear, Conv -> Conv2d, BatchNormalization -> BatchNorm, pools ->
+/// Pool2d) so pruning and quantization find them; the rest become `ONNXOp`s and friends.
+enum ONNXConverters {
+  static let supported: Set<String> = [
+    "Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "Relu", "LeakyRelu", "PRelu", "Elu",
+    "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign", "HardSigmoid", "Clip", "MaxPool", "AveragePool",
+    "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "LRN", "Dropout", "Identity", "Flatten", "Reshape",
+    "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice", "Gather", "Shape", "Constant", "ConstantOfShape",
+    "Pad", "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "QuantizeLinear", "DequantizeLinear", "Cast", "Expand",
+    "Gelu", "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs",
+  ]
+
+  static func convert(_ n: NodeConversion) throws(NodeError) {
+    let a = n.attributes
+    switch n.node.opType {
+    case "Identity", "Cast":
+      let x = try n.required(0, "input")
+      if n.node.opType == "Cast", let c = x.constant,
+        let type = Onnx_TensorProto.DataType(rawValue: try a.int("to", 1))
+      {
+        n.define(0, .constant(c.cast(to: type)))
+      } else {
+        n.define(0, x)
+      }
+    case "Constant": n.define(0, .constant(try constantAttribute(n)))
+    case "Shape": n.define(0, .constant(try shape(n)))
+    case "ConstantOfShape":
+      let dims = try n.requiredConstant(0, "shape").ints
+      guard !dims.contains(ONNXConstant.batchMarker) else {
+        throw NodeError("its shape depends on the batch size; Lathe folds ConstantOfShape at load time")
+      }
+      guard dims.allSatisfy({ $0 >= 0 }) else { throw NodeError("negative dimension in shape \(dims)") }
+      let value = try a.tensor("value").map { (t) throws(NodeError) in try n.importer.decoder.decode(t) }
+      let fill = value?.floats.scalars.first ?? 0
+      if let value, !value.isFloatingPoint {
+        n.define(
+          0,
+          .constant(
+            ONNXConstant(
+              shape: dims, ints: Array(repeating: value.ints.first ?? 0, count: dims.reduce(1, *)),
+              elementType: value.elementType)))
+      } else {
+        n.define(0, .constant(ONNXConstant(Tensor(repeating: fill, shape: dims))))
+      }
+    case "Gemm": try gemm(n)
+    case "MatMul": try matmul(n)
+    case "Conv": try conv(n)
+    case "ConvTranspose": try convTranspose(n)
+    case "BatchNormalization": try batchNorm(n)
+    case "MaxPool", "AveragePool": try pool(n)
+    case "Add", "Sub", "Mul", "Div": try arithmetic(n)
+    case "Sum":
+      let count = n.node.input.count
+      if count == 1 {
+        n.define(0, try n.required(0, "input"))
+      } else {
+        n.define(0, try n.emit(Function(.add), inputs: Array(0..<count)))
+      }
+    case "Relu": n.define(0, try n.emit(Function(.relu), inputs: [0]))
+    case "Gelu":
+      guard try a.string("approximate", "none") == "none" else {
+        throw NodeError("only approximate=\"none\" is supported")
+      }
+      n.define(0, try n.emit(Function(.gelu), inputs: [0]))
+    case "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs":
+      n.define(0, try n.emit(ONNXOp(.unary(n.node.opType)), inputs: [0]))
+    case "Sigmoid": n.define(0, try n.emit(Function(.sigmoid), inputs: [0]))
+    case "Tanh": n.define(0, try n.emit(Function(.tanh), inputs: [0]))
+    case "LeakyRelu": n.define(0, try n.emit(Function(.leakyRelu(slope: try a.float("alpha", 0.01))), inputs: [0]))
+    case "Elu": n.define(0, try n.emit(ONNXOp(.elu(alpha: try a.float("alpha", 1))), inputs: [0]))
+    case "Selu":
+      let kind = ONNXOp.Kind.selu(
+        alpha: try a.float("alpha", 1.673_263_2), gamma: try a.float("gamma", 1.050_701))
+      n.define(0, try n.emit(ONNXOp(kind), inputs: [0]))
+    case "Softplus": n.define(0, try n.emit(ONNXOp(.softplus), inputs: [0]))
+    case "Softsign": n.define(0, try n.emit(ONNXOp(.softsign), inputs: [0]))
+    case "HardSigmoid":
+      let kind = ONNXOp.Kind.hardSigmoid(alpha: try a.float("alpha", 0.2), beta: try a.float("beta", 0.5))
+      n.define(0, try n.emit(ONNXOp(kind), inputs: [0]))
+    case "Clip":
+      let low = try n.float(input: 1, attribute: "min", -.infinity)
+      let high = try n.float(input: 2, attribute: "max", .infinity)
+      n.define(0, n.emit(ONNXOp(.clip(min: low, max: high)), [try n.required(0, "input")], hints: [n.hint(0)]))
+    case "PRelu":
+      let x = try n.required(0, "input")
+      let slope = try n.requiredConstant(1, "slope").floats
+      var shaped = slope
+      let rank = n.shape(x).count
+      // A per-channel slope [C] means axis 1, as exporters intend (numpy rules would pick the last).
+      let xShape = n.shape(x)
+      if slope.shape.count == 1, slope.count > 1, rank > 2, xShape.last != slope.count, xShape[1] == slope.count {
+        shaped = slope.reshaped([slope.count] + Array(repeating: 1, count: rank - 2))
+      }
+      guard broadcastShape(shaped.shape, xShape) == xShape else {
+        throw NodeError("slope \(slope.shape) does not broadcast to the input \(xShape)")
+      }
+      n.define(0, n.emit(ONNXPRelu(slope: shaped), [x], hints: [n.hint(0)]))
+    case "GlobalAveragePool":
+      let x = try n.required(0, "input")
+      let rank = n.shape(x).count
+      let layer: Layer =
+        rank == 4 ? Function(.globalAvgPool) : ONNXOp(.reduceMean(axes: Array(2..<max(rank, 2)), keepDims: true))
+      n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+    case "GlobalMaxPool": n.define(0, try n.emit(ONNXOp(.globalMaxPool), inputs: [0]))
+    case "LRN":
+      let size = try a.int("size", 0)
+      guard size > 0 else { throw NodeError("attribute \"size\" should be a positive integer") }
+      let kind = ONNXOp.Kind.lrn(
+        size: size, alpha: try a.float("alpha", 1e-4), beta: try a.float("beta", 0.75), bias: try a.float("bias", 1))
+      n.define(0, try n.emit(ONNXOp(kind), inputs: [0]))
+    case "Dropout":
+      if n.node.output.count > 1, !n.node.output[1].isEmpty, n.importer.consumers[n.node.output[1], default: 0] > 0 {
+        throw NodeError("its mask output is used; Lathe's dropout has no mask output")
+      }
+      let ratio = try n.float(input: 1, attribute: "ratio", 0.5)
+      guard ratio >= 0, ratio < 1 else { throw NodeError("ratio \(ratio) is not in [0, 1)") }
+      n.define(0, n.emit(Function(.dropout(rate: ratio)), [try n.required(0, "input")], hints: [n.hint(0)]))
+    case "Flatten":
+      let x = try n.required(0, "input")
+      let rank = n.shape(x).count
+      var axis = try a.int("axis", 1)
+      if axis < 0 { axis += rank }
+      guard axis >= 0, axis <= rank else { throw NodeError("axis \(axis) is out of range for rank \(rank)") }
+      let layer: Layer = axis == 1 && rank >= 2 ? Function(.flatten(startAxis: 1)) : ONNXOp(.flatten(axis: axis))
+      n.define(0, n.movement(layer, x))
+    case "Reshape":
+      let x = try n.required(0, "data")
+      let target = try n.ints(attribute: "shape", input: 1, "shape") ?? []
+      try checkReshape(target, of: n.shape(x), allowZero: try a.int("allowzero", 0) != 0)
+      n.define(0, n.movement(ONNXOp(.reshape(shape: target, allowZero: try a.int("allowzero", 0) != 0)), x))
+    case "Transpose":
+      let x = try n.required(0, "data")
+      let rank = n.shape(x).count
+      let perm = try a.ints("perm") ?? Array((0..<rank).reversed())
+      guard perm.sorted() == Array(0..<rank) else {
+        throw NodeError("perm \(perm) is not a permutation of 0..<\(rank)")
+      }
+      n.define(0, n.movement(ONNXOp(.transpose(permutation: perm)), x))
+    case "Squeeze", "Unsqueeze":
+      let x = try n.required(0, "data")
+      let axes = try n.ints(attribute: "axes", input: 1, "axes") ?? []
+      let inRank = n.shape(x).count
+      let rank = n.node.opType == "Squeeze" ? inRank : inRank + axes.count
+      guard axes.allSatisfy({ $0 >= -rank && $0 < rank }) else { throw NodeError("axes \(axes) out of range") }
+      if n.node.opType == "Squeeze" {
+        for axis in axes where n.shape(x)[(axis + rank) % rank] != 1 {
+          throw NodeError("axis \(axis) has size \(n.shape(x)[(axis + rank) % rank]), not 1")
+        }
+      } else if axes.isEmpty {
+        throw NodeError("Unsqueeze needs axes")
+      }
+      let kind: ONNXOp.Kind = n.node.opType == "Squeeze" ? .squeeze(axes: axes) : .unsqueeze(axes: axes)
+      n.define(0, n.movement(ONNXOp(kind), x))
+    case "Expand":
+      let x = try n.required(0, "input")
+      let target = try n.requiredConstant(1, "shape").ints
+      guard broadcastShape(n.shape(x), target) != nil, target.allSatisfy({ $0 >= 1 }) else {
+        throw NodeError("cannot expand shape \(n.shape(x)) to \(target)")
+      }
+      n.define(0, n.movement(ONNXOp(.expand(shape: target)), x))
+    case "Concat":
+      try concat(n)
+    case "Split": try split(n)
+    case "Slice": try slice(n)
+    case "Gather":
+      let x = try n.required(0, "data")
+      let indices = try n.requiredConstant(1, "indices")
+      let rank = n.shape(x).count
+      var axis = try a.int("axis", 0)
+      if axis < 0 { axis += rank }
+      guard axis >= 0, axis < rank else { throw NodeError("axis out of range") }
+      let dim = n.shape(x)[axis]
+      guard indices.ints.allSatisfy({ $0 >= -dim && $0 < dim }) else {
+        throw NodeError("indices out of range for axis \(axis) of size \(dim)")
+      }
+      n.define(0, n.movement(ONNXOp(.gather(axis: axis, indices: indices.ints, indicesShape: indices.shape)), x))
+    case "Pad": try pad(n)
+    case "Softmax", "LogSoftmax":
+      let x = try n.required(0, "input")
+      let rank = n.shape(x).count
+      let coerced = n.opset < 13
+      var axis = try a.int("axis", coerced ? 1 : -1)
+      if axis < 0 { axis += rank }
+      guard axis >= 0, axis < rank else { throw NodeError("axis out of range") }
+      let last = axis == rank - 1
+      let soft = n.node.opType == "Softmax"
+      let layer: Layer =
+        last
+        ? Function(soft ? .softmax : .logSoftmax)
+        : ONNXOp(soft ? .softmax(axis: axis, coerced: coerced) : .logSoftmax(axis: axis, coerced: coerced))
+      n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+    case "ReduceMean", "ReduceSum":
+      let x = try n.required(0, "data")
+      let rank = n.shape(x).count
+      let axes = try n.ints(attribute: "axes", input: 1, "axes") ?? []
+      guard axes.allSatisfy({ $0 >= -rank && $0 < rank }) else { throw NodeError("axes \(axes) out of range") }
+      if axes.isEmpty, try a.int("noop_with_empty_axes", 0) != 0 {
+        n.define(0, x)
+        return
+      }
+      let keep = try a.int("keepdims", 1) != 0
+      let normalized = axes.map { ($0 + rank) % rank }
+      let kind: ONNXOp.Kind =
+        n.node.opType == "ReduceMean"
+        ? .reduceMean(axes: normalized, keepDims: keep) : .reduceSum(axes: normalized, keepDims: keep)
+      n.define(0, n.emit(ONNXOp(kind), [x], hints: [n.hint(0)]))
+    case "QuantizeLinear", "DequantizeLinear": try quantization(n)
+    default:
+      throw NodeError("operator is not supported")
+    }
+  }
+
+  // MARK: - Constants
+
+  static func constantAttribute(_ n: NodeConversion) throws(NodeError) -> ONNXConstant {
+    let a = n.attributes
+    if let t = a.tensor("value") { return try n.importer.decoder.decode(t) }
+    if let attribute = a.attribute("value_float") { return ONNXConstant(Tensor(attribute.f)) }
+    if let v = try a.floats("value_floats") { return ONNXConstant(Tensor(shape: [v.count], scalars: v)) }
+    if let attribute = a.attribute("value_int") { return ONNXConstant(shape: [], ints: [Int(clamping: attribute.i)]) }
+    if let v = try a.ints("value_ints") { return ONNXConstant(shape: [v.count], ints: v) }
+    throw NodeError("no supported value attribute (value, value_float(s), value_int(s))")
+  }
+
+  /// `Shape` folded at load: dimensions that differ between the probing passes are the batch.
+  static func shape(_ n: NodeConversion) throws(NodeError) -> ONNXConstant {
+    let x = try n.required(0, "data")
+    let passes = n.shapes(x)
+    var dims = passes[0]
+    for i in dims.indices where passes.contains(where: { $0[i] != dims[i] }) { dims[i] = ONNXConstant.batchMarker }
+    let rank = dims.count
+    var start = try n.attributes.int("start", 0)
+    var end = try n.attributes.int("end", rank)
+    if start < 0 { start += rank }
+    if end < 0 { end += rank }
+    start = min(max(start, 0), rank)
+    end = min(max(end, start), rank)
+    let part = Array(dims[start..<end])
+    return ONNXConstant(shape: [part.count], ints: part)
+  }
+
+  static func checkReshape(_ target: [Int], of input: [Int], allowZero: Bool) throws(NodeError) {
+    guard target.filter({ $0 == -1 }).count <= 1 else { throw NodeError("shape \(target) has more than one -1") }
+    let resolved = ONNXOp.target(target, allowZero: allowZero, of: input)
+    guard resolved.allSatisfy({ $0 >= 0 }), resolved.reduce(1, *) == input.reduce(1, *) else {
+      throw NodeError("cannot reshape \(input) to \(target)")
+    }
+  }
+
+  // MARK: - Weighted layers
+
+  static func gemm(_ n: NodeConversion) throws(NodeError) {
+    let a = n.attributes
+    var x = try n.required(0, "A")
+    let (alpha, beta) = (try a.float("alpha", 1), try a.float("beta", 1))
+    let (transA, transB) = (try a.int("transA", 0) != 0, try a.int("transB", 0) != 0)
+    guard n.shape(x).count == 2 else { throw NodeError("A has shape \(n.shape(x)); Gemm needs a matrix") }
+    if transA { x = n.movement(ONNXOp(.transpose(permutation: [1, 0])), x) }
+    let inputs = n.shape(x)[1]
+    if let b = try n.input(1)?.constant {
+      guard b.shape.count == 2 else { throw NodeError("B has shape \(b.shape); Gemm needs a matrix") }
+      var weight = transB ? b.floats : b.floats.transposed.contiguous()
+      guard weight.shape[1] == inputs else {
+        throw NodeError("A has \(inputs) columns but B has \(weight.shape[1]) rows")
+      }
+      if alpha != 1 { weight = weight * alpha }
+      let outputs = weight.shape[0]
+      var bias: Tensor<Float>?
+      var extra: ValueRef?
+      if let c = try n.input(2) {
+        if let cc = c.constant, cc.count == outputs || cc.count == 1, cc.shape.count <= 1 || cc.shape.first == 1 {
+          let values = cc.count == 1 ? Array(repeating: cc.floats.scalars[0], count: outputs) : cc.floats.scalars
+          bias = Tensor(shape: [outputs], scalars: values.map { $0 * beta })
+        } else {
+          extra = c
+        }
+      }
+      var y = n.emit(Linear(weight: Parameter(weight), bias: bias.map { Parameter($0) }), [x], hints: [n.hint(0)])
+      if let extra {
+        let scaled = beta == 1 ? extra : n.emit(ONNXOp(.mul), [extra, .constant(ONNXConstant(Tensor(beta)))])
+        y = n.emit(Function(.add), [y, scaled], hints: [n.hint(2), n.hint(2)], suffix: "_c")
+      }
+      n.define(0, y)
+      return
+    }
+    var b = try n.required(1, "B")
+    if transB { b = n.movement(ONNXOp(.transpose(permutation: [1, 0])), b) }
+    var y = n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)])
+    if alpha != 1 { y = n.emit(ONNXOp(.mul), [y, .constant(ONNXConstant(Tensor(alpha)))], suffix: "_alpha") }
+    if let c = try n.input(2) {
+      let scaled = beta == 1 ? c : n.emit(ONNXOp(.mul), [c, .constant(ONNXConstant(Tensor(beta)))], suffix: "_beta")
+      y = n.emit(Function(.add), [y, scaled], hints: [n.hint(2), n.hint(2)], suffix: "_c")
+    }
+    n.define(0, y)
+  }
+
+  static func matmul(_ n: NodeConversion) throws(NodeError) {
+    let x = try n.required(0, "A")
+    let b = try n.required(1, "B")
+    let (sa, sb) = (n.shape(x), n.shape(b))
+    guard !sa.isEmpty, !sb.isEmpty else { throw NodeError("MatMul needs operands of rank 1 or more") }
+    let k = sb.count == 1 ? sb[0] : sb[sb.count - 2]
+    guard sa.last == k else { throw NodeError("shapes \(sa) and \(sb) do not multiply") }
+    if sa.count == 2, x.constant == nil, let w = b.constant, w.shape.count == 2 {
+      n.define(
+        0, n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)]))
+      return
+    }
+    if sa.count > 2, sb.count > 2, broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) == nil {
+      throw NodeError("batch dimensions of \(sa) and \(sb) do not broadcast")
+    }
+    n.define(0, n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)]))
+  }
+
+  static func conv(_ n: NodeConversion) throws(NodeError) {
+    let a = n.attributes
+    var x = try n.required(0, "X")
+    let w = try n.requiredConstant(1, "W")
+    let bias = try n.constant(2, "B")
+    let rank = n.shape(x).count
+    guard rank == 4 || rank == 3, w.shape.count == rank else {
+      throw NodeError("only 1-D and 2-D convolutions are supported (input \(n.shape(x)), weight \(w.shape))")
+    }
+    let groups = try a.int("group", 1)
+    var weight = w.floats
+    var geometry = try window(n, spatial: rank - 2, kernel: Array(w.shape.dropFirst(2)), input: n.shape(x))
+    if rank == 3 {
+      x = n.movement(ONNXOp(.unsqueeze(axes: [2])), x)
+      weight = weight.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
+      geometry = geometry.lifted()
+    }
+    let channels = n.shape(x)[1]
+    guard groups > 0, channels % groups == 0, w.shape[0] % groups == 0, w.shape[1] * groups == channels else {
+      throw NodeError("weight \(w.shape) with group \(groups) does not fit \(channels) input channels")
+    }
+    guard bias == nil || bias!.count == w.shape[0] else {
+      throw NodeError("bias has \(bias!.count) values, not \(w.shape[0])")
+    }
+    let layer = Conv2d(
+      weight: Parameter(weight), bias: bias.map { Parameter($0.floats.reshaped([$0.count])) }, stride: geometry.stride,
+      padding: geometry.padding, dilation: geometry.dilation, groups: groups)
+    var y = n.emit(layer, [x], hints: [n.hint(0)])
+    if rank == 3 { y = n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
+    n.define(0, y)
+  }
+
+  static func convTranspose(_ n: NodeConversion) throws(NodeError) {
+    let a = n.attributes
+    let x = try n.required(0, "X")
+    let w = try n.requiredConstant(1, "W")
+    let bias = try n.constant(2, "B")
+    guard n.shape(x).count == 4, w.shape.count == 4 else {
+      throw NodeError("only 2-D transposed convolutions are supported")
+    }
+    let groups = try a.int("group", 1)
+    guard groups > 0, n.shape(x)[1] == w.shape[0], w.shape[0] % groups == 0 else {
+      throw NodeError("weight \(w.shape) does not fit input \(n.shape(x)) with group \(groups)")
+    }
+    let stride = try a.ints("strides") ?? [1, 1]
+    let dilation = try a.ints("dilations") ?? [1, 1]
+    let outputPadding = try a.ints("output_padding") ?? [0, 0]
+    var pads = try a.ints("pads") ?? [0, 0, 0, 0]
+    let kernel = Array(w.shape.suffix(2))
+    let autoPad = try a.string("auto_pad", "NOTSET")
+    let input = Array(n.shape(x).suffix(2))
+    if let outputShape = try a.ints("output_shape") {
+      for d in 0..<2 {
+        let total = stride[d] * (input[d] - 1) + outputPadding[d] + ((kernel[d] - 1) * dilation[d] + 1) - outputShape[d]
+        let begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+        pads[d] = autoPad == "SAME_UPPER" ? total / 2 : begin
+        pads[d + 2] = total - pads[d]
+      }
+    } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+      for d in 0..<2 {
+        let total = max(
+          0, stride[d] * (input[d] - 1) + outputPadding[d] + (kernel[d] - 1) * dilation[d] + 1 - input[d] * stride[d])
+        pads[d] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+        pads[d + 2] = total - pads[d]
+      }
+    }
+    guard stride.count == 2, dilation.count == 2, outputPadding.count == 2, pads.count == 4 else {
+      throw NodeError("strides, dilations, output_padding and pads must describe 2 axes")
+    }
+    let layer = ONNXConvTranspose2d(
+      weight: Parameter(w.floats), bias: bias.map { Parameter($0.floats.reshaped([$0.count])) }, stride: stride,
+      padding: pads, dilation: dilation, outputPadding: outputPadding, groups: groups)
+    n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+  }
+
+  static func batchNorm(_ n: NodeConversion) throws(NodeError) {
+    let a = n.attributes
+    let x = try n.required(0, "X")
+    let scale = try n.requiredConstant(1, "scale").floats
+    let shift = try n.requiredConstant(2, "B").floats
+    let mean = try n.requiredConstant(3, "mean").floats
+    let variance = try n.requiredConstant(4, "var").floats
+    let shape = n.shape(x)
+    guard shape.count >= 2 else { throw NodeError("input \(shape) has no channel axis") }
+    let channels = shape[1]
+    guard [scale, shift, mean, variance].allSatisfy({ $0.count == channels }) else {
+      throw NodeError("scale, B, mean and var need \(channels) values each")
+    }
+    for output in n.node.output.dropFirst() where !output.isEmpty && n.importer.consumers[output, default: 0] > 0 {
+      throw NodeError("its training-mode outputs (running statistics) are used; Lathe imports inference graphs")
+    }
+    let layer = BatchNorm(
+      channels: channels, epsilon: try a.float("epsilon", 1e-5), momentum: 1 - (try a.float("momentum", 0.9)))
+    layer.gamma.value = scale.reshaped([channels])
+    layer.beta.value = shift.reshaped([channels])
+    layer.runningMean.value = mean.reshaped([channels])
+    layer.runningVariance.value = variance.reshaped([channels])
+    n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+  }
+
+  static func pool(_ n: NodeConversion) throws(NodeError) {
+    let a = n.attributes
+    var x = try n.required(0, "X")
+    let rank = n.shape(x).count
+    guard rank == 4 || rank == 3 else { throw NodeError("only 1-D and 2-D pooling is supported (input \(n.shape(x)))") }
+    guard let kernel = try a.ints("kernel_shape"), kernel.count == rank - 2 else {
+      throw NodeError("kernel_shape should have \(rank - 2) values")
+    }
+    if n.node.output.count > 1, !n.node.output[1].isEmpty, n.importer.consumers[n.node.output[1], default: 0] > 0 {
+      throw NodeError("its indices output is used; Lathe's max pooling has no indices output")
+    }
+    var geometry = try window(n, spatial: rank - 2, kernel: kernel, input: n.shape(x))
+    if rank == 3 {
+      x = n.movement(ONNXOp(.unsqueeze(axes: [2])), x)
+      geometry = geometry.lifted()
+    }
+    let window = WindowGeometry(
+      kernel: geometry.kernel, stride: geometry.stride, padding: geometry.padding, dilation: geometry.dilation,
+      ceilMode: try a.int("ceil_mode", 0) != 0)
+    let isMax = n.node.opType == "MaxPool"
+    let layer = Pool2d(
+      isMax ? .max : .average, geometry: window, countIncludePad: try a.int("count_include_pad", 0) != 0)
+    var y = n.emit(layer, [x], hints: [n.hint(0)])
+    if rank == 3 { y = n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
+    n.define(0, y)
+  }
+
+  /// Kernel, strides, pads and dilations of a Conv or pool, with auto_pad resolved.
+  struct Window {
+    var kernel: [Int]
+    var stride: [Int]
+    /// Lathe order for 2-D: top, left, bottom, right (ONNX's order too).
+    var padding: [Int]
+    var dilation: [Int]
+
+    /// A 1-D window as a 2-D one over a height-1 image.
+    func lifted() -> Window {
+      Window(
+        kernel: [1] + kernel, stride: [1] + stride, padding: [0, padding[0], 0, padding[1]], dilation: [1] + dilation)
+    }
+  }
+
+  static func window(_ n: NodeConversion, spatial: Int, kernel: [Int], input: [Int]) throws(NodeError) -> Window {
+    let a = n.attributes
+    let stride = try a.ints("strides") ?? Array(repeating: 1, count: spatial)
+    let dilation = try a.ints("dilations") ?? Array(repeating: 1, count: spatial)
+    var pads = try a.ints("pads") ?? Array(repeating: 0, count: 2 * spatial)
+    guard stride.count == spatial, dilation.count == spatial, pads.count == 2 * spatial,
+      stride.allSatisfy({ $0 > 0 }), dilation.allSatisfy({ $0 > 0 }), pads.allSatisfy({ $0 >= 0 }),
+      kernel.allSatisfy({ $0 > 0 })
+    else { throw NodeError("strides, dilations, pads or kernel do not describe \(spatial) spatial axes") }
+    let autoPad = try a.string("auto_pad", "NOTSET")
+    let sizes = Array(input.suffix(spatial))
+    switch autoPad {
+    case "SAME_UPPER", "SAME_LOWER":
+      for d in 0..<spatial {
+        let out = (sizes[d] + stride[d] - 1) / stride[d]
+        let total = max(0, (out - 1) * stride[d] + (kernel[d] - 1) * dilation[d] + 1 - sizes[d])
+        pads[d] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+        pads[d + spatial] = total - pads[d]
+      }
+    case "VALID": pads = Array(repeating: 0, count: 2 * spatial)
+    case "NOTSET", "": break
+    default: throw NodeError("auto_pad \"\(autoPad)\" is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+    }
+    return Window(kernel: kernel, stride: stride, padding: pads, dilation: dilation)
+  }
+}

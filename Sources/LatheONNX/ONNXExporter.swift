@@ -1,0 +1,95 @@
+import Foundation
+import LatheCompress
+import LatheTensor
+import SwiftProtobuf
+
+/// Writes Lathe models as ONNX (opset 13) that ONNX Runtime runs: fp32 layers as their ONNX
+/// operators, pruned layers with their zeros (or smaller shapes after structured pruning),
+/// sparse and codebook layers decoded to dense fp32, and int8 layers as QDQ: DequantizeLinear of
+/// int8 weights with per-channel scales (axis 0) and Quantize/DequantizeLinear around
+/// activations, the form ONNX Runtime fuses into its int8 kernels.
+public enum ONNXExporter {
+  public static let opsetVersion = 13
+  public static let irVersion: Int64 = 7
+
+  public static func proto(_ model: Model) throws(ONNXError) -> Onnx_ModelProto {
+    let builder = GraphBuilder()
+    builder.reserve("input")
+    builder.reserve("output")
+    var names: [String: String] = ["input": "input"]
+    for node in model.nodes { builder.reserve(node.name) }
+    for (index, node) in model.nodes.enumerated() {
+      let last = index == model.nodes.count - 1
+      let inputs = node.inputs.map { names[$0]! }
+      let output = last ? "output" : node.name
+      try LayerExport(builder: builder, node: node, inputs: inputs, output: output).export()
+      names[node.name] = output
+    }
+    var graph = Onnx_GraphProto()
+    graph.name = model.architecture
+    graph.node = builder.nodes
+    graph.initializer = builder.initializers
+    graph.input = [valueInfo("input", ["batch"] + model.inputShape.map { String($0) })]
+    let outputShape = model.outputShapes()[model.nodes.last!.name] ?? []
+    graph.output = [valueInfo("output", ["batch"] + outputShape.dropFirst().map { String($0) })]
+    var proto = Onnx_ModelProto()
+    proto.irVersion = irVersion
+    proto.producerName = "lathe"
+    proto.graph = graph
+    var opset = Onnx_OperatorSetIdProto()
+    opset.domain = ""
+    opset.version = Int64(opsetVersion)
+    proto.opsetImport = [opset]
+    proto.metadataProps = model.metadata.sorted { $0.key < $1.key }.map { key, value in
+      var entry = Onnx_StringStringEntryProto()
+      entry.key = key
+      entry.value = value
+      return entry
+    }
+    return proto
+  }
+
+  public static func data(_ model: Model) throws(ONNXError) -> Data {
+    do {
+      return try proto(model).serializedData()
+    } catch let error as ONNXError {
+      throw error
+    } catch {
+      throw .unexportable(node: "model", op: "-", reason: "protobuf encoding failed: \(error)")
+    }
+  }
+
+  /// Writes atomically: a temporary file beside the target, then a rename.
+  public static func save(_ model: Model, to url: URL) throws(ONNXError) {
+    let bytes = try data(model)
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    do {
+      try bytes.write(to: temporary)
+      guard rename(temporary.path, url.path) == 0 else {
+        throw ONNXError.unwritable(file: url.path, reason: String(cString: strerror(errno)))
+      }
+    } catch let error as ONNXError {
+      try? FileManager.default.removeItem(at: temporary)
+      throw error
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      throw .unwritable(file: url.path, reason: error.localizedDescription)
+    }
+  }
+
+  static func valueInfo(_ name: String, _ dims: [String]) -> Onnx_ValueInfoProto {
+    var info = Onnx_ValueInfoProto()
+    info.name = name
+    var type = Onnx_TypeProto.Tensor()
+    type.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+    var shape = Onnx_TensorShapeProto()
+    shape.dim = dims.map { d in
+      var dim = Onnx_TensorShapeProto.Dimension()
+      if let v = Int64(d) { dim.dimValue = v } else { dim.dimParam = d }
+      return dim
+    }
+    type.shape = shape
+    info.type.tensorType = type
+    return info
+  }
+}

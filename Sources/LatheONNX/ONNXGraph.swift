@@ -1,0 +1,91 @@
+import Foundation
+import LatheTensor
+
+/// An ONNX model imported onto the engine: Lathe layers wired as the file's graph, with the
+/// file's input and output names. `model()` gives the single-input, single-output `Model` that
+/// training, compression and the CLI work on; `run` executes graphs of any arity (backend tests).
+public final class ONNXGraph {
+  /// A graph input the caller feeds: its ONNX name, the value name nodes read it by, and its
+  /// shape (-1 where the file leaves a dimension symbolic).
+  public struct Input: Sendable {
+    public var name: String
+    public var value: String
+    public var shape: [Int]
+  }
+
+  public let inputs: [Input]
+  /// ONNX output names and the value (node name, or an input's value name) each one reads.
+  public let outputs: [(name: String, value: String)]
+  public let nodes: [Node]
+  /// The version of the default (ai.onnx) opset the file imports.
+  public let opsetVersion: Int
+  public let producer: String
+  public let metadata: [String: String]
+
+  init(
+    inputs: [Input], outputs: [(name: String, value: String)], nodes: [Node], opsetVersion: Int, producer: String,
+    metadata: [String: String]
+  ) {
+    self.inputs = inputs
+    self.outputs = outputs
+    self.nodes = nodes
+    self.opsetVersion = opsetVersion
+    self.producer = producer
+    self.metadata = metadata
+  }
+
+  /// Runs the graph in evaluation mode on one tensor per input, returning one per output.
+  public func run(_ feeds: [Tensor<Float>]) -> [Tensor<Float>] {
+    precondition(feeds.count == inputs.count, "the graph has \(inputs.count) inputs, got \(feeds.count)")
+    return GradientRecording.disabled {
+      var values: [String: Variable] = [:]
+      for (input, feed) in zip(inputs, feeds) { values[input.value] = Variable(feed) }
+      var context = ForwardContext.inference
+      for node in nodes { values[node.name] = node.layer.forward(node.inputs.map { values[$0]! }, context: &context) }
+      return outputs.map { values[$0.value]!.value }
+    }
+  }
+
+  /// The graph as a `Model`: one input whose first axis is the batch, one output. Nodes no
+  /// output depends on are dropped and the output's node comes last, as `Model` requires.
+  public func model(architecture: String = "onnx") throws(ONNXError) -> Model {
+    guard inputs.count == 1, outputs.count == 1 else {
+      throw .invalidModel(
+        file: metadata["onnx.file"] ?? "model",
+        reason: "Lathe models have one input and one output; this graph has \(inputs.count) inputs "
+          + "(\(inputs.map(\.name).joined(separator: ", "))) and \(outputs.count) outputs")
+    }
+    let output = outputs[0].value
+    var byName: [String: Node] = [:]
+    for node in nodes { byName[node.name] = node }
+    var ordered: [Node] = []
+    var visited: Set<String> = []
+    // Iterative post-order from the output: every node after its inputs, the output last.
+    var stack: [(String, Bool)] = [(output, false)]
+    while let (name, expanded) = stack.popLast() {
+      guard let node = byName[name] else { continue }
+      if expanded {
+        ordered.append(node)
+        continue
+      }
+      guard visited.insert(name).inserted else { continue }
+      stack.append((name, true))
+      for input in node.inputs.reversed() where !visited.contains(input) { stack.append((input, false)) }
+    }
+    if ordered.isEmpty || ordered.last?.name != output {
+      ordered.append(Node(output == "input" ? "output" : output + "_output", ONNXOp(.identity), inputs: [output]))
+    }
+    let shape = inputs[0].shape.dropFirst().map { $0 < 0 ? 1 : $0 }
+    var metadata = self.metadata
+    metadata["onnx.producer"] = producer
+    metadata["onnx.opset"] = String(opsetVersion)
+    do {
+      let model = try Model(
+        architecture: architecture, inputShape: Array(shape), classCount: 0, nodes: ordered, metadata: metadata)
+      model.classCount = model.outputShapes()[ordered.last!.name]?.last ?? 0
+      return model
+    } catch {
+      throw .invalidModel(file: metadata["onnx.file"] ?? "model", reason: error.description)
+    }
+  }
+}

@@ -1,0 +1,297 @@
+import Foundation
+import LatheTensor
+import SwiftProtobuf
+
+/// Choices for reading an ONNX file.
+public struct ONNXImportOptions: Sendable {
+  /// Shapes to use for graph inputs instead of the file's (fills in symbolic dimensions).
+  public var inputShapes: [String: [Int]]
+  /// Graph inputs bound to fixed values, folded like initializers. The backend-test runner binds
+  /// integer-typed inputs (indices, shapes) this way, since the engine computes in fp32.
+  var boundInputs: [String: ONNXConstant] = [:]
+
+  public init(inputShapes: [String: [Int]] = [:]) {
+    self.inputShapes = inputShapes
+  }
+}
+
+/// Reads ONNX files onto the engine: decodes the protobuf, checks opsets and operators (listing
+/// every unsupported one), folds constant subgraphs, and converts each node into Lathe layers.
+public enum ONNXImporter {
+  /// The ai.onnx opset versions whose operator semantics the converters implement: 6 (PyTorch's
+  /// older exports, with the legacy broadcast attribute) to 21, and the newer ones through 25,
+  /// which change the implemented operators only by adding element types.
+  public static let supportedOpsets = 6...25
+
+  public static func load(contentsOf url: URL, options: ONNXImportOptions = .init()) throws(ONNXError) -> ONNXGraph {
+    // The mapping is released once decoded, so weights are held once while layers are built.
+    let proto = try decode(url)
+    return try load(proto, path: url.path, directory: url.deletingLastPathComponent(), options: options)
+  }
+
+  private static func decode(_ url: URL) throws(ONNXError) -> Onnx_ModelProto {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url, options: .alwaysMapped)
+    } catch {
+      throw .unreadable(file: url.path, reason: error.localizedDescription)
+    }
+    return try decode(data, path: url.path)
+  }
+
+  private static func decode(_ data: Data, path: String) throws(ONNXError) -> Onnx_ModelProto {
+    do {
+      return try Onnx_ModelProto(serializedBytes: data)
+    } catch {
+      throw .unreadable(file: path, reason: "not a protobuf-encoded ONNX model (truncated or malformed: \(error))")
+    }
+  }
+
+  /// Loads an ONNX model held in memory; `directory` resolves external data files.
+  public static func load(
+    data: Data, path: String = "model.onnx", directory: URL? = nil, options: ONNXImportOptions = .init()
+  ) throws(ONNXError) -> ONNXGraph {
+    try load(decode(data, path: path), path: path, directory: directory, options: options)
+  }
+
+  private static func load(
+    _ decoded: Onnx_ModelProto, path: String, directory: URL?, options: ONNXImportOptions
+  ) throws(ONNXError) -> ONNXGraph {
+    var proto = decoded
+    guard proto.irVersion > 0, proto.hasGraph else {
+      throw .invalidModel(file: path, reason: "no ir_version or no graph (is this an ONNX file?)")
+    }
+    let opset = try checkOpsets(proto, path: path)
+    let graph = proto.graph
+    try checkOperators(graph, path: path)
+    let importer = GraphImporter(
+      file: path, decoder: TensorDecoder(directory: directory), opset: opset, options: options)
+    // Initializers move out of the message and are released one by one as they are decoded.
+    var initializers = proto.graph.initializer
+    proto.graph.initializer = []
+    try importer.decodeInitializers(&initializers)
+    return try importer.importGraph(proto)
+  }
+
+  private static func checkOpsets(_ proto: Onnx_ModelProto, path: String) throws(ONNXError) -> Int {
+    var version = 0
+    for entry in proto.opsetImport {
+      switch entry.domain {
+      case "", "ai.onnx":
+        version = Int(clamping: entry.version)
+        guard supportedOpsets.contains(version) else {
+          throw .unsupportedOpset(file: path, domain: entry.domain, version: version, supported: supportedOpsets)
+        }
+      default:
+        // Other domains (ai.onnx.ml, com.microsoft) only matter if a node uses them; such
+        // nodes are reported as unsupported operators.
+        continue
+      }
+    }
+    if proto.opsetImport.isEmpty { version = 7 }  // IR 2 files predate opset_import.
+    guard version > 0 else {
+      throw .invalidModel(file: path, reason: "the model imports no ai.onnx opset")
+    }
+    return version
+  }
+
+  private static func checkOperators(_ graph: Onnx_GraphProto, path: String) throws(ONNXError) {
+    var unsupported: [(op: String, nodes: [String])] = []
+    for (i, node) in graph.node.enumerated() {
+      let standard = node.domain.isEmpty || node.domain == "ai.onnx"
+      guard !standard || !ONNXConverters.supported.contains(node.opType) else { continue }
+      let op = standard ? node.opType : "\(node.domain).\(node.opType)"
+      let name = GraphImporter.displayName(node, index: i)
+      if let k = unsupported.firstIndex(where: { $0.op == op }) {
+        unsupported[k].nodes.append(name)
+      } else {
+        unsupported.append((op, [name]))
+      }
+    }
+    if !unsupported.isEmpty { throw .unsupportedOps(file: path, ops: unsupported) }
+  }
+}
+
+/// A value while the graph is converted: known at load time, or computed by a node at run time
+/// (with its value in the shape-probing passes, one per batch size tried).
+enum ValueRef {
+  case constant(ONNXConstant)
+  case runtime(String, [Variable])
+
+  var constant: ONNXConstant? {
+    if case .constant(let c) = self { return c }
+    return nil
+  }
+}
+
+/// Converts one graph. Shapes are found by running each new layer on probe inputs: once with
+/// symbolic dimensions set to 1 and, when the file has any, once more with them set to 2, so a
+/// folded `Shape` can tell the batch size (which differs between the passes) from fixed sizes.
+final class GraphImporter {
+  let file: String
+  let decoder: TensorDecoder
+  let opset: Int
+  let options: ONNXImportOptions
+  var values: [String: ValueRef] = [:]
+  var nodes: [Node] = []
+  var nodeIndex: [String: Int] = [:]
+  var usedNames: Set<String> = ["input"]
+  var consumers: [String: Int] = [:]
+  var graphOutputs: Set<String> = []
+  var materialized: [String: String] = [:]
+  var passes = 1
+  var currentNode = ""
+  var currentOp = ""
+
+  init(file: String, decoder: TensorDecoder, opset: Int, options: ONNXImportOptions) {
+    self.file = file
+    self.decoder = decoder
+    self.opset = opset
+    self.options = options
+  }
+
+  static func displayName(_ node: Onnx_NodeProto, index: Int) -> String {
+    if !node.name.isEmpty { return node.name }
+    if let output = node.output.first, !output.isEmpty { return output }
+    return "\(node.opType)_\(index)"
+  }
+
+  func decodeInitializers(_ initializers: inout [Onnx_TensorProto]) throws(ONNXError) {
+    initializers.reverse()
+    while let tensor = initializers.popLast() {
+      do {
+        values[tensor.name] = .constant(try decoder.decode(tensor))
+      } catch {
+        throw .invalidModel(file: file, reason: "initializer \"\(tensor.name)\": \(error.reason)")
+      }
+    }
+  }
+
+  func importGraph(_ proto: Onnx_ModelProto) throws(ONNXError) -> ONNXGraph {
+    let graph = proto.graph
+    for (name, constant) in options.boundInputs { values[name] = .constant(constant) }
+    let feeds = graph.input.filter { values[$0.name] == nil }
+    var inputs: [ONNXGraph.Input] = []
+    var shapes: [[Int]] = []
+    for (i, input) in feeds.enumerated() {
+      let dims = input.type.tensorType.shape.dim.map { dim -> Int in
+        if case .dimValue(let v) = dim.value { return Int(clamping: v) }
+        return -1
+      }
+      let shape = options.inputShapes[input.name] ?? dims
+      guard shape.allSatisfy({ $0 >= -1 }) else {
+        throw .invalidModel(file: file, reason: "input \"\(input.name)\" has a negative dimension")
+      }
+      let value = i == 0 ? "input" : unique("input_" + sanitize(input.name))
+      inputs.append(ONNXGraph.Input(name: input.name, value: value, shape: shape))
+      shapes.append(shape)
+    }
+    passes = shapes.contains { $0.contains(-1) } ? 2 : 1
+    for (input, shape) in zip(inputs, shapes) {
+      let probes = (0..<passes).map { pass in Variable(.zeros(shape.map { $0 < 0 ? pass + 1 : $0 })) }
+      values[input.name] = .runtime(input.value, probes)
+    }
+    for node in graph.node {
+      for input in node.input where !input.isEmpty { consumers[input, default: 0] += 1 }
+    }
+    graphOutputs = Set(graph.output.map(\.name))
+    for (index, node) in graph.node.enumerated() {
+      currentNode = GraphImporter.displayName(node, index: index)
+      currentOp = node.opType
+      do {
+        try GradientRecording.disabled { try ONNXConverters.convert(NodeConversion(node: node, importer: self)) }
+      } catch let error as NodeError {
+        throw .invalidNode(file: file, node: currentNode, op: currentOp, reason: error.reason)
+      } catch {
+        throw .invalidNode(file: file, node: currentNode, op: currentOp, reason: "\(error)")
+      }
+    }
+    var outputs: [(name: String, value: String)] = []
+    for output in graph.output {
+      guard let ref = values[output.name] else {
+        throw .invalidModel(file: file, reason: "output \"\(output.name)\" is produced by no node")
+      }
+      switch ref {
+      case .runtime(let name, _): outputs.append((output.name, name))
+      case .constant(let c):
+        let name = unique(sanitize(output.name))
+        add(Node(name, ONNXConstantLayer(c.floats), inputs: []))
+        outputs.append((output.name, name))
+      }
+    }
+    var metadata = Dictionary(proto.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    metadata["onnx.file"] = file
+    return ONNXGraph(
+      inputs: inputs, outputs: outputs, nodes: nodes, opsetVersion: opset, producer: proto.producerName,
+      metadata: metadata)
+  }
+
+  /// Node names double as parameter prefixes ("conv1.weight"), so dots and slashes go.
+  func sanitize(_ name: String) -> String {
+    let cleaned = String(name.map { $0 == "." || $0 == "/" || $0 == ":" || $0 == " " ? "_" : $0 })
+    let trimmed = cleaned.drop { $0 == "_" }
+    return trimmed.isEmpty ? "node" : String(trimmed)
+  }
+
+  func unique(_ base: String) -> String {
+    var name = base
+    var k = 2
+    while usedNames.contains(name) {
+      name = "\(base)_\(k)"
+      k += 1
+    }
+    usedNames.insert(name)
+    return name
+  }
+
+  func add(_ node: Node) {
+    nodeIndex[node.name] = nodes.count
+    nodes.append(node)
+  }
+
+  /// The probe values of a reference, one per pass (constants are the same in every pass).
+  func probes(_ ref: ValueRef) -> [Variable] {
+    switch ref {
+    case .runtime(_, let p): return p
+    case .constant(let c): return Array(repeating: Variable(c.floats), count: passes)
+    }
+  }
+
+  /// The name nodes read a reference by; constants become `onnx.Constant` nodes on first use.
+  func valueName(_ ref: ValueRef, hint: String) -> String {
+    switch ref {
+    case .runtime(let name, _): return name
+    case .constant(let c):
+      // One node per named initializer; constants made up during conversion get their own.
+      let named = values[hint]?.constant != nil
+      if named, let name = materialized[hint] { return name }
+      let name = unique(sanitize(hint))
+      add(Node(name, ONNXConstantLayer(c.floats), inputs: []))
+      if named { materialized[hint] = name }
+      return name
+    }
+  }
+
+  /// Adds `layer` reading `inputs`, or folds it when every input is a constant.
+  func emit(_ layer: Layer, _ inputs: [(ref: ValueRef, hint: String)], name: String) -> ValueRef {
+    var context = ForwardContext.inference
+    if !inputs.isEmpty, inputs.allSatisfy({ $0.ref.constant != nil }) {
+      let y = layer.forward(inputs.map { Variable($0.ref.constant!.floats) }, context: &context)
+      return .constant(ONNXConstant(y.value))
+    }
+    let names = inputs.map { valueName($0.ref, hint: $0.hint) }
+    let nodeName = unique(sanitize(name))
+    add(Node(nodeName, layer, inputs: names))
+    let probeInputs = inputs.map { probes($0.ref) }
+    let outputs = (0..<passes).map { pass in layer.forward(probeInputs.map { $0[pass] }, context: &context) }
+    return .runtime(nodeName, outputs)
+  }
+
+  /// Replaces the layer of an already emitted node (a MatMul's Linear taking the next Add's bias).
+  func replaceLayer(of name: String, with layer: Layer) {
+    guard let index = nodeIndex[name] else { return }
+    nodes[index].layer = layer
+  }
+
+  func layer(named name: String) -> Layer? { nodeIndex[name].map { nodes[$0].layer } }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import LatheONNX
+
+extension Lathe {
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a model as ONNX (fp32, pruned, or int8 as QDQ) or as a Lathe safetensors file.")
+
+    @Argument(help: "Model: a .safetensors or .onnx file, or a bundled sample name.") var model: String
+    @Option(name: .long, help: "onnx or safetensors.") var format: String
+    @Option(name: .long, help: "File to write (replaced atomically).") var output: String
+
+    func run() throws {
+      try reportingErrors {
+        guard let target = ModelOpener.Format(rawValue: format.lowercased()) else {
+          throw CommandFailure("--format must be onnx or safetensors, got \"\(format)\"")
+        }
+        let network = try ModelOpener.open(model)
+        let url = URL(fileURLWithPath: output)
+        try ModelOpener.save(network, to: url, format: target)
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        print("wrote \(output) (\(target.rawValue), \(size) bytes, \(network.nodes.count) nodes)")
+      }
+    }
+  }
+
+  struct ONNXTest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "onnx-test",
+      abstract: "Run ONNX backend-test folders (model.onnx, test_data_set_N/) on the engine.",
+      discussion: "Outputs must match within rtol 1e-3, atol 1e-4. A folder without model.onnx is searched one "
+        + "level down. Prints each failure, then \"N passed, N failed\".")
+
+    @Argument(help: "Test folders, or folders of test folders.") var folders: [String]
+    @Flag(name: .long, help: "Print every test, not only failures.") var verbose = false
+
+    func run() throws {
+      let tests = BackendTestRunner.testFolders(folders)
+      var failed = 0
+      for folder in tests {
+        let outcome = BackendTestRunner.run(folder)
+        if !outcome.passed { failed += 1 }
+        if !outcome.passed {
+          print("FAIL \(outcome.name): \(outcome.message)")
+        } else if verbose {
+          print("ok   \(outcome.name)")
+        }
+      }
+      print("\(tests.count - failed) passed, \(failed) failed")
+      if tests.isEmpty {
+        throw CommandFailure("no test folders (with model.onnx) under \(folders.joined(separator: " "))")
+      }
+      if failed > 0 { throw ExitCode(1) }
+    }
+  }
+}

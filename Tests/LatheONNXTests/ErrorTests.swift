@@ -1,0 +1,110 @@
+import Foundation
+import LatheTensor
+import XCTest
+
+@testable import LatheONNX
+
+/// Bad files give errors that name the file, node and operator; none of them crash.
+final class ErrorTests: XCTestCase {
+  func validModel() -> Onnx_ModelProto {
+    ONNXBuild.model(
+      nodes: [ONNXBuild.node("Gemm", ["x", "W"], ["y"], name: "fc", [Attr.int("transB", 1)])],
+      initializers: [ONNXBuild.tensor("W", [2, 3], [1, 2, 3, 4, 5, 6])], inputs: [ONNXBuild.value("x", [nil, 3])],
+      outputs: ["y"])
+  }
+
+  func testGarbageIsUnreadable() {
+    XCTAssertThrowsError(try ONNXImporter.load(data: Data("hello, not onnx".utf8), path: "bad.onnx")) { error in
+      let message = "\(error)"
+      XCTAssertTrue(message.hasPrefix("bad.onnx:"), message)
+    }
+  }
+
+  func testEveryTruncationFailsCleanly() {
+    let bytes = ONNXBuild.data(validModel())
+    for length in stride(from: 0, to: bytes.count, by: 3) {
+      do {
+        let graph = try ONNXImporter.load(data: bytes.prefix(length), path: "cut.onnx")
+        _ = try? graph.model()
+      } catch {
+        XCTAssertTrue("\(error)".contains("cut.onnx"), "\(error)")
+      }
+    }
+  }
+
+  func testUnknownOpset() {
+    var m = validModel()
+    m.opsetImport[0].version = 99
+    XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(m), path: "new.onnx")) { error in
+      XCTAssertEqual(
+        "\(error)", "new.onnx: opset ai.onnx version 99 is not supported (supported: 6 to 25)")
+    }
+  }
+
+  func testUnsupportedOpsAreAllListed() {
+    let m = ONNXBuild.model(
+      nodes: [
+        ONNXBuild.node("Relu", ["x"], ["a"], name: "r"),
+        ONNXBuild.node("Mod", ["a", "a"], ["b"], name: "mod1"),
+        ONNXBuild.node("Tile", ["b", "reps"], ["c"], name: "tile"),
+        ONNXBuild.node("Mod", ["c", "c"], ["y"], name: "mod2"),
+        {
+          var n = ONNXBuild.node("FusedConv", ["y"], ["z"], name: "ms")
+          n.domain = "com.microsoft"
+          return n
+        }(),
+      ],
+      initializers: [], inputs: [ONNXBuild.value("x", [1, 2])], outputs: ["z"])
+    XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(m), path: "ops.onnx")) { error in
+      XCTAssertEqual(
+        "\(error)",
+        "ops.onnx: unsupported ONNX operators: Mod (nodes: mod1, mod2); Tile (nodes: tile); "
+          + "com.microsoft.FusedConv (nodes: ms)")
+    }
+  }
+
+  func testBadNodeNamesFileNodeAndOp() {
+    let m = ONNXBuild.model(
+      nodes: [ONNXBuild.node("Gemm", ["x", "W"], ["y"], name: "fc", [Attr.int("transB", 1)])],
+      initializers: [ONNXBuild.tensor("W", [2, 4], Array(repeating: 1, count: 8))],
+      inputs: [ONNXBuild.value("x", [nil, 3])], outputs: ["y"])
+    XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(m), path: "shape.onnx")) { error in
+      XCTAssertEqual("\(error)", "shape.onnx: node \"fc\" (Gemm): A has 3 columns but B has 4 rows")
+    }
+  }
+
+  func testInitializerWithWrongByteCount() {
+    var m = validModel()
+    m.graph.initializer = [ONNXBuild.rawTensor("W", [2, 3], [1, 2, 3])]
+    XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(m), path: "short.onnx")) { error in
+      XCTAssertTrue("\(error)".contains("tensor \"W\" has 12 bytes of data, its dims [2, 3] need 24"), "\(error)")
+    }
+  }
+
+  func testMissingInputAndRuntimeWeight() {
+    let m = ONNXBuild.model(
+      nodes: [ONNXBuild.node("Conv", ["x", "w"], ["y"], name: "conv")], initializers: [],
+      inputs: [ONNXBuild.value("x", [1, 1, 4, 4]), ONNXBuild.value("w", [1, 1, 3, 3])], outputs: ["y"])
+    XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(m), path: "w.onnx")) { error in
+      XCTAssertTrue("\(error)".contains("node \"conv\" (Conv): input 1 (W) is computed at run time"), "\(error)")
+    }
+    let missing = ONNXBuild.model(
+      nodes: [ONNXBuild.node("Relu", ["nowhere"], ["y"], name: "r")], initializers: [],
+      inputs: [ONNXBuild.value("x", [1])], outputs: ["y"])
+    XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(missing), path: "m.onnx")) { error in
+      XCTAssertTrue("\(error)".contains("input \"nowhere\" is produced by no earlier node"), "\(error)")
+    }
+  }
+
+  func testModelNeedsOneInputAndOutput() throws {
+    let m = ONNXBuild.model(
+      nodes: [ONNXBuild.node("Add", ["a", "b"], ["y"])], initializers: [],
+      inputs: [ONNXBuild.value("a", [1, 2]), ONNXBuild.value("b", [1, 2])], outputs: ["y"])
+    let graph = try ONNXImporter.load(data: ONNXBuild.data(m), path: "two.onnx")
+    XCTAssertEqual(
+      graph.run([Tensor(shape: [1, 2], scalars: [1, 2]), Tensor(shape: [1, 2], scalars: [3, 4])])[0].scalars, [4, 6])
+    XCTAssertThrowsError(try graph.model()) { error in
+      XCTAssertTrue("\(error)".contains("this graph has 2 inputs (a, b)"), "\(error)")
+    }
+  }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Exports every bundled sample model to ONNX as fp32 and as int8 (the int8-ptq pipeline's
+# result, written as QDQ), then compares ONNX Runtime's top-1 accuracy on the test split with
+# `lathe eval` on the same .onnx file. Needs pip (onnxruntime, onnx, numpy); skips with a
+# message (exit 0) when the package index cannot be reached.
+#
+#   scripts/onnx-interop.sh [path/to/lathe]
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+lathe="${1:-$root/.build/release/lathe}"
+venv="${LATHE_ONNX_VENV:-${TMPDIR:-/tmp}/lathe-onnx-venv}"
+out="${LATHE_ONNX_INTEROP_DIR:-${TMPDIR:-/tmp}/lathe-onnx-interop}"
+
+if [ ! -x "$lathe" ]; then
+  (cd "$root" && swift build -c release --product lathe) || exit 1
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv" || { echo "onnx-interop: skipped (python3 -m venv failed)"; exit 0; }
+fi
+if ! "$venv/bin/python" -c "import onnxruntime, onnx, numpy" 2>/dev/null; then
+  if ! "$venv/bin/pip" install -q onnxruntime onnx numpy; then
+    echo "onnx-interop: skipped (pip could not install onnxruntime; is the package index reachable?)"
+    exit 0
+  fi
+fi
+echo "onnx-interop: onnxruntime $("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)')"
+mkdir -p "$out"
+status=0
+printf "%-16s %-5s %10s %10s %8s\n" model kind lathe ort diff
+for file in "$root"/samples/models/*.safetensors; do
+  name="$(basename "$file" .safetensors)"
+  dataset="$("$lathe" inspect "$file" --json | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["dataset"])')"
+  "$lathe" export "$file" --format onnx --output "$out/$name-fp32.onnx" >/dev/null || status=1
+  rm -rf "$out/$name-int8"
+  # The bundled int8-ptq pipeline, pointed at this model and its dataset.
+  sed -e "s|^model:.*|model: $file|" -e "s|^dataset:.*|dataset: $dataset|" "$root/samples/pipelines/int8-ptq.yaml" \
+    >"$out/$name-int8.yaml"
+  "$lathe" run "$out/$name-int8.yaml" --output-dir "$out/$name-int8" --latency-seconds 0.02 --json >/dev/null || status=1
+  int8="$(ls "$out/$name-int8"/*.safetensors 2>/dev/null | grep -v input | tail -n 1)"
+  "$lathe" export "$int8" --format onnx --output "$out/$name-int8.onnx" >/dev/null || status=1
+  for kind in fp32 int8; do
+    model="$out/$name-$kind.onnx"
+    ours="$("$lathe" eval "$model" --dataset "$dataset" --json | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')"
+    theirs="$("$venv/bin/python" "$root/scripts/onnx_interop.py" "$model" "$root/samples/datasets/$dataset" \
+      | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')"
+    diff="$("$venv/bin/python" -c "print(f'{abs($ours - $theirs) * 100:.2f}')")"
+    printf "%-16s %-5s %9.2f%% %9.2f%% %7s\n" "$name" "$kind" "$("$venv/bin/python" -c "print($ours*100)")" \
+      "$("$venv/bin/python" -c "print($theirs*100)")" "$diff"
+    if "$venv/bin/python" -c "import sys; sys.exit(0 if $diff <= 0.1 else 1)"; then :; else status=1; fi
+  done
+done
+exit $status
