@@ -37,7 +37,7 @@ final class WorkbenchEndToEndTests: XCTestCase {
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     var pid: pid_t = 0
     let cArgs = argv.map { strdup($0) } + [nil]
-    defer { cArgs.forEach { free($0) } }
+    defer { for arg in cArgs { free(arg) } }
     let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
     guard spawned == 0 else { throw CocoaError(.executableLoad) }
     var status: Int32 = 0
