@@ -18,6 +18,7 @@ extension Lathe {
       help: "Parts to run: gemm, models, train, and kernels (int8/sparse kernels, not by default).")
     var only: [String] = ["gemm", "models", "train"]
     @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
+    @Option(name: .long, help: "Time each layer of this model alone (batch 1 and 256) instead.") var layers: String?
     @Option(name: .long, help: "BLAS threads (default: all cores).") var threads: Int?
     @Option(name: .long, help: "Seconds spent timing each latency figure.") var latencySeconds: Double?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
@@ -28,6 +29,12 @@ extension Lathe {
         var result = BenchResult(
           threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames(),
           gemmBackend: String(cString: lk_sgemm_backend()))
+        if let layers {
+          result.layers = try LayerProfile.measure(path: layers, quick: quick)
+          if !json { print(LayerProfile.table(result.layers!)) }
+          if json { try printJSON(result) }
+          return
+        }
         if only.contains("gemm") { result.gemm = benchGEMM() }
         if only.contains("models") { result.models = try benchModels() }
         if only.contains("train") { result.training = try benchTraining() }
@@ -144,4 +151,5 @@ struct BenchResult: Encodable {
   var gemm: [GEMM]?
   var models: [ModelLatency]?
   var training: Training?
+  var layers: [LayerProfile.Row]?
 }

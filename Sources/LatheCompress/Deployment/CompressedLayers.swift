@@ -10,11 +10,12 @@ public struct CompressedLayers: LayerBuilding {
     case "sparse_linear":
       let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
       let encoding = try encodingOf(spec)
+      let relu = try spec.bool("relu", default: false)
       return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
         SparseLinear(
           weights: try EncodedWeights.restore(
             from: tensors, prefix: "weight.", shape: linear.weight.shape, encoding: encoding, node: node),
-          bias: try restoredBias(linear.bias, tensors, node))
+          bias: try restoredBias(linear.bias, tensors, node), relu: relu)
       }
     case "encoded_conv2d":
       let conv = try LayerFactory.make(LayerSpec(op: "conv2d", attributes: spec.attributes)) as! Conv2d

@@ -17,9 +17,14 @@ public enum Deployment {
         guard let encoding = encoding(for: linear.weight, huffman: huffman) else { continue }
         var weights = EncodedWeights(linear.weight.value, codebook: linear.weight.codebook, encoding: encoding)
         weights.gapBits = gapBits
+        // A ReLU that alone reads this layer runs inside it, one pass fewer per inference.
+        let readers = result.readers(of: node.name)
+        let fold = readers.count == 1 && (readers[0].layer as? Function)?.kind == .relu
         result.replaceLayer(
           named: node.name,
-          with: SparseLinear(weights: weights, bias: linear.bias.map { Parameter($0.value, isTrainable: false) }))
+          with: SparseLinear(
+            weights: weights, bias: linear.bias.map { Parameter($0.value, isTrainable: false) }, relu: fold))
+        if fold { result.bypassNode(named: readers[0].name) }
       case let conv as Conv2d:
         guard let encoding = encoding(for: conv.weight, huffman: huffman) else { continue }
         var weights = EncodedWeights(conv.weight.value, codebook: conv.weight.codebook, encoding: encoding)

@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 import LatheTensor
 
 /// Sparse × dense products for pruned layers, through the CSR kernels.
@@ -6,17 +7,52 @@ enum SparseKernels {
   /// Whether the sparse kernel beats the dense BLAS at this density and batch (measured).
   static func isFaster(density: Double, batch: Int) -> Bool { lk_sparse_is_faster(density, Int32(batch)) != 0 }
 
+  /// Sparse or dense, for one example and for batches of 64: clear cases by density, the
+  /// rest by timing both paths on this layer (the break-even point depends on its shape).
+  static func choosePaths(
+    density: Double, rowPointers: [Int32], columns: [Int32], values: [Float], dense: Tensor<Float>, bias: Tensor<Float>?
+  ) -> (one: Bool, batches: Bool) {
+    if density < 0.05 { return (true, true) }
+    if density > 0.6 { return (false, false) }
+    let (rows, cols) = (dense.shape[0], dense.shape[1])
+    func faster(batch: Int) -> Bool {
+      var g = SeededGenerator(seed: 3)
+      let x = Tensor<Float>.uniform([batch, cols], low: 0, high: 1, generator: &g)
+      var sparseBest = Double.infinity
+      var denseBest = Double.infinity
+      let runs = batch == 1 ? 40 : 8
+      for _ in 0..<runs {
+        var t0 = DispatchTime.now().uptimeNanoseconds
+        _ = csrProduct(x, rows: rows, cols: cols, rowPointers, columns, values, bias: bias)
+        sparseBest = min(sparseBest, Double(DispatchTime.now().uptimeNanoseconds - t0))
+        t0 = DispatchTime.now().uptimeNanoseconds
+        _ = x.linearForward(weight: dense, bias: bias)
+        denseBest = min(denseBest, Double(DispatchTime.now().uptimeNanoseconds - t0))
+      }
+      return sparseBest < denseBest
+    }
+    return (faster(batch: 1), faster(batch: 64))
+  }
+
   /// y[b, o] = Σ_i W[o, i]·x[b, i] + bias[o] with W in compressed sparse rows. Batches are
   /// split over the cores by rows of x.
   static func linear(_ x: Tensor<Float>, _ layer: SparseLinear, bias: Tensor<Float>?) -> Tensor<Float> {
+    csrProduct(
+      x, rows: layer.outputs, cols: layer.inputs, layer.rowPointers, layer.columns, layer.values, bias: bias)
+  }
+
+  static func csrProduct(
+    _ x: Tensor<Float>, rows: Int, cols: Int, _ rowPointers: [Int32], _ columnIndices: [Int32], _ values: [Float],
+    bias: Tensor<Float>?
+  ) -> Tensor<Float> {
     let batch = x.shape[0]
-    let (inputs, outputs) = (Int32(layer.inputs), Int32(layer.outputs))
+    let (inputs, outputs) = (Int32(cols), Int32(rows))
     let biasValues = bias?.scalars
     return x.withUnsafeBufferPointer { xp in
-      Tensor<Float>(shape: [batch, layer.outputs]) { y in
-        layer.rowPointers.withUnsafeBufferPointer { rp in
-          layer.columns.withUnsafeBufferPointer { cp in
-            layer.values.withUnsafeBufferPointer { vp in
+      Tensor<Float>(shape: [batch, rows]) { y in
+        rowPointers.withUnsafeBufferPointer { rp in
+          columnIndices.withUnsafeBufferPointer { cp in
+            values.withUnsafeBufferPointer { vp in
               if batch == 1 {
                 lk_spmv(
                   outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!, xp.baseAddress!, biasValues,
@@ -31,7 +67,7 @@ enum SparseKernels {
                 guard count > 0 else { return }
                 lk_spmm(
                   Int32(count), outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!,
-                  xp.baseAddress! + start * layer.inputs, biasValues, y.baseAddress! + start * layer.outputs, nil)
+                  xp.baseAddress! + start * cols, biasValues, y.baseAddress! + start * rows, nil)
               }
             }
           }

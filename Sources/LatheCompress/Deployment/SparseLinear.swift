@@ -9,17 +9,26 @@ public final class SparseLinear: Layer {
   let rowPointers: [Int32]
   let columns: [Int32]
   let values: [Float]
-  /// The dense weight, kept when the sparse kernel would be slower for some batch sizes.
+  /// A ReLU folded into the output (the graph's ReLU node after this layer is removed).
+  public let relu: Bool
+  /// Which path runs, for one example and for batches: chosen by timing both on this machine
+  /// when the layer is built, since the break-even density depends on the layer's shape.
+  let sparseForOne: Bool
+  let sparseForBatches: Bool
+  /// The dense weight, kept when the dense BLAS path won for some batch size.
   let denseWeight: Tensor<Float>?
 
-  public init(weights: EncodedWeights, bias: Parameter?) {
+  public init(weights: EncodedWeights, bias: Parameter?, relu: Bool = false) {
     self.weights = weights
     self.bias = bias
+    self.relu = relu
     (rowPointers, columns, values) = weights.csr()
-    let sparseAlways =
-      SparseKernels.isFaster(density: weights.density, batch: 1)
-      && SparseKernels.isFaster(density: weights.density, batch: 256)
-    denseWeight = sparseAlways ? nil : weights.dense()
+    let dense = weights.dense()
+    let choice = SparseKernels.choosePaths(
+      density: weights.density, rowPointers: rowPointers, columns: columns, values: values, dense: dense,
+      bias: bias?.value)
+    (sparseForOne, sparseForBatches) = choice
+    denseWeight = choice.one && choice.batches ? nil : dense
   }
 
   public var inputs: Int { weights.shape[1] }
@@ -30,16 +39,13 @@ public final class SparseLinear: Layer {
       op: "sparse_linear",
       attributes: [
         "in": .int(inputs), "out": .int(outputs), "bias": .bool(bias != nil),
-        "encoding": .string(weights.encoding.rawValue),
+        "encoding": .string(weights.encoding.rawValue), "relu": .bool(relu),
       ])
   }
 
   public var parameters: [(name: String, parameter: Parameter)] { bias.map { [("bias", $0)] } ?? [] }
   public var kernelName: String {
-    switch (
-      SparseKernels.isFaster(density: weights.density, batch: 1),
-      SparseKernels.isFaster(density: weights.density, batch: 256)
-    ) {
+    switch (sparseForOne, sparseForBatches) {
     case (true, true): return "csr-spmv/spmm"
     case (true, false): return "csr-spmv (b1), sgemm"
     case (false, true): return "sgemm (b1), csr-spmm"
@@ -55,13 +61,18 @@ public final class SparseLinear: Layer {
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     let x = inputs[0].value
-    if let denseWeight, !SparseKernels.isFaster(density: weights.density, batch: x.shape[0]) {
-      return inputs[0].linear(weight: Variable(denseWeight), bias: bias.map { Variable($0.value) })
+    let sparse = x.shape[0] == 1 ? sparseForOne : sparseForBatches
+    var y: Tensor<Float>
+    if let denseWeight, !sparse {
+      y = inputs[0].linear(weight: Variable(denseWeight), bias: bias.map { Variable($0.value) }).value
+    } else {
+      y = SparseKernels.linear(x, self, bias: bias?.value)
     }
-    return Variable(SparseKernels.linear(x, self, bias: bias?.value))
+    if relu { y.withUnsafeMutableBufferPointer { for i in 0..<$0.count where $0[i] < 0 { $0[i] = 0 } } }
+    return Variable(y)
   }
 
-  public func copy() -> Layer { SparseLinear(weights: weights, bias: bias?.copy()) }
+  public func copy() -> Layer { SparseLinear(weights: weights, bias: bias?.copy(), relu: relu) }
 
   public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
     preconditionFailure("SparseLinear is restored through CompressedLayers")

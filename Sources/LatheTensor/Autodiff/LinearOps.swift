@@ -32,7 +32,7 @@ extension Variable {
 extension Tensor where Scalar == Float {
   /// x·Wᵀ + b in one BLAS call: the output starts as copies of the bias and the product is
   /// accumulated onto it (beta = 1), so the bias costs no extra pass.
-  func linearForward(weight: Tensor, bias: Tensor?) -> Tensor {
+  public func linearForward(weight: Tensor, bias: Tensor?) -> Tensor {
     guard let bias else { return matmul(weight, transposeOther: true) }
     let x = contiguous()
     let w = weight.contiguous()
