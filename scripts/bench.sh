@@ -25,12 +25,22 @@ if [ -f "$anchors" ]; then
   fi
 fi
 
+# Compressed variants of the sample models, built by the same pipelines a user would run.
+models="$out/models"
+rm -rf "$models" && mkdir -p "$models"
+cp samples/models/lenet-300-100.safetensors samples/models/lenet-5.safetensors "$models/"
+for p in scripts/bench-pipelines/*.yaml; do
+  name=$(basename "$p" .yaml)
+  "$lathe" run "$p" --output-dir "$out/run-$name" --latency-seconds 0.05 > /dev/null
+  cp "$out/run-$name/01-"*.safetensors "$models/$name.safetensors"
+done
+
 echo "== lathe bench" >&2
-"$lathe" bench $quick --json > "$out/lathe.json"
+"$lathe" bench $quick --models "$models" --json > "$out/lathe.json"
 if [ -x "$venv/bin/python" ] && [ -f "$anchors" ]; then
   echo "== anchors.py (same window)" >&2
   "$venv/bin/python" "$anchors" $quick --skip fma --json "$out/anchors.json" > "$out/anchors.txt"
   echo "== lathe bench again (bracketing the anchors)" >&2
-  "$lathe" bench $quick --json > "$out/lathe2.json"
+  "$lathe" bench $quick --models "$models" --json > "$out/lathe2.json"
   python3 scripts/bench_compare.py "$out/lathe.json" "$out/lathe2.json" "$out/anchors.json"
 fi

@@ -32,9 +32,16 @@ def main():
             print(f"  n={n:<5}              {ours:7.1f}   {np2:7.1f}  {ours / np2:5.2f}x  {np1:7.1f}")
 
     onnx = anchors.get("onnx", {})
-    names = {"lenet-300-100.safetensors": "LeNet-300-100 fp32", "lenet-5.safetensors": "LeNet-5 fp32"}
+    names = {
+        "lenet-300-100.safetensors": "LeNet-300-100 fp32",
+        "lenet-300-100-int8.safetensors": "LeNet-300-100 int8 static QDQ pc U8S8",
+        "lenet-300-100-sparse90.safetensors": "LeNet-300-100 fp32",
+        "lenet-5.safetensors": "LeNet-5 fp32",
+        "lenet-5-int8.safetensors": "LeNet-5 int8 static QDQ pc U8S8",
+    }
     if onnx and runs[0].get("models"):
-        print("\nfp32 latency p50         lathe        ORT 1t       ORT 2t   lathe/ORT(1t)  lathe/ORT(2t)")
+        print("\nlatency p50 (ORT column: the same model in ORT; sparse90 is compared with ORT fp32)")
+        print("                                  lathe        ORT 1t       ORT 2t   lathe/ORT(1t)  lathe/ORT(2t)")
         for file, key in names.items():
             ort = onnx.get(key)
             rows = [next((m for m in r["models"] if m["model"] == file), None) for r in runs]
@@ -43,8 +50,20 @@ def main():
             for batch, field in ((1, "batch1"), (256, "batch256")):
                 ours = mean([m[field]["p50_microseconds"] for m in rows]) / 1e6
                 t1, t2 = ort[f"lat_t1_b{batch}"], ort[f"lat_t2_b{batch}"]
-                print(f"  {file[:-12]:<14} b{batch:<4} {fmt(ours)}  {fmt(t1)}  {fmt(t2)}   "
+                print(f"  {file[:-12]:<24} b{batch:<4} {fmt(ours)}  {fmt(t1)}  {fmt(t2)}   "
                       f"{ours / t1:9.2f}x   {ours / t2:9.2f}x")
+
+    # Same-run ratios inside Lathe: what compression bought, measured on the same machine.
+    def lat(file, field):
+        rows = [next((m for m in r["models"] if m["model"] == file), None) for r in runs]
+        return None if None in rows else mean([m[field]["p50_microseconds"] for m in rows])
+    print("\nLathe against itself (same runs)")
+    for compressed, base in (("lenet-300-100-int8", "lenet-300-100"), ("lenet-5-int8", "lenet-5"),
+                             ("lenet-300-100-sparse90", "lenet-300-100")):
+        for field in ("batch1", "batch256"):
+            a, b = lat(compressed + ".safetensors", field), lat(base + ".safetensors", field)
+            if a and b:
+                print(f"  {compressed:<24} {field:<9} {b / a:5.2f}x faster than {base}")
 
     train = anchors.get("train", {})
     if train and runs[0].get("training"):

@@ -4,6 +4,7 @@ import Foundation
 import LatheCompress
 import LatheIO
 import LatheONNX
+import LatheTUI
 import LatheTensor
 
 extension Lathe {
@@ -15,7 +16,7 @@ extension Lathe {
     @Flag(name: .long, help: "Shorter runs (noisier figures).") var quick = false
     @Option(
       name: .long, parsing: .upToNextOption,
-      help: "Parts to run: gemm, models, train, and kernels (int8/sparse kernels, not by default).")
+      help: "Parts to run: gemm, models, train; also kernels (int8/sparse) and tui (frame build), not by default.")
     var only: [String] = ["gemm", "models", "train"]
     @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
     @Option(name: .long, help: "Time each layer of this model alone (batch 1 and 256) instead.") var layers: String?
@@ -41,6 +42,14 @@ extension Lathe {
         if only.contains("kernels") {
           say("int8 and sparse kernels (median per call)")
           for r in KernelBenchmark.run(quick: quick) { say("  \(r)") }
+        }
+        if only.contains("tui") {
+          // Building one full frame (layout, tables, charts) into the cell grid, at 200x60.
+          let home = TUIBenchmark.frameBuildMilliseconds(width: 200, height: 60, frames: quick ? 50 : 300)
+          let training = TUIBenchmark.frameBuildMilliseconds(
+            width: 200, height: 60, frames: quick ? 50 : 300, screen: "training")
+          result.frameBuildMs = ["home": home, "training": training]
+          say(String(format: "workbench frame build at 200x60: home %.2f ms, training monitor %.2f ms (median)", home, training))
         }
         if json { try printJSON(result) }
       }
@@ -152,4 +161,5 @@ struct BenchResult: Encodable {
   var models: [ModelLatency]?
   var training: Training?
   var layers: [LayerProfile.Row]?
+  var frameBuildMs: [String: Double]?
 }
