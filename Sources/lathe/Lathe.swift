@@ -12,7 +12,7 @@ struct Lathe: ParsableCommand {
       deep-compression pipeline unless told otherwise). Models are safetensors files; datasets are bundled names
       (mnist-5k, digits), MNIST IDX folders or CSV files; pipelines are YAML files.
       """,
-    subcommands: [Train.self, Eval.self, Inspect.self, Run.self, Bench.self]
+    subcommands: [Train.self, Eval.self, Inspect.self, Run.self, Search.self, Bench.self]
   )
 
   @Option(name: .long, help: "Model to open in the workbench (sample name or path).") var model = "lenet-300-100"
