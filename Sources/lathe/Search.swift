@@ -24,7 +24,8 @@ extension Lathe {
     @Flag(name: .long, help: "Carry on the study in --study instead of refusing to touch it.") var resume = false
     @Option(name: .long, help: "Where to write the best pipeline (default: NAME.best.yaml here).") var output: String?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
-    @Flag(name: .long, help: "Compare samplers on Branin, Hartmann-6 and ZDT1 instead of searching.") var benchmark = false
+    @Flag(name: .long, help: "Compare samplers on Branin, Hartmann-6 and ZDT1 instead of searching.") var benchmark =
+      false
     @Option(name: .long, help: "--benchmark: seeds to average over.") var seeds = 10
     @Option(name: .long, help: "--benchmark: samplers to compare.") var samplers = "random,tpe,gp,pso"
 
@@ -63,7 +64,8 @@ extension Lathe {
       let journalURL = URL(fileURLWithPath: study ?? "\(spec.name).study.jsonl")
       let size = (try? FileManager.default.attributesOfItem(atPath: journalURL.path)[.size] as? Int) ?? 0
       if size > 0 && !resume {
-        throw CommandFailure("\(journalURL.path) already holds a study: pass --resume to carry it on, or another --study")
+        throw CommandFailure(
+          "\(journalURL.path) already holds a study: pass --resume to carry it on, or another --study")
       }
       let trialsFolder = journalURL.deletingPathExtension().appendingPathExtension("trials")
       let executor = ProcessTrialExecutor(
@@ -83,9 +85,11 @@ extension Lathe {
         })
       let before = runner.study(try journal.read())
       if !json {
+        let objectives = settings.objectives.map(\.description).joined(separator: ", ")
         print(
-          "\(spec.name): \(searchable.space.count) dimensions, \(settings.objectives.map(\.description).joined(separator: ", "))"
-            + (settings.constraints.isEmpty ? "" : " with \(settings.constraints.map(\.description).joined(separator: ", "))")
+          "\(spec.name): \(searchable.space.count) dimensions, \(objectives)"
+            + (settings.constraints.isEmpty
+              ? "" : " with \(settings.constraints.map(\.description).joined(separator: ", "))")
             + "; \(settings.samplerName), \(settings.trials) trials, \(jobs) jobs"
             + (before.finished.isEmpty ? "" : "; resuming after \(before.finished.count) finished"))
         print("journal \(journalURL.path), trials in \(trialsFolder.path)/")
@@ -103,7 +107,8 @@ extension Lathe {
         var spec = searchable.pipeline(for: values, budget: searchable.fullBudget, name: "\(spec.name)-best")
         spec.summary = "Trial \(best.number) of the study in \(journalURL.lastPathComponent)."
         let url = URL(fileURLWithPath: output ?? "\(searchable.spec.name).best.yaml")
-        try ("# Found by lathe search (trial \(best.number)); run it with: lathe run \(url.lastPathComponent)\n"
+        try
+          ("# Found by lathe search (trial \(best.number)); run it with: lathe run \(url.lastPathComponent)\n"
           + spec.yaml()).write(to: url, atomically: true, encoding: .utf8)
         bestPath = url.path
       }
@@ -120,7 +125,9 @@ extension Lathe {
       for name in names where Samplers.named(name) == nil { throw CommandFailure("unknown sampler \(name)") }
       var results: [SamplerBenchmarkResult] = []
       for (function, budget) in [(TestFunction.branin, trials ?? 100), (TestFunction.hartmann6, trials ?? 200)] {
-        if !json { print("\(function.name): mean best-so-far over \(seeds) seeds; trials to reach within 1% of the optimum") }
+        if !json {
+          print("\(function.name): mean best-so-far over \(seeds) seeds; trials to reach within 1% of the optimum")
+        }
         for name in names {
           let sampler = Samplers.named(name)!
           let started = Date()
@@ -144,7 +151,8 @@ extension Lathe {
       for name in ["random", "nsga2"] {
         let volumes = (0..<seeds).map {
           Pareto.hypervolume(
-            SamplerBenchmark.run(Samplers.named(name)!, on: zdt, trials: budget, seed: UInt64($0)), reference: [1.1, 11])
+            SamplerBenchmark.run(Samplers.named(name)!, on: zdt, trials: budget, seed: UInt64($0)),
+            reference: [1.1, 11])
         }
         fronts[name] = volumes.reduce(0, +) / Double(seeds)
       }

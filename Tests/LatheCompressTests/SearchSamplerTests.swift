@@ -5,7 +5,9 @@ import XCTest
 /// better than random on average.
 final class SearchSamplerTests: XCTestCase {
   private func meanBest(_ sampler: any Sampler, _ f: TestFunction, trials: Int, seeds: Range<UInt64>) -> Double {
-    let finals = seeds.map { SamplerBenchmark.bestSoFar(SamplerBenchmark.run(sampler, on: f, trials: trials, seed: $0)).last! }
+    let finals = seeds.map {
+      SamplerBenchmark.bestSoFar(SamplerBenchmark.run(sampler, on: f, trials: trials, seed: $0)).last!
+    }
     return finals.reduce(0, +) / Double(finals.count)
   }
 
@@ -55,8 +57,10 @@ final class SearchSamplerTests: XCTestCase {
     var random = 0.0
     for seed: UInt64 in 0..<3 {
       let reference = [1.1, 11.0]
-      nsga += Pareto.hypervolume(SamplerBenchmark.run(NSGA2Sampler(), on: f, trials: 160, seed: seed), reference: reference)
-      random += Pareto.hypervolume(SamplerBenchmark.run(RandomSampler(), on: f, trials: 160, seed: seed), reference: reference)
+      nsga += Pareto.hypervolume(
+        SamplerBenchmark.run(NSGA2Sampler(), on: f, trials: 160, seed: seed), reference: reference)
+      random += Pareto.hypervolume(
+        SamplerBenchmark.run(RandomSampler(), on: f, trials: 160, seed: seed), reference: reference)
     }
     print("zdt1 hypervolume after 160: nsga2 \(nsga / 3) random \(random / 3)")
     XCTAssertGreaterThan(nsga, random)

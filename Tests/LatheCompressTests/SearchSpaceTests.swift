@@ -56,7 +56,8 @@ final class SearchSpaceTests: XCTestCase {
     XCTAssertEqual(p.space.dimensions[5].kind, .choice([.string("sgd"), .string("adam")]))
     XCTAssertEqual(p.space.dimensions[0].line, 7)
     XCTAssertEqual(p.settings.objectives, [Objective(.maximize, "accuracy"), Objective(.minimize, "size_bytes")])
-    XCTAssertEqual(p.settings.constraints, [Constraint("size_bytes", .atMost, 50000), Constraint("latency_b1", .atMost, 20)])
+    XCTAssertEqual(
+      p.settings.constraints, [Constraint("size_bytes", .atMost, 50000), Constraint("latency_b1", .atMost, 20)])
     XCTAssertEqual(p.settings.trials, 30)
     XCTAssertEqual(p.settings.samplerName, "nsga2")
     XCTAssertEqual(p.settings.seed, 4)
@@ -104,7 +105,8 @@ final class SearchSpaceTests: XCTestCase {
     let text = Self.text.replacingOccurrences(
       of: "    epochs: {search: int, low: 2, high: 10}\n", with: ""
     ).replacingOccurrences(
-      of: "  seed: 4\n", with: "  seed: 4\n  pruner: hyperband\n  budget: {step: prune, scale: {epochs: 1}, min: 1, max: 9}\n")
+      of: "  seed: 4\n",
+      with: "  seed: 4\n  pruner: hyperband\n  budget: {step: prune, scale: {epochs: 1}, min: 1, max: 9}\n")
     let p = try parse(text)
     XCTAssertEqual(p.settings.pruner, .hyperband)
     XCTAssertEqual(p.settings.budget?.rungs, [1, 3, 9])
@@ -114,26 +116,43 @@ final class SearchSpaceTests: XCTestCase {
 
   func testErrorsNameLineAndKey() {
     let cases: [(String, String, Int, String, String)] = [
-      ("lr: {search: float, low: 0.001, high: 0.1, log: true}", "lr: {search: float, low: 0.1, high: 0.01}", 10,
-       "prune.lr", "must be below"),
-      ("lr: {search: float, low: 0.001, high: 0.1, log: true}", "lr: {search: float, low: 0, high: 0.1, log: true}", 10,
-       "prune.lr", "log range"),
-      ("lr: {search: float, low: 0.001, high: 0.1, log: true}", "lr: {search: normal, low: 0, high: 1}", 10,
-       "prune.lr", "expected float, int, choice or per-layer"),
-      ("lr: {search: float, low: 0.001, high: 0.1, log: true}", "lr: {search: float, low: 0.01, high: 0.1, step: 2}",
-       10, "prune.lr", "unknown range setting"),
-      ("epochs: {search: int, low: 2, high: 10}", "epochs: {search: int, low: 2.5, high: 10}", 9, "prune.epochs",
-       "expected an integer"),
-      ("optimizer: {search: choice, values: [sgd, adam]}", "optimizer: {search: choice, values: []}", 13,
-       "tune.optimizer", "values"),
-      ("final_sparsity: {search: per-layer, low: 0.5, high: 0.98}",
-       "final_sparsity: {search: per-layer, low: 0.5, high: 0.98, layers: [fc9]}", 7, "prune.final_sparsity",
-       "no layer \"fc9\""),
+      (
+        "lr: {search: float, low: 0.001, high: 0.1, log: true}", "lr: {search: float, low: 0.1, high: 0.01}", 10,
+        "prune.lr", "must be below"
+      ),
+      (
+        "lr: {search: float, low: 0.001, high: 0.1, log: true}", "lr: {search: float, low: 0, high: 0.1, log: true}",
+        10,
+        "prune.lr", "log range"
+      ),
+      (
+        "lr: {search: float, low: 0.001, high: 0.1, log: true}", "lr: {search: normal, low: 0, high: 1}", 10,
+        "prune.lr", "expected float, int, choice or per-layer"
+      ),
+      (
+        "lr: {search: float, low: 0.001, high: 0.1, log: true}", "lr: {search: float, low: 0.01, high: 0.1, step: 2}",
+        10, "prune.lr", "unknown range setting"
+      ),
+      (
+        "epochs: {search: int, low: 2, high: 10}", "epochs: {search: int, low: 2.5, high: 10}", 9, "prune.epochs",
+        "expected an integer"
+      ),
+      (
+        "optimizer: {search: choice, values: [sgd, adam]}", "optimizer: {search: choice, values: []}", 13,
+        "tune.optimizer", "values"
+      ),
+      (
+        "final_sparsity: {search: per-layer, low: 0.5, high: 0.98}",
+        "final_sparsity: {search: per-layer, low: 0.5, high: 0.98, layers: [fc9]}", 7, "prune.final_sparsity",
+        "no layer \"fc9\""
+      ),
       ("trials: 30", "trials: -3", 17, "search.trials", "positive integer"),
       ("sampler: nsga2", "sampler: annealing", 18, "search.sampler", "unknown sampler"),
       ("  seed: 4", "  seed: 4\n  budgets: 3", 20, "search.budgets", "unknown study setting"),
-      ("objectives: [maximize accuracy, minimize size_bytes]", "objectives: [maximize speed]", 15,
-       "search.objectives", "unknown metric"),
+      (
+        "objectives: [maximize accuracy, minimize size_bytes]", "objectives: [maximize speed]", 15,
+        "search.objectives", "unknown metric"
+      ),
       ("size_bytes <= 50000, latency_b1 <= 20", "size_bytes < 50000", 16, "search.constraints", "METRIC <= NUMBER"),
       ("  seed: 4", "  seed: 4\n  pruner: median", 20, "search.pruner", "needs a budget"),
     ]

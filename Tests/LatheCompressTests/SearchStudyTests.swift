@@ -186,7 +186,8 @@ final class SearchStudyTests: XCTestCase {
   /// The real thing: `lathe search` with worker processes, when the binary has been built.
   func testLatheSearchEndToEnd() throws {
     // The test binary sits in the build folder next to `lathe`.
-    let tests = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let tests =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     let binary = URL(fileURLWithPath: tests).deletingLastPathComponent().appendingPathComponent("lathe")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
       throw XCTSkip("build lathe first (swift build) to run the end-to-end search")

@@ -191,11 +191,13 @@ public struct ParticleSwarmSampler: Sampler {
     let mine = stride(from: t - size, through: 0, by: -size).map { $0 }
     let last = context.history[t - size].unit
     let previous = t >= 2 * size ? context.history[t - 2 * size].unit : last
-    let own = mine.filter { scores[$0] != nil }.min { scores[$0]! < scores[$1]! }.map { context.history[$0].unit } ?? last
+    let own =
+      mine.filter { scores[$0] != nil }.min { scores[$0]! < scores[$1]! }.map { context.history[$0].unit } ?? last
     let swarmBest = scores.min { $0.value < $1.value }.map { context.history[$0.key].unit } ?? own
     var next = last
     for i in last.indices {
-      var v = inertia * (last[i] - previous[i]) + cognitive * rng.unit() * (own[i] - last[i])
+      var v =
+        inertia * (last[i] - previous[i]) + cognitive * rng.unit() * (own[i] - last[i])
         + social * rng.unit() * (swarmBest[i] - last[i])
       v = min(max(v, -0.5), 0.5)
       // A particle at rest on the best point would stop exploring: jitter it a little.

@@ -70,7 +70,8 @@ public struct ProcessTrialExecutor: TrialExecutor {
       let why =
         process.terminationReason == .uncaughtSignal
         ? "killed by signal \(process.terminationStatus)" : "exit status \(process.terminationStatus)"
-      let lastLine = (try? String(contentsOf: log, encoding: .utf8))?
+      let lastLine =
+        (try? String(contentsOf: log, encoding: .utf8))?
         .split(separator: "\n").last.map(String.init) ?? ""
       throw Failure(description: "lathe run: \(why)\(lastLine.isEmpty ? "" : ": \(lastLine)")")
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One searched value: a setting of one step (and one layer, for per-layer settings), with the
 /// range it is drawn from. Samplers see every dimension as [0, 1]; `value(at:)` maps back.
 public struct SearchDimension: Sendable, Equatable {
@@ -49,11 +51,15 @@ public struct SearchDimension: Sendable, Equatable {
     let u = min(max(u, 0), 1)
     switch kind {
     case .float(let low, let high, let log):
-      let v = log ? Foundation.exp(Foundation.log(low) + u * (Foundation.log(high) - Foundation.log(low))) : low + u * (high - low)
+      let v =
+        log
+        ? Foundation.exp(Foundation.log(low) + u * (Foundation.log(high) - Foundation.log(low)))
+        : low + u * (high - low)
       return .float(Self.rounded(min(max(v, low), high)))
     case .int(let low, let high, let log):
       if log {
-        let v = Foundation.exp(Foundation.log(Double(low)) + u * (Foundation.log(Double(high)) - Foundation.log(Double(low))))
+        let v = Foundation.exp(
+          Foundation.log(Double(low)) + u * (Foundation.log(Double(high)) - Foundation.log(Double(low))))
         return .int(min(max(Int(v.rounded()), low), high))
       }
       let count = high - low + 1
@@ -70,11 +76,15 @@ public struct SearchDimension: Sendable, Equatable {
       guard let v = value.number, v >= low, v <= high else { return nil }
       if high == low { return 0.5 }
       return log
-        ? (Foundation.log(v) - Foundation.log(low)) / (Foundation.log(high) - Foundation.log(low)) : (v - low) / (high - low)
+        ? (Foundation.log(v) - Foundation.log(low)) / (Foundation.log(high) - Foundation.log(low))
+        : (v - low) / (high - low)
     case .int(let low, let high, let log):
       guard case .int(let v) = value, v >= low, v <= high else { return nil }
       if log {
-        return high == low ? 0.5 : (Foundation.log(Double(v)) - Foundation.log(Double(low))) / (Foundation.log(Double(high)) - Foundation.log(Double(low)))
+        return high == low
+          ? 0.5
+          : (Foundation.log(Double(v)) - Foundation.log(Double(low)))
+            / (Foundation.log(Double(high)) - Foundation.log(Double(low)))
       }
       return (Double(v - low) + 0.5) / Double(high - low + 1)
     case .choice(let values):
@@ -123,5 +133,3 @@ extension ParameterValue {
     }
   }
 }
-
-import Foundation

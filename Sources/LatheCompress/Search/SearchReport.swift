@@ -73,12 +73,16 @@ public struct SearchReport: Sendable {
         + (seconds > 0 && newTrials > 0 ? String(format: " (%.2f trials/min)", Double(newTrials) / seconds * 60) : ""))
     if settings.objectives.count > 1 {
       let front = study.paretoFront
-      lines.append("Pareto front (\(front.count) trials, \(settings.objectives.map(\.description).joined(separator: ", "))):")
+      lines.append(
+        "Pareto front (\(front.count) trials, \(settings.objectives.map(\.description).joined(separator: ", "))):")
       for t in front { lines.append("  " + row(t)) }
     } else if let best = study.best {
       lines.append("best: " + row(best))
     } else {
-      lines.append("no trial met the constraints" + (settings.constraints.isEmpty ? "" : " (\(settings.constraints.map(\.description).joined(separator: ", ")))"))
+      lines.append(
+        "no trial met the constraints"
+          + (settings.constraints.isEmpty
+            ? "" : " (\(settings.constraints.map(\.description).joined(separator: ", ")))"))
     }
     let importance = study.importance(space: space)
     if !importance.isEmpty {

@@ -119,6 +119,7 @@ public struct Study: Sendable {
   /// Parameter importance for the first objective (see `ParameterImportance`).
   public func importance(space: SearchSpace) -> [(name: String, share: Double)] {
     let rows = complete.compactMap { t in losses(t).map { (t.unit, $0[0]) } }.filter { $0.0.count == space.count }
-    return ParameterImportance.estimate(points: rows.map(\.0), values: rows.map(\.1), names: space.dimensions.map(\.name))
+    return ParameterImportance.estimate(
+      points: rows.map(\.0), values: rows.map(\.1), names: space.dimensions.map(\.name))
   }
 }

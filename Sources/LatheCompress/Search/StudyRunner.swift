@@ -95,7 +95,8 @@ public final class StudyRunner: @unchecked Sendable {
   }
 
   public func study(_ events: [JournalEvent]) -> Study {
-    Study(events: events, objectives: configuration.settings.objectives, constraints: configuration.settings.constraints)
+    Study(
+      events: events, objectives: configuration.settings.objectives, constraints: configuration.settings.constraints)
   }
 
   /// Runs until the study has all its trials (or `stop()`), then returns it.

@@ -22,7 +22,10 @@ public struct Objective: Sendable, Equatable, CustomStringConvertible {
 
 /// A bound a trial's final model must meet to count, e.g. `size_bytes <= 50000`.
 public struct Constraint: Sendable, Equatable, CustomStringConvertible {
-  public enum Relation: String, Sendable { case atMost = "<=", atLeast = ">=" }
+  public enum Relation: String, Sendable {
+    case atMost = "<="
+    case atLeast = ">="
+  }
   public var metric: String
   public var relation: Relation
   public var bound: Double
