@@ -23,6 +23,8 @@ extension Lathe {
     @Option(name: .long, help: "Journal file (default: NAME.study.jsonl here).") var study: String?
     @Flag(name: .long, help: "Carry on the study in --study instead of refusing to touch it.") var resume = false
     @Option(name: .long, help: "Where to write the best pipeline (default: NAME.best.yaml here).") var output: String?
+    @Option(name: .long, help: "Run again trials another host has been running this many seconds (its job died).")
+    var staleAfter: Double?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
     @Flag(name: .long, help: "Compare samplers on Branin, Hartmann-6 and ZDT1 instead of searching.") var benchmark =
       false
@@ -75,7 +77,7 @@ extension Lathe {
       let runner = StudyRunner(
         configuration: .init(
           space: searchable.space, settings: settings, sampler: Samplers.named(settings.samplerName)!,
-          trials: settings.trials, jobs: jobs, pipelineName: spec.name),
+          trials: settings.trials, jobs: jobs, pipelineName: spec.name, staleAfter: staleAfter),
         journal: journal, executor: executor,
         onUpdate: { study, message in
           guard message.hasSuffix("complete") || message.hasSuffix("failed") || message.contains("stopped") else {
@@ -124,15 +126,22 @@ extension Lathe {
       let names = samplers.split(separator: ",").map(String.init)
       for name in names where Samplers.named(name) == nil { throw CommandFailure("unknown sampler \(name)") }
       var results: [SamplerBenchmarkResult] = []
-      for (function, budget) in [(TestFunction.branin, trials ?? 100), (TestFunction.hartmann6, trials ?? 200)] {
+      for (function, budget) in [(TestFunction.branin, trials ?? 200), (TestFunction.hartmann6, trials ?? 300)] {
         if !json {
           print("\(function.name): mean best-so-far over \(seeds) seeds; trials to reach within 1% of the optimum")
         }
         for name in names {
           let sampler = Samplers.named(name)!
           let started = Date()
-          let runs = (0..<seeds).map { SamplerBenchmark.run(sampler, on: function, trials: budget, seed: UInt64($0)) }
-          let curves = runs.map(SamplerBenchmark.bestSoFar)
+          // Runs stop once within 1%; their curves hold that value to the end.
+          let target = function.minimum + 0.01 * abs(function.minimum)
+          let runs = (0..<seeds).map {
+            SamplerBenchmark.run(sampler, on: function, trials: budget, seed: UInt64($0), stopAt: target)
+          }
+          let curves = runs.map { run -> [Double] in
+            let curve = SamplerBenchmark.bestSoFar(run)
+            return curve + Array(repeating: curve.last!, count: budget - curve.count)
+          }
           let mean = (0..<budget).map { i in curves.map { $0[i] }.reduce(0, +) / Double(seeds) }
           let reached = runs.compactMap { SamplerBenchmark.trialsToReach($0, function) }
           let result = SamplerBenchmarkResult(
@@ -238,7 +247,7 @@ struct SamplerBenchmarkResult: Encodable {
   var seconds: Double
 
   var line: String {
-    let checkpoints = [10, 25, 50, 100, 200].filter { $0 <= trials }
+    let checkpoints = [10, 25, 50, 100, 200, 300].filter { $0 <= trials }
     let curve = checkpoints.map { String(format: "@%d %.4f", $0, meanBestSoFar[$0 - 1]) }.joined(separator: "  ")
     let reach =
       medianTrialsToReach.map { "reached \(reached)/\(seeds), median \($0) trials" } ?? "reached 0/\(seeds)"

@@ -98,8 +98,16 @@ final class SearchStudyTests: XCTestCase {
     XCTAssertEqual(study.trials.map(\.number), Array(0..<9))
     XCTAssertEqual(study.trials[5].state, .complete)
     XCTAssertEqual(study.trials[5].unit, [0.25, 0.75])
-    // Another host's running trial is left to its owner.
+    // Another host's running trial is left to its owner...
     XCTAssertEqual(study.trials[6].state, .running)
+    // ...until it has run longer than staleAfter.
+    let patient = StudyRunner(
+      configuration: .init(
+        space: space, settings: settings(), sampler: TPESampler(), trials: 9, jobs: 1, staleAfter: 0),
+      journal: StudyJournal(url: url), executor: Self.branin)
+    let retaken = try patient.run()
+    XCTAssertEqual(retaken.trials[6].state, .complete)
+    XCTAssertEqual(retaken.trials[6].unit, [0.5, 0.5])
   }
 
   func testFailedTrialsAreRecordedAndTheStudyGoesOn() throws {

@@ -130,7 +130,19 @@ public struct GaussianProcessSampler: Sampler {
     let sd = max((ys.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(ys.count)).squareRoot(), 1e-12)
     var points = data.map(\.unit)
     var y = ys.map { ($0 - mean) / sd }
-    guard var gp = Self.fit(points, y, dimensions: d) else { return context.uniformPoint(&rng) }
+    // Length scales from at most 80 points (the best 40 and a spread of the rest): the grid
+    // search costs a Cholesky per grid point, and the final fit below uses every point.
+    var fitIndices = Array(y.indices)
+    if y.count > 80 {
+      let order = y.indices.sorted { y[$0] < y[$1] }
+      let rest = order.dropFirst(40)
+      fitIndices = Array(order.prefix(40)) + stride(from: 0, to: rest.count, by: max(rest.count / 40, 1)).map {
+        rest[rest.startIndex + $0]
+      }
+    }
+    guard let tuned = Self.fit(fitIndices.map { points[$0] }, fitIndices.map { y[$0] }, dimensions: d),
+      var gp = GaussianProcess(points: points, y: y, lengthScales: tuned.lengthScales, noise: tuned.noise)
+    else { return context.uniformPoint(&rng) }
     let pending = context.pending
     if !pending.isEmpty {
       for p in pending {

@@ -45,11 +45,15 @@ public final class StudyRunner: @unchecked Sendable {
     public var trials: Int
     public var jobs: Int
     public var pipelineName: String
+    /// A trial running this many seconds on another host is taken to be lost (its job died) and
+    /// runs again; nil: only trials of dead processes on this host run again.
+    public var staleAfter: Double?
 
     public init(
       space: SearchSpace, settings: StudySettings, sampler: any Sampler, trials: Int, jobs: Int,
-      pipelineName: String = "pipeline"
+      pipelineName: String = "pipeline", staleAfter: Double? = nil
     ) {
+      self.staleAfter = staleAfter
       self.space = space
       self.settings = settings
       self.sampler = sampler
@@ -176,9 +180,13 @@ public final class StudyRunner: @unchecked Sendable {
     return ticket
   }
 
-  /// A running trial whose process is gone: on this host with a dead pid.
+  /// A running trial whose process is gone: on this host with a dead pid, or elsewhere for too long.
   private func isAbandoned(_ trial: TrialRecord) -> Bool {
-    guard trial.host == host, let owner = trial.pid, owner != pid else { return false }
+    if trial.host != host {
+      guard let stale = configuration.staleAfter else { return false }
+      return Date().timeIntervalSince1970 - trial.started > stale
+    }
+    guard let owner = trial.pid, owner != pid else { return false }
     return kill(owner, 0) != 0 && errno == ESRCH
   }
 

@@ -12,9 +12,15 @@ public struct TPESampler: Sampler {
   /// Candidates drawn from l for each suggestion.
   public var candidates: Int
 
-  public init(startupTrials: Int = 10, candidates: Int = 24) {
+  /// Narrowest kernel, as a fraction of the range (Watanabe 2023's b_min). hyperopt's floor,
+  /// 1/min(100, n+1), keeps kernels too wide to close in on an optimum with the few good trials
+  /// a study has: on Branin it reached within 1% in 3 of 8 seeds by 150 trials, 0.01 in 8 of 8.
+  public var minimumBandwidth: Double
+
+  public init(startupTrials: Int = 10, candidates: Int = 24, minimumBandwidth: Double = 0.01) {
     self.startupTrials = startupTrials
     self.candidates = candidates
+    self.minimumBandwidth = minimumBandwidth
   }
 
   public var name: String { "tpe" }
@@ -28,8 +34,10 @@ public struct TPESampler: Sampler {
     guard data.count >= startupTrials else { return context.uniformPoint(&rng) }
     let sorted = data.sorted { $0.y < $1.y }
     let goodCount = Self.goodCount(sorted.count)
-    let good = ParzenEstimator(points: sorted.prefix(goodCount).map(\.unit), dimensions: context.dimensions)
-    let bad = ParzenEstimator(points: sorted.dropFirst(goodCount).map(\.unit), dimensions: context.dimensions)
+    let good = ParzenEstimator(
+      points: sorted.prefix(goodCount).map(\.unit), dimensions: context.dimensions, minimum: minimumBandwidth)
+    let bad = ParzenEstimator(
+      points: sorted.dropFirst(goodCount).map(\.unit), dimensions: context.dimensions, minimum: minimumBandwidth)
     var best: [Double] = []
     var bestScore = -Double.infinity
     for _ in 0..<max(candidates, 1) {
@@ -54,12 +62,11 @@ struct ParzenEstimator {
   /// How much of a categorical kernel's mass is spread over the other choices.
   static let categoricalSmoothing = 0.2
 
-  init(points: [[Double]], dimensions: [UnitDimension]) {
+  init(points: [[Double]], dimensions: [UnitDimension], minimum: Double) {
     self.dimensions = dimensions
     let n = points.count
     centres = points + [dimensions.map { _ in 0.5 }]
     var perDim = Array(repeating: [Double](repeating: 1, count: n + 1), count: dimensions.count)
-    let minimum = 1 / min(100, Double(n + 1))
     for d in dimensions.indices where !dimensions[d].isCategorical {
       // hyperopt's rule: each kernel as wide as the larger gap to its neighbours (the prior at 0.5 included).
       let order = (0...n).sorted { centres[$0][d] < centres[$1][d] }

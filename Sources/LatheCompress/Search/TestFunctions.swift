@@ -58,10 +58,14 @@ public struct TestFunction: Sendable {
 /// `lathe search --benchmark` use to compare samplers.
 public enum SamplerBenchmark {
   /// Loss of each trial in order (for several objectives, the loss vectors).
-  public static func run(_ sampler: any Sampler, on function: TestFunction, trials: Int, seed: UInt64) -> [[Double]] {
+  /// With `stopAt`, a run ends once a trial reaches that value (what counting trials-to-target needs).
+  public static func run(
+    _ sampler: any Sampler, on function: TestFunction, trials: Int, seed: UInt64, stopAt: Double? = nil
+  ) -> [[Double]] {
     var history: [Observation] = []
     let dimensions = Array(repeating: UnitDimension.continuous, count: function.dimensions)
     for t in 0..<trials {
+      if let stopAt, let last = history.last?.losses, last[0] <= stopAt { break }
       let context = SamplerContext(
         dimensions: dimensions, trial: t, totalTrials: trials, objectives: function.objectives, history: history,
         seed: seed)
