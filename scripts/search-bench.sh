@@ -32,7 +32,7 @@ steps:
     lr: 0.02
 YAML
 }
-FLOOR=${FLOOR:-0.95}
+FLOOR=${FLOOR:-0.94}
 
 for part in $PARTS; do
   case $part in
@@ -52,8 +52,9 @@ for part in $PARTS; do
     "$LATHE" search uniform.yaml --trials 10 --study uniform.jsonl --output uniform.best.yaml 2>/dev/null
     echo "-- per-layer sparsity, TPE, 40 trials"
     "$LATHE" search per-layer.yaml --trials 40 --study per-layer.jsonl --output per-layer.best.yaml 2>/dev/null
-    python3 - <<'PY'
-import json
+    FLOOR=$FLOOR python3 - <<'PY'
+import json, os
+floor = float(os.environ["FLOOR"])
 def trials(path):
     out = {}
     for line in open(path):
@@ -67,15 +68,24 @@ for name in ["uniform", "per-layer"]:
     for t in ts[:12]:
         m = t["metrics"]
         print(f"  {m['size_bytes']:8.0f}  {m['accuracy']*100:6.2f}%  " + " ".join(f"{k.split('.')[-1]}={v}" for k, v in sorted(t["params"].items())))
+best = {}
+for name in ["uniform", "per-layer"]:
+    ok = [t for t in trials(name + ".jsonl") if t["metrics"]["accuracy"] >= floor - 1e-6]
+    best[name] = min(ok, key=lambda t: t["metrics"]["size_bytes"]) if ok else None
+u, p = best["uniform"], best["per-layer"]
+if u and p:
+    print(f"smallest with accuracy >= {floor}: uniform {u['metrics']['size_bytes']:.0f} B ({u['metrics']['accuracy']*100:.2f}%), "
+          f"per-layer {p['metrics']['size_bytes']:.0f} B ({p['metrics']['accuracy']*100:.2f}%): "
+          f"{u['metrics']['size_bytes'] / p['metrics']['size_bytes']:.2f}x smaller")
 PY
     ;;
   throughput)
-    echo "== throughput: the same 8 random trials with --jobs 1 and --jobs 2"
+    echo "== throughput: the same 12 random trials with --jobs 1 and --jobs 2"
     { echo "name: throughput"; prune_step "{search: per-layer, low: 0.5, high: 0.99}"; } > throughput.yaml
     for jobs in 1 2; do
       rm -f "throughput-$jobs.jsonl"
       start=$(date +%s.%N)
-      "$LATHE" search throughput.yaml --trials 8 --jobs "$jobs" --sampler random --study "throughput-$jobs.jsonl" \
+      "$LATHE" search throughput.yaml --trials 12 --jobs "$jobs" --sampler random --study "throughput-$jobs.jsonl" \
         --output throughput.best.yaml --json 2>/dev/null | python3 -c "import json,sys; r=json.load(sys.stdin); print(f'  jobs $jobs: {r[\"complete\"]} trials in {r[\"seconds\"]:.1f} s = {r[\"trials_per_minute\"]:.2f} trials/min')"
     done
     ;;
@@ -86,7 +96,8 @@ PY
     "$LATHE" search resume.yaml --trials 10 --jobs 2 --sampler tpe --study resume.jsonl --output resume.best.yaml \
       > /dev/null 2>&1 &
     pid=$!
-    while [ "$(grep -c '"finish"' resume.jsonl 2>/dev/null || true)" -lt 4 ]; do sleep 0.5; done
+    finished() { local n; n=$(grep -c '"finish"' resume.jsonl 2>/dev/null) || true; echo "${n:-0}"; }
+    while [ "$(finished)" -lt 4 ]; do sleep 0.2; done
     sleep 1
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true

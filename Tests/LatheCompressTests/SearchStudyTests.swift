@@ -181,6 +181,14 @@ final class SearchStudyTests: XCTestCase {
     }
   }
 
+  func testConstraintsAllowForFloatRounding() {
+    let floor = Constraint("accuracy", .atLeast, 0.94)
+    XCTAssertEqual(floor.violation(["accuracy": Double(Float(0.94))]), 0)
+    XCTAssertGreaterThan(floor.violation(["accuracy": 0.939]), 0)
+    XCTAssertEqual(Constraint("size_bytes", .atMost, 50000).violation(["size_bytes": 60000]), 0.2, accuracy: 1e-12)
+    XCTAssertEqual(Constraint("size_bytes", .atMost, 50000).violation([:]), 1)
+  }
+
   func testImportanceFindsTheDimensionThatMatters() {
     var rng = SearchRandom(seed: 1)
     let points = (0..<60).map { _ in [rng.unit(), rng.unit(), rng.unit()] }

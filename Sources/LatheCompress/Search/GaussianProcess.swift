@@ -136,9 +136,11 @@ public struct GaussianProcessSampler: Sampler {
     if y.count > 80 {
       let order = y.indices.sorted { y[$0] < y[$1] }
       let rest = order.dropFirst(40)
-      fitIndices = Array(order.prefix(40)) + stride(from: 0, to: rest.count, by: max(rest.count / 40, 1)).map {
-        rest[rest.startIndex + $0]
-      }
+      fitIndices =
+        Array(order.prefix(40))
+        + stride(from: 0, to: rest.count, by: max(rest.count / 40, 1)).map {
+          rest[rest.startIndex + $0]
+        }
     }
     guard let tuned = Self.fit(fitIndices.map { points[$0] }, fitIndices.map { y[$0] }, dimensions: d),
       var gp = GaussianProcess(points: points, y: y, lengthScales: tuned.lengthScales, noise: tuned.noise)

@@ -39,10 +39,13 @@ public struct Constraint: Sendable, Equatable, CustomStringConvertible {
   public var description: String { "\(metric) \(relation.rawValue) \(ParameterValue.float(bound).description)" }
 
   /// How far past the bound, relative to it (0 when met): infeasible trials rank by this.
+  /// Within one part in a million counts as met: accuracy is measured in Float, so a written
+  /// 0.94 comes back as 0.93999999761.
   public func violation(_ metrics: [String: Double]) -> Double {
     guard let v = metrics[metric], v.isFinite else { return 1 }
     let excess = relation == .atMost ? v - bound : bound - v
-    return excess <= 0 ? 0 : excess / max(abs(bound), 1e-12)
+    let scale = max(abs(bound), 1e-12)
+    return excess <= 1e-6 * max(scale, 1) ? 0 : excess / scale
   }
 }
 
