@@ -8,11 +8,10 @@ extension Lathe {
   struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Search a pipeline's settings: many trials, each a `lathe run` in its own process.",
-      discussion: """
-        Write ranges in the pipeline's steps (lr: {search: float, low: 0.001, high: 0.1, log: true}) and a
-        search: section with objectives and constraints. Every finished trial is appended to the study
-        journal, so --resume carries on where a stopped study was. See docs/search.md.
-        """)
+      discussion:
+        "Write ranges in the pipeline's steps (lr: {search: float, low: 0.001, high: 0.1, log: true}) and a "
+        + "search: section with objectives and constraints. Every finished trial is appended to the study journal, "
+        + "so --resume carries on where a stopped study was. See docs/search.md.")
 
     @Argument(help: "Pipeline file with search ranges (.yaml), or a bundled pipeline's name.") var pipeline: String?
     @Option(name: .long, help: "The study's total number of trials (default: the file's, else 20).") var trials: Int?

@@ -244,5 +244,7 @@ final class SearchStudyTests: XCTestCase {
     let lines = try String(contentsOf: folder.appendingPathComponent("tiny.study.jsonl"), encoding: .utf8)
       .split(separator: "\n")
     XCTAssertEqual(lines.count, 1 + 3 + 3)
+    let model = ProcessTrialExecutor.finalModel(directory: folder.appendingPathComponent("tiny.study.trials"), trial: 0)
+    XCTAssertEqual(model?.lastPathComponent, "01-prune.safetensors")
   }
 }

@@ -26,6 +26,21 @@ public struct ProcessTrialExecutor: TrialExecutor {
 
   public static func folderName(_ number: Int) -> String { String(format: "trial-%04d", number) }
 
+  /// The model a finished trial left (its last step's, at its largest budget), to open in the workbench.
+  public static func finalModel(directory: URL, trial: Int) -> URL? {
+    let folder = directory.appendingPathComponent(folderName(trial))
+    let fm = FileManager.default
+    let candidates = ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("models") }
+    // "models" (no budget) or "models-bN": the largest budget last.
+    let ordered = candidates.sorted {
+      (Int($0.dropFirst("models-b".count)) ?? .max) < (Int($1.dropFirst("models-b".count)) ?? .max)
+    }
+    guard let models = ordered.last.map({ folder.appendingPathComponent($0) }),
+      let file = (try? fm.contentsOfDirectory(atPath: models.path))?.filter({ $0.hasSuffix(".safetensors") }).max()
+    else { return nil }
+    return models.appendingPathComponent(file)
+  }
+
   /// The concrete pipeline of a trial at a budget, as `lathe run` reads it.
   public func pipelineFile(_ request: TrialRequest) -> URL {
     let folder = directory.appendingPathComponent(Self.folderName(request.number))
