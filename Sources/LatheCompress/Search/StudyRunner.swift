@@ -256,17 +256,24 @@ public final class StudyRunner: @unchecked Sendable {
     let rungCount = settings.budget?.rungs.count ?? 1
     var mine: Double?
     var others: [Double] = []
+    var completed: [Double] = []
     for t in study.trials {
       guard let metrics = t.rungs[budget], let loss = objective.loss(metrics) else { continue }
       if settings.pruner == .hyperband && t.number % rungCount != bracket { continue }
-      if t.number == number { mine = loss } else { others.append(loss) }
+      if t.number == number {
+        mine = loss
+      } else {
+        others.append(loss)
+        if t.state == .complete { completed.append(loss) }
+      }
     }
     guard let mine else { return false }
     switch settings.pruner {
     case .none: return false
     case .median:
-      // Stop when worse than the median of the others at this budget, once there are a few.
-      guard others.count >= 3 else { return false }
+      // Stop when worse than the median of completed trials at this budget, once there are a few.
+      guard completed.count >= 3 else { return false }
+      let others = completed
       let sorted = others.sorted()
       let median =
         sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
