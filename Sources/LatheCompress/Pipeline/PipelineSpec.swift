@@ -87,6 +87,8 @@ public struct PipelineSpec: Sendable, Equatable {
   public var steps: [StepSpec]
   /// The file it was read from; relative model paths resolve against its folder.
   public var file: URL?
+  /// The top-level `search:` section, kept raw: `lathe search` reads it, `lathe run` ignores it.
+  public var search: RawSection?
 
   public init(
     name: String, summary: String? = nil, model: String?, dataset: String?, steps: [StepSpec], file: URL? = nil
@@ -97,6 +99,19 @@ public struct PipelineSpec: Sendable, Equatable {
     self.dataset = dataset
     self.steps = steps
     self.file = file
+  }
+}
+
+/// A top-level section read as a value, with the lines of its keys so errors can point at them.
+public struct RawSection: Sendable, Equatable {
+  public var value: ParameterValue
+  public var line: Int
+  public var keyLines: [String: Int]
+
+  public init(value: ParameterValue, line: Int = 0, keyLines: [String: Int] = [:]) {
+    self.value = value
+    self.line = line
+    self.keyLines = keyLines
   }
 }
 
@@ -164,9 +179,16 @@ extension PipelineSpec {
         for (index, item) in items.enumerated() {
           spec.steps.append(try parseStep(item, index: index, file: file))
         }
+      case "search":
+        var keyLines: [String: Int] = [:]
+        if let pairs = valueNode.mapping {
+          for (k, _) in pairs { keyLines[k.string ?? ""] = k.mark?.line ?? line }
+        }
+        spec.search = RawSection(value: try value(valueNode, file: file, key: key), line: line, keyLines: keyLines)
       default:
         throw PipelineError(
-          file: file, line: line, key: key, message: "unknown key; expected name, description, model, dataset or steps")
+          file: file, line: line, key: key,
+          message: "unknown key; expected name, description, model, dataset, steps or search")
       }
     }
     guard sawSteps else {
@@ -249,6 +271,7 @@ extension PipelineSpec {
       lines.append("    technique: \(step.technique)")
       for (key, value) in step.parameters { lines.append("    \(key): \(value.yaml)") }
     }
+    if let search { lines.append("search: \(search.value.yaml)") }
     return lines.joined(separator: "\n") + "\n"
   }
 }

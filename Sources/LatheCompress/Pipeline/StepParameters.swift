@@ -40,6 +40,9 @@ public struct StepParameters: Sendable {
   /// Validates one setting against its kind and range.
   private func check(_ d: ParameterDescriptor) throws -> ParameterValue? {
     guard let v = value(d.key) else { return nil }
+    if case .map(let pairs) = v, pairs.contains(where: { $0.key == "search" }) {
+      throw error(d.key, "a search range, not a value: run this pipeline with lathe search")
+    }
     switch d.kind {
     case .int(let range):
       guard case .int(let i) = v else { throw error(d.key, "expected an integer, got \(v)") }
