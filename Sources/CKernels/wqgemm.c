@@ -2,36 +2,52 @@
 // with one float scale per group of consecutive inputs, activations quantized per row to s8
 // at run time, integer dot products per group, group results summed in fp32.
 //
-// Signed × signed bytes: vpdpbusd and vpmaddubsw multiply unsigned by signed bytes, so each
-// product a·w is computed as |a| · (w with a's sign) (vpsignb), as ggml does. With
-// |a| <= 127 and |w| <= 127 a vpmaddubsw pair sum stays within int16 (2·127·127 < 32767).
+// vpdpbusd multiplies unsigned by signed bytes, so the VNNI paths read the activations as
+// u8 = s8 + 128 and take 128 · Σ_g s_g · Σw_g back out with the per-group weight sums that
+// lk_wq_pack stores after each row. AVX2's vpmaddubsw would saturate on such u8 values, so
+// that path computes a·w as |a| · (w with a's sign) instead (vpsignb), as ggml does: with
+// |a|, |w| <= 127 a pair sum stays within int16.
+//
+// Output rows go four at a time so each activation load serves four weight rows. For a batch
+// of int4 weights, each block of four rows is unpacked once to int8 in a small scratch and
+// reused by every activation row (integers only; never a float copy of the weights).
 #include "simd.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int lk_wq_padded(int k) { return (k + 31) / 32 * 32; }
 
-size_t lk_wq_row_bytes(int k, int bits) { return (size_t)(bits == 4 ? lk_wq_padded(k) / 2 : lk_wq_padded(k)); }
+/// Bytes of the levels of one packed row, before its group sums.
+static size_t level_bytes(int k, int bits) { return (size_t)(bits == 4 ? lk_wq_padded(k) / 2 : lk_wq_padded(k)); }
 
-void lk_wq_pack(const int8_t *w, int n, int k, int bits, void *packed) {
-  const int kp = lk_wq_padded(k);
-  const size_t row_bytes = lk_wq_row_bytes(k, bits);
-  uint8_t *out = (uint8_t *)packed;
+size_t lk_wq_row_bytes(int k, int bits, int group) {
+  return level_bytes(k, bits) + sizeof(int32_t) * (size_t)((k + group - 1) / group);
+}
+
+void lk_wq_pack(const int8_t *w, int n, int k, int bits, int group, void *packed) {
+  const int kp = lk_wq_padded(k), groups = (k + group - 1) / group;
+  const size_t stride = lk_wq_row_bytes(k, bits, group), levels = level_bytes(k, bits);
   for (int j = 0; j < n; j++) {
     const int8_t *row = w + (size_t)j * k;
-    uint8_t *dst = out + (size_t)j * row_bytes;
+    uint8_t *dst = (uint8_t *)packed + (size_t)j * stride;
     if (bits == 8) {
       memcpy(dst, row, (size_t)k);
       memset(dst + k, 0, (size_t)(kp - k));
-      continue;
-    }
-    // int4: byte t of each 32-block holds element t (low nibble) and t + 16 (high), as q + 8.
-    for (int c = 0; c < kp; c += 32) {
-      for (int t = 0; t < 16; t++) {
-        const int lo = c + t < k ? row[c + t] : 0, hi = c + t + 16 < k ? row[c + t + 16] : 0;
-        dst[c / 2 + t] = (uint8_t)((lo + 8) | ((hi + 8) << 4));
+    } else {
+      // Byte t of each 32-block holds element t (low nibble) and t + 16 (high), as q + 8.
+      for (int c = 0; c < kp; c += 32) {
+        for (int t = 0; t < 16; t++) {
+          const int lo = c + t < k ? row[c + t] : 0, hi = c + t + 16 < k ? row[c + t + 16] : 0;
+          dst[c / 2 + t] = (uint8_t)((lo + 8) | ((hi + 8) << 4));
+        }
       }
+    }
+    for (int g = 0; g < groups; g++) {
+      int32_t sum = 0;
+      for (int c = g * group; c < k && c < (g + 1) * group; c++) sum += row[c];
+      memcpy(dst + levels + sizeof(int32_t) * (size_t)g, &sum, sizeof sum);
     }
   }
 }
@@ -48,26 +64,40 @@ void lk_wq_quantize_rows(const float *x, int m, int k, int8_t *q, float *scale) 
   }
 }
 
-// ---- One output: Σ_g w_scale[g] · Σ_{c in g} a[c]·w[c] over the padded row ----
+/// One tile: up to four weight rows (w, row stride `stride`) against one activation row.
+typedef struct {
+  int kp, group, groups, bits;
+  size_t stride, levels;
+} wq_shape;
 
-static float dot_portable(const int8_t *a, const uint8_t *w, const float *ws, int kp, int group, int bits) {
-  float acc = 0;
-  for (int c = 0, g = 0; c < kp; g++) {
-    const int end = c + group < kp ? c + group : kp;
-    int32_t sum = 0;
-    for (; c < end; c++) {
-      int wv;
-      if (bits == 8) {
-        wv = ((const int8_t *)w)[c];
-      } else {
-        const uint8_t b = w[(c & ~31) / 2 + (c & 15)];
-        wv = ((c & 16) ? b >> 4 : b & 15) - 8;
+/// out[r] = Σ_g ws[r * groups + g] · Σ_{c in g} a[c] · w_r[c], for rows r < rows (1...4).
+/// `a` is the s8 row, `au` the same row + 128 as u8.
+typedef void (*wq_tile)(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w, const float *ws,
+                        int rows, float *out);
+
+static void tile_portable(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w, const float *ws,
+                          int rows, float *out) {
+  (void)au;
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *row = w + (size_t)r * s->stride;
+    float acc = 0;
+    for (int c = 0, g = 0; c < s->kp; g++) {
+      const int end = c + s->group < s->kp ? c + s->group : s->kp;
+      int32_t sum = 0;
+      for (; c < end; c++) {
+        int wv;
+        if (s->bits == 8) {
+          wv = ((const int8_t *)row)[c];
+        } else {
+          const uint8_t b = row[(c & ~31) / 2 + (c & 15)];
+          wv = ((c & 16) ? b >> 4 : b & 15) - 8;
+        }
+        sum += (int32_t)a[c] * wv;
       }
-      sum += (int32_t)a[c] * wv;
+      acc += (float)sum * ws[(size_t)r * s->groups + g];
     }
-    acc += (float)sum * ws[g];
+    out[r] = acc;
   }
-  return acc;
 }
 
 #if LK_X86
@@ -90,75 +120,143 @@ LK_AVX2 LK_INLINE float hsum_avx2(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-LK_AVX2 static float dot_avx2(const int8_t *a, const uint8_t *w, const float *ws, int kp, int group, int bits) {
+LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w,
+                              const float *ws, int rows, float *out) {
+  (void)au;
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc = _mm256_setzero_ps();
-  for (int c = 0, g = 0; c < kp; g++) {
-    const int end = c + group < kp ? c + group : kp;
-    __m256i sum = _mm256_setzero_si256();
-    for (; c < end; c += 32) {
-      const __m256i av = _mm256_loadu_si256((const __m256i *)(a + c)), wv = load_w_avx2(w, c, bits);
-      const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(av), _mm256_sign_epi8(wv, av));
-      sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, ones));
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *row = w + (size_t)r * s->stride;
+    __m256 acc = _mm256_setzero_ps();
+    for (int c = 0, g = 0; c < s->kp; g++) {
+      const int end = c + s->group < s->kp ? c + s->group : s->kp;
+      __m256i sum = _mm256_setzero_si256();
+      for (; c < end; c += 32) {
+        const __m256i av = _mm256_loadu_si256((const __m256i *)(a + c)), wv = load_w_avx2(row, c, s->bits);
+        const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(av), _mm256_sign_epi8(wv, av));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, ones));
+      }
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(ws[(size_t)r * s->groups + g]), acc);
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(ws[g]), acc);
+    out[r] = hsum_avx2(acc);
   }
-  return hsum_avx2(acc);
 }
 
-LK_AVXVNNI static float dot_avxvnni(const int8_t *a, const uint8_t *w, const float *ws, int kp, int group, int bits) {
-  __m256 acc = _mm256_setzero_ps();
-  for (int c = 0, g = 0; c < kp; g++) {
-    const int end = c + group < kp ? c + group : kp;
-    __m256i sum = _mm256_setzero_si256();
-    for (; c < end; c += 32) {
-      const __m256i av = _mm256_loadu_si256((const __m256i *)(a + c)), wv = load_w_avx2(w, c, bits);
-      sum = _mm256_dpbusd_avx_epi32(sum, _mm256_abs_epi8(av), _mm256_sign_epi8(wv, av));
-    }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(ws[g]), acc);
+/// The VNNI tile body, for a given vpdpbusd: four rows share each activation load; the
+/// 128 · Σ s_g · Σw_g offset comes out at the end.
+#define LK_WQ_VNNI_TILE(NAME, ATTR, DPBUSD)                                                              \
+  ATTR static void NAME(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w,         \
+                        const float *ws, int rows, float *out) {                                         \
+    (void)a;                                                                                             \
+    if (rows < 4) {                                                                                      \
+      for (int r = 0; r < rows; r++) {                                                                   \
+        const uint8_t *row = w + (size_t)r * s->stride;                                                  \
+        const int32_t *sums = (const int32_t *)(row + s->levels);                                        \
+        __m256 acc = _mm256_setzero_ps();                                                                \
+        float offset = 0;                                                                                \
+        for (int c = 0, g = 0; c < s->kp; g++) {                                                         \
+          const int end = c + s->group < s->kp ? c + s->group : s->kp;                                   \
+          __m256i sum = _mm256_setzero_si256();                                                          \
+          for (; c < end; c += 32)                                                                       \
+            sum = DPBUSD(sum, _mm256_loadu_si256((const __m256i *)(au + c)), load_w_avx2(row, c, s->bits)); \
+          const float scale = ws[(size_t)r * s->groups + g];                                             \
+          acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(scale), acc);                    \
+          offset += scale * (float)sums[g];                                                              \
+        }                                                                                                \
+        out[r] = hsum_avx2(acc) - 128.0f * offset;                                                       \
+      }                                                                                                  \
+      return;                                                                                            \
+    }                                                                                                    \
+    const uint8_t *w0 = w, *w1 = w + s->stride, *w2 = w + 2 * s->stride, *w3 = w + 3 * s->stride;        \
+    const float *s0 = ws, *s1 = ws + s->groups, *s2 = ws + 2 * s->groups, *s3 = ws + 3 * s->groups;       \
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                            \
+    for (int c = 0, g = 0; c < s->kp; g++) {                                                             \
+      const int end = c + s->group < s->kp ? c + s->group : s->kp;                                       \
+      __m256i t0 = _mm256_setzero_si256(), t1 = t0, t2 = t0, t3 = t0;                                    \
+      for (; c < end; c += 32) {                                                                         \
+        const __m256i av = _mm256_loadu_si256((const __m256i *)(au + c));                                \
+        t0 = DPBUSD(t0, av, load_w_avx2(w0, c, s->bits));                                                \
+        t1 = DPBUSD(t1, av, load_w_avx2(w1, c, s->bits));                                                \
+        t2 = DPBUSD(t2, av, load_w_avx2(w2, c, s->bits));                                                \
+        t3 = DPBUSD(t3, av, load_w_avx2(w3, c, s->bits));                                                \
+      }                                                                                                  \
+      acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t0), _mm256_set1_ps(s0[g]), acc0);                       \
+      acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t1), _mm256_set1_ps(s1[g]), acc1);                       \
+      acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t2), _mm256_set1_ps(s2[g]), acc2);                       \
+      acc3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t3), _mm256_set1_ps(s3[g]), acc3);                       \
+    }                                                                                                    \
+    const __m256 accs[4] = {acc0, acc1, acc2, acc3};                                                     \
+    for (int r = 0; r < 4; r++) {                                                                        \
+      const int32_t *sums = (const int32_t *)(w + (size_t)r * s->stride + s->levels);                    \
+      float offset = 0;                                                                                  \
+      for (int g = 0; g < s->groups; g++) offset += ws[(size_t)r * s->groups + g] * (float)sums[g];      \
+      out[r] = hsum_avx2(accs[r]) - 128.0f * offset;                                                     \
+    }                                                                                                    \
   }
-  return hsum_avx2(acc);
-}
 
+LK_WQ_VNNI_TILE(tile_avxvnni, LK_AVXVNNI, _mm256_dpbusd_avx_epi32)
 /// The EVEX 256-bit vpdpbusd: a group of 32 is one register, so wider vectors would need two
-/// scales per register; this GEMV is bound by reading the weights, not by arithmetic.
-LK_AVX512 static float dot_avx512(const int8_t *a, const uint8_t *w, const float *ws, int kp, int group, int bits) {
-  __m256 acc = _mm256_setzero_ps();
-  for (int c = 0, g = 0; c < kp; g++) {
-    const int end = c + group < kp ? c + group : kp;
-    __m256i sum = _mm256_setzero_si256();
-    for (; c < end; c += 32) {
-      const __m256i av = _mm256_loadu_si256((const __m256i *)(a + c)), wv = load_w_avx2(w, c, bits);
-      sum = _mm256_dpbusd_epi32(sum, _mm256_abs_epi8(av), _mm256_sign_epi8(wv, av));
-    }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(ws[g]), acc);
-  }
-  return hsum_avx2(acc);
-}
+/// scales per register; a GEMV is bound by reading the weights, not by arithmetic.
+LK_WQ_VNNI_TILE(tile_avx512, LK_AVX512, _mm256_dpbusd_epi32)
 
 #endif
 
-typedef float (*wq_dot)(const int8_t *, const uint8_t *, const float *, int, int, int);
+/// Unpacks `rows` packed int4 rows to the int8 packed layout (levels, then the same sums).
+static void unpack_rows(const wq_shape *s, const uint8_t *w, int rows, uint8_t *dst, size_t dst_stride) {
+  const size_t sums = s->stride - s->levels;
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *src = w + (size_t)r * s->stride;
+    int8_t *out = (int8_t *)(dst + (size_t)r * dst_stride);
+    for (int c = 0; c < s->kp; c += 32) {
+      for (int t = 0; t < 16; t++) {
+        const uint8_t b = src[c / 2 + t];
+        out[c + t] = (int8_t)((b & 15) - 8);
+        out[c + t + 16] = (int8_t)((b >> 4) - 8);
+      }
+    }
+    memcpy(dst + (size_t)r * dst_stride + s->kp, src + s->levels, sums);
+  }
+}
 
 void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, const float *a_scale,
                     const void *packed, const float *w_scale, const float *bias, float *y, int ldy) {
-  const int kp = lk_wq_padded(k), groups = (k + group - 1) / group;
-  const size_t row_bytes = lk_wq_row_bytes(k, bits);
-  wq_dot dot = dot_portable;
+  wq_shape s = {lk_wq_padded(k), group, (k + group - 1) / group, bits, lk_wq_row_bytes(k, bits, group),
+                level_bytes(k, bits)};
+  wq_tile tile = tile_portable;
+  int offset_u8 = 0;  // whether the tile reads activations + 128
 #if LK_X86
   switch (lk_isa_current()) {
-  case LK_ISA_AVX512VNNI: dot = dot_avx512; break;
-  case LK_ISA_AVXVNNI: dot = dot_avxvnni; break;
-  case LK_ISA_AVX2: dot = dot_avx2; break;
+  case LK_ISA_AVX512VNNI: tile = tile_avx512; offset_u8 = 1; break;
+  case LK_ISA_AVXVNNI: tile = tile_avxvnni; offset_u8 = 1; break;
+  case LK_ISA_AVX2: tile = tile_avx2; break;
   default: break;
   }
 #endif
+  // Scratch: activations + 128 (VNNI), and four int4 rows unpacked to int8 (batches).
+  const int unpack = bits == 4 && m > 1;
+  wq_shape unpacked = s;
+  unpacked.bits = 8;
+  unpacked.levels = (size_t)s.kp;
+  unpacked.stride = (size_t)s.kp + sizeof(int32_t) * (size_t)s.groups;
+  const size_t au_bytes = offset_u8 ? (size_t)m * s.kp : 0, w_bytes = unpack ? 4 * unpacked.stride : 0;
+  uint8_t *scratch = au_bytes + w_bytes ? malloc(au_bytes + w_bytes) : NULL;
+  uint8_t *au = scratch, *wbuf = scratch ? scratch + au_bytes : NULL;
+  for (size_t i = 0; i < au_bytes; i++) au[i] = (uint8_t)(a[i] ^ 0x80);
   const uint8_t *w = (const uint8_t *)packed;
-  for (int i = 0; i < m; i++) {
-    const int8_t *ai = a + (size_t)i * kp;
-    for (int j = 0; j < n; j++) {
-      const float v = dot(ai, w + (size_t)j * row_bytes, w_scale + (size_t)j * groups, kp, group, bits);
-      y[(size_t)i * ldy + j] = v * a_scale[i] + (bias ? bias[j] : 0.0f);
+  for (int j = 0; j < n; j += 4) {
+    const int rows = n - j < 4 ? n - j : 4;
+    const uint8_t *block = w + (size_t)j * s.stride;
+    const wq_shape *shape = &s;
+    if (unpack) {
+      unpack_rows(&s, block, rows, wbuf, unpacked.stride);
+      block = wbuf;
+      shape = &unpacked;
+    }
+    for (int i = 0; i < m; i++) {
+      float out[4];
+      tile(shape, a + (size_t)i * s.kp, au ? au + (size_t)i * s.kp : NULL, block, w_scale + (size_t)j * s.groups, rows,
+           out);
+      for (int r = 0; r < rows; r++) y[(size_t)i * ldy + j + r] = out[r] * a_scale[i] + (bias ? bias[j + r] : 0.0f);
     }
   }
+  free(scratch);
 }

@@ -48,7 +48,8 @@ final class QuantTechniqueTests: XCTestCase {
       let url = dir.appendingPathComponent("w\(bits).safetensors")
       let loaded = try deployedRoundTrip(q, to: url)
       XCTAssertEqual(loaded.predict(data.test.inputs), q.predict(data.test.inputs))
-      XCTAssertEqual(Evaluator.accuracy(of: q, on: data.test), Evaluator.accuracy(of: model, on: data.test), accuracy: 0.02)
+      XCTAssertEqual(
+        Evaluator.accuracy(of: q, on: data.test), Evaluator.accuracy(of: model, on: data.test), accuracy: 0.02)
       let file = try SafetensorsFile.read(from: url)
       weightBytes[bits] = try ["fc1", "fc2"].reduce(0) { total, layer in
         let w = try XCTUnwrap(file["\(layer).weight"])
@@ -94,7 +95,9 @@ final class QuantTechniqueTests: XCTestCase {
   }
 
   func testBadSettingsAreRejected() throws {
-    XCTAssertThrowsError(try technique("weight-only", [("bits", .int(6))])) { XCTAssertTrue("\($0)".contains("6 bits")) }
+    XCTAssertThrowsError(try technique("weight-only", [("bits", .int(6))])) {
+      XCTAssertTrue("\($0)".contains("6 bits"))
+    }
     XCTAssertThrowsError(try technique("weight-only", [("group_size", .int(48))])) {
       XCTAssertTrue("\($0)".contains("multiple of 32"))
     }
@@ -131,8 +134,10 @@ final class QuantTechniqueTests: XCTestCase {
     XCTAssertThrowsError(try restore(bad)) { XCTAssertEqual($0 as? ModelError, .missingParameter("fc.weight_scale")) }
     // A spec with an unsupported width or group size is refused before any tensor is read.
     for (key, value) in [("bits", AttributeValue.int(3)), ("group_size", .int(40))] {
-      var attributes: [String: AttributeValue] = ["in": .int(40), "out": .int(2), "bias": .bool(true), "bits": .int(8),
-        "group_size": .int(32)]
+      var attributes: [String: AttributeValue] = [
+        "in": .int(40), "out": .int(2), "bias": .bool(true), "bits": .int(8),
+        "group_size": .int(32),
+      ]
       attributes[key] = value
       XCTAssertThrowsError(try CompressedLayers().makeLayer(LayerSpec(op: "wq_linear", attributes: attributes))) {
         XCTAssertTrue($0 is ModelError)

@@ -39,8 +39,8 @@ final class QuantWeightOnlyKernelTests: XCTestCase {
         let bias: [Float]? = bits == 8 ? g.floats(n, -1...1) : nil
         let x = g.floats(m * k, -3...3)
         let kp = Int(lk_wq_padded(Int32(k)))
-        var packed = [UInt8](repeating: 0xAA, count: lk_wq_row_bytes(Int32(k), Int32(bits)) * n)
-        packed.withUnsafeMutableBytes { lk_wq_pack(w, Int32(n), Int32(k), Int32(bits), $0.baseAddress!) }
+        var packed = [UInt8](repeating: 0xAA, count: lk_wq_row_bytes(Int32(k), Int32(bits), Int32(group)) * n)
+        packed.withUnsafeMutableBytes { lk_wq_pack(w, Int32(n), Int32(k), Int32(bits), Int32(group), $0.baseAddress!) }
         var a = [Int8](repeating: 0x55, count: m * kp)
         var aScale = [Float](repeating: 0, count: m)
         lk_wq_quantize_rows(x, Int32(m), Int32(k), &a, &aScale)
@@ -57,7 +57,8 @@ final class QuantWeightOnlyKernelTests: XCTestCase {
               Int32(m), Int32(n), Int32(k), Int32(bits), Int32(group), a, aScale, packed, wScale, b, &y, Int32(n))
           }
           for (got, want) in zip(y, expected) {
-            XCTAssertEqual(Double(got), want, accuracy: 1e-4 * max(1, abs(want)), "\(name) int\(bits) m\(m) n\(n) k\(k) g\(group)")
+            XCTAssertEqual(
+              Double(got), want, accuracy: 1e-4 * max(1, abs(want)), "\(name) int\(bits) m\(m) n\(n) k\(k) g\(group)")
           }
         }
       }

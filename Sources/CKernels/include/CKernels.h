@@ -224,15 +224,17 @@ int lk_qconv2d_force(int method);
 
 /// k rounded up to a multiple of 32: the row length of quantized activations and packed weights.
 int lk_wq_padded(int k);
-/// Bytes of one packed weight row (lk_wq_padded(k), halved for 4 bits).
-size_t lk_wq_row_bytes(int k, int bits);
+/// Bytes of one packed weight row: the levels (lk_wq_padded(k) bytes, halved for 4 bits), then
+/// the int32 sum of each group's levels (the VNNI paths' zero-point correction).
+size_t lk_wq_row_bytes(int k, int bits, int group);
 /// Packs W [n, k] (one signed value per byte, row stride k; bits 8 or 4) into n rows of
-/// lk_wq_row_bytes(k, bits) bytes.
-void lk_wq_pack(const int8_t *w, int n, int k, int bits, void *packed);
+/// lk_wq_row_bytes(k, bits, group) bytes.
+void lk_wq_pack(const int8_t *w, int n, int k, int bits, int group, void *packed);
 /// Quantizes x [m, k] per row: scale[i] = max|x[i,:]| / 127 (1 for an all-zero row),
 /// q [m, lk_wq_padded(k)] = round(x / scale), zero padded.
 void lk_wq_quantize_rows(const float *x, int m, int k, int8_t *q, float *scale);
 /// y[i * ldy + j] for m activation rows (a from lk_wq_quantize_rows) and n packed weight rows.
+/// Allocates a little scratch (activations as u8 on VNNI paths; four unpacked int4 rows for m > 1).
 /// Split work over cores by rows of a (a, a_scale, y) or of W (packed + j0 * row bytes,
 /// w_scale + j0 * groups, bias + j0, y + j0). bias may be NULL.
 void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, const float *a_scale,

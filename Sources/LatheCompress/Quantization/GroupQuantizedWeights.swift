@@ -36,10 +36,13 @@ public final class GroupQuantizedWeights: @unchecked Sendable {
     stored =
       bits == 8
       ? .int8(Tensor(shape: [rows, columns], scalars: values))
-      : .uint8(Tensor(shape: [rows, (columns + 1) / 2], scalars: Self.packNibbles(values, rows: rows, columns: columns)))
-    let size = max(lk_wq_row_bytes(Int32(columns), Int32(bits)) * rows, 64)
+      : .uint8(
+        Tensor(shape: [rows, (columns + 1) / 2], scalars: Self.packNibbles(values, rows: rows, columns: columns)))
+    let size = max(lk_wq_row_bytes(Int32(columns), Int32(bits), Int32(groupSize)) * rows, 64)
     packed = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-    values.withUnsafeBufferPointer { lk_wq_pack($0.baseAddress!, Int32(rows), Int32(columns), Int32(bits), packed) }
+    values.withUnsafeBufferPointer {
+      lk_wq_pack($0.baseAddress!, Int32(rows), Int32(columns), Int32(bits), Int32(groupSize), packed)
+    }
   }
 
   deinit { packed.deallocate() }

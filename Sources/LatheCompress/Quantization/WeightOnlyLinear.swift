@@ -25,7 +25,9 @@ public final class WeightOnlyLinear: Layer {
       ])
   }
 
-  public var kernelName: String { "wq int\(weights.bits) g\(weights.groupSize) " + String(cString: lk_isa_name(lk_isa_best())) }
+  public var kernelName: String {
+    "wq int\(weights.bits) g\(weights.groupSize) " + String(cString: lk_isa_name(lk_isa_best()))
+  }
 
   public var storedTensors: [(name: String, tensor: AnyTensor)] {
     weights.storedTensors + (bias.map { [("bias", .float32($0))] } ?? [])
@@ -47,7 +49,7 @@ public final class WeightOnlyLinear: Layer {
     let (n, k) = (weights.rows, weights.columns)
     let padded = Int(lk_wq_padded(Int32(k)))
     let groups = weights.groups
-    let rowBytes = lk_wq_row_bytes(Int32(k), Int32(weights.bits))
+    let rowBytes = lk_wq_row_bytes(Int32(k), Int32(weights.bits), Int32(weights.groupSize))
     var q = [Int8](repeating: 0, count: batch * padded)
     var rowScales = [Float](repeating: 1, count: batch)
     x.withUnsafeBufferPointer { lk_wq_quantize_rows($0.baseAddress!, Int32(batch), Int32(k), &q, &rowScales) }
