@@ -210,6 +210,36 @@ int lk_qconv2d_method(const lk_window *w, int out_channels);
 /// Returns 0, changing nothing, for an unknown method.
 int lk_qconv2d_force(int method);
 
+// ---- Weight-only group-quantized GEMM (wqgemm.c) ----------------------------------------
+//
+// ggml's Q8_0 / Q4_0 idea: W [n, k] holds signed integers (int8 in -127...127, or int4 in
+// -8...7) in groups of `group` consecutive inputs per row (group a multiple of 32; the last
+// group of a row is shorter when k is not a multiple of it), with one float scale per group,
+// w_scale[j * groups + g], groups = ceil(k / group). Activations are quantized per row to s8
+// (symmetric, one scale per row), each group's dot product is exact in int32, and groups are
+// summed in fp32:  y[i,j] = a_scale[i] · Σ_g w_scale[j,g] · Σ_{c in g} A[i,c] W[j,c] + bias[j].
+// Rows are padded with zeros to lk_wq_padded(k) = k rounded up to 32, in A and in the packed W.
+// Packed int4 rows hold, for each block of 32 elements, 16 bytes: byte t has element t in its
+// low nibble and element t + 16 in its high nibble, each stored as q + 8.
+
+/// k rounded up to a multiple of 32: the row length of quantized activations and packed weights.
+int lk_wq_padded(int k);
+/// Bytes of one packed weight row: the levels (lk_wq_padded(k) bytes, halved for 4 bits), then
+/// the int32 sum of each group's levels (the VNNI paths' zero-point correction).
+size_t lk_wq_row_bytes(int k, int bits, int group);
+/// Packs W [n, k] (one signed value per byte, row stride k; bits 8 or 4) into n rows of
+/// lk_wq_row_bytes(k, bits, group) bytes.
+void lk_wq_pack(const int8_t *w, int n, int k, int bits, int group, void *packed);
+/// Quantizes x [m, k] per row: scale[i] = max|x[i,:]| / 127 (1 for an all-zero row),
+/// q [m, lk_wq_padded(k)] = round(x / scale), zero padded.
+void lk_wq_quantize_rows(const float *x, int m, int k, int8_t *q, float *scale);
+/// y[i * ldy + j] for m activation rows (a from lk_wq_quantize_rows) and n packed weight rows.
+/// Allocates a little scratch (activations as u8 on VNNI paths; four unpacked int4 rows for m > 1).
+/// Split work over cores by rows of a (a, a_scale, y) or of W (packed + j0 * row bytes,
+/// w_scale + j0 * groups, bias + j0, y + j0). bias may be NULL.
+void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, const float *a_scale,
+                    const void *packed, const float *w_scale, const float *bias, float *y, int ldy);
+
 // ---- Sparse fp32 layers (CSR) ------------------------------------------------------------
 //
 // A pruned Linear weight W [rows = out, cols = in] in compressed sparse rows: the nonzeros of

@@ -54,6 +54,20 @@ public struct CompressedLayers: LayerBuilding {
           inChannels: conv.weight.shape[1], kernelSize: Array(conv.weight.shape[2...]), stride: conv.stride,
           padding: conv.padding, dilation: conv.dilation)
       }
+    case "wq_linear":
+      let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
+      guard case .int(let bits) = spec.attributes["bits"], bits == 8 || bits == 4 else {
+        throw .badAttribute(op: spec.op, key: "bits", expected: "8 or 4")
+      }
+      guard case .int(let groupSize) = spec.attributes["group_size"], groupSize > 0, groupSize % 32 == 0 else {
+        throw .badAttribute(op: spec.op, key: "group_size", expected: "a positive multiple of 32")
+      }
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        WeightOnlyLinear(
+          weights: try GroupQuantizedWeights.restore(
+            from: tensors, rows: linear.outputs, columns: linear.inputs, bits: bits, groupSize: groupSize, node: node),
+          bias: try restoredBias(linear.bias, tensors, node)?.value)
+      }
     default:
       return nil
     }

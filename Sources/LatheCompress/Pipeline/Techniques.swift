@@ -2,7 +2,8 @@
 public enum Techniques {
   public static let all: [any Technique.Type] = [
     FineTune.self, TrainFromScratch.self, Prune.self, GradualPrune.self, SensitivityAnalysis.self, ShareWeights.self,
-    EntropyCode.self, Quantize.self, Distill.self, Transfer.self,
+    EntropyCode.self, Quantize.self, WeightOnly.self, QuantizationAwareTraining.self, Distill.self,
+    Transfer.self,
   ]
 
   public static var descriptors: [TechniqueDescriptor] { all.map { $0.descriptor } }

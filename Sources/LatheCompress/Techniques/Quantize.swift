@@ -59,32 +59,7 @@ public struct Quantize: Technique {
         dynamic
         ? .dynamic(symmetric: symmetric)
         : .fixed(.unsigned(low: ranges[name]!.0, high: ranges[name]!.1, symmetric: symmetric))
-      // A lone ReLU right after the layer runs inside the kernel's output stage instead.
-      let readers = result.readers(of: name)
-      let foldRelu: Bool
-      if readers.count == 1, let f = readers[0].layer as? Function, f.kind == .relu {
-        foldRelu = true
-      } else {
-        foldRelu = false
-      }
-      switch node.layer {
-      case let linear as Linear:
-        result.replaceLayer(
-          named: name,
-          with: QuantizedLinear(
-            weights: QuantizedWeights(quantizing: linear.weight.value, granularity: granularity),
-            bias: linear.bias?.value, input: input, relu: foldRelu))
-      case let conv as Conv2d:
-        result.replaceLayer(
-          named: name,
-          with: QuantizedConv2d(
-            weights: QuantizedWeights(quantizing: conv.weight.value, granularity: granularity), bias: conv.bias?.value,
-            input: input, relu: foldRelu, inChannels: conv.weight.shape[1], kernelSize: Array(conv.weight.shape[2...]),
-            stride: conv.stride, padding: conv.padding, dilation: conv.dilation))
-      default:
-        continue
-      }
-      if foldRelu { result.bypassNode(named: readers[0].name) }
+      Int8Conversion.convert(result, node: name, layer: node.layer, input: input, granularity: granularity)
     }
     return result
   }

@@ -1,0 +1,262 @@
+// Weight-only group-quantized products (ggml's Q8_0 / Q4_0 idea): weights in int8 or int4
+// with one float scale per group of consecutive inputs, activations quantized per row to s8
+// at run time, integer dot products per group, group results summed in fp32.
+//
+// vpdpbusd multiplies unsigned by signed bytes, so the VNNI paths read the activations as
+// u8 = s8 + 128 and take 128 · Σ_g s_g · Σw_g back out with the per-group weight sums that
+// lk_wq_pack stores after each row. AVX2's vpmaddubsw would saturate on such u8 values, so
+// that path computes a·w as |a| · (w with a's sign) instead (vpsignb), as ggml does: with
+// |a|, |w| <= 127 a pair sum stays within int16.
+//
+// Output rows go four at a time so each activation load serves four weight rows. For a batch
+// of int4 weights, each block of four rows is unpacked once to int8 in a small scratch and
+// reused by every activation row (integers only; never a float copy of the weights).
+#include "simd.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lk_wq_padded(int k) { return (k + 31) / 32 * 32; }
+
+/// Bytes of the levels of one packed row, before its group sums.
+static size_t level_bytes(int k, int bits) { return (size_t)(bits == 4 ? lk_wq_padded(k) / 2 : lk_wq_padded(k)); }
+
+size_t lk_wq_row_bytes(int k, int bits, int group) {
+  return level_bytes(k, bits) + sizeof(int32_t) * (size_t)((k + group - 1) / group);
+}
+
+void lk_wq_pack(const int8_t *w, int n, int k, int bits, int group, void *packed) {
+  const int kp = lk_wq_padded(k), groups = (k + group - 1) / group;
+  const size_t stride = lk_wq_row_bytes(k, bits, group), levels = level_bytes(k, bits);
+  for (int j = 0; j < n; j++) {
+    const int8_t *row = w + (size_t)j * k;
+    uint8_t *dst = (uint8_t *)packed + (size_t)j * stride;
+    if (bits == 8) {
+      memcpy(dst, row, (size_t)k);
+      memset(dst + k, 0, (size_t)(kp - k));
+    } else {
+      // Byte t of each 32-block holds element t (low nibble) and t + 16 (high), as q + 8.
+      for (int c = 0; c < kp; c += 32) {
+        for (int t = 0; t < 16; t++) {
+          const int lo = c + t < k ? row[c + t] : 0, hi = c + t + 16 < k ? row[c + t + 16] : 0;
+          dst[c / 2 + t] = (uint8_t)((lo + 8) | ((hi + 8) << 4));
+        }
+      }
+    }
+    for (int g = 0; g < groups; g++) {
+      int32_t sum = 0;
+      for (int c = g * group; c < k && c < (g + 1) * group; c++) sum += row[c];
+      memcpy(dst + levels + sizeof(int32_t) * (size_t)g, &sum, sizeof sum);
+    }
+  }
+}
+
+void lk_wq_quantize_rows(const float *x, int m, int k, int8_t *q, float *scale) {
+  const int kp = lk_wq_padded(k);
+  for (int i = 0; i < m; i++) {
+    float lo = 0, hi = 0;
+    lk_minmax_f32(x + (size_t)i * k, k, &lo, &hi);
+    const float bound = fmaxf(fabsf(lo), fabsf(hi));
+    scale[i] = bound > 0 ? bound / 127.0f : 1.0f;
+    lk_quantize_s8(x + (size_t)i * k, k, scale[i], q + (size_t)i * kp);
+    memset(q + (size_t)i * kp + k, 0, (size_t)(kp - k));
+  }
+}
+
+/// One tile: up to four weight rows (w, row stride `stride`) against one activation row.
+typedef struct {
+  int kp, group, groups, bits;
+  size_t stride, levels;
+} wq_shape;
+
+/// out[r] = Σ_g ws[r * groups + g] · Σ_{c in g} a[c] · w_r[c], for rows r < rows (1...4).
+/// `a` is the s8 row, `au` the same row + 128 as u8.
+typedef void (*wq_tile)(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w, const float *ws,
+                        int rows, float *out);
+
+static void tile_portable(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w, const float *ws,
+                          int rows, float *out) {
+  (void)au;
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *row = w + (size_t)r * s->stride;
+    float acc = 0;
+    for (int c = 0, g = 0; c < s->kp; g++) {
+      const int end = c + s->group < s->kp ? c + s->group : s->kp;
+      int32_t sum = 0;
+      for (; c < end; c++) {
+        int wv;
+        if (s->bits == 8) {
+          wv = ((const int8_t *)row)[c];
+        } else {
+          const uint8_t b = row[(c & ~31) / 2 + (c & 15)];
+          wv = ((c & 16) ? b >> 4 : b & 15) - 8;
+        }
+        sum += (int32_t)a[c] * wv;
+      }
+      acc += (float)sum * ws[(size_t)r * s->groups + g];
+    }
+    out[r] = acc;
+  }
+}
+
+#if LK_X86
+
+/// 32 weights as signed bytes in element order: a plain load for int8, the two nibble halves
+/// of 16 bytes for int4 (low nibbles are elements 0-15, high nibbles 16-31). The wider paths
+/// inline these AVX2 helpers: their targets include AVX2.
+LK_AVX2 LK_INLINE __m256i load_w_avx2(const uint8_t *w, int c, int bits) {
+  if (bits == 8) return _mm256_loadu_si256((const __m256i *)(w + c));
+  const __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(w + c / 2)));
+  const __m256i mask = _mm256_set1_epi8(15);
+  const __m256i lo = _mm256_and_si256(x, mask), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), mask);
+  return _mm256_sub_epi8(_mm256_blend_epi32(lo, hi, 0xF0), _mm256_set1_epi8(8));
+}
+
+LK_AVX2 LK_INLINE float hsum_avx2(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w,
+                              const float *ws, int rows, float *out) {
+  (void)au;
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *row = w + (size_t)r * s->stride;
+    __m256 acc = _mm256_setzero_ps();
+    for (int c = 0, g = 0; c < s->kp; g++) {
+      const int end = c + s->group < s->kp ? c + s->group : s->kp;
+      __m256i sum = _mm256_setzero_si256();
+      for (; c < end; c += 32) {
+        const __m256i av = _mm256_loadu_si256((const __m256i *)(a + c)), wv = load_w_avx2(row, c, s->bits);
+        const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(av), _mm256_sign_epi8(wv, av));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, ones));
+      }
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(ws[(size_t)r * s->groups + g]), acc);
+    }
+    out[r] = hsum_avx2(acc);
+  }
+}
+
+/// The VNNI tile body, for a given vpdpbusd: four rows share each activation load; the
+/// 128 · Σ s_g · Σw_g offset comes out at the end.
+#define LK_WQ_VNNI_TILE(NAME, ATTR, DPBUSD)                                                              \
+  ATTR static void NAME(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w,         \
+                        const float *ws, int rows, float *out) {                                         \
+    (void)a;                                                                                             \
+    if (rows < 4) {                                                                                      \
+      for (int r = 0; r < rows; r++) {                                                                   \
+        const uint8_t *row = w + (size_t)r * s->stride;                                                  \
+        const int32_t *sums = (const int32_t *)(row + s->levels);                                        \
+        __m256 acc = _mm256_setzero_ps();                                                                \
+        float offset = 0;                                                                                \
+        for (int c = 0, g = 0; c < s->kp; g++) {                                                         \
+          const int end = c + s->group < s->kp ? c + s->group : s->kp;                                   \
+          __m256i sum = _mm256_setzero_si256();                                                          \
+          for (; c < end; c += 32)                                                                       \
+            sum = DPBUSD(sum, _mm256_loadu_si256((const __m256i *)(au + c)), load_w_avx2(row, c, s->bits)); \
+          const float scale = ws[(size_t)r * s->groups + g];                                             \
+          acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(scale), acc);                    \
+          offset += scale * (float)sums[g];                                                              \
+        }                                                                                                \
+        out[r] = hsum_avx2(acc) - 128.0f * offset;                                                       \
+      }                                                                                                  \
+      return;                                                                                            \
+    }                                                                                                    \
+    const uint8_t *w0 = w, *w1 = w + s->stride, *w2 = w + 2 * s->stride, *w3 = w + 3 * s->stride;        \
+    const float *s0 = ws, *s1 = ws + s->groups, *s2 = ws + 2 * s->groups, *s3 = ws + 3 * s->groups;       \
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                            \
+    for (int c = 0, g = 0; c < s->kp; g++) {                                                             \
+      const int end = c + s->group < s->kp ? c + s->group : s->kp;                                       \
+      __m256i t0 = _mm256_setzero_si256(), t1 = t0, t2 = t0, t3 = t0;                                    \
+      for (; c < end; c += 32) {                                                                         \
+        const __m256i av = _mm256_loadu_si256((const __m256i *)(au + c));                                \
+        t0 = DPBUSD(t0, av, load_w_avx2(w0, c, s->bits));                                                \
+        t1 = DPBUSD(t1, av, load_w_avx2(w1, c, s->bits));                                                \
+        t2 = DPBUSD(t2, av, load_w_avx2(w2, c, s->bits));                                                \
+        t3 = DPBUSD(t3, av, load_w_avx2(w3, c, s->bits));                                                \
+      }                                                                                                  \
+      acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t0), _mm256_set1_ps(s0[g]), acc0);                       \
+      acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t1), _mm256_set1_ps(s1[g]), acc1);                       \
+      acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t2), _mm256_set1_ps(s2[g]), acc2);                       \
+      acc3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t3), _mm256_set1_ps(s3[g]), acc3);                       \
+    }                                                                                                    \
+    const __m256 accs[4] = {acc0, acc1, acc2, acc3};                                                     \
+    for (int r = 0; r < 4; r++) {                                                                        \
+      const int32_t *sums = (const int32_t *)(w + (size_t)r * s->stride + s->levels);                    \
+      float offset = 0;                                                                                  \
+      for (int g = 0; g < s->groups; g++) offset += ws[(size_t)r * s->groups + g] * (float)sums[g];      \
+      out[r] = hsum_avx2(accs[r]) - 128.0f * offset;                                                     \
+    }                                                                                                    \
+  }
+
+LK_WQ_VNNI_TILE(tile_avxvnni, LK_AVXVNNI, _mm256_dpbusd_avx_epi32)
+/// The EVEX 256-bit vpdpbusd: a group of 32 is one register, so wider vectors would need two
+/// scales per register; a GEMV is bound by reading the weights, not by arithmetic.
+LK_WQ_VNNI_TILE(tile_avx512, LK_AVX512, _mm256_dpbusd_epi32)
+
+#endif
+
+/// Unpacks `rows` packed int4 rows to the int8 packed layout (levels, then the same sums).
+static void unpack_rows(const wq_shape *s, const uint8_t *w, int rows, uint8_t *dst, size_t dst_stride) {
+  const size_t sums = s->stride - s->levels;
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *src = w + (size_t)r * s->stride;
+    int8_t *out = (int8_t *)(dst + (size_t)r * dst_stride);
+    for (int c = 0; c < s->kp; c += 32) {
+      for (int t = 0; t < 16; t++) {
+        const uint8_t b = src[c / 2 + t];
+        out[c + t] = (int8_t)((b & 15) - 8);
+        out[c + t + 16] = (int8_t)((b >> 4) - 8);
+      }
+    }
+    memcpy(dst + (size_t)r * dst_stride + s->kp, src + s->levels, sums);
+  }
+}
+
+void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, const float *a_scale,
+                    const void *packed, const float *w_scale, const float *bias, float *y, int ldy) {
+  wq_shape s = {lk_wq_padded(k), group, (k + group - 1) / group, bits, lk_wq_row_bytes(k, bits, group),
+                level_bytes(k, bits)};
+  wq_tile tile = tile_portable;
+  int offset_u8 = 0;  // whether the tile reads activations + 128
+#if LK_X86
+  switch (lk_isa_current()) {
+  case LK_ISA_AVX512VNNI: tile = tile_avx512; offset_u8 = 1; break;
+  case LK_ISA_AVXVNNI: tile = tile_avxvnni; offset_u8 = 1; break;
+  case LK_ISA_AVX2: tile = tile_avx2; break;
+  default: break;
+  }
+#endif
+  // Scratch: activations + 128 (VNNI), and four int4 rows unpacked to int8 (batches).
+  const int unpack = bits == 4 && m > 1;
+  wq_shape unpacked = s;
+  unpacked.bits = 8;
+  unpacked.levels = (size_t)s.kp;
+  unpacked.stride = (size_t)s.kp + sizeof(int32_t) * (size_t)s.groups;
+  const size_t au_bytes = offset_u8 ? (size_t)m * s.kp : 0, w_bytes = unpack ? 4 * unpacked.stride : 0;
+  uint8_t *scratch = au_bytes + w_bytes ? malloc(au_bytes + w_bytes) : NULL;
+  uint8_t *au = scratch, *wbuf = scratch ? scratch + au_bytes : NULL;
+  for (size_t i = 0; i < au_bytes; i++) au[i] = (uint8_t)(a[i] ^ 0x80);
+  const uint8_t *w = (const uint8_t *)packed;
+  for (int j = 0; j < n; j += 4) {
+    const int rows = n - j < 4 ? n - j : 4;
+    const uint8_t *block = w + (size_t)j * s.stride;
+    const wq_shape *shape = &s;
+    if (unpack) {
+      unpack_rows(&s, block, rows, wbuf, unpacked.stride);
+      block = wbuf;
+      shape = &unpacked;
+    }
+    for (int i = 0; i < m; i++) {
+      float out[4];
+      tile(shape, a + (size_t)i * s.kp, au ? au + (size_t)i * s.kp : NULL, block, w_scale + (size_t)j * s.groups, rows,
+           out);
+      for (int r = 0; r < rows; r++) y[(size_t)i * ldy + j + r] = out[r] * a_scale[i] + (bias ? bias[j + r] : 0.0f);
+    }
+  }
+  free(scratch);
+}

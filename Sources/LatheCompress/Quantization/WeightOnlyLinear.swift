@@ -1,0 +1,95 @@
+import CKernels
+import Foundation
+import LatheTensor
+
+/// A fully connected layer with weight-only group quantization (op `wq_linear`): weights stay
+/// int8 or int4 in memory; each input row is quantized to s8 at run time with one scale, and
+/// lk_wq_gemm_f32 takes integer dot products per weight group, summing groups in fp32 with
+/// their scales. Made for batch 1, where reading the weights is the cost: 4 or 8 times fewer
+/// bytes than fp32.
+public final class WeightOnlyLinear: Layer {
+  public let weights: GroupQuantizedWeights
+  public let bias: Tensor<Float>?
+
+  public init(weights: GroupQuantizedWeights, bias: Tensor<Float>?) {
+    self.weights = weights
+    self.bias = bias
+  }
+
+  public var spec: LayerSpec {
+    LayerSpec(
+      op: "wq_linear",
+      attributes: [
+        "in": .int(weights.columns), "out": .int(weights.rows), "bias": .bool(bias != nil), "bits": .int(weights.bits),
+        "group_size": .int(weights.groupSize),
+      ])
+  }
+
+  public var kernelName: String {
+    "wq int\(weights.bits) g\(weights.groupSize) " + String(cString: lk_isa_name(lk_isa_best()))
+  }
+
+  public var storedTensors: [(name: String, tensor: AnyTensor)] {
+    weights.storedTensors + (bias.map { [("bias", .float32($0))] } ?? [])
+  }
+
+  public var statistics: LayerStatistics {
+    let parameters = weights.rows * weights.columns + (bias?.count ?? 0)
+    let nonzeros = weights.values.filter { $0 != 0 }.count + (bias?.scalars.filter { $0 != 0 }.count ?? 0)
+    let bytes = storedTensors.reduce(0) { $0 + $1.tensor.byteCount }
+    return LayerStatistics(
+      parameters: parameters, nonzeros: nonzeros, storedBytes: bytes,
+      bitsPerParameter: Double(bytes * 8) / Double(parameters),
+      storage: "int\(weights.bits) g\(weights.groupSize) weight-only")
+  }
+
+  public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
+    let x = inputs[0].value.contiguous()
+    let batch = x.shape[0]
+    let (n, k) = (weights.rows, weights.columns)
+    let padded = Int(lk_wq_padded(Int32(k)))
+    let groups = weights.groups
+    let rowBytes = lk_wq_row_bytes(Int32(k), Int32(weights.bits), Int32(weights.groupSize))
+    var q = [Int8](repeating: 0, count: batch * padded)
+    var rowScales = [Float](repeating: 1, count: batch)
+    x.withUnsafeBufferPointer { lk_wq_quantize_rows($0.baseAddress!, Int32(batch), Int32(k), &q, &rowScales) }
+    let y = Tensor<Float>(shape: [batch, n]) { out in
+      weights.scales.withUnsafeBufferPointer { scales in
+        withOptionalPointer(bias?.scalars) { biasPointer in
+          q.withUnsafeBufferPointer { a in
+            rowScales.withUnsafeBufferPointer { aScale in
+              let small = batch * n * k < Parallel.smallGEMMWork
+              // A batch splits by rows of the input; a single row splits the outputs instead.
+              let split = batch > 1 ? batch : n
+              let workers = small ? 1 : min(Parallel.coreCount, split)
+              let per = (split + workers - 1) / workers
+              Parallel.forEach(workers) { w in
+                let start = w * per
+                let count = min(per, split - start)
+                guard count > 0 else { return }
+                if batch > 1 {
+                  lk_wq_gemm_f32(
+                    Int32(count), Int32(n), Int32(k), Int32(weights.bits), Int32(weights.groupSize),
+                    a.baseAddress! + start * padded, aScale.baseAddress! + start, weights.packed, scales.baseAddress!,
+                    biasPointer, out.baseAddress! + start * n, Int32(n))
+                } else {
+                  lk_wq_gemm_f32(
+                    1, Int32(count), Int32(k), Int32(weights.bits), Int32(weights.groupSize), a.baseAddress!,
+                    aScale.baseAddress!, weights.packed + start * rowBytes, scales.baseAddress! + start * groups,
+                    biasPointer.map { $0 + start }, out.baseAddress! + start, Int32(n))
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return Variable(y)
+  }
+
+  public func copy() -> Layer { WeightOnlyLinear(weights: weights, bias: bias) }
+
+  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
+    preconditionFailure("WeightOnlyLinear is built by CompressedLayers")
+  }
+}
