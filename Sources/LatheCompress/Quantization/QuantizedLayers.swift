@@ -41,25 +41,29 @@ public final class QuantizedLinear: Layer {
     let x = inputs[0].value.contiguous()
     let batch = x.shape[0]
     let (n, k) = (weights.rows, weights.columns)
-    let (q, parameters) = input.quantize(x)
+    let parameters = input.parameters(for: x)
     let y = Tensor<Float>(shape: [batch, n]) { out in
       weights.scales.withUnsafeBufferPointer { scales in
         withOptionalPointer(bias?.scalars) { biasPointer in
           var stage = lk_qoutput(
             a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!,
-            bias: biasPointer,
-            relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
-          q.withUnsafeBufferPointer { a in
-            // Rows of the batch go to different cores; each kernel call owns its rows.
+            bias: biasPointer, relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
+          x.withUnsafeBufferPointer { src in
+            // Rows of the batch go to different cores; each worker quantizes its own rows (still
+            // in cache for the product) and owns its kernel call.
             let workers = batch * n * k >= Parallel.smallGEMMWork ? min(Parallel.coreCount, batch) : 1
             let per = (batch + workers - 1) / workers
             Parallel.forEach(workers) { w in
               let start = w * per
               let count = min(per, batch - start)
               guard count > 0 else { return }
-              lk_qgemm_f32(
-                Int32(count), Int32(n), Int32(k), a.baseAddress! + start * k, Int32(k), weights.packed, &stage,
-                out.baseAddress! + start * n, Int32(n))
+              var q = [UInt8](repeating: 0, count: count * k)
+              q.withUnsafeMutableBufferPointer { a in
+                lk_quantize_u8(src.baseAddress! + start * k, count * k, parameters.scale, parameters.zeroPoint, a.baseAddress!)
+                lk_qgemm_f32(
+                  Int32(count), Int32(n), Int32(k), a.baseAddress!, Int32(k), weights.packed, &stage,
+                  out.baseAddress! + start * n, Int32(n))
+              }
             }
           }
         }
