@@ -136,7 +136,7 @@ public final class WorkbenchApp {
   /// Closes every screen but the home screen (a tutorial starts from there).
   func resetToHome() { stack = [stack[0]] }
 
-  private func refreshState() {
+  func refreshState() {
     state = session.state
     if state.log.count != sessionLogCount {
       sessionLogCount = state.log.count

@@ -94,8 +94,9 @@ extension TutorialCheck {
     case .layerSparsityAbove(let layer, let threshold):
       guard let row = state.model?.layers.first(where: { $0.name == layer }) else { return missingLayer(layer) }
       if row.sparsity > threshold { return .met }
-      return .waiting("\(layer) is \(Format.percent(row.sparsity, digits: 0)) zeros, not above "
-        + Format.percent(threshold, digits: 0))
+      return .waiting(
+        "\(layer) is \(Format.percent(row.sparsity, digits: 0)) zeros, not above "
+          + Format.percent(threshold, digits: 0))
     case .pressed(let key):
       return context.pressed.contains(key) ? .met : .waiting("press \(key)")
     case .screen(let word):

@@ -109,7 +109,8 @@ public enum TutorialFile {
         }
         for (name, value) in pairs {
           step.keep.append(
-            KeptValue(name: name.string ?? "", placeholder: try placeholderText(value, file, "keep.\(name.string ?? "")")))
+            KeptValue(
+              name: name.string ?? "", placeholder: try placeholderText(value, file, "keep.\(name.string ?? "")")))
         }
       default:
         throw TutorialFileError(

@@ -26,8 +26,9 @@ public final class TutorialListScreen: Screen {
         let state: TableCell =
           saved?.completed == true
           ? .text("completed", .ok)
-          : (saved?.step ?? 0) > 0 ? .text("at step \(saved!.step + 1) of \(tutorial.steps.count)", .running)
-          : .text("new", .inactive)
+          : (saved?.step ?? 0) > 0
+            ? .text("at step \(saved!.step + 1) of \(tutorial.steps.count)", .running)
+            : .text("new", .inactive)
         return [
           .text("\(number + 1)", .inactive), .text(tutorial.title), .text("\(tutorial.minutes) min", .inactive), state,
         ]

@@ -32,7 +32,8 @@ enum TutorialPanel {
       put("The workbench is as it was. Press X to leave the tutorial, or T to pick another.", context.text)
     } else if let step = run.step {
       if let resumed = run.resumedAt, resumed == run.index, resumed > 0 {
-        put("Resumed here. Runs from your last visit are not kept: numbers from them show as …", context.style(.inactive))
+        put(
+          "Resumed here. Runs from your last visit are not kept: numbers from them show as …", context.style(.inactive))
         y += 1
       }
       put(run.fill(step.text), context.text)

@@ -67,6 +67,9 @@ extension WorkbenchApp {
   /// Evaluates the current step's checks against the session as it is now.
   func updateTutorial() {
     guard let run = tutorial else { return }
+    // A key may have changed the session since this frame's state was read (the editor applies
+    // a pipeline): read it again, or a new pipeline would be checked against old step results.
+    refreshState()
     let wasMet = run.isMet
     run.update(
       TutorialContext(state: state, pipeline: session.pipeline, techniques: tutorialTechniques, screen: top.title))
