@@ -206,4 +206,21 @@ final class TutorialTests: XCTestCase {
     app.startTutorial(tutorial, restart: true)
     XCTAssertEqual(app.tutorial?.index, 0, "restarted")
   }
+
+  func testTListsTutorialsAndEnterStartsOne() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let session = FakeWorkbenchSession()
+    let app = WorkbenchApp(
+      session: session, theme: .builtIn, themeLibrary: ThemeLibrary(directory: nil), glyphs: .unicode,
+      tutorials: TutorialLibrary(directory: root.appendingPathComponent("samples/tutorials")))
+    app.handle(Key("T"))
+    XCTAssertTrue(app.top is TutorialListScreen)
+    let frame = app.render(width: 120, height: 30).text()
+    XCTAssertTrue(frame.contains("First tour of the workbench") && frame.contains("Deep Compression"), frame)
+    app.handle(.enter)
+    XCTAssertEqual(session.commands, ["open digits-mlp digits"])
+    XCTAssertTrue(app.top is HomeScreen)
+    XCTAssertEqual(app.tutorial?.tutorial.name, "1-first-tour")
+  }
 }
