@@ -42,7 +42,7 @@ let package = Package(
       exclude: ["Proto/onnx.proto"]
     ),
     .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
-    .target(name: "LatheTUI", dependencies: ["LatheCompress", "LatheONNX", "LatheIO", "LatheTensor", "CNcursesw"]),
+    .target(name: "LatheTUI", dependencies: ["LatheCompress", "LatheONNX", "LatheIO", "LatheTensor", "CNcursesw", "Yams"]),
     .executableTarget(
       name: "lathe",
       dependencies: [

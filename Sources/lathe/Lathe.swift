@@ -14,7 +14,8 @@ struct Lathe: ParsableCommand {
       CSV files; pipelines are YAML files.
       """,
     subcommands: [
-      OpenWorkbench.self, Train.self, Eval.self, Inspect.self, Run.self, Search.self, Bench.self, Export.self,
+      OpenWorkbench.self, TutorialCommand.self, Train.self, Eval.self, Inspect.self, Run.self, Search.self,
+      Bench.self, Export.self,
       ONNXTest.self,
     ],
     defaultSubcommand: OpenWorkbench.self

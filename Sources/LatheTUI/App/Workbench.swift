@@ -17,7 +17,11 @@ public enum Workbench {
   ///   - session: the engine behind the screens.
   ///   - theme: a theme name from `themes/` (default: "default"); unknown names fall back to
   ///     the built-in theme with a warning on the status line.
-  public static func run(session: WorkbenchSession, theme: String? = nil) throws {
+  ///   - tutorial: a tutorial to start in, whose files `session` was opened from; `restart`
+  ///     starts it from the top rather than where the learner left it.
+  public static func run(
+    session: WorkbenchSession, theme: String? = nil, tutorial: Tutorial? = nil, restart: Bool = false
+  ) throws {
     let signals = SignalWatcher()
     defer { signals.stop() }
     lathe_install_crash_handlers()
@@ -29,7 +33,9 @@ public enum Workbench {
     let name = theme ?? "default"
     let (loaded, warnings) = library.load(name)
     let app = WorkbenchApp(
-      session: session, theme: loaded, themeLibrary: library, glyphs: terminal.isUnicode ? .unicode : .ascii)
+      session: session, theme: loaded, themeLibrary: library, glyphs: terminal.isUnicode ? .unicode : .ascii,
+      tutorials: .locate(), progressStore: .standard())
+    if let tutorial { app.startTutorial(tutorial, restart: restart, openFiles: false) }
     for warning in warnings { app.post(.warning, "theme \(name): \(warning)") }
     if terminal.colorMode == .none, ProcessInfo.processInfo.environment["NO_COLOR"] != nil {
       app.post(.info, "NO_COLOR set: attributes only")

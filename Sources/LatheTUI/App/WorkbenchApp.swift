@@ -22,12 +22,22 @@ public final class WorkbenchApp {
   private var showingHelp = false
   /// Where each clickable region was drawn last frame, for mouse clicks.
   var lastFrameSize = (width: 0, height: 0)
+  /// The tutorial in progress, shown in a column on the right; nil when none is.
+  public internal(set) var tutorial: TutorialRun?
+  /// Where `T` finds tutorials, and where progress is kept (nil: not kept, as in tests).
+  let tutorials: TutorialLibrary
+  let progressStore: TutorialProgressStore?
+  /// The session's techniques, read once: tutorial checks fall back to their defaults.
+  lazy var tutorialTechniques = session.techniques
 
   public init(
     session: WorkbenchSession, theme: Theme = .builtIn, themeLibrary: ThemeLibrary = ThemeLibrary(directory: nil),
-    glyphs: Glyphs = .unicode
+    glyphs: Glyphs = .unicode, tutorials: TutorialLibrary = TutorialLibrary(directory: nil),
+    progressStore: TutorialProgressStore? = nil
   ) {
     self.session = session
+    self.tutorials = tutorials
+    self.progressStore = progressStore
     self.themeLibrary = themeLibrary
     themeNames = themeLibrary.names()
     context = DrawContext(theme: theme, glyphs: glyphs)
@@ -94,6 +104,11 @@ public final class WorkbenchApp {
       return false
     }
     if key == .resize { return true }
+    if !top.capturesText, handleTutorialKey(key) {
+      updateTutorial()
+      return true
+    }
+    tutorial?.record(key: key)
     let action = top.handle(key, app: self)
     switch action {
     case .handled: break
@@ -101,6 +116,7 @@ public final class WorkbenchApp {
     case .open(let screen): stack.append(screen)
     case .unhandled: handleGlobal(key)
     }
+    updateTutorial()
     return !wantsQuit
   }
 
@@ -117,7 +133,10 @@ public final class WorkbenchApp {
   /// Opens a screen on top of the current one (used by screens that open others indirectly).
   public func open(_ screen: Screen) { stack.append(screen) }
 
-  private func refreshState() {
+  /// Closes every screen but the home screen (a tutorial starts from there).
+  func resetToHome() { stack = [stack[0]] }
+
+  func refreshState() {
     state = session.state
     if state.log.count != sessionLogCount {
       sessionLogCount = state.log.count
@@ -139,7 +158,15 @@ public final class WorkbenchApp {
       return grid
     }
     drawHeader(canvas.sub(Rect(x: 0, y: 0, width: width, height: 1)))
-    top.draw(canvas.sub(Rect(x: 0, y: 1, width: width, height: height - 3)), app: self)
+    var screenWidth = width
+    if let tutorial {
+      updateTutorial()
+      let panelWidth = TutorialPanel.width(forTerminal: width)
+      screenWidth = width - panelWidth
+      TutorialPanel.draw(
+        canvas.sub(Rect(x: screenWidth, y: 1, width: panelWidth, height: height - 3)), run: tutorial, context: context)
+    }
+    top.draw(canvas.sub(Rect(x: 0, y: 1, width: screenWidth, height: height - 3)), app: self)
     drawStatus(canvas.sub(Rect(x: 0, y: height - 2, width: width, height: 2)))
     if showingHelp { HelpOverlay.draw(canvas, app: self) }
     return grid

@@ -305,7 +305,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       accuracy: m.accuracy, sizeBytes: m.sizeBytes, compressionRatio: m.compressionRatio, parameters: m.parameters,
       nonzeros: m.nonzeros, bitsPerWeight: m.bitsPerWeight, latencyB1P50: m.latencyUs.batch1P50,
       latencyB1P95: m.latencyUs.batch1P95, latencyB256P50: m.latencyUs.batch256P50,
-      latencyB256P95: m.latencyUs.batch256P95, wallSeconds: m.wallSeconds)
+      latencyB256P95: m.latencyUs.batch256P95, wallSeconds: m.wallSeconds, extra: m.extra)
   }
 
   static func summary(_ snapshot: PipelineRunner.Snapshot, name: String) -> SnapshotSummary {

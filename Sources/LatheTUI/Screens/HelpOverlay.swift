@@ -5,6 +5,7 @@ enum HelpOverlay {
       "Everywhere",
       [
         ("?", "this help"), ("q", "quit (Ctrl-C too)"), ("t", "next theme"), ("esc", "back"),
+        ("T", "tutorials"),
       ]
     ),
     (
@@ -24,6 +25,7 @@ enum HelpOverlay {
       ]
     ),
     ("Compare", [("h l", "change right snapshot"), ("H L", "change left snapshot")]),
+    ("Tutorial", [("] / [", "next / previous step"), ("X", "leave the tutorial")]),
     ("Open", [("enter", "open folder / pick file"), ("backspace", "parent folder")]),
   ]
 

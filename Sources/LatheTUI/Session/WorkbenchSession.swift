@@ -213,11 +213,13 @@ public struct StepMetrics: Sendable, Equatable {
   public var latencyB256P95: Double
   /// How long the step took.
   public var wallSeconds: Double
+  /// Step-specific findings (`student_alone_accuracy`, `scratch_accuracy`), for tutorials.
+  public var extra: [String: Double]
 
   public init(
     accuracy: Double, sizeBytes: Int, compressionRatio: Double, parameters: Int, nonzeros: Int,
     bitsPerWeight: Double, latencyB1P50: Double, latencyB1P95: Double, latencyB256P50: Double,
-    latencyB256P95: Double, wallSeconds: Double
+    latencyB256P95: Double, wallSeconds: Double, extra: [String: Double] = [:]
   ) {
     self.accuracy = accuracy
     self.sizeBytes = sizeBytes
@@ -230,6 +232,7 @@ public struct StepMetrics: Sendable, Equatable {
     self.latencyB256P50 = latencyB256P50
     self.latencyB256P95 = latencyB256P95
     self.wallSeconds = wallSeconds
+    self.extra = extra
   }
 }
 

@@ -1,0 +1,140 @@
+import Foundation
+
+/// Fills `{...}` in tutorial text with numbers from the live workbench, formatted exactly as
+/// the panels print them, so the learner can find each number on screen.
+///
+/// - `{model}`, `{dataset}`, `{accuracy}`, `{size}`, `{latency}`, `{sparsity}`, `{params}`: the
+///   model now.
+/// - `{baseline.METRIC}`: the model as opened; `{step.NAME.METRIC}`: after step NAME, where
+///   METRIC is accuracy, size, latency, latency256, ratio, bits, params, nonzeros or seconds, a
+///   finding the step reported (`student_alone_accuracy`), or one of its settings (`sparsity`).
+/// - `{layer.NAME.FIELD}`: sparsity, bits, bytes, kernel or params of a layer now.
+/// - `{kept.NAME}`: a value a step kept (`keep:`).
+///
+/// A number not measured yet shows as "…".
+public enum Placeholders {
+  public static let missing = "…"
+  static let modelFields: Set<String> = ["model", "dataset", "accuracy", "size", "latency", "sparsity", "params"]
+  static let metricFields: Set<String> = [
+    "accuracy", "size", "latency", "latency256", "ratio", "bits", "params", "nonzeros", "seconds",
+  ]
+  static let layerFields: Set<String> = ["sparsity", "bits", "bytes", "kernel", "params"]
+
+  /// The placeholders in `text`, without braces, in order.
+  public static func names(in text: String) -> [String] {
+    var names: [String] = []
+    var rest = text[...]
+    while let open = rest.firstIndex(of: "{") {
+      guard let close = rest[open...].firstIndex(of: "}") else { break }
+      names.append(String(rest[rest.index(after: open)..<close]))
+      rest = rest[rest.index(after: close)...]
+    }
+    return names
+  }
+
+  /// Why a placeholder cannot be filled whatever the state, or nil when it is well formed.
+  public static func problem(_ name: String) -> String? {
+    let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    switch parts.first {
+    case _ where parts.count == 1:
+      return modelFields.contains(name)
+        ? nil : "unknown placeholder {\(name)}; known: \(modelFields.sorted().joined(separator: ", "))"
+    case "baseline":
+      return parts.count == 2 && metricFields.contains(parts[1])
+        ? nil : "{\(name)}: use {baseline.X} with X one of \(metricFields.sorted().joined(separator: ", "))"
+    case "step":
+      return parts.count == 3 && !parts[1].isEmpty && !parts[2].isEmpty ? nil : "{\(name)}: use {step.NAME.METRIC}"
+    case "layer":
+      return parts.count == 3 && layerFields.contains(parts[2])
+        ? nil : "{\(name)}: use {layer.NAME.X} with X one of \(layerFields.sorted().joined(separator: ", "))"
+    case "kept":
+      return parts.count == 2 && !parts[1].isEmpty ? nil : "{\(name)}: use {kept.NAME}"
+    default:
+      return "unknown placeholder {\(name)}"
+    }
+  }
+
+  /// `text` with every placeholder replaced by its value now.
+  public static func fill(_ text: String, _ context: TutorialContext, kept: [String: String] = [:]) -> String {
+    var result = ""
+    var rest = text[...]
+    while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+      result += rest[..<open]
+      result += value(String(rest[rest.index(after: open)..<close]), context, kept: kept)
+      rest = rest[rest.index(after: close)...]
+    }
+    return result + rest
+  }
+
+  /// One placeholder's value, or `missing`.
+  public static func value(_ name: String, _ context: TutorialContext, kept: [String: String] = [:]) -> String {
+    let state = context.state
+    let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    switch parts.first {
+    case _ where parts.count == 1:
+      guard let model = state.model else { return missing }
+      switch name {
+      case "model": return model.name
+      case "dataset": return model.dataset
+      case "accuracy": return model.totals.accuracy.map { Format.percent($0) } ?? missing
+      case "size": return model.totals.bytes > 0 ? Format.bytes(model.totals.bytes) : missing
+      case "latency": return latest(state).map { Format.micros($0.latencyB1P50) } ?? missing
+      case "sparsity": return Format.percent(model.totals.sparsity, digits: 0)
+      case "params": return Format.count(model.totals.parameters)
+      default: return missing
+      }
+    case "baseline" where parts.count == 2:
+      return state.baseline.flatMap { metric(parts[1], $0) } ?? missing
+    case "step" where parts.count == 3:
+      let stepName = parts[1]
+      let field = parts[2]
+      if let step = state.steps.first(where: { $0.name == stepName }), step.state == .done,
+        let metrics = step.metrics
+      {
+        if let text = metric(field, metrics) { return text }
+        if let extra = metrics.extra[field] { return formatExtra(field, extra) }
+      }
+      if !metricFields.contains(field), let setting = context.setting(step: stepName, key: field) { return setting }
+      return missing
+    case "layer" where parts.count == 3:
+      guard let layer = state.model?.layers.first(where: { $0.name == parts[1] }) else { return missing }
+      switch parts[2] {
+      case "sparsity": return Format.percent(layer.sparsity, digits: 0)
+      case "bits": return Format.axis(layer.bits)
+      case "bytes": return Format.bytes(layer.bytes)
+      case "kernel": return layer.kernel
+      case "params": return Format.count(layer.parameters)
+      default: return missing
+      }
+    case "kept" where parts.count == 2:
+      return kept[parts[1]] ?? missing
+    default:
+      return missing
+    }
+  }
+
+  /// Metrics of the last done step, else of the model as opened.
+  static func latest(_ state: WorkbenchState) -> StepMetrics? {
+    state.steps.last(where: { $0.state == .done && $0.metrics != nil })?.metrics ?? state.baseline
+  }
+
+  static func metric(_ field: String, _ m: StepMetrics) -> String? {
+    switch field {
+    case "accuracy": return Format.percent(m.accuracy)
+    case "size": return Format.bytes(m.sizeBytes)
+    case "latency": return Format.micros(m.latencyB1P50)
+    case "latency256": return Format.micros(m.latencyB256P50)
+    case "ratio": return String(format: "%.1fx", m.compressionRatio)
+    case "bits": return Format.axis(m.bitsPerWeight)
+    case "params": return Format.count(m.parameters)
+    case "nonzeros": return Format.count(m.nonzeros)
+    case "seconds": return Format.duration(m.wallSeconds)
+    default: return nil
+    }
+  }
+
+  /// Findings named like accuracies are fractions and print as percentages.
+  static func formatExtra(_ key: String, _ value: Double) -> String {
+    key.hasSuffix("accuracy") ? Format.percent(value) : Format.axis(value)
+  }
+}

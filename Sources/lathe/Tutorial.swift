@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import LatheTUI
+
+extension Lathe {
+  /// `lathe tutorial` lists the guided tutorials; `lathe tutorial NAME` opens the workbench in one.
+  struct TutorialCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "tutorial",
+      abstract: "List the guided tutorials, or open the workbench in one.",
+      discussion: """
+        Tutorials live in samples/tutorials/ as YAML files. Progress is kept in
+        $XDG_STATE_HOME/lathe/tutorials.json (default ~/.local/state/lathe/tutorials.json).
+        """)
+
+    @Argument(help: "Tutorial to open: its name (first-tour or 1-first-tour) or a .yaml path.") var name: String?
+    @Flag(name: .long, help: "Start from the first step rather than where you left off.") var restart = false
+    @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
+
+    func run() throws {
+      let library = TutorialLibrary.locate()
+      guard let name else {
+        try list(library)
+        return
+      }
+      try reportingErrors {
+        let tutorial = try library.load(name)
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+          throw CommandFailure("the workbench needs a terminal; run lathe tutorial \(name) in one")
+        }
+        let session: EngineSession
+        do {
+          session = try EngineSession(model: tutorial.model, dataset: tutorial.dataset, pipeline: tutorial.pipeline)
+        } catch {
+          throw CommandFailure(
+            "tutorial \(tutorial.name) cannot open its files: \(error)\n"
+              + "Check \(tutorial.file) (model, dataset, pipeline), or pick another with lathe tutorial")
+        }
+        try Workbench.run(session: session, theme: theme, tutorial: tutorial, restart: restart)
+      }
+    }
+
+    private func list(_ library: TutorialLibrary) throws {
+      let entries = library.all()
+      guard !entries.isEmpty else {
+        throw CommandFailure("no tutorials found in \(library.directory?.path ?? "samples/tutorials")")
+      }
+      let progress = TutorialProgressStore.standard().load()
+      for entry in entries {
+        switch entry.tutorial {
+        case .success(let tutorial):
+          let saved = progress.tutorials[tutorial.name]
+          let state =
+            saved?.completed == true
+            ? "completed" : (saved?.step ?? 0) > 0 ? "at step \(saved!.step + 1) of \(tutorial.steps.count)" : "new"
+          print(
+            "\(entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(tutorial.minutes) min  "
+              + "\(tutorial.title)  [\(state)]")
+          print("    \(tutorial.summary)")
+        case .failure(let error):
+          print("\(entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)) cannot be read: \(error)")
+        }
+      }
+      print("\nOpen one with: lathe tutorial NAME (--restart to start over)")
+    }
+  }
+}

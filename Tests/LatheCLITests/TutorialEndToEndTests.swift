@@ -1,0 +1,312 @@
+import Foundation
+import XCTest
+
+/// Drives every bundled tutorial to its summary with the real `lathe tutorial NAME` in tmux, as
+/// a learner would: the keys each step asks for, a wrong try or two, and the numbers the panel
+/// shows checked against the ones the engine logged.
+final class TutorialEndToEndTests: XCTestCase {
+  var socket = ""
+  var scratch: URL!
+  /// Where the tutorial column starts at 160 columns (the panel is 46 wide).
+  let panelColumn = 114
+
+  override func setUpWithError() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+      XCTFail("tmux is not installed: scripts/install-deps installs it")
+      throw CocoaError(.fileNoSuchFile)
+    }
+    socket = "lathe-tut-\(UUID().uuidString.prefix(8))"
+    scratch = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws {
+    _ = try? tmux("kill-server")
+    try? FileManager.default.removeItem(at: scratch)
+  }
+
+  /// Runs tmux with posix_spawn and waitpid (see WorkbenchEndToEndTests for why not Process).
+  @discardableResult
+  func tmux(_ arguments: String...) throws -> String {
+    let output = scratch.appendingPathComponent("tmux-\(UUID().uuidString).out")
+    defer { try? FileManager.default.removeItem(at: output) }
+    let argv = ["/usr/bin/tmux", "-L", socket] + arguments
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var pid: pid_t = 0
+    let cArgs = argv.map { strdup($0) } + [nil]
+    defer { for arg in cArgs { free(arg) } }
+    let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+    guard spawned == 0 else { throw CocoaError(.executableLoad) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+  }
+
+  func screen() throws -> String { try tmux("capture-pane", "-p", "-t", "wb") }
+
+  /// The tutorial column's text, borders dropped and lines joined with spaces, so phrases that
+  /// wrap still match.
+  func panel() throws -> String {
+    let lines = try screen().split(separator: "\n").map { line -> String in
+      let cells = Array(line)
+      guard cells.count > panelColumn else { return "" }
+      return String(cells[panelColumn...]).trimmingCharacters(in: CharacterSet(charactersIn: "┃│ "))
+    }
+    return lines.filter { !$0.isEmpty }.joined(separator: " ")
+  }
+
+  @discardableResult
+  func waitFor(
+    _ text: String, inPanel: Bool = false, timeout: TimeInterval = 120, file: StaticString = #filePath,
+    line: UInt = #line
+  ) throws -> String {
+    let deadline = Date().addingTimeInterval(timeout)
+    var last = ""
+    while Date() < deadline {
+      last = inPanel ? try panel() : try screen()
+      if last.contains(text) { return last }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    XCTFail("\"\(text)\" never appeared; \(inPanel ? "panel" : "screen"):\n\(last)", file: file, line: line)
+    return last
+  }
+
+  /// Sends keys one at a time, a little apart (ncurses waits 25 ms after Esc for a sequence).
+  func keys(_ keys: String...) throws {
+    for key in keys {
+      try tmux("send-keys", "-t", "wb", key)
+      Thread.sleep(forTimeInterval: 0.15)
+    }
+  }
+
+  /// Types a literal value.
+  func type(_ text: String) throws {
+    try tmux("send-keys", "-t", "wb", "-l", text)
+    Thread.sleep(forTimeInterval: 0.15)
+  }
+
+  /// Opens the step editor, sets each (field row, value) of the first step, applies, returns.
+  func edit(_ fields: [(row: Int, value: String)]) throws {
+    try keys("e")
+    _ = try waitFor("edit pipeline")
+    try keys("Tab")
+    var row = 0
+    for field in fields {
+      for _ in row..<field.row { try keys("j") }
+      row = field.row
+      try keys("Enter", "C-u")
+      try type(field.value)
+      try keys("Enter")
+    }
+    try keys("s")
+    _ = try waitFor("pipeline updated")
+    try keys("Escape", "Escape")
+    _ = try waitFor("workbench")
+  }
+
+  /// Starts `lathe tutorial NAME` with its progress kept in the scratch folder; waits until the
+  /// input model is measured.
+  func start(_ name: String, restart: Bool = true) throws {
+    let binary = CommandLineTests.packageRoot.appendingPathComponent(".build/debug/lathe").path
+    try tmux(
+      "new-session", "-d", "-s", "wb", "-x", "160", "-y", "45",
+      "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(binary) tutorial \(name)"
+        + (restart ? " --restart" : "") + "; echo LATHE-EXITED-$?; sleep 60")
+    _ = try waitFor("input: ")
+  }
+
+  /// The accuracy the engine logged for a step (or "input"), as the panels print it ("96.1%").
+  func logged(_ step: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let text = try screen()
+    guard let range = text.range(of: "\(step): "),
+      let end = text[range.upperBound...].range(of: "% accuracy"),
+      let value = Double(text[range.upperBound..<end.lowerBound])
+    else {
+      XCTFail("no logged accuracy for \(step):\n\(text)", file: file, line: line)
+      return "?"
+    }
+    return String(format: "%.1f%%", value)
+  }
+
+  /// Goes on to the summary, prints it (the numbers of this run), leaves, quits cleanly.
+  func finish(_ expected: String) throws -> String {
+    try keys("]")
+    let summary = try waitFor("Summary", inPanel: true)
+    XCTAssertTrue(summary.contains(expected), summary)
+    print("SUMMARY \(name): \(summary)")
+    try keys("X")
+    _ = try waitFor("left the tutorial")
+    XCTAssertFalse(try panel().contains("Tutorial"), "the column is gone after X")
+    try keys("q")
+    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+    let progress = try String(
+      contentsOf: scratch.appendingPathComponent("state/lathe/tutorials.json"), encoding: .utf8)
+    XCTAssertTrue(progress.contains("\"completed\" : true"), progress)
+    return summary
+  }
+
+  func testListsTutorials() throws {
+    let process = Process()
+    process.executableURL = CommandLineTests.packageRoot.appendingPathComponent(".build/debug/lathe")
+    process.arguments = ["tutorial"]
+    process.environment = ["XDG_STATE_HOME": scratch.path, "HOME": scratch.path]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 0)
+    for name in ["1-first-tour", "2-pruning", "3-int8", "4-distillation", "5-deep-compression"] {
+      XCTAssertTrue(text.contains(name), text)
+    }
+  }
+
+  func testFirstTour() throws {
+    let started = Date()
+    try start("first-tour")
+    let base = try logged("input")
+    var text = try waitFor("step 1 of 4", inPanel: true)
+    XCTAssertTrue(text.contains("accuracy \(base) (test images right)"), text)
+    try keys("]")
+    // Going on before running the step is a wrong try: it says why, and a hint appears.
+    try waitFor("Do: Press n", inPanel: true)
+    try keys("]")
+    _ = try waitFor("not yet: step prune has not run yet")
+    try waitFor("Hint 1: n runs", inPanel: true)
+    try keys("n")
+    text = try waitFor("Done.", inPanel: true)
+    text = try panel()
+    let pruned = try logged("prune")
+    XCTAssertTrue(text.contains("Accuracy \(base) -> \(pruned)"), text)
+    try keys("]")
+    text = try waitFor("fc1 is now 49% zeros", inPanel: true)
+    try keys("j", "Enter")
+    _ = try waitFor("layer fc1")
+    try waitFor("tall bar at 0", inPanel: true)
+    try keys("Escape", "]")
+    try waitFor("step 4 of 4", inPanel: true)
+    // Running again without the change: the check names what is missing.
+    try keys("]")
+    _ = try waitFor("not yet: sparsity of prune is 0.5, not 0.8")
+    try edit([(3, "0.8")])
+    try keys("n")
+    text = try waitFor("At 80% zeros", inPanel: true)
+    let eighty = try logged("prune")
+    XCTAssertTrue(text.contains("accuracy \(eighty)"), text)
+    _ = try finish("Where you ended: accuracy \(eighty)")
+    print("TIMING first-tour \(Int(Date().timeIntervalSince(started))) s")
+  }
+
+  func testPruning() throws {
+    let started = Date()
+    try start("pruning")
+    try keys("]", "n")
+    var text = try waitFor("The file shrank", inPanel: true)
+    let magnitude = try logged("prune")
+    XCTAssertTrue(text.contains("Accuracy \(magnitude)"), text)
+    XCTAssertTrue(text.contains("fc1 still runs on"), text)
+    try keys("]")
+    try edit([(1, "structured")])
+    try keys("n")
+    text = try waitFor("Structured: accuracy", inPanel: true)
+    let structured = try logged("prune")
+    XCTAssertTrue(text.contains("Structured: accuracy \(structured) (magnitude \(magnitude))"), text)
+    _ = try finish("Structured pruning removed whole neurons")
+    print("TIMING pruning \(Int(Date().timeIntervalSince(started))) s")
+  }
+
+  /// The mean squared quantization error the layer detail shows.
+  func meanSquaredError() throws -> Double {
+    let text = try waitFor("quant error: mse ")
+    guard let range = text.range(of: "quant error: mse "), let end = text[range.upperBound...].range(of: " "),
+      let value = Double(text[range.upperBound..<end.lowerBound])
+    else { return .nan }
+    return value
+  }
+
+  func testInt8() throws {
+    let started = Date()
+    try start("int8")
+    let base = try logged("input")
+    try keys("]", "n")
+    var text = try waitFor("integer kernels", inPanel: true)
+    let perTensor = try logged("int8")
+    XCTAssertTrue(text.contains("Accuracy \(base) -> \(perTensor)"), text)
+    try keys("]", "Enter")
+    _ = try waitFor("layer conv1")
+    try waitFor("quant error line", inPanel: true)
+    let coarse = try meanSquaredError()
+    try keys("Escape", "]")
+    try edit([(1, "per-channel"), (3, "percentile")])
+    try keys("n")
+    text = try waitFor("weights are not zero now", inPanel: true)
+    try keys("]", "Enter")
+    _ = try waitFor("layer conv1")
+    try waitFor("the mse is smaller", inPanel: true)
+    let fine = try meanSquaredError()
+    XCTAssertLessThan(fine, coarse, "per-channel scales fit conv1's weights more closely")
+    print("MSE conv1 per-tensor \(coarse), per-channel \(fine)")
+    try keys("Escape")
+    _ = try finish("Per-channel scales kept")
+    print("TIMING int8 \(Int(Date().timeIntervalSince(started))) s")
+  }
+
+  func testDistillation() throws {
+    let started = Date()
+    try start("distillation")
+    try keys("]", "n")
+    var text = try waitFor("Student with teacher:", inPanel: true)
+    try keys("]")
+    try edit([(14, "4")])
+    try keys("n")
+    text = try waitFor("T = 4:", inPanel: true)
+    XCTAssertTrue(text.contains("(T = 1: "), text)
+    try keys("]")
+    try edit([(15, "0.9")])
+    try keys("n")
+    text = try waitFor("alpha 0.9:", inPanel: true)
+    _ = try finish("taught at T = 4 it reached")
+    print("TIMING distillation \(Int(Date().timeIntervalSince(started))) s")
+  }
+
+  func testDeepCompression() throws {
+    let started = Date()
+    try start("deep-compression")
+    try keys("]", "n")
+    try waitFor("nonzero weights are stored", inPanel: true)
+    try keys("]", "n")
+    try waitFor("bits per weight", inPanel: true)
+    try keys("]", "n")
+    let text = try waitFor("Huffman coding is lossless", inPanel: true)
+    let final = try logged("huffman")
+    XCTAssertTrue(text.contains("Accuracy \(final)"), text)
+    try keys("]", "v")
+    _ = try waitFor("compare")
+    try waitFor("each layer's size", inPanel: true)
+    try keys("Escape")
+    _ = try finish("-> \(final)")
+    print("TIMING deep-compression \(Int(Date().timeIntervalSince(started))) s")
+  }
+
+  /// Leaving halfway keeps the place; starting again without --restart resumes there.
+  func testLeaveAndResume() throws {
+    try start("pruning")
+    try keys("]")
+    try waitFor("step 2 of 3", inPanel: true)
+    try keys("X")
+    _ = try waitFor("left the tutorial")
+    try keys("n")
+    _ = try waitFor("1/1 done")
+    try keys("q")
+    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+    try tmux("kill-server")
+    try start("pruning", restart: false)
+    let text = try waitFor("step 2 of 3", inPanel: true)
+    XCTAssertTrue(text.contains("Resumed here"), text)
+  }
+}
