@@ -49,7 +49,10 @@ extension Lathe {
           let training = TUIBenchmark.frameBuildMilliseconds(
             width: 200, height: 60, frames: quick ? 50 : 300, screen: "training")
           result.frameBuildMs = ["home": home, "training": training]
-          say(String(format: "workbench frame build at 200x60: home %.2f ms, training monitor %.2f ms (median)", home, training))
+          say(
+            String(
+              format: "workbench frame build at 200x60: home %.2f ms, training monitor %.2f ms (median)", home, training
+            ))
         }
         if json { try printJSON(result) }
       }

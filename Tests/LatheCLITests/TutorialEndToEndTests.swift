@@ -305,6 +305,8 @@ final class TutorialEndToEndTests: XCTestCase {
     try keys("q")
     _ = try waitFor("LATHE-EXITED-0", timeout: 20)
     try tmux("kill-server")
+    // A new server on a new socket: reusing the name races with the old server's shutdown.
+    socket += "-again"
     try start("pruning", restart: false)
     let text = try waitFor("step 2 of 3", inPanel: true)
     XCTAssertTrue(text.contains("Resumed here"), text)

@@ -197,6 +197,11 @@ final class PipelineSpecTests: XCTestCase {
       XCTAssertFalse(spec.steps.isEmpty, file)
       XCTAssertNotNil(spec.model, file)
       XCTAssertNotNil(spec.dataset, file)
+      if spec.search != nil {
+        // A study's pipeline holds ranges: it validates as a search space, each trial as a pipeline.
+        XCTAssertNoThrow(try SearchablePipeline(spec) { ["fc1", "fc2", "fc3"] }, file)
+        continue
+      }
       for step in spec.steps { XCTAssertNoThrow(try Techniques.make(step, file: file), "\(file): \(step.name)") }
     }
   }

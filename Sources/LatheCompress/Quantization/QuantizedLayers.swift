@@ -59,7 +59,8 @@ public final class QuantizedLinear: Layer {
               guard count > 0 else { return }
               var q = [UInt8](repeating: 0, count: count * k)
               q.withUnsafeMutableBufferPointer { a in
-                lk_quantize_u8(src.baseAddress! + start * k, count * k, parameters.scale, parameters.zeroPoint, a.baseAddress!)
+                lk_quantize_u8(
+                  src.baseAddress! + start * k, count * k, parameters.scale, parameters.zeroPoint, a.baseAddress!)
                 lk_qgemm_f32(
                   Int32(count), Int32(n), Int32(k), a.baseAddress!, Int32(k), weights.packed, &stage,
                   out.baseAddress! + start * n, Int32(n))
