@@ -5,49 +5,19 @@ import XCTest
 /// a learner would: the keys each step asks for, a wrong try or two, and the numbers the panel
 /// shows checked against the ones the engine logged.
 final class TutorialEndToEndTests: XCTestCase {
-  var socket = ""
-  var scratch: URL!
+  var terminal: TmuxTerminal!
+  var scratch: URL { terminal.scratch }
   /// Where the tutorial column starts at 160 columns (the panel is 46 wide).
   let panelColumn = 114
 
-  override func setUpWithError() throws {
-    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
-      XCTFail("tmux is not installed: scripts/install-deps installs it")
-      throw CocoaError(.fileNoSuchFile)
-    }
-    socket = "lathe-tut-\(UUID().uuidString.prefix(8))"
-    scratch = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-  }
+  override func setUpWithError() throws { terminal = try TmuxTerminal(prefix: "lathe-tut") }
 
-  override func tearDownWithError() throws {
-    _ = try? tmux("kill-server")
-    try? FileManager.default.removeItem(at: scratch)
-  }
+  override func tearDownWithError() throws { terminal?.close() }
 
-  /// Runs tmux with posix_spawn and waitpid (see WorkbenchEndToEndTests for why not Process).
   @discardableResult
-  func tmux(_ arguments: String...) throws -> String {
-    let output = scratch.appendingPathComponent("tmux-\(UUID().uuidString).out")
-    defer { try? FileManager.default.removeItem(at: output) }
-    let argv = ["/usr/bin/tmux", "-L", socket] + arguments
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    var pid: pid_t = 0
-    let cArgs = argv.map { strdup($0) } + [nil]
-    defer { for arg in cArgs { free(arg) } }
-    let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
-    guard spawned == 0 else { throw CocoaError(.executableLoad) }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-  }
+  func tmux(_ arguments: String...) throws -> String { try terminal.run(arguments) }
 
-  func screen() throws -> String { try tmux("capture-pane", "-p", "-t", "wb") }
+  func screen() throws -> String { try terminal.screen() }
 
   /// The tutorial column's text, borders dropped and lines joined with spaces, so phrases that
   /// wrap still match.
@@ -306,7 +276,7 @@ final class TutorialEndToEndTests: XCTestCase {
     _ = try waitFor("LATHE-EXITED-0", timeout: 20)
     try tmux("kill-server")
     // A new server on a new socket: reusing the name races with the old server's shutdown.
-    socket += "-again"
+    terminal.socket += "-again"
     try start("pruning", restart: false)
     let text = try waitFor("step 2 of 3", inPanel: true)
     XCTAssertTrue(text.contains("Resumed here"), text)

@@ -4,48 +4,17 @@ import XCTest
 /// Drives the real `lathe` binary inside tmux, as a user at a terminal would: the home screen
 /// with real numbers, a step run with `n`, help, resizing, and quitting back to the shell.
 final class WorkbenchEndToEndTests: XCTestCase {
-  var socket = ""
-  var scratch: URL!
+  var terminal: TmuxTerminal!
+  var scratch: URL { terminal.scratch }
 
-  override func setUpWithError() throws {
-    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
-      XCTFail("tmux is not installed: scripts/install-deps installs it")
-      throw CocoaError(.fileNoSuchFile)
-    }
-    socket = "lathe-e2e-\(UUID().uuidString.prefix(8))"
-    scratch = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-  }
+  override func setUpWithError() throws { terminal = try TmuxTerminal(prefix: "lathe-e2e") }
 
-  override func tearDownWithError() throws {
-    _ = try? tmux("kill-server")
-    try? FileManager.default.removeItem(at: scratch)
-  }
+  override func tearDownWithError() throws { terminal?.close() }
 
-  /// Runs tmux with posix_spawn and waitpid: the tmux server that `new-session` starts keeps
-  /// inherited descriptors open, so output goes to a file rather than a pipe.
   @discardableResult
-  func tmux(_ arguments: String...) throws -> String {
-    let output = scratch.appendingPathComponent("tmux-\(UUID().uuidString).out")
-    defer { try? FileManager.default.removeItem(at: output) }
-    let argv = ["/usr/bin/tmux", "-L", socket] + arguments
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    var pid: pid_t = 0
-    let cArgs = argv.map { strdup($0) } + [nil]
-    defer { for arg in cArgs { free(arg) } }
-    let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
-    guard spawned == 0 else { throw CocoaError(.executableLoad) }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-  }
+  func tmux(_ arguments: String...) throws -> String { try terminal.run(arguments) }
 
-  func screen() throws -> String { try tmux("capture-pane", "-p", "-t", "wb") }
+  func screen() throws -> String { try terminal.screen() }
 
   /// Waits until the screen contains `text` (the engine measures and trains for real).
   func waitFor(_ text: String, timeout: TimeInterval = 120, file: StaticString = #filePath, line: UInt = #line) throws
