@@ -46,3 +46,10 @@ enum FileBytes {
     return nsError.localizedDescription
   }
 }
+
+extension URL {
+  /// The file's size in bytes (0 when it cannot be read): the size Lathe reports for a model.
+  public var fileSizeOnDisk: Int {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+  }
+}

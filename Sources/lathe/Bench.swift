@@ -94,7 +94,7 @@ extension Lathe {
         let one = LatencyMeasurement.measure(model, batchSize: 1, minimumRuns: 50, minimumSeconds: seconds)
         let many = LatencyMeasurement.measure(
           model, batchSize: 256, minimumRuns: 10,
-          minimumSeconds: ProcessInfo.processInfo.environment["LATHE_BENCH_B1_ONLY"] == nil ? seconds : 0)
+          minimumSeconds: seconds)
         say(
           String(
             format: "  %-28@ batch 1: %8.1f / %8.1f µs   batch 256: %8.3f / %8.3f ms", file as NSString,

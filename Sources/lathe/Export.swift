@@ -19,7 +19,7 @@ extension Lathe {
         let network = try ModelOpener.open(model)
         let url = URL(fileURLWithPath: output)
         try ModelOpener.save(network, to: url, format: target)
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        let size = url.fileSizeOnDisk
         print("wrote \(output) (\(target.rawValue), \(size) bytes, \(network.nodes.count) nodes)")
       }
     }

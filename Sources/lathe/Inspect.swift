@@ -17,7 +17,7 @@ extension Lathe {
       try reportingErrors {
         let url = URL(fileURLWithPath: model)
         let network = try ModelOpener.open(url)
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        let size = url.fileSizeOnDisk
         let report = ModelReport(network, path: model, sizeBytes: size)
         if json {
           try printJSON(report)

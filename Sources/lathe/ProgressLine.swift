@@ -35,7 +35,6 @@ final class ProgressLine {
     }
   }
 
-  func finish() {}
 }
 
 func formatDuration(_ seconds: Double) -> String {

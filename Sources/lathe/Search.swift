@@ -63,7 +63,7 @@ extension Lathe {
       let cores = ProcessInfo.processInfo.activeProcessorCount
       let jobs = jobs ?? settings.jobs ?? cores
       let journalURL = URL(fileURLWithPath: study ?? "\(spec.name).study.jsonl")
-      let size = (try? FileManager.default.attributesOfItem(atPath: journalURL.path)[.size] as? Int) ?? 0
+      let size = journalURL.fileSizeOnDisk
       if size > 0 && !resume {
         throw CommandFailure(
           "\(journalURL.path) already holds a study: pass --resume to carry it on, or another --study")

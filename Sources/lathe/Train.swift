@@ -61,7 +61,6 @@ extension Lathe {
           labelSmoothing: labelSmoothing, seed: seed, validationFraction: validation, patience: patience)
         let bar = ProgressLine(enabled: !json)
         let report = Trainer(configuration).train(network, on: train) { bar.show($0) }
-        bar.finish()
         let accuracy = Evaluator.accuracy(of: network, on: test)
         let seconds = report.epochs.reduce(0) { $0 + $1.seconds }
         network.metadata = [
@@ -72,7 +71,7 @@ extension Lathe {
         ]
         let url = URL(fileURLWithPath: output)
         try ModelFile.save(network, to: url)
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        let size = url.fileSizeOnDisk
         if json {
           try printJSON(
             TrainResult(

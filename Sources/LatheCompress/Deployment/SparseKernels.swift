@@ -4,9 +4,6 @@ import LatheTensor
 
 /// Sparse × dense products for pruned layers, through the CSR kernels.
 enum SparseKernels {
-  /// Whether the sparse kernel beats the dense BLAS at this density and batch (measured).
-  static func isFaster(density: Double, batch: Int) -> Bool { lk_sparse_is_faster(density, Int32(batch)) != 0 }
-
   /// Sparse or dense, for one example and for batches of 64: clear cases by density, the
   /// rest by timing both paths on this layer (the break-even point depends on its shape).
   static func choosePaths(

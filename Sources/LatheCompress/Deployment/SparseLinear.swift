@@ -130,17 +130,10 @@ func compressedStatistics(
   let storage: String
   switch weights.encoding {
   case .csr: storage = "f32 sparse"
-  case .codebook: storage = "\(bitsFor(weights.codebook.count))-bit shared, sparse"
+  case .codebook: storage = "\(WeightCodebook.bits(indexing: weights.codebook.count))-bit shared, sparse"
   case .huffman: storage = "shared, Huffman"
   }
   return LayerStatistics(
     parameters: parameters, nonzeros: nonzeros, storedBytes: bytes,
     bitsPerParameter: parameters == 0 ? 0 : Double(bytes * 8) / Double(parameters), storage: storage)
-}
-
-/// Bits to index `count` values.
-func bitsFor(_ count: Int) -> Int {
-  var bits = 1
-  while (1 << bits) < count { bits += 1 }
-  return bits
 }

@@ -70,7 +70,7 @@ public enum ModelMeasurement {
     options: Options = Options()
   ) throws -> (StepMetrics, Model) {
     try ModelFile.save(Deployment.inferenceModel(model), to: path)
-    let size = (try FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int) ?? 0
+    let size = path.fileSizeOnDisk
     let loaded = try ModelFile.load(from: path, builders: options.builders)
     let accuracy = Evaluator.accuracy(of: loaded, on: test)
     let one = LatencyMeasurement.measure(loaded, batchSize: 1, minimumRuns: 30, minimumSeconds: options.latencySeconds)

@@ -1,25 +1,9 @@
 import Foundation
+import LatheCompress
 import Yams
 
-/// A mistake in a tutorial file, with the file, line and key, like pipeline errors.
-public struct TutorialFileError: Error, CustomStringConvertible, Equatable {
-  public var file: String
-  public var line: Int
-  public var key: String?
-  public var message: String
-
-  public init(file: String, line: Int, key: String? = nil, message: String) {
-    self.file = file
-    self.line = line
-    self.key = key
-    self.message = message
-  }
-
-  public var description: String {
-    let place = line > 0 ? "\(file):\(line)" : file
-    return key.map { "\(place): \($0): \(message)" } ?? "\(place): \(message)"
-  }
-}
+/// A mistake in a tutorial file, with the file, line and key: the same error pipeline files give.
+public typealias TutorialFileError = PipelineError
 
 /// Reads tutorial YAML. Every placeholder and check is validated here, so a typo shows up when
 /// the file is opened, not halfway through a lesson.

@@ -84,7 +84,14 @@ public struct WeightCodebook: Sendable, Equatable {
   }
 
   /// Bits needed to index a centroid.
-  public var bits: Int { max(1, Int((Double(centroids.count)).log2Ceil)) }
+  public var bits: Int { Self.bits(indexing: centroids.count) }
+
+  /// Bits needed to index `count` values (at least 1).
+  public static func bits(indexing count: Int) -> Int {
+    var bits = 1
+    while (1 << bits) < count { bits += 1 }
+    return bits
+  }
 
   /// The weight tensor these shared values stand for.
   public func weights(shape: [Int]) -> Tensor<Float> {
@@ -95,8 +102,4 @@ public struct WeightCodebook: Sendable, Equatable {
       }
     }
   }
-}
-
-extension Double {
-  var log2Ceil: Double { (Foundation.log2(self)).rounded(.up) }
 }

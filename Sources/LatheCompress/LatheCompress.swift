@@ -1,1 +1,0 @@
-// LatheCompress: pruning, quantization, distillation, transfer, entropy coding, pipelines.

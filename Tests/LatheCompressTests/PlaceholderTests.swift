@@ -1,6 +1,0 @@
-import LatheCompress
-import XCTest
-
-final class PlaceholderCompressTests: XCTestCase {
-  func testModuleLoads() { XCTAssertTrue(true) }
-}
