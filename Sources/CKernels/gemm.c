@@ -21,7 +21,6 @@ typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int 
 typedef void (*sgemv_fn)(int order, int trans, int m, int n, float alpha, const float *a, int lda, const float *x,
                          int incx, float beta, float *y, int incy);
 typedef void (*set_threads_fn)(int);
-typedef int (*get_threads_fn)(void);
 typedef char *(*corename_fn)(void);
 
 static struct {
@@ -29,7 +28,6 @@ static struct {
   sgemm_fn sgemm;
   sgemv_fn sgemv;
   set_threads_fn set_threads;
-  get_threads_fn get_threads;
   corename_fn corename;
   char name[64];
 } blas = {PTHREAD_ONCE_INIT};
@@ -49,6 +47,8 @@ static const char *kernel_family_for_cpu(void) {
 static void load_blas(void) {
   const char *family = kernel_family_for_cpu();
   if (family && !getenv("OPENBLAS_CORETYPE")) setenv("OPENBLAS_CORETYPE", family, 0);
+  // Lathe splits GEMMs over its own pool (threadpool.c); OpenBLAS's would only compete for it.
+  setenv("OPENBLAS_NUM_THREADS", "1", 1);
   const char *candidates[] = {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", NULL};
   void *handle = NULL;
   for (int i = 0; candidates[i] && !handle; i++) handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
@@ -56,9 +56,9 @@ static void load_blas(void) {
     blas.sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
     blas.sgemv = (sgemv_fn)dlsym(handle, "cblas_sgemv");
     blas.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
-    blas.get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
     blas.corename = (corename_fn)dlsym(handle, "openblas_get_corename");
   }
+  if (blas.set_threads) blas.set_threads(1);
   if (blas.sgemm) {
     snprintf(blas.name, sizeof blas.name, "openblas-%s", blas.corename ? blas.corename() : "unknown");
   } else {
@@ -95,6 +95,54 @@ void lk_sgemm_portable(int trans_a, int trans_b, int m, int n, int k, float alph
   }
 }
 
+/// One GEMM on the calling thread: OpenBLAS (single-threaded) or the portable kernel.
+static void gemm_serial(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc) {
+  if (blas.sgemm) {
+    blas.sgemm(ROW_MAJOR, trans_a ? TRANS : NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta,
+               c, ldc);
+  } else {
+    lk_sgemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
+/// Below this many multiply-adds a GEMM stays on one thread (OpenBLAS's own threshold,
+/// GEMM_MULTITHREAD_THRESHOLD 4 × 65536); Parallel.smallGEMMWork mirrors it.
+#define SPLIT_WORK (4.0 * 65536)
+
+/// 0: split over all the pool's threads; else at most this many (lk_set_num_threads).
+static int gemm_threads;
+
+/// One GEMM cut into blocks of `step` rows (or columns) of C.
+typedef struct {
+  int trans_a, trans_b, m, n, k;
+  float alpha;
+  const float *a;
+  int lda;
+  const float *b;
+  int ldb;
+  float beta;
+  float *c;
+  int ldc;
+  int by_rows, step;
+} gemm_split;
+
+static void gemm_part(void *context, int part) {
+  const gemm_split *s = context;
+  const int lo = part * s->step, side = s->by_rows ? s->m : s->n;
+  const int count = side - lo < s->step ? side - lo : s->step;
+  if (count <= 0) return;
+  if (s->by_rows) {  // rows lo.. of op(A) and of C
+    const float *a = s->trans_a ? s->a + lo : s->a + (long)lo * s->lda;
+    gemm_serial(s->trans_a, s->trans_b, count, s->n, s->k, s->alpha, a, s->lda, s->b, s->ldb, s->beta,
+                s->c + (long)lo * s->ldc, s->ldc);
+  } else {  // columns lo.. of op(B) and of C
+    const float *b = s->trans_b ? s->b + (long)lo * s->ldb : s->b + lo;
+    gemm_serial(s->trans_a, s->trans_b, s->m, count, s->k, s->alpha, s->a, s->lda, b, s->ldb, s->beta, s->c + lo,
+                s->ldc);
+  }
+}
+
 void lk_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc) {
   if (m == 0 || n == 0) return;
@@ -109,20 +157,21 @@ void lk_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
     }
     return;
   }
-  if (blas.sgemm) {
-    blas.sgemm(ROW_MAJOR, trans_a ? TRANS : NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta,
-               c, ldc);
-  } else {
-    lk_sgemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const int parts = (double)m * n * k >= SPLIT_WORK ? lk_get_num_threads() : 1;
+  if (parts <= 1) {
+    gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
   }
+  // Split the longer side of C into one block per thread; each block is an independent GEMM.
+  gemm_split s = {trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m >= n, 0};
+  const int side = s.by_rows ? m : n, align = s.by_rows ? 8 : 16;
+  s.step = ((side + parts - 1) / parts + align - 1) / align * align;
+  lk_parallel_for((side + s.step - 1) / s.step, gemm_part, &s);
 }
 
-void lk_set_num_threads(int threads) {
-  ensure_blas();
-  if (blas.set_threads) blas.set_threads(threads);
-}
+void lk_set_num_threads(int threads) { gemm_threads = threads < 1 ? 1 : threads; }
 
 int lk_get_num_threads(void) {
-  ensure_blas();
-  return blas.get_threads ? blas.get_threads() : 1;
+  const int pool = lk_parallel_threads();
+  return gemm_threads && gemm_threads < pool ? gemm_threads : pool;
 }

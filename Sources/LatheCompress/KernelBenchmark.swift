@@ -139,6 +139,25 @@ public enum KernelBenchmark {
               path: String(cString: lk_isa_name(isa)), threads: 1, seconds: seconds, gops: work / seconds / 1e9))
         }
         _ = lk_isa_force(-1)
+        if batch == 1 {
+          let sliced = SlicedSparseRows(rows: rows, cols: cols, rowPointers: rowPtr, columns: colIdx, values: values)
+          for isa in paths where !(quick && isa != lk_isa_best()) {
+            _ = lk_isa_force(isa)
+            let seconds = time(budget: budget) {
+              y.withUnsafeMutableBufferPointer { out in
+                x.withUnsafeBufferPointer {
+                  sliced.product($0.baseAddress!, bias: bias, relu: false, into: out.baseAddress!)
+                }
+              }
+            }
+            results.append(
+              Result(
+                name: "sliced f32 \(cols)→\(rows) batch 1 \(Int(sparsity * 100))% zeros "
+                  + "(\(format(denseSeconds / seconds, 2))x dense)",
+                path: String(cString: lk_isa_name(isa)), threads: 1, seconds: seconds, gops: work / seconds / 1e9))
+          }
+          _ = lk_isa_force(-1)
+        }
       }
     }
     return results

@@ -175,17 +175,22 @@ final class DeploymentTests: XCTestCase {
       let (out, k) = (33, 70)
       let w = (0..<(out * k)).map { _ in g.nextUniform() < Float(density) ? g.nextNormal() : 0 }
       let b = (0..<out).map { _ in g.nextNormal() }
-      let layer = SparseLinear(
-        weights: EncodedWeights(Tensor(shape: [out, k], scalars: w), codebook: nil, encoding: .csr),
-        bias: Parameter(Tensor(shape: [out], scalars: b), isTrainable: false))
-      for batch in [1, 37] {
-        let x = Tensor<Float>.normal([batch, k], generator: &g)
-        var forward = ForwardContext.inference
-        let y = layer.forward([Variable(x)], context: &forward).value
-        XCTAssertEqual(y.shape, [batch, out])
-        assertClose(
-          y.scalars, referenceLinear(x.scalars, batch: batch, w, out: out, b), tolerance: 1e-4,
-          "density \(density), batch \(batch)")
+      // Whichever path the layer picks by timing (dense, CSR or sliced), with and without a
+      // folded ReLU.
+      for relu in [false, true] {
+        let layer = SparseLinear(
+          weights: EncodedWeights(Tensor(shape: [out, k], scalars: w), codebook: nil, encoding: .csr),
+          bias: Parameter(Tensor(shape: [out], scalars: b), isTrainable: false), relu: relu)
+        for batch in [1, 37] {
+          let x = Tensor<Float>.normal([batch, k], generator: &g)
+          var forward = ForwardContext.inference
+          let y = layer.forward([Variable(x)], context: &forward).value
+          XCTAssertEqual(y.shape, [batch, out])
+          let expected = referenceLinear(x.scalars, batch: batch, w, out: out, b).map { relu ? max(0, $0) : $0 }
+          assertClose(
+            y.scalars, expected, tolerance: 1e-4,
+            "density \(density), batch \(batch), relu \(relu), \(layer.kernelName)")
+        }
       }
     }
   }

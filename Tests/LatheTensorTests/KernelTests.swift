@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 import LatheTensor
 import XCTest
 
@@ -36,8 +37,68 @@ final class KernelTests: XCTestCase {
     }
   }
 
+  /// Products large enough to be split over the thread pool, by rows (m >= n) and by columns,
+  /// with row counts that do not divide evenly, and with beta accumulating into C.
+  func testSplitGEMMMatchesPlainLoops() {
+    var g = SeededGenerator(seed: 4)
+    for (m, n, k) in [(130, 37, 90), (37, 130, 90), (256, 300, 50)] {
+      for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+        let a = (0..<(m * k)).map { _ in g.nextUniform() - 0.5 }
+        let b = (0..<(k * n)).map { _ in g.nextUniform() - 0.5 }
+        let start = (0..<(m * n)).map { _ in g.nextUniform() }
+        let product = naiveProduct(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
+        var c = start
+        lk_sgemm(
+          transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), 2, a, Int32(transA ? m : k), b,
+          Int32(transB ? k : n), 0.5, &c, Int32(n))
+        let worst = (0..<(m * n)).map { abs(c[$0] - (2 * product[$0] + 0.5 * start[$0])) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-3, "m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)")
+      }
+    }
+  }
+
+  /// The pool runs every task exactly once, runs a nested loop serially inside a task, and lets
+  /// a second thread's loop through (serially) while the pool is busy.
+  func testParallelForRunsEveryTaskOnce() {
+    final class Counts: @unchecked Sendable {
+      var hits = [Int](repeating: 0, count: 64 * 8)
+    }
+    let counts = Counts()
+    for tasks in [1, 2, 3, 64] {
+      counts.hits = [Int](repeating: 0, count: 64 * 8)
+      Parallel.forEach(tasks) { t in
+        // Each task owns the slice [8t, 8t+8): a nested loop fills it.
+        Parallel.forEach(8) { inner in counts.hits[t * 8 + inner] += 1 }
+      }
+      XCTAssertEqual(counts.hits.prefix(tasks * 8).filter { $0 != 1 }.count, 0, "\(tasks) tasks")
+      XCTAssertEqual(counts.hits.dropFirst(tasks * 8).filter { $0 != 0 }.count, 0)
+    }
+    // Two threads at once, many times: every result complete, none lost to the busy pool.
+    final class Sums: @unchecked Sendable { var values = [Int](repeating: 0, count: 2) }
+    let sums = Sums()
+    DispatchQueue.concurrentPerform(iterations: 2) { caller in
+      var total = 0
+      for _ in 0..<200 {
+        var parts = [Int](repeating: 0, count: 4)
+        parts.withUnsafeMutableBufferPointer { p in
+          let base = UncheckedPointer(p.baseAddress!)
+          Parallel.forEach(4) { t in base.pointer[t] = t + 1 }
+        }
+        total += parts.reduce(0, +)
+      }
+      sums.values[caller] = total
+    }
+    XCTAssertEqual(sums.values, [2000, 2000])
+  }
+
   func testBLASBackendIsNamed() {
     let name = String(cString: lk_sgemm_backend())
     XCTAssertTrue(name.hasPrefix("openblas-") || name == "portable", name)
   }
+}
+
+/// Hands a buffer to parallel tasks that write disjoint elements.
+private struct UncheckedPointer: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Int>
+  init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
 }

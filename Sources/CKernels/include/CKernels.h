@@ -29,9 +29,19 @@ int lk_cpu_features(void);
 /// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
 const char *lk_sgemm_backend(void);
 
-/// Threads the BLAS may use for one GEMM (OpenBLAS's own pool).
+/// Threads one fp32 GEMM is split over (at most the pool's; OpenBLAS itself runs single-threaded
+/// on each part, so Lathe has one pool of threads, not two competing ones).
 void lk_set_num_threads(int threads);
 int lk_get_num_threads(void);
+
+/// One parallel loop (threadpool.c): fn(context, t) for every t in 0..<tasks, spread over the
+/// pool's threads, the caller's included; returns when all have run. Tasks write disjoint
+/// memory. A task that starts another parallel loop runs it serially.
+typedef void (*lk_task_fn)(void *context, int task);
+void lk_parallel_for(int tasks, lk_task_fn fn, void *context);
+
+/// Threads the pool runs on, the caller included: LK_THREADS if set, else the online cores.
+int lk_parallel_threads(void);
 
 // ---- Dense linear algebra -----------------------------------------------------------------
 
@@ -253,6 +263,19 @@ long lk_csr_from_dense(const float *w, int rows, int cols, int32_t *row_ptr, int
 /// Batch 1: y[r] = Σ W[r,c] x[c] + bias[r] (bias may be NULL).
 void lk_spmv(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
              const float *x, const float *bias, float *y);
+/// The same product in the "sliced" layout (sparse.c): rows (in row_order, or natural order
+/// when NULL) in slices of 16, columns in blocks of 32, each (slice, block) entry a number of
+/// steps of 16 lane indices and 16 values. Needs no gathers, which are slow on recent Xeons.
+/// lk_sliced_from_csr fills the arrays (sizes: slice_entries ceil(rows/16)+1; entry_*
+/// *entries; step_* 16 × the returned step count); with NULL arrays it only counts (returns
+/// steps, sets *entries).
+long lk_sliced_from_csr(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+                        const int32_t *row_order, int32_t *slice_entries, int32_t *entry_block, int32_t *entry_steps, float *step_values,
+                        uint8_t *step_lanes, long *entries);
+/// y[rows] = W·x + bias, with ReLU when relu != 0; row_order as given to lk_sliced_from_csr.
+void lk_spmv_sliced(int rows, int cols, const int32_t *slice_entries, const int32_t *entry_block,
+                    const int32_t *entry_steps, const float *step_values, const uint8_t *step_lanes,
+                    const int32_t *row_order, const float *x, const float *bias, int relu, float *y);
 /// Floats of scratch lk_spmm uses (pass NULL scratch to let it allocate).
 size_t lk_spmm_scratch_size(int rows, int cols);
 /// A batch: y[b, r] = Σ W[r,c] x[b, c] + bias[r] for x [batch, cols], y [batch, rows]. Runs

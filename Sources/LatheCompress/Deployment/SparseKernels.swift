@@ -4,31 +4,60 @@ import LatheTensor
 
 /// Sparse × dense products for pruned layers, through the CSR kernels.
 enum SparseKernels {
-  /// Sparse or dense, for one example and for batches of 64: clear cases by density, the
-  /// rest by timing both paths on this layer (the break-even point depends on its shape).
+  /// How a sparse layer computes one example.
+  enum SingleExamplePath: Equatable {
+    case dense
+    /// CSR rows with gathered inputs (lk_spmv).
+    case csr
+    /// The gather-free sliced layout (lk_spmv_sliced).
+    case sliced
+  }
+
+  /// The fastest path for one example and whether sparse beats dense for batches of 64: clear
+  /// cases by density, the rest by timing every path on this layer (the break-even point depends
+  /// on its shape and on the CPU: gathers are cheap on some, slow on others).
   static func choosePaths(
-    density: Double, rowPointers: [Int32], columns: [Int32], values: [Float], dense: Tensor<Float>, bias: Tensor<Float>?
-  ) -> (one: Bool, batches: Bool) {
-    if density < 0.05 { return (true, true) }
-    if density > 0.6 { return (false, false) }
+    density: Double, rowPointers: [Int32], columns: [Int32], values: [Float], sliced: SlicedSparseRows,
+    dense: Tensor<Float>, bias: Tensor<Float>?
+  ) -> (one: SingleExamplePath, batches: Bool) {
+    if density > 0.6 { return (.dense, false) }
     let (rows, cols) = (dense.shape[0], dense.shape[1])
-    func faster(batch: Int) -> Bool {
-      var g = SeededGenerator(seed: 3)
-      let x = Tensor<Float>.uniform([batch, cols], low: 0, high: 1, generator: &g)
-      var sparseBest = Double.infinity
-      var denseBest = Double.infinity
-      let runs = batch == 1 ? 40 : 8
+    func best(of runs: Int, _ body: () -> Void) -> Double {
+      var fastest = Double.infinity
       for _ in 0..<runs {
-        var t0 = DispatchTime.now().uptimeNanoseconds
-        _ = csrProduct(x, rows: rows, cols: cols, rowPointers, columns, values, bias: bias)
-        sparseBest = min(sparseBest, Double(DispatchTime.now().uptimeNanoseconds - t0))
-        t0 = DispatchTime.now().uptimeNanoseconds
-        _ = x.linearForward(weight: dense, bias: bias)
-        denseBest = min(denseBest, Double(DispatchTime.now().uptimeNanoseconds - t0))
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - t0))
       }
-      return sparseBest < denseBest
+      return fastest
     }
-    return (faster(batch: 1), faster(batch: 64))
+    var g = SeededGenerator(seed: 3)
+    let one = Tensor<Float>.uniform([1, cols], low: 0, high: 1, generator: &g)
+    var timings: [(path: SingleExamplePath, nanoseconds: Double)] = []
+    for _ in 0..<2 {  // interleaved rounds, so a busy moment does not favour one path
+      timings.append(
+        (.csr, best(of: 40) { _ = csrProduct(one, rows: rows, cols: cols, rowPointers, columns, values, bias: bias) }))
+      timings.append((.sliced, best(of: 40) { _ = slicedProduct(one, sliced, bias: bias, relu: false) }))
+      if density >= 0.05 { timings.append((.dense, best(of: 40) { _ = one.linearForward(weight: dense, bias: bias) })) }
+    }
+    let fastestOne = timings.min { $0.nanoseconds < $1.nanoseconds }!.path
+    if density < 0.05 { return (fastestOne, true) }
+    let batch = Tensor<Float>.uniform([64, cols], low: 0, high: 1, generator: &g)
+    let sparse = best(of: 8) { _ = csrProduct(batch, rows: rows, cols: cols, rowPointers, columns, values, bias: bias) }
+    let denseBatch = best(of: 8) { _ = batch.linearForward(weight: dense, bias: bias) }
+    return (fastestOne, sparse < denseBatch)
+  }
+
+  /// One example through the sliced layout, bias and ReLU applied in the kernel.
+  static func slicedProduct(_ x: Tensor<Float>, _ sliced: SlicedSparseRows, bias: Tensor<Float>?, relu: Bool)
+    -> Tensor<Float>
+  {
+    let biasValues = bias?.scalars
+    return x.withUnsafeBufferPointer { xp in
+      Tensor<Float>(shape: [1, sliced.rows]) { y in
+        withOptionalPointer(biasValues) { sliced.product(xp.baseAddress!, bias: $0, relu: relu, into: y.baseAddress!) }
+      }
+    }
   }
 
   /// y[b, o] = Σ_i W[o, i]·x[b, i] + bias[o] with W in compressed sparse rows. Batches are

@@ -1,13 +1,14 @@
-import Dispatch
-import Foundation
+import CKernels
 
-/// Work split over the machine's cores, for loops whose iterations are independent.
+/// Work split over the machine's cores, for loops whose iterations are independent. Runs on
+/// CKernels' thread pool (threadpool.c), whose workers spin briefly between jobs: waking a
+/// parked thread costs tens of microseconds on virtual machines, as long as the work itself.
 public enum Parallel {
-  /// Cores this process may use.
-  public static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+  /// Threads parallel loops run on, the caller's included (LK_THREADS, else the online cores).
+  public static let coreCount = Int(lk_parallel_threads())
 
-  /// Below this many multiply-adds OpenBLAS runs a GEMM on one thread (its
-  /// GEMM_MULTITHREAD_THRESHOLD × 65536), so callers can run several such products at once.
+  /// Below this many multiply-adds a GEMM runs on one thread (lk_sgemm's split threshold,
+  /// OpenBLAS's GEMM_MULTITHREAD_THRESHOLD × 65536), so callers can run several such products at once.
   public static let smallGEMMWork = 4 * 65536
 
   /// Calls `body(worker)` for worker in 0..<workers, concurrently when workers > 1. The
@@ -18,15 +19,14 @@ public enum Parallel {
       return
     }
     withoutActuallyEscaping(body) { escapable in
-      let shared = UncheckedSendable(escapable)
-      DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+      var task = escapable
+      withUnsafeMutablePointer(to: &task) { pointer in
+        lk_parallel_for(
+          Int32(workers),
+          { context, worker in
+            context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(worker))
+          }, pointer)
+      }
     }
   }
-}
-
-/// Carries a value the compiler cannot prove thread-safe across a concurrency boundary; used
-/// only where the work split above makes the accesses disjoint.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
 }

@@ -1,0 +1,61 @@
+import CKernels
+
+/// A sparse weight in the layout of lk_spmv_sliced (batch-1 products without gathers): rows in
+/// slices of 16, columns in blocks of 32; see sparse.c. Built once from CSR when a layer loads;
+/// files keep storing CSR.
+struct SlicedSparseRows {
+  let rows: Int
+  let cols: Int
+  let sliceEntries: [Int32]
+  let entryBlocks: [Int32]
+  let entrySteps: [Int32]
+  let stepValues: [Float]
+  let stepLanes: [UInt8]
+  /// Rows by descending nonzero count, so that each slice's rows pad to similar lengths.
+  let rowOrder: [Int32]
+
+  init(rows: Int, cols: Int, rowPointers: [Int32], columns: [Int32], values: [Float]) {
+    self.rows = rows
+    self.cols = cols
+    let rowOrder = (0..<rows).sorted { a, b in
+      let (na, nb) = (rowPointers[a + 1] - rowPointers[a], rowPointers[b + 1] - rowPointers[b])
+      return na != nb ? na > nb : a < b
+    }.map { Int32($0) }
+    self.rowOrder = rowOrder
+    var entries = 0
+    let steps = rowPointers.withUnsafeBufferPointer { rp in
+      columns.withUnsafeBufferPointer { cp in
+        values.withUnsafeBufferPointer { vp in
+          lk_sliced_from_csr(
+            Int32(rows), Int32(cols), rp.baseAddress, cp.baseAddress, vp.baseAddress, rowOrder, nil, nil, nil, nil, nil,
+            &entries)
+        }
+      }
+    }
+    var sliceEntries = [Int32](repeating: 0, count: (rows + 15) / 16 + 1)
+    var entryBlocks = [Int32](repeating: 0, count: entries)
+    var entrySteps = [Int32](repeating: 0, count: entries)
+    var stepValues = [Float](repeating: 0, count: steps * 16)
+    var stepLanes = [UInt8](repeating: 0, count: steps * 16)
+    rowPointers.withUnsafeBufferPointer { rp in
+      columns.withUnsafeBufferPointer { cp in
+        values.withUnsafeBufferPointer { vp in
+          _ = lk_sliced_from_csr(
+            Int32(rows), Int32(cols), rp.baseAddress, cp.baseAddress, vp.baseAddress, rowOrder, &sliceEntries,
+            &entryBlocks,
+            &entrySteps, &stepValues, &stepLanes, nil)
+        }
+      }
+    }
+    (self.sliceEntries, self.entryBlocks, self.entrySteps) = (sliceEntries, entryBlocks, entrySteps)
+    (self.stepValues, self.stepLanes) = (stepValues, stepLanes)
+  }
+
+  /// y = W·x + bias (ReLU'd when `relu`), for one example x of `cols` values.
+  func product(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>)
+  {
+    lk_spmv_sliced(
+      Int32(rows), Int32(cols), sliceEntries, entryBlocks, entrySteps, stepValues, stepLanes, rowOrder, x, bias,
+      relu ? 1 : 0, y)
+  }
+}
