@@ -58,6 +58,10 @@ final class SyntheticSession: WorkbenchSession {
   func open(model: String, dataset: String?, pipeline: String?) throws {}
   func replaceSteps(_ steps: [PipelineStepSpec]) throws {}
   func savePipeline(to path: String) throws {}
+  let searchPipelines: [String] = []
+  func startSearch(_ request: SearchRequest) throws {}
+  func cancelSearch() {}
+  func loadTrial(_ number: Int) throws {}
 }
 
 /// Frame-build timing for `lathe bench` and the README figure (target: under 5 ms at 200x60).
