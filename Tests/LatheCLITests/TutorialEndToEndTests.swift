@@ -82,7 +82,7 @@ final class TutorialEndToEndTests: XCTestCase {
   /// Starts `lathe tutorial NAME` with its progress kept in the scratch folder; waits until the
   /// input model is measured.
   func start(_ name: String, restart: Bool = true) throws {
-    let binary = CommandLineTests.packageRoot.appendingPathComponent(".build/debug/lathe").path
+    let binary = CommandLineTests.binary.path
     try tmux(
       "new-session", "-d", "-s", "wb", "-x", "160", "-y", "45",
       "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(binary) tutorial \(name)"
@@ -122,7 +122,7 @@ final class TutorialEndToEndTests: XCTestCase {
 
   func testListsTutorials() throws {
     let process = Process()
-    process.executableURL = CommandLineTests.packageRoot.appendingPathComponent(".build/debug/lathe")
+    process.executableURL = CommandLineTests.binary
     process.arguments = ["tutorial"]
     process.environment = ["XDG_STATE_HOME": scratch.path, "HOME": scratch.path]
     let out = Pipe()

@@ -90,9 +90,10 @@ extension EngineSession {
     guard let study = lock.withLock({ study }) else { throw SessionError("no study has run yet") }
     guard !state.isBusy else { throw SessionError("wait for the running step to finish (or cancel it with c)") }
     let files = try study.trialFiles(number)
-    let name = "\(study.searchable.spec.name) trial \(number)"
+    lock.withLock { log(.info, "trial \(number): its pipeline is \(files.pipeline.path)") }
+    // The model the trial made, with the pipeline that made it (its steps show as pending).
     try load(
-      model: files.model.path, dataset: study.searchable.spec.dataset, pipeline: files.pipeline.path, name: name)
-    lock.withLock { log(.info, "loaded trial \(number): the model it made, and its pipeline \(files.pipeline.path)") }
+      model: files.model.path, dataset: study.searchable.spec.dataset, pipeline: files.pipeline.path,
+      name: "\(study.searchable.spec.name) trial \(number)")
   }
 }

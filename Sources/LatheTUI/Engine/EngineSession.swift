@@ -159,7 +159,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       current.model = ModelSummary(
         name: name ?? model, path: (try? ModelCatalog.resolve(model).path) ?? model, dataset: datasetName,
         layers: Self.layerRows(network), totals: Self.totals(network, bytes: 0, accuracy: nil))
-      log(.info, "opened \(model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
+      log(.info, "opened \(name ?? model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
     }
     queue.async { [weak self] in self?.measureInput(newRunner) }
   }

@@ -72,7 +72,7 @@ struct SearchStudyView {
         .text(trial.accuracy.map { Format.percent($0) } ?? "-"),
         .text(trial.sizeBytes.map { Format.bytes($0) } ?? "-"),
         .text(trial.latencyB1.map { Format.micros($0, ascii: ascii) } ?? "-"),
-        .text(trial.seconds.map { Format.duration($0) } ?? "-"),
+        .text(trial.seconds.map(Self.seconds) ?? "-"),
       ]
     }
     let tableHeight = max(0, inner.height - 1)
@@ -87,6 +87,11 @@ struct SearchStudyView {
     inner.text(
       1, inner.height - 1, detail, context.style(trial.error == nil ? .graphText : .error),
       ellipsis: context.glyphs.ellipsis)
+  }
+
+  /// Tenths under ten seconds (small models' trials take moments), then as `Format.duration`.
+  static func seconds(_ value: Double) -> String {
+    value < 9.95 ? String(format: "%.1fs", value) : Format.duration(value)
   }
 
   /// "fc1 0.73 fc2 0.91": each setting by the last part of its name.
@@ -128,7 +133,9 @@ struct SearchStudyView {
 
   private func drawBestSoFar(_ canvas: Canvas, context: DrawContext) {
     let ascii = !context.glyphs.isUnicode
-    let best = search.bestSoFar.last.map { ": \(label($0.value, ascii: ascii)) (trial \($0.trial))" } ?? ""
+    // The front is ordered by the first objective: its first trial is the best one.
+    var best = search.bestSoFar.last.map { ": " + label($0.value, ascii: ascii) } ?? ""
+    if let trial = search.front.first, !best.isEmpty { best += " (trial \(trial))" }
     let inner = Panel.draw(
       canvas, title: "Best so far\(best)", focused: false, context: context, note: search.objectives.first)
     let color: ThemeColor = metric == "accuracy" ? .accuracy : metric.hasPrefix("latency") ? .latency : .size

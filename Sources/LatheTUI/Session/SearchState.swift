@@ -14,7 +14,8 @@ public struct SearchState: Sendable, Equatable {
   public var trials: [SearchTrial]
   /// The first objective's best value after each finished trial, in the order trials finished.
   public var bestSoFar: [BestSoFarPoint]
-  /// Numbers of the trials on the Pareto front (for one objective: the best trial).
+  /// Numbers of the trials on the Pareto front, best first by the first objective (for one
+  /// objective: just the best trial).
   public var front: [Int]
   /// Share of the first objective's variance each searched setting explains, largest first.
   public var importance: [SettingImportance]
