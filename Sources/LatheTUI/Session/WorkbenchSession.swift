@@ -51,7 +51,7 @@ public protocol WorkbenchSession: AnyObject {
   // MARK: search
 
   /// Search pipelines (files with ranges and a `search:` section) the Search screen offers:
-  /// names of bundled ones, or paths.
+  /// names of bundled ones, or paths. Read when the screen opens, not every frame (it may read files).
   var searchPipelines: [String] { get }
 
   /// Starts a study in the background: trials run as `lathe run` worker processes and show up
