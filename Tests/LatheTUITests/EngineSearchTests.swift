@@ -7,13 +7,17 @@ import XCTest
 /// pipeline whose trials run as `lathe run` processes, then one trial loaded into the session.
 final class EngineSearchTests: XCTestCase {
   var folder: URL!
+  /// Studies' folders (the engine makes them under the temporary directory), removed afterwards.
+  var studyFolders: [URL] = []
 
   override func setUpWithError() throws {
     folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-engine-search-\(UUID())")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
   }
 
-  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+  override func tearDownWithError() throws {
+    for url in [folder!] + studyFolders { try? FileManager.default.removeItem(at: url) }
+  }
 
   /// The `lathe` built with the tests, beside the test bundle.
   func latheBinary() throws -> URL {
@@ -73,6 +77,7 @@ final class EngineSearchTests: XCTestCase {
     XCTAssertThrowsError(try session.startSearch(SearchRequest(pipeline: pipeline.path, trials: 2, jobs: 2)))
     wait(session) { $0.search?.isRunning == false }
     let search = try XCTUnwrap(session.state.search)
+    studyFolders.append(URL(fileURLWithPath: search.journal).deletingLastPathComponent())
     XCTAssertNil(search.error)
     XCTAssertEqual(search.trials.map(\.state), [.complete, .complete], search.trials.map { $0.error ?? "" }.joined())
     XCTAssertEqual(search.trials[0].settings.map(\.name), ["prune.sparsity.fc1", "prune.sparsity.fc2", "prune.lr"])
@@ -106,6 +111,7 @@ final class EngineSearchTests: XCTestCase {
     session.cancelSearch()
     wait(session) { $0.search?.isRunning == false }
     let search = try XCTUnwrap(session.state.search)
+    studyFolders.append(URL(fileURLWithPath: search.journal).deletingLastPathComponent())
     XCTAssertLessThanOrEqual(search.trials.count, 2, "no new trials after c")
     XCTAssertEqual(search.runningCount, 0, "the running trial finished")
     XCTAssertTrue(session.state.log.contains { $0.text.hasPrefix("stopping the search") })
