@@ -48,11 +48,14 @@ extension Lathe {
           let home = TUIBenchmark.frameBuildMilliseconds(width: 200, height: 60, frames: quick ? 50 : 300)
           let training = TUIBenchmark.frameBuildMilliseconds(
             width: 200, height: 60, frames: quick ? 50 : 300, screen: "training")
-          result.frameBuildMs = ["home": home, "training": training]
+          let search = TUIBenchmark.frameBuildMilliseconds(
+            width: 200, height: 60, frames: quick ? 50 : 300, screen: "search")
+          result.frameBuildMs = ["home": home, "training": training, "search": search]
           say(
             String(
-              format: "workbench frame build at 200x60: home %.2f ms, training monitor %.2f ms (median)", home, training
-            ))
+              format:
+                "workbench frame build at 200x60: home %.2f ms, training monitor %.2f ms, search %.2f ms (median)",
+              home, training, search))
         }
         if json { try printJSON(result) }
       }

@@ -50,12 +50,8 @@ extension Lathe {
     }
 
     private func runStudy() throws {
-      let spec = try PipelineSpec.read(from: try resolvePipeline(pipeline!))
-      let folder = spec.file?.deletingLastPathComponent()
-      var searchable = try SearchablePipeline(spec) {
-        guard let model = spec.model else { throw CommandFailure("\(spec.name) names no model") }
-        return MagnitudePruning.prunableWeights(of: try ModelCatalog.load(model, relativeTo: folder)).map(\.layer)
-      }
+      var searchable = try SearchablePipeline.read(from: try resolvePipeline(pipeline!))
+      let spec = searchable.spec
       if let trials { searchable.settings.trials = trials }
       if let sampler { searchable.settings.sampler = sampler }
       if let seed { searchable.settings.seed = UInt64(seed) }
@@ -70,7 +66,8 @@ extension Lathe {
       }
       let trialsFolder = journalURL.deletingPathExtension().appendingPathExtension("trials")
       let executor = ProcessTrialExecutor(
-        pipeline: searchable, binary: latheBinary(), directory: trialsFolder, latencySeconds: settings.latencySeconds,
+        pipeline: searchable, binary: ProcessTrialExecutor.runningBinary(), directory: trialsFolder,
+        latencySeconds: settings.latencySeconds,
         threads: max(cores / jobs, 1))
       let journal = StudyJournal(url: journalURL)
       let runner = StudyRunner(
@@ -104,13 +101,8 @@ extension Lathe {
         seconds: Date().timeIntervalSince(started), newTrials: study.finished.count - before.finished.count)
       var bestPath: String?
       if let best = study.paretoFront.first ?? study.best {
-        let values = searchable.space.values(at: best.unit)
-        var spec = searchable.pipeline(for: values, budget: searchable.fullBudget, name: "\(spec.name)-best")
-        spec.summary = "Trial \(best.number) of the study in \(journalURL.lastPathComponent)."
-        let url = URL(fileURLWithPath: output ?? "\(searchable.spec.name).best.yaml")
-        try
-          ("# Found by lathe search (trial \(best.number)); run it with: lathe run \(url.lastPathComponent)\n"
-          + spec.yaml()).write(to: url, atomically: true, encoding: .utf8)
+        let url = URL(fileURLWithPath: output ?? "\(spec.name).best.yaml")
+        try searchable.writePipeline(of: best, named: "\(spec.name)-best", journal: journalURL, to: url)
         bestPath = url.path
       }
       if json {
@@ -177,16 +169,6 @@ extension Lathe {
       }
     }
   }
-}
-
-/// The running binary, for worker processes: /proc/self/exe where there is one.
-func latheBinary() -> URL {
-  if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-    return URL(fileURLWithPath: path)
-  }
-  let argument = CommandLine.arguments[0]
-  if argument.contains("/") { return URL(fileURLWithPath: argument).standardizedFileURL }
-  return URL(fileURLWithPath: "/usr/bin/env").deletingLastPathComponent().appendingPathComponent(argument)
 }
 
 /// One line per finished trial on stderr.

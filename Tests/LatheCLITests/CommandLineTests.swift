@@ -6,6 +6,15 @@ import XCTest
 final class CommandLineTests: XCTestCase {
   static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
+  /// The `lathe` built with these tests: next to the test bundle, whatever the build folder
+  /// (`swift test --scratch-path X` builds into X/debug).
+  static let binary: URL = {
+    let tests =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let beside = URL(fileURLWithPath: tests).deletingLastPathComponent().appendingPathComponent("lathe")
+    if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+    return packageRoot.appendingPathComponent(".build/debug/lathe")
+  }()
 
   struct Outcome {
     var status: Int32
@@ -17,7 +26,7 @@ final class CommandLineTests: XCTestCase {
   }
 
   func lathe(_ arguments: String...) throws -> Outcome {
-    let binary = Self.packageRoot.appendingPathComponent(".build/debug/lathe")
+    let binary = Self.binary
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
       XCTFail("build the CLI first: swift build --product lathe")
       throw CocoaError(.fileNoSuchFile)

@@ -82,7 +82,7 @@ final class TutorialEndToEndTests: XCTestCase {
   /// Starts `lathe tutorial NAME` with its progress kept in the scratch folder; waits until the
   /// input model is measured.
   func start(_ name: String, restart: Bool = true) throws {
-    let binary = CommandLineTests.packageRoot.appendingPathComponent(".build/debug/lathe").path
+    let binary = CommandLineTests.binary.path
     try tmux(
       "new-session", "-d", "-s", "wb", "-x", "160", "-y", "45",
       "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(binary) tutorial \(name)"
@@ -122,7 +122,7 @@ final class TutorialEndToEndTests: XCTestCase {
 
   func testListsTutorials() throws {
     let process = Process()
-    process.executableURL = CommandLineTests.packageRoot.appendingPathComponent(".build/debug/lathe")
+    process.executableURL = CommandLineTests.binary
     process.arguments = ["tutorial"]
     process.environment = ["XDG_STATE_HOME": scratch.path, "HOME": scratch.path]
     let out = Pipe()
@@ -131,7 +131,7 @@ final class TutorialEndToEndTests: XCTestCase {
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     XCTAssertEqual(process.terminationStatus, 0)
-    for name in ["1-first-tour", "2-pruning", "3-int8", "4-distillation", "5-deep-compression"] {
+    for name in ["1-first-tour", "2-pruning", "3-int8", "4-distillation", "5-deep-compression", "6-search"] {
       XCTAssertTrue(text.contains(name), text)
     }
   }
@@ -261,6 +261,40 @@ final class TutorialEndToEndTests: XCTestCase {
     try keys("Escape")
     _ = try finish("-> \(final)")
     print("TIMING deep-compression \(Int(Date().timeIntervalSince(started))) s")
+  }
+
+  func testSearch() throws {
+    let started = Date()
+    try start("search")
+    try keys("s")
+    _ = try waitFor("New search")
+    try waitFor("Done.", inPanel: true)
+    try keys("]")
+    try waitFor("step 2 of 3", inPanel: true)
+    // The form lists the tutorial's search pipeline first; 12 trials down to 6.
+    XCTAssertTrue(
+      try screen().contains("▶ \(CommandLineTests.packageRoot.path)/samples/tutorials/pipelines/search-digits"))
+    for _ in 0..<6 { try keys("-") }
+    _ = try waitFor("trials  6")
+    try keys("Enter")
+    var text = try waitFor("6 trials complete. A trial marked", inPanel: true, timeout: 60)
+    // The best trial's numbers in the panel are the ones in its table row.
+    let table = try waitFor("search ended: 6 of 6")
+    let most = "The most accurate of them, trial "
+    guard let range = text.range(of: most), let has = text.range(of: " has ", range: range.upperBound..<text.endIndex),
+      let at = text.range(of: " at ", range: has.upperBound..<text.endIndex),
+      let number = Int(text[range.upperBound...].prefix { $0.isNumber })
+    else { return XCTFail("no best trial in the panel:\n\(text)") }
+    let accuracy = String(text[has.upperBound..<at.lowerBound])
+    let row = table.split(separator: "\n").first { $0.contains(" \(number) complete") } ?? ""
+    XCTAssertTrue(row.contains(accuracy), "the panel's \(accuracy) is trial \(number)'s in the table:\n\(table)")
+    try keys("]")
+    try waitFor("step 3 of 3", inPanel: true)
+    try keys("Enter")
+    text = try waitFor("The workbench holds search-digits trial 0 now", inPanel: true)
+    _ = try waitFor("input: ")
+    _ = try finish("The study tried 6 sets of sparsities")
+    print("TIMING search \(Int(Date().timeIntervalSince(started))) s")
   }
 
   /// Leaving halfway keeps the place; starting again without --restart resumes there.

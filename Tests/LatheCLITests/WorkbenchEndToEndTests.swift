@@ -45,7 +45,7 @@ final class WorkbenchEndToEndTests: XCTestCase {
       - name: int8
         technique: quantize
     """.write(to: pipeline, atomically: true, encoding: .utf8)
-    let binary = CommandLineTests.packageRoot.appendingPathComponent(".build/debug/lathe").path
+    let binary = CommandLineTests.binary.path
     try tmux(
       "new-session", "-d", "-s", "wb", "-x", "120", "-y", "40",
       "env LANG=C.UTF-8 \(binary) --model digits-mlp --pipeline \(pipeline.path); echo LATHE-EXITED-$?; sleep 60")
@@ -85,5 +85,62 @@ final class WorkbenchEndToEndTests: XCTestCase {
     try tmux("send-keys", "-t", "wb", "q")
     text = try waitFor("LATHE-EXITED-0", timeout: 20)
     XCTAssertFalse(text.contains("Pipeline"), "the terminal was restored:\n\(text)")
+  }
+
+  func testSearchScreenRunsAStudyAndOpensATrial() throws {
+    // A plain pipeline to open, and beside it a search pipeline whose trials take moments.
+    let pipeline = scratch.appendingPathComponent("e2e.yaml")
+    try "name: e2e\nmodel: digits-mlp\ndataset: digits\nsteps: []\n".write(
+      to: pipeline, atomically: true, encoding: .utf8)
+    let search = scratch.appendingPathComponent("tiny-search.yaml")
+    try """
+    name: tiny-search
+    model: digits-mlp
+    dataset: digits
+    steps:
+      - name: prune
+        technique: prune
+        sparsity: {search: per-layer, low: 0.3, high: 0.9}
+        epochs: 1
+        lr: {search: float, low: 0.005, high: 0.05, log: true}
+    search:
+      objectives: [maximize accuracy, minimize size_bytes]
+      latency_seconds: 0.01
+    """.write(to: search, atomically: true, encoding: .utf8)
+    try tmux(
+      "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
+      "env LANG=C.UTF-8 \(CommandLineTests.binary.path) --model digits-mlp --pipeline \(pipeline.path); "
+        + "echo LATHE-EXITED-$?; sleep 60")
+    _ = try waitFor("input: ")
+
+    // s opens the form, the search file beside the open pipeline first; 12 trials down to 3, 2 at once.
+    try tmux("send-keys", "-t", "wb", "s")
+    var text = try waitFor("New search")
+    XCTAssertTrue(text.contains("▶ \(search.path)"), text)
+    // Keys are taken in order: once trials shows 3, the jobs keys sent before have been taken too.
+    for _ in 0..<8 { try tmux("send-keys", "-t", "wb", "<") }
+    try tmux("send-keys", "-t", "wb", ">")
+    for _ in 0..<9 { try tmux("send-keys", "-t", "wb", "-") }
+    text = try waitFor("trials  3")
+    XCTAssertTrue(text.contains("jobs    2"), text)
+
+    // enter starts the study: trials run in worker processes and fill the table as they finish.
+    try tmux("send-keys", "-t", "wb", "Enter")
+    text = try waitFor("search ended: 3 of 3 trials finished", timeout: 60)
+    XCTAssertTrue(text.contains("Search · tiny-search") && text.contains("3/3 finished"), text)
+    for trial in 0..<3 {
+      XCTAssertTrue(text.contains(" \(trial) complete"), "trial \(trial) is in the table:\n\(text)")
+    }
+    XCTAssertTrue(text.contains("Best so far"), text)
+
+    // enter on the first trial opens its model and pipeline on the home screen.
+    try tmux("send-keys", "-t", "wb", "Enter")
+    text = try waitFor("tiny-search trial 0")
+    XCTAssertTrue(text.contains("Pipeline") && text.contains("prune"), text)
+    text = try waitFor("input: ")
+    XCTAssertTrue(text.contains("acc "), "the header shows the trial model's accuracy:\n\(text)")
+
+    try tmux("send-keys", "-t", "wb", "q")
+    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
   }
 }

@@ -122,4 +122,44 @@ final class FakeWorkbenchSession: WorkbenchSession {
   }
 
   func savePipeline(to path: String) throws { commands.append("save \(path)") }
+
+  // MARK: search
+
+  let searchPipelines = ["search-pruning", "/work/my-search.yaml"]
+
+  /// Starting a study shows `Self.study` (five trials: three complete, one failed, one running).
+  func startSearch(_ request: SearchRequest) throws {
+    commands.append("search \(request.pipeline) \(request.trials) \(request.jobs)")
+    state.search = Self.study
+    state.revision += 1
+  }
+
+  func cancelSearch() { commands.append("cancel search") }
+
+  func loadTrial(_ number: Int) throws { commands.append("load trial \(number)") }
+
+  static func settings(_ fc1: String, _ fc2: String) -> [(name: String, value: String)] {
+    [("prune.final_sparsity.fc1", fc1), ("prune.final_sparsity.fc2", fc2)]
+  }
+
+  static let study = SearchState(
+    pipelineName: "search-pruning", sampler: "tpe", objectives: ["minimize size_bytes"],
+    constraints: ["accuracy >= 0.94"], totalTrials: 12, jobs: 2,
+    trials: [
+      SearchTrial(
+        number: 0, state: .complete, settings: settings("0.62", "0.71"), accuracy: 0.962, sizeBytes: 180_400,
+        latencyB1: 95, seconds: 41),
+      SearchTrial(
+        number: 1, state: .complete, settings: settings("0.91", "0.88"), accuracy: 0.948, sizeBytes: 64_200,
+        latencyB1: 61, seconds: 39),
+      SearchTrial(
+        number: 2, state: .failed, settings: settings("0.99", "0.5"), seconds: 3,
+        error: "lathe run: exit status 1: out of memory"),
+      SearchTrial(
+        number: 3, state: .complete, settings: settings("0.95", "0.93"), accuracy: 0.931, sizeBytes: 41_800,
+        latencyB1: 52, seconds: 40),
+      SearchTrial(number: 4, state: .running, settings: settings("0.87", "0.9")),
+    ],
+    bestSoFar: [BestSoFarPoint(trial: 0, value: 180_400), BestSoFarPoint(trial: 1, value: 64_200)],
+    front: [1], isRunning: true, journal: "/tmp/lathe-search/search-pruning.study.jsonl")
 }

@@ -86,6 +86,10 @@ final class TrainingFakeSession: WorkbenchSession, @unchecked Sendable {
   func open(model: String, dataset: String?, pipeline: String?) throws {}
   func replaceSteps(_ steps: [PipelineStepSpec]) throws {}
   func savePipeline(to path: String) throws {}
+  let searchPipelines: [String] = []
+  func startSearch(_ request: SearchRequest) throws {}
+  func cancelSearch() {}
+  func loadTrial(_ number: Int) throws {}
 }
 
 final class InteractiveTests: XCTestCase {

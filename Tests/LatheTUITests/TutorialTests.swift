@@ -64,7 +64,7 @@ final class TutorialTests: XCTestCase {
     XCTAssertEqual(
       error(Self.sample.replacingOccurrences(of: "done: prune-50", with: "finished: prune-50")),
       "/t/tutorials/test.yaml:15: check.finished: unknown check; known: done, setting, accuracy_above, kernel, "
-        + "sparsity_above, pressed, screen")
+        + "sparsity_above, pressed, screen, model, search_complete")
     XCTAssertTrue(
       error(Self.sample.replacingOccurrences(of: "minutes: 2", with: "minutes: soon")).hasPrefix(
         "/t/tutorials/test.yaml:3: minutes:"))
@@ -92,6 +92,34 @@ final class TutorialTests: XCTestCase {
     XCTAssertEqual(
       Placeholders.fill(text, context, kept: ["x": "kept!"]),
       "lenet-5 97.5% 24.7 kB 98.1% 97.5% 2.0x 0.5 50% sparse-csr … kept!")
+  }
+
+  func testSearchChecksAndPlaceholders() {
+    let session = FakeWorkbenchSession()
+    var context = TutorialContext(state: session.state, pipeline: session.pipeline)
+    XCTAssertEqual(
+      TutorialCheck.searchComplete(3).evaluate(context), .waiting("no study yet: s opens the Search screen"))
+    XCTAssertEqual(Placeholders.value("search.best", context), Placeholders.missing)
+    context.state.search = FakeWorkbenchSession.study
+    XCTAssertEqual(TutorialCheck.searchComplete(3).evaluate(context), .met)
+    XCTAssertEqual(TutorialCheck.searchComplete(4).evaluate(context), .waiting("3 of 4 trials complete"))
+    context.state.search?.isRunning = false
+    if case .blocked(let why) = TutorialCheck.searchComplete(4).evaluate(context) {
+      XCTAssertTrue(why.contains("ended with 3 complete trials") && why.contains("press n"), why)
+    } else {
+      XCTFail("an ended study short of trials blocks")
+    }
+    XCTAssertEqual(
+      Placeholders.fill(
+        "{search.complete}/{search.trials}: trial {search.best}, {search.best.accuracy} at {search.best.size}, "
+          + "{search.best.latency}", context),
+      "3/12: trial 1, 94.8% at 64.2 kB, 61µs")
+    XCTAssertNil(Placeholders.problem("search.best.size"))
+    XCTAssertNotNil(Placeholders.problem("search.worst"))
+    XCTAssertEqual(
+      TutorialCheck.modelNamed("trial").evaluate(context), .waiting("the model is lenet-5, not one named trial"))
+    context.state.model?.name = "search-pruning trial 1"
+    XCTAssertEqual(TutorialCheck.modelNamed("trial").evaluate(context), .met)
   }
 
   func testChecksAgainstFakeStates() {

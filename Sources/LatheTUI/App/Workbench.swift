@@ -6,7 +6,7 @@ public enum Workbench {
   /// How long the loop waits for a key before checking the session again: new states show
   /// within this, and a key press is drawn right after it arrives.
   static let pollMilliseconds = 30
-  /// While work runs the screen is redrawn at least this often (spinners, progress).
+  /// While work runs (a step, a search) the screen is redrawn at least this often (spinners, progress).
   static let busyFrameSeconds = 0.1
 
   /// Owns the terminal until the user quits. The terminal is restored on every way out: `q`,
@@ -55,9 +55,10 @@ public enum Workbench {
       let size = terminal.size
       let state = app.session.state
       let now = DispatchTime.now()
-      let busyDue = state.isBusy && Double(now.uptimeNanoseconds - lastDraw.uptimeNanoseconds) / 1e9 >= busyFrameSeconds
+      let working = state.isBusy || state.search?.isRunning == true
+      let busyDue = working && Double(now.uptimeNanoseconds - lastDraw.uptimeNanoseconds) / 1e9 >= busyFrameSeconds
       if dirty || busyDue || state.revision != drawnRevision || size != drawnSize {
-        if state.isBusy { tick += 1 }
+        if working { tick += 1 }
         terminal.present(app.render(width: size.width, height: size.height, tick: tick))
         drawnRevision = state.revision
         drawnSize = size

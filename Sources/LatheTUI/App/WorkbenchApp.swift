@@ -198,13 +198,14 @@ public final class WorkbenchApp {
         ellipsis: context.glyphs.ellipsis)
     }
     var right = "theme \(context.theme.name)"
-    if state.isBusy {
-      right = "\(context.spinner) working  " + right
+    if let search = state.search, search.isRunning {
+      right = "search \(search.finishedCount)/\(search.totalTrials)  " + right
     }
+    let working = state.isBusy || state.search?.isRunning == true
+    if working { right = "\(context.spinner) working  " + right }
     let rightWidth = CharacterWidth.of(right)
     canvas.text(
-      canvas.width - rightWidth - 1, 0, right,
-      state.isBusy ? context.theme.style(.running, on: .statusBackground) : style)
+      canvas.width - rightWidth - 1, 0, right, working ? context.theme.style(.running, on: .statusBackground) : style)
   }
 
   private func drawStatus(_ canvas: Canvas) {

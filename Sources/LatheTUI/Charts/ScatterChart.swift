@@ -1,7 +1,8 @@
-/// Accuracy against size, one mark per snapshot, the Pareto front (nothing else is both
-/// smaller and at least as accurate) joined by a line and drawn in its own colour and glyph.
+/// Accuracy against size (or latency), one mark per snapshot or trial, the Pareto front (nothing
+/// else is both smaller and at least as accurate) joined by a line and drawn in its own colour and glyph.
 public struct ScatterChart {
   public struct Point: Equatable {
+    /// The x value: bytes, or whatever `xLabel` labels.
     public var size: Double
     public var accuracy: Double
     /// Short label drawn next to the mark ("0" for the original, then step numbers).
@@ -14,7 +15,13 @@ public struct ScatterChart {
   }
 
   public var points: [Point]
-  public init(points: [Point]) { self.points = points }
+  /// Labels the x axis's ends (bytes unless told otherwise).
+  public var xLabel: (Double) -> String
+
+  public init(points: [Point], xLabel: @escaping (Double) -> String = { Format.bytes(Int($0)) }) {
+    self.points = points
+    self.xLabel = xLabel
+  }
 
   /// Indices of the points on the Pareto front (smaller size and higher accuracy are better),
   /// sorted by size.
@@ -41,7 +48,7 @@ public struct ScatterChart {
     let xHigh = sizes.max()!
     let axes = Axes(
       yRange: ys, yLabel: { Format.percent($0, digits: 1) },
-      xLabels: (Format.bytes(Int(xLow)), Format.bytes(Int(xHigh))))
+      xLabels: (xLabel(xLow), xLabel(xHigh)))
     let plot = axes.draw(canvas, context: context)
     guard !plot.isEmpty else { return }
     var dots = DotGrid(columns: plot.width, rows: plot.height, glyphs: context.glyphs)

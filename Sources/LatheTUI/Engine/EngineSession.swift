@@ -9,8 +9,8 @@ import LatheTensor
 /// from running and timing the models; nothing is made up for the screen.
 public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// Everything the UI reads, guarded by `lock`; the engine queue writes new copies.
-  private let lock = NSLock()
-  private var current = WorkbenchState()
+  let lock = NSLock()
+  var current = WorkbenchState()
   private var runner: PipelineRunner?
   private var specs: [PipelineStepSpec] = []
   private var summaries: [SnapshotSummary] = []
@@ -18,12 +18,20 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   private var stepFailures: [Int: String] = [:]
   private let queue = DispatchQueue(label: "lathe.engine")
   private let latencySeconds: Double
-  private var sources: (model: String, dataset: String?, pipeline: String?)
+  private(set) var sources: (model: String, dataset: String?, pipeline: String?)
+  /// The `lathe` binary search trials run in (the running one, unless a test says otherwise).
+  let workerBinary: URL
+  /// The study the Search screen started last (guarded by `lock`).
+  var study: WorkbenchStudy?
 
   /// Opens `model` (sample name or path) on `dataset` with `pipeline` (bundled name or path)
   /// and starts measuring the input model in the background.
-  public init(model: String, dataset: String?, pipeline: String?, latencySeconds: Double = 0.15) throws {
+  public init(
+    model: String, dataset: String?, pipeline: String?, latencySeconds: Double = 0.15,
+    workerBinary: URL = ProcessTrialExecutor.runningBinary()
+  ) throws {
     self.latencySeconds = latencySeconds
+    self.workerBinary = workerBinary
     sources = (model, dataset, pipeline)
     try load(model: model, dataset: dataset, pipeline: pipeline)
   }
@@ -115,7 +123,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   // MARK: - Engine work
 
-  private func load(model: String, dataset: String?, pipeline: String?) throws {
+  /// Opens a model with a pipeline; `name` is what the header calls the model (default: `model`).
+  func load(model: String, dataset: String?, pipeline: String?, name: String? = nil) throws {
     let spec: PipelineSpec
     if let pipeline {
       spec = try PipelineSpec.read(from: try Self.resolvePipeline(pipeline))
@@ -148,9 +157,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       current.training = nil
       current.isBusy = true
       current.model = ModelSummary(
-        name: model, path: (try? ModelCatalog.resolve(model).path) ?? model, dataset: datasetName,
+        name: name ?? model, path: (try? ModelCatalog.resolve(model).path) ?? model, dataset: datasetName,
         layers: Self.layerRows(network), totals: Self.totals(network, bytes: 0, accuracy: nil))
-      log(.info, "opened \(model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
+      log(.info, "opened \(name ?? model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
     }
     queue.async { [weak self] in self?.measureInput(newRunner) }
   }
@@ -278,7 +287,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     current.revision += 1
   }
 
-  private func log(_ level: LogLine.Level, _ text: String) {
+  /// Adds a log line; call with the lock held.
+  func log(_ level: LogLine.Level, _ text: String) {
     current.log.append(LogLine(level, text))
     if current.log.count > 200 { current.log.removeFirst(current.log.count - 200) }
     current.revision += 1

@@ -14,7 +14,8 @@ enum HelpOverlay {
         ("tab / shift-tab", "next / previous panel"), ("j k / arrows", "move"), ("enter", "open layer or step"),
         ("n", "run next step"), ("a", "run all remaining steps"), ("c", "cancel running step"),
         ("u", "undo: back to previous snapshot"), ("e", "edit pipeline"), ("o", "open model"),
-        ("v", "compare snapshots"), ("m", "training monitor"), ("mouse", "click panel / row"),
+        ("v", "compare snapshots"), ("m", "training monitor"), ("s", "search a pipeline's settings"),
+        ("mouse", "click panel / row"),
       ]
     ),
     (
@@ -25,6 +26,13 @@ enum HelpOverlay {
       ]
     ),
     ("Compare", [("h l", "change right snapshot"), ("H L", "change left snapshot")]),
+    (
+      "Search",
+      [
+        ("+ - / < >", "trials / jobs of a new study"), ("enter", "start; open the trial"),
+        ("x", "accuracy vs size or latency"), ("c", "cancel the study"), ("n", "new study"),
+      ]
+    ),
     ("Tutorial", [("] / [", "next / previous step"), ("X", "leave the tutorial")]),
     ("Open", [("enter", "open folder / pick file"), ("backspace", "parent folder")]),
   ]

@@ -24,7 +24,7 @@ public final class HomeScreen: Screen {
     }
     return hints + [
       ("n", "next"), ("a", "all"), ("c", "cancel"), ("u", "undo"), ("e", "edit"), ("v", "compare"),
-      ("o", "open"), ("t", "theme"),
+      ("s", "search"), ("o", "open"), ("t", "theme"),
     ]
   }
 
@@ -186,6 +186,7 @@ public final class HomeScreen: Screen {
     case .character("o"): return .open(OpenScreen())
     case .character("v"): return .open(CompareScreen(app: app))
     case .character("m"): return .open(TrainingMonitorScreen())
+    case .character("s"): return .open(SearchScreen(app: app))
     case .enter: return openSelected(app: app)
     case .mouse(let x, let y, 1): return click(x: x, y: y, app: app)
     default:

@@ -47,7 +47,42 @@ final class SyntheticSession: WorkbenchSession {
       baseline: metrics(0), steps: steps,
       training: TrainingCurve(
         stepName: "step", points: points, epoch: 2, epochs: 5, batch: 10, batchesPerEpoch: 100, etaSeconds: 30),
-      log: [LogLine(.info, "benchmark")], isBusy: true)
+      log: [LogLine(.info, "benchmark")], isBusy: true, search: Self.study(trials: 60))
+  }
+
+  /// A per-layer pruning study of `trials` trials, the last two still running: sparser trials
+  /// are smaller and faster and, past a point, less accurate.
+  static func study(trials count: Int) -> SearchState {
+    var trials: [SearchTrial] = []
+    var bestSoFar: [BestSoFarPoint] = []
+    var best = Double.infinity
+    for number in 0..<count {
+      let sparsity = [0.5, 0.6, 0.7, 0.8].map { 0.5 + Double((number * 37 + Int($0 * 10)) % 49) / 100 }
+      let mean = sparsity.reduce(0, +) / Double(sparsity.count)
+      let settings = sparsity.enumerated().map {
+        ("prune.final_sparsity.fc\($0.offset + 1)", String(format: "%.3g", $0.element))
+      }
+      guard number < count - 2 else {
+        trials.append(SearchTrial(number: number, state: .running, settings: settings))
+        continue
+      }
+      let accuracy = 0.985 - 0.2 * pow(max(0, mean - 0.6), 2) - Double(number % 5) * 0.001
+      let size = Int(1_070_000 * (1 - mean) + 4_000)
+      trials.append(
+        SearchTrial(
+          number: number, state: number % 17 == 16 ? .failed : .complete, settings: settings, accuracy: accuracy,
+          sizeBytes: size, latencyB1: 40 + 300 * (1 - mean), seconds: 30 + Double(number % 7)))
+      if accuracy >= 0.94 { best = min(best, Double(size)) }
+      if best.isFinite { bestSoFar.append(BestSoFarPoint(trial: number, value: best)) }
+    }
+    let bestTrial = trials.filter { $0.state == .complete && ($0.accuracy ?? 0) >= 0.94 }
+      .min { ($0.sizeBytes ?? 0) < ($1.sizeBytes ?? 0) }
+    return SearchState(
+      pipelineName: "search-pruning", sampler: "tpe", objectives: ["minimize size_bytes"],
+      constraints: ["accuracy >= 0.94"], totalTrials: count + 20, jobs: 2, trials: trials, bestSoFar: bestSoFar,
+      front: bestTrial.map { [$0.number] } ?? [],
+      importance: (1...4).map { SettingImportance(name: "prune.final_sparsity.fc\($0)", share: Double(5 - $0) / 10) },
+      isRunning: true, journal: "/tmp/search-pruning.study.jsonl")
   }
 
   func runNextStep() {}
@@ -58,18 +93,23 @@ final class SyntheticSession: WorkbenchSession {
   func open(model: String, dataset: String?, pipeline: String?) throws {}
   func replaceSteps(_ steps: [PipelineStepSpec]) throws {}
   func savePipeline(to path: String) throws {}
+  let searchPipelines: [String] = []
+  func startSearch(_ request: SearchRequest) throws {}
+  func cancelSearch() {}
+  func loadTrial(_ number: Int) throws {}
 }
 
 /// Frame-build timing for `lathe bench` and the README figure (target: under 5 ms at 200x60).
 public enum TUIBenchmark {
   /// Median milliseconds to build one full workbench frame (every panel, charts included) into
-  /// a cell grid, without a terminal. `screen` picks "home" or "training".
+  /// a cell grid, without a terminal. `screen` picks "home", "training" or "search".
   public static func frameBuildMilliseconds(
     width: Int = 200, height: Int = 60, frames: Int = 200, layers: Int = 40, steps: Int = 8,
     screen: String = "home"
   ) -> Double {
     let app = WorkbenchApp(session: SyntheticSession(layers: layers, steps: steps))
     if screen == "training" { app.handle(.character("m")) }
+    if screen == "search" { app.handle(.character("s")) }
     var times: [Double] = []
     times.reserveCapacity(frames)
     for frame in 0..<max(1, frames) {

@@ -47,6 +47,24 @@ public protocol WorkbenchSession: AnyObject {
 
   /// Writes the pipeline to a file the engine can read back with `open(..., pipeline:)`.
   func savePipeline(to path: String) throws
+
+  // MARK: search
+
+  /// Search pipelines (files with ranges and a `search:` section) the Search screen offers:
+  /// names of bundled ones, or paths. Read when the screen opens, not every frame (it may read files).
+  var searchPipelines: [String] { get }
+
+  /// Starts a study in the background: trials run as `lathe run` worker processes and show up
+  /// in `state.search` as they finish. Throws when the pipeline cannot be searched or a study
+  /// is still running.
+  func startSearch(_ request: SearchRequest) throws
+
+  /// Takes no new trials; running ones finish and stay in the journal.
+  func cancelSearch()
+
+  /// Opens a complete trial's final model with its pipeline (the searched pipeline with the
+  /// trial's values in place of the ranges), replacing the session's model and pipeline.
+  func loadTrial(_ number: Int) throws
 }
 
 /// One copy of all the numbers the workbench draws.
@@ -65,10 +83,12 @@ public struct WorkbenchState: Sendable, Equatable {
   public var log: [LogLine]
   /// True while a step runs in the background.
   public var isBusy: Bool
+  /// The study started from the Search screen (running or ended); nil before the first.
+  public var search: SearchState?
 
   public init(
     revision: Int = 0, model: ModelSummary? = nil, baseline: StepMetrics? = nil, steps: [StepRow] = [],
-    training: TrainingCurve? = nil, log: [LogLine] = [], isBusy: Bool = false
+    training: TrainingCurve? = nil, log: [LogLine] = [], isBusy: Bool = false, search: SearchState? = nil
   ) {
     self.revision = revision
     self.model = model
@@ -77,6 +97,7 @@ public struct WorkbenchState: Sendable, Equatable {
     self.training = training
     self.log = log
     self.isBusy = isBusy
+    self.search = search
   }
 }
 

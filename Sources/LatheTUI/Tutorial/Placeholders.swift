@@ -10,6 +10,9 @@ import Foundation
 ///   finding the step reported (`student_alone_accuracy`), or one of its settings (`sparsity`).
 /// - `{layer.NAME.FIELD}`: sparsity, bits, bytes, kernel or params of a layer now.
 /// - `{kept.NAME}`: a value a step kept (`keep:`).
+/// - `{search.complete}`, `{search.trials}`: the study's complete trials and its total;
+///   `{search.best}`: the best trial's number (the front's first); `{search.best.F}` with F one
+///   of accuracy, size, latency.
 ///
 /// A number not measured yet shows as "…".
 public enum Placeholders {
@@ -19,6 +22,8 @@ public enum Placeholders {
     "accuracy", "size", "latency", "latency256", "ratio", "bits", "params", "nonzeros", "seconds",
   ]
   static let layerFields: Set<String> = ["sparsity", "bits", "bytes", "kernel", "params"]
+  static let searchFields: Set<String> = ["complete", "trials", "best"]
+  static let trialFields: Set<String> = ["accuracy", "size", "latency"]
 
   /// The placeholders in `text`, without braces, in order.
   public static func names(in text: String) -> [String] {
@@ -49,6 +54,13 @@ public enum Placeholders {
         ? nil : "{\(name)}: use {layer.NAME.X} with X one of \(layerFields.sorted().joined(separator: ", "))"
     case "kept":
       return parts.count == 2 && !parts[1].isEmpty ? nil : "{\(name)}: use {kept.NAME}"
+    case "search":
+      let known = parts.count == 2 && searchFields.contains(parts[1])
+      let trial = parts.count == 3 && parts[1] == "best" && trialFields.contains(parts[2])
+      return known || trial
+        ? nil
+        : "{\(name)}: use {search.X} with X one of \(searchFields.sorted().joined(separator: ", ")), "
+          + "or {search.best.X} with X one of \(trialFields.sorted().joined(separator: ", "))"
     default:
       return "unknown placeholder {\(name)}"
     }
@@ -108,8 +120,24 @@ public enum Placeholders {
       }
     case "kept" where parts.count == 2:
       return kept[parts[1]] ?? missing
+    case "search":
+      return state.search.flatMap { search(parts.dropFirst(), $0) } ?? missing
     default:
       return missing
+    }
+  }
+
+  /// `{search.…}`: counts of the study, or the best trial (the front's first) and its metrics.
+  static func search(_ fields: ArraySlice<String>, _ search: SearchState) -> String? {
+    let best = search.front.first.flatMap { number in search.trials.first { $0.number == number } }
+    switch Array(fields) {
+    case ["complete"]: return "\(search.trials.filter { $0.state == .complete }.count)"
+    case ["trials"]: return "\(search.totalTrials)"
+    case ["best"]: return best.map { "\($0.number)" }
+    case ["best", "accuracy"]: return best?.accuracy.map { Format.percent($0) }
+    case ["best", "size"]: return best?.sizeBytes.map { Format.bytes($0) }
+    case ["best", "latency"]: return best?.latencyB1.map { Format.micros($0) }
+    default: return nil
     }
   }
 

@@ -18,6 +18,10 @@ public enum TutorialCheck: Sendable, Equatable {
   case pressed(String)
   /// `screen: compare`: the screen on top has this word in its title.
   case screen(String)
+  /// `search_complete: 6`: the study on the Search screen has at least this many complete trials.
+  case searchComplete(Int)
+  /// `model: trial`: the model on the workbench has this text in its name (a search trial's does).
+  case modelNamed(String)
 }
 
 /// What a check says about the workbench now.
@@ -101,6 +105,20 @@ extension TutorialCheck {
       return context.pressed.contains(key) ? .met : .waiting("press \(key)")
     case .screen(let word):
       return context.screen.localizedCaseInsensitiveContains(word) ? .met : .waiting("open the \(word) screen")
+    case .searchComplete(let count):
+      guard let search = state.search else { return .waiting("no study yet: s opens the Search screen") }
+      let complete = search.trials.filter { $0.state == .complete }.count
+      if complete >= count { return .met }
+      if !search.isRunning {
+        return .blocked(
+          "the study ended with \(complete) complete trials, not \(count): press n on the Search screen "
+            + "and start one with more trials, or X to leave.")
+      }
+      return .waiting("\(complete) of \(count) trials complete")
+    case .modelNamed(let text):
+      guard let model = state.model else { return .waiting("no model is open") }
+      if model.name.localizedCaseInsensitiveContains(text) { return .met }
+      return .waiting("the model is \(model.name), not one named \(text)")
     }
   }
 

@@ -130,6 +130,14 @@ public enum TutorialFile {
       case "done": checks += try list(value, file, "check.done").map(TutorialCheck.stepDone)
       case "pressed": checks += try list(value, file, "check.pressed").map(TutorialCheck.pressed)
       case "screen": checks.append(.screen(try scalar(value, file, "check.screen")))
+      case "model": checks.append(.modelNamed(try scalar(value, file, "check.model")))
+      case "search_complete":
+        let count = try number(value, "check.search_complete")
+        guard count >= 1, count == count.rounded() else {
+          throw TutorialFileError(
+            file: file, line: line, key: "check.search_complete", message: "expected a whole number of trials")
+        }
+        checks.append(.searchComplete(Int(count)))
       case "accuracy_above": checks.append(.accuracyAbove(try number(value, "check.accuracy_above")))
       case "kernel": try pairs { .layerKernel(layer: $0, contains: try scalar($1, file, "check.kernel.\($0)")) }
       case "sparsity_above":
@@ -146,7 +154,9 @@ public enum TutorialFile {
       default:
         throw TutorialFileError(
           file: file, line: line, key: "check.\(key)",
-          message: "unknown check; known: done, setting, accuracy_above, kernel, sparsity_above, pressed, screen")
+          message:
+            "unknown check; known: done, setting, accuracy_above, kernel, sparsity_above, pressed, screen, model, "
+            + "search_complete")
       }
     }
     return checks

@@ -1,0 +1,126 @@
+import Foundation
+import LatheCompress
+
+/// One study started from the workbench: a `StudyRunner` on a thread of its own, each trial a
+/// `lathe run` worker process, the journal and trial folders in `directory`. Every change to
+/// the study is handed to `onChange` as a `SearchState`.
+final class WorkbenchStudy: @unchecked Sendable {
+  let searchable: SearchablePipeline
+  let journalURL: URL
+  let trialsFolder: URL
+  private let runner: StudyRunner
+  private let jobs: Int
+  private let onChange: @Sendable (SearchState) -> Void
+
+  /// Reads the pipeline and sets the study up; `start()` runs it.
+  init(
+    request: SearchRequest, pipelineFile: URL, binary: URL, directory: URL,
+    onChange: @escaping @Sendable (SearchState) -> Void
+  ) throws {
+    var pipeline = try SearchablePipeline.read(from: pipelineFile)
+    pipeline.settings.trials = request.trials
+    let searchable = pipeline
+    self.searchable = searchable
+    self.onChange = onChange
+    let settings = searchable.settings
+    jobs = max(1, request.jobs)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    journalURL = directory.appendingPathComponent("\(searchable.spec.name).study.jsonl")
+    trialsFolder = directory.appendingPathComponent("\(searchable.spec.name).study.trials")
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let executor = ProcessTrialExecutor(
+      pipeline: searchable, binary: binary, directory: trialsFolder, latencySeconds: settings.latencySeconds,
+      threads: max(cores / jobs, 1))
+    let jobs = jobs
+    let journal = journalURL.path
+    runner = StudyRunner(
+      configuration: .init(
+        space: searchable.space, settings: settings, sampler: Samplers.named(settings.samplerName)!,
+        trials: request.trials, jobs: jobs, pipelineName: searchable.spec.name),
+      journal: StudyJournal(url: journalURL), executor: executor,
+      onUpdate: { study, _ in
+        onChange(Self.state(study, of: searchable, jobs: jobs, journal: journal, isRunning: true))
+      })
+  }
+
+  /// The study as it stands before any trial, for the screen to show at once.
+  var initialState: SearchState {
+    Self.state(runner.study([]), of: searchable, jobs: jobs, journal: journalURL.path, isRunning: true)
+  }
+
+  /// Runs the study on its own thread; the last state says whether it ended with an error.
+  func start() {
+    let thread = Thread { [self] in
+      var state: SearchState
+      do {
+        state = Self.state(try runner.run(), of: searchable, jobs: jobs, journal: journalURL.path, isRunning: false)
+      } catch {
+        let study = (try? runner.journal.read()).map(runner.study) ?? runner.study([])
+        state = Self.state(study, of: searchable, jobs: jobs, journal: journalURL.path, isRunning: false)
+        state.error = "\(error)"
+      }
+      onChange(state)
+    }
+    thread.name = "lathe-workbench-search"
+    thread.start()
+  }
+
+  func stop() { runner.stop() }
+
+  /// A complete trial's final model, and its pipeline written into its folder.
+  func trialFiles(_ number: Int) throws -> (model: URL, pipeline: URL) {
+    let study = runner.study(try runner.journal.read())
+    guard let trial = study.trials.first(where: { $0.number == number }) else {
+      throw SessionError("the study has no trial \(number)")
+    }
+    guard trial.state == .complete else {
+      throw SessionError("trial \(number) is \(trial.state.rawValue), not complete")
+    }
+    guard let model = ProcessTrialExecutor.finalModel(directory: trialsFolder, trial: number) else {
+      throw SessionError("trial \(number) left no model in \(trialsFolder.path)")
+    }
+    let name = "\(searchable.spec.name)-trial-\(number)"
+    let pipeline = trialsFolder.appendingPathComponent(ProcessTrialExecutor.folderName(number))
+      .appendingPathComponent("\(name).yaml")
+    try searchable.writePipeline(of: trial, named: name, journal: journalURL, to: pipeline)
+    return (model, pipeline)
+  }
+
+  // MARK: - Study to screen state
+
+  static func state(
+    _ study: Study, of searchable: SearchablePipeline, jobs: Int, journal: String, isRunning: Bool
+  ) -> SearchState {
+    let space = searchable.space
+    let settings = searchable.settings
+    return SearchState(
+      pipelineName: searchable.spec.name, sampler: settings.samplerName,
+      objectives: settings.objectives.map(\.description), constraints: settings.constraints.map(\.description),
+      totalTrials: settings.trials, jobs: jobs, trials: study.trials.map { trial($0, space: space) },
+      bestSoFar: study.bestSoFar.map { BestSoFarPoint(trial: $0.trial, value: $0.value) },
+      front: study.paretoFront.map(\.number),
+      importance: study.importance(space: space).map { SettingImportance(name: $0.name, share: $0.share) },
+      isRunning: isRunning, journal: journal)
+  }
+
+  static func trial(_ record: TrialRecord, space: SearchSpace) -> SearchTrial {
+    let state: SearchTrial.State
+    switch record.state {
+    case .running: state = .running
+    case .complete: state = .complete
+    case .pruned: state = .pruned
+    case .failed: state = .failed
+    }
+    let settings = space.dimensions.compactMap { d in record.params[d.name].map { (d.name, Self.text($0)) } }
+    return SearchTrial(
+      number: record.number, state: state, settings: settings, accuracy: record.metrics["accuracy"],
+      sizeBytes: record.metrics["size_bytes"].map { Int($0) }, latencyB1: record.metrics["latency_b1"],
+      seconds: record.seconds, error: record.error)
+  }
+
+  /// Short text for a setting's value: numbers to 3 significant figures.
+  static func text(_ value: JournalValue) -> String {
+    if case .float(let f) = value { return String(format: "%.3g", f) }
+    return value.description
+  }
+}

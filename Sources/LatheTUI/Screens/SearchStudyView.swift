@@ -1,0 +1,177 @@
+/// The Search screen while a study runs or after it ended: what it searches, its trials, the
+/// best-so-far curve, accuracy against size or latency, and which settings matter.
+struct SearchStudyView {
+  var search: SearchState
+  var selected: Int
+  var axis: SearchScreen.Axis
+
+  func draw(_ canvas: Canvas, context: DrawContext) {
+    let box: LayoutBox
+    if canvas.width >= 120 {
+      let charts = LayoutBox.column(
+        [.panel("best", .weight(1)), .panel("pareto", .weight(1)), .panel("importance", .fixed(7))], .weight(2))
+      box = .column(
+        [.panel("summary", .fixed(4)), .row([.panel("trials", .weight(3)), charts], .weight(1))], .weight(1))
+    } else {
+      box = .column(
+        [
+          .panel("summary", .fixed(4)), .panel("trials", .weight(1)),
+          .row([.panel("best", .weight(1)), .panel("pareto", .weight(1))], .weight(1)),
+        ], .weight(1))
+    }
+    let rects = Layout.arrange(box, in: Rect(x: 0, y: 0, width: canvas.width, height: canvas.height))
+    drawSummary(canvas.sub(rects["summary"]!), context: context)
+    drawTrials(canvas.sub(rects["trials"]!), context: context)
+    drawBestSoFar(canvas.sub(rects["best"]!), context: context)
+    drawPareto(canvas.sub(rects["pareto"]!), context: context)
+    if let rect = rects["importance"] { drawImportance(canvas.sub(rect), context: context) }
+  }
+
+  // MARK: summary
+
+  private func drawSummary(_ canvas: Canvas, context: DrawContext) {
+    let status = search.isRunning ? "running" : search.error != nil ? "failed" : "ended"
+    let inner = Panel.draw(
+      canvas, title: "Search · \(search.pipelineName)", focused: false, context: context, note: status)
+    var parts = [search.sampler] + search.objectives + search.constraints
+    parts.append("\(search.finishedCount)/\(search.totalTrials) finished")
+    if search.runningCount > 0 { parts.append("\(search.runningCount) running") }
+    parts.append("\(search.jobs) at once")
+    inner.text(1, 0, parts.joined(separator: " · "), context.text, ellipsis: context.glyphs.ellipsis)
+    if let error = search.error {
+      inner.text(1, 1, error, context.style(.error), ellipsis: context.glyphs.ellipsis)
+    } else {
+      inner.text(1, 1, "journal \(search.journal)", context.style(.inactive), ellipsis: context.glyphs.ellipsis)
+    }
+  }
+
+  // MARK: trials
+
+  private func drawTrials(_ canvas: Canvas, context: DrawContext) {
+    let front = Set(search.front)
+    let note = "\(context.glyphs.frontPoint) Pareto front / best"
+    let inner = Panel.draw(canvas, title: "Trials", focused: true, context: context, note: note)
+    guard !search.trials.isEmpty else {
+      inner.text(1, 1, "Waiting for the first trial to start…", context.style(.inactive))
+      return
+    }
+    let ascii = !context.glyphs.isUnicode
+    let columns = [
+      TableColumn("", .fixed(1)), TableColumn("", .fixed(1)), TableColumn("#", .fixed(3), .right),
+      TableColumn("state", .fixed(8)), TableColumn("settings", .weight(1)), TableColumn("acc", .fixed(6), .right),
+      TableColumn("size", .fixed(8), .right), TableColumn("b1 p50", .fixed(7), .right),
+      TableColumn("time", .fixed(6), .right),
+    ]
+    let rows: [[TableCell]] = search.trials.map { trial in
+      let role = Self.role(trial.state)
+      return [
+        .text(String(mark(trial.state, context: context)), role),
+        .text(front.contains(trial.number) ? String(context.glyphs.frontPoint) : "", .pareto),
+        .text("\(trial.number)", .inactive), .text(trial.state.rawValue, role),
+        .text(Self.shortSettings(trial.settings), .inactive),
+        .text(trial.accuracy.map { Format.percent($0) } ?? "-"),
+        .text(trial.sizeBytes.map { Format.bytes($0) } ?? "-"),
+        .text(trial.latencyB1.map { Format.micros($0, ascii: ascii) } ?? "-"),
+        .text(trial.seconds.map(Self.seconds) ?? "-"),
+      ]
+    }
+    let tableHeight = max(0, inner.height - 1)
+    Table(columns: columns, rows: rows, selected: selected)
+      .draw(inner.sub(Rect(x: 0, y: 0, width: inner.width, height: tableHeight)), context: context, focused: true)
+    guard selected < search.trials.count, inner.height > 2 else { return }
+    let trial = search.trials[selected]
+    let detail =
+      trial.error.map { "trial \(trial.number): \($0)" }
+      ?? "trial \(trial.number): "
+      + trial.settings.map { "\($0.name) \($0.value)" }.joined(separator: ", ")
+    inner.text(
+      1, inner.height - 1, detail, context.style(trial.error == nil ? .graphText : .error),
+      ellipsis: context.glyphs.ellipsis)
+  }
+
+  /// Tenths under ten seconds (small models' trials take moments), then as `Format.duration`.
+  static func seconds(_ value: Double) -> String {
+    value < 9.95 ? String(format: "%.1fs", value) : Format.duration(value)
+  }
+
+  /// "fc1 0.73 fc2 0.91": each setting by the last part of its name.
+  static func shortSettings(_ settings: [(name: String, value: String)]) -> String {
+    settings.map { "\($0.name.split(separator: ".").last ?? "") \($0.value)" }.joined(separator: " ")
+  }
+
+  private func mark(_ state: SearchTrial.State, context: DrawContext) -> Unicode.Scalar {
+    switch state {
+    case .running: return context.spinner
+    case .complete: return context.glyphs.check
+    case .pruned: return context.glyphs.pendingMark
+    case .failed: return context.glyphs.cross
+    }
+  }
+
+  static func role(_ state: SearchTrial.State) -> ThemeColor {
+    switch state {
+    case .running: return .running
+    case .complete: return .ok
+    case .pruned: return .inactive
+    case .failed: return .error
+    }
+  }
+
+  // MARK: charts
+
+  /// The first objective's metric ("size_bytes" of "minimize size_bytes").
+  private var metric: String { search.objectives.first?.split(separator: " ").last.map(String.init) ?? "" }
+
+  private func label(_ value: Double, ascii: Bool) -> String {
+    switch metric {
+    case "accuracy": return Format.percent(value)
+    case "size_bytes": return Format.bytes(Int(value))
+    case let name where name.hasPrefix("latency"): return Format.micros(value, ascii: ascii)
+    default: return Format.axis(value)
+    }
+  }
+
+  private func drawBestSoFar(_ canvas: Canvas, context: DrawContext) {
+    let ascii = !context.glyphs.isUnicode
+    // The front is ordered by the first objective: its first trial is the best one.
+    var best = search.bestSoFar.last.map { ": " + label($0.value, ascii: ascii) } ?? ""
+    if let trial = search.front.first, !best.isEmpty { best += " (trial \(trial))" }
+    let inner = Panel.draw(
+      canvas, title: "Best so far\(best)", focused: false, context: context, note: search.objectives.first)
+    let color: ThemeColor = metric == "accuracy" ? .accuracy : metric.hasPrefix("latency") ? .latency : .size
+    // x: trials finished, in the order they finished.
+    let points = search.bestSoFar.enumerated().map { (Double($0.offset + 1), $0.element.value) }
+    LineChart(series: [.init(points: points, color: color)], yLabel: { label($0, ascii: ascii) })
+      .draw(inner, context: context)
+  }
+
+  private func drawPareto(_ canvas: Canvas, context: DrawContext) {
+    let ascii = !context.glyphs.isUnicode
+    let axisName = axis == .size ? "size" : "latency"
+    let inner = Panel.draw(
+      canvas, title: "Accuracy vs \(axisName) (\(context.glyphs.frontPoint) front)", focused: false,
+      context: context, note: "x: \(axis == .size ? "latency" : "size")")
+    let points = search.trials.compactMap { trial -> ScatterChart.Point? in
+      guard trial.state == .complete, let accuracy = trial.accuracy else { return nil }
+      let x = axis == .size ? trial.sizeBytes.map(Double.init) : trial.latencyB1
+      return x.map { ScatterChart.Point(size: $0, accuracy: accuracy, label: "\(trial.number)") }
+    }
+    let xLabel: (Double) -> String =
+      axis == .size ? { Format.bytes(Int($0)) } : { Format.micros($0, ascii: ascii) }
+    ScatterChart(points: points, xLabel: xLabel).draw(inner, context: context)
+  }
+
+  private func drawImportance(_ canvas: Canvas, context: DrawContext) {
+    let inner = Panel.draw(canvas, title: "Which settings matter", focused: false, context: context)
+    let complete = search.trials.filter { $0.state == .complete }.count
+    guard complete >= 8, !search.importance.isEmpty else {
+      inner.text(1, 0, "Shown after 8 complete trials (\(complete) so far).", context.style(.inactive))
+      return
+    }
+    let rows: [[TableCell]] = search.importance.map { item in
+      [.text(item.name), .bar(item.share, Format.fit(Format.percent(item.share, digits: 0), 4, right: true))]
+    }
+    Table(columns: [TableColumn("setting", .weight(1)), TableColumn("share", .fixed(16))], rows: rows)
+      .draw(inner, context: context, focused: false)
+  }
+}

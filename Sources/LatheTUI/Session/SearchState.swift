@@ -1,0 +1,127 @@
+/// A study of a search pipeline as the Search screen draws it: its settings, every trial so far,
+/// the best-so-far curve, the Pareto front and which settings matter. Part of `WorkbenchState`.
+public struct SearchState: Sendable, Equatable {
+  public var pipelineName: String
+  public var sampler: String
+  /// "minimize size_bytes", "maximize accuracy"; the first one is the best-so-far curve's.
+  public var objectives: [String]
+  /// "accuracy >= 0.94".
+  public var constraints: [String]
+  /// The study's total number of trials, and how many run at once.
+  public var totalTrials: Int
+  public var jobs: Int
+  /// By trial number.
+  public var trials: [SearchTrial]
+  /// The first objective's best value after each finished trial, in the order trials finished.
+  public var bestSoFar: [BestSoFarPoint]
+  /// Numbers of the trials on the Pareto front, best first by the first objective (for one
+  /// objective: just the best trial).
+  public var front: [Int]
+  /// Share of the first objective's variance each searched setting explains, largest first.
+  public var importance: [SettingImportance]
+  /// True until every trial has run or the study was cancelled and its running trials ended.
+  public var isRunning: Bool
+  /// Why the study stopped early, when it failed as a whole (not one trial).
+  public var error: String?
+  /// The journal file: `lathe search FILE --study JOURNAL --resume` carries the study on.
+  public var journal: String
+
+  public init(
+    pipelineName: String, sampler: String, objectives: [String], constraints: [String] = [], totalTrials: Int,
+    jobs: Int, trials: [SearchTrial] = [], bestSoFar: [BestSoFarPoint] = [], front: [Int] = [],
+    importance: [SettingImportance] = [], isRunning: Bool, error: String? = nil, journal: String
+  ) {
+    self.pipelineName = pipelineName
+    self.sampler = sampler
+    self.objectives = objectives
+    self.constraints = constraints
+    self.totalTrials = totalTrials
+    self.jobs = jobs
+    self.trials = trials
+    self.bestSoFar = bestSoFar
+    self.front = front
+    self.importance = importance
+    self.isRunning = isRunning
+    self.error = error
+    self.journal = journal
+  }
+
+  /// Trials that have ended, one way or another.
+  public var finishedCount: Int { trials.filter { $0.state != .running }.count }
+  public var runningCount: Int { trials.filter { $0.state == .running }.count }
+}
+
+/// One trial of a study.
+public struct SearchTrial: Sendable, Equatable {
+  public enum State: String, Sendable, Equatable {
+    case running, complete, pruned, failed
+  }
+
+  public var number: Int
+  public var state: State
+  /// The trial's settings by searched dimension (`prune.lr`, `prune.final_sparsity.fc1`), in
+  /// the search space's order, as short text.
+  public var settings: [(name: String, value: String)]
+  /// Test accuracy 0...1, stored bytes and batch-1 median latency (µs) of its final model.
+  public var accuracy: Double?
+  public var sizeBytes: Int?
+  public var latencyB1: Double?
+  /// Seconds it ran; nil while it runs.
+  public var seconds: Double?
+  /// Why it failed.
+  public var error: String?
+
+  public init(
+    number: Int, state: State, settings: [(name: String, value: String)], accuracy: Double? = nil,
+    sizeBytes: Int? = nil, latencyB1: Double? = nil, seconds: Double? = nil, error: String? = nil
+  ) {
+    self.number = number
+    self.state = state
+    self.settings = settings
+    self.accuracy = accuracy
+    self.sizeBytes = sizeBytes
+    self.latencyB1 = latencyB1
+    self.seconds = seconds
+    self.error = error
+  }
+
+  public static func == (a: SearchTrial, b: SearchTrial) -> Bool {
+    a.number == b.number && a.state == b.state && a.settings.map(\.name) == b.settings.map(\.name)
+      && a.settings.map(\.value) == b.settings.map(\.value) && a.accuracy == b.accuracy && a.sizeBytes == b.sizeBytes
+      && a.latencyB1 == b.latencyB1 && a.seconds == b.seconds && a.error == b.error
+  }
+}
+
+/// A point of the best-so-far curve.
+public struct BestSoFarPoint: Sendable, Equatable {
+  public var trial: Int
+  public var value: Double
+  public init(trial: Int, value: Double) {
+    self.trial = trial
+    self.value = value
+  }
+}
+
+/// How much one searched setting matters (shares sum to 1).
+public struct SettingImportance: Sendable, Equatable {
+  public var name: String
+  public var share: Double
+  public init(name: String, share: Double) {
+    self.name = name
+    self.share = share
+  }
+}
+
+/// What the Search screen asks for: which pipeline to search, how many trials, how many at once.
+public struct SearchRequest: Sendable, Equatable {
+  /// A search pipeline: a path, or the name of a bundled one (see `searchPipelines`).
+  public var pipeline: String
+  public var trials: Int
+  public var jobs: Int
+
+  public init(pipeline: String, trials: Int, jobs: Int) {
+    self.pipeline = pipeline
+    self.trials = trials
+    self.jobs = jobs
+  }
+}
