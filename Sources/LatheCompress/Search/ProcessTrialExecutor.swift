@@ -9,7 +9,8 @@ public struct ProcessTrialExecutor: TrialExecutor {
   public let binary: URL
   public let directory: URL
   public let latencySeconds: Double
-  /// BLAS threads per trial (OPENBLAS_NUM_THREADS), so parallel trials share the cores instead of fighting.
+  /// Threads per trial (LK_THREADS, the size of its thread pool), so parallel trials share the
+  /// cores instead of fighting.
   public let threads: Int?
 
   public init(pipeline: SearchablePipeline, binary: URL, directory: URL, latencySeconds: Double, threads: Int? = nil) {
@@ -72,7 +73,7 @@ public struct ProcessTrialExecutor: TrialExecutor {
     }
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
-    if let threads, environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "\(threads)" }
+    if let threads, environment["LK_THREADS"] == nil { environment["LK_THREADS"] = "\(threads)" }
     process.environment = environment
     let output = Pipe()
     process.standardOutput = output
