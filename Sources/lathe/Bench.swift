@@ -20,7 +20,10 @@ extension Lathe {
     var only: [String] = ["gemm", "models", "train"]
     @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
     @Option(name: .long, help: "Time each layer of this model alone (batch 1 and 256) instead.") var layers: String?
-    @Option(name: .long, help: "BLAS threads (default: all cores).") var threads: Int?
+    @Option(
+      name: .long,
+      help: "Threads one fp32 GEMM is split over (default: all cores; LK_THREADS sizes the pool for everything).")
+    var threads: Int?
     @Option(name: .long, help: "Seconds spent timing each latency figure.") var latencySeconds: Double?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
