@@ -1,4 +1,5 @@
 import Foundation
+import LatheCompress
 import LatheTensor
 
 // Arithmetic, joins, splits and quantization: the converters whose inputs are often constants
@@ -39,19 +40,30 @@ extension ONNXConverters {
     n.define(0, n.emit(layer, [x, y], hints: [n.hint(0), n.hint(1)]))
   }
 
-  /// MatMul then Add of a constant vector: the Linear takes the vector as its bias, so the pair
-  /// becomes one layer (as PyTorch's nn.Linear exports for inputs of rank 3 and up in old opsets).
+  /// MatMul then Add of a constant vector: the Linear (or weight-only layer) takes the vector as
+  /// its bias, so the pair becomes one layer (as PyTorch's nn.Linear exports for inputs of rank
+  /// 3 and up in old opsets, and Lathe's weight-only export writes).
   static func fuseBias(_ n: NodeConversion, _ value: ValueRef, _ addend: ValueRef) -> ValueRef? {
-    guard case .runtime(let name, _) = value, let c = addend.constant,
-      let linear = n.importer.layer(named: name) as? Linear,
-      linear.bias == nil, c.count == linear.outputs, c.shape.last == linear.outputs,
+    guard case .runtime(let name, _) = value, let c = addend.constant, let layer = n.importer.layer(named: name),
+      let outputs = unbiasedOutputs(layer), c.count == outputs, c.shape.last == outputs,
       c.shape.dropLast().allSatisfy({ $0 == 1 }), c.shape.count <= 2,
       let source = n.node.input.first(where: { n.importer.values[$0].map(isSame(name)) ?? false }),
       n.isPrivate(source)
     else { return nil }
-    n.importer.replaceLayer(
-      of: name, with: Linear(weight: linear.weight, bias: Parameter(c.floats.reshaped([linear.outputs]))))
+    let bias = c.floats.reshaped([outputs])
+    if let linear = layer as? Linear {
+      n.importer.replaceLayer(of: name, with: Linear(weight: linear.weight, bias: Parameter(bias)))
+    } else if let weightOnly = layer as? WeightOnlyLinear {
+      n.importer.replaceLayer(of: name, with: WeightOnlyLinear(weights: weightOnly.weights, bias: bias))
+    }
     return value
+  }
+
+  /// The output width of a bias-free Linear or weight-only layer; nil for anything else.
+  private static func unbiasedOutputs(_ layer: Layer) -> Int? {
+    if let linear = layer as? Linear, linear.bias == nil { return linear.outputs }
+    if let weightOnly = layer as? WeightOnlyLinear, weightOnly.bias == nil { return weightOnly.weights.rows }
+    return nil
   }
 
   private static func isSame(_ name: String) -> (ValueRef) -> Bool {
@@ -180,7 +192,7 @@ extension ONNXConverters {
     if let old = try a.ints("paddings") { pads = old }
     let value = try n.float(input: 2, attribute: "value", 0)
     let mode = try a.string("mode", "constant")
-    guard ["constant", "edge", "reflect"].contains(mode) else {
+    guard ["constant", "edge", "reflect", "wrap"].contains(mode) else {
       throw NodeError("pad mode \"\(mode)\" is not supported")
     }
     if let axes = try n.constant(3, "axes")?.ints {
@@ -202,6 +214,11 @@ extension ONNXConverters {
   }
 
   static func quantization(_ n: NodeConversion) throws(NodeError) {
+    let blockSize = try n.attributes.int("block_size", 0)
+    if blockSize != 0 {
+      try blockedDequantization(n, blockSize: blockSize)
+      return
+    }
     let x = try n.required(0, "x")
     let scale = try n.requiredConstant(1, "scale")
     let zero = try n.constant(2, "zero_point")

@@ -57,7 +57,7 @@ final class GradientTests: XCTestCase {
     var g = SeededGenerator(seed: 5)
     let b = Variable(.uniform([2, 4, 3], low: -1, high: 1, generator: &g))
     check([2, 2, 4]) { ONNXOp.matmul($0, b) }
-    let layer = ONNXConvTranspose2d(
+    let layer = ONNXConvTranspose(
       weight: Parameter(.uniform([2, 1, 3, 3], low: -1, high: 1, generator: &g)), bias: nil, stride: [2, 2],
       padding: [1, 0, 1, 1], dilation: [1, 1], outputPadding: [1, 0], groups: 1)
     check([1, 2, 3, 3]) { x in
