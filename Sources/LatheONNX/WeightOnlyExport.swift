@@ -36,9 +36,10 @@ extension LayerExport {
       ? TensorEncoder.proto("\(name).weight_quantized", shape: shape, int4: transposed)
       : TensorEncoder.proto("\(name).weight_quantized", shape: shape, int8: transposed.map { Int8($0) })
     let scale = builder.floats("\(name).weight_scale", Tensor(shape: [groups, rows], scalars: scales))
-    let weight = emit(
-      "DequantizeLinear", [builder.initializer(levels), scale],
-      [Attr.int("axis", 0), Attr.int("block_size", w.groupSize)], final: false)
+    // Named apart so the MatMul keeps the layer's name (imports name the layer after it).
+    let weight = builder.node(
+      "DequantizeLinear", [builder.initializer(levels), scale], name: "\(name)_weight",
+      [Attr.int("axis", 0), Attr.int("block_size", w.groupSize)])
     let product = emit("MatMul", [inputs[0], weight], final: l.bias == nil)
     if let bias = l.bias { emit("Add", [product, builder.floats("\(name).bias", bias)]) }
   }
