@@ -185,7 +185,9 @@ struct LayerExport {
     case .identity: emit("Identity", [x])
     case .onesLike:
       let shape = emit("Shape", [x], final: false)
-      emit("ConstantOfShape", [shape], [Attr.tensor("value", TensorEncoder.proto("one", Tensor(shape: [1], scalars: [1])))])
+      emit(
+        "ConstantOfShape", [shape], [Attr.tensor("value", TensorEncoder.proto("one", Tensor(shape: [1], scalars: [1])))]
+      )
     case .unary(let op): emit(op, [x])
     case .sub: emit("Sub", inputs)
     case .mul: emit("Mul", inputs)
@@ -267,9 +269,12 @@ struct LayerExport {
     case -128...127:
       zeroName = builder.initializer(
         TensorEncoder.proto("\(name).zero_point", shape: l.scale.shape, int8: zeros.map { Int8($0) }))
-    default: throw fail("only 8-bit quantization can be written at opset 13")
+    case -8...7 where builder.opset >= 21:
+      zeroName = builder.initializer(TensorEncoder.proto("\(name).zero_point", shape: l.scale.shape, int4: zeros))
+    default: throw fail("only int8 and uint8 (and from opset 21 int4) quantization can be written")
     }
-    let attributes = perChannel ? [Attr.int("axis", l.axis)] : []
+    var attributes = perChannel || l.blockSize > 0 ? [Attr.int("axis", l.axis)] : []
+    if l.blockSize > 0 { attributes.append(Attr.int("block_size", l.blockSize)) }
     emit(l.direction == .quantize ? "QuantizeLinear" : "DequantizeLinear", [inputs[0], scale, zeroName], attributes)
   }
 

@@ -38,25 +38,14 @@ extension ONNXConverters {
   /// symmetric int4 or int8 matrix blocked along its rows (axis 0) in blocks the weight-only
   /// kernels take (multiples of 32) is remembered for the MatMul that reads it.
   static func blockedDequantization(_ n: NodeConversion, blockSize: Int) throws(NodeError) {
-    guard n.node.opType == "DequantizeLinear" else {
-      throw NodeError("blocked QuantizeLinear (block_size \(blockSize)) is not supported")
-    }
-    guard blockSize > 0 else { throw NodeError("block_size \(blockSize) is not positive") }
     let x = try n.requiredConstant(0, "x")
     let scale = try n.requiredConstant(1, "x_scale")
     let zero = try n.constant(2, "x_zero_point")
     let rank = x.shape.count
     var axis = try n.attributes.int("axis", 1)
+    try checkBlocks(n, scale: scale, zero: zero, input: x.shape, axis: axis, blockSize: blockSize)
     if axis < 0 { axis += rank }
-    guard axis >= 0, axis < rank else { throw NodeError("axis \(axis) is out of range for rank \(rank)") }
-    var expected = x.shape
-    expected[axis] = (x.shape[axis] + blockSize - 1) / blockSize
-    guard scale.shape == expected else {
-      throw NodeError("x_scale has shape \(scale.shape); blocks of \(blockSize) along axis \(axis) need \(expected)")
-    }
-    guard zero == nil || zero!.shape == expected else {
-      throw NodeError("x_zero_point has shape \(zero!.shape); it must match x_scale's \(expected)")
-    }
+    let expected = scale.shape
     let levels = x.ints
     let scales = scale.floats.contiguous().scalars
     let zeros = zero?.ints ?? Array(repeating: 0, count: scales.count)
@@ -82,6 +71,24 @@ extension ONNXConverters {
     {
       n.importer.blockQuantized[output] = BlockQuantizedWeight(
         levels: levels, shape: x.shape, scales: scales, blockSize: blockSize, bits: bits)
+    }
+  }
+
+  /// Blocked (opset 21) scales and zero points: x's shape with the blocked axis divided, rounding up.
+  static func checkBlocks(
+    _ n: NodeConversion, scale: ONNXConstant, zero: ONNXConstant?, input: [Int], axis rawAxis: Int, blockSize: Int
+  ) throws(NodeError) {
+    guard blockSize > 0 else { throw NodeError("block_size \(blockSize) is not positive") }
+    let rank = input.count
+    let axis = rawAxis < 0 ? rawAxis + rank : rawAxis
+    guard axis >= 0, axis < rank else { throw NodeError("axis \(rawAxis) is out of range for rank \(rank)") }
+    var expected = input
+    expected[axis] = (input[axis] + blockSize - 1) / blockSize
+    guard scale.shape == expected else {
+      throw NodeError("scale has shape \(scale.shape); blocks of \(blockSize) along axis \(axis) need \(expected)")
+    }
+    guard zero == nil || zero!.shape == expected else {
+      throw NodeError("zero point has shape \(zero!.shape); it must match the scale's \(expected)")
     }
   }
 }

@@ -164,7 +164,6 @@ extension ONNXConverters {
   }
 
   static func slice(_ n: NodeConversion) throws(NodeError) {
-    let a = n.attributes
     let x = try n.required(0, "data")
     let rank = n.shape(x).count
     let starts = try n.ints(attribute: "starts", input: 1, "starts") ?? []
@@ -215,7 +214,7 @@ extension ONNXConverters {
 
   static func quantization(_ n: NodeConversion) throws(NodeError) {
     let blockSize = try n.attributes.int("block_size", 0)
-    if blockSize != 0 {
+    if blockSize != 0, n.node.opType == "DequantizeLinear", try n.input(0)?.constant != nil {
       try blockedDequantization(n, blockSize: blockSize)
       return
     }
@@ -236,12 +235,16 @@ extension ONNXConverters {
     case .uint16: range = 0...65535
     default: throw NodeError("quantized type \(type.name) is not supported")
     }
-    guard scale.shape.count <= 1, zero == nil || zero!.count == scale.count else {
-      throw NodeError("scale and zero_point must be scalars or matching 1-D tensors")
-    }
     let rank = n.shape(x).count
     let axis = try n.attributes.int("axis", 1)
-    if scale.count > 1 {
+    if blockSize != 0 {
+      try checkBlocks(n, scale: scale, zero: zero, input: n.shape(x), axis: axis, blockSize: blockSize)
+    } else {
+      guard scale.shape.count <= 1, zero == nil || zero!.count == scale.count else {
+        throw NodeError("scale and zero_point must be scalars or matching 1-D tensors")
+      }
+    }
+    if scale.count > 1 && blockSize == 0 {
       guard axis >= -rank, axis < rank, n.shape(x)[(axis + rank) % rank] == scale.count else {
         throw NodeError("\(scale.count) scales do not match axis \(axis) of \(n.shape(x))")
       }
@@ -249,7 +252,7 @@ extension ONNXConverters {
     let zeroPoint = zero?.floats ?? Tensor(repeating: 0, shape: scale.shape)
     let layer = ONNXQuantization(
       quantize ? .quantize : .dequantize, scale: scale.floats, zeroPoint: zeroPoint.reshaped(scale.shape),
-      axis: (axis + max(rank, 1)) % max(rank, 1), range: range)
+      axis: (axis + max(rank, 1)) % max(rank, 1), range: range, blockSize: blockSize)
     var y = n.emit(layer, [x], hints: [n.hint(0)])
     if quantize, case .constant(let c) = y { y = .constant(c.cast(to: type)) }
     n.define(0, y)

@@ -42,7 +42,9 @@ public struct ONNXLayers: LayerBuilding {
     case "onnx.BatchNormTraining":
       let channels = try spec.int("channels")
       guard channels > 0, let output = ONNXBatchNormTraining.Output(rawValue: try spec.string("output", default: ""))
-      else { throw .badAttribute(op: spec.op, key: "channels/output", expected: "channels > 0; normalized, mean or variance") }
+      else {
+        throw .badAttribute(op: spec.op, key: "channels/output", expected: "channels > 0; normalized, mean or variance")
+      }
       let zeros = Tensor<Float>.zeros([channels])
       return ONNXBatchNormTraining(
         output, scale: zeros, bias: zeros, mean: zeros, variance: zeros,
@@ -56,12 +58,15 @@ public struct ONNXLayers: LayerBuilding {
         storageOrder: try spec.int("storage_order"))
     case "onnx.QuantizeLinear", "onnx.DequantizeLinear":
       let channels = try spec.int("channels")
-      let shape = try spec.bool("per_channel", default: false) ? [channels] : []
+      let blockSize = (try? spec.int("block_size")) ?? 0
+      let shape =
+        blockSize > 0
+        ? try spec.ints("scale_shape") : (try spec.bool("per_channel", default: false) ? [channels] : [])
       let (low, high) = (try spec.int("qmin"), try spec.int("qmax"))
       guard low < high else { throw .badAttribute(op: spec.op, key: "qmin", expected: "less than qmax") }
       return ONNXQuantization(
         spec.op == "onnx.QuantizeLinear" ? .quantize : .dequantize, scale: .zeros(shape), zeroPoint: .zeros(shape),
-        axis: try spec.int("axis"), range: low...high)
+        axis: try spec.int("axis"), range: low...high, blockSize: blockSize)
     default: return nil
     }
   }

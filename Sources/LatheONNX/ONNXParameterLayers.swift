@@ -45,9 +45,15 @@ public final class ONNXQuantization: Layer {
   /// The integer type's range: 0...255 for uint8, -128...127 for int8.
   public let range: ClosedRange<Int>
 
+  /// Elements per scale along `axis` (opset 21's block_size); 0 when not blocked. Blocked
+  /// scales have the input's rank, the blocked axis divided by the block size (rounding up).
+  public let blockSize: Int
+
   public init(
-    _ direction: Direction, scale: Tensor<Float>, zeroPoint: Tensor<Float>, axis: Int, range: ClosedRange<Int>
+    _ direction: Direction, scale: Tensor<Float>, zeroPoint: Tensor<Float>, axis: Int, range: ClosedRange<Int>,
+    blockSize: Int = 0
   ) {
+    self.blockSize = blockSize
     self.direction = direction
     self.scale = Parameter(scale, isTrainable: false)
     self.zeroPoint = Parameter(zeroPoint, isTrainable: false)
@@ -60,7 +66,8 @@ public final class ONNXQuantization: Layer {
       op: direction == .quantize ? "onnx.QuantizeLinear" : "onnx.DequantizeLinear",
       attributes: [
         "channels": .int(scale.value.count), "per_channel": .bool(scale.shape.count == 1), "axis": .int(axis),
-        "qmin": .int(range.lowerBound), "qmax": .int(range.upperBound),
+        "qmin": .int(range.lowerBound), "qmax": .int(range.upperBound), "block_size": .int(blockSize),
+        "scale_shape": .ints(scale.shape),
       ])
   }
   public var parameters: [(name: String, parameter: Parameter)] { [("scale", scale), ("zero_point", zeroPoint)] }
@@ -69,8 +76,13 @@ public final class ONNXQuantization: Layer {
     let x = inputs[0]
     var shape = [Int](repeating: 1, count: x.shape.count)
     if scale.shape.count == 1 && !shape.isEmpty { shape[(axis + shape.count) % shape.count] = scale.value.count }
-    let s = scale.value.count == 1 ? scale.value.reshaped([]) : scale.value.reshaped(shape)
-    let z = zeroPoint.value.count == 1 ? zeroPoint.value.reshaped([]) : zeroPoint.value.reshaped(shape)
+    let (s, z) =
+      blockSize > 0
+      ? (blocked(scale.value, x.shape), blocked(zeroPoint.value, x.shape))
+      : (
+        scale.value.count == 1 ? scale.value.reshaped([]) : scale.value.reshaped(shape),
+        zeroPoint.value.count == 1 ? zeroPoint.value.reshaped([]) : zeroPoint.value.reshaped(shape)
+      )
     let (low, high) = (Float(range.lowerBound), Float(range.upperBound))
     switch direction {
     case .quantize:
@@ -83,7 +95,22 @@ public final class ONNXQuantization: Layer {
     }
   }
 
+  /// A blocked scale or zero point spread over the input's shape: each element repeated over
+  /// its block along `axis`, and over any axis where it has size 1 (the batch, when the file's
+  /// shapes were fixed at batch 1).
+  private func blocked(_ values: Tensor<Float>, _ shape: [Int]) -> Tensor<Float> {
+    let strides = Tensor<Float>.rowMajorStrides(values.shape)
+    let map = IndexMap.build(shape) { c in
+      var flat = 0
+      for d in 0..<c.count where values.shape[d] > 1 { flat += (d == axis ? c[d] / blockSize : c[d]) * strides[d] }
+      return flat
+    }
+    let scalars = values.contiguous().scalars
+    return Tensor(shape: shape, scalars: map.map { scalars[$0] })
+  }
+
   public func copy() -> Layer {
-    ONNXQuantization(direction, scale: scale.value, zeroPoint: zeroPoint.value, axis: axis, range: range)
+    ONNXQuantization(
+      direction, scale: scale.value, zeroPoint: zeroPoint.value, axis: axis, range: range, blockSize: blockSize)
   }
 }

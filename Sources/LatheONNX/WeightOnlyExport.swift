@@ -3,11 +3,12 @@ import LatheCompress
 import LatheTensor
 
 extension LayerExport {
-  /// The first opset that can express a layer: 21 for weight-only layers (blocked
-  /// DequantizeLinear, INT4), 14 for training-mode BatchNormalization, else 13.
+  /// The first opset that can express a layer: 21 for weight-only layers and blocked or int4
+  /// Quantize/DequantizeLinear, 14 for training-mode BatchNormalization, else 13.
   static func minimumOpset(_ layer: Layer) -> Int {
     switch layer {
     case is WeightOnlyLinear: return 21
+    case let l as ONNXQuantization where l.blockSize > 0 || l.range == -8...7: return 21
     case is ONNXBatchNormTraining: return 14
     default: return ONNXExporter.opsetVersion
     }
