@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Exports every bundled sample model to ONNX as fp32 and as int8 (the int8-ptq pipeline's
-# result, written as QDQ), then compares ONNX Runtime's top-1 accuracy on the test split with
-# `lathe eval` on the same .onnx file. Needs pip (onnxruntime, onnx, numpy); skips with a
+# Exports every bundled sample model to ONNX as fp32, as int8 (the int8-ptq pipeline's result,
+# written as QDQ) and weight-only int4 and int8 (w4, w8: group-32 scales, written at opset 21 as
+# blocked DequantizeLinear feeding MatMul), then compares ONNX Runtime's top-1 accuracy on the
+# test split with `lathe eval` on the same .onnx file. Needs pip (onnxruntime, onnx, numpy); skips with a
 # message (exit 0) when the package index cannot be reached.
 #
 #   scripts/onnx-interop.sh [path/to/lathe]
@@ -38,7 +39,16 @@ for file in "$root"/samples/models/*.safetensors; do
   "$lathe" run "$out/$name-int8.yaml" --output-dir "$out/$name-int8" --latency-seconds 0.02 --json >/dev/null || status=1
   int8="$(ls "$out/$name-int8"/*.safetensors 2>/dev/null | grep -v input | tail -n 1)"
   "$lathe" export "$int8" --format onnx --output "$out/$name-int8.onnx" >/dev/null || status=1
-  for kind in fp32 int8; do
+  # Weight-only int4 and int8 (group 32), written as opset-21 blocked DequantizeLinear + MatMul.
+  for bits in 4 8; do
+    rm -rf "$out/$name-w$bits"
+    printf "name: w%s\nmodel: %s\ndataset: %s\nsteps:\n  - name: w%s\n    technique: weight-only\n    bits: %s\n    group_size: 32\n" \
+      "$bits" "$file" "$dataset" "$bits" "$bits" >"$out/$name-w$bits.yaml"
+    "$lathe" run "$out/$name-w$bits.yaml" --output-dir "$out/$name-w$bits" --latency-seconds 0.02 --json >/dev/null || status=1
+    weightOnly="$(ls "$out/$name-w$bits"/*.safetensors 2>/dev/null | grep -v input | tail -n 1)"
+    "$lathe" export "$weightOnly" --format onnx --output "$out/$name-w$bits.onnx" >/dev/null || status=1
+  done
+  for kind in fp32 int8 w4 w8; do
     model="$out/$name-$kind.onnx"
     ours="$("$lathe" eval "$model" --dataset "$dataset" --json | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')"
     theirs="$("$venv/bin/python" "$root/scripts/onnx_interop.py" "$model" "$root/samples/datasets/$dataset" \

@@ -3,11 +3,15 @@ import LatheTensor
 
 /// Accumulates the nodes and initializers of an ONNX graph being written, with unique names.
 final class GraphBuilder {
+  /// The ai.onnx opset the graph is written for.
+  let opset: Int
   var nodes: [Onnx_NodeProto] = []
   var initializers: [Onnx_TensorProto] = []
   private var used: Set<String> = []
   /// Node names are a namespace of their own in ONNX.
   private var usedNodeNames: Set<String> = []
+
+  init(opset: Int) { self.opset = opset }
 
   func fresh(_ base: String) -> String {
     var name = base

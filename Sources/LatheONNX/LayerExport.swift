@@ -57,12 +57,34 @@ struct LayerExport {
       builder.initializers.append(TensorEncoder.proto(output, l.value.value))
     case let l as ONNXPRelu:
       emit("PRelu", [inputs[0], builder.floats("\(name).slope", l.slope.value)])
-    case let l as ONNXConvTranspose2d:
+    case let l as ONNXConvTranspose:
       let w = builder.floats("\(name).weight", l.weight.value)
       let b = l.bias.map { builder.floats("\(name).bias", $0.value) }
       var attributes = conv(l.weight.shape, l.stride, l.padding, l.dilation, l.groups)
       attributes.append(Attr.ints("output_padding", l.outputPadding))
       emit("ConvTranspose", [inputs[0], w] + (b.map { [$0] } ?? []), attributes)
+    case let l as ONNXConv:
+      let w = builder.floats("\(name).weight", l.weight.value)
+      let b = l.bias.map { builder.floats("\(name).bias", $0.value) }
+      let window = l.window
+      emit(
+        "Conv", [inputs[0], w] + (b.map { [$0] } ?? []),
+        conv(l.weight.shape, window.stride, window.pads, window.dilation, l.groups))
+    case let l as ONNXPool: try pool(l)
+    case let l as WeightOnlyLinear: try weightOnly(l)
+    case let l as ONNXBatchNormTraining:
+      guard builder.opset >= 14 else { throw fail("training-mode BatchNormalization needs opset 14") }
+      let parts = [l.scale, l.bias, l.runningMean, l.runningVariance].enumerated().map { k, p in
+        builder.floats("\(name).\(["scale", "bias", "mean", "var"][k])", p.value)
+      }
+      let attributes = [
+        Attr.float("epsilon", l.epsilon), Attr.float("momentum", l.momentum), Attr.int("training_mode", 1),
+      ]
+      let y = emit("BatchNormalization", [inputs[0]] + parts, attributes, final: false)
+      let outputs = [y, y + "_mean", y + "_var"]
+      builder.nodes[builder.nodes.count - 1].output = outputs
+      let chosen = ["normalized": 0, "mean": 1, "variance": 2][l.output.rawValue]!
+      emit("Identity", [outputs[chosen]])
     case let l as ONNXQuantization: try quantization(l)
     case let l as QuantizedLinear:
       try quantized(
@@ -98,9 +120,30 @@ struct LayerExport {
     -> [Onnx_AttributeProto]
   {
     [
-      Attr.ints("kernel_shape", Array(shape.suffix(2))), Attr.ints("strides", stride), Attr.ints("pads", padding),
+      Attr.ints("kernel_shape", Array(shape.dropFirst(2))), Attr.ints("strides", stride), Attr.ints("pads", padding),
       Attr.ints("dilations", dilation), Attr.int("group", groups),
     ]
+  }
+
+  func pool(_ l: ONNXPool) throws(ONNXError) {
+    let w = l.window
+    var attributes = [
+      Attr.ints("kernel_shape", w.kernel), Attr.ints("strides", w.stride), Attr.ints("pads", w.pads),
+      Attr.int("ceil_mode", w.ceilMode ? 1 : 0),
+    ]
+    switch l.kind {
+    case .max: emit("MaxPool", [inputs[0]], attributes + [Attr.ints("dilations", w.dilation)])
+    case .average:
+      guard w.dilation.allSatisfy({ $0 == 1 }) else { throw fail("dilated average pooling needs opset 19") }
+      attributes.append(Attr.int("count_include_pad", l.countIncludePad ? 1 : 0))
+      emit("AveragePool", [inputs[0]], attributes)
+    case .indices:
+      // The values output is unused here; the indices come out as int64, cast to the engine's fp32.
+      attributes += [Attr.ints("dilations", w.dilation), Attr.int("storage_order", l.storageOrder)]
+      let pooled = builder.node("MaxPool", [inputs[0]], name: name, attributes)
+      builder.nodes[builder.nodes.count - 1].output = [pooled + "_values", pooled]
+      emit("Cast", [pooled], [Attr.int("to", Int(Onnx_TensorProto.DataType.float.rawValue))])
+    }
   }
 
   func function(_ kind: Function.Kind) throws(ONNXError) {
@@ -140,6 +183,11 @@ struct LayerExport {
     let x = inputs[0]
     switch kind {
     case .identity: emit("Identity", [x])
+    case .onesLike:
+      let shape = emit("Shape", [x], final: false)
+      emit(
+        "ConstantOfShape", [shape], [Attr.tensor("value", TensorEncoder.proto("one", Tensor(shape: [1], scalars: [1])))]
+      )
     case .unary(let op): emit(op, [x])
     case .sub: emit("Sub", inputs)
     case .mul: emit("Mul", inputs)
@@ -184,7 +232,13 @@ struct LayerExport {
         [Attr.int("size", size), Attr.float("alpha", alpha), Attr.float("beta", beta), Attr.float("bias", bias)])
     case .globalMaxPool: emit("GlobalMaxPool", [x])
     case .reduceMean(let axes, let keep):
-      emit("ReduceMean", [x], (axes.isEmpty ? [] : [Attr.ints("axes", axes)]) + [Attr.int("keepdims", keep ? 1 : 0)])
+      let keepDims = Attr.int("keepdims", keep ? 1 : 0)
+      if builder.opset >= 18 {
+        // Opset 18 moved ReduceMean's axes from an attribute to an input.
+        emit("ReduceMean", axes.isEmpty ? [x] : [x, builder.int64s("\(name).axes", axes)], [keepDims])
+      } else {
+        emit("ReduceMean", [x], (axes.isEmpty ? [] : [Attr.ints("axes", axes)]) + [keepDims])
+      }
     case .reduceSum(let axes, let keep):
       emit(
         "ReduceSum", axes.isEmpty ? [x] : [x, builder.int64s("\(name).axes", axes)],
@@ -215,9 +269,12 @@ struct LayerExport {
     case -128...127:
       zeroName = builder.initializer(
         TensorEncoder.proto("\(name).zero_point", shape: l.scale.shape, int8: zeros.map { Int8($0) }))
-    default: throw fail("only 8-bit quantization can be written at opset 13")
+    case -8...7 where builder.opset >= 21:
+      zeroName = builder.initializer(TensorEncoder.proto("\(name).zero_point", shape: l.scale.shape, int4: zeros))
+    default: throw fail("only int8 and uint8 (and from opset 21 int4) quantization can be written")
     }
-    let attributes = perChannel ? [Attr.int("axis", l.axis)] : []
+    var attributes = perChannel || l.blockSize > 0 ? [Attr.int("axis", l.axis)] : []
+    if l.blockSize > 0 { attributes.append(Attr.int("block_size", l.blockSize)) }
     emit(l.direction == .quantize ? "QuantizeLinear" : "DequantizeLinear", [inputs[0], scale, zeroName], attributes)
   }
 

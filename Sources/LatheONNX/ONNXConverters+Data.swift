@@ -1,4 +1,5 @@
 import Foundation
+import LatheCompress
 import LatheTensor
 
 // Arithmetic, joins, splits and quantization: the converters whose inputs are often constants
@@ -39,19 +40,30 @@ extension ONNXConverters {
     n.define(0, n.emit(layer, [x, y], hints: [n.hint(0), n.hint(1)]))
   }
 
-  /// MatMul then Add of a constant vector: the Linear takes the vector as its bias, so the pair
-  /// becomes one layer (as PyTorch's nn.Linear exports for inputs of rank 3 and up in old opsets).
+  /// MatMul then Add of a constant vector: the Linear (or weight-only layer) takes the vector as
+  /// its bias, so the pair becomes one layer (as PyTorch's nn.Linear exports for inputs of rank
+  /// 3 and up in old opsets, and Lathe's weight-only export writes).
   static func fuseBias(_ n: NodeConversion, _ value: ValueRef, _ addend: ValueRef) -> ValueRef? {
-    guard case .runtime(let name, _) = value, let c = addend.constant,
-      let linear = n.importer.layer(named: name) as? Linear,
-      linear.bias == nil, c.count == linear.outputs, c.shape.last == linear.outputs,
+    guard case .runtime(let name, _) = value, let c = addend.constant, let layer = n.importer.layer(named: name),
+      let outputs = unbiasedOutputs(layer), c.count == outputs, c.shape.last == outputs,
       c.shape.dropLast().allSatisfy({ $0 == 1 }), c.shape.count <= 2,
       let source = n.node.input.first(where: { n.importer.values[$0].map(isSame(name)) ?? false }),
       n.isPrivate(source)
     else { return nil }
-    n.importer.replaceLayer(
-      of: name, with: Linear(weight: linear.weight, bias: Parameter(c.floats.reshaped([linear.outputs]))))
+    let bias = c.floats.reshaped([outputs])
+    if let linear = layer as? Linear {
+      n.importer.replaceLayer(of: name, with: Linear(weight: linear.weight, bias: Parameter(bias)))
+    } else if let weightOnly = layer as? WeightOnlyLinear {
+      n.importer.replaceLayer(of: name, with: WeightOnlyLinear(weights: weightOnly.weights, bias: bias))
+    }
     return value
+  }
+
+  /// The output width of a bias-free Linear or weight-only layer; nil for anything else.
+  private static func unbiasedOutputs(_ layer: Layer) -> Int? {
+    if let linear = layer as? Linear, linear.bias == nil { return linear.outputs }
+    if let weightOnly = layer as? WeightOnlyLinear, weightOnly.bias == nil { return weightOnly.weights.rows }
+    return nil
   }
 
   private static func isSame(_ name: String) -> (ValueRef) -> Bool {
@@ -152,7 +164,6 @@ extension ONNXConverters {
   }
 
   static func slice(_ n: NodeConversion) throws(NodeError) {
-    let a = n.attributes
     let x = try n.required(0, "data")
     let rank = n.shape(x).count
     let starts = try n.ints(attribute: "starts", input: 1, "starts") ?? []
@@ -180,7 +191,7 @@ extension ONNXConverters {
     if let old = try a.ints("paddings") { pads = old }
     let value = try n.float(input: 2, attribute: "value", 0)
     let mode = try a.string("mode", "constant")
-    guard ["constant", "edge", "reflect"].contains(mode) else {
+    guard ["constant", "edge", "reflect", "wrap"].contains(mode) else {
       throw NodeError("pad mode \"\(mode)\" is not supported")
     }
     if let axes = try n.constant(3, "axes")?.ints {
@@ -202,6 +213,11 @@ extension ONNXConverters {
   }
 
   static func quantization(_ n: NodeConversion) throws(NodeError) {
+    let blockSize = try n.attributes.int("block_size", 0)
+    if blockSize != 0, n.node.opType == "DequantizeLinear", try n.input(0)?.constant != nil {
+      try blockedDequantization(n, blockSize: blockSize)
+      return
+    }
     let x = try n.required(0, "x")
     let scale = try n.requiredConstant(1, "scale")
     let zero = try n.constant(2, "zero_point")
@@ -219,12 +235,16 @@ extension ONNXConverters {
     case .uint16: range = 0...65535
     default: throw NodeError("quantized type \(type.name) is not supported")
     }
-    guard scale.shape.count <= 1, zero == nil || zero!.count == scale.count else {
-      throw NodeError("scale and zero_point must be scalars or matching 1-D tensors")
-    }
     let rank = n.shape(x).count
     let axis = try n.attributes.int("axis", 1)
-    if scale.count > 1 {
+    if blockSize != 0 {
+      try checkBlocks(n, scale: scale, zero: zero, input: n.shape(x), axis: axis, blockSize: blockSize)
+    } else {
+      guard scale.shape.count <= 1, zero == nil || zero!.count == scale.count else {
+        throw NodeError("scale and zero_point must be scalars or matching 1-D tensors")
+      }
+    }
+    if scale.count > 1 && blockSize == 0 {
       guard axis >= -rank, axis < rank, n.shape(x)[(axis + rank) % rank] == scale.count else {
         throw NodeError("\(scale.count) scales do not match axis \(axis) of \(n.shape(x))")
       }
@@ -232,7 +252,7 @@ extension ONNXConverters {
     let zeroPoint = zero?.floats ?? Tensor(repeating: 0, shape: scale.shape)
     let layer = ONNXQuantization(
       quantize ? .quantize : .dequantize, scale: scale.floats, zeroPoint: zeroPoint.reshaped(scale.shape),
-      axis: (axis + max(rank, 1)) % max(rank, 1), range: range)
+      axis: (axis + max(rank, 1)) % max(rank, 1), range: range, blockSize: blockSize)
     var y = n.emit(layer, [x], hints: [n.hint(0)])
     if quantize, case .constant(let c) = y { y = .constant(c.cast(to: type)) }
     n.define(0, y)

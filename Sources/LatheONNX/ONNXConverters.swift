@@ -112,13 +112,7 @@ enum ONNXConverters {
       let kind = ONNXOp.Kind.lrn(
         size: size, alpha: try a.float("alpha", 1e-4), beta: try a.float("beta", 0.75), bias: try a.float("bias", 1))
       n.define(0, try n.emit(ONNXOp(kind), inputs: [0]))
-    case "Dropout":
-      if n.node.output.count > 1, !n.node.output[1].isEmpty, n.importer.consumers[n.node.output[1], default: 0] > 0 {
-        throw NodeError("its mask output is used; Lathe's dropout has no mask output")
-      }
-      let ratio = try n.float(input: 1, attribute: "ratio", 0.5)
-      guard ratio >= 0, ratio < 1 else { throw NodeError("ratio \(ratio) is not in [0, 1)") }
-      n.define(0, n.emit(Function(.dropout(rate: ratio)), [try n.required(0, "input")], hints: [n.hint(0)]))
+    case "Dropout": try dropout(n)
     case "Flatten":
       let x = try n.required(0, "input")
       let rank = n.shape(x).count
@@ -305,6 +299,10 @@ enum ONNXConverters {
     guard !sa.isEmpty, !sb.isEmpty else { throw NodeError("MatMul needs operands of rank 1 or more") }
     let k = sb.count == 1 ? sb[0] : sb[sb.count - 2]
     guard sa.last == k else { throw NodeError("shapes \(sa) and \(sb) do not multiply") }
+    if sa.count == 2, x.constant == nil, let quantized = n.importer.blockQuantized[n.node.input[1]] {
+      n.define(0, n.emit(quantized.layer(), [x], hints: [n.hint(0)]))
+      return
+    }
     if sa.count == 2, x.constant == nil, let w = b.constant, w.shape.count == 2 {
       n.define(
         0, n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)]))
@@ -316,79 +314,21 @@ enum ONNXConverters {
     n.define(0, n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)]))
   }
 
-  static func conv(_ n: NodeConversion) throws(NodeError) {
-    let a = n.attributes
-    var x = try n.required(0, "X")
-    let w = try n.requiredConstant(1, "W")
-    let bias = try n.constant(2, "B")
-    let rank = n.shape(x).count
-    guard rank == 4 || rank == 3, w.shape.count == rank else {
-      throw NodeError("only 1-D and 2-D convolutions are supported (input \(n.shape(x)), weight \(w.shape))")
+  /// Dropout as run for inference: the identity (a Lathe dropout layer, active when the model
+  /// trains), its mask all ones. A graph that asks for training mode with a ratio above zero
+  /// wants random output, which an inference import cannot give.
+  static func dropout(_ n: NodeConversion) throws(NodeError) {
+    let x = try n.required(0, "data")
+    let ratio = try n.float(input: 1, attribute: "ratio", 0.5)
+    guard ratio >= 0, ratio < 1 else { throw NodeError("ratio \(ratio) is not in [0, 1)") }
+    let training = try n.constant(2, "training_mode")?.ints.first ?? 0
+    guard training == 0 || ratio == 0 else {
+      throw NodeError("training_mode is true with ratio \(ratio): its output is random; Lathe imports inference graphs")
     }
-    let groups = try a.int("group", 1)
-    var weight = w.floats
-    var geometry = try window(n, spatial: rank - 2, kernel: Array(w.shape.dropFirst(2)), input: n.shape(x))
-    if rank == 3 {
-      x = n.movement(ONNXOp(.unsqueeze(axes: [2])), x)
-      weight = weight.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
-      geometry = geometry.lifted()
+    n.define(0, n.emit(Function(.dropout(rate: ratio)), [x], hints: [n.hint(0)]))
+    if n.node.output.count > 1, !n.node.output[1].isEmpty {
+      n.define(1, n.emit(ONNXOp(.onesLike), [x], hints: [n.hint(0)], suffix: "_mask"))
     }
-    let channels = n.shape(x)[1]
-    guard groups > 0, channels % groups == 0, w.shape[0] % groups == 0, w.shape[1] * groups == channels else {
-      throw NodeError("weight \(w.shape) with group \(groups) does not fit \(channels) input channels")
-    }
-    guard bias == nil || bias!.count == w.shape[0] else {
-      throw NodeError("bias has \(bias!.count) values, not \(w.shape[0])")
-    }
-    let layer = Conv2d(
-      weight: Parameter(weight), bias: bias.map { Parameter($0.floats.reshaped([$0.count])) }, stride: geometry.stride,
-      padding: geometry.padding, dilation: geometry.dilation, groups: groups)
-    var y = n.emit(layer, [x], hints: [n.hint(0)])
-    if rank == 3 { y = n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
-    n.define(0, y)
-  }
-
-  static func convTranspose(_ n: NodeConversion) throws(NodeError) {
-    let a = n.attributes
-    let x = try n.required(0, "X")
-    let w = try n.requiredConstant(1, "W")
-    let bias = try n.constant(2, "B")
-    guard n.shape(x).count == 4, w.shape.count == 4 else {
-      throw NodeError("only 2-D transposed convolutions are supported")
-    }
-    let groups = try a.int("group", 1)
-    guard groups > 0, n.shape(x)[1] == w.shape[0], w.shape[0] % groups == 0 else {
-      throw NodeError("weight \(w.shape) does not fit input \(n.shape(x)) with group \(groups)")
-    }
-    let stride = try a.ints("strides") ?? [1, 1]
-    let dilation = try a.ints("dilations") ?? [1, 1]
-    let outputPadding = try a.ints("output_padding") ?? [0, 0]
-    var pads = try a.ints("pads") ?? [0, 0, 0, 0]
-    let kernel = Array(w.shape.suffix(2))
-    let autoPad = try a.string("auto_pad", "NOTSET")
-    let input = Array(n.shape(x).suffix(2))
-    if let outputShape = try a.ints("output_shape") {
-      for d in 0..<2 {
-        let total = stride[d] * (input[d] - 1) + outputPadding[d] + ((kernel[d] - 1) * dilation[d] + 1) - outputShape[d]
-        let begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
-        pads[d] = autoPad == "SAME_UPPER" ? total / 2 : begin
-        pads[d + 2] = total - pads[d]
-      }
-    } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-      for d in 0..<2 {
-        let total = max(
-          0, stride[d] * (input[d] - 1) + outputPadding[d] + (kernel[d] - 1) * dilation[d] + 1 - input[d] * stride[d])
-        pads[d] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
-        pads[d + 2] = total - pads[d]
-      }
-    }
-    guard stride.count == 2, dilation.count == 2, outputPadding.count == 2, pads.count == 4 else {
-      throw NodeError("strides, dilations, output_padding and pads must describe 2 axes")
-    }
-    let layer = ONNXConvTranspose2d(
-      weight: Parameter(w.floats), bias: bias.map { Parameter($0.floats.reshaped([$0.count])) }, stride: stride,
-      padding: pads, dilation: dilation, outputPadding: outputPadding, groups: groups)
-    n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
   }
 
   static func batchNorm(_ n: NodeConversion) throws(NodeError) {
@@ -404,83 +344,27 @@ enum ONNXConverters {
     guard [scale, shift, mean, variance].allSatisfy({ $0.count == channels }) else {
       throw NodeError("scale, B, mean and var need \(channels) values each")
     }
-    for output in n.node.output.dropFirst() where !output.isEmpty && n.importer.consumers[output, default: 0] > 0 {
-      throw NodeError("its training-mode outputs (running statistics) are used; Lathe imports inference graphs")
+    let (epsilon, momentum) = (try a.float("epsilon", 1e-5), try a.float("momentum", 0.9))
+    if n.opset >= 14, try a.int("training_mode", 0) != 0 {
+      // Training mode: batch statistics, and the running ones updated (outputs 1 and 2).
+      let outputs: [ONNXBatchNormTraining.Output] = [.normalized, .mean, .variance]
+      for (i, output) in outputs.enumerated() where i < n.node.output.count && !n.node.output[i].isEmpty {
+        let layer = ONNXBatchNormTraining(
+          output, scale: scale.reshaped([channels]), bias: shift.reshaped([channels]),
+          mean: mean.reshaped([channels]), variance: variance.reshaped([channels]), epsilon: epsilon,
+          momentum: momentum)
+        n.define(i, n.emit(layer, [x], hints: [n.hint(0)], suffix: i == 0 ? "" : "_\(output.rawValue)"))
+      }
+      return
     }
-    let layer = BatchNorm(
-      channels: channels, epsilon: try a.float("epsilon", 1e-5), momentum: 1 - (try a.float("momentum", 0.9)))
+    for output in n.node.output.dropFirst() where !output.isEmpty && n.importer.consumers[output, default: 0] > 0 {
+      throw NodeError("its training-mode outputs (running statistics) are used without training_mode=1")
+    }
+    let layer = BatchNorm(channels: channels, epsilon: epsilon, momentum: 1 - momentum)
     layer.gamma.value = scale.reshaped([channels])
     layer.beta.value = shift.reshaped([channels])
     layer.runningMean.value = mean.reshaped([channels])
     layer.runningVariance.value = variance.reshaped([channels])
     n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
-  }
-
-  static func pool(_ n: NodeConversion) throws(NodeError) {
-    let a = n.attributes
-    var x = try n.required(0, "X")
-    let rank = n.shape(x).count
-    guard rank == 4 || rank == 3 else { throw NodeError("only 1-D and 2-D pooling is supported (input \(n.shape(x)))") }
-    guard let kernel = try a.ints("kernel_shape"), kernel.count == rank - 2 else {
-      throw NodeError("kernel_shape should have \(rank - 2) values")
-    }
-    if n.node.output.count > 1, !n.node.output[1].isEmpty, n.importer.consumers[n.node.output[1], default: 0] > 0 {
-      throw NodeError("its indices output is used; Lathe's max pooling has no indices output")
-    }
-    var geometry = try window(n, spatial: rank - 2, kernel: kernel, input: n.shape(x))
-    if rank == 3 {
-      x = n.movement(ONNXOp(.unsqueeze(axes: [2])), x)
-      geometry = geometry.lifted()
-    }
-    let window = WindowGeometry(
-      kernel: geometry.kernel, stride: geometry.stride, padding: geometry.padding, dilation: geometry.dilation,
-      ceilMode: try a.int("ceil_mode", 0) != 0)
-    let isMax = n.node.opType == "MaxPool"
-    let layer = Pool2d(
-      isMax ? .max : .average, geometry: window, countIncludePad: try a.int("count_include_pad", 0) != 0)
-    var y = n.emit(layer, [x], hints: [n.hint(0)])
-    if rank == 3 { y = n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
-    n.define(0, y)
-  }
-
-  /// Kernel, strides, pads and dilations of a Conv or pool, with auto_pad resolved.
-  struct Window {
-    var kernel: [Int]
-    var stride: [Int]
-    /// Lathe order for 2-D: top, left, bottom, right (ONNX's order too).
-    var padding: [Int]
-    var dilation: [Int]
-
-    /// A 1-D window as a 2-D one over a height-1 image.
-    func lifted() -> Window {
-      Window(
-        kernel: [1] + kernel, stride: [1] + stride, padding: [0, padding[0], 0, padding[1]], dilation: [1] + dilation)
-    }
-  }
-
-  static func window(_ n: NodeConversion, spatial: Int, kernel: [Int], input: [Int]) throws(NodeError) -> Window {
-    let a = n.attributes
-    let stride = try a.ints("strides") ?? Array(repeating: 1, count: spatial)
-    let dilation = try a.ints("dilations") ?? Array(repeating: 1, count: spatial)
-    var pads = try a.ints("pads") ?? Array(repeating: 0, count: 2 * spatial)
-    guard stride.count == spatial, dilation.count == spatial, pads.count == 2 * spatial,
-      stride.allSatisfy({ $0 > 0 }), dilation.allSatisfy({ $0 > 0 }), pads.allSatisfy({ $0 >= 0 }),
-      kernel.allSatisfy({ $0 > 0 })
-    else { throw NodeError("strides, dilations, pads or kernel do not describe \(spatial) spatial axes") }
-    let autoPad = try a.string("auto_pad", "NOTSET")
-    let sizes = Array(input.suffix(spatial))
-    switch autoPad {
-    case "SAME_UPPER", "SAME_LOWER":
-      for d in 0..<spatial {
-        let out = (sizes[d] + stride[d] - 1) / stride[d]
-        let total = max(0, (out - 1) * stride[d] + (kernel[d] - 1) * dilation[d] + 1 - sizes[d])
-        pads[d] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
-        pads[d + spatial] = total - pads[d]
-      }
-    case "VALID": pads = Array(repeating: 0, count: 2 * spatial)
-    case "NOTSET", "": break
-    default: throw NodeError("auto_pad \"\(autoPad)\" is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
-    }
-    return Window(kernel: kernel, stride: stride, padding: pads, dilation: dilation)
   }
 }

@@ -3,17 +3,19 @@ import LatheCompress
 import LatheTensor
 import SwiftProtobuf
 
-/// Writes Lathe models as ONNX (opset 13) that ONNX Runtime runs: fp32 layers as their ONNX
+/// Writes Lathe models as ONNX (opset 13; 14 or 21 when a layer needs it) that ONNX Runtime runs: fp32 layers as their ONNX
 /// operators, pruned layers with their zeros (or smaller shapes after structured pruning),
 /// sparse and codebook layers decoded to dense fp32, and int8 layers as QDQ: DequantizeLinear of
 /// int8 weights with per-channel scales (axis 0) and Quantize/DequantizeLinear around
 /// activations, the form ONNX Runtime fuses into its int8 kernels.
 public enum ONNXExporter {
+  /// The opset written unless a layer needs a later one (see `LayerExport.minimumOpset`).
   public static let opsetVersion = 13
   public static let irVersion: Int64 = 7
 
   public static func proto(_ model: Model) throws(ONNXError) -> Onnx_ModelProto {
-    let builder = GraphBuilder()
+    let opsetVersion = model.nodes.map { LayerExport.minimumOpset($0.layer) }.max() ?? Self.opsetVersion
+    let builder = GraphBuilder(opset: opsetVersion)
     builder.reserve("input")
     builder.reserve("output")
     var names: [String: String] = ["input": "input"]

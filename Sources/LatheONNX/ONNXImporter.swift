@@ -19,9 +19,11 @@ public struct ONNXImportOptions: Sendable {
 /// every unsupported one), folds constant subgraphs, and converts each node into Lathe layers.
 public enum ONNXImporter {
   /// The ai.onnx opset versions whose operator semantics the converters implement: 6 (PyTorch's
-  /// older exports, with the legacy broadcast attribute) to 21, and the newer ones through 25,
-  /// which change the implemented operators only by adding element types.
-  public static let supportedOpsets = 6...25
+  /// older exports, with the legacy broadcast attribute) to 21, and 22 to 28, in which the
+  /// implemented operators change only by new element types (bfloat16, float8, float6, int2)
+  /// and attributes that only those types use (Cast's round_mode, QuantizeLinear's saturate).
+  /// Later opsets are refused: what they change is unknown here.
+  public static let supportedOpsets = 6...28
 
   public static func load(contentsOf url: URL, options: ONNXImportOptions = .init()) throws(ONNXError) -> ONNXGraph {
     // The mapping is released once decoded, so weights are held once while layers are built.
@@ -139,6 +141,8 @@ final class GraphImporter {
   var consumers: [String: Int] = [:]
   var graphOutputs: Set<String> = []
   var materialized: [String: String] = [:]
+  /// Values that blocked DequantizeLinear nodes made from int4/int8 levels, by name.
+  var blockQuantized: [String: BlockQuantizedWeight] = [:]
   var passes = 1
   var currentNode = ""
   var currentOp = ""

@@ -7,6 +7,8 @@ import LatheTensor
 public final class ONNXOp: Layer {
   public enum Kind: Equatable, Sendable {
     case identity
+    /// Ones of the input's shape (Dropout's mask outside training); no gradient.
+    case onesLike
     /// Elementwise functions by ONNX name: Erf, Neg, Exp, Log, Sqrt, Abs.
     case unary(String)
     case sub, mul, div, matmul
@@ -24,7 +26,7 @@ public final class ONNXOp: Layer {
     case unsqueeze(axes: [Int])
     case slice(starts: [Int], ends: [Int], axes: [Int], steps: [Int])
     case gather(axis: Int, indices: [Int], indicesShape: [Int])
-    /// pads: ONNX order, every axis's begin then every axis's end; mode constant/edge/reflect.
+    /// pads: ONNX order, every axis's begin then every axis's end; mode constant/edge/reflect/wrap.
     case pad(pads: [Int], mode: String, value: Float)
     case expand(shape: [Int])
     case lrn(size: Int, alpha: Float, beta: Float, bias: Float)
@@ -49,6 +51,7 @@ public final class ONNXOp: Layer {
     let x = inputs[0]
     switch kind {
     case .identity: return x
+    case .onesLike: return Variable(Tensor(repeating: 1, shape: x.shape))
     case .unary(let name): return ONNXOp.unary(name, x)
     case .sub: return x - inputs[1]
     case .mul: return x * inputs[1]
@@ -240,6 +243,7 @@ public final class ONNXOp: Layer {
             let period = max(2 * (n - 1), 1)
             i = ((i % period) + period) % period
             if i >= n { i = period - i }
+          case "wrap": i = ((i % n) + n) % n
           default: return -1
           }
         }

@@ -5,6 +5,7 @@ enum ONNXOpSpec {
   static func spec(_ kind: ONNXOp.Kind) -> LayerSpec {
     switch kind {
     case .identity: return LayerSpec(op: "onnx.Identity")
+    case .onesLike: return LayerSpec(op: "onnx.OnesLike")
     case .unary(let name): return LayerSpec(op: "onnx.\(name)")
     case .sub: return LayerSpec(op: "onnx.Sub")
     case .mul: return LayerSpec(op: "onnx.Mul")
@@ -66,6 +67,7 @@ enum ONNXOpSpec {
     }
     switch s.op {
     case "onnx.Identity": return .identity
+    case "onnx.OnesLike": return .onesLike
     case "onnx.Sub": return .sub
     case "onnx.Mul": return .mul
     case "onnx.Div": return .div

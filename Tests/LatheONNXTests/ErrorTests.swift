@@ -37,7 +37,7 @@ final class ErrorTests: XCTestCase {
     m.opsetImport[0].version = 99
     XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(m), path: "new.onnx")) { error in
       XCTAssertEqual(
-        "\(error)", "new.onnx: opset ai.onnx version 99 is not supported (supported: 6 to 25)")
+        "\(error)", "new.onnx: opset ai.onnx version 99 is not supported (supported: 6 to 28)")
     }
   }
 

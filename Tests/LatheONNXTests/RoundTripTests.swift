@@ -109,4 +109,50 @@ final class RoundTripTests: XCTestCase {
     XCTAssertEqual(try ModelOpener.format(of: url), .onnx)
     XCTAssertLessThan(try ModelOpener.open(url).predict(input(2)).maxAbsDifference(model.predict(input(2))), 1e-5)
   }
+
+  /// The layers for 3-D windows, 1-D transposed convolution, MaxPool indices and training-mode
+  /// batch normalisation save as Lathe files, load back, and export to ONNX again.
+  func testWindowLayersSaveAndExportAgain() throws {
+    var g = SeededGenerator(seed: 31)
+    let conv = Tensor<Float>.uniform([2, 1, 2, 2, 2], low: -1, high: 1, generator: &g)
+    let transposed = Tensor<Float>.uniform([2, 2, 3], low: -1, high: 1, generator: &g)
+    let m = ONNXBuild.model(
+      nodes: [
+        ONNXBuild.node("Conv", ["x", "W"], ["c"], name: "conv3d", [Attr.ints("pads", [1, 0, 1, 0, 1, 1])]),
+        ONNXBuild.node(
+          "MaxPool", ["c"], ["p", "i"], name: "pool",
+          [Attr.ints("kernel_shape", [2, 2, 2]), Attr.int("ceil_mode", 1), Attr.ints("strides", [2, 2, 2])]),
+        ONNXBuild.node(
+          "AveragePool", ["c"], ["a"], name: "avg",
+          [
+            Attr.ints("kernel_shape", [2, 2, 2]), Attr.int("count_include_pad", 1), Attr.int("ceil_mode", 1),
+            Attr.ints("strides", [2, 2, 2]),
+          ]),
+        ONNXBuild.node("Add", ["p", "i"], ["pi"], name: "indices"),
+        ONNXBuild.node("Add", ["pi", "a"], ["s"], name: "join"),
+        ONNXBuild.node("ReduceSum", ["s", "axes"], ["sp"], name: "sum", [Attr.int("keepdims", 0)]),
+        ONNXBuild.node("ConvTranspose", ["sp", "T"], ["t"], name: "up", [Attr.ints("strides", [2])]),
+        ONNXBuild.node(
+          "BatchNormalization", ["t", "bs", "bb", "bm", "bv"], ["y"], name: "bn", [Attr.int("training_mode", 1)]),
+      ],
+      initializers: [
+        ONNXBuild.tensor("W", conv.shape, conv.scalars), ONNXBuild.tensor("T", transposed.shape, transposed.scalars),
+        ONNXBuild.int64s("axes", [2, 3]), ONNXBuild.tensor("bs", [2], [1, 2]), ONNXBuild.tensor("bb", [2], [0, 1]),
+        ONNXBuild.tensor("bm", [2], [0, 0]), ONNXBuild.tensor("bv", [2], [1, 1]),
+      ],
+      inputs: [ONNXBuild.value("x", [nil, 1, 3, 4, 4])], outputs: ["y"], opset: 15)
+    let model = try ONNXImporter.load(data: ONNXBuild.data(m)).model()
+    XCTAssertEqual(
+      Set(model.nodes.map(\.layer.op)).intersection(["onnx.Conv", "onnx.Pool", "onnx.ConvTranspose"]).count, 3)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-onnx-\(UUID()).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try ModelFile.save(model, to: url)
+    let back = try ModelOpener.open(url)
+    let x = Tensor<Float>.uniform([3, 1, 3, 4, 4], low: -1, high: 1, generator: &g)
+    XCTAssertEqual(back.predict(x).scalars, model.predict(x).scalars)
+    let proto = try ONNXExporter.proto(back)
+    XCTAssertEqual(proto.opsetImport.first?.version, 14)
+    let again = try ONNXImporter.load(data: ONNXExporter.data(back)).model()
+    XCTAssertLessThan(again.predict(x).maxAbsDifference(model.predict(x)), 1e-5)
+  }
 }
