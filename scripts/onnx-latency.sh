@@ -5,11 +5,6 @@
 # shared machine hits both alike) and prints each figure's median and best p50 over the rounds
 # and the imported/native ratios. `LATHE_BENCH_THREADS` sets bench's --threads.
 #
-# lenet-5 at batch 256 allocates ~20 MB of im2col buffers per pass; whether glibc hands them
-# back to the kernel (and page-faults them in again) depends on each process's heap history, so
-# that figure swings by 2x between processes. To compare the models rather than the allocator:
-#   MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=4294967296 scripts/onnx-latency.sh
-#
 #   scripts/onnx-latency.sh [path/to/lathe] [rounds]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
