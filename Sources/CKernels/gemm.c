@@ -106,9 +106,6 @@ static void gemm_serial(int trans_a, int trans_b, int m, int n, int k, float alp
   }
 }
 
-/// Below this many multiply-adds a GEMM stays on one thread (OpenBLAS's own threshold,
-/// GEMM_MULTITHREAD_THRESHOLD 4 × 65536); Parallel.smallGEMMWork mirrors it.
-#define SPLIT_WORK (4.0 * 65536)
 
 /// 0: split over all the pool's threads; else at most this many (lk_set_num_threads).
 static int gemm_threads;
@@ -157,7 +154,7 @@ void lk_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
     }
     return;
   }
-  const int parts = (double)m * n * k >= SPLIT_WORK ? lk_get_num_threads() : 1;
+  const int parts = (double)m * n * k >= LK_GEMM_SPLIT_WORK ? lk_get_num_threads() : 1;
   if (parts <= 1) {
     gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;

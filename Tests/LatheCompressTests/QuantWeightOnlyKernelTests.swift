@@ -52,7 +52,7 @@ final class QuantWeightOnlyKernelTests: XCTestCase {
         let expected = reference(a: a, aScale: aScale, w: w, wScale: wScale, bias: bias, m: m, n: n, k: k, group: group)
         forEachKernelPath { _, name in
           var y = [Float](repeating: .nan, count: m * n)
-          withOptionalPointer(bias) { b in
+          withOptionalPointer(bias.map { Tensor(shape: [$0.count], scalars: $0) }) { b in
             lk_wq_gemm_f32(
               Int32(m), Int32(n), Int32(k), Int32(bits), Int32(group), a, aScale, packed, wScale, b, &y, Int32(n))
           }

@@ -29,6 +29,12 @@ int lk_cpu_features(void);
 /// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
 const char *lk_sgemm_backend(void);
 
+/// Below this many multiply-adds a GEMM runs on one thread. Measured: LeNet-5's conv2 at batch 1
+/// (470k, ~5 µs) lost 5 µs when split in two (two OpenBLAS calls' set-up and the hand-off cost
+/// more than half the product); the training products (7.5M at batch 32) gain. Layers that
+/// parallelise over images or rows use the same bound (Parallel.smallGEMMWork).
+#define LK_GEMM_SPLIT_WORK 2097152
+
 /// Threads one fp32 GEMM is split over (at most the pool's; OpenBLAS itself runs single-threaded
 /// on each part, so Lathe has one pool of threads, not two competing ones).
 void lk_set_num_threads(int threads);

@@ -52,10 +52,9 @@ enum SparseKernels {
   static func slicedProduct(_ x: Tensor<Float>, _ sliced: SlicedSparseRows, bias: Tensor<Float>?, relu: Bool)
     -> Tensor<Float>
   {
-    let biasValues = bias?.scalars
-    return x.withUnsafeBufferPointer { xp in
+    x.withUnsafeBufferPointer { xp in
       Tensor<Float>(shape: [1, sliced.rows]) { y in
-        withOptionalPointer(biasValues) { sliced.product(xp.baseAddress!, bias: $0, relu: relu, into: y.baseAddress!) }
+        withOptionalPointer(bias) { sliced.product(xp.baseAddress!, bias: $0, relu: relu, into: y.baseAddress!) }
       }
     }
   }
@@ -73,27 +72,28 @@ enum SparseKernels {
   ) -> Tensor<Float> {
     let batch = x.shape[0]
     let (inputs, outputs) = (Int32(cols), Int32(rows))
-    let biasValues = bias?.scalars
     return x.withUnsafeBufferPointer { xp in
       Tensor<Float>(shape: [batch, rows]) { y in
-        rowPointers.withUnsafeBufferPointer { rp in
-          columnIndices.withUnsafeBufferPointer { cp in
-            values.withUnsafeBufferPointer { vp in
-              if batch == 1 {
-                lk_spmv(
-                  outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!, xp.baseAddress!, biasValues,
-                  y.baseAddress!)
-                return
-              }
-              let workers = batch >= 64 ? min(Parallel.coreCount, batch / 32) : 1
-              let rowsPerWorker = (batch + workers - 1) / workers
-              Parallel.forEach(workers) { w in
-                let start = w * rowsPerWorker
-                let count = min(rowsPerWorker, batch - start)
-                guard count > 0 else { return }
-                lk_spmm(
-                  Int32(count), outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!,
-                  xp.baseAddress! + start * cols, biasValues, y.baseAddress! + start * rows, nil)
+        withOptionalPointer(bias) { biasValues in
+          rowPointers.withUnsafeBufferPointer { rp in
+            columnIndices.withUnsafeBufferPointer { cp in
+              values.withUnsafeBufferPointer { vp in
+                if batch == 1 {
+                  lk_spmv(
+                    outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!, xp.baseAddress!, biasValues,
+                    y.baseAddress!)
+                  return
+                }
+                let workers = batch >= 64 ? min(Parallel.coreCount, batch / 32) : 1
+                let rowsPerWorker = (batch + workers - 1) / workers
+                Parallel.forEach(workers) { w in
+                  let start = w * rowsPerWorker
+                  let count = min(rowsPerWorker, batch - start)
+                  guard count > 0 else { return }
+                  lk_spmm(
+                    Int32(count), outputs, inputs, rp.baseAddress!, cp.baseAddress!, vp.baseAddress!,
+                    xp.baseAddress! + start * cols, biasValues, y.baseAddress! + start * rows, nil)
+                }
               }
             }
           }

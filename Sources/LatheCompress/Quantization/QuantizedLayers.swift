@@ -44,7 +44,7 @@ public final class QuantizedLinear: Layer {
     let parameters = input.parameters(for: x)
     let y = Tensor<Float>(shape: [batch, n]) { out in
       weights.scales.withUnsafeBufferPointer { scales in
-        withOptionalPointer(bias?.scalars) { biasPointer in
+        withOptionalPointer(bias) { biasPointer in
           var stage = lk_qoutput(
             a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!,
             bias: biasPointer, relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
@@ -150,7 +150,7 @@ public final class QuantizedConv2d: Layer {
     let imageSize = c * h * w
     let y = Tensor<Float>(shape: [n, outChannels, oh, ow]) { out in
       weights.scales.withUnsafeBufferPointer { scales in
-        withOptionalPointer(bias?.scalars) { biasPointer in
+        withOptionalPointer(bias) { biasPointer in
           x.withUnsafeBufferPointer { src in
             let workers = min(Parallel.coreCount, n)
             Parallel.forEach(workers) { worker in
@@ -191,9 +191,11 @@ public final class QuantizedConv2d: Layer {
   }
 }
 
-func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-  guard let array else { return body(nil) }
-  return array.withUnsafeBufferPointer { body($0.baseAddress) }
+/// The tensor's elements in place (nil when there is no tensor): `scalars` would copy them on
+/// every call, which at batch 1 costs as much as a small layer.
+func withOptionalPointer<R>(_ tensor: Tensor<Float>?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let tensor else { return body(nil) }
+  return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 func quantizedStatistics(

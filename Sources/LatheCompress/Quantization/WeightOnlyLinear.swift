@@ -55,7 +55,7 @@ public final class WeightOnlyLinear: Layer {
     x.withUnsafeBufferPointer { lk_wq_quantize_rows($0.baseAddress!, Int32(batch), Int32(k), &q, &rowScales) }
     let y = Tensor<Float>(shape: [batch, n]) { out in
       weights.scales.withUnsafeBufferPointer { scales in
-        withOptionalPointer(bias?.scalars) { biasPointer in
+        withOptionalPointer(bias) { biasPointer in
           q.withUnsafeBufferPointer { a in
             rowScales.withUnsafeBufferPointer { aScale in
               let small = batch * n * k < Parallel.smallGEMMWork

@@ -7,9 +7,9 @@ public enum Parallel {
   /// Threads parallel loops run on, the caller's included (LK_THREADS, else the online cores).
   public static let coreCount = Int(lk_parallel_threads())
 
-  /// Below this many multiply-adds a GEMM runs on one thread (lk_sgemm's split threshold,
-  /// OpenBLAS's GEMM_MULTITHREAD_THRESHOLD × 65536), so callers can run several such products at once.
-  public static let smallGEMMWork = 4 * 65536
+  /// Below this many multiply-adds a product runs on one thread (LK_GEMM_SPLIT_WORK, where lk_sgemm
+  /// stops splitting), so callers can run several such products at once instead.
+  public static let smallGEMMWork = Int(LK_GEMM_SPLIT_WORK)
 
   /// Calls `body(worker)` for worker in 0..<workers, concurrently when workers > 1. The
   /// caller guarantees that workers touch disjoint memory (each writes its own images, rows...).
