@@ -26,19 +26,14 @@ public enum ONNXImporter {
   public static let supportedOpsets = 6...28
 
   public static func load(contentsOf url: URL, options: ONNXImportOptions = .init()) throws(ONNXError) -> ONNXGraph {
-    // The mapping is released once decoded, so weights are held once while layers are built.
-    let proto = try decode(url)
-    return try load(proto, path: url.path, directory: url.deletingLastPathComponent(), options: options)
-  }
-
-  private static func decode(_ url: URL) throws(ONNXError) -> Onnx_ModelProto {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .alwaysMapped)
-    } catch {
-      throw .unreadable(file: url.path, reason: error.localizedDescription)
-    }
-    return try decode(data, path: url.path)
+    // Initializers are decoded one at a time straight from the mapped file, whose pages are
+    // dropped as they are read: the weights are held about once, not twice (StreamedModelFile).
+    let file = try StreamedModelFile(path: url.path)
+    var decoder = TensorDecoder(directory: url.deletingLastPathComponent())
+    decoder.bytesRead = { [unowned file] in file.release($0.baseAddress!, length: $0.count) }
+    let importer = try prepare(file.model, path: url.path, decoder: decoder, options: options)
+    for index in file.initializers.indices { try importer.decodeInitializer(file.initializer(index)) }
+    return try importer.importGraph(file.model)
   }
 
   private static func decode(_ data: Data, path: String) throws(ONNXError) -> Onnx_ModelProto {
@@ -60,19 +55,25 @@ public enum ONNXImporter {
     _ decoded: Onnx_ModelProto, path: String, directory: URL?, options: ONNXImportOptions
   ) throws(ONNXError) -> ONNXGraph {
     var proto = decoded
+    let importer = try prepare(proto, path: path, decoder: TensorDecoder(directory: directory), options: options)
+    // Initializers move out of the message and are released one by one as they are decoded.
+    var initializers = proto.graph.initializer
+    proto.graph.initializer = []
+    initializers.reverse()
+    while let tensor = initializers.popLast() { try importer.decodeInitializer(tensor) }
+    return try importer.importGraph(proto)
+  }
+
+  /// Checks the model's header, opsets and operators, and returns the importer for its graph.
+  private static func prepare(
+    _ proto: Onnx_ModelProto, path: String, decoder: TensorDecoder, options: ONNXImportOptions
+  ) throws(ONNXError) -> GraphImporter {
     guard proto.irVersion > 0, proto.hasGraph else {
       throw .invalidModel(file: path, reason: "no ir_version or no graph (is this an ONNX file?)")
     }
     let opset = try checkOpsets(proto, path: path)
-    let graph = proto.graph
-    try checkOperators(graph, path: path)
-    let importer = GraphImporter(
-      file: path, decoder: TensorDecoder(directory: directory), opset: opset, options: options)
-    // Initializers move out of the message and are released one by one as they are decoded.
-    var initializers = proto.graph.initializer
-    proto.graph.initializer = []
-    try importer.decodeInitializers(&initializers)
-    return try importer.importGraph(proto)
+    try checkOperators(proto.graph, path: path)
+    return GraphImporter(file: path, decoder: decoder, opset: opset, options: options)
   }
 
   private static func checkOpsets(_ proto: Onnx_ModelProto, path: String) throws(ONNXError) -> Int {
@@ -160,14 +161,11 @@ final class GraphImporter {
     return "\(node.opType)_\(index)"
   }
 
-  func decodeInitializers(_ initializers: inout [Onnx_TensorProto]) throws(ONNXError) {
-    initializers.reverse()
-    while let tensor = initializers.popLast() {
-      do {
-        values[tensor.name] = .constant(try decoder.decode(tensor))
-      } catch {
-        throw .invalidModel(file: file, reason: "initializer \"\(tensor.name)\": \(error.reason)")
-      }
+  func decodeInitializer(_ tensor: Onnx_TensorProto) throws(ONNXError) {
+    do {
+      values[tensor.name] = .constant(try decoder.decode(tensor))
+    } catch {
+      throw .invalidModel(file: file, reason: "initializer \"\(tensor.name)\": \(error.reason)")
     }
   }
 

@@ -6,6 +6,9 @@ import LatheTensor
 struct TensorDecoder {
   /// The folder external data paths are relative to (the model file's folder).
   var directory: URL?
+  /// Told of each stretch of raw fp32 bytes once it is copied into a tensor, so a mapped file
+  /// can drop those pages (large weights are copied in chunks for that).
+  var bytesRead: ((UnsafeRawBufferPointer) -> Void)?
 
   func decode(_ proto: Onnx_TensorProto) throws(NodeError) -> ONNXConstant {
     let name = proto.name.isEmpty ? "tensor" : "tensor \"\(proto.name)\""
@@ -82,7 +85,13 @@ struct TensorDecoder {
       case .float:
         return ONNXConstant(
           Tensor<Float>(shape: shape) { dst in
-            if count > 0 { UnsafeMutableRawBufferPointer(dst).copyMemory(from: p) }
+            let target = UnsafeMutableRawBufferPointer(dst)
+            let chunk = 4 << 20
+            for start in stride(from: 0, to: p.count, by: chunk) {
+              let part = UnsafeRawBufferPointer(rebasing: p[start..<min(start + chunk, p.count)])
+              UnsafeMutableRawBufferPointer(rebasing: target[start..<(start + part.count)]).copyMemory(from: part)
+              bytesRead?(part)
+            }
           })
       case .double: return ONNXConstant(Tensor(shape: shape, scalars: (0..<count).map { Float(load(Double.self, $0)) }))
       case .float16:

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Loading a ~100 MB ONNX file (issue 5's figure: under 1 s, under 2x the file size in extra memory).
+# Builds a 784-5000-4000-10 Gemm/Relu MLP with random weights (96 MB, opset 17) with the pip
+# `onnx` package in the conformance venv, then runs `lathe inspect` on it (read, decode every
+# initializer, build the graph, one batch-1 pass for the shapes) under /usr/bin/time, beside
+# `lathe inspect` of a tiny model as the baseline memory of the process.
+# Skips with a message (exit 0) when pip cannot reach the package index.
+#
+#   scripts/onnx-load-bench.sh [path/to/lathe]
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+lathe="${1:-$root/.build/release/lathe}"
+venv="${LATHE_ONNX_VENV:-${TMPDIR:-/tmp}/lathe-onnx-venv}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+[ -x "$lathe" ] || (cd "$root" && swift build -c release --product lathe) || exit 1
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv" || { echo "onnx-load-bench: skipped (python3 -m venv failed)"; exit 0; }
+fi
+if ! "$venv/bin/python" -c "import onnx" 2>/dev/null && ! "$venv/bin/pip" install -q onnx; then
+  echo "onnx-load-bench: skipped (pip could not install onnx)"
+  exit 0
+fi
+"$venv/bin/python" - "$work/big.onnx" <<'PY'
+import sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+rng = np.random.default_rng(0)
+sizes = [784, 5000, 4000, 10]
+nodes, inits, prev = [], [], "x"
+for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+    inits += [numpy_helper.from_array((rng.standard_normal((b, a)) * 0.01).astype(np.float32), f"W{i}"),
+              numpy_helper.from_array(np.zeros(b, np.float32), f"B{i}")]
+    last = i == len(sizes) - 2
+    out = "y" if last else f"g{i}"
+    nodes.append(helper.make_node("Gemm", [prev, f"W{i}", f"B{i}"], [out], transB=1))
+    if not last:
+        nodes.append(helper.make_node("Relu", [out], [f"h{i}"]))
+        prev = f"h{i}"
+graph = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 784])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])], inits)
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[1])
+PY
+size_kb=$(( $(stat -c %s "$work/big.onnx") / 1024 ))
+base=$(/usr/bin/time -f "%M" "$lathe" inspect "$root/samples/models/lenet-5.safetensors" 2>&1 >/dev/null | tail -1)
+echo "file: $((size_kb / 1024)) MB; baseline (inspect lenet-5): max RSS $((base / 1024)) MB"
+for run in 1 2 3; do
+  out=$(/usr/bin/time -f "%e %M" "$lathe" inspect "$work/big.onnx" 2>&1 >/dev/null | tail -1)
+  read -r seconds rss <<<"$out"
+  echo "run $run: $seconds s, max RSS $((rss / 1024)) MB, extra $(((rss - base) / 1024)) MB =" \
+    "$(awk -v e=$((rss - base)) -v f="$size_kb" 'BEGIN { printf "%.2f", e / f }')x the file"
+done
