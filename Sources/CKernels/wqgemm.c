@@ -141,8 +141,9 @@ LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t 
   }
 }
 
-/// The VNNI tile body, for a given vpdpbusd: four rows share each activation load; the
-/// 128 · Σ s_g · Σw_g offset comes out at the end.
+/// The VNNI tile body, for a given vpdpbusd: four rows share each activation load. The result
+/// still holds the 128 · Σ s_g · Σw_g that reading activations + 128 added; lk_wq_gemm_f32
+/// takes it out (row_offsets, once per weight row, not per activation row).
 #define LK_WQ_VNNI_TILE(NAME, ATTR, DPBUSD)                                                              \
   ATTR static void NAME(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w,         \
                         const float *ws, int rows, float *out) {                                         \
@@ -150,9 +151,7 @@ LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t 
     if (rows < 4) {                                                                                      \
       for (int r = 0; r < rows; r++) {                                                                   \
         const uint8_t *row = w + (size_t)r * s->stride;                                                  \
-        const int32_t *sums = (const int32_t *)(row + s->levels);                                        \
         __m256 acc = _mm256_setzero_ps();                                                                \
-        float offset = 0;                                                                                \
         for (int c = 0, g = 0; c < s->kp; g++) {                                                         \
           const int end = c + s->group < s->kp ? c + s->group : s->kp;                                   \
           __m256i sum = _mm256_setzero_si256();                                                          \
@@ -160,9 +159,8 @@ LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t 
             sum = DPBUSD(sum, _mm256_loadu_si256((const __m256i *)(au + c)), load_w_avx2(row, c, s->bits)); \
           const float scale = ws[(size_t)r * s->groups + g];                                             \
           acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(scale), acc);                    \
-          offset += scale * (float)sums[g];                                                              \
         }                                                                                                \
-        out[r] = hsum_avx2(acc) - 128.0f * offset;                                                       \
+        out[r] = hsum_avx2(acc);                                                                         \
       }                                                                                                  \
       return;                                                                                            \
     }                                                                                                    \
@@ -184,19 +182,48 @@ LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t 
       acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t2), _mm256_set1_ps(s2[g]), acc2);                       \
       acc3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t3), _mm256_set1_ps(s3[g]), acc3);                       \
     }                                                                                                    \
-    const __m256 accs[4] = {acc0, acc1, acc2, acc3};                                                     \
-    for (int r = 0; r < 4; r++) {                                                                        \
-      const int32_t *sums = (const int32_t *)(w + (size_t)r * s->stride + s->levels);                    \
-      float offset = 0;                                                                                  \
-      for (int g = 0; g < s->groups; g++) offset += ws[(size_t)r * s->groups + g] * (float)sums[g];      \
-      out[r] = hsum_avx2(accs[r]) - 128.0f * offset;                                                     \
-    }                                                                                                    \
+    out[0] = hsum_avx2(acc0);                                                                            \
+    out[1] = hsum_avx2(acc1);                                                                            \
+    out[2] = hsum_avx2(acc2);                                                                            \
+    out[3] = hsum_avx2(acc3);                                                                            \
   }
 
 LK_WQ_VNNI_TILE(tile_avxvnni, LK_AVXVNNI, _mm256_dpbusd_avx_epi32)
 /// The EVEX 256-bit vpdpbusd: a group of 32 is one register, so wider vectors would need two
 /// scales per register; a GEMV is bound by reading the weights, not by arithmetic.
 LK_WQ_VNNI_TILE(tile_avx512, LK_AVX512, _mm256_dpbusd_epi32)
+
+/// Four int8 weight rows against two activation rows (batches, AVX-512): each weight load
+/// serves both rows, and the eight int32 and eight fp32 accumulators fit in the 32 registers.
+LK_AVX512 static void tile_pair_avx512(const wq_shape *s, const uint8_t *au0, const uint8_t *au1, const uint8_t *w,
+                                       const float *ws, float out[2][4]) {
+  const uint8_t *wr[4] = {w, w + s->stride, w + 2 * s->stride, w + 3 * s->stride};
+  __m256 acc[2][4];
+  for (int i = 0; i < 2; i++)
+    for (int r = 0; r < 4; r++) acc[i][r] = _mm256_setzero_ps();
+  for (int c = 0, g = 0; c < s->kp; g++) {
+    const int end = c + s->group < s->kp ? c + s->group : s->kp;
+    __m256i t[2][4];
+    for (int i = 0; i < 2; i++)
+      for (int r = 0; r < 4; r++) t[i][r] = _mm256_setzero_si256();
+    for (; c < end; c += 32) {
+      const __m256i a0 = _mm256_loadu_si256((const __m256i *)(au0 + c));
+      const __m256i a1 = _mm256_loadu_si256((const __m256i *)(au1 + c));
+      for (int r = 0; r < 4; r++) {
+        const __m256i wv = _mm256_loadu_si256((const __m256i *)(wr[r] + c));
+        t[0][r] = _mm256_dpbusd_epi32(t[0][r], a0, wv);
+        t[1][r] = _mm256_dpbusd_epi32(t[1][r], a1, wv);
+      }
+    }
+    for (int r = 0; r < 4; r++) {
+      const __m256 scale = _mm256_set1_ps(ws[(size_t)r * s->groups + g]);
+      acc[0][r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t[0][r]), scale, acc[0][r]);
+      acc[1][r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t[1][r]), scale, acc[1][r]);
+    }
+  }
+  for (int i = 0; i < 2; i++)
+    for (int r = 0; r < 4; r++) out[i][r] = hsum_avx2(acc[i][r]);
+}
 
 #endif
 
@@ -217,8 +244,24 @@ static void unpack_rows(const wq_shape *s, const uint8_t *w, int rows, uint8_t *
   }
 }
 
+void lk_wq_row_offsets(const void *packed, int n, int k, int bits, int group, const float *w_scale, float *out) {
+  const size_t stride = lk_wq_row_bytes(k, bits, group), levels = level_bytes(k, bits);
+  const int groups = (k + group - 1) / group;
+  for (int j = 0; j < n; j++) {
+    const uint8_t *sums = (const uint8_t *)packed + (size_t)j * stride + levels;
+    float offset = 0;
+    for (int g = 0; g < groups; g++) {
+      int32_t sum;
+      memcpy(&sum, sums + sizeof(int32_t) * (size_t)g, sizeof sum);
+      offset += w_scale[(size_t)j * groups + g] * (float)sum;
+    }
+    out[j] = 128.0f * offset;
+  }
+}
+
 void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, const float *a_scale,
-                    const void *packed, const float *w_scale, const float *bias, float *y, int ldy) {
+                    const void *packed, const float *w_scale, const float *row_offsets, const float *bias, float *y,
+                    int ldy) {
   wq_shape s = {lk_wq_padded(k), group, (k + group - 1) / group, bits, lk_wq_row_bytes(k, bits, group),
                 level_bytes(k, bits)};
   wq_tile tile = tile_portable;
@@ -231,15 +274,22 @@ void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, c
   default: break;
   }
 #endif
-  // Scratch: activations + 128 (VNNI), and four int4 rows unpacked to int8 (batches).
+  // Scratch: activations + 128 (VNNI), four int4 rows unpacked to int8 (batches), and each
+  // weight row's 128 · Σ_g s_g · Σw_g (VNNI), which reading activations + 128 adds.
   const int unpack = bits == 4 && m > 1;
   wq_shape unpacked = s;
   unpacked.bits = 8;
   unpacked.levels = (size_t)s.kp;
   unpacked.stride = (size_t)s.kp + sizeof(int32_t) * (size_t)s.groups;
   const size_t au_bytes = offset_u8 ? (size_t)m * s.kp : 0, w_bytes = unpack ? 4 * unpacked.stride : 0;
-  uint8_t *scratch = au_bytes + w_bytes ? malloc(au_bytes + w_bytes) : NULL;
-  uint8_t *au = scratch, *wbuf = scratch ? scratch + au_bytes : NULL;
+  const size_t offset_bytes = offset_u8 && !row_offsets ? sizeof(float) * (size_t)n : 0;
+  uint8_t *scratch = au_bytes + w_bytes + offset_bytes ? malloc(offset_bytes + au_bytes + w_bytes) : NULL;
+  const float *row_offset = NULL;
+  if (offset_u8) {
+    if (!row_offsets) lk_wq_row_offsets(packed, n, k, bits, group, w_scale, (float *)scratch);
+    row_offset = row_offsets ? row_offsets : (const float *)scratch;
+  }
+  uint8_t *au = offset_u8 ? scratch + offset_bytes : NULL, *wbuf = scratch ? scratch + offset_bytes + au_bytes : NULL;
   for (size_t i = 0; i < au_bytes; i++) au[i] = (uint8_t)(a[i] ^ 0x80);
   const uint8_t *w = (const uint8_t *)packed;
   for (int j = 0; j < n; j += 4) {
@@ -251,11 +301,28 @@ void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, c
       block = wbuf;
       shape = &unpacked;
     }
-    for (int i = 0; i < m; i++) {
+    int i = 0;
+#if LK_X86
+    if (tile == tile_avx512 && rows == 4 && shape->bits == 8) {
+      for (; i + 2 <= m; i += 2) {
+        float out[2][4];
+        tile_pair_avx512(shape, au + (size_t)i * s.kp, au + (size_t)(i + 1) * s.kp, block,
+                         w_scale + (size_t)j * s.groups, out);
+        for (int t = 0; t < 2; t++)
+          for (int r = 0; r < 4; r++)
+            y[(size_t)(i + t) * ldy + j + r] =
+                (out[t][r] - row_offset[j + r]) * a_scale[i + t] + (bias ? bias[j + r] : 0.0f);
+      }
+    }
+#endif
+    for (; i < m; i++) {
       float out[4];
       tile(shape, a + (size_t)i * s.kp, au ? au + (size_t)i * s.kp : NULL, block, w_scale + (size_t)j * s.groups, rows,
            out);
-      for (int r = 0; r < rows; r++) y[(size_t)i * ldy + j + r] = out[r] * a_scale[i] + (bias ? bias[j + r] : 0.0f);
+      for (int r = 0; r < rows; r++) {
+        const float centered = out[r] - (row_offset ? row_offset[j + r] : 0.0f);
+        y[(size_t)i * ldy + j + r] = centered * a_scale[i] + (bias ? bias[j + r] : 0.0f);
+      }
     }
   }
   free(scratch);

@@ -30,7 +30,9 @@ final class QuantWeightOnlyKernelTests: XCTestCase {
   func testKernelMatchesReferenceOnEveryPathWithPartialGroups() {
     var g = SeededGenerator(seed: 7)
     // k not a multiple of the group (a short last group) nor of 32 (zero padding), and exact.
-    for (m, n, k, group) in [(1, 5, 784, 32), (3, 17, 100, 64), (2, 4, 31, 32), (4, 9, 256, 128), (1, 3, 1, 32)] {
+    // m of 2 and more also runs the AVX-512 two-row tile (pairs, then a leftover row).
+    let shapes = [(1, 5, 784, 32), (3, 17, 100, 64), (2, 4, 31, 32), (4, 9, 256, 128), (1, 3, 1, 32), (7, 12, 96, 32)]
+    for (m, n, k, group) in shapes {
       for bits in [8, 4] {
         let top = bits == 8 ? 127 : 8
         let w = (0..<(n * k)).map { _ in Int8(Int.random(in: -top...(top - (bits == 8 ? 0 : 1)), using: &g)) }
@@ -50,15 +52,23 @@ final class QuantWeightOnlyKernelTests: XCTestCase {
           XCTAssertEqual(aScale[i], bound / 127, accuracy: bound * 1e-6)
         }
         let expected = reference(a: a, aScale: aScale, w: w, wScale: wScale, bias: bias, m: m, n: n, k: k, group: group)
-        forEachKernelPath { _, name in
-          var y = [Float](repeating: .nan, count: m * n)
-          withOptionalPointer(bias.map { Tensor(shape: [$0.count], scalars: $0) }) { b in
-            lk_wq_gemm_f32(
-              Int32(m), Int32(n), Int32(k), Int32(bits), Int32(group), a, aScale, packed, wScale, b, &y, Int32(n))
-          }
-          for (got, want) in zip(y, expected) {
-            XCTAssertEqual(
-              Double(got), want, accuracy: 1e-4 * max(1, abs(want)), "\(name) int\(bits) m\(m) n\(n) k\(k) g\(group)")
+        var offsets = [Float](repeating: 0, count: n)
+        lk_wq_row_offsets(packed, Int32(n), Int32(k), Int32(bits), Int32(group), wScale, &offsets)
+        for precomputed in [false, true] {
+          forEachKernelPath { _, name in
+            var y = [Float](repeating: .nan, count: m * n)
+            withOptionalPointer(bias.map { Tensor(shape: [$0.count], scalars: $0) }) { b in
+              offsets.withUnsafeBufferPointer { o in
+                lk_wq_gemm_f32(
+                  Int32(m), Int32(n), Int32(k), Int32(bits), Int32(group), a, aScale, packed, wScale,
+                  precomputed ? o.baseAddress : nil, b, &y, Int32(n))
+              }
+            }
+            for (got, want) in zip(y, expected) {
+              XCTAssertEqual(
+                Double(got), want, accuracy: 1e-4 * max(1, abs(want)),
+                "\(name) int\(bits) m\(m) n\(n) k\(k) g\(group) offsets given \(precomputed)")
+            }
           }
         }
       }

@@ -249,12 +249,18 @@ void lk_wq_pack(const int8_t *w, int n, int k, int bits, int group, void *packed
 /// Quantizes x [m, k] per row: scale[i] = max|x[i,:]| / 127 (1 for an all-zero row),
 /// q [m, lk_wq_padded(k)] = round(x / scale), zero padded.
 void lk_wq_quantize_rows(const float *x, int m, int k, int8_t *q, float *scale);
+/// out[j] = 128 · Σ_g w_scale[j,g] · Σ_{c in g} W[j,c]: what the VNNI paths, which read the
+/// activations as u8 = s8 + 128, take back out of row j. Depends only on the weights, so a layer
+/// computes it once.
+void lk_wq_row_offsets(const void *packed, int n, int k, int bits, int group, const float *w_scale, float *out);
 /// y[i * ldy + j] for m activation rows (a from lk_wq_quantize_rows) and n packed weight rows.
-/// Allocates a little scratch (activations as u8 on VNNI paths; four unpacked int4 rows for m > 1).
+/// row_offsets: lk_wq_row_offsets of these rows, or NULL to compute them here. Allocates a
+/// little scratch (activations as u8 on VNNI paths; four unpacked int4 rows for m > 1).
 /// Split work over cores by rows of a (a, a_scale, y) or of W (packed + j0 * row bytes,
-/// w_scale + j0 * groups, bias + j0, y + j0). bias may be NULL.
+/// w_scale + j0 * groups, row_offsets + j0, bias + j0, y + j0). bias may be NULL.
 void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, const float *a_scale,
-                    const void *packed, const float *w_scale, const float *bias, float *y, int ldy);
+                    const void *packed, const float *w_scale, const float *row_offsets, const float *bias, float *y,
+                    int ldy);
 
 // ---- Sparse fp32 layers (CSR) ------------------------------------------------------------
 //

@@ -18,6 +18,8 @@ public final class GroupQuantizedWeights: @unchecked Sendable {
   public let stored: AnyTensor
   /// lk_wq_pack's layout, read-only after init (64-byte aligned).
   let packed: UnsafeMutableRawPointer
+  /// lk_wq_row_offsets of the packed rows: computed once here instead of on every product.
+  let rowOffsets: [Float]
 
   public var groups: Int { (columns + groupSize - 1) / groupSize }
   /// The largest level: 127 for 8 bits, 7 for 4 (symmetric; −8 is never produced).
@@ -39,10 +41,14 @@ public final class GroupQuantizedWeights: @unchecked Sendable {
       : .uint8(
         Tensor(shape: [rows, (columns + 1) / 2], scalars: Self.packNibbles(values, rows: rows, columns: columns)))
     let size = max(lk_wq_row_bytes(Int32(columns), Int32(bits), Int32(groupSize)) * rows, 64)
-    packed = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    let packed = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     values.withUnsafeBufferPointer {
       lk_wq_pack($0.baseAddress!, Int32(rows), Int32(columns), Int32(bits), Int32(groupSize), packed)
     }
+    var offsets = [Float](repeating: 0, count: rows)
+    lk_wq_row_offsets(packed, Int32(rows), Int32(columns), Int32(bits), Int32(groupSize), scales, &offsets)
+    self.packed = packed
+    rowOffsets = offsets
   }
 
   deinit { packed.deallocate() }

@@ -55,28 +55,30 @@ public final class WeightOnlyLinear: Layer {
     x.withUnsafeBufferPointer { lk_wq_quantize_rows($0.baseAddress!, Int32(batch), Int32(k), &q, &rowScales) }
     let y = Tensor<Float>(shape: [batch, n]) { out in
       weights.scales.withUnsafeBufferPointer { scales in
-        withOptionalPointer(bias) { biasPointer in
-          q.withUnsafeBufferPointer { a in
-            rowScales.withUnsafeBufferPointer { aScale in
-              let small = batch * n * k < Parallel.smallGEMMWork
-              // A batch splits by rows of the input; a single row splits the outputs instead.
-              let split = batch > 1 ? batch : n
-              let workers = small ? 1 : min(Parallel.coreCount, split)
-              let per = (split + workers - 1) / workers
-              Parallel.forEach(workers) { w in
-                let start = w * per
-                let count = min(per, split - start)
-                guard count > 0 else { return }
-                if batch > 1 {
-                  lk_wq_gemm_f32(
-                    Int32(count), Int32(n), Int32(k), Int32(weights.bits), Int32(weights.groupSize),
-                    a.baseAddress! + start * padded, aScale.baseAddress! + start, weights.packed, scales.baseAddress!,
-                    biasPointer, out.baseAddress! + start * n, Int32(n))
-                } else {
-                  lk_wq_gemm_f32(
-                    1, Int32(count), Int32(k), Int32(weights.bits), Int32(weights.groupSize), a.baseAddress!,
-                    aScale.baseAddress!, weights.packed + start * rowBytes, scales.baseAddress! + start * groups,
-                    biasPointer.map { $0 + start }, out.baseAddress! + start, Int32(n))
+        weights.rowOffsets.withUnsafeBufferPointer { offsets in
+          withOptionalPointer(bias) { biasPointer in
+            q.withUnsafeBufferPointer { a in
+              rowScales.withUnsafeBufferPointer { aScale in
+                let small = batch * n * k < Parallel.smallGEMMWork
+                // A batch splits by rows of the input; a single row splits the outputs instead.
+                let split = batch > 1 ? batch : n
+                let workers = small ? 1 : min(Parallel.coreCount, split)
+                let per = (split + workers - 1) / workers
+                Parallel.forEach(workers) { w in
+                  let start = w * per
+                  let count = min(per, split - start)
+                  guard count > 0 else { return }
+                  if batch > 1 {
+                    lk_wq_gemm_f32(
+                      Int32(count), Int32(n), Int32(k), Int32(weights.bits), Int32(weights.groupSize),
+                      a.baseAddress! + start * padded, aScale.baseAddress! + start, weights.packed, scales.baseAddress!,
+                      offsets.baseAddress!, biasPointer, out.baseAddress! + start * n, Int32(n))
+                  } else {
+                    lk_wq_gemm_f32(
+                      1, Int32(count), Int32(k), Int32(weights.bits), Int32(weights.groupSize), a.baseAddress!,
+                      aScale.baseAddress!, weights.packed + start * rowBytes, scales.baseAddress! + start * groups,
+                      offsets.baseAddress! + start, biasPointer.map { $0 + start }, out.baseAddress! + start, Int32(n))
+                  }
                 }
               }
             }
