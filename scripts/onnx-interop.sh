@@ -59,4 +59,29 @@ for file in "$root"/samples/models/*.safetensors; do
     if "$venv/bin/python" -c "import sys; sys.exit(0 if $diff <= 0.1 else 1)"; then :; else status=1; fi
   done
 done
+
+# A third-party file: scikit-learn's MLPClassifier on the digits train split, exported by
+# skl2onnx; Lathe opens it through its probabilities output, quantizes it to int8 with the
+# bundled pipeline, and exports that.
+if "$venv/bin/python" -c "import skl2onnx, sklearn" 2>/dev/null || "$venv/bin/pip" install -q skl2onnx scikit-learn; then
+  (cd "$root/scripts" && "$venv/bin/python" skl2onnx_digits.py "$root/samples/datasets/digits" "$out/skl2onnx-fp32.onnx") \
+    || status=1
+  rm -rf "$out/skl2onnx-int8"
+  "$lathe" run "$root/samples/pipelines/int8-ptq.yaml" --model "$out/skl2onnx-fp32.onnx" --dataset digits \
+    --output-dir "$out/skl2onnx-int8" --latency-seconds 0.02 --json >/dev/null || status=1
+  "$lathe" export "$out/skl2onnx-int8/01-int8.safetensors" --format onnx --output "$out/skl2onnx-int8.onnx" \
+    >/dev/null || status=1
+  for kind in fp32 int8; do
+    model="$out/skl2onnx-$kind.onnx"
+    ours="$("$lathe" eval "$model" --dataset digits --json | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')"
+    theirs="$("$venv/bin/python" "$root/scripts/onnx_interop.py" "$model" "$root/samples/datasets/digits" \
+      | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')"
+    diff="$("$venv/bin/python" -c "print(f'{abs($ours - $theirs) * 100:.2f}')")"
+    printf "%-16s %-5s %9.2f%% %9.2f%% %7s\n" skl2onnx-mlp "$kind" "$("$venv/bin/python" -c "print($ours*100)")" \
+      "$("$venv/bin/python" -c "print($theirs*100)")" "$diff"
+    if "$venv/bin/python" -c "import sys; sys.exit(0 if $diff <= 0.1 else 1)"; then :; else status=1; fi
+  done
+else
+  echo "skl2onnx-mlp: skipped (pip could not install skl2onnx and scikit-learn)"
+fi
 exit $status

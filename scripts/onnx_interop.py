@@ -33,7 +33,9 @@ def main() -> None:
     feed = session.get_inputs()[0]
     shape = [d if isinstance(d, int) else -1 for d in feed.shape]
     x = images.reshape([len(images)] + shape[1:])
-    logits = session.run(None, {feed.name: x})[0]
+    # The first floating-point output: classifiers from skl2onnx put an int64 label first.
+    scores = next(o.name for o in session.get_outputs() if o.type in ("tensor(float)", "tensor(double)"))
+    logits = session.run([scores], {feed.name: x})[0]
     accuracy = float((logits.argmax(axis=1) == labels).mean())
     ops = sorted({n.op_type for n in onnx.load(model).graph.node})
     print(json.dumps({"model": model, "accuracy": accuracy, "samples": len(labels), "ops": ops}))

@@ -82,6 +82,7 @@ static void run_tasks(uint32_t generation) {
 static void *worker_main(void *unused) {
   (void)unused;
   inside_pool_task = 1;  // a task that calls lk_parallel_for again runs it serially
+  lk_flush_subnormals();
   uint32_t seen = generation_of(atomic_load(&pool.word));
   for (;;) {
     // Spin until a new job appears; after spin_ns without one, sleep until woken.

@@ -20,7 +20,8 @@ public enum ModelOpener {
   public static func open(_ url: URL) throws -> Model {
     switch try format(of: url) {
     case .onnx:
-      let graph = try ONNXImporter.load(contentsOf: url)
+      // A Lathe model computes scores: extra label outputs (skl2onnx classifiers) are left out.
+      let graph = try ONNXImporter.load(contentsOf: url, options: ONNXImportOptions(floatingOutputsOnly: true))
       return try graph.model(architecture: url.deletingPathExtension().lastPathComponent)
     case .safetensors:
       return try ModelFile.load(from: url, builders: builders)

@@ -10,8 +10,15 @@ public struct ONNXImportOptions: Sendable {
   /// integer-typed inputs (indices, shapes) this way, since the engine computes in fp32.
   var boundInputs: [String: ONNXConstant] = [:]
 
-  public init(inputShapes: [String: [Int]] = [:]) {
+  /// Keep only the graph's floating-point outputs (and the nodes they need) when it also has
+  /// others. Classifiers exported by skl2onnx, for one, return an int64 label next to the
+  /// probabilities, computed by ArgMax and ai.onnx.ml operators the engine does not run; a Lathe
+  /// model needs the scores only. Off for backend tests, which check every output.
+  public var floatingOutputsOnly: Bool
+
+  public init(inputShapes: [String: [Int]] = [:], floatingOutputsOnly: Bool = false) {
     self.inputShapes = inputShapes
+    self.floatingOutputsOnly = floatingOutputsOnly
   }
 }
 
@@ -31,9 +38,9 @@ public enum ONNXImporter {
     let file = try StreamedModelFile(path: url.path)
     var decoder = TensorDecoder(directory: url.deletingLastPathComponent())
     decoder.bytesRead = { [unowned file] in file.release($0.baseAddress!, length: $0.count) }
-    let importer = try prepare(file.model, path: url.path, decoder: decoder, options: options)
+    let (importer, proto) = try prepare(file.model, path: url.path, decoder: decoder, options: options)
     for index in file.initializers.indices { try importer.decodeInitializer(file.initializer(index)) }
-    return try importer.importGraph(file.model)
+    return try importer.importGraph(proto)
   }
 
   private static func decode(_ data: Data, path: String) throws(ONNXError) -> Onnx_ModelProto {
@@ -54,26 +61,47 @@ public enum ONNXImporter {
   private static func load(
     _ decoded: Onnx_ModelProto, path: String, directory: URL?, options: ONNXImportOptions
   ) throws(ONNXError) -> ONNXGraph {
-    var proto = decoded
-    let importer = try prepare(proto, path: path, decoder: TensorDecoder(directory: directory), options: options)
+    var initializers = decoded.graph.initializer
+    var (importer, proto) = try prepare(
+      decoded, path: path, decoder: TensorDecoder(directory: directory), options: options)
     // Initializers move out of the message and are released one by one as they are decoded.
-    var initializers = proto.graph.initializer
     proto.graph.initializer = []
     initializers.reverse()
     while let tensor = initializers.popLast() { try importer.decodeInitializer(tensor) }
     return try importer.importGraph(proto)
   }
 
-  /// Checks the model's header, opsets and operators, and returns the importer for its graph.
+  /// Checks the model's header, opsets and operators, and returns the importer for its graph
+  /// with the graph to import (cut down to the floating-point outputs when the options ask).
   private static func prepare(
-    _ proto: Onnx_ModelProto, path: String, decoder: TensorDecoder, options: ONNXImportOptions
-  ) throws(ONNXError) -> GraphImporter {
+    _ decoded: Onnx_ModelProto, path: String, decoder: TensorDecoder, options: ONNXImportOptions
+  ) throws(ONNXError) -> (GraphImporter, Onnx_ModelProto) {
+    var proto = decoded
     guard proto.irVersion > 0, proto.hasGraph else {
       throw .invalidModel(file: path, reason: "no ir_version or no graph (is this an ONNX file?)")
     }
+    if options.floatingOutputsOnly { proto.graph = floatingOutputsOnly(proto.graph) }
     let opset = try checkOpsets(proto, path: path)
     try checkOperators(proto.graph, path: path)
-    return GraphImporter(file: path, decoder: decoder, opset: opset, options: options)
+    return (GraphImporter(file: path, decoder: decoder, opset: opset, options: options), proto)
+  }
+
+  /// The graph with only its floating-point outputs and the nodes they depend on, when it has
+  /// both floating-point and other outputs; otherwise unchanged.
+  static func floatingOutputsOnly(_ graph: Onnx_GraphProto) -> Onnx_GraphProto {
+    let floating: Set<Int32> = [1, 10, 11, 16]  // FLOAT, FLOAT16, DOUBLE, BFLOAT16
+    let kept = graph.output.filter { floating.contains($0.type.tensorType.elemType) }
+    guard !kept.isEmpty, kept.count < graph.output.count else { return graph }
+    var needed = Set(kept.map(\.name))
+    var nodes: [Onnx_NodeProto] = []
+    for node in graph.node.reversed() where node.output.contains(where: needed.contains) {
+      nodes.append(node)
+      needed.formUnion(node.input)
+    }
+    var result = graph
+    result.output = kept
+    result.node = nodes.reversed()
+    return result
   }
 
   private static func checkOpsets(_ proto: Onnx_ModelProto, path: String) throws(ONNXError) -> Int {

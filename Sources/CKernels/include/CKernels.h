@@ -26,6 +26,9 @@ enum {
 };
 int lk_cpu_features(void);
 
+/// Makes the calling thread treat subnormal floats as zero (cpu.c says why). Cheap; idempotent.
+void lk_flush_subnormals(void);
+
 /// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
 const char *lk_sgemm_backend(void);
 

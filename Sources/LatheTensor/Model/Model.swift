@@ -1,3 +1,5 @@
+import CKernels
+
 /// One step of a model's graph: a named layer and the names of the values it reads
 /// ("input" is the model's input; any other name is an earlier node's output).
 public struct Node {
@@ -70,6 +72,7 @@ public final class Model {
     _ input: Variable, context: inout ForwardContext,
     observe: ((_ node: Node, _ inputs: [Variable], _ output: Variable) -> Void)? = nil
   ) -> Variable {
+    lk_flush_subnormals()  // per thread; callers may be any thread (cpu.c)
     var values = [Variable?](repeating: nil, count: nodes.count + 1)
     values[0] = input
     var last = input
