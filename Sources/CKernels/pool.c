@@ -122,3 +122,31 @@ void lk_avgpool2d_backward(const lk_window *w, const float *dy, float *dx, int c
     }
   }
 }
+
+typedef struct {
+  const lk_window *w;
+  const float *x;
+  float *y;
+  int32_t *argmax;
+  int per;  // images per task
+} pool_split;
+
+static void maxpool_part(void *context, int task) {
+  const pool_split *p = context;
+  lk_window part = *p->w;
+  const int first = task * p->per;
+  part.batch = p->w->batch - first < p->per ? p->w->batch - first : p->per;
+  if (part.batch <= 0) return;
+  const long in = (long)p->w->channels * p->w->height * p->w->width;
+  const long out = (long)p->w->channels * p->w->out_h * p->w->out_w;
+  lk_maxpool2d(&part, p->x + first * in, p->y + first * out, p->argmax ? p->argmax + first * out : NULL);
+}
+
+void lk_maxpool2d_parallel(const lk_window *w, const float *x, float *y, int32_t *argmax) {
+  // Below ~64k outputs a split costs more than it saves.
+  const long outputs = (long)w->batch * w->channels * w->out_h * w->out_w;
+  const int threads = lk_parallel_threads();
+  const int tasks = outputs < 65536 || w->batch < 2 ? 1 : (w->batch < threads ? w->batch : threads);
+  pool_split split = {w, x, y, argmax, (w->batch + tasks - 1) / tasks};
+  lk_parallel_for(tasks, maxpool_part, &split);
+}

@@ -80,4 +80,11 @@ final class ElementwiseGradientTests: XCTestCase {
       checkGradients([x]) { $0[0].logSoftmax(axis: axis) }
     }
   }
+
+  /// ReLU over a tensor large enough to be split over the thread pool, against max(x, 0).
+  func testLargeReLUMatchesElementwiseMax() {
+    let x = TestData.uniform([3, 70_001], seed: 881).mapFloat { $0 - 0.5 }
+    let y = GradientRecording.disabled { Variable(x).relu().value }
+    XCTAssertEqual(y.scalars, x.scalars.map { Swift.max($0, 0) })
+  }
 }

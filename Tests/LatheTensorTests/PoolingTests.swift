@@ -72,6 +72,29 @@ final class PoolingTests: XCTestCase {
     }
   }
 
+  /// Large enough to be split over the thread pool by images (5 images, 84,500 outputs), in
+  /// inference and with gradients (the winners must point into the right image).
+  func testMaxPoolSplitOverThreadsMatchesNaive() {
+    let x = TestData.uniform([5, 4, 130, 130], seed: 880)
+    let g = WindowGeometry(kernel: [2, 2], stride: [2, 2])
+    let expected = NaiveReference.pool2d(
+      x, kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false, average: false,
+      countIncludePad: false)
+    let inference = GradientRecording.disabled { Variable(x).maxPool2d(g).value }
+    assertClose(inference, expected, accuracy: 0, "inference")
+    let input = Variable(x, requiresGrad: true)
+    let y = input.maxPool2d(g)
+    assertClose(y.value, expected, accuracy: 0, "training")
+    y.sum().backpropagate()
+    // Each window's maximum gets the gradient 1: one 1 per window, in the image it came from.
+    let dx = input.grad!
+    XCTAssertEqual(dx.scalars.reduce(0, +), Float(y.value.count))
+    for image in 0..<5 {
+      let plane = dx.scalars[(image * 4 * 130 * 130)..<((image + 1) * 4 * 130 * 130)]
+      XCTAssertEqual(plane.reduce(0, +), Float(4 * 65 * 65), "image \(image)")
+    }
+  }
+
   func testAvgPoolForward() {
     for (index, c) in cases.enumerated() {
       let x = TestData.uniform(c.input, seed: 900 + UInt64(index))

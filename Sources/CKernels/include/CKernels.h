@@ -29,6 +29,9 @@ int lk_cpu_features(void);
 /// Makes the calling thread treat subnormal floats as zero (cpu.c says why). Cheap; idempotent.
 void lk_flush_subnormals(void);
 
+/// y[i] = max(x[i], 0) for n elements (x == y allowed), split over the thread pool when large.
+void lk_relu(const float *x, float *y, long n);
+
 /// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
 const char *lk_sgemm_backend(void);
 
@@ -100,6 +103,8 @@ void lk_ncp_to_cnp(const float *src, float *dst, int n, int c, int p);
 
 /// Max pooling: writes the maximum and the flat input index it came from (for backward).
 void lk_maxpool2d(const lk_window *w, const float *x, float *y, int32_t *argmax);
+/// lk_maxpool2d with the batch split over the thread pool (images are independent).
+void lk_maxpool2d_parallel(const lk_window *w, const float *x, float *y, int32_t *argmax);
 /// Average pooling; count_include_pad chooses the divisor at the borders.
 void lk_avgpool2d(const lk_window *w, const float *x, float *y, int count_include_pad);
 void lk_avgpool2d_backward(const lk_window *w, const float *dy, float *dx, int count_include_pad);

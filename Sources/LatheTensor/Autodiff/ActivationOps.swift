@@ -1,10 +1,15 @@
+import CKernels
 import Foundation
 
 // Activation functions. Each keeps what its derivative needs (the input or the output).
 
 extension Variable {
   public func relu() -> Variable {
-    Variable(value.mapFloat { Swift.max($0, 0) }, parents: [self]) { g in
+    let x = value.contiguous()
+    let y = x.withUnsafeBufferPointer { src in
+      Tensor<Float>(shape: x.shape) { lk_relu(src.baseAddress!, $0.baseAddress!, src.count) }
+    }
+    return Variable(y, parents: [self]) { g in
       [g.zipWith(self.value) { $1 > 0 ? $0 : 0 }]
     }
   }

@@ -10,12 +10,12 @@ extension Variable {
     guard GradientRecording.isEnabled && requiresGrad else {
       return Variable(
         Tensor<Float>(shape: outShape) { dst in
-          x.withUnsafeBufferPointer { lk_maxpool2d(&win, $0.baseAddress!, dst.baseAddress!, nil) }
+          x.withUnsafeBufferPointer { lk_maxpool2d_parallel(&win, $0.baseAddress!, dst.baseAddress!, nil) }
         })
     }
     var winners = [Int32](repeating: -1, count: outShape.reduce(1, *))
     let y = Tensor<Float>(shape: outShape) { dst in
-      x.withUnsafeBufferPointer { lk_maxpool2d(&win, $0.baseAddress!, dst.baseAddress!, &winners) }
+      x.withUnsafeBufferPointer { lk_maxpool2d_parallel(&win, $0.baseAddress!, dst.baseAddress!, &winners) }
     }
     return Variable(y, parents: [self]) { g in
       let plane = x.shape[2] * x.shape[3]
