@@ -191,13 +191,6 @@ public final class QuantizedConv2d: Layer {
   }
 }
 
-/// The tensor's elements in place (nil when there is no tensor): `scalars` would copy them on
-/// every call, which at batch 1 costs as much as a small layer.
-func withOptionalPointer<R>(_ tensor: Tensor<Float>?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-  guard let tensor else { return body(nil) }
-  return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
-}
-
 func quantizedStatistics(
   _ weights: QuantizedWeights, bias: Tensor<Float>?, stored: [(name: String, tensor: AnyTensor)],
   input: InputQuantization

@@ -88,36 +88,35 @@ extension Variable {
       let out = dst.baseAddress!
       x.withUnsafeBufferPointer { xp in
         w.withUnsafeBufferPointer { wp in
-          let biasValues = bias?.value.scalars
-          Parallel.forEach(workers) { worker in
-            var image = win
-            image.batch = 1
-            // Stride 1 takes the virtual-grid path (lk_conv2d_image_direct, bias included).
-            let direct = lk_conv2d_direct_scratch(&image, Int32(cg), Int32(og))
-            var cols = [Float](repeating: 0, count: direct > 0 ? direct : k * p)
-            for img in Swift.stride(from: worker, to: n, by: workers) {
-              let input = xp.baseAddress! + img * c * h * wd
-              let output = out + img * outChannels * p
-              if direct > 0 {
-                withOptionalPointer(biasValues) { b in
+          withOptionalPointer(bias?.value) { biasValues in
+            Parallel.forEach(workers) { worker in
+              var image = win
+              image.batch = 1
+              // Stride 1 takes the virtual-grid path (lk_conv2d_image_direct, bias included).
+              let direct = lk_conv2d_direct_scratch(&image, Int32(cg), Int32(og))
+              var cols = [Float](repeating: 0, count: direct > 0 ? direct : k * p)
+              for img in Swift.stride(from: worker, to: n, by: workers) {
+                let input = xp.baseAddress! + img * c * h * wd
+                let output = out + img * outChannels * p
+                if direct > 0 {
                   for gi in 0..<groups {
                     _ = lk_conv2d_image_direct(
                       &image, input, Int32(gi * cg), Int32(cg), wp.baseAddress! + gi * og * k, Int32(og),
-                      b.map { $0 + gi * og }, output + gi * og * p, &cols)
+                      biasValues.map { $0 + gi * og }, output + gi * og * p, &cols)
                   }
+                  continue
                 }
-                continue
-              }
-              for gi in 0..<groups {
-                lk_im2col(&image, input, Int32(gi * cg), Int32(cg), &cols)
-                lk_sgemm(
-                  0, 0, Int32(og), Int32(p), Int32(k), 1, wp.baseAddress! + gi * og * k, Int32(k), cols, Int32(p), 0,
-                  output + gi * og * p, Int32(p))
-              }
-              if let biasValues {
-                for o in 0..<outChannels {
-                  let row = output + o * p
-                  for i in 0..<p { row[i] += biasValues[o] }
+                for gi in 0..<groups {
+                  lk_im2col(&image, input, Int32(gi * cg), Int32(cg), &cols)
+                  lk_sgemm(
+                    0, 0, Int32(og), Int32(p), Int32(k), 1, wp.baseAddress! + gi * og * k, Int32(k), cols, Int32(p), 0,
+                    output + gi * og * p, Int32(p))
+                }
+                if let biasValues {
+                  for o in 0..<outChannels {
+                    let row = output + o * p
+                    for i in 0..<p { row[i] += biasValues[o] }
+                  }
                 }
               }
             }
@@ -164,9 +163,4 @@ extension Variable {
       return grads
     }
   }
-}
-
-private func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-  guard let array else { return body(nil) }
-  return array.withUnsafeBufferPointer { body($0.baseAddress) }
 }

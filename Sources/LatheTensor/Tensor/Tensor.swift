@@ -197,3 +197,12 @@ extension Tensor: CustomStringConvertible {
     return "Tensor<\(Scalar.self)>\(shape)[\(shown)\(values.count > 8 ? ", …" : "")]"
   }
 }
+
+/// The elements of `tensor` in place, or nil when there is none: for kernels that take an
+/// optional pointer, such as a bias. (`scalars` would copy them on every call, which at batch 1
+/// costs as much as a small layer.)
+public func withOptionalPointer<R>(_ tensor: Tensor<Float>?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R
+{
+  guard let tensor else { return try body(nil) }
+  return try tensor.withUnsafeBufferPointer { try body($0.baseAddress) }
+}
