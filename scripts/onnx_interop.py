@@ -23,12 +23,18 @@ def idx(path: str) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def main() -> None:
-    model, folder = sys.argv[1], sys.argv[2]
+def split(folder: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled dataset's `train` or `test` images (scaled as Lathe scales them) and labels."""
     with open(os.path.join(folder, "dataset.json")) as f:
         scale = float(json.load(f).get("scale", 255))
-    images = idx(os.path.join(folder, "test-images-idx3-ubyte.gz")).astype(np.float32) / scale
-    labels = idx(os.path.join(folder, "test-labels-idx1-ubyte.gz")).astype(np.int64)
+    images = idx(os.path.join(folder, f"{name}-images-idx3-ubyte.gz")).astype(np.float32) / scale
+    labels = idx(os.path.join(folder, f"{name}-labels-idx1-ubyte.gz")).astype(np.int64)
+    return images, labels
+
+
+def main() -> None:
+    model, folder = sys.argv[1], sys.argv[2]
+    images, labels = split(folder, "test")
     session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     feed = session.get_inputs()[0]
     shape = [d if isinstance(d, int) else -1 for d in feed.shape]

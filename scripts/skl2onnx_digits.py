@@ -5,23 +5,17 @@ computed with ArgMax and ai.onnx.ml operators).
     python skl2onnx_digits.py DATASET_FOLDER OUTPUT.onnx
 """
 
-import json
-import os
 import sys
 
-import numpy as np
 from skl2onnx import to_onnx
 from sklearn.neural_network import MLPClassifier
 
-from onnx_interop import idx
+from onnx_interop import split
 
 
 def main() -> None:
     folder, output = sys.argv[1], sys.argv[2]
-    with open(os.path.join(folder, "dataset.json")) as f:
-        scale = float(json.load(f).get("scale", 255))
-    x = idx(os.path.join(folder, "train-images-idx3-ubyte.gz")).astype(np.float32) / scale
-    y = idx(os.path.join(folder, "train-labels-idx1-ubyte.gz")).astype(np.int64)
+    x, y = split(folder, "train")
     x = x.reshape(len(x), -1)
     clf = MLPClassifier(hidden_layer_sizes=(64,), max_iter=400, random_state=0).fit(x, y)
     model = to_onnx(clf, x[:1], options={id(clf): {"zipmap": False}}, target_opset=17)

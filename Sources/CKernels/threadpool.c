@@ -2,12 +2,13 @@
 // fp32 GEMM below it, the int8 and sparse layers).
 //
 // Why not GCD or OpenBLAS's own pool: both park idle threads on a futex, and waking a parked
-// thread costs about 65 µs on a virtual machine such as this project's CI (measured with a
-// condition-variable ping-pong: a 78 µs work item split over two cores took 143 µs, against
-// 83 µs with a spinning worker). That is as long as a whole int8 layer at batch 256, so a
-// two-core split gained nothing. Like OpenMP runtimes and ONNX Runtime, the workers here spin
-// for a while after each job (LK_SPIN_MICROSECONDS, default 2000) and only then sleep; one
-// pool also means OpenBLAS's threads no longer spin on the core our workers need.
+// thread costs tens of microseconds on a virtual machine such as this project's CI: as long as
+// a whole int8 layer at batch 256, so a two-core split gained nothing. `lathe bench --only
+// kernels` keeps the comparison: int8 256x300x784 took 195 us on one thread, 183 us split in
+// two by GCD's concurrentPerform, 105 us split in two by this pool. Like OpenMP runtimes and
+// ONNX Runtime, the workers here spin for a while after each job (LK_SPIN_MICROSECONDS,
+// default 2000) and only then sleep; one pool also means OpenBLAS's threads no longer spin on
+// the core our workers need.
 //
 // Protocol. A job is published in one 64-bit word: generation (32 bits) | tasks (16) | next
 // task (16). Participants (the caller and the workers) take task indices by compare-and-swap

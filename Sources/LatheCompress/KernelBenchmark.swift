@@ -47,8 +47,13 @@ public enum KernelBenchmark {
       let threadCounts = m >= 64 ? Array(Set([1, Parallel.coreCount])).sorted() : [1]
       for isa in paths where !(quick && isa == LK_ISA_PORTABLE && m > 1) {
         _ = lk_isa_force(isa)
-        // The portable path is slow; a shorter budget keeps the benchmark bearable.
-        for threads in threadCounts {
+        // The portable path is slow; a shorter budget keeps the benchmark bearable. On the best
+        // path the multi-threaded split also runs through GCD's concurrentPerform, whose parked
+        // threads take tens of microseconds to wake on a VM: what Lathe's spinning pool avoids.
+        let splitters: [(threads: Int, gcd: Bool)] =
+          threadCounts.map { ($0, false) }
+          + (isa == lk_isa_best() && threadCounts.count > 1 ? [(Parallel.coreCount, true)] : [])
+        for (threads, gcd) in splitters {
           let seconds = time(budget: budget) {
             scales.withUnsafeBufferPointer { s in
               bias.withUnsafeBufferPointer { b in
@@ -57,7 +62,7 @@ public enum KernelBenchmark {
                   out_zero_point: 0)
                 y.withUnsafeMutableBufferPointer { yp in
                   let yBase = UncheckedPointer(yp.baseAddress!)
-                  splitRows(m, threads) { m0, m1 in
+                  splitRows(m, threads, gcd: gcd) { m0, m1 in
                     lk_qgemm_f32(
                       Int32(m1 - m0), Int32(n), Int32(k), a.withUnsafeBufferPointer { $0.baseAddress! + m0 * k },
                       Int32(k), packed, &out, yBase.pointer + m0 * n, Int32(n))
@@ -68,11 +73,11 @@ public enum KernelBenchmark {
           }
           results.append(
             Result(
-              name: "qgemm u8·s8→f32 \(m)x\(n)x\(k)", path: String(cString: lk_isa_name(isa)), threads: threads,
-              seconds: seconds, gops: work / seconds / 1e9))
+              name: "qgemm u8·s8→f32 \(m)x\(n)x\(k)" + (gcd ? " split by GCD instead of the pool" : ""),
+              path: String(cString: lk_isa_name(isa)), threads: threads, seconds: seconds, gops: work / seconds / 1e9))
         }
       }
-      // fp32 on the same shape: y = x·Wᵀ through the BLAS (its own threads).
+      // fp32 on the same shape: y = x·Wᵀ through the BLAS, split over the pool by lk_sgemm.
       let xf = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
       let wf = (0..<(n * k)).map { _ in Float.random(in: -1...1, using: &rng) }
       for threads in threadCounts {
@@ -123,36 +128,32 @@ public enum KernelBenchmark {
         var values = [Float](repeating: 0, count: nnz)
         _ = lk_csr_from_dense(w, Int32(rows), Int32(cols), &rowPtr, &colIdx, &values)
         var scratch = [Float](repeating: 0, count: lk_spmm_scratch_size(Int32(rows), Int32(cols)))
-        for isa in paths where !(quick && isa != lk_isa_best()) {
-          _ = lk_isa_force(isa)
-          let seconds = time(budget: budget) {
-            if batch == 1 {
-              lk_spmv(Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y)
-            } else {
-              lk_spmm(Int32(batch), Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y, &scratch)
-            }
-          }
-          results.append(
-            Result(
-              name: "sparse f32 \(cols)→\(rows) batch \(batch) \(Int(sparsity * 100))% zeros "
-                + "(\(format(denseSeconds / seconds, 2))x dense)",
-              path: String(cString: lk_isa_name(isa)), threads: 1, seconds: seconds, gops: work / seconds / 1e9))
-        }
-        _ = lk_isa_force(-1)
-        if batch == 1 {
-          let sliced = SlicedSparseRows(rows: rows, cols: cols, rowPointers: rowPtr, columns: colIdx, values: values)
-          for isa in paths where !(quick && isa != lk_isa_best()) {
-            _ = lk_isa_force(isa)
-            let seconds = time(budget: budget) {
-              y.withUnsafeMutableBufferPointer { out in
-                x.withUnsafeBufferPointer {
-                  sliced.product($0.baseAddress!, bias: bias, relu: false, into: out.baseAddress!)
-                }
+        // Batch 1 has two layouts (CSR with gathers, and sliced without); batches use CSR.
+        let sliced =
+          batch == 1
+          ? SlicedSparseRows(rows: rows, cols: cols, rowPointers: rowPtr, columns: colIdx, values: values) : nil
+        var kernels: [(name: String, run: () -> Void)] = [
+          (
+            "sparse",
+            {
+              if batch == 1 {
+                lk_spmv(Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y)
+              } else {
+                lk_spmm(Int32(batch), Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y, &scratch)
               }
             }
+          )
+        ]
+        if let sliced {
+          kernels.append(("sliced", { sliced.product(x, bias: bias, relu: false, into: &y) }))
+        }
+        for kernel in kernels {
+          for isa in paths where !(quick && isa != lk_isa_best()) {
+            _ = lk_isa_force(isa)
+            let seconds = time(budget: budget, kernel.run)
             results.append(
               Result(
-                name: "sliced f32 \(cols)→\(rows) batch 1 \(Int(sparsity * 100))% zeros "
+                name: "\(kernel.name) f32 \(cols)→\(rows) batch \(batch) \(Int(sparsity * 100))% zeros "
                   + "(\(format(denseSeconds / seconds, 2))x dense)",
                 path: String(cString: lk_isa_name(isa)), threads: 1, seconds: seconds, gops: work / seconds / 1e9))
           }
@@ -205,11 +206,14 @@ public enum KernelBenchmark {
   }
 
   /// Calls body(m0, m1) on `workers` disjoint row blocks (multiples of 8 rows) concurrently.
-  static func splitRows(_ m: Int, _ workers: Int, _ body: (Int, Int) -> Void) {
+  static func splitRows(_ m: Int, _ workers: Int, gcd: Bool = false, _ body: (Int, Int) -> Void) {
     let block = ((m + workers - 1) / workers + 7) / 8 * 8
     let count = (m + block - 1) / block
-    Parallel.forEach(count) { worker in
-      body(worker * block, min(m, (worker + 1) * block))
+    let part = { (worker: Int) in body(worker * block, min(m, (worker + 1) * block)) }
+    guard gcd else { return Parallel.forEach(count, part) }
+    withoutActuallyEscaping(part) { part in
+      let shared = UncheckedSendable(part)
+      DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
     }
   }
 
@@ -229,6 +233,11 @@ public enum KernelBenchmark {
 }
 
 /// A raw pointer the row blocks share; each writes only its own rows.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
+}
+
 struct UncheckedPointer<T>: @unchecked Sendable {
   let pointer: UnsafeMutablePointer<T>
   init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }

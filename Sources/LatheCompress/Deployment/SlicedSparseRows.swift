@@ -23,30 +23,16 @@ struct SlicedSparseRows {
     }.map { Int32($0) }
     self.rowOrder = rowOrder
     var entries = 0
-    let steps = rowPointers.withUnsafeBufferPointer { rp in
-      columns.withUnsafeBufferPointer { cp in
-        values.withUnsafeBufferPointer { vp in
-          lk_sliced_from_csr(
-            Int32(rows), Int32(cols), rp.baseAddress, cp.baseAddress, vp.baseAddress, rowOrder, nil, nil, nil, nil, nil,
-            &entries)
-        }
-      }
-    }
+    let steps = lk_sliced_from_csr(
+      Int32(rows), Int32(cols), rowPointers, columns, values, rowOrder, nil, nil, nil, nil, nil, &entries)
     var sliceEntries = [Int32](repeating: 0, count: (rows + 15) / 16 + 1)
     var entryBlocks = [Int32](repeating: 0, count: entries)
     var entrySteps = [Int32](repeating: 0, count: entries)
     var stepValues = [Float](repeating: 0, count: steps * 16)
     var stepLanes = [UInt8](repeating: 0, count: steps * 16)
-    rowPointers.withUnsafeBufferPointer { rp in
-      columns.withUnsafeBufferPointer { cp in
-        values.withUnsafeBufferPointer { vp in
-          _ = lk_sliced_from_csr(
-            Int32(rows), Int32(cols), rp.baseAddress, cp.baseAddress, vp.baseAddress, rowOrder, &sliceEntries,
-            &entryBlocks,
-            &entrySteps, &stepValues, &stepLanes, nil)
-        }
-      }
-    }
+    _ = lk_sliced_from_csr(
+      Int32(rows), Int32(cols), rowPointers, columns, values, rowOrder, &sliceEntries, &entryBlocks, &entrySteps,
+      &stepValues, &stepLanes, nil)
     (self.sliceEntries, self.entryBlocks, self.entrySteps) = (sliceEntries, entryBlocks, entrySteps)
     (self.stepValues, self.stepLanes) = (stepValues, stepLanes)
   }
