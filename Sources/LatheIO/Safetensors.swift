@@ -101,6 +101,6 @@ public struct SafetensorsFile: Sendable {
 
   /// Writes the file atomically: readers see the old file or the complete new one, never a part.
   public func write(to url: URL) throws {
-    try FileBytes.writeAtomically(try encode(), to: url)
+    try AtomicFile.write(try encode(), to: url)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCompress
+import LatheIO
 import LatheTensor
 import SwiftProtobuf
 
@@ -61,21 +62,14 @@ public enum ONNXExporter {
     }
   }
 
-  /// Writes atomically: a temporary file beside the target, then a rename.
+  /// Writes through `AtomicFile`: a crash or a full disk leaves no partial export.
   public static func save(_ model: Model, to url: URL) throws(ONNXError) {
     let bytes = try data(model)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
-      try bytes.write(to: temporary)
-      guard rename(temporary.path, url.path) == 0 else {
-        throw ONNXError.unwritable(file: url.path, reason: String(cString: strerror(errno)))
-      }
-    } catch let error as ONNXError {
-      try? FileManager.default.removeItem(at: temporary)
-      throw error
+      try AtomicFile.write(bytes, to: url)
     } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      throw .unwritable(file: url.path, reason: error.localizedDescription)
+      if case .unwritable(let file, let reason) = error { throw .unwritable(file: file, reason: reason) }
+      throw .unwritable(file: url.path, reason: error.description)
     }
   }
 

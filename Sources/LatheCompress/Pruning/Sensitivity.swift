@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 import LatheTensor
 
 /// Pruning sensitivity analysis, as Distiller does it: each layer alone is pruned by magnitude
@@ -68,7 +69,7 @@ public struct SensitivityAnalysis: Technique {
     }
     context.sensitivityTargets = targets
     if let folder = context.outputDirectory {
-      try? Data(csv.utf8).write(to: folder.appendingPathComponent("sensitivity.csv"), options: .atomic)
+      try AtomicFile.write(csv, to: folder.appendingPathComponent("sensitivity.csv"))
     }
     return model
   }

@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 /// Runs each trial as its own `lathe run TRIAL.yaml --json` process: a trial that crashes or is
 /// killed takes nothing else down, and the same command is what a cluster job would run.
@@ -56,7 +57,7 @@ public struct ProcessTrialExecutor: TrialExecutor {
     let file = pipelineFile(request)
     let spec = pipeline.pipeline(
       for: request.values, budget: request.budget, name: "\(pipeline.spec.name)-\(Self.folderName(request.number))")
-    try spec.yaml().write(to: file, atomically: true, encoding: .utf8)
+    try AtomicFile.write(spec.yaml(), to: file)
     let log = folder.appendingPathComponent(request.budget.map { "run-b\($0).log" } ?? "run.log")
     _ = fm.createFile(atPath: log.path, contents: nil)
     let process = Process()

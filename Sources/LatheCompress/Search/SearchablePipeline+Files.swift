@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 extension SearchablePipeline {
   /// Reads a pipeline file to search; per-layer ranges take the layers its model can prune.
@@ -18,9 +19,9 @@ extension SearchablePipeline {
   public func writePipeline(of trial: TrialRecord, named name: String, journal: URL, to url: URL) throws {
     var concrete = pipeline(for: space.values(at: trial.unit), budget: fullBudget, name: name)
     concrete.summary = "Trial \(trial.number) of the study in \(journal.lastPathComponent)."
-    try
-      ("# Found by lathe search (trial \(trial.number)); run it with: lathe run \(url.lastPathComponent)\n"
-      + concrete.yaml()).write(to: url, atomically: true, encoding: .utf8)
+    try AtomicFile.write(
+      "# Found by lathe search (trial \(trial.number)); run it with: lathe run \(url.lastPathComponent)\n"
+        + concrete.yaml(), to: url)
   }
 }
 

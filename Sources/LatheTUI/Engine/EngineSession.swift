@@ -113,11 +113,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   public func savePipeline(to path: String) throws {
     guard let spec = lock.withLock({ runner?.spec }) else { throw SessionError("no pipeline is open") }
     let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-    try Data(spec.yaml().utf8).write(to: temporary)
-    guard rename(temporary.path, url.path) == 0 else {
-      throw SessionError("cannot write \(path): \(String(cString: strerror(errno)))")
-    }
+    try AtomicFile.write(spec.yaml(), to: url)
     lock.withLock { log(.info, "saved \(path)") }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 /// How far the learner got in each tutorial, kept between runs in
 /// `$XDG_STATE_HOME/lathe/tutorials.json` (or `~/.local/state/lathe/tutorials.json`).
@@ -61,15 +62,9 @@ public struct TutorialProgressStore: Sendable {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     do {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      let temporary = folder.appendingPathComponent(".tutorials.json.\(getpid()).tmp")
-      try encoder.encode(progress).write(to: temporary)
-      guard rename(temporary.path, url.path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw TutorialProgressError(description: "cannot write \(url.path): \(reason)")
-      }
-    } catch let error as TutorialProgressError {
-      throw error
+      try AtomicFile.write(try encoder.encode(progress), to: url)
+    } catch let error as LatheIOError {
+      throw TutorialProgressError(description: error.description)
     } catch {
       throw TutorialProgressError(description: "cannot write \(url.path): \(error.localizedDescription)")
     }
