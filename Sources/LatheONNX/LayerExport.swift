@@ -18,7 +18,18 @@ struct LayerExport {
 
   func fail(_ reason: String) -> ONNXError { .unexportable(node: name, op: node.layer.op, reason: reason) }
 
+  /// Writes the layer, then the ReLU it folded in (if any): the layer's product goes to an
+  /// intermediate value and the Relu writes the node's output, so every exported graph computes
+  /// what the layer's forward pass computes.
   func export() throws(ONNXError) {
+    guard let folding = node.layer as? ReLUFolding, folding.relu else { return try exportLayer() }
+    let product = builder.fresh("\(name)_product")
+    try LayerExport(builder: builder, node: node, inputs: inputs, output: product).exportLayer()
+    emit("Relu", [product])
+  }
+
+  /// The layer's own operators, without a folded activation.
+  private func exportLayer() throws(ONNXError) {
     let layer = node.layer
     switch layer {
     case let l as Linear:
@@ -88,14 +99,14 @@ struct LayerExport {
     case let l as ONNXQuantization: try quantization(l)
     case let l as QuantizedLinear:
       try quantized(
-        weights: l.weights, shape: [l.weights.rows, l.weights.columns], bias: l.bias, input: l.input, relu: l.relu
+        weights: l.weights, shape: [l.weights.rows, l.weights.columns], bias: l.bias, input: l.input
       ) {
         (x: String, w: String, b: String?, final: Bool) in
         emit("Gemm", [x, w] + (b.map { [$0] } ?? []), [Attr.int("transB", 1)], final: final)
       }
     case let l as QuantizedConv2d:
       let shape = [l.weights.rows, l.inChannels] + l.kernelSize
-      try quantized(weights: l.weights, shape: shape, bias: l.bias, input: l.input, relu: l.relu) {
+      try quantized(weights: l.weights, shape: shape, bias: l.bias, input: l.input) {
         (x: String, w: String, b: String?, final: Bool) in
         emit("Conv", [x, w] + (b.map { [$0] } ?? []), conv(shape, l.stride, l.padding, l.dilation, 1), final: final)
       }
@@ -282,7 +293,7 @@ struct LayerExport {
   /// DynamicQuantizeLinear for dynamic ones), the int8 weight dequantized per output channel,
   /// the bias as int32 at scale input·weight when the input scale is static, then the fp32 op.
   func quantized(
-    weights: QuantizedWeights, shape: [Int], bias: Tensor<Float>?, input: InputQuantization, relu: Bool,
+    weights: QuantizedWeights, shape: [Int], bias: Tensor<Float>?, input: InputQuantization,
     op: (String, String, String?, Bool) -> String
   ) throws(ONNXError) {
     let rows = weights.rows
@@ -332,7 +343,6 @@ struct LayerExport {
       x = emit("DequantizeLinear", [q, q + "_scale", q + "_zero_point"], final: false)
       biasName = bias.map { builder.floats("\(name).bias", $0) }
     }
-    let y = op(x, weight, biasName, !relu)
-    if relu { emit("Relu", [y]) }
+    _ = op(x, weight, biasName, true)
   }
 }

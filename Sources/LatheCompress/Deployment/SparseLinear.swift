@@ -3,7 +3,7 @@ import LatheTensor
 /// An inference-only fully connected layer whose weight is stored compressed (pruned and/or
 /// shared) and computed sparse: y = x·Wᵀ + b with W in compressed sparse rows, so work and
 /// file size both shrink with the number of non-zeros. Dense enough weights run dense instead.
-public final class SparseLinear: Layer {
+public final class SparseLinear: ReLUFolding {
   public let weights: EncodedWeights
   public let bias: Parameter?
   let rowPointers: [Int32]
@@ -146,4 +146,14 @@ func compressedStatistics(
   return LayerStatistics(
     parameters: parameters, nonzeros: nonzeros, storedBytes: bytes,
     bitsPerParameter: parameters == 0 ? 0 : Double(bytes * 8) / Double(parameters), storage: storage)
+}
+
+extension SparseLinear: ShapeChecking {
+  public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
+    try ShapeRules.linear(inputs, in: self.inputs, out: outputs)
+  }
+}
+
+extension EncodedConv2d: ShapeChecking {
+  public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] { try conv.outputShape(for: inputs) }
 }

@@ -4,7 +4,7 @@ import LatheTensor
 
 /// An int8 fully connected layer: the input is quantized to u8, multiplied with s8 weights in
 /// int32 by the VNNI/AVX2 kernel, and scaled back to fp32 with the bias (and a folded ReLU).
-public final class QuantizedLinear: Layer {
+public final class QuantizedLinear: ReLUFolding {
   public let weights: QuantizedWeights
   public let bias: Tensor<Float>?
   public let input: InputQuantization
@@ -82,7 +82,7 @@ public final class QuantizedLinear: Layer {
 
 /// An int8 convolution (groups 1): each image is quantized to u8, unfolded and multiplied by
 /// the int8 kernel (lk_qconv2d_image), images spread over the cores.
-public final class QuantizedConv2d: Layer {
+public final class QuantizedConv2d: ReLUFolding {
   public let weights: QuantizedWeights
   public let bias: Tensor<Float>?
   public let input: InputQuantization
@@ -204,4 +204,20 @@ func quantizedStatistics(
     parameters: parameters, nonzeros: nonzeros, storedBytes: bytes,
     bitsPerParameter: Double(bytes * 8) / Double(parameters),
     storage: "int8 \(weights.granularity.rawValue), \(activations)")
+}
+
+extension QuantizedLinear: ShapeChecking {
+  public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
+    try ShapeRules.linear(inputs, in: weights.columns, out: weights.rows)
+  }
+}
+
+extension QuantizedConv2d: ShapeChecking {
+  public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
+    guard kernelSize.count == 2, stride.count == 2, dilation.count == 2, padding.count == 2 || padding.count == 4 else {
+      throw ShapeError("needs a 2-D kernel, stride, dilation and padding")
+    }
+    let geometry = WindowGeometry(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
+    return try ShapeRules.window(inputs, geometry: geometry, channels: inChannels, outputs: weights.rows)
+  }
 }

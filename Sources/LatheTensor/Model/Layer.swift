@@ -95,3 +95,11 @@ public protocol LayerPlaceholder: Layer {
 public protocol LayerBuilding: Sendable {
   func makeLayer(_ spec: LayerSpec) throws(ModelError) -> Layer?
 }
+
+/// A layer that applies a ReLU after its own product, because a compression step folded the
+/// graph's ReLU node into it (sparse and int8 kernels clamp in their epilogue). The ReLU node is
+/// gone from the graph, so anything that rewrites the layer in another form (ONNX export, the
+/// layer table) must write the activation back from here.
+public protocol ReLUFolding: Layer {
+  var relu: Bool { get }
+}
