@@ -55,6 +55,8 @@ public enum ModelFile {
     do {
       let model = try description.makeModel(metadata: metadata, builders: builders)
       try model.restore(from: tensors)
+      // Kernels trust shapes: a graph whose shapes do not fit is refused here, not trapped on.
+      try model.checkShapes()
       return model
     } catch {
       throw LatheIOError.invalid(

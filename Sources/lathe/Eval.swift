@@ -21,11 +21,7 @@ extension Lathe {
           throw CommandFailure("\(model) does not say which dataset it was trained on; pass --dataset")
         }
         let data = try loadDataset(name)
-        guard data.test.sampleShape.reduce(1, *) == network.inputShape.reduce(1, *) else {
-          throw CommandFailure(
-            "\(model) reads examples of shape \(network.inputShape), but \(name) has \(data.test.sampleShape)")
-        }
-        let test = reshaped(data.test, to: network.inputShape)
+        let test = try data.test.fitted(to: network, modelName: model)
         let start = Date()
         let predictions = Evaluator.predictions(of: network, on: test)
         let seconds = Date().timeIntervalSince(start)

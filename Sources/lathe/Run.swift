@@ -29,8 +29,7 @@ extension Lathe {
           throw CommandFailure("\(pipeline) names no dataset; pass --dataset")
         }
         let data = try loadDataset(datasetName)
-        let split = DatasetSplit(
-          train: reshaped(data.train, to: network.inputShape), test: reshaped(data.test, to: network.inputShape))
+        let split = try data.fitted(to: network, modelName: modelName)
         let output =
           outputDir.map { URL(fileURLWithPath: $0) }
           ?? FileManager.default.temporaryDirectory.appendingPathComponent(

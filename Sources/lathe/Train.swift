@@ -40,13 +40,9 @@ extension Lathe {
       try reportingErrors {
         let architecture = try Architecture.named(model)
         let data = try loadDataset(dataset)
-        guard data.train.sampleShape.reduce(1, *) == architecture.inputShape.reduce(1, *) else {
-          throw CommandFailure(
-            "\(model) reads examples of shape \(architecture.inputShape), but \(dataset) has \(data.train.sampleShape)")
-        }
-        let train = reshaped(data.train, to: architecture.inputShape)
-        let test = reshaped(data.test, to: architecture.inputShape)
-        let network = architecture.build(classCount: max(train.classCount, 10), seed: seed)
+        let network = architecture.build(classCount: max(data.train.classCount, 10), seed: seed)
+        let fitted = try data.fitted(to: network, modelName: model)
+        let (train, test) = (fitted.train, fitted.test)
         guard var kind = OptimizerKind.named(optimizer, weightDecay: weightDecay) else {
           throw CommandFailure("unknown optimizer \"\(optimizer)\"; use sgd, nesterov, adam or adamw")
         }
@@ -116,10 +112,3 @@ struct TrainResult: Encodable {
   var peakMemoryBytes: Int
 }
 
-/// The dataset with each example viewed in `shape` (a flat CSV feeding an 8x8 model, say).
-func reshaped(_ data: Dataset, to shape: [Int]) -> Dataset {
-  if data.sampleShape == shape { return data }
-  var copy = data
-  copy.inputs = data.inputs.reshaped([data.count] + shape)
-  return copy
-}

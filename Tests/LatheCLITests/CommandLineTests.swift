@@ -25,7 +25,9 @@ final class CommandLineTests: XCTestCase {
     }
   }
 
-  func lathe(_ arguments: String...) throws -> Outcome {
+  func lathe(_ arguments: String...) throws -> Outcome { try lathe(arguments) }
+
+  func lathe(_ arguments: [String]) throws -> Outcome {
     let binary = Self.binary
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
       XCTFail("build the CLI first: swift build --product lathe")

@@ -84,3 +84,10 @@ public final class FakeQuantizedLayer: Layer {
 
   public func copy() -> Layer { FakeQuantizedLayer(wrapping: wrapped.copy(), observer: observer.copy()) }
 }
+
+extension FakeQuantizedLayer: ShapeChecking {
+  public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
+    guard let wrapped = wrapped as? ShapeChecking else { throw ShapeError("wraps a layer without shape rules") }
+    return try wrapped.outputShape(for: inputs)
+  }
+}

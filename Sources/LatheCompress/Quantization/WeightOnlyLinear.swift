@@ -95,3 +95,9 @@ public final class WeightOnlyLinear: Layer {
     preconditionFailure("WeightOnlyLinear is built by CompressedLayers")
   }
 }
+
+extension WeightOnlyLinear: ShapeChecking {
+  public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
+    try ShapeRules.linear(inputs, in: weights.columns, out: weights.rows)
+  }
+}

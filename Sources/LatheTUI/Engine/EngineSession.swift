@@ -133,8 +133,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     }
     guard let samples = SamplesDirectory.locate() else { throw SessionError("cannot find Lathe's samples/ folder") }
     let raw = try DatasetCatalog.load(datasetName, samplesDirectory: samples)
-    let data = DatasetSplit(
-      train: raw.train.viewed(as: network.inputShape), test: raw.test.viewed(as: network.inputShape))
+    let data = try raw.fitted(to: network, modelName: model)
     let output = FileManager.default.temporaryDirectory.appendingPathComponent(
       "lathe-workbench-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
     let base = spec.file?.deletingLastPathComponent()
@@ -387,16 +386,6 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 public struct SessionError: Error, CustomStringConvertible {
   public var description: String
   public init(_ description: String) { self.description = description }
-}
-
-extension Dataset {
-  /// The same examples seen with another per-example shape (flat CSV rows as 8x8 images).
-  func viewed(as shape: [Int]) -> Dataset {
-    guard sampleShape != shape, sampleShape.reduce(1, *) == shape.reduce(1, *) else { return self }
-    var copy = self
-    copy.inputs = inputs.reshaped([count] + shape)
-    return copy
-  }
 }
 
 func formatBytes(_ bytes: Int) -> String {

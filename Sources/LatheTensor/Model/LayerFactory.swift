@@ -7,6 +7,7 @@ public enum LayerFactory {
       let (inputs, outputs) = (try spec.int("in"), try spec.int("out"))
       try positive(spec, "in", inputs)
       try positive(spec, "out", outputs)
+      try allocatable(spec, [outputs, inputs])
       return Linear(
         weight: Parameter(.zeros([outputs, inputs])),
         bias: try spec.bool("bias", default: true) ? Parameter(.zeros([outputs])) : nil)
@@ -22,6 +23,7 @@ public enum LayerFactory {
       guard kernel.count == 2, kernel.allSatisfy({ $0 > 0 }) else {
         throw .badAttribute(op: spec.op, key: "kernel", expected: "two positive integers")
       }
+      try allocatable(spec, [outputs, inputs / groups] + kernel)
       return Conv2d(
         weight: Parameter(.zeros([outputs, inputs / groups, kernel[0], kernel[1]])),
         bias: try spec.bool("bias", default: true) ? Parameter(.zeros([outputs])) : nil,
@@ -31,6 +33,7 @@ public enum LayerFactory {
     case "batchnorm":
       let channels = try spec.int("channels")
       try positive(spec, "channels", channels)
+      try allocatable(spec, [channels])
       return BatchNorm(
         channels: channels, epsilon: try spec.float("epsilon", default: 1e-5),
         momentum: try spec.float("momentum", default: 0.1))
@@ -63,6 +66,16 @@ public enum LayerFactory {
     case "add": return Function(.add)
     case "concat": return Function(.concat(axis: try spec.int("axis")))
     default: throw .unknownOp(spec.op)
+    }
+  }
+
+  /// A weight of `shape` fits in memory: the spec is read before its tensors, and a damaged
+  /// "out" of 10^9 must be an error, not an allocation of a terabyte.
+  private static func allocatable(_ spec: LayerSpec, _ shape: [Int]) throws(ModelError) {
+    do {
+      try ShapeRules.elements(shape)
+    } catch {
+      throw .badAttribute(op: spec.op, key: "in/out", expected: "a weight of at most \(ShapeRules.maximumElements) values, not \(shape)")
     }
   }
 

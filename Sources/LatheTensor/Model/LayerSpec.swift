@@ -100,6 +100,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
   case wrongType(parameter: String, expected: String, found: String)
   case invalidValue(parameter: String, reason: String)
   case nonFinite(parameter: String)
+  /// A node cannot run on inputs of the shapes the graph gives it.
+  case badShape(node: String, reason: String)
 
   public var description: String {
     switch self {
@@ -116,6 +118,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case .shapeMismatch(let name, let expected, let found):
       return "tensor \"\(name)\" has shape \(found), the layer expects \(expected)"
     case .nonFinite(let name): return "tensor \"\(name)\" holds NaN or infinite values"
+    case .badShape(let node, let reason): return "node \"\(node)\": \(reason)"
     case .wrongType(let name, let expected, let found): return "tensor \"\(name)\" is \(found), expected \(expected)"
     case .invalidValue(let name, let reason): return "tensor \"\(name)\": \(reason)"
     }

@@ -1,0 +1,41 @@
+/// Why a dataset cannot feed a model, naming both sides, so the user sees which file to change.
+public struct DatasetMismatch: Error, CustomStringConvertible, Sendable {
+  public var description: String
+}
+
+extension Dataset {
+  /// The examples viewed in the model's input shape (a flat CSV row feeding an 8x8 model), once
+  /// checked that they fit: the same number of values per example, an output of class scores
+  /// `[N, classes]`, and every label one of those classes. Everything that trains or scores a
+  /// model on a dataset (eval, run, train, the workbench) calls this first, so a mismatch is an
+  /// error naming both shapes instead of a trap inside a reshape or an argmax.
+  public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> Dataset {
+    let wanted = model.inputShape
+    guard sampleShape.reduce(1, *) == wanted.reduce(1, *) else {
+      throw DatasetMismatch(
+        description: "\(modelName) reads examples of shape \(wanted), but \(name) has \(sampleShape)")
+    }
+    let outputs = model.outputShapes()[model.nodes.last?.name ?? ""] ?? []
+    guard outputs.count == 2 else {
+      throw DatasetMismatch(
+        description: "\(modelName) outputs shape \(outputs) per batch of one, not class scores [1, classes]: "
+          + "top-1 accuracy on \(name) needs a classifier")
+    }
+    if let label = labels.first(where: { $0 < 0 || $0 >= outputs[1] }) {
+      throw DatasetMismatch(
+        description: "\(name) has label \(label), but \(modelName) scores \(outputs[1]) classes (0...\(outputs[1] - 1))")
+    }
+    guard sampleShape != wanted else { return self }
+    var copy = self
+    copy.inputs = inputs.reshaped([count] + wanted)
+    return copy
+  }
+}
+
+extension DatasetSplit {
+  /// Both splits fitted to `model` (see `Dataset.fitted`).
+  public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> DatasetSplit {
+    DatasetSplit(
+      train: try train.fitted(to: model, modelName: modelName), test: try test.fitted(to: model, modelName: modelName))
+  }
+}
