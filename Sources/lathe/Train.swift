@@ -111,4 +111,3 @@ struct TrainResult: Encodable {
   var sizeBytes: Int
   var peakMemoryBytes: Int
 }
-

@@ -23,8 +23,14 @@ final class ShapeCheckingTests: XCTestCase {
   func testMismatchesNameTheNode() throws {
     var g = SeededGenerator(seed: 3)
     let cases: [([(String, Layer)], [Int], String)] = [
-      ([("flat", Function(.flatten(startAxis: 0))), ("fc", Linear(inputs: 64, outputs: 3, generator: &g))], [8, 8], "flat"),
-      ([("flat", Function(.flatten(startAxis: 1))), ("fc", Linear(inputs: 63, outputs: 3, generator: &g))], [8, 8], "fc"),
+      (
+        [("flat", Function(.flatten(startAxis: 0))), ("fc", Linear(inputs: 64, outputs: 3, generator: &g))], [8, 8],
+        "flat"
+      ),
+      (
+        [("flat", Function(.flatten(startAxis: 1))), ("fc", Linear(inputs: 63, outputs: 3, generator: &g))], [8, 8],
+        "fc"
+      ),
       ([("fc", Linear(inputs: 4, outputs: 3, generator: &g))], [1 << 40, 1 << 40], "input"),
       ([("pool", Pool2d(.max, geometry: WindowGeometry(kernel: [9, 9], stride: [1, 1])))], [1, 8, 8], "pool"),
     ]

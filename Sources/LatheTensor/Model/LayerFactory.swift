@@ -75,7 +75,8 @@ public enum LayerFactory {
     do {
       try ShapeRules.elements(shape)
     } catch {
-      throw .badAttribute(op: spec.op, key: "in/out", expected: "a weight of at most \(ShapeRules.maximumElements) values, not \(shape)")
+      throw .badAttribute(
+        op: spec.op, key: "in/out", expected: "a weight of at most \(ShapeRules.maximumElements) values, not \(shape)")
     }
   }
 

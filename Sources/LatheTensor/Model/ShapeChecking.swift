@@ -183,7 +183,8 @@ extension Function: ShapeChecking {
       }
       var joined = first
       for x in inputs.dropFirst() {
-        guard x.count == first.count, zip(x, first).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 == $0.element.1 })
+        guard x.count == first.count,
+          zip(x, first).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 == $0.element.1 })
         else { throw ShapeError("concatenates inputs that differ only on axis \(axis), gets \(inputs)") }
         joined[axis] += x[axis]
       }

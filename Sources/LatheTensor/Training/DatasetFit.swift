@@ -23,7 +23,8 @@ extension Dataset {
     }
     if let label = labels.first(where: { $0 < 0 || $0 >= outputs[1] }) {
       throw DatasetMismatch(
-        description: "\(name) has label \(label), but \(modelName) scores \(outputs[1]) classes (0...\(outputs[1] - 1))")
+        description: "\(name) has label \(label), but \(modelName) scores \(outputs[1]) classes (0...\(outputs[1] - 1))"
+      )
     }
     guard sampleShape != wanted else { return self }
     var copy = self
