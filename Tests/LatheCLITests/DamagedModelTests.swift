@@ -21,3 +21,19 @@ extension CommandLineTests {
     }
   }
 }
+
+extension CommandLineTests {
+  /// Training on an IDX set with huge negative pixels diverged and saved NaN weights that the
+  /// loader then refused; the step must fail and write no model.
+  func testStepThatDivergesFailsAndSavesNothing() throws {
+    let data = Self.packageRoot.appendingPathComponent("Tests/Regressions/datasets/dataset-f32-neg-pixels").path
+    let output = scratch.appendingPathComponent("out")
+    let outcome = try lathe(
+      "run", "samples/tutorials/pipelines/first-tour.yaml", "--dataset", data, "--output-dir", output.path,
+      "--latency-seconds", "0.01")
+    XCTAssertEqual(outcome.status, 1, outcome.stderr)
+    XCTAssertTrue(outcome.stderr.contains("NaN or infinite"), outcome.stderr)
+    let written = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
+    XCTAssertEqual(written.filter { $0.hasSuffix(".safetensors") }, ["00-input.safetensors"])
+  }
+}

@@ -92,6 +92,13 @@ public final class PipelineRunner: @unchecked Sendable {
     let start = Date()
     let model = try techniques[index].apply(to: snapshots.last!.model, context: context)
     let seconds = Date().timeIntervalSince(start)
+    // Training on bad data (huge pixel values) can diverge: such a model must fail the step,
+    // not be saved as a file no reader accepts.
+    if let (name, _) = model.namedParameters.first(where: { !$0.parameter.value.scalars.allSatisfy(\.isFinite) }) {
+      throw StepFailure(
+        "\(step.name): \(step.technique) produced NaN or infinite values in \(name); "
+          + "check the dataset's value range or lower the learning rate")
+    }
     progress(StepProgress(fraction: 1, message: "measuring"))
     var (metrics, deployed) = try ModelMeasurement.measure(
       model, name: step.name, technique: step.technique, test: context.data.test, path: path(index + 1, step.name),
