@@ -33,8 +33,13 @@ final class CommandLineTests: XCTestCase {
       XCTFail("build the CLI first: swift build --product lathe")
       throw CocoaError(.fileNoSuchFile)
     }
+    return try shell(binary.path, arguments)
+  }
+
+  /// Runs any program from the package root and collects its exit status and output.
+  func shell(_ executable: String, _ arguments: [String]) throws -> Outcome {
     let process = Process()
-    process.executableURL = binary
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.currentDirectoryURL = Self.packageRoot
     let out = Pipe()
