@@ -49,15 +49,6 @@ public enum AtomicFile {
     }
   }
 
-  /// Creates `folder` (and its parents) or says why it cannot, in the same words as a write.
-  public static func createFolder(_ folder: URL) throws(LatheIOError) {
-    do {
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    } catch {
-      throw .unwritable(file: folder.path, reason: FileBytes.reason(error))
-    }
-  }
-
   private static func failure(_ url: URL) -> LatheIOError {
     .unwritable(file: url.path, reason: String(cString: strerror(errno)))
   }
