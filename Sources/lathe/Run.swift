@@ -30,10 +30,10 @@ extension Lathe {
         }
         let data = try loadDataset(datasetName)
         let split = try data.fitted(to: network, modelName: modelName)
-        let output =
-          outputDir.map { URL(fileURLWithPath: $0) }
-          ?? FileManager.default.temporaryDirectory.appendingPathComponent(
-            "lathe-run-\(ProcessInfo.processInfo.processIdentifier)")
+        // Without --output-dir the step models are scratch: kept while the run needs them, then removed.
+        let scratch = outputDir == nil ? try ScratchFolder.make(prefix: "lathe-run") : nil
+        defer { scratch?.remove() }
+        let output = outputDir.map { URL(fileURLWithPath: $0) } ?? scratch!.url
         let base = spec.file?.deletingLastPathComponent()
         let runner = try PipelineRunner(
           spec: spec, model: network, data: split, outputDirectory: output,
@@ -50,6 +50,7 @@ extension Lathe {
           if !json { print(row(metrics, header: false)) }
         }
         if json { try printJSON(RunResult(pipeline: spec.name, steps: runner.snapshots.map(\.metrics))) }
+        if !json, scratch != nil { print("step models were not kept; pass --output-dir to keep them") }
       }
     }
 

@@ -27,20 +27,22 @@ final class CommandLineTests: XCTestCase {
 
   func lathe(_ arguments: String...) throws -> Outcome { try lathe(arguments) }
 
-  func lathe(_ arguments: [String]) throws -> Outcome {
+  func lathe(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
     let binary = Self.binary
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
       XCTFail("build the CLI first: swift build --product lathe")
       throw CocoaError(.fileNoSuchFile)
     }
-    return try shell(binary.path, arguments)
+    return try shell(binary.path, arguments, environment: environment)
   }
 
-  /// Runs any program from the package root and collects its exit status and output.
-  func shell(_ executable: String, _ arguments: [String]) throws -> Outcome {
+  /// Runs any program from the package root and collects its exit status and output;
+  /// `environment` adds to (or overrides) this process's variables.
+  func shell(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.currentDirectoryURL = Self.packageRoot
     let out = Pipe()
     let err = Pipe()

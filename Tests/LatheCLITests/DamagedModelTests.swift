@@ -37,3 +37,18 @@ extension CommandLineTests {
     XCTAssertEqual(written.filter { $0.hasSuffix(".safetensors") }, ["00-input.safetensors"])
   }
 }
+
+extension CommandLineTests {
+  /// `lathe run` without `--output-dir` used to leave `lathe-run-PID` in the temporary folder
+  /// for good; its scratch folder must be gone when the run ends.
+  func testRunWithoutOutputFolderLeavesNothingBehind() throws {
+    let temporary = scratch.appendingPathComponent("tmp")
+    try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+    let outcome = try lathe(
+      ["run", "samples/tutorials/pipelines/first-tour.yaml", "--latency-seconds", "0.01"],
+      environment: ["TMPDIR": temporary.path])
+    XCTAssertEqual(outcome.status, 0, outcome.stderr)
+    XCTAssertTrue(outcome.stdout.contains("pass --output-dir to keep them"), outcome.stdout)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary.path), [])
+  }
+}
