@@ -28,7 +28,8 @@ extension Lathe {
     static let configuration = CommandConfiguration(
       commandName: "workbench", abstract: "Open the workbench (the default when no subcommand is given).")
 
-    @Option(name: .long, help: "Model to open (sample name or path).") var model = "lenet-300-100"
+    @Option(name: .long, help: "Model to open (sample name or path; default: the pipeline's model).")
+    var model: String?
     @Option(name: .long, help: "Dataset name or path (default: the model's).") var dataset: String?
     @Option(name: .long, help: "Pipeline to open (bundled name or path).") var pipeline = "deep-compression"
     @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
@@ -40,7 +41,9 @@ extension Lathe {
         return
       }
       try reportingErrors {
-        let session = try EngineSession(model: model, dataset: dataset, pipeline: pipeline)
+        // The pipeline's own model unless one is named: a digits pipeline opens the digits model.
+        let chosen = model ?? EngineSession.model(ofPipeline: pipeline) ?? "lenet-300-100"
+        let session = try EngineSession(model: chosen, dataset: dataset, pipeline: pipeline)
         try Workbench.run(session: session, theme: theme)
       }
     }
