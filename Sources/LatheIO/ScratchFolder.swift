@@ -11,9 +11,9 @@ public struct ScratchFolder: Sendable {
   public let url: URL
 
   /// Creates a fresh folder, after removing stale ones left by dead processes.
-  public static func make(prefix: String, in parent: URL = FileManager.default.temporaryDirectory) throws(
-    LatheIOError
-  ) -> ScratchFolder {
+  public static func make(prefix: String, in parent: URL = FileManager.default.temporaryDirectory) throws(LatheIOError)
+    -> ScratchFolder
+  {
     removeStale(prefix: prefix, in: parent)
     let name = "\(prefix)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     let url = parent.appendingPathComponent(name)

@@ -79,9 +79,13 @@ final class WorkbenchEndToEndTests: XCTestCase {
     try tmux("resize-window", "-t", "wb", "-x", "60", "-y", "20")
     _ = try waitFor("needs at least 80x24")
     try tmux("resize-window", "-t", "wb", "-x", "120", "-y", "40")
-    _ = try waitFor("1/2 done")
+    text = try waitFor("1/2 done")
 
-    // q quits and hands the shell back.
+    // The status line names the session folder that holds the step model.
+    XCTAssertTrue(text.contains("session ") && text.contains("lathe-workbench-"), text)
+    // q asks once (a step model would be lost), the second q quits and hands the shell back.
+    try tmux("send-keys", "-t", "wb", "q")
+    _ = try waitFor("unsaved: 1 step model")
     try tmux("send-keys", "-t", "wb", "q")
     text = try waitFor("LATHE-EXITED-0", timeout: 20)
     XCTAssertFalse(text.contains("Pipeline"), "the terminal was restored:\n\(text)")
@@ -140,6 +144,8 @@ final class WorkbenchEndToEndTests: XCTestCase {
     text = try waitFor("input: ")
     XCTAssertTrue(text.contains("acc "), "the header shows the trial model's accuracy:\n\(text)")
 
+    try tmux("send-keys", "-t", "wb", "q")
+    _ = try waitFor("unsaved: the study journal")
     try tmux("send-keys", "-t", "wb", "q")
     _ = try waitFor("LATHE-EXITED-0", timeout: 20)
   }

@@ -69,6 +69,7 @@ final class EngineSearchTests: XCTestCase {
     let session = try EngineSession(
       model: "digits-mlp", dataset: "digits", pipeline: plain.path, latencySeconds: 0.01,
       workerBinary: try latheBinary())
+    defer { session.shutdown(keepingFolder: false) }
     wait(session) { !$0.isBusy }
     XCTAssertEqual(session.searchPipelines.first, pipeline.path, "search files beside the open pipeline come first")
     XCTAssertTrue(session.searchPipelines.contains("search-pruning"), "then the bundled ones")
@@ -106,6 +107,7 @@ final class EngineSearchTests: XCTestCase {
     let pipeline = try writeTinySearch()
     let session = try EngineSession(
       model: "digits-mlp", dataset: "digits", pipeline: nil, latencySeconds: 0.01, workerBinary: try latheBinary())
+    defer { session.shutdown(keepingFolder: false) }
     try session.startSearch(SearchRequest(pipeline: pipeline.path, trials: 50, jobs: 1))
     wait(session) { $0.search?.runningCount == 1 }
     session.cancelSearch()
@@ -122,6 +124,7 @@ final class EngineSearchTests: XCTestCase {
   func testMistakesAreReported() throws {
     let session = try EngineSession(
       model: "digits-mlp", dataset: "digits", pipeline: nil, latencySeconds: 0.01, workerBinary: try latheBinary())
+    defer { session.shutdown(keepingFolder: false) }
     XCTAssertThrowsError(try session.startSearch(SearchRequest(pipeline: "deep-compression", trials: 2, jobs: 1))) {
       XCTAssertTrue("\($0)".contains("nothing to search"), "\($0)")
     }

@@ -122,6 +122,8 @@ final class FakeWorkbenchSession: WorkbenchSession {
   }
 
   func savePipeline(to path: String) throws { commands.append("save \(path)") }
+  func saveModel(to path: String) throws { commands.append("save model \(path)") }
+  func shutdown(keepingFolder: Bool) { commands.append(keepingFolder ? "shutdown keeping folder" : "shutdown") }
 
   // MARK: search
 

@@ -86,6 +86,8 @@ final class TrainingFakeSession: WorkbenchSession, @unchecked Sendable {
   func open(model: String, dataset: String?, pipeline: String?) throws {}
   func replaceSteps(_ steps: [PipelineStepSpec]) throws {}
   func savePipeline(to path: String) throws {}
+  func saveModel(to path: String) throws {}
+  func shutdown(keepingFolder: Bool) {}
   let searchPipelines: [String] = []
   func startSearch(_ request: SearchRequest) throws {}
   func cancelSearch() {}

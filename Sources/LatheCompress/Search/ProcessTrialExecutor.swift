@@ -13,6 +13,8 @@ public struct ProcessTrialExecutor: TrialExecutor {
   /// Threads per trial (LK_THREADS, the size of its thread pool), so parallel trials share the
   /// cores instead of fighting.
   public let threads: Int?
+  /// The worker processes running now, so that a study can be stopped at once.
+  private let running = RunningProcesses()
 
   public init(pipeline: SearchablePipeline, binary: URL, directory: URL, latencySeconds: Double, threads: Int? = nil) {
     self.pipeline = pipeline
@@ -81,6 +83,8 @@ public struct ProcessTrialExecutor: TrialExecutor {
     process.standardError = try FileHandle(forWritingTo: log)
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    running.insert(process)
+    defer { running.remove(process) }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationReason == .exit, process.terminationStatus == 0 else {
@@ -99,6 +103,9 @@ public struct ProcessTrialExecutor: TrialExecutor {
     }
     return metrics
   }
+
+  /// Sends SIGTERM to every trial process running now; their trials end as failed.
+  public func terminateRunning() { running.terminateAll() }
 
   /// The final step's metrics from `lathe run --json` output, under the names objectives use.
   public static func metrics(fromRunJSON data: Data) throws -> [String: Double] {
@@ -125,5 +132,17 @@ public struct ProcessTrialExecutor: TrialExecutor {
     }
     metrics["wall_seconds"] = steps.compactMap { number($0["wall_seconds"]) }.reduce(0, +)
     return metrics
+  }
+}
+
+/// The set of worker processes alive now, shared by the executor's copies.
+final class RunningProcesses: @unchecked Sendable {
+  private let lock = NSLock()
+  private var processes: [ObjectIdentifier: Process] = [:]
+
+  func insert(_ process: Process) { lock.withLock { processes[ObjectIdentifier(process)] = process } }
+  func remove(_ process: Process) { _ = lock.withLock { processes.removeValue(forKey: ObjectIdentifier(process)) } }
+  func terminateAll() {
+    lock.withLock { for process in processes.values where process.isRunning { process.terminate() } }
   }
 }

@@ -11,7 +11,8 @@ public enum Workbench {
 
   /// Owns the terminal until the user quits. The terminal is restored on every way out: `q`,
   /// Ctrl-C, SIGTERM (signal sources, then the normal path), a thrown error (defer), and a
-  /// crash (C signal handlers that call `endwin`).
+  /// crash (C signal handlers that call `endwin`). On each of them but a crash the session is
+  /// shut down first, so no engine work outlives the screen.
   ///
   /// - Parameters:
   ///   - session: the engine behind the screens.
@@ -22,12 +23,26 @@ public enum Workbench {
   public static func run(
     session: WorkbenchSession, theme: String? = nil, tutorial: Tutorial? = nil, restart: Bool = false
   ) throws {
+    let kept = try runInTerminal(session: session, theme: theme, tutorial: tutorial, restart: restart)
+    if let kept { FileHandle.standardError.write(Data("lathe: kept the session folder \(kept)\n".utf8)) }
+  }
+
+  /// The workbench proper; returns the session folder when the user chose to keep it.
+  static func runInTerminal(
+    session: WorkbenchSession, theme: String?, tutorial: Tutorial?, restart: Bool
+  ) throws -> String? {
+    // `shutdown` may run twice: here when the terminal cannot be opened, and before the
+    // terminal is restored otherwise; the second call finds nothing left to do.
+    var keepFolder = false
+    defer { session.shutdown(keepingFolder: keepFolder) }
     let signals = SignalWatcher()
     defer { signals.stop() }
     lathe_install_crash_handlers()
     defer { lathe_remove_crash_handlers() }
     let terminal = try CursesTerminal.interactive()
     defer { terminal.close() }
+    // Declared after the terminal, so it runs before the terminal is restored.
+    defer { session.shutdown(keepingFolder: keepFolder) }
 
     let library = ThemeLibrary.locate()
     let name = theme ?? "default"
@@ -41,6 +56,15 @@ public enum Workbench {
       app.post(.info, "NO_COLOR set: attributes only")
     }
     loop(app: app, terminal: terminal, signals: signals)
+    keepFolder = app.keepsSessionFolder
+    // Say why the screen stays a moment: a step stops at its next safe point.
+    let state = session.state
+    if state.isBusy || state.search?.isRunning == true {
+      app.post(.info, "stopping the running work…")
+      let size = terminal.size
+      terminal.present(app.render(width: size.width, height: size.height))
+    }
+    return keepFolder ? state.sessionFolder : nil
   }
 
   /// Draws when something changed (a key, a new session revision, a resize) or, while work

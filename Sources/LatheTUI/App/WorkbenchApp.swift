@@ -13,6 +13,10 @@ public final class WorkbenchApp {
   public private(set) var state: WorkbenchState
   /// Set by `q`; the run loop ends.
   public private(set) var wantsQuit = false
+  /// Set when the user quit with `k`: the session folder stays for them.
+  public private(set) var keepsSessionFolder = false
+  /// `q` found unsaved work and asked; the next `q` quits, `k` quits keeping the folder.
+  private(set) var confirmingQuit = false
   /// Themes `t` cycles through, and where to load them from.
   let themeLibrary: ThemeLibrary
   let themeNames: [String]
@@ -99,9 +103,22 @@ public final class WorkbenchApp {
       showingHelp = false
       return true
     }
+    if confirmingQuit {
+      confirmingQuit = false
+      switch key {
+      case .character("q"), .control("c"):
+        wantsQuit = true
+        return false
+      case .character("k"):
+        keepsSessionFolder = true
+        wantsQuit = true
+        return false
+      default: post(.info, "not quitting")  // and the key does what it always does
+      }
+    }
     if key == .control("c") {
-      wantsQuit = true
-      return false
+      requestQuit()
+      return !wantsQuit
     }
     if key == .resize { return true }
     if !top.capturesText, handleTutorialKey(key) {
@@ -122,12 +139,28 @@ public final class WorkbenchApp {
 
   private func handleGlobal(_ key: Key) {
     switch key {
-    case .character("q"): wantsQuit = true
+    case .character("q"): requestQuit()
+    case .character("w"): open(SaveScreen(.model, suggested: SaveScreen.suggestion(.model, state: state)))
+    case .character("W"): open(SaveScreen(.pipeline, suggested: SaveScreen.suggestion(.pipeline, state: state)))
     case .character("?"): showingHelp = true
     case .character("t"): cycleTheme()
     case .escape: if stack.count > 1 { stack.removeLast() }
     default: break
     }
+  }
+
+  /// Quits at once when nothing would be lost; otherwise says what would be, once.
+  func requestQuit() {
+    guard !state.unsaved.isEmpty else {
+      wantsQuit = true
+      return
+    }
+    confirmingQuit = true
+    let keep = state.sessionFolder.map { ", k quits keeping \($0)" } ?? ""
+    post(
+      .warning,
+      "unsaved: \(state.unsaved.joined(separator: ", ")). q again quits without them\(keep); "
+        + "w saves the model, W the pipeline")
   }
 
   /// Opens a screen on top of the current one (used by screens that open others indirectly).
@@ -209,10 +242,22 @@ public final class WorkbenchApp {
   }
 
   private func drawStatus(_ canvas: Canvas) {
+    // The session folder on the right, so the user always knows where step models are.
+    var messageWidth = canvas.width - 2
+    if let folder = state.sessionFolder {
+      var label = "session " + folder
+      let width = min(CharacterWidth.of(label), canvas.width / 3)
+      // A long path keeps its end, where the folder's own name is.
+      if CharacterWidth.of(label) > width {
+        label = "session " + String(context.glyphs.ellipsis) + String(folder.suffix(max(0, width - 9)))
+      }
+      canvas.text(canvas.width - width - 1, 0, label, context.style(.inactive), maxWidth: width)
+      messageWidth -= width + 2
+    }
     if let message = lastMessage {
       let role: ThemeColor = message.level == .error ? .error : message.level == .warning ? .warning : .inactive
       canvas.text(
-        1, 0, message.text, context.style(role), maxWidth: canvas.width - 2, ellipsis: context.glyphs.ellipsis)
+        1, 0, message.text, context.style(role), maxWidth: messageWidth, ellipsis: context.glyphs.ellipsis)
     }
     let bar = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 1))
     bar.fill(nil, " ", context.theme.style(.statusForeground, on: .statusBackground))

@@ -31,8 +31,7 @@ extension EngineSession {
       throw SessionError("a study is running; c cancels it")
     }
     let file = try Self.resolvePipeline(request.pipeline)
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "lathe-search-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+    let directory = lock.withLock { subfolder("search") }
     let study = try WorkbenchStudy(
       request: request, pipelineFile: file, binary: workerBinary, directory: directory,
       onChange: { [weak self] state in self?.searchChanged(state) })

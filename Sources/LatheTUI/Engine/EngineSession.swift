@@ -23,6 +23,17 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   let workerBinary: URL
   /// The study the Search screen started last (guarded by `lock`).
   var study: WorkbenchStudy?
+  /// Holds every file the session writes (step models, studies), one subfolder per open
+  /// pipeline or study; removed by `shutdown` unless the user keeps it.
+  let folder: ScratchFolder
+  /// How many subfolders of `folder` have been handed out (guarded by `lock`).
+  private var subfolders = 0
+  /// The pipeline file's text and what it parsed to, so a save keeps the user's comments.
+  private var pipelineSource: (text: String, spec: PipelineSpec)?
+  /// `runner.snapshots.count` when the model was last saved (1: only the model as opened).
+  private var savedSnapshots = 1
+  /// The pipeline differs from the file it was opened from (or was never saved).
+  private var pipelineEdited = false
 
   /// Opens `model` (sample name or path) on `dataset` with `pipeline` (bundled name or path)
   /// and starts measuring the input model in the background.
@@ -33,10 +44,41 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     self.latencySeconds = latencySeconds
     self.workerBinary = workerBinary
     sources = (model, dataset, pipeline)
-    try load(model: model, dataset: dataset, pipeline: pipeline)
+    folder = try ScratchFolder.make(prefix: "lathe-workbench")
+    current.sessionFolder = folder.url.path
+    do {
+      try load(model: model, dataset: dataset, pipeline: pipeline)
+    } catch {
+      folder.remove()
+      throw error
+    }
   }
 
-  public var state: WorkbenchState { lock.withLock { current } }
+  public var state: WorkbenchState {
+    lock.withLock {
+      var copy = current
+      copy.unsaved = unsavedWork()
+      return copy
+    }
+  }
+
+  /// What quitting now would lose; call with the lock held.
+  private func unsavedWork() -> [String] {
+    var lost: [String] = []
+    if let runner, runner.snapshots.count > 1, runner.snapshots.count != savedSnapshots {
+      let steps = runner.snapshots.count - 1
+      lost.append(steps == 1 ? "1 step model" : "\(steps) step models")
+    }
+    if pipelineEdited { lost.append("the edited pipeline") }
+    if current.search != nil { lost.append("the study journal") }
+    return lost
+  }
+
+  /// A new folder inside the session folder, e.g. `run-2`; call with the lock held.
+  func subfolder(_ kind: String) -> URL {
+    subfolders += 1
+    return folder.url.appendingPathComponent("\(kind)-\(subfolders)")
+  }
   public var pipeline: [PipelineStepSpec] { lock.withLock { specs } }
   public var snapshots: [SnapshotSummary] { lock.withLock { summaries } }
 
@@ -93,6 +135,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       guard !current.isBusy else { throw SessionError("wait for the running step to finish") }
       guard let runner else { throw SessionError("no pipeline is open") }
       let converted = steps.map(Self.stepSpec)
+      let before = runner.spec.steps
+      if before.count != converted.count || !zip(before, converted).allSatisfy({ $0.hasSameSettings(as: $1) }) {
+        pipelineEdited = true
+      }
       do {
         try runner.replaceSteps(converted)
       } catch {
@@ -111,10 +157,40 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   }
 
   public func savePipeline(to path: String) throws {
-    guard let spec = lock.withLock({ runner?.spec }) else { throw SessionError("no pipeline is open") }
+    let (spec, source) = lock.withLock { (runner?.spec, pipelineSource) }
+    guard let spec else { throw SessionError("no pipeline is open") }
+    let text = source.map { PipelineText.render(spec, original: $0.text, source: $0.spec) } ?? spec.yaml()
+    try AtomicFile.write(text, to: URL(fileURLWithPath: path))
+    lock.withLock {
+      pipelineEdited = false
+      log(.info, "saved the pipeline to \(path)")
+    }
+  }
+
+  public func saveModel(to path: String) throws {
+    let (model, count): (Model?, Int) = try lock.withLock {
+      guard !current.isBusy else { throw SessionError("wait for the running step to finish") }
+      return (runner?.current?.deployed, runner?.snapshots.count ?? 0)
+    }
+    guard let model else { throw SessionError("no model is open") }
     let url = URL(fileURLWithPath: path)
-    try AtomicFile.write(spec.yaml(), to: url)
-    lock.withLock { log(.info, "saved \(path)") }
+    let format: ModelOpener.Format = url.pathExtension.lowercased() == "onnx" ? .onnx : .safetensors
+    try ModelOpener.save(model, to: url, format: format)
+    lock.withLock {
+      savedSnapshots = count
+      log(.info, "saved the model to \(path) (\(format.rawValue), \(formatBytes(url.fileSizeOnDisk)))")
+    }
+  }
+
+  public func shutdown(keepingFolder: Bool) {
+    let running: WorkbenchStudy? = lock.withLock {
+      cancelRequested = true
+      return study
+    }
+    running?.shutdown()
+    // The step sees `cancelRequested` at its next safe point; after this no engine work runs.
+    queue.sync {}
+    if !keepingFolder { folder.remove() }
   }
 
   // MARK: - Engine work
@@ -122,8 +198,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// Opens a model with a pipeline; `name` is what the header calls the model (default: `model`).
   func load(model: String, dataset: String?, pipeline: String?, name: String? = nil) throws {
     let spec: PipelineSpec
+    var source: (text: String, spec: PipelineSpec)?
     if let pipeline {
       spec = try PipelineSpec.read(from: try Self.resolvePipeline(pipeline))
+      source = spec.file.flatMap { try? String(contentsOf: $0, encoding: .utf8) }.map { ($0, spec) }
     } else {
       spec = PipelineSpec(name: "untitled", model: model, dataset: dataset, steps: [])
     }
@@ -134,8 +212,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     guard let samples = SamplesDirectory.locate() else { throw SessionError("cannot find Lathe's samples/ folder") }
     let raw = try DatasetCatalog.load(datasetName, samplesDirectory: samples)
     let data = try raw.fitted(to: network, modelName: model)
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "lathe-workbench-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+    let output = lock.withLock { subfolder("run") }
     let base = spec.file?.deletingLastPathComponent()
     let newRunner = try PipelineRunner(
       spec: spec, model: network, data: data, outputDirectory: output,
@@ -143,6 +220,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       options: .init(latencySeconds: latencySeconds, builders: ModelOpener.builders))
     lock.withLock {
       sources = (model, datasetName, pipeline)
+      pipelineSource = source
+      savedSnapshots = 1
+      pipelineEdited = pipeline == nil && !spec.steps.isEmpty
       runner = newRunner
       specs = spec.steps.map(Self.pipelineStep)
       summaries = []
@@ -369,6 +449,12 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       }
     }
     return StepSpec(name: step.name, technique: step.technique, parameters: parameters)
+  }
+
+  /// The model a pipeline file names, if it can be read and names one.
+  public static func model(ofPipeline nameOrPath: String) -> String? {
+    guard let url = try? resolvePipeline(nameOrPath) else { return nil }
+    return (try? PipelineSpec.read(from: url))?.model
   }
 
   static func resolvePipeline(_ nameOrPath: String) throws -> URL {

@@ -9,7 +9,10 @@ final class WorkbenchStudy: @unchecked Sendable {
   let journalURL: URL
   let trialsFolder: URL
   private let runner: StudyRunner
+  private let executor: ProcessTrialExecutor
   private let jobs: Int
+  /// Signalled when the study's thread ends.
+  private let finished = DispatchSemaphore(value: 0)
   private let onChange: @Sendable (SearchState) -> Void
 
   /// Reads the pipeline and sets the study up; `start()` runs it.
@@ -31,6 +34,7 @@ final class WorkbenchStudy: @unchecked Sendable {
     let executor = ProcessTrialExecutor(
       pipeline: searchable, binary: binary, directory: trialsFolder, latencySeconds: settings.latencySeconds,
       threads: max(cores / jobs, 1))
+    self.executor = executor
     let jobs = jobs
     let journal = journalURL.path
     runner = StudyRunner(
@@ -60,12 +64,23 @@ final class WorkbenchStudy: @unchecked Sendable {
         state.error = "\(error)"
       }
       onChange(state)
+      finished.signal()
     }
     thread.name = "lathe-workbench-search"
     thread.start()
   }
 
   func stop() { runner.stop() }
+
+  /// Stops the study now: no new trials, running worker processes terminated (their trials
+  /// are recorded as failed), and waits for the study's thread to end.
+  func shutdown() {
+    runner.stop()
+    executor.terminateRunning()
+    // A worker's last journal write takes milliseconds; the bound is for a journal on a hung disk.
+    _ = finished.wait(timeout: .now() + 10)
+    finished.signal()  // a second shutdown must not wait again
+  }
 
   /// A complete trial's final model, and its pipeline written into its folder.
   func trialFiles(_ number: Int) throws -> (model: URL, pipeline: URL) {

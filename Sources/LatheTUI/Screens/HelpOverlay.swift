@@ -5,7 +5,7 @@ enum HelpOverlay {
       "Everywhere",
       [
         ("?", "this help"), ("q", "quit (Ctrl-C too)"), ("t", "next theme"), ("esc", "back"),
-        ("T", "tutorials"),
+        ("T", "tutorials"), ("w / W", "save model / pipeline"),
       ]
     ),
     (

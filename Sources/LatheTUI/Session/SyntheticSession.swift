@@ -93,6 +93,8 @@ final class SyntheticSession: WorkbenchSession {
   func open(model: String, dataset: String?, pipeline: String?) throws {}
   func replaceSteps(_ steps: [PipelineStepSpec]) throws {}
   func savePipeline(to path: String) throws {}
+  func saveModel(to path: String) throws {}
+  func shutdown(keepingFolder: Bool) {}
   let searchPipelines: [String] = []
   func startSearch(_ request: SearchRequest) throws {}
   func cancelSearch() {}

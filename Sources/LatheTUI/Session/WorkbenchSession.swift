@@ -45,8 +45,19 @@ public protocol WorkbenchSession: AnyObject {
   /// it become pending. Throws when a spec names an unknown technique or a value is invalid.
   func replaceSteps(_ steps: [PipelineStepSpec]) throws
 
-  /// Writes the pipeline to a file the engine can read back with `open(..., pipeline:)`.
+  /// Writes the pipeline to a file the engine can read back with `open(..., pipeline:)`,
+  /// keeping the comments and layout of the file it was opened from where steps are unchanged.
   func savePipeline(to path: String) throws
+
+  /// Writes the current model (the last done step's) to `path`: ONNX when the name ends in
+  /// `.onnx`, else a Lathe safetensors file.
+  func saveModel(to path: String) throws
+
+  /// Ends the session before the terminal is restored: cancels the running step and waits for
+  /// the engine to let go of it, stops a study and its worker processes, and removes the
+  /// session folder unless `keepingFolder`. Nothing of the session may run after it returns;
+  /// a second call does nothing more.
+  func shutdown(keepingFolder: Bool)
 
   // MARK: search
 
@@ -85,11 +96,20 @@ public struct WorkbenchState: Sendable, Equatable {
   public var isBusy: Bool
   /// The study started from the Search screen (running or ended); nil before the first.
   public var search: SearchState?
+  /// The folder that holds this session's step models and studies, removed on exit (the status
+  /// line names it); nil when the session writes no files.
+  public var sessionFolder: String?
+  /// What quitting now would lose, e.g. "2 step models", "the edited pipeline"; empty when
+  /// everything is saved.
+  public var unsaved: [String]
 
   public init(
     revision: Int = 0, model: ModelSummary? = nil, baseline: StepMetrics? = nil, steps: [StepRow] = [],
-    training: TrainingCurve? = nil, log: [LogLine] = [], isBusy: Bool = false, search: SearchState? = nil
+    training: TrainingCurve? = nil, log: [LogLine] = [], isBusy: Bool = false, search: SearchState? = nil,
+    sessionFolder: String? = nil, unsaved: [String] = []
   ) {
+    self.sessionFolder = sessionFolder
+    self.unsaved = unsaved
     self.revision = revision
     self.model = model
     self.baseline = baseline

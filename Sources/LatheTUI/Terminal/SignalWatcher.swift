@@ -4,7 +4,8 @@ import Foundation
 
 /// Turns SIGINT (Ctrl-C) and SIGTERM into a polite request the run loop sees within one tick,
 /// so the terminal is restored by the normal exit path. A second signal while the first is
-/// still pending means the loop is stuck: restore the terminal at once and exit.
+/// still pending means the loop (or the shutdown after it) is stuck: restore the terminal at
+/// once and exit.
 /// Crashes (SIGSEGV, traps) are covered by the C handlers in the shim.
 final class SignalWatcher: @unchecked Sendable {
   private let lock = NSLock()
@@ -29,8 +30,10 @@ final class SignalWatcher: @unchecked Sendable {
     if first { received = number }
     lock.unlock()
     if !first {
+      // _exit, not exit: exit runs atexit handlers and tears down globals while the engine's
+      // threads may still be using them, which is how quitting mid-step used to segfault.
       endwin()
-      exit(128 + number)
+      _exit(128 + number)
     }
   }
 

@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+
+/// Quitting while a step trains, by every way out (q, Ctrl-C, SIGTERM), 50 times: the process
+/// must exit normally and leave no session folder behind. Quitting mid-step used to segfault
+/// when the process exited under the engine's running step.
+final class WorkbenchQuitTests: XCTestCase {
+  var terminal: TmuxTerminal!
+
+  override func setUpWithError() throws { terminal = try TmuxTerminal(prefix: "lathe-quit") }
+  override func tearDownWithError() throws { terminal?.close() }
+
+  func screen(_ session: String) throws -> String { try terminal.run(["capture-pane", "-p", "-t", session]) }
+
+  func waitFor(_ text: String, in session: String, timeout: TimeInterval = 60) throws -> String? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      let shown = try screen(session)
+      if shown.contains(text) { return shown }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    return nil
+  }
+
+  enum Exit: CaseIterable {
+    case q, controlC, sigterm
+  }
+
+  func testQuittingDuringAStepFiftyTimes() throws {
+    let pipeline = terminal.scratch.appendingPathComponent("long.yaml")
+    try """
+    name: long
+    model: digits-mlp
+    dataset: digits
+    steps:
+      - name: prune
+        technique: prune
+        sparsity: 0.5
+        epochs: 20
+    """.write(to: pipeline, atomically: true, encoding: .utf8)
+    let attempts = 50
+    let together = 5  // sessions at once, to keep the test short
+    var generator = SystemRandomNumberGenerator()
+    for batch in stride(from: 0, to: attempts, by: together) {
+      let names = (batch..<min(batch + together, attempts)).map { "q\($0)" }
+      for name in names {
+        let temporary = terminal.scratch.appendingPathComponent("tmp-\(name)")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        try terminal.run([
+          "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+          "env LANG=C.UTF-8 TMPDIR=\(temporary.path) \(CommandLineTests.binary.path) --model digits-mlp --pipeline \(pipeline.path); "
+            + "echo LATHE-EXITED-$?; sleep 60",
+        ])
+      }
+      for name in names {
+        XCTAssertNotNil(try waitFor("input: ", in: name), "\(name) never measured its input model")
+        try terminal.run(["send-keys", "-t", name, "a"])
+      }
+      for (offset, name) in names.enumerated() {
+        Thread.sleep(forTimeInterval: Double.random(in: 0...0.4, using: &generator))
+        switch Exit.allCases[(batch + offset) % Exit.allCases.count] {
+        case .q: try terminal.run(["send-keys", "-t", name, "q"])
+        case .controlC: try terminal.run(["send-keys", "-t", name, "C-c"])
+        case .sigterm:
+          let shell = try terminal.run(["display-message", "-p", "-t", name, "#{pane_pid}"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+          let pkill = Process()
+          pkill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+          pkill.arguments = ["-TERM", "-P", shell, "lathe"]
+          try pkill.run()
+          pkill.waitUntilExit()
+        }
+      }
+      for name in names {
+        // A step that finished before the key leaves a step model: q asks once, q again quits.
+        if try screen(name).contains("unsaved:") { try terminal.run(["send-keys", "-t", name, "q"]) }
+        guard let shown = try waitFor("LATHE-EXITED-", in: name, timeout: 30) else {
+          XCTFail("\(name) did not quit:\n\(try screen(name))")
+          continue
+        }
+        let status = shown.components(separatedBy: "LATHE-EXITED-")[1].prefix { $0.isNumber }
+        XCTAssertEqual(status, "0", "\(name) exited with \(status):\n\(shown)")
+        let left = try FileManager.default.contentsOfDirectory(
+          atPath: terminal.scratch.appendingPathComponent("tmp-\(name)").path)
+        XCTAssertEqual(left, [], "\(name) left its session folder behind")
+        try terminal.run(["kill-session", "-t", name])
+      }
+    }
+  }
+}
