@@ -16,7 +16,7 @@ extension ONNXConverters {
       if axis < 0 { axis += rankA }
       let trailing = rankA - axis - shapeB.count
       guard axis >= 0, trailing >= 0 else { throw NodeError("legacy broadcast axis \(axis) does not fit") }
-      y = n.movement(ONNXOp(.reshape(shape: shapeB + Array(repeating: 1, count: trailing), allowZero: true)), y)
+      y = try n.movement(ONNXOp(.reshape(shape: shapeB + Array(repeating: 1, count: trailing), allowZero: true)), y)
     }
     guard broadcastShape(n.shape(x), n.shape(y)) != nil else {
       throw NodeError("shapes \(n.shape(x)) and \(n.shape(y)) do not broadcast")
@@ -37,7 +37,7 @@ extension ONNXConverters {
       case "Mul": ONNXOp(.mul)
       default: ONNXOp(.div)
       }
-    n.define(0, n.emit(layer, [x, y], hints: [n.hint(0), n.hint(1)]))
+    n.define(0, try n.emit(layer, [x, y], hints: [n.hint(0), n.hint(1)]))
   }
 
   /// MatMul then Add of a constant vector: the Linear (or weight-only layer) takes the vector as
@@ -133,7 +133,7 @@ extension ONNXConverters {
       n.define(0, first)
       return
     }
-    n.define(0, n.emit(Function(.concat(axis: axis)), parts, hints: (0..<parts.count).map { n.hint($0) }))
+    n.define(0, try n.emit(Function(.concat(axis: axis)), parts, hints: (0..<parts.count).map { n.hint($0) }))
   }
 
   static func split(_ n: NodeConversion) throws(NodeError) {
@@ -155,9 +155,9 @@ extension ONNXConverters {
     for (i, size) in sizes.enumerated() {
       let kind = ONNXOp.Kind.slice(starts: [start], ends: [start + size], axes: [axis], steps: [1])
       if let c = x.constant {
-        n.define(i, .constant(n.foldMovement(ONNXOp(kind), c)))
+        n.define(i, .constant(try n.foldMovement(ONNXOp(kind), c)))
       } else {
-        n.define(i, n.emit(ONNXOp(kind), [x], hints: [n.hint(0)], suffix: "_\(i)"))
+        n.define(i, try n.emit(ONNXOp(kind), [x], hints: [n.hint(0)], suffix: "_\(i)"))
       }
       start += size
     }
@@ -180,7 +180,7 @@ extension ONNXConverters {
     let clamp = { (v: Int) in min(max(v, -(1 << 31)), 1 << 31) }
     let kind = ONNXOp.Kind.slice(
       starts: starts.map(clamp), ends: ends.map(clamp), axes: axes.map { ($0 + rank) % rank }, steps: steps)
-    n.define(0, n.movement(ONNXOp(kind), x))
+    n.define(0, try n.movement(ONNXOp(kind), x))
   }
 
   static func pad(_ n: NodeConversion) throws(NodeError) {
@@ -209,7 +209,7 @@ extension ONNXConverters {
     guard (0..<rank).allSatisfy({ n.shape(x)[$0] + pads[$0] + pads[$0 + rank] >= 0 }) else {
       throw NodeError("pads \(pads) crop more than the input holds")
     }
-    n.define(0, n.movement(ONNXOp(.pad(pads: pads, mode: mode, value: value)), x))
+    n.define(0, try n.movement(ONNXOp(.pad(pads: pads, mode: mode, value: value)), x))
   }
 
   static func quantization(_ n: NodeConversion) throws(NodeError) {
@@ -253,7 +253,7 @@ extension ONNXConverters {
     let layer = ONNXQuantization(
       quantize ? .quantize : .dequantize, scale: scale.floats, zeroPoint: zeroPoint.reshaped(scale.shape),
       axis: (axis + max(rank, 1)) % max(rank, 1), range: range, blockSize: blockSize)
-    var y = n.emit(layer, [x], hints: [n.hint(0)])
+    var y = try n.emit(layer, [x], hints: [n.hint(0)])
     if quantize, case .constant(let c) = y { y = .constant(c.cast(to: type)) }
     n.define(0, y)
   }

@@ -204,14 +204,7 @@ final class GraphImporter {
     var inputs: [ONNXGraph.Input] = []
     var shapes: [[Int]] = []
     for (i, input) in feeds.enumerated() {
-      let dims = input.type.tensorType.shape.dim.map { dim -> Int in
-        if case .dimValue(let v) = dim.value { return Int(clamping: v) }
-        return -1
-      }
-      let shape = options.inputShapes[input.name] ?? dims
-      guard shape.allSatisfy({ $0 >= -1 }) else {
-        throw .invalidModel(file: file, reason: "input \"\(input.name)\" has a negative dimension")
-      }
+      let shape = try inputShape(input)
       let value = i == 0 ? "input" : unique("input_" + sanitize(input.name))
       inputs.append(ONNXGraph.Input(name: input.name, value: value, shape: shape))
       shapes.append(shape)
@@ -225,6 +218,7 @@ final class GraphImporter {
       for input in node.input where !input.isEmpty { consumers[input, default: 0] += 1 }
     }
     graphOutputs = Set(graph.output.map(\.name))
+    try checkOutputsAreProduced(graph)
     for (index, node) in graph.node.enumerated() {
       currentNode = GraphImporter.displayName(node, index: index)
       currentOp = node.opType
@@ -254,6 +248,41 @@ final class GraphImporter {
     return ONNXGraph(
       inputs: inputs, outputs: outputs, nodes: nodes, opsetVersion: opset, producer: proto.producerName,
       metadata: metadata)
+  }
+
+  /// Every graph output must be a graph input, an initializer or some node's output. Checked
+  /// before any node runs on its probes, which for a large fixed batch can take a while.
+  func checkOutputsAreProduced(_ graph: Onnx_GraphProto) throws(ONNXError) {
+    var known = Set(values.keys)
+    for node in graph.node { known.formUnion(node.output) }
+    for output in graph.output where !known.contains(output.name) {
+      throw .invalidModel(file: file, reason: "output \"\(output.name)\" is produced by no node")
+    }
+  }
+
+  /// The shape a graph input is probed with: the caller's, or the file's with symbolic
+  /// dimensions as -1. Probes are allocated from it, so it is checked first: dimensions that
+  /// are negative or multiply past `ShapeRules.maximumElements` (for a batch of two) are refused.
+  func inputShape(_ input: Onnx_ValueInfoProto) throws(ONNXError) -> [Int] {
+    var shape: [Int] = []
+    for dim in input.type.tensorType.shape.dim {
+      guard case .dimValue(let v) = dim.value else {
+        shape.append(-1)
+        continue
+      }
+      guard let d = Int(exactly: v), d >= 0 else {
+        throw .invalidModel(file: file, reason: "input \"\(input.name)\": dimension \(v) should be 0 or more")
+      }
+      shape.append(d)
+    }
+    if let given = options.inputShapes[input.name] { shape = given }
+    guard shape.allSatisfy({ $0 >= -1 }), ONNXShapes.product(shape.map { $0 < 0 ? 2 : $0 }) != nil else {
+      throw .invalidModel(
+        file: file,
+        reason: "input \"\(input.name)\": shape \(shape) should have dimensions of 0 or more (-1: symbolic) "
+          + "holding at most \(ShapeRules.maximumElements) values")
+    }
+    return shape
   }
 
   /// Node names double as parameter prefixes ("conv1.weight"), so dots and slashes go.
@@ -302,19 +331,43 @@ final class GraphImporter {
     }
   }
 
-  /// Adds `layer` reading `inputs`, or folds it when every input is a constant.
-  func emit(_ layer: Layer, _ inputs: [(ref: ValueRef, hint: String)], name: String) -> ValueRef {
+  /// Adds `layer` reading `inputs`, or folds it when every input is a constant. The layer's
+  /// shape rules run on every probing pass before it does: kernels trust shapes, so a layer
+  /// that cannot run on what it gets is an error here, not a trap or a huge allocation.
+  func emit(_ layer: Layer, _ inputs: [(ref: ValueRef, hint: String)], name: String) throws(NodeError) -> ValueRef {
     var context = ForwardContext.inference
     if !inputs.isEmpty, inputs.allSatisfy({ $0.ref.constant != nil }) {
-      let y = layer.forward(inputs.map { Variable($0.ref.constant!.floats) }, context: &context)
+      let values = inputs.compactMap { $0.ref.constant?.floats }
+      try GraphImporter.checkShapes(layer, values.map(\.shape))
+      let y = layer.forward(values.map { Variable($0) }, context: &context)
       return .constant(ONNXConstant(y.value))
+    }
+    let probeInputs = inputs.map { probes($0.ref) }
+    for pass in 0..<passes {
+      do {
+        try GraphImporter.checkShapes(layer, probeInputs.map { $0[pass].shape })
+      } catch where pass > 0 {
+        // Symbolic dimensions are 1 in the first pass and 2 in this one: say so, or the
+        // shapes in the message look like none the file holds.
+        throw NodeError("\(error.reason) (with symbolic dimensions such as the batch set to \(pass + 1))")
+      }
     }
     let names = inputs.map { valueName($0.ref, hint: $0.hint) }
     let nodeName = unique(sanitize(name))
     add(Node(nodeName, layer, inputs: names))
-    let probeInputs = inputs.map { probes($0.ref) }
     let outputs = (0..<passes).map { pass in layer.forward(probeInputs.map { $0[pass] }, context: &context) }
     return .runtime(nodeName, outputs)
+  }
+
+  /// Runs `layer`'s shape rules on inputs of `shapes`, the output's size included. Every layer
+  /// the converters emit has rules; a layer without them (none today) is run unchecked.
+  static func checkShapes(_ layer: Layer, _ shapes: [[Int]]) throws(NodeError) {
+    guard let rules = layer as? ShapeChecking else { return }
+    do {
+      try ShapeRules.elements(rules.outputShape(for: shapes))
+    } catch {
+      throw NodeError("\(layer.op) \(error.reason)")
+    }
   }
 
   /// Replaces the layer of an already emitted node (a MatMul's Linear taking the next Add's bias).

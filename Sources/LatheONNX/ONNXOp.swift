@@ -84,7 +84,12 @@ public final class ONNXOp: Layer {
     case .clip(let low, let high):
       return x.elementwise(
         { Swift.min(Swift.max($0, low), high) }, derivative: { v, _ in v >= low && v <= high ? 1 : 0 })
-    case .reshape(let shape, let allowZero): return x.reshaped(ONNXOp.target(shape, allowZero: allowZero, of: x.shape))
+    case .reshape(let shape, let allowZero):
+      // The shape rule (ONNXShapeRules.swift) refuses targets that do not resolve before this runs.
+      guard let target = ONNXOp.target(shape, allowZero: allowZero, of: x.shape) else {
+        preconditionFailure("reshape of \(x.shape) to \(shape) passed no shape check")
+      }
+      return x.reshaped(target)
     case .flatten(let axis):
       let a = axis < 0 ? axis + x.shape.count : axis
       return x.reshaped([x.shape[..<a].reduce(1, *), x.shape[a...].reduce(1, *)])
@@ -136,8 +141,9 @@ public final class ONNXOp: Layer {
     }
   }
 
-  /// Resolves 0 (copy), -1 (infer) and the folded batch marker against the input's shape.
-  static func target(_ shape: [Int], allowZero: Bool, of input: [Int]) -> [Int] {
+  /// Resolves 0 (copy), -1 (infer) and the folded batch marker against the input's shape; nil
+  /// when the sizes multiply past what a tensor may hold (a damaged file's shape).
+  static func target(_ shape: [Int], allowZero: Bool, of input: [Int]) -> [Int]? {
     var out = shape
     let hasInferred = shape.contains(-1)
     for (i, d) in shape.enumerated() {
@@ -145,8 +151,9 @@ public final class ONNXOp: Layer {
       if d == ONNXConstant.batchMarker { out[i] = hasInferred ? input.first ?? 1 : -1 }
     }
     if let inferred = out.firstIndex(of: -1) {
-      let known = out.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-      out[inferred] = known == 0 ? 0 : input.reduce(1, *) / known
+      let others = out.enumerated().filter { $0.offset != inferred }.map(\.element)
+      guard let known = ONNXShapes.product(others), let total = ONNXShapes.product(input) else { return nil }
+      out[inferred] = known == 0 ? 0 : total / known
     }
     return out
   }

@@ -173,10 +173,13 @@ extension Function: ShapeChecking {
       guard x.count == 4 else { throw ShapeError("needs input [batch, channels, height, width], gets \(x)") }
       return [x[0], x[1], 1, 1]
     case .add:
-      guard let first = inputs.first, inputs.allSatisfy({ $0 == first }) else {
-        throw ShapeError("adds inputs of one shape, gets \(inputs)")
+      // The sum broadcasts as NumPy does (imported ONNX Add relies on it).
+      guard var joined = inputs.first else { throw ShapeError("adds no inputs") }
+      for x in inputs.dropFirst() {
+        guard let next = broadcastShape(joined, x) else { throw ShapeError("adds inputs that do not broadcast: \(inputs)") }
+        joined = next
       }
-      return first
+      return joined
     case .concat(let axis):
       guard let first = inputs.first, (0..<first.count).contains(axis) else {
         throw ShapeError("concatenates on axis \(axis), gets \(inputs)")
