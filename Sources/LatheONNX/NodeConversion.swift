@@ -48,12 +48,12 @@ struct NodeConversion {
   func shape(_ ref: ValueRef) -> [Int] {
     switch ref {
     case .constant(let c): return c.shape
-    case .runtime(_, let probes): return probes[0].shape
+    case .runtime(_, let shapes): return shapes[0]
     }
   }
 
   /// Shapes of a value in every probing pass (dimensions that differ are the batch).
-  func shapes(_ ref: ValueRef) -> [[Int]] { importer.probes(ref).map(\.shape) }
+  func shapes(_ ref: ValueRef) -> [[Int]] { importer.shapes(ref) }
 
   func hint(_ i: Int) -> String { i < node.input.count ? node.input[i] : name }
 

@@ -195,9 +195,12 @@ extension ONNXConverters {
       throw NodeError("pad mode \"\(mode)\" is not supported")
     }
     if let axes = try n.constant(3, "axes")?.ints {
+      guard pads.count == 2 * axes.count else {
+        throw NodeError("pads has \(pads.count) values; \(axes.count) axes need \(2 * axes.count)")
+      }
       var full = [Int](repeating: 0, count: 2 * rank)
       for (k, axis) in axes.enumerated() {
-        let d = (axis + rank) % rank
+        guard let d = ONNXShapes.axis(axis, rank: rank) else { throw NodeError("axis \(axis) is out of range") }
         full[d] = pads[k]
         full[d + rank] = pads[k + axes.count]
       }
@@ -206,9 +209,7 @@ extension ONNXConverters {
     guard pads.count == 2 * rank else {
       throw NodeError("pads has \(pads.count) values; rank \(rank) needs \(2 * rank)")
     }
-    guard (0..<rank).allSatisfy({ n.shape(x)[$0] + pads[$0] + pads[$0 + rank] >= 0 }) else {
-      throw NodeError("pads \(pads) crop more than the input holds")
-    }
+    // The layer's shape rule checks the padded sizes (overflow and cropping included).
     n.define(0, try n.movement(ONNXOp(.pad(pads: pads, mode: mode, value: value)), x))
   }
 
@@ -250,9 +251,11 @@ extension ONNXConverters {
       }
     }
     let zeroPoint = zero?.floats ?? Tensor(repeating: 0, shape: scale.shape)
+    // Per-channel and blocked axes were checked above; a per-tensor scale ignores the axis, so
+    // one out of range (a damaged file) is stored as 0.
     let layer = ONNXQuantization(
       quantize ? .quantize : .dequantize, scale: scale.floats, zeroPoint: zeroPoint.reshaped(scale.shape),
-      axis: (axis + max(rank, 1)) % max(rank, 1), range: range, blockSize: blockSize)
+      axis: ONNXShapes.axis(axis, rank: max(rank, 1)) ?? 0, range: range, blockSize: blockSize)
     var y = try n.emit(layer, [x], hints: [n.hint(0)])
     if quantize, case .constant(let c) = y { y = .constant(c.cast(to: type)) }
     n.define(0, y)

@@ -144,10 +144,10 @@ public enum ONNXImporter {
 }
 
 /// A value while the graph is converted: known at load time, or computed by a node at run time
-/// (with its value in the shape-probing passes, one per batch size tried).
+/// (with its shape in the shape-probing passes, one per batch size tried).
 enum ValueRef {
   case constant(ONNXConstant)
-  case runtime(String, [Variable])
+  case runtime(String, [[Int]])
 
   var constant: ONNXConstant? {
     if case .constant(let c) = self { return c }
@@ -155,9 +155,10 @@ enum ValueRef {
   }
 }
 
-/// Converts one graph. Shapes are found by running each new layer on probe inputs: once with
-/// symbolic dimensions set to 1 and, when the file has any, once more with them set to 2, so a
-/// folded `Shape` can tell the batch size (which differs between the passes) from fixed sizes.
+/// Converts one graph. Shapes are found by each new layer's shape rules, without running it:
+/// once with symbolic dimensions set to 1 and, when the file has any, once more with them set
+/// to 2, so a folded `Shape` can tell the batch size (which differs between the passes) from
+/// fixed sizes.
 final class GraphImporter {
   let file: String
   let decoder: TensorDecoder
@@ -211,8 +212,7 @@ final class GraphImporter {
     }
     passes = shapes.contains { $0.contains(-1) } ? 2 : 1
     for (input, shape) in zip(inputs, shapes) {
-      let probes = (0..<passes).map { pass in Variable(.zeros(shape.map { $0 < 0 ? pass + 1 : $0 })) }
-      values[input.name] = .runtime(input.value, probes)
+      values[input.name] = .runtime(input.value, (0..<passes).map { pass in shape.map { $0 < 0 ? pass + 1 : $0 } })
     }
     for node in graph.node {
       for input in node.input where !input.isEmpty { consumers[input, default: 0] += 1 }
@@ -251,7 +251,7 @@ final class GraphImporter {
   }
 
   /// Every graph output must be a graph input, an initializer or some node's output. Checked
-  /// before any node runs on its probes, which for a large fixed batch can take a while.
+  /// before any node is converted, so the error is the first one a user sees.
   func checkOutputsAreProduced(_ graph: Onnx_GraphProto) throws(ONNXError) {
     var known = Set(values.keys)
     for node in graph.node { known.formUnion(node.output) }
@@ -308,11 +308,11 @@ final class GraphImporter {
     nodes.append(node)
   }
 
-  /// The probe values of a reference, one per pass (constants are the same in every pass).
-  func probes(_ ref: ValueRef) -> [Variable] {
+  /// The shapes of a reference, one per pass (constants are the same in every pass).
+  func shapes(_ ref: ValueRef) -> [[Int]] {
     switch ref {
-    case .runtime(_, let p): return p
-    case .constant(let c): return Array(repeating: Variable(c.floats), count: passes)
+    case .runtime(_, let shapes): return shapes
+    case .constant(let c): return Array(repeating: c.shape, count: passes)
     }
   }
 
@@ -332,20 +332,20 @@ final class GraphImporter {
   }
 
   /// Adds `layer` reading `inputs`, or folds it when every input is a constant. The layer's
-  /// shape rules run on every probing pass before it does: kernels trust shapes, so a layer
-  /// that cannot run on what it gets is an error here, not a trap or a huge allocation.
+  /// shape rules give its output shape in every probing pass, before anything is allocated:
+  /// kernels trust shapes, so a layer that cannot run on what it gets is an error here, not a
+  /// trap, and a large fixed batch costs nothing to import.
   func emit(_ layer: Layer, _ inputs: [(ref: ValueRef, hint: String)], name: String) throws(NodeError) -> ValueRef {
-    var context = ForwardContext.inference
     if !inputs.isEmpty, inputs.allSatisfy({ $0.ref.constant != nil }) {
       let values = inputs.compactMap { $0.ref.constant?.floats }
       try GraphImporter.checkShapes(layer, values.map(\.shape))
-      let y = layer.forward(values.map { Variable($0) }, context: &context)
-      return .constant(ONNXConstant(y.value))
+      var context = ForwardContext.inference
+      return .constant(ONNXConstant(layer.forward(values.map { Variable($0) }, context: &context).value))
     }
-    let probeInputs = inputs.map { probes($0.ref) }
+    var outputs: [[Int]] = []
     for pass in 0..<passes {
       do {
-        try GraphImporter.checkShapes(layer, probeInputs.map { $0[pass].shape })
+        outputs.append(try outputShape(layer, inputs.map(\.ref), pass: pass))
       } catch where pass > 0 {
         // Symbolic dimensions are 1 in the first pass and 2 in this one: say so, or the
         // shapes in the message look like none the file holds.
@@ -355,16 +355,28 @@ final class GraphImporter {
     let names = inputs.map { valueName($0.ref, hint: $0.hint) }
     let nodeName = unique(sanitize(name))
     add(Node(nodeName, layer, inputs: names))
-    let outputs = (0..<passes).map { pass in layer.forward(probeInputs.map { $0[pass] }, context: &context) }
     return .runtime(nodeName, outputs)
   }
 
-  /// Runs `layer`'s shape rules on inputs of `shapes`, the output's size included. Every layer
-  /// the converters emit has rules; a layer without them (none today) is run unchecked.
-  static func checkShapes(_ layer: Layer, _ shapes: [[Int]]) throws(NodeError) {
-    guard let rules = layer as? ShapeChecking else { return }
+  /// The shape `layer` outputs for `inputs` in probing pass `pass`: by its shape rules, or, for
+  /// a layer without them, by running it on zeros (constants as they are).
+  func outputShape(_ layer: Layer, _ inputs: [ValueRef], pass: Int) throws(NodeError) -> [Int] {
+    let shapes = inputs.map { self.shapes($0)[pass] }
+    if let shape = try GraphImporter.checkShapes(layer, shapes) { return shape }
+    var context = ForwardContext.inference
+    let probes = zip(inputs, shapes).map { ref, shape in ref.constant.map { Variable($0.floats) } ?? Variable(.zeros(shape)) }
+    return layer.forward(probes, context: &context).shape
+  }
+
+  /// Runs `layer`'s shape rules on inputs of `shapes`, the output's size included, and returns
+  /// the output's shape; nil for a layer without rules, which only running it can tell.
+  @discardableResult
+  static func checkShapes(_ layer: Layer, _ shapes: [[Int]]) throws(NodeError) -> [Int]? {
+    guard let rules = layer as? ShapeChecking else { return nil }
     do {
-      try ShapeRules.elements(rules.outputShape(for: shapes))
+      let shape = try rules.outputShape(for: shapes)
+      try ShapeRules.elements(shape)
+      return shape
     } catch {
       throw NodeError("\(layer.op) \(error.reason)")
     }

@@ -265,13 +265,18 @@ public final class ONNXOp: Layer {
   static func lrn(_ x: Variable, size: Int, alpha: Float, beta: Float, bias: Float) -> Variable {
     let channels = x.shape[1]
     let square = x * x
-    let before = (size - 1) / 2
+    // The window reaches (size - 1) / 2 channels back and the rest forward; past channels - 1
+    // either way it only adds zeros, so it is cut there (a huge size costs nothing extra).
+    let before = min((size - 1) / 2, channels - 1)
+    let after = min(size - 1 - (size - 1) / 2, channels - 1)
     var pads = [Int](repeating: 0, count: 2 * x.shape.count)
     pads[1] = before
-    pads[1 + x.shape.count] = size - 1 - before
+    pads[1 + x.shape.count] = after
     let padded = pad(square, pads: pads, mode: "constant", value: 0)
     var total = padded.sliced(axis: 1, 0..<channels)
-    for offset in 1..<max(size, 1) { total = total + padded.sliced(axis: 1, offset..<(offset + channels)) }
+    for offset in 1..<max(before + after + 1, 1) {
+      total = total + padded.sliced(axis: 1, offset..<(offset + channels))
+    }
     return x / (total * (alpha / Float(size)) + bias).pow(beta)
   }
 

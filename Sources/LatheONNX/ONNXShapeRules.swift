@@ -12,12 +12,15 @@ enum ONNXShapes {
   /// any image, and small enough that window arithmetic cannot overflow.
   static let windowLimit = 1 << 20
 
-  /// The product of `values`, or nil when it overflows or passes `ShapeRules.maximumElements`.
+  /// The product of `values`, or nil when it or any one value passes `ShapeRules.maximumElements`
+  /// (a huge value after a 0 would not show in the product, but overflows later arithmetic).
+  /// Rules compare `magnitude`, not `abs`, which traps on `Int.min`.
   static func product(_ values: some Sequence<Int>) -> Int? {
     var result = 1
     for v in values {
+      guard v.magnitude <= ShapeRules.maximumElements else { return nil }
       let (p, overflow) = result.multipliedReportingOverflow(by: v)
-      guard !overflow, abs(p) <= ShapeRules.maximumElements else { return nil }
+      guard !overflow, p.magnitude <= ShapeRules.maximumElements else { return nil }
       result = p
     }
     return result
@@ -179,7 +182,7 @@ extension ONNXOp: ShapeChecking {
       // Steps and bounds past the axis are clamped by the layer; a zero step never ends, and
       // values near Int's limits would overflow the arithmetic below.
       let bound = Int(Int32.max)
-      guard step != 0, abs(step) <= bound else { throw ShapeError("step \(step) on axis \(rawAxis) is 0 or huge") }
+      guard step != 0, step.magnitude <= bound else { throw ShapeError("step \(step) on axis \(rawAxis) is 0 or huge") }
       let dim = x[axis]
       var start = min(max(starts[i], -bound), bound)
       var end = min(max(ends[i], -bound), bound)
@@ -201,7 +204,7 @@ extension ONNXOp: ShapeChecking {
     var out = x
     for d in x.indices {
       let (before, after) = (pads[d], pads[d + x.count])
-      guard abs(before) <= ShapeRules.maximumElements, abs(after) <= ShapeRules.maximumElements,
+      guard before.magnitude <= ShapeRules.maximumElements, after.magnitude <= ShapeRules.maximumElements,
         x[d] + before + after >= 0
       else { throw ShapeError("pads \(pads) do not fit \(x)") }
       out[d] = x[d] + before + after
@@ -285,7 +288,8 @@ extension ONNXConvTranspose: ShapeChecking {
       throw ShapeError("needs input [batch, \(weight.shape[0]), \(spatial) sizes], gets \(x)")
     }
     let limit = ONNXShapes.windowLimit
-    guard (stride + dilation + outputPadding + padding.map(abs) + x.dropFirst(2)).allSatisfy({ $0 >= 0 && $0 <= limit }),
+    guard (stride + dilation + outputPadding + x.dropFirst(2)).allSatisfy({ $0 >= 0 && $0 <= limit }),
+      padding.allSatisfy({ $0.magnitude <= limit }),
       stride.allSatisfy({ $0 > 0 }), dilation.allSatisfy({ $0 > 0 })
     else {
       throw ShapeError(
@@ -302,5 +306,42 @@ extension ONNXConvTranspose: ShapeChecking {
       sizes.append(size)
     }
     return [x[0], weight.shape[1] * groups] + sizes
+  }
+}
+
+extension ONNXQuantization: ShapeChecking {
+  public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
+    let x = try ONNXShapes.single(inputs)
+    let (scales, zeros) = (scale.shape, zeroPoint.shape)
+    guard ONNXShapes.product(scales) == ONNXShapes.product(zeros) else {
+      throw ShapeError("scale \(scales) and zero point \(zeros) differ in size")
+    }
+    if blockSize > 0 {
+      // Blocked: one scale per block along `axis`, one per element (or one for all) elsewhere.
+      guard scales.count == x.count, (0..<x.count).contains(axis) else {
+        throw ShapeError("blocked scale \(scales) does not have the rank of input \(x)")
+      }
+      for d in x.indices {
+        let needed = d == axis ? (x[d] + blockSize - 1) / blockSize : x[d]
+        guard scales[d] == needed || scales[d] == 1 else {
+          throw ShapeError("blocked scale \(scales) does not fit input \(x) with block size \(blockSize)")
+        }
+      }
+      return x
+    }
+    guard scale.value.count > 1 else { return x }
+    guard let a = ONNXShapes.axis(axis, rank: x.count), x[a] == scale.value.count, scales.count == 1 else {
+      throw ShapeError("\(scale.value.count) scales do not match axis \(axis) of input \(x)")
+    }
+    return x
+  }
+}
+
+extension ONNXBatchNormTraining: ShapeChecking {
+  public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
+    let x = try ONNXShapes.single(inputs)
+    let channels = scale.value.count
+    guard x.count >= 2, x[1] == channels else { throw ShapeError("needs \(channels) channels on axis 1, gets \(x)") }
+    return output == .normalized ? x : [channels]
   }
 }

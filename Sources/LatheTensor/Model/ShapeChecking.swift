@@ -22,13 +22,15 @@ public enum ShapeRules {
   /// any model Lathe runs and well short of where sizes overflow.
   public static let maximumElements = 1 << 31
 
-  /// The element count of `shape`, or an error when a dimension is negative or the product is
-  /// beyond `maximumElements`.
+  /// The element count of `shape`, or an error when a dimension is negative, or it or the
+  /// product is beyond `maximumElements` (each dimension on its own too: after a 0, a huge one
+  /// would not show in the product but would overflow the arithmetic of later layers).
   @discardableResult
   public static func elements(_ shape: [Int]) throws(ShapeError) -> Int {
     var count = 1
     for d in shape {
       guard d >= 0 else { throw ShapeError("shape \(shape) has a negative dimension") }
+      guard d <= maximumElements else { throw ShapeError("shape \(shape) has a dimension over \(maximumElements)") }
       let (product, overflow) = count.multipliedReportingOverflow(by: d)
       guard !overflow, product <= maximumElements else {
         throw ShapeError("shape \(shape) holds more than \(maximumElements) values")
