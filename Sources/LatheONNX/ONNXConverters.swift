@@ -289,7 +289,8 @@ enum ONNXConverters {
     var y = try n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)])
     if alpha != 1 { y = try n.emit(ONNXOp(.mul), [y, .constant(ONNXConstant(Tensor(alpha)))], suffix: "_alpha") }
     if let c = try n.input(2) {
-      let scaled = beta == 1 ? c : try n.emit(ONNXOp(.mul), [c, .constant(ONNXConstant(Tensor(beta)))], suffix: "_beta")
+      let scaled =
+        beta == 1 ? c : try n.emit(ONNXOp(.mul), [c, .constant(ONNXConstant(Tensor(beta)))], suffix: "_beta")
       y = try n.emit(Function(.add), [y, scaled], hints: [n.hint(2), n.hint(2)], suffix: "_c")
     }
     n.define(0, y)

@@ -346,7 +346,7 @@ final class GraphImporter {
     for pass in 0..<passes {
       do {
         outputs.append(try outputShape(layer, inputs.map(\.ref), pass: pass))
-      } catch where pass > 0 {
+      } catch  where pass > 0 {
         // Symbolic dimensions are 1 in the first pass and 2 in this one: say so, or the
         // shapes in the message look like none the file holds.
         throw NodeError("\(error.reason) (with symbolic dimensions such as the batch set to \(pass + 1))")
@@ -364,7 +364,9 @@ final class GraphImporter {
     let shapes = inputs.map { self.shapes($0)[pass] }
     if let shape = try GraphImporter.checkShapes(layer, shapes) { return shape }
     var context = ForwardContext.inference
-    let probes = zip(inputs, shapes).map { ref, shape in ref.constant.map { Variable($0.floats) } ?? Variable(.zeros(shape)) }
+    let probes = zip(inputs, shapes).map { ref, shape in
+      ref.constant.map { Variable($0.floats) } ?? Variable(.zeros(shape))
+    }
     return layer.forward(probes, context: &context).shape
   }
 

@@ -157,7 +157,11 @@ final class StructuredMutationTests: XCTestCase {
     var a = proto.graph.node[n].attribute[k]
     switch a.type {
     case .ints:
-      if let i = pick(a.ints.count, &g), g.next() % 3 != 0 { a.ints[i] = extreme(&g) } else { a.ints.append(extreme(&g)) }
+      if let i = pick(a.ints.count, &g), g.next() % 3 != 0 {
+        a.ints[i] = extreme(&g)
+      } else {
+        a.ints.append(extreme(&g))
+      }
     case .float:
       let values: [Float] = [0, -1, .nan, .infinity, -.infinity, 1e30, 1e-30]
       a.f = values[pick(values.count, &g)!]
@@ -169,4 +173,3 @@ final class StructuredMutationTests: XCTestCase {
     proto.graph.node[n].attribute[k] = a
   }
 }
-

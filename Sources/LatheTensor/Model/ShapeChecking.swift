@@ -178,7 +178,9 @@ extension Function: ShapeChecking {
       // The sum broadcasts as NumPy does (imported ONNX Add relies on it).
       guard var joined = inputs.first else { throw ShapeError("adds no inputs") }
       for x in inputs.dropFirst() {
-        guard let next = broadcastShape(joined, x) else { throw ShapeError("adds inputs that do not broadcast: \(inputs)") }
+        guard let next = broadcastShape(joined, x) else {
+          throw ShapeError("adds inputs that do not broadcast: \(inputs)")
+        }
         joined = next
       }
       return joined
