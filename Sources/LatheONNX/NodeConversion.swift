@@ -48,12 +48,12 @@ struct NodeConversion {
   func shape(_ ref: ValueRef) -> [Int] {
     switch ref {
     case .constant(let c): return c.shape
-    case .runtime(_, let probes): return probes[0].shape
+    case .runtime(_, let shapes): return shapes[0]
     }
   }
 
   /// Shapes of a value in every probing pass (dimensions that differ are the batch).
-  func shapes(_ ref: ValueRef) -> [[Int]] { importer.probes(ref).map(\.shape) }
+  func shapes(_ ref: ValueRef) -> [[Int]] { importer.shapes(ref) }
 
   func hint(_ i: Int) -> String { i < node.input.count ? node.input[i] : name }
 
@@ -63,15 +63,17 @@ struct NodeConversion {
   }
 
   /// Adds a layer reading the given inputs of this node (by index) or earlier references.
-  func emit(_ layer: Layer, _ inputs: [ValueRef], hints: [String]? = nil, suffix: String = "") -> ValueRef {
+  func emit(
+    _ layer: Layer, _ inputs: [ValueRef], hints: [String]? = nil, suffix: String = ""
+  ) throws(NodeError) -> ValueRef {
     let named = inputs.enumerated().map { (k, ref) in (ref: ref, hint: hints?[k] ?? "\(name)_const\(k)") }
-    return importer.emit(layer, named, name: name + suffix)
+    return try importer.emit(layer, named, name: name + suffix)
   }
 
   func emit(_ layer: Layer, inputs indices: [Int]) throws(NodeError) -> ValueRef {
     var refs: [ValueRef] = []
     for i in indices { refs.append(try required(i, "operand \(i)")) }
-    return emit(layer, refs, hints: indices.map { hint($0) })
+    return try emit(layer, refs, hints: indices.map { hint($0) })
   }
 
   /// How many ONNX nodes read this node's output `i`, and whether it is a graph output.
@@ -81,7 +83,8 @@ struct NodeConversion {
 
   /// A movement op on a constant, exact for integers: the op runs on the element positions
   /// (as fp32, exact below 2^24) and the integers are then picked from the positions it chose.
-  func foldMovement(_ layer: Layer, _ data: ONNXConstant) -> ONNXConstant {
+  func foldMovement(_ layer: Layer, _ data: ONNXConstant) throws(NodeError) -> ONNXConstant {
+    try GraphImporter.checkShapes(layer, [data.shape])
     var context = ForwardContext.inference
     if data.isFloatingPoint {
       return ONNXConstant(
@@ -94,9 +97,9 @@ struct NodeConversion {
   }
 
   /// A movement op: folded exactly when its data input is constant, a layer otherwise.
-  func movement(_ layer: Layer, _ data: ValueRef) -> ValueRef {
-    if let c = data.constant { return .constant(foldMovement(layer, c)) }
-    return emit(layer, [data], hints: [hint(0)])
+  func movement(_ layer: Layer, _ data: ValueRef) throws(NodeError) -> ValueRef {
+    if let c = data.constant { return .constant(try foldMovement(layer, c)) }
+    return try emit(layer, [data], hints: [hint(0)])
   }
 }
 

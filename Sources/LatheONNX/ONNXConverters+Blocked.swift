@@ -78,7 +78,9 @@ extension ONNXConverters {
   static func checkBlocks(
     _ n: NodeConversion, scale: ONNXConstant, zero: ONNXConstant?, input: [Int], axis rawAxis: Int, blockSize: Int
   ) throws(NodeError) {
-    guard blockSize > 0 else { throw NodeError("block_size \(blockSize) is not positive") }
+    guard blockSize > 0, blockSize <= ShapeRules.maximumElements else {
+      throw NodeError("block_size \(blockSize) should be in 1...\(ShapeRules.maximumElements)")
+    }
     let rank = input.count
     let axis = rawAxis < 0 ? rawAxis + rank : rawAxis
     guard axis >= 0, axis < rank else { throw NodeError("axis \(rawAxis) is out of range for rank \(rank)") }

@@ -16,7 +16,7 @@ extension ONNXConverters {
       if axis < 0 { axis += rankA }
       let trailing = rankA - axis - shapeB.count
       guard axis >= 0, trailing >= 0 else { throw NodeError("legacy broadcast axis \(axis) does not fit") }
-      y = n.movement(ONNXOp(.reshape(shape: shapeB + Array(repeating: 1, count: trailing), allowZero: true)), y)
+      y = try n.movement(ONNXOp(.reshape(shape: shapeB + Array(repeating: 1, count: trailing), allowZero: true)), y)
     }
     guard broadcastShape(n.shape(x), n.shape(y)) != nil else {
       throw NodeError("shapes \(n.shape(x)) and \(n.shape(y)) do not broadcast")
@@ -37,7 +37,7 @@ extension ONNXConverters {
       case "Mul": ONNXOp(.mul)
       default: ONNXOp(.div)
       }
-    n.define(0, n.emit(layer, [x, y], hints: [n.hint(0), n.hint(1)]))
+    n.define(0, try n.emit(layer, [x, y], hints: [n.hint(0), n.hint(1)]))
   }
 
   /// MatMul then Add of a constant vector: the Linear (or weight-only layer) takes the vector as
@@ -133,7 +133,7 @@ extension ONNXConverters {
       n.define(0, first)
       return
     }
-    n.define(0, n.emit(Function(.concat(axis: axis)), parts, hints: (0..<parts.count).map { n.hint($0) }))
+    n.define(0, try n.emit(Function(.concat(axis: axis)), parts, hints: (0..<parts.count).map { n.hint($0) }))
   }
 
   static func split(_ n: NodeConversion) throws(NodeError) {
@@ -155,9 +155,9 @@ extension ONNXConverters {
     for (i, size) in sizes.enumerated() {
       let kind = ONNXOp.Kind.slice(starts: [start], ends: [start + size], axes: [axis], steps: [1])
       if let c = x.constant {
-        n.define(i, .constant(n.foldMovement(ONNXOp(kind), c)))
+        n.define(i, .constant(try n.foldMovement(ONNXOp(kind), c)))
       } else {
-        n.define(i, n.emit(ONNXOp(kind), [x], hints: [n.hint(0)], suffix: "_\(i)"))
+        n.define(i, try n.emit(ONNXOp(kind), [x], hints: [n.hint(0)], suffix: "_\(i)"))
       }
       start += size
     }
@@ -180,7 +180,7 @@ extension ONNXConverters {
     let clamp = { (v: Int) in min(max(v, -(1 << 31)), 1 << 31) }
     let kind = ONNXOp.Kind.slice(
       starts: starts.map(clamp), ends: ends.map(clamp), axes: axes.map { ($0 + rank) % rank }, steps: steps)
-    n.define(0, n.movement(ONNXOp(kind), x))
+    n.define(0, try n.movement(ONNXOp(kind), x))
   }
 
   static func pad(_ n: NodeConversion) throws(NodeError) {
@@ -195,9 +195,12 @@ extension ONNXConverters {
       throw NodeError("pad mode \"\(mode)\" is not supported")
     }
     if let axes = try n.constant(3, "axes")?.ints {
+      guard pads.count == 2 * axes.count else {
+        throw NodeError("pads has \(pads.count) values; \(axes.count) axes need \(2 * axes.count)")
+      }
       var full = [Int](repeating: 0, count: 2 * rank)
       for (k, axis) in axes.enumerated() {
-        let d = (axis + rank) % rank
+        guard let d = ONNXShapes.axis(axis, rank: rank) else { throw NodeError("axis \(axis) is out of range") }
         full[d] = pads[k]
         full[d + rank] = pads[k + axes.count]
       }
@@ -206,10 +209,8 @@ extension ONNXConverters {
     guard pads.count == 2 * rank else {
       throw NodeError("pads has \(pads.count) values; rank \(rank) needs \(2 * rank)")
     }
-    guard (0..<rank).allSatisfy({ n.shape(x)[$0] + pads[$0] + pads[$0 + rank] >= 0 }) else {
-      throw NodeError("pads \(pads) crop more than the input holds")
-    }
-    n.define(0, n.movement(ONNXOp(.pad(pads: pads, mode: mode, value: value)), x))
+    // The layer's shape rule checks the padded sizes (overflow and cropping included).
+    n.define(0, try n.movement(ONNXOp(.pad(pads: pads, mode: mode, value: value)), x))
   }
 
   static func quantization(_ n: NodeConversion) throws(NodeError) {
@@ -250,10 +251,12 @@ extension ONNXConverters {
       }
     }
     let zeroPoint = zero?.floats ?? Tensor(repeating: 0, shape: scale.shape)
+    // Per-channel and blocked axes were checked above; a per-tensor scale ignores the axis, so
+    // one out of range (a damaged file) is stored as 0.
     let layer = ONNXQuantization(
       quantize ? .quantize : .dequantize, scale: scale.floats, zeroPoint: zeroPoint.reshaped(scale.shape),
-      axis: (axis + max(rank, 1)) % max(rank, 1), range: range, blockSize: blockSize)
-    var y = n.emit(layer, [x], hints: [n.hint(0)])
+      axis: ONNXShapes.axis(axis, rank: max(rank, 1)) ?? 0, range: range, blockSize: blockSize)
+    var y = try n.emit(layer, [x], hints: [n.hint(0)])
     if quantize, case .constant(let c) = y { y = .constant(c.cast(to: type)) }
     n.define(0, y)
   }

@@ -30,20 +30,20 @@ extension ONNXConverters {
     let biasParameter = bias.map { Parameter($0.floats.reshaped([$0.count])) }
     guard rank <= 4 else {
       let layer = ONNXConv(weight: Parameter(w.floats), bias: biasParameter, window: window, groups: groups)
-      n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+      n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
       return
     }
     var weight = w.floats
     if rank == 3 {
-      x = n.movement(ONNXOp(.unsqueeze(axes: [2])), x)
+      x = try n.movement(ONNXOp(.unsqueeze(axes: [2])), x)
       weight = weight.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
     }
     let planar = window.planar
     let layer = Conv2d(
       weight: Parameter(weight), bias: biasParameter, stride: planar.stride, padding: planar.padding,
       dilation: planar.dilation, groups: groups)
-    var y = n.emit(layer, [x], hints: [n.hint(0)])
-    if rank == 3 { y = n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
+    var y = try n.emit(layer, [x], hints: [n.hint(0)])
+    if rank == 3 { y = try n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
     n.define(0, y)
   }
 
@@ -104,7 +104,7 @@ extension ONNXConverters {
     let layer = ONNXConvTranspose(
       weight: Parameter(w.floats), bias: bias.map { Parameter($0.floats.reshaped([$0.count])) }, stride: stride,
       padding: pads, dilation: dilation, outputPadding: outputPadding, groups: groups)
-    n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+    n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
   }
 
   static func pool(_ n: NodeConversion) throws(NodeError) {
@@ -123,17 +123,17 @@ extension ONNXConverters {
       let order = try a.int("storage_order", 0)
       guard order == 0 || order == 1 else { throw NodeError("storage_order \(order) is not 0 or 1") }
       let indices = ONNXPool(.indices, window: window, storageOrder: order)
-      n.define(1, n.emit(indices, [x], hints: [n.hint(0)], suffix: "_indices"))
+      n.define(1, try n.emit(indices, [x], hints: [n.hint(0)], suffix: "_indices"))
     }
     guard rank <= 4 else {
       let layer = ONNXPool(isMax ? .max : .average, window: window, countIncludePad: countIncludePad)
-      n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+      n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
       return
     }
-    if rank == 3 { x = n.movement(ONNXOp(.unsqueeze(axes: [2])), x) }
+    if rank == 3 { x = try n.movement(ONNXOp(.unsqueeze(axes: [2])), x) }
     let layer = Pool2d(isMax ? .max : .average, geometry: window.planar, countIncludePad: countIncludePad)
-    var y = n.emit(layer, [x], hints: [n.hint(0)])
-    if rank == 3 { y = n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
+    var y = try n.emit(layer, [x], hints: [n.hint(0)])
+    if rank == 3 { y = try n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
     n.define(0, y)
   }
 

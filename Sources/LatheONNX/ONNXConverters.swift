@@ -33,7 +33,10 @@ enum ONNXConverters {
       guard !dims.contains(ONNXConstant.batchMarker) else {
         throw NodeError("its shape depends on the batch size; Lathe folds ConstantOfShape at load time")
       }
-      guard dims.allSatisfy({ $0 >= 0 }) else { throw NodeError("negative dimension in shape \(dims)") }
+      // The shape comes from the file: check its size before allocating the values.
+      guard dims.allSatisfy({ $0 >= 0 }), let count = ONNXShapes.product(dims) else {
+        throw NodeError("shape \(dims) is negative or holds more than \(ShapeRules.maximumElements) values")
+      }
       let value = try a.tensor("value").map { (t) throws(NodeError) in try n.importer.decoder.decode(t) }
       let fill = value?.floats.scalars.first ?? 0
       if let value, !value.isFloatingPoint {
@@ -41,7 +44,7 @@ enum ONNXConverters {
           0,
           .constant(
             ONNXConstant(
-              shape: dims, ints: Array(repeating: value.ints.first ?? 0, count: dims.reduce(1, *)),
+              shape: dims, ints: Array(repeating: value.ints.first ?? 0, count: count),
               elementType: value.elementType)))
       } else {
         n.define(0, .constant(ONNXConstant(Tensor(repeating: fill, shape: dims))))
@@ -84,7 +87,7 @@ enum ONNXConverters {
     case "Clip":
       let low = try n.float(input: 1, attribute: "min", -.infinity)
       let high = try n.float(input: 2, attribute: "max", .infinity)
-      n.define(0, n.emit(ONNXOp(.clip(min: low, max: high)), [try n.required(0, "input")], hints: [n.hint(0)]))
+      n.define(0, try n.emit(ONNXOp(.clip(min: low, max: high)), [try n.required(0, "input")], hints: [n.hint(0)]))
     case "PRelu":
       let x = try n.required(0, "input")
       let slope = try n.requiredConstant(1, "slope").floats
@@ -98,13 +101,13 @@ enum ONNXConverters {
       guard broadcastShape(shaped.shape, xShape) == xShape else {
         throw NodeError("slope \(slope.shape) does not broadcast to the input \(xShape)")
       }
-      n.define(0, n.emit(ONNXPRelu(slope: shaped), [x], hints: [n.hint(0)]))
+      n.define(0, try n.emit(ONNXPRelu(slope: shaped), [x], hints: [n.hint(0)]))
     case "GlobalAveragePool":
       let x = try n.required(0, "input")
       let rank = n.shape(x).count
       let layer: Layer =
         rank == 4 ? Function(.globalAvgPool) : ONNXOp(.reduceMean(axes: Array(2..<max(rank, 2)), keepDims: true))
-      n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+      n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
     case "GlobalMaxPool": n.define(0, try n.emit(ONNXOp(.globalMaxPool), inputs: [0]))
     case "LRN":
       let size = try a.int("size", 0)
@@ -120,12 +123,12 @@ enum ONNXConverters {
       if axis < 0 { axis += rank }
       guard axis >= 0, axis <= rank else { throw NodeError("axis \(axis) is out of range for rank \(rank)") }
       let layer: Layer = axis == 1 && rank >= 2 ? Function(.flatten(startAxis: 1)) : ONNXOp(.flatten(axis: axis))
-      n.define(0, n.movement(layer, x))
+      n.define(0, try n.movement(layer, x))
     case "Reshape":
       let x = try n.required(0, "data")
       let target = try n.ints(attribute: "shape", input: 1, "shape") ?? []
       try checkReshape(target, of: n.shape(x), allowZero: try a.int("allowzero", 0) != 0)
-      n.define(0, n.movement(ONNXOp(.reshape(shape: target, allowZero: try a.int("allowzero", 0) != 0)), x))
+      n.define(0, try n.movement(ONNXOp(.reshape(shape: target, allowZero: try a.int("allowzero", 0) != 0)), x))
     case "Transpose":
       let x = try n.required(0, "data")
       let rank = n.shape(x).count
@@ -133,7 +136,7 @@ enum ONNXConverters {
       guard perm.sorted() == Array(0..<rank) else {
         throw NodeError("perm \(perm) is not a permutation of 0..<\(rank)")
       }
-      n.define(0, n.movement(ONNXOp(.transpose(permutation: perm)), x))
+      n.define(0, try n.movement(ONNXOp(.transpose(permutation: perm)), x))
     case "Squeeze", "Unsqueeze":
       let x = try n.required(0, "data")
       let axes = try n.ints(attribute: "axes", input: 1, "axes") ?? []
@@ -148,14 +151,14 @@ enum ONNXConverters {
         throw NodeError("Unsqueeze needs axes")
       }
       let kind: ONNXOp.Kind = n.node.opType == "Squeeze" ? .squeeze(axes: axes) : .unsqueeze(axes: axes)
-      n.define(0, n.movement(ONNXOp(kind), x))
+      n.define(0, try n.movement(ONNXOp(kind), x))
     case "Expand":
       let x = try n.required(0, "input")
       let target = try n.requiredConstant(1, "shape").ints
       guard broadcastShape(n.shape(x), target) != nil, target.allSatisfy({ $0 >= 1 }) else {
         throw NodeError("cannot expand shape \(n.shape(x)) to \(target)")
       }
-      n.define(0, n.movement(ONNXOp(.expand(shape: target)), x))
+      n.define(0, try n.movement(ONNXOp(.expand(shape: target)), x))
     case "Concat":
       try concat(n)
     case "Split": try split(n)
@@ -171,7 +174,7 @@ enum ONNXConverters {
       guard indices.ints.allSatisfy({ $0 >= -dim && $0 < dim }) else {
         throw NodeError("indices out of range for axis \(axis) of size \(dim)")
       }
-      n.define(0, n.movement(ONNXOp(.gather(axis: axis, indices: indices.ints, indicesShape: indices.shape)), x))
+      n.define(0, try n.movement(ONNXOp(.gather(axis: axis, indices: indices.ints, indicesShape: indices.shape)), x))
     case "Pad": try pad(n)
     case "Softmax", "LogSoftmax":
       let x = try n.required(0, "input")
@@ -186,7 +189,7 @@ enum ONNXConverters {
         last
         ? Function(soft ? .softmax : .logSoftmax)
         : ONNXOp(soft ? .softmax(axis: axis, coerced: coerced) : .logSoftmax(axis: axis, coerced: coerced))
-      n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+      n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
     case "ReduceMean", "ReduceSum":
       let x = try n.required(0, "data")
       let rank = n.shape(x).count
@@ -201,7 +204,7 @@ enum ONNXConverters {
       let kind: ONNXOp.Kind =
         n.node.opType == "ReduceMean"
         ? .reduceMean(axes: normalized, keepDims: keep) : .reduceSum(axes: normalized, keepDims: keep)
-      n.define(0, n.emit(ONNXOp(kind), [x], hints: [n.hint(0)]))
+      n.define(0, try n.emit(ONNXOp(kind), [x], hints: [n.hint(0)]))
     case "QuantizeLinear", "DequantizeLinear": try quantization(n)
     default:
       throw NodeError("operator is not supported")
@@ -238,10 +241,10 @@ enum ONNXConverters {
   }
 
   static func checkReshape(_ target: [Int], of input: [Int], allowZero: Bool) throws(NodeError) {
-    guard target.filter({ $0 == -1 }).count <= 1 else { throw NodeError("shape \(target) has more than one -1") }
-    let resolved = ONNXOp.target(target, allowZero: allowZero, of: input)
-    guard resolved.allSatisfy({ $0 >= 0 }), resolved.reduce(1, *) == input.reduce(1, *) else {
-      throw NodeError("cannot reshape \(input) to \(target)")
+    do {
+      _ = try ONNXOp.reshapeShape(target, allowZero: allowZero, of: input)
+    } catch {
+      throw NodeError(error.reason)
     }
   }
 
@@ -253,7 +256,7 @@ enum ONNXConverters {
     let (alpha, beta) = (try a.float("alpha", 1), try a.float("beta", 1))
     let (transA, transB) = (try a.int("transA", 0) != 0, try a.int("transB", 0) != 0)
     guard n.shape(x).count == 2 else { throw NodeError("A has shape \(n.shape(x)); Gemm needs a matrix") }
-    if transA { x = n.movement(ONNXOp(.transpose(permutation: [1, 0])), x) }
+    if transA { x = try n.movement(ONNXOp(.transpose(permutation: [1, 0])), x) }
     let inputs = n.shape(x)[1]
     if let b = try n.input(1)?.constant {
       guard b.shape.count == 2 else { throw NodeError("B has shape \(b.shape); Gemm needs a matrix") }
@@ -273,21 +276,22 @@ enum ONNXConverters {
           extra = c
         }
       }
-      var y = n.emit(Linear(weight: Parameter(weight), bias: bias.map { Parameter($0) }), [x], hints: [n.hint(0)])
+      var y = try n.emit(Linear(weight: Parameter(weight), bias: bias.map { Parameter($0) }), [x], hints: [n.hint(0)])
       if let extra {
-        let scaled = beta == 1 ? extra : n.emit(ONNXOp(.mul), [extra, .constant(ONNXConstant(Tensor(beta)))])
-        y = n.emit(Function(.add), [y, scaled], hints: [n.hint(2), n.hint(2)], suffix: "_c")
+        let scaled = beta == 1 ? extra : try n.emit(ONNXOp(.mul), [extra, .constant(ONNXConstant(Tensor(beta)))])
+        y = try n.emit(Function(.add), [y, scaled], hints: [n.hint(2), n.hint(2)], suffix: "_c")
       }
       n.define(0, y)
       return
     }
     var b = try n.required(1, "B")
-    if transB { b = n.movement(ONNXOp(.transpose(permutation: [1, 0])), b) }
-    var y = n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)])
-    if alpha != 1 { y = n.emit(ONNXOp(.mul), [y, .constant(ONNXConstant(Tensor(alpha)))], suffix: "_alpha") }
+    if transB { b = try n.movement(ONNXOp(.transpose(permutation: [1, 0])), b) }
+    var y = try n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)])
+    if alpha != 1 { y = try n.emit(ONNXOp(.mul), [y, .constant(ONNXConstant(Tensor(alpha)))], suffix: "_alpha") }
     if let c = try n.input(2) {
-      let scaled = beta == 1 ? c : n.emit(ONNXOp(.mul), [c, .constant(ONNXConstant(Tensor(beta)))], suffix: "_beta")
-      y = n.emit(Function(.add), [y, scaled], hints: [n.hint(2), n.hint(2)], suffix: "_c")
+      let scaled =
+        beta == 1 ? c : try n.emit(ONNXOp(.mul), [c, .constant(ONNXConstant(Tensor(beta)))], suffix: "_beta")
+      y = try n.emit(Function(.add), [y, scaled], hints: [n.hint(2), n.hint(2)], suffix: "_c")
     }
     n.define(0, y)
   }
@@ -300,18 +304,18 @@ enum ONNXConverters {
     let k = sb.count == 1 ? sb[0] : sb[sb.count - 2]
     guard sa.last == k else { throw NodeError("shapes \(sa) and \(sb) do not multiply") }
     if sa.count == 2, x.constant == nil, let quantized = n.importer.blockQuantized[n.node.input[1]] {
-      n.define(0, n.emit(quantized.layer(), [x], hints: [n.hint(0)]))
+      n.define(0, try n.emit(quantized.layer(), [x], hints: [n.hint(0)]))
       return
     }
     if sa.count == 2, x.constant == nil, let w = b.constant, w.shape.count == 2 {
       n.define(
-        0, n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)]))
+        0, try n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)]))
       return
     }
     if sa.count > 2, sb.count > 2, broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) == nil {
       throw NodeError("batch dimensions of \(sa) and \(sb) do not broadcast")
     }
-    n.define(0, n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)]))
+    n.define(0, try n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)]))
   }
 
   /// Dropout as run for inference: the identity (a Lathe dropout layer, active when the model
@@ -325,9 +329,9 @@ enum ONNXConverters {
     guard training == 0 || ratio == 0 else {
       throw NodeError("training_mode is true with ratio \(ratio): its output is random; Lathe imports inference graphs")
     }
-    n.define(0, n.emit(Function(.dropout(rate: ratio)), [x], hints: [n.hint(0)]))
+    n.define(0, try n.emit(Function(.dropout(rate: ratio)), [x], hints: [n.hint(0)]))
     if n.node.output.count > 1, !n.node.output[1].isEmpty {
-      n.define(1, n.emit(ONNXOp(.onesLike), [x], hints: [n.hint(0)], suffix: "_mask"))
+      n.define(1, try n.emit(ONNXOp(.onesLike), [x], hints: [n.hint(0)], suffix: "_mask"))
     }
   }
 
@@ -353,7 +357,7 @@ enum ONNXConverters {
           output, scale: scale.reshaped([channels]), bias: shift.reshaped([channels]),
           mean: mean.reshaped([channels]), variance: variance.reshaped([channels]), epsilon: epsilon,
           momentum: momentum)
-        n.define(i, n.emit(layer, [x], hints: [n.hint(0)], suffix: i == 0 ? "" : "_\(output.rawValue)"))
+        n.define(i, try n.emit(layer, [x], hints: [n.hint(0)], suffix: i == 0 ? "" : "_\(output.rawValue)"))
       }
       return
     }
@@ -365,6 +369,6 @@ enum ONNXConverters {
     layer.beta.value = shift.reshaped([channels])
     layer.runningMean.value = mean.reshaped([channels])
     layer.runningVariance.value = variance.reshaped([channels])
-    n.define(0, n.emit(layer, [x], hints: [n.hint(0)]))
+    n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
   }
 }

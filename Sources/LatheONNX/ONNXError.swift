@@ -19,7 +19,11 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable, Sendable {
   /// The output file could not be written.
   case unwritable(file: String, reason: String)
 
-  public var description: String {
+  /// The message on one line: names from the file may hold newlines or other control
+  /// characters, which are shown escaped.
+  public var description: String { Self.escapingControlCharacters(message) }
+
+  private var message: String {
     switch self {
     case .unreadable(let file, let reason): return "\(file): cannot read ONNX model: \(reason)"
     case .invalidModel(let file, let reason): return "\(file): invalid ONNX model: \(reason)"
@@ -39,6 +43,21 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable, Sendable {
   }
 
   public static func == (a: ONNXError, b: ONNXError) -> Bool { a.description == b.description }
+
+  static func escapingControlCharacters(_ text: String) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\n": result += "\\n"
+      case "\r": result += "\\r"
+      case "\t": result += "\\t"
+      case _ where scalar.properties.generalCategory == .control:
+        result += "\\u{\(String(scalar.value, radix: 16))}"
+      default: result.unicodeScalars.append(scalar)
+      }
+    }
+    return result
+  }
 }
 
 /// An error raised while converting one node, before the importer knows the file and node name.

@@ -82,7 +82,11 @@ public final class ONNXGraph {
     do {
       let model = try Model(
         architecture: architecture, inputShape: Array(shape), classCount: 0, nodes: ordered, metadata: metadata)
-      model.classCount = model.outputShapes()[ordered.last!.name]?.last ?? 0
+      // The shape rules give the output's shape without running the model; only a model with
+      // a layer that has none is run (on a batch of one) to find it.
+      let output = ordered.last?.name ?? ""
+      let shapes = try model.checkShapes()
+      model.classCount = (shapes[output] ?? model.outputShapes()[output])?.last ?? 0
       return model
     } catch {
       throw .invalidModel(file: metadata["onnx.file"] ?? "model", reason: error.description)

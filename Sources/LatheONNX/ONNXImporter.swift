@@ -144,10 +144,10 @@ public enum ONNXImporter {
 }
 
 /// A value while the graph is converted: known at load time, or computed by a node at run time
-/// (with its value in the shape-probing passes, one per batch size tried).
+/// (with its shape in the shape-probing passes, one per batch size tried).
 enum ValueRef {
   case constant(ONNXConstant)
-  case runtime(String, [Variable])
+  case runtime(String, [[Int]])
 
   var constant: ONNXConstant? {
     if case .constant(let c) = self { return c }
@@ -155,9 +155,10 @@ enum ValueRef {
   }
 }
 
-/// Converts one graph. Shapes are found by running each new layer on probe inputs: once with
-/// symbolic dimensions set to 1 and, when the file has any, once more with them set to 2, so a
-/// folded `Shape` can tell the batch size (which differs between the passes) from fixed sizes.
+/// Converts one graph. Shapes are found by each new layer's shape rules, without running it:
+/// once with symbolic dimensions set to 1 and, when the file has any, once more with them set
+/// to 2, so a folded `Shape` can tell the batch size (which differs between the passes) from
+/// fixed sizes.
 final class GraphImporter {
   let file: String
   let decoder: TensorDecoder
@@ -204,27 +205,20 @@ final class GraphImporter {
     var inputs: [ONNXGraph.Input] = []
     var shapes: [[Int]] = []
     for (i, input) in feeds.enumerated() {
-      let dims = input.type.tensorType.shape.dim.map { dim -> Int in
-        if case .dimValue(let v) = dim.value { return Int(clamping: v) }
-        return -1
-      }
-      let shape = options.inputShapes[input.name] ?? dims
-      guard shape.allSatisfy({ $0 >= -1 }) else {
-        throw .invalidModel(file: file, reason: "input \"\(input.name)\" has a negative dimension")
-      }
+      let shape = try inputShape(input)
       let value = i == 0 ? "input" : unique("input_" + sanitize(input.name))
       inputs.append(ONNXGraph.Input(name: input.name, value: value, shape: shape))
       shapes.append(shape)
     }
     passes = shapes.contains { $0.contains(-1) } ? 2 : 1
     for (input, shape) in zip(inputs, shapes) {
-      let probes = (0..<passes).map { pass in Variable(.zeros(shape.map { $0 < 0 ? pass + 1 : $0 })) }
-      values[input.name] = .runtime(input.value, probes)
+      values[input.name] = .runtime(input.value, (0..<passes).map { pass in shape.map { $0 < 0 ? pass + 1 : $0 } })
     }
     for node in graph.node {
       for input in node.input where !input.isEmpty { consumers[input, default: 0] += 1 }
     }
     graphOutputs = Set(graph.output.map(\.name))
+    try checkOutputsAreProduced(graph)
     for (index, node) in graph.node.enumerated() {
       currentNode = GraphImporter.displayName(node, index: index)
       currentOp = node.opType
@@ -256,6 +250,41 @@ final class GraphImporter {
       metadata: metadata)
   }
 
+  /// Every graph output must be a graph input, an initializer or some node's output. Checked
+  /// before any node is converted, so the error is the first one a user sees.
+  func checkOutputsAreProduced(_ graph: Onnx_GraphProto) throws(ONNXError) {
+    var known = Set(values.keys)
+    for node in graph.node { known.formUnion(node.output) }
+    for output in graph.output where !known.contains(output.name) {
+      throw .invalidModel(file: file, reason: "output \"\(output.name)\" is produced by no node")
+    }
+  }
+
+  /// The shape a graph input is probed with: the caller's, or the file's with symbolic
+  /// dimensions as -1. Probes are allocated from it, so it is checked first: dimensions that
+  /// are negative or multiply past `ShapeRules.maximumElements` (for a batch of two) are refused.
+  func inputShape(_ input: Onnx_ValueInfoProto) throws(ONNXError) -> [Int] {
+    var shape: [Int] = []
+    for dim in input.type.tensorType.shape.dim {
+      guard case .dimValue(let v) = dim.value else {
+        shape.append(-1)
+        continue
+      }
+      guard let d = Int(exactly: v), d >= 0 else {
+        throw .invalidModel(file: file, reason: "input \"\(input.name)\": dimension \(v) should be 0 or more")
+      }
+      shape.append(d)
+    }
+    if let given = options.inputShapes[input.name] { shape = given }
+    guard shape.allSatisfy({ $0 >= -1 }), ONNXShapes.product(shape.map { $0 < 0 ? 2 : $0 }) != nil else {
+      throw .invalidModel(
+        file: file,
+        reason: "input \"\(input.name)\": shape \(shape) should have dimensions of 0 or more (-1: symbolic) "
+          + "holding at most \(ShapeRules.maximumElements) values")
+    }
+    return shape
+  }
+
   /// Node names double as parameter prefixes ("conv1.weight"), so dots and slashes go.
   func sanitize(_ name: String) -> String {
     let cleaned = String(name.map { $0 == "." || $0 == "/" || $0 == ":" || $0 == " " ? "_" : $0 })
@@ -279,11 +308,11 @@ final class GraphImporter {
     nodes.append(node)
   }
 
-  /// The probe values of a reference, one per pass (constants are the same in every pass).
-  func probes(_ ref: ValueRef) -> [Variable] {
+  /// The shapes of a reference, one per pass (constants are the same in every pass).
+  func shapes(_ ref: ValueRef) -> [[Int]] {
     switch ref {
-    case .runtime(_, let p): return p
-    case .constant(let c): return Array(repeating: Variable(c.floats), count: passes)
+    case .runtime(_, let shapes): return shapes
+    case .constant(let c): return Array(repeating: c.shape, count: passes)
     }
   }
 
@@ -302,19 +331,57 @@ final class GraphImporter {
     }
   }
 
-  /// Adds `layer` reading `inputs`, or folds it when every input is a constant.
-  func emit(_ layer: Layer, _ inputs: [(ref: ValueRef, hint: String)], name: String) -> ValueRef {
-    var context = ForwardContext.inference
+  /// Adds `layer` reading `inputs`, or folds it when every input is a constant. The layer's
+  /// shape rules give its output shape in every probing pass, before anything is allocated:
+  /// kernels trust shapes, so a layer that cannot run on what it gets is an error here, not a
+  /// trap, and a large fixed batch costs nothing to import.
+  func emit(_ layer: Layer, _ inputs: [(ref: ValueRef, hint: String)], name: String) throws(NodeError) -> ValueRef {
     if !inputs.isEmpty, inputs.allSatisfy({ $0.ref.constant != nil }) {
-      let y = layer.forward(inputs.map { Variable($0.ref.constant!.floats) }, context: &context)
-      return .constant(ONNXConstant(y.value))
+      let values = inputs.compactMap { $0.ref.constant?.floats }
+      try GraphImporter.checkShapes(layer, values.map(\.shape))
+      var context = ForwardContext.inference
+      return .constant(ONNXConstant(layer.forward(values.map { Variable($0) }, context: &context).value))
+    }
+    var outputs: [[Int]] = []
+    for pass in 0..<passes {
+      do {
+        outputs.append(try outputShape(layer, inputs.map(\.ref), pass: pass))
+      } catch  where pass > 0 {
+        // Symbolic dimensions are 1 in the first pass and 2 in this one: say so, or the
+        // shapes in the message look like none the file holds.
+        throw NodeError("\(error.reason) (with symbolic dimensions such as the batch set to \(pass + 1))")
+      }
     }
     let names = inputs.map { valueName($0.ref, hint: $0.hint) }
     let nodeName = unique(sanitize(name))
     add(Node(nodeName, layer, inputs: names))
-    let probeInputs = inputs.map { probes($0.ref) }
-    let outputs = (0..<passes).map { pass in layer.forward(probeInputs.map { $0[pass] }, context: &context) }
     return .runtime(nodeName, outputs)
+  }
+
+  /// The shape `layer` outputs for `inputs` in probing pass `pass`: by its shape rules, or, for
+  /// a layer without them, by running it on zeros (constants as they are).
+  func outputShape(_ layer: Layer, _ inputs: [ValueRef], pass: Int) throws(NodeError) -> [Int] {
+    let shapes = inputs.map { self.shapes($0)[pass] }
+    if let shape = try GraphImporter.checkShapes(layer, shapes) { return shape }
+    var context = ForwardContext.inference
+    let probes = zip(inputs, shapes).map { ref, shape in
+      ref.constant.map { Variable($0.floats) } ?? Variable(.zeros(shape))
+    }
+    return layer.forward(probes, context: &context).shape
+  }
+
+  /// Runs `layer`'s shape rules on inputs of `shapes`, the output's size included, and returns
+  /// the output's shape; nil for a layer without rules, which only running it can tell.
+  @discardableResult
+  static func checkShapes(_ layer: Layer, _ shapes: [[Int]]) throws(NodeError) -> [Int]? {
+    guard let rules = layer as? ShapeChecking else { return nil }
+    do {
+      let shape = try rules.outputShape(for: shapes)
+      try ShapeRules.elements(shape)
+      return shape
+    } catch {
+      throw NodeError("\(layer.op) \(error.reason)")
+    }
   }
 
   /// Replaces the layer of an already emitted node (a MatMul's Linear taking the next Add's bias).

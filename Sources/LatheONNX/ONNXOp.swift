@@ -84,7 +84,12 @@ public final class ONNXOp: Layer {
     case .clip(let low, let high):
       return x.elementwise(
         { Swift.min(Swift.max($0, low), high) }, derivative: { v, _ in v >= low && v <= high ? 1 : 0 })
-    case .reshape(let shape, let allowZero): return x.reshaped(ONNXOp.target(shape, allowZero: allowZero, of: x.shape))
+    case .reshape(let shape, let allowZero):
+      // The shape rule (ONNXShapeRules.swift) refuses targets that do not resolve before this runs.
+      guard let target = ONNXOp.target(shape, allowZero: allowZero, of: x.shape) else {
+        preconditionFailure("reshape of \(x.shape) to \(shape) passed no shape check")
+      }
+      return x.reshaped(target)
     case .flatten(let axis):
       let a = axis < 0 ? axis + x.shape.count : axis
       return x.reshaped([x.shape[..<a].reduce(1, *), x.shape[a...].reduce(1, *)])
@@ -136,8 +141,9 @@ public final class ONNXOp: Layer {
     }
   }
 
-  /// Resolves 0 (copy), -1 (infer) and the folded batch marker against the input's shape.
-  static func target(_ shape: [Int], allowZero: Bool, of input: [Int]) -> [Int] {
+  /// Resolves 0 (copy), -1 (infer) and the folded batch marker against the input's shape; nil
+  /// when the sizes multiply past what a tensor may hold (a damaged file's shape).
+  static func target(_ shape: [Int], allowZero: Bool, of input: [Int]) -> [Int]? {
     var out = shape
     let hasInferred = shape.contains(-1)
     for (i, d) in shape.enumerated() {
@@ -145,8 +151,9 @@ public final class ONNXOp: Layer {
       if d == ONNXConstant.batchMarker { out[i] = hasInferred ? input.first ?? 1 : -1 }
     }
     if let inferred = out.firstIndex(of: -1) {
-      let known = out.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-      out[inferred] = known == 0 ? 0 : input.reduce(1, *) / known
+      let others = out.enumerated().filter { $0.offset != inferred }.map(\.element)
+      guard let known = ONNXShapes.product(others), let total = ONNXShapes.product(input) else { return nil }
+      out[inferred] = known == 0 ? 0 : total / known
     }
     return out
   }
@@ -258,13 +265,18 @@ public final class ONNXOp: Layer {
   static func lrn(_ x: Variable, size: Int, alpha: Float, beta: Float, bias: Float) -> Variable {
     let channels = x.shape[1]
     let square = x * x
-    let before = (size - 1) / 2
+    // The window reaches (size - 1) / 2 channels back and the rest forward; past channels - 1
+    // either way it only adds zeros, so it is cut there (a huge size costs nothing extra).
+    let before = min((size - 1) / 2, channels - 1)
+    let after = min(size - 1 - (size - 1) / 2, channels - 1)
     var pads = [Int](repeating: 0, count: 2 * x.shape.count)
     pads[1] = before
-    pads[1 + x.shape.count] = size - 1 - before
+    pads[1 + x.shape.count] = after
     let padded = pad(square, pads: pads, mode: "constant", value: 0)
     var total = padded.sliced(axis: 1, 0..<channels)
-    for offset in 1..<max(size, 1) { total = total + padded.sliced(axis: 1, offset..<(offset + channels)) }
+    for offset in 1..<max(before + after + 1, 1) {
+      total = total + padded.sliced(axis: 1, offset..<(offset + channels))
+    }
     return x / (total * (alpha / Float(size)) + bias).pow(beta)
   }
 

@@ -83,7 +83,8 @@ extension Variable {
     // convolutions) run single-threaded inside OpenBLAS, so images are spread over the cores
     // instead; large ones let the BLAS thread each product.
     let perImageMACs = og * k * p
-    let workers = perImageMACs < Parallel.smallGEMMWork ? min(Parallel.coreCount, n) : 1
+    // At least one worker: an empty batch (n = 0) gives an empty output, not a zero stride.
+    let workers = perImageMACs < Parallel.smallGEMMWork ? max(1, min(Parallel.coreCount, n)) : 1
     let y = Tensor<Float>(shape: [n, outChannels, Int(win.out_h), Int(win.out_w)]) { dst in
       let out = dst.baseAddress!
       x.withUnsafeBufferPointer { xp in

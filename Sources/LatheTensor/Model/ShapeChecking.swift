@@ -22,13 +22,15 @@ public enum ShapeRules {
   /// any model Lathe runs and well short of where sizes overflow.
   public static let maximumElements = 1 << 31
 
-  /// The element count of `shape`, or an error when a dimension is negative or the product is
-  /// beyond `maximumElements`.
+  /// The element count of `shape`, or an error when a dimension is negative, or it or the
+  /// product is beyond `maximumElements` (each dimension on its own too: after a 0, a huge one
+  /// would not show in the product but would overflow the arithmetic of later layers).
   @discardableResult
   public static func elements(_ shape: [Int]) throws(ShapeError) -> Int {
     var count = 1
     for d in shape {
       guard d >= 0 else { throw ShapeError("shape \(shape) has a negative dimension") }
+      guard d <= maximumElements else { throw ShapeError("shape \(shape) has a dimension over \(maximumElements)") }
       let (product, overflow) = count.multipliedReportingOverflow(by: d)
       guard !overflow, product <= maximumElements else {
         throw ShapeError("shape \(shape) holds more than \(maximumElements) values")
@@ -173,10 +175,15 @@ extension Function: ShapeChecking {
       guard x.count == 4 else { throw ShapeError("needs input [batch, channels, height, width], gets \(x)") }
       return [x[0], x[1], 1, 1]
     case .add:
-      guard let first = inputs.first, inputs.allSatisfy({ $0 == first }) else {
-        throw ShapeError("adds inputs of one shape, gets \(inputs)")
+      // The sum broadcasts as NumPy does (imported ONNX Add relies on it).
+      guard var joined = inputs.first else { throw ShapeError("adds no inputs") }
+      for x in inputs.dropFirst() {
+        guard let next = broadcastShape(joined, x) else {
+          throw ShapeError("adds inputs that do not broadcast: \(inputs)")
+        }
+        joined = next
       }
-      return first
+      return joined
     case .concat(let axis):
       guard let first = inputs.first, (0..<first.count).contains(axis) else {
         throw ShapeError("concatenates on axis \(axis), gets \(inputs)")
