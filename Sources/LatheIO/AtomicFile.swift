@@ -25,6 +25,7 @@ public enum AtomicFile {
   /// errno that becomes a one-line message naming the target file.
   public static func write(_ buffer: UnsafeRawBufferPointer, to url: URL) throws(LatheIOError) {
     let folder = url.deletingLastPathComponent()
+    removeAbandonedTemporaries(of: url)
     // Hidden, and unique per process and call, so concurrent writers never share a temporary.
     let unique = "\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
     let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(unique).tmp").path
@@ -46,6 +47,20 @@ public enum AtomicFile {
     if folderFD >= 0 {
       _ = fsync(folderFD)
       close(folderFD)
+    }
+  }
+
+  /// A writer killed with `kill -9` leaves its hidden temporary behind: the next write of the
+  /// same file removes those whose process is gone (a live writer's is left alone).
+  static func removeAbandonedTemporaries(of url: URL) {
+    let folder = url.deletingLastPathComponent()
+    let prefix = ".\(url.lastPathComponent)."
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+      // ".NAME.PID.RANDOM.tmp"
+      let fields = name.dropFirst(prefix.count).dropLast(".tmp".count).split(separator: ".")
+      guard fields.count == 2, let pid = Int32(fields[0]), pid > 0 else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder.appendingPathComponent(name).path) }
     }
   }
 

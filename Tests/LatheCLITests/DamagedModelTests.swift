@@ -3,12 +3,16 @@ import XCTest
 
 /// Model files that once crashed `lathe` (found by mutation fuzzing: a flatten axis of 0 or
 /// 2^31, shapes of 2^31 and 2^62, an output of 10^9 units, a node with no inputs, padding of
-/// 2^40). Each must now give one line naming the file and the node, with exit status 1.
+/// 2^40), and ONNX files that trapped or allocated terabytes (huge dims, dilations, padding,
+/// reshapes, dangling outputs). Each must now give one line naming the file and the node, with
+/// exit status 1.
 extension CommandLineTests {
   func testDamagedModelFilesGiveOneLineErrors() throws {
     let folder = Self.packageRoot.appendingPathComponent("Tests/Regressions/models")
-    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".safetensors") }
-    XCTAssertGreaterThanOrEqual(files.count, 11)
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+      $0.hasSuffix(".safetensors") || $0.hasSuffix(".onnx")
+    }
+    XCTAssertGreaterThanOrEqual(files.count, 19, "11 safetensors and 8 ONNX files")
     for name in files.sorted() {
       let path = folder.appendingPathComponent(name).path
       for arguments in [["inspect", path], ["eval", path, "--dataset", "mnist-5k"]] {
