@@ -88,3 +88,46 @@ final class WorkbenchQuitTests: XCTestCase {
     }
   }
 }
+
+extension WorkbenchQuitTests {
+  /// `kill -9` cannot be caught: the killed workbench's folder stays until the next one starts,
+  /// which removes it (its process is gone) and keeps its own.
+  func testNextWorkbenchRemovesTheFolderOfAKilledOne() throws {
+    let temporary = terminal.scratch.appendingPathComponent("tmp-killed")
+    try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+    let pipeline = CommandLineTests.packageRoot.appendingPathComponent("samples/tutorials/pipelines/first-tour.yaml")
+    func start(_ name: String) throws {
+      try terminal.run([
+        "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+        "env LANG=C.UTF-8 TMPDIR=\(temporary.path) \(CommandLineTests.binary.path) --pipeline \(pipeline.path); "
+          + "echo LATHE-EXITED-$?; sleep 60",
+      ])
+    }
+    try start("first")
+    XCTAssertNotNil(try waitFor("input: ", in: "first"))
+    try terminal.run(["send-keys", "-t", "first", "a"])
+    Thread.sleep(forTimeInterval: 0.3)
+    let shell = try terminal.run(["display-message", "-p", "-t", "first", "#{pane_pid}"])
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    let pkill = Process()
+    pkill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+    pkill.arguments = ["-KILL", "-P", shell, "lathe"]
+    try pkill.run()
+    pkill.waitUntilExit()
+    XCTAssertNotNil(try waitFor("LATHE-EXITED-137", in: "first", timeout: 20))
+    let left = try FileManager.default.contentsOfDirectory(atPath: temporary.path).filter {
+      $0.hasPrefix("lathe-workbench-")
+    }
+    XCTAssertEqual(left.count, 1, "the killed workbench's folder is still there: \(left)")
+
+    try start("second")
+    XCTAssertNotNil(try waitFor("input: ", in: "second"))
+    let now = try FileManager.default.contentsOfDirectory(atPath: temporary.path).filter {
+      $0.hasPrefix("lathe-workbench-")
+    }
+    XCTAssertEqual(now.count, 1)
+    XCTAssertNotEqual(now, left, "the second workbench removed the first's folder and made its own")
+    try terminal.run(["send-keys", "-t", "second", "q"])
+    XCTAssertNotNil(try waitFor("LATHE-EXITED-0", in: "second", timeout: 20))
+  }
+}

@@ -28,7 +28,9 @@ final class LeftoverFileTests: XCTestCase {
     let dead = folder.appendingPathComponent("lathe-workbench-\(try deadPID())-abc")
     let alive = folder.appendingPathComponent("lathe-workbench-\(getpid())-def")
     let other = folder.appendingPathComponent("lathe-run-\(try deadPID())-0")
-    for url in [dead, alive, other] { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    for url in [dead, alive, other] {
+      try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
 
     let scratch = try ScratchFolder.make(prefix: "lathe-workbench", in: folder)
     let names = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
