@@ -132,7 +132,7 @@ final class ScreenTests: XCTestCase {
     XCTAssertEqual(session.commands, ["replace int8-quantize,prune-50,int8"])
     app.handle(Key("w"))
     app.handle(.enter)
-    XCTAssertEqual(session.commands.last, "save pipeline.json")
+    XCTAssertEqual(session.commands.last, "save pipeline.yaml")
   }
 
   func testEditorTogglesBoolsAndCyclesChoices() throws {

@@ -213,7 +213,7 @@ public final class StepEditorScreen: Screen {
         field = 0
       }
     case .character("s"): apply(app: app)
-    case .character("w"): mode = .savingPath(TextField("pipeline.json"))
+    case .character("w"): mode = .savingPath(TextField("pipeline.yaml"))
     case .escape:
       if dirty && !confirmingLeave {
         confirmingLeave = true
