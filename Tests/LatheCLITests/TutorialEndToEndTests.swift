@@ -103,6 +103,14 @@ final class TutorialEndToEndTests: XCTestCase {
     return String(format: "%.1f%%", value)
   }
 
+  /// `q`; a step model is unsaved, so the workbench asks once and the second `q` quits.
+  func quit() throws {
+    try keys("q")
+    _ = try waitFor("unsaved: ")
+    try keys("q")
+    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+  }
+
   /// Goes on to the summary, prints it (the numbers of this run), leaves, quits cleanly.
   func finish(_ expected: String) throws -> String {
     try keys("]")
@@ -112,8 +120,7 @@ final class TutorialEndToEndTests: XCTestCase {
     try keys("X")
     _ = try waitFor("left the tutorial")
     XCTAssertFalse(try panel().contains("Tutorial"), "the column is gone after X")
-    try keys("q")
-    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+    try quit()
     let progress = try String(
       contentsOf: scratch.appendingPathComponent("state/lathe/tutorials.json"), encoding: .utf8)
     XCTAssertTrue(progress.contains("\"completed\" : true"), progress)
@@ -306,8 +313,7 @@ final class TutorialEndToEndTests: XCTestCase {
     _ = try waitFor("left the tutorial")
     try keys("n")
     _ = try waitFor("1/1 done")
-    try keys("q")
-    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+    try quit()
     try tmux("kill-server")
     // A new server on a new socket: reusing the name races with the old server's shutdown.
     terminal.socket += "-again"
