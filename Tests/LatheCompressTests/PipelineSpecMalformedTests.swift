@@ -61,6 +61,16 @@ final class PipelineSpecMalformedTests: XCTestCase {
     XCTAssertTrue(message.contains("not valid YAML"), message)
   }
 
+  func testReaderAndDuplicateKeyErrorsNameTheLine() {
+    // Yams gives these without a mark: a byte offset, or a context.
+    XCTAssertEqual(
+      error { _ = try self.parse("steps:\n  - technique: hu\u{7}ffman\n") },
+      "p.yaml:2: not valid YAML: control characters are not allowed (character 7)")
+    XCTAssertEqual(
+      error { _ = try self.parse("steps:\n  - technique: prune\n    epochs: 1\n    epochs: 2\n") },
+      "p.yaml:3: not valid YAML: \"epochs\" given twice")
+  }
+
   func testWrongTypeAndOutOfRangeSettingsNameTheirLine() {
     let text = "steps:\n  - technique: prune\n    epochs: 1e300\n  - technique: quantize\n    percentile: nan\n"
     let spec = try! parse(text)

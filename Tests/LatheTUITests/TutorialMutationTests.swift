@@ -20,7 +20,7 @@ final class TutorialMutationTests: XCTestCase {
 
   func testMutantsGiveOneLineErrorsNamingTheFile() throws {
     let start = Date()
-    var counts = (mutants: 0, valid: 0, errors: 0)
+    var counts = (mutants: 0, valid: 0, errors: 0, withoutLine: 0)
     let files = try sampleFiles()
     XCTAssertGreaterThanOrEqual(files.count, 6)
     for (index, url) in files.enumerated() {
@@ -36,8 +36,12 @@ final class TutorialMutationTests: XCTestCase {
         } catch {
           counts.errors += 1
           let message = "\(error)"
-          if !message.hasPrefix("t.yaml") || message.contains("\n") {
+          if !message.hasPrefix("t.yaml:") || message.contains("\n") {
             XCTFail("\(url.lastPathComponent): not a one-line error naming the file: \(message.prefix(300))")
+          }
+          if !(message.dropFirst(7).first?.isNumber ?? false) {
+            counts.withoutLine += 1
+            if counts.withoutLine <= 8 { print("without a line: \(message.prefix(160))") }
           }
         }
       }
@@ -45,8 +49,10 @@ final class TutorialMutationTests: XCTestCase {
     let seconds = Date().timeIntervalSince(start)
     print(
       "tutorial mutants: \(counts.mutants), valid \(counts.valid), errors \(counts.errors), "
+        + "without a line \(counts.withoutLine), "
         + "\(String(format: "%.1f", seconds)) s")
     XCTAssertGreaterThanOrEqual(counts.mutants, 3000)
+    XCTAssertEqual(counts.withoutLine, 0)
   }
 
   /// Inputs that once trapped; each must now give a one-line error.

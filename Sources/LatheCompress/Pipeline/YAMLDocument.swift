@@ -42,7 +42,8 @@ public enum YAMLDocument {
     } catch let error as PipelineError {
       throw error
     } catch let error as YamlError {
-      throw PipelineError(file: file, line: errorLine(error), message: "not valid YAML: \(errorSummary(error))")
+      throw PipelineError(
+        file: file, line: errorLine(error, in: text), message: "not valid YAML: \(errorSummary(error))")
     } catch {
       throw PipelineError(file: file, line: 0, message: "not valid YAML: \(firstLine(error))")
     }
@@ -76,9 +77,13 @@ public enum YAMLDocument {
     }
   }
 
-  static func errorLine(_ error: YamlError) -> Int {
+  static func errorLine(_ error: YamlError, in text: String) -> Int {
     switch error {
     case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+    case .duplicatedKeysInMapping(_, let context): return context.mark.line
+    case .reader(_, let offset?, _, _):
+      // The reader counts bytes, not lines.
+      return text.utf8.prefix(max(offset, 0)).reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
     default: return 0
     }
   }
@@ -88,6 +93,10 @@ public enum YAMLDocument {
     switch error {
     case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
       return problem
+    case .reader(let problem, _, let value, _):
+      return "\(problem.trimmingCharacters(in: CharacterSet(charactersIn: ": "))) (character \(value))"
+    case .duplicatedKeysInMapping(let duplicates, _):
+      return "\(duplicates.map { "\"\($0)\"" }.joined(separator: ", ")) given twice"
     default: return firstLine(error)
     }
   }
