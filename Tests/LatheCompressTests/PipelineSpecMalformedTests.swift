@@ -78,7 +78,8 @@ final class PipelineSpecMalformedTests: XCTestCase {
       error { _ = try Techniques.make(spec.steps[0], file: "p.yaml") },
       "p.yaml:3: epochs: expected an integer, got 1e+300")
     XCTAssertEqual(
-      error { _ = try Techniques.make(spec.steps[1], file: "p.yaml") }, "p.yaml:5: percentile: nan is outside 50.0...100.0")
+      error { _ = try Techniques.make(spec.steps[1], file: "p.yaml") },
+      "p.yaml:5: percentile: nan is outside 50.0...100.0")
   }
 
   // Search ranges.
@@ -103,7 +104,8 @@ final class PipelineSpecMalformedTests: XCTestCase {
   }
 
   func testLogIntRangeNearIntMaxIsRefused() {
-    let text = "steps:\n  - technique: fine-tune\n    epochs: {search: int, low: 1, high: 9223372036854775807, log: true}\n"
+    let text =
+      "steps:\n  - technique: fine-tune\n    epochs: {search: int, low: 1, high: 9223372036854775807, log: true}\n"
     XCTAssertTrue(error { _ = try self.search(text) }.contains("low and high must lie within"))
   }
 

@@ -79,4 +79,39 @@ final class StudyJournalMalformedTests: XCTestCase {
       dimensions: 1)
     XCTAssertEqual(observations.map(\.unit), [[0.5]])
   }
+
+  /// Seeded damage to a real journal: every read either succeeds or fails with FILE:LINE, and
+  /// what it returns can be turned into a study and sampler input without a trap.
+  func testMutatedJournalsNeverTrap() throws {
+    var events: [JournalEvent] = [JournalEvent(event: .study, time: 1)]
+    for n in 0..<6 {
+      var start = JournalEvent(event: .start, trial: n, time: Double(n))
+      start.unit = [0.25, Double(n) / 6]
+      start.params = ["ft.lr": .float(0.01), "ft.epochs": .int(n)]
+      var finish = JournalEvent(event: .finish, trial: n, time: Double(n) + 0.5)
+      finish.state = .complete
+      finish.metrics = ["accuracy": 0.9, "size_bytes": 1000]
+      events += [start, finish]
+    }
+    try StudyJournal(url: url).append(events)
+    let original = try Data(contentsOf: url)
+    var mutator = YAMLMutator(seed: 2024)
+    var counts = (read: 0, failed: 0)
+    for _ in 0..<800 {
+      try mutator.mutate(original).write(to: url)
+      do {
+        let read = try StudyJournal(url: url).read()
+        counts.read += 1
+        let study = Study(events: read, objectives: [Objective(.maximize, "accuracy")])
+        _ = study.observations(dimensions: 2)
+        _ = study.bestSoFar
+        _ = study.paretoFront
+      } catch {
+        counts.failed += 1
+        XCTAssertTrue("\(error)".hasPrefix(url.path + ":"), "\(error)")
+        XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+      }
+    }
+    print("journal mutants: 800, read \(counts.read), failed \(counts.failed)")
+  }
 }

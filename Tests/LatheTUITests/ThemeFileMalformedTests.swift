@@ -54,7 +54,28 @@ final class ThemeFileMalformedTests: XCTestCase {
     let (_, warnings) = ThemeLibrary(directory: folder).load("absent")
     XCTAssertEqual(
       warnings.map(\.description),
-      ["\(folder.appendingPathComponent("absent.theme").path): cannot read the file (No such file or directory); "
-        + "using the built-in theme"])
+      [
+        "\(folder.appendingPathComponent("absent.theme").path): cannot read the file (No such file or directory); "
+          + "using the built-in theme"
+      ])
+  }
+
+  /// Seeded damage to the bundled themes: never a trap, never more than the capped warnings,
+  /// each naming the file and line.
+  func testMutatedThemesWarnWithFileAndLine() throws {
+    let themes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("themes")
+    let names = try FileManager.default.contentsOfDirectory(atPath: themes.path).filter { $0.hasSuffix(".theme") }
+    XCTAssertFalse(names.isEmpty)
+    var mutator = TextMutator(seed: 77)
+    for name in names.sorted() {
+      let original = try Data(contentsOf: themes.appendingPathComponent(name))
+      for _ in 0..<200 {
+        let text = String(decoding: mutator.mutate(original), as: UTF8.self)
+        let (_, warnings) = ThemeFile.parse(text, name: "m", file: "m.theme")
+        XCTAssertLessThanOrEqual(warnings.count, ThemeFile.maxWarnings + 1)
+        for warning in warnings { XCTAssertTrue(warning.description.hasPrefix("m.theme:"), warning.description) }
+      }
+    }
   }
 }

@@ -157,7 +157,8 @@ public final class StudyJournal: @unchecked Sendable {
     }
     let shown = String(decoding: line.prefix(40), as: UTF8.self)
     throw Failure(
-      description: "\(place): expected one JSON journal event per line, got \"\(shown)\(line.count > 40 ? "..." : "")\"")
+      description: "\(place): expected one JSON journal event per line, got \"\(shown)\(line.count > 40 ? "..." : "")\""
+    )
   }
 
   /// A line Lathe started and did not finish: the start of a JSON object with no closing brace.

@@ -57,7 +57,9 @@ public struct ThemeLibrary: Sendable {
       // Bounded: a huge file would otherwise be read whole and split into lines at start-up.
       text = try TextFile.read(file, limit: ThemeFile.maxBytes)
     } catch {
-      return (.builtIn, [ThemeWarning(line: 0, message: "\(Self.problem(error)); using the built-in theme", file: file.path)])
+      return (
+        .builtIn, [ThemeWarning(line: 0, message: "\(Self.problem(error)); using the built-in theme", file: file.path)]
+      )
     }
     return ThemeFile.parse(text, name: name, file: file.path)
   }
