@@ -89,6 +89,9 @@ public struct PipelineSpec: Sendable, Equatable {
   public var file: URL?
   /// The top-level `search:` section, kept raw: `lathe search` reads it, `lathe run` ignores it.
   public var search: RawSection?
+  /// Lines of the top-level keys, so errors found later (a model that cannot be opened) can
+  /// point at them.
+  public var keyLines = KeyLines()
 
   public init(
     name: String, summary: String? = nil, model: String?, dataset: String?, steps: [StepSpec], file: URL? = nil
@@ -99,6 +102,22 @@ public struct PipelineSpec: Sendable, Equatable {
     self.dataset = dataset
     self.steps = steps
     self.file = file
+  }
+}
+
+/// Where keys were written: 1-based lines by key (none when built in code). Not part of a
+/// pipeline's identity, like `StepSpec.line`: two equal pipelines may sit on different lines.
+public struct KeyLines: Sendable, Equatable {
+  public var lines: [String: Int] = [:]
+  public init() {}
+  public subscript(key: String) -> Int { lines[key] ?? 0 }
+  public static func == (a: KeyLines, b: KeyLines) -> Bool { true }
+}
+
+extension PipelineSpec {
+  /// An error about the top-level `key`, at its line.
+  public func error(_ key: String, _ message: String) -> PipelineError {
+    PipelineError(file: file?.path ?? name, line: keyLines[key], key: key, message: message)
   }
 }
 
@@ -156,6 +175,7 @@ extension PipelineSpec {
     for (keyNode, valueNode) in mapping {
       let key = keyNode.string ?? ""
       let line = keyNode.mark?.line ?? 0
+      spec.keyLines.lines[key] = line
       switch key {
       case "name": spec.name = try scalarString(valueNode, file: file, key: key)
       case "description": spec.summary = try scalarString(valueNode, file: file, key: key)
