@@ -143,4 +143,11 @@ final class PipelineSpecMalformedTests: XCTestCase {
     let levels = GridSampler.levels(Array(repeating: choice, count: 6) + [.continuous], trials: 20)
     XCTAssertEqual(levels.count, 7)
   }
+
+  func testNaNUnitPointDoesNotTrap() {
+    // max(nan, 0) is nan, so the old clamp let NaN reach Int().
+    let dimension = SearchDimension(name: "n", kind: .int(low: 1, high: 9, log: false))
+    XCTAssertEqual(dimension.value(at: .nan), .int(5))
+    XCTAssertEqual(UnitDimension.ordered(4).snap(.nan), 0.625)
+  }
 }
