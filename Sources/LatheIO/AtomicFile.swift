@@ -64,6 +64,31 @@ public enum AtomicFile {
     }
   }
 
+  /// Makes `url` and any missing parents (like `mkdir -p`) through POSIX calls, so a failure
+  /// is one line with the system's reason, not Foundation's multi-line error dump.
+  public static func createFolder(_ url: URL) throws(LatheIOError) {
+    let path = url.standardizedFileURL.path
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+      if isFolder.boolValue { return }
+      throw .uncreatableFolder(path: path, reason: String(cString: strerror(ENOTDIR)))
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty, parent != path {
+      do {
+        try createFolder(URL(fileURLWithPath: parent))
+      } catch {
+        // Name the folder that was asked for; the reason comes from the parent that failed.
+        if case .uncreatableFolder(_, let reason) = error { throw .uncreatableFolder(path: path, reason: reason) }
+        throw error
+      }
+    }
+    // EEXIST here means another process made it first, which is what was wanted.
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+      throw .uncreatableFolder(path: path, reason: String(cString: strerror(errno)))
+    }
+  }
+
   private static func failure(_ url: URL) -> LatheIOError {
     .unwritable(file: url.path, reason: String(cString: strerror(errno)))
   }

@@ -9,6 +9,10 @@ public enum LatheIOError: Error, CustomStringConvertible, Equatable, Sendable {
   case unreadable(file: String, reason: String)
   /// The file (or its temporary sibling) could not be written.
   case unwritable(file: String, reason: String)
+  /// A file larger than its kind may be (a text file people write, checked before parsing).
+  case tooLarge(file: String, limit: Int)
+  /// An output folder (or one of its parents) could not be made.
+  case uncreatableFolder(path: String, reason: String)
   /// A field of the file holds something other than what the format allows.
   /// `field` reads as a noun phrase, e.g. `header field "fc1.weight.dtype"`.
   case invalid(file: String, field: String, expected: String, got: String)
@@ -27,6 +31,10 @@ public enum LatheIOError: Error, CustomStringConvertible, Equatable, Sendable {
       return "\(file): cannot read: \(reason)"
     case .unwritable(let file, let reason):
       return "\(file): cannot write: \(reason)"
+    case .tooLarge(let file, let limit):
+      return "\(file): larger than the limit of \(limit) bytes for this kind of file"
+    case .uncreatableFolder(let path, let reason):
+      return "cannot create folder \(path): \(reason)"
     case .invalid(let file, let field, let expected, let got):
       return "\(file): \(field): expected \(expected), got \(got)"
     case .unsupported(let file, let field, let value, let supported):

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatheIO
 import LatheONNX
 
 extension Lathe {
@@ -18,6 +19,8 @@ extension Lathe {
         }
         let network = try ModelOpener.open(model)
         let url = URL(fileURLWithPath: output)
+        // The folder is made first, so a path that cannot exist fails with one line naming it.
+        try AtomicFile.createFolder(url.deletingLastPathComponent())
         try ModelOpener.save(network, to: url, format: target)
         let size = url.fileSizeOnDisk
         print("wrote \(output) (\(target.rawValue), \(size) bytes, \(network.nodes.count) nodes)")

@@ -23,13 +23,18 @@ extension Lathe {
         let spec = try PipelineSpec.read(from: try resolvePipeline(pipeline))
         let modelName = model ?? spec.model
         guard let modelName else { throw CommandFailure("\(pipeline) names no model; pass --model") }
-        let network = try ModelOpener.open(
-          modelName, relativeTo: model == nil ? spec.file?.deletingLastPathComponent() : nil)
+        // Names taken from the file: their errors point at the line that wrote them.
+        let network = try spec.blaming(model == nil ? "model" : nil) {
+          try ModelOpener.open(modelName, relativeTo: model == nil ? spec.file?.deletingLastPathComponent() : nil)
+        }
         guard let datasetName = dataset ?? spec.dataset ?? network.metadata["dataset"] else {
           throw CommandFailure("\(pipeline) names no dataset; pass --dataset")
         }
-        let data = try loadDataset(datasetName)
-        let split = try data.fitted(to: network, modelName: modelName)
+        let datasetKey = dataset == nil && spec.dataset != nil ? "dataset" : nil
+        let data = try spec.blaming(datasetKey) { try loadDataset(datasetName) }
+        let split = try spec.blaming(datasetKey ?? (model == nil ? "model" : nil)) {
+          try data.fitted(to: network, modelName: modelName)
+        }
         // Without --output-dir the step models are scratch: kept while the run needs them, then removed.
         let scratch = outputDir == nil ? try ScratchFolder.make(prefix: "lathe-run") : nil
         defer { scratch?.remove() }
@@ -108,5 +113,18 @@ final class StepProgressLine {
   func finish() {
     if drew { FileHandle.standardError.write(Data("\r\(String(repeating: " ", count: 100))\r".utf8)) }
     drew = false
+  }
+}
+
+extension PipelineSpec {
+  /// Runs `body`; when `key` is given (the value came from this file), its error is put at that
+  /// key's line, one line as always.
+  func blaming<T>(_ key: String?, _ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch {
+      guard let key, file != nil else { throw error }
+      throw self.error(key, "\(error)")
+    }
   }
 }

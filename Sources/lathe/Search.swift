@@ -82,6 +82,7 @@ extension Lathe {
           printError(progressLine(study, message))
         })
       let before = runner.study(try journal.read())
+      for warning in journal.warnings { printError("warning: \(warning)") }
       if !json {
         let objectives = settings.objectives.map(\.description).joined(separator: ", ")
         print(

@@ -40,7 +40,7 @@ public final class PipelineRunner: @unchecked Sendable {
     self.options = options
     let file = spec.file?.path ?? spec.name
     techniques = try spec.steps.map { try Techniques.make($0, file: file) }
-    try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+    try AtomicFile.createFolder(outputDirectory)
     initialModel = model
   }
 

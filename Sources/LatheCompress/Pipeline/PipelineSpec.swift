@@ -89,6 +89,9 @@ public struct PipelineSpec: Sendable, Equatable {
   public var file: URL?
   /// The top-level `search:` section, kept raw: `lathe search` reads it, `lathe run` ignores it.
   public var search: RawSection?
+  /// Lines of the top-level keys, so errors found later (a model that cannot be opened) can
+  /// point at them.
+  public var keyLines = KeyLines()
 
   public init(
     name: String, summary: String? = nil, model: String?, dataset: String?, steps: [StepSpec], file: URL? = nil
@@ -99,6 +102,22 @@ public struct PipelineSpec: Sendable, Equatable {
     self.dataset = dataset
     self.steps = steps
     self.file = file
+  }
+}
+
+/// Where keys were written: 1-based lines by key (none when built in code). Not part of a
+/// pipeline's identity, like `StepSpec.line`: two equal pipelines may sit on different lines.
+public struct KeyLines: Sendable, Equatable {
+  public var lines: [String: Int] = [:]
+  public init() {}
+  public subscript(key: String) -> Int { lines[key] ?? 0 }
+  public static func == (a: KeyLines, b: KeyLines) -> Bool { true }
+}
+
+extension PipelineSpec {
+  /// An error about the top-level `key`, at its line.
+  public func error(_ key: String, _ message: String) -> PipelineError {
+    PipelineError(file: file?.path ?? name, line: keyLines[key], key: key, message: message)
   }
 }
 
@@ -139,24 +158,14 @@ extension PipelineSpec {
   /// Reads a pipeline file (YAML). Top-level keys: `name`, `description`, `model`, `dataset`,
   /// `steps` (a list of maps, each with `technique`, an optional `name`, and its settings).
   public static func read(from url: URL) throws -> PipelineSpec {
-    let text: String
-    do {
-      text = try String(contentsOf: url, encoding: .utf8)
-    } catch {
-      throw PipelineError(file: url.path, line: 0, message: "cannot read the file (\(error.localizedDescription))")
-    }
+    let text = try YAMLDocument.readText(url)
     var spec = try parse(text, file: url.path, defaultName: url.deletingPathExtension().lastPathComponent)
     spec.file = url
     return spec
   }
 
   public static func parse(_ text: String, file: String, defaultName: String = "pipeline") throws -> PipelineSpec {
-    let root: Node?
-    do {
-      root = try Yams.compose(yaml: text)
-    } catch let error as YamlError {
-      throw PipelineError(file: file, line: yamlErrorLine(error), message: "not valid YAML: \(yamlErrorSummary(error))")
-    }
+    let root = try YAMLDocument.compose(text, file: file)
     guard let root, let mapping = root.mapping else {
       throw PipelineError(
         file: file, line: root?.mark?.line ?? 1, message: "expected a map with model, dataset and steps")
@@ -166,6 +175,7 @@ extension PipelineSpec {
     for (keyNode, valueNode) in mapping {
       let key = keyNode.string ?? ""
       let line = keyNode.mark?.line ?? 0
+      spec.keyLines.lines[key] = line
       switch key {
       case "name": spec.name = try scalarString(valueNode, file: file, key: key)
       case "description": spec.summary = try scalarString(valueNode, file: file, key: key)
@@ -265,7 +275,8 @@ extension PipelineSpec {
     if let summary { lines.append("description: \(ParameterValue.string(summary).yaml)") }
     if let model { lines.append("model: \(ParameterValue.string(model).yaml)") }
     if let dataset { lines.append("dataset: \(ParameterValue.string(dataset).yaml)") }
-    lines.append("steps:")
+    // A bare `steps:` reads back as null, not as an empty list.
+    lines.append(steps.isEmpty ? "steps: []" : "steps:")
     for step in steps {
       lines.append("  - name: \(ParameterValue.string(step.name).yaml)")
       lines.append("    technique: \(step.technique)")
@@ -273,19 +284,5 @@ extension PipelineSpec {
     }
     if let search { lines.append("search: \(search.value.yaml)") }
     return lines.joined(separator: "\n") + "\n"
-  }
-}
-
-private func yamlErrorLine(_ error: YamlError) -> Int {
-  switch error {
-  case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-  default: return 0
-  }
-}
-
-private func yamlErrorSummary(_ error: YamlError) -> String {
-  switch error {
-  case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
-  default: return "\(error)"
   }
 }

@@ -35,6 +35,33 @@ public struct JournalEvent: Codable, Sendable, Equatable {
   }
 }
 
+extension JournalEvent {
+  /// Trial numbers past this are not from any study Lathe runs (its trial limit, with room).
+  static let maxTrial = StudySettings.Limits.trials * 10
+  static let maxDimensions = 100_000
+
+  /// What makes a decoded event unusable, or nil. Trial numbers index arrays and unit points
+  /// feed samplers, so out-of-range values must stop here rather than trap later.
+  public var problem: String? {
+    if let trial, !(0...Self.maxTrial).contains(trial) {
+      return "trial: expected a number in 0...\(Self.maxTrial), got \(trial)"
+    }
+    if event != .study, trial == nil { return "trial: missing for a \(event.rawValue) event" }
+    guard time.isFinite else { return "time: expected a finite number, got \(time)" }
+    if let unit {
+      if unit.count > Self.maxDimensions { return "unit: \(unit.count) values; the limit is \(Self.maxDimensions)" }
+      if let bad = unit.first(where: { !(0...1).contains($0) }) {
+        return "unit: expected values in 0...1, got \(bad)"
+      }
+    }
+    if let budget, !(0...StudySettings.Limits.budget).contains(budget) {
+      return "budget: expected a number in 0...\(StudySettings.Limits.budget), got \(budget)"
+    }
+    if let seconds, !seconds.isFinite { return "seconds: expected a finite number, got \(seconds)" }
+    return nil
+  }
+}
+
 /// How a trial ended, or that it still runs.
 public enum TrialState: String, Codable, Sendable {
   case running, complete, pruned, failed

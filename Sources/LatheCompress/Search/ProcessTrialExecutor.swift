@@ -55,7 +55,7 @@ public struct ProcessTrialExecutor: TrialExecutor {
     let fm = FileManager.default
     let folder = directory.appendingPathComponent(Self.folderName(request.number))
     let models = folder.appendingPathComponent(request.budget.map { "models-b\($0)" } ?? "models")
-    try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+    try AtomicFile.createFolder(folder)
     let file = pipelineFile(request)
     let spec = pipeline.pipeline(
       for: request.values, budget: request.budget, name: "\(pipeline.spec.name)-\(Self.folderName(request.number))")

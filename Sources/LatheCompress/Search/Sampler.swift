@@ -129,7 +129,12 @@ public struct GridSampler: Sampler {
   public var name: String { "grid" }
 
   public static func levels(_ dimensions: [UnitDimension], trials: Int) -> [Int] {
-    let fixed = dimensions.reduce(1) { n, d in d.isCategorical ? n * countOf(d)! : n }
+    // Saturates: many large choices multiply past Int.max, and the grid is then far beyond any trial count.
+    let fixed = dimensions.reduce(1) { n, d in
+      guard d.isCategorical, let count = countOf(d) else { return n }
+      let (product, overflow) = n.multipliedReportingOverflow(by: count)
+      return overflow ? Int.max : product
+    }
     let free = dimensions.filter { !$0.isCategorical }.count
     let per =
       free == 0 ? 1 : max(2, Int(ceil(pow(Double(max(trials, 1)) / Double(fixed), 1 / Double(free)) - 1e-9)))

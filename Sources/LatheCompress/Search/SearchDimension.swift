@@ -48,7 +48,7 @@ public struct SearchDimension: Sendable, Equatable {
 
   /// The concrete value at `u` in [0, 1].
   public func value(at u: Double) -> ParameterValue {
-    let u = min(max(u, 0), 1)
+    let u = UnitDimension.clamped(u)
     switch kind {
     case .float(let low, let high, let log):
       let v =
@@ -112,9 +112,13 @@ public enum UnitDimension: Sendable, Equatable {
     return false
   }
 
+  /// `u` inside [0, 1]. NaN passes through min and max unchanged and would trap in Int(), so a
+  /// sampler's NaN (or a damaged journal's) becomes the middle.
+  static func clamped(_ u: Double) -> Double { u.isNaN ? 0.5 : min(max(u, 0), 1) }
+
   /// Snaps `u` to the middle of its bin (ordered and categorical), so equal values compare equal.
   public func snap(_ u: Double) -> Double {
-    let u = min(max(u, 0), 1)
+    let u = Self.clamped(u)
     switch self {
     case .continuous: return u
     case .ordered(let n), .categorical(let n):

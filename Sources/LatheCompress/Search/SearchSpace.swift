@@ -63,6 +63,9 @@ public struct SearchSpace: Sendable, Equatable {
           guard case .list(let values)? = range["values"], !values.isEmpty else {
             throw fail("a choice needs values: [a, b, ...]")
           }
+          if values.count > RangeSettings.maxChoices {
+            throw fail("a choice of \(values.count) values; the limit is \(RangeSettings.maxChoices)")
+          }
           dimensions.append(SearchDimension(step: step.name, key: key, kind: .choice(values), line: line))
         case "per-layer":
           allowed = ["search", "low", "high", "log", "type", "layers"]
@@ -134,14 +137,25 @@ private struct RangeSettings {
     guard let lowValue = self["low"], let highValue = self["high"] else { throw fail("a range needs low and high") }
     guard let low = lowValue.number else { throw fail("low: expected a number, got \(lowValue)") }
     guard let high = highValue.number else { throw fail("high: expected a number, got \(highValue)") }
+    guard low.isFinite, high.isFinite else { throw fail("low and high must be finite numbers, got \(low) and \(high)") }
     guard low < high else { throw fail("low (\(low)) must be below high (\(high))") }
+    // Samplers interpolate between the bounds: the span itself must be a finite number.
+    guard (high - low).isFinite else { throw fail("the range \(low)...\(high) is too wide") }
     return (low, high)
   }
+
+  /// Searched integers stay well inside Int and exact as Double, so bins and logs never overflow.
+  static let intLimit = 1 << 40
+  /// More choices than trials any study runs.
+  static let maxChoices = 10_000
 
   func intBounds(_ fail: (String) -> PipelineError) throws -> (Int, Int) {
     guard let lowValue = self["low"], let highValue = self["high"] else { throw fail("a range needs low and high") }
     guard case .int(let low) = lowValue else { throw fail("low: expected an integer, got \(lowValue)") }
     guard case .int(let high) = highValue else { throw fail("high: expected an integer, got \(highValue)") }
+    guard abs(low) <= Self.intLimit, abs(high) <= Self.intLimit else {
+      throw fail("low and high must lie within -\(Self.intLimit)...\(Self.intLimit), got \(low) and \(high)")
+    }
     guard low < high else { throw fail("low (\(low)) must be below high (\(high))") }
     return (low, high)
   }

@@ -106,6 +106,8 @@ public struct Study: Sendable {
     guard let last = trials.last?.number else { return [] }
     var result = (0...last).map { _ in Observation(unit: Array(repeating: 0.5, count: dimensions), losses: nil) }
     for t in trials {
+      // A point of another shape (a damaged journal) would index past the samplers' arrays.
+      guard t.unit.count == dimensions else { continue }
       result[t.number] = Observation(unit: t.unit, losses: losses(t), violation: violation(t))
     }
     return result

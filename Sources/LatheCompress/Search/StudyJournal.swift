@@ -20,8 +20,13 @@ public final class StudyJournal: @unchecked Sendable {
   private var events: [JournalEvent] = []
   private var offset: UInt64 = 0
   private var pendingTail = Data()
-  /// Lines that could not be read (cut short by a crash, or written by something else).
+  /// Lines cut short by a crash and skipped.
   public private(set) var skippedLines = 0
+  /// One line per skipped line, `FILE:LINE: ...`, for the caller to print.
+  public private(set) var warnings: [String] = []
+  /// Complete lines read so far, so errors can give the line number.
+  private var linesRead = 0
+  private var warnedTailLine: Int?
 
   public init(url: URL) { self.url = url }
 
@@ -75,13 +80,36 @@ public final class StudyJournal: @unchecked Sendable {
     var stats = stat()
     guard fstat(fd, &stats) == 0 else { throw Failure(description: "\(url.path): cannot stat") }
     let size = UInt64(stats.st_size)
-    if size < offset {
-      // The file was replaced or truncated: start over.
-      events = []
-      offset = 0
-      pendingTail = Data()
-    }
+    // The file was replaced or truncated: start over.
+    if size < offset { reset() }
     guard size > offset else { return }
+    guard size - offset <= Self.maxReadBytes else {
+      throw Failure(description: "\(url.path): \(size) bytes; a journal is limited to \(Self.maxReadBytes)")
+    }
+    do {
+      try readChunk(fd, size: size)
+    } catch {
+      // Forget what was read, so the next transaction meets the same bad line and fails the same way.
+      reset()
+      throw error
+    }
+  }
+
+  /// Far more than a study of the largest trial count writes.
+  static let maxReadBytes: UInt64 = 1 << 30
+
+  private func reset() {
+    events = []
+    offset = 0
+    pendingTail = Data()
+    linesRead = 0
+    warnedTailLine = nil
+    skippedLines = 0
+    warnings = []
+  }
+
+  /// Decodes the bytes from `offset` to `size`, keeping an unfinished last line for later.
+  private func readChunk(_ fd: Int32, size: UInt64) throws {
     var chunk = Data(count: Int(size - offset))
     let count = chunk.count
     let got = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
@@ -96,14 +124,48 @@ public final class StudyJournal: @unchecked Sendable {
     while let newline = data.firstIndex(of: 0x0A) {
       let line = data[data.startIndex..<newline]
       data = data[(newline + 1)...]
+      linesRead += 1
       guard !line.isEmpty else { continue }
-      if let event = try? decoder.decode(JournalEvent.self, from: line) {
-        events.append(event)
-      } else {
-        skippedLines += 1
-      }
+      if let event = try decodeLine(line, number: linesRead, decoder: decoder) { events.append(event) }
     }
     pendingTail = Data(data)
+    // The last line has no newline yet: a writer was stopped mid-write. Warn once per such line.
+    if !pendingTail.isEmpty, warnedTailLine != linesRead + 1 {
+      warnedTailLine = linesRead + 1
+      warnings.append("\(url.path):\(linesRead + 1): skipping the last line, cut short by a stopped writer")
+    }
+  }
+
+  /// Longer than any event Lathe writes (a trial's settings and metrics); refused, not decoded.
+  static let maxLineBytes = 1 << 20
+
+  /// One complete line as an event; nil for a line cut short by a crash (skipped with a
+  /// warning). Any other line that is not a valid event is an error naming the file and line:
+  /// skipping it silently could lose or invent trials.
+  private func decodeLine(_ line: Data, number: Int, decoder: JSONDecoder) throws -> JournalEvent? {
+    let place = "\(url.path):\(number)"
+    if line.count <= Self.maxLineBytes, let event = try? decoder.decode(JournalEvent.self, from: line) {
+      if let problem = event.problem {
+        throw Failure(description: "\(place): \(problem)")
+      }
+      return event
+    }
+    if Self.isCutShort(line) {
+      skippedLines += 1
+      warnings.append("\(place): skipping a line cut short by a stopped writer")
+      return nil
+    }
+    let shown = String(decoding: line.prefix(40), as: UTF8.self)
+    throw Failure(
+      description: "\(place): expected one JSON journal event per line, got \"\(shown)\(line.count > 40 ? "..." : "")\""
+    )
+  }
+
+  /// A line Lathe started and did not finish: the start of a JSON object with no closing brace.
+  static func isCutShort(_ line: Data) -> Bool {
+    var trimmed = line[...]
+    while let last = trimmed.last, last == 0x20 || last == 0x0D || last == 0x09 { trimmed = trimmed.dropLast() }
+    return trimmed.starts(with: Array("{\"".utf8)) && trimmed.last != UInt8(ascii: "}")
   }
 
   private func writeAll(_ fd: Int32, _ data: Data) throws {

@@ -116,6 +116,16 @@ public struct StudySettings: Sendable, Equatable {
     "compression_ratio", "nonzeros", "parameters", "bits_per_weight", "wall_seconds",
   ]
 
+  /// Upper bounds on what a file may ask for: far beyond real studies, small enough that no
+  /// count or product derived from them overflows or allocates without bound.
+  public enum Limits {
+    public static let trials = 100_000
+    public static let jobs = 1024
+    public static let budget = 1_000_000
+    public static let budgetFactor = 1000.0
+    public static let latencySeconds = 3600.0
+  }
+
   /// Reads the section; `metrics` lists the names objectives and constraints may use.
   public static func parse(
     _ section: RawSection?, file: String, metrics: [String] = pipelineMetrics
@@ -135,8 +145,9 @@ public struct StudySettings: Sendable, Equatable {
           throw fail("unknown metric \"\(name)\"; known: \(metrics.joined(separator: ", "))")
         }
       }
-      func positiveInt() throws -> Int {
+      func positiveInt(atMost limit: Int) throws -> Int {
         guard case .int(let n) = value, n > 0 else { throw fail("expected a positive integer, got \(value)") }
+        guard n <= limit else { throw fail("\(n) is more than the limit of \(limit)") }
         return n
       }
       switch key {
@@ -158,15 +169,15 @@ public struct StudySettings: Sendable, Equatable {
         settings.constraints = try items.map { item in
           let words = item.description.split(separator: " ").map(String.init)
           guard words.count == 3, let relation = Constraint.Relation(rawValue: words[1]),
-            let bound = Double(words[2])
+            let bound = Double(words[2]), bound.isFinite
           else {
             throw fail("\"\(item)\": expected \"METRIC <= NUMBER\" or \"METRIC >= NUMBER\"")
           }
           try checkMetric(words[0])
           return Constraint(words[0], relation, bound)
         }
-      case "trials": settings.trials = try positiveInt()
-      case "jobs": settings.jobs = try positiveInt()
+      case "trials": settings.trials = try positiveInt(atMost: Limits.trials)
+      case "jobs": settings.jobs = try positiveInt(atMost: Limits.jobs)
       case "seed":
         guard case .int(let n) = value, n >= 0 else { throw fail("expected a non-negative integer, got \(value)") }
         settings.seed = UInt64(n)
@@ -183,7 +194,9 @@ public struct StudySettings: Sendable, Equatable {
         }
         settings.pruner = kind
       case "latency_seconds":
-        guard let v = value.number, v > 0 else { throw fail("expected a positive number, got \(value)") }
+        guard let v = value.number, v > 0, v <= Limits.latencySeconds else {
+          throw fail("expected a number in (0, \(Limits.latencySeconds)], got \(value)")
+        }
         settings.latencySeconds = v
       case "budget":
         settings.budget = try parseBudget(value, fail)
@@ -212,7 +225,9 @@ public struct StudySettings: Sendable, Equatable {
     switch item("scale") {
     case .map(let entries)?:
       for (k, v) in entries {
-        guard let f = v.number, f > 0 else { throw fail("scale.\(k): expected a positive number") }
+        guard let f = v.number, f > 0, f <= Limits.budgetFactor else {
+          throw fail("scale.\(k): expected a positive number up to \(Limits.budgetFactor), got \(v)")
+        }
         scale.append((k, f))
       }
     case .string(let k)?: scale = [(k, 1)]
@@ -222,9 +237,13 @@ public struct StudySettings: Sendable, Equatable {
     guard case .int(let low)? = item("min"), case .int(let high)? = item("max"), low >= 1, high > low else {
       throw fail("budget needs integers min >= 1 and max > min")
     }
+    // round(budget × factor) and the rungs' min·eta^k must stay far from Int's limits.
+    guard high <= Limits.budget else { throw fail("budget max \(high) is more than the limit of \(Limits.budget)") }
     var eta = 3
     if let e = item("eta") {
-      guard case .int(let n) = e, n >= 2 else { throw fail("eta: expected an integer >= 2") }
+      guard case .int(let n) = e, n >= 2, n <= Limits.budget else {
+        throw fail("eta: expected an integer in 2...\(Limits.budget), got \(e)")
+      }
       eta = n
     }
     return BudgetSetting(step: step, scale: scale, min: low, max: high, eta: eta)

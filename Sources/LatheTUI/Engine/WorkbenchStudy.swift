@@ -1,5 +1,6 @@
 import Foundation
 import LatheCompress
+import LatheIO
 
 /// One study started from the workbench: a `StudyRunner` on a thread of its own, each trial a
 /// `lathe run` worker process, the journal and trial folders in `directory`. Every change to
@@ -27,7 +28,7 @@ final class WorkbenchStudy: @unchecked Sendable {
     self.onChange = onChange
     let settings = searchable.settings
     jobs = max(1, request.jobs)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try AtomicFile.createFolder(directory)
     journalURL = directory.appendingPathComponent("\(searchable.spec.name).study.jsonl")
     trialsFolder = directory.appendingPathComponent("\(searchable.spec.name).study.trials")
     let cores = ProcessInfo.processInfo.activeProcessorCount

@@ -4,30 +4,58 @@ import Foundation
 public struct ThemeWarning: Equatable, Sendable, CustomStringConvertible {
   public var line: Int
   public var message: String
-  public init(line: Int, message: String) {
+  /// The theme file, when the text came from one.
+  public var file: String?
+  public init(line: Int, message: String, file: String? = nil) {
     self.line = line
     self.message = message
+    self.file = file
   }
-  public var description: String { "line \(line): \(message)" }
+  public var description: String {
+    guard let file else { return "line \(line): \(message)" }
+    return line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)"
+  }
 }
 
 /// Reads btop-style theme files: one `theme[key]="#RRGGBB"` per line, `#` comments, an empty
 /// value for the terminal's default colour. Keys the file leaves out keep the built-in colour.
 public enum ThemeFile {
-  public static func parse(_ text: String, name: String, base: Theme = .builtIn) -> (Theme, [ThemeWarning]) {
+  /// Far above the ~30 lines a theme has: a bigger file is not a theme, and reading one (140 MB
+  /// was seen) stalls start-up.
+  public static let maxBytes = 1 << 20
+  /// Warnings kept per file; the rest are counted in one last warning, so garbage cannot flood the log.
+  public static let maxWarnings = 20
+  /// A theme line is short; longer ones are reported by length, not echoed.
+  static let maxShownLine = 80
+
+  public static func parse(
+    _ text: String, name: String, base: Theme = .builtIn, file: String? = nil
+  ) -> (Theme, [ThemeWarning]) {
     var theme = base
     theme.name = name
     var warnings: [ThemeWarning] = []
+    var dropped = 0
+    func warn(_ line: Int, _ message: String) {
+      if warnings.count < maxWarnings {
+        warnings.append(ThemeWarning(line: line, message: message, file: file))
+      } else {
+        dropped += 1
+      }
+    }
     for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let lineNumber = offset + 1
       let line = rawLine.trimmingCharacters(in: .whitespaces)
       if line.isEmpty || line.hasPrefix("#") { continue }
+      if line.utf8.count > maxShownLine * 4 {
+        warn(lineNumber, "a line of \(line.utf8.count) bytes; expected theme[key]=\"#RRGGBB\"")
+        continue
+      }
       guard let (key, value) = splitAssignment(line) else {
-        warnings.append(ThemeWarning(line: lineNumber, message: "expected theme[key]=\"#RRGGBB\", got \(line)"))
+        warn(lineNumber, "expected theme[key]=\"#RRGGBB\", got \(line.prefix(maxShownLine))")
         continue
       }
       guard let role = ThemeColor(rawValue: key) else {
-        warnings.append(ThemeWarning(line: lineNumber, message: "unknown key \(key)"))
+        warn(lineNumber, "unknown key \(key.prefix(maxShownLine))")
         continue
       }
       if value.isEmpty {
@@ -35,8 +63,11 @@ public enum ThemeFile {
       } else if let color = RGB(hex: value) {
         theme[role] = color
       } else {
-        warnings.append(ThemeWarning(line: lineNumber, message: "bad colour \"\(value)\" for \(key)"))
+        warn(lineNumber, "bad colour \"\(value.prefix(maxShownLine))\" for \(key)")
       }
+    }
+    if dropped > 0 {
+      warnings.append(ThemeWarning(line: 0, message: "\(dropped) more lines skipped", file: file))
     }
     return (theme, warnings)
   }

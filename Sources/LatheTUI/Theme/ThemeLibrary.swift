@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 /// The `themes/` folder: finding it, listing it, loading a theme by name.
 public struct ThemeLibrary: Sendable {
@@ -51,9 +52,24 @@ public struct ThemeLibrary: Sendable {
       return (.builtIn, [ThemeWarning(line: 0, message: "no themes folder; using the built-in theme")])
     }
     let file = directory.appendingPathComponent(name + ".theme")
-    guard let text = try? String(contentsOf: file, encoding: .utf8) else {
-      return (.builtIn, [ThemeWarning(line: 0, message: "cannot read \(file.path); using the built-in theme")])
+    let text: String
+    do {
+      // Bounded: a huge file would otherwise be read whole and split into lines at start-up.
+      text = try TextFile.read(file, limit: ThemeFile.maxBytes)
+    } catch {
+      return (
+        .builtIn, [ThemeWarning(line: 0, message: "\(Self.problem(error)); using the built-in theme", file: file.path)]
+      )
     }
-    return ThemeFile.parse(text, name: name)
+    return ThemeFile.parse(text, name: name, file: file.path)
+  }
+
+  /// The failure without the path (the warning names the file already).
+  static func problem(_ error: LatheIOError) -> String {
+    switch error {
+    case .tooLarge(_, let limit): return "larger than the \(limit) bytes a theme may have"
+    case .unreadable(_, let reason): return "cannot read the file (\(reason))"
+    default: return "not a text file"
+    }
   }
 }

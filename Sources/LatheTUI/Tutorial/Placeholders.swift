@@ -39,6 +39,10 @@ public enum Placeholders {
 
   /// Why a placeholder cannot be filled whatever the state, or nil when it is well formed.
   public static func problem(_ name: String) -> String? {
+    // An unclosed brace makes everything up to the next "}" the name: say so rather than echo it.
+    if name.contains(where: \.isNewline) || name.count > 60 {
+      return "a \"{\" with no \"}\" on its line; placeholders are written {name}"
+    }
     let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     switch parts.first {
     case _ where parts.count == 1:

@@ -8,24 +8,19 @@ public typealias TutorialFileError = PipelineError
 /// Reads tutorial YAML. Every placeholder and check is validated here, so a typo shows up when
 /// the file is opened, not halfway through a lesson.
 public enum TutorialFile {
+  /// Beyond any lesson; a file asking for more is damaged.
+  enum Limits {
+    static let minutes = 10_000
+  }
+
   public static func read(from url: URL) throws -> Tutorial {
-    let text: String
-    do {
-      text = try String(contentsOf: url, encoding: .utf8)
-    } catch {
-      throw TutorialFileError(file: url.path, line: 0, message: "cannot read the file")
-    }
+    let text = try YAMLDocument.readText(url)
     return try parse(text, file: url.path, name: url.deletingPathExtension().lastPathComponent)
   }
 
   /// Parses `text`; a relative `pipeline:` path is taken relative to `file`'s folder.
   public static func parse(_ text: String, file: String, name: String) throws -> Tutorial {
-    let root: Node?
-    do {
-      root = try Yams.compose(yaml: text)
-    } catch let error as YamlError {
-      throw TutorialFileError(file: file, line: yamlLine(error), message: "not valid YAML: \(error)")
-    }
+    let root = try YAMLDocument.compose(text, file: file)
     guard let mapping = root?.mapping else {
       throw TutorialFileError(file: file, line: root?.mark?.line ?? 1, message: "expected a map with title and steps")
     }
@@ -39,8 +34,9 @@ public enum TutorialFile {
       case "title": tutorial.title = try scalar(valueNode, file, key)
       case "summary": tutorial.summary = try scalar(valueNode, file, key)
       case "minutes":
-        guard let minutes = Int(try scalar(valueNode, file, key)), minutes > 0 else {
-          throw TutorialFileError(file: file, line: line, key: key, message: "expected a whole number of minutes")
+        guard let minutes = Int(try scalar(valueNode, file, key)), (1...Limits.minutes).contains(minutes) else {
+          throw TutorialFileError(
+            file: file, line: line, key: key, message: "expected a whole number of minutes in 1...\(Limits.minutes)")
         }
         tutorial.minutes = minutes
       case "model": tutorial.model = try scalar(valueNode, file, key)
@@ -114,9 +110,12 @@ public enum TutorialFile {
     for (keyNode, value) in mapping {
       let key = keyNode.string ?? ""
       let line = keyNode.mark?.line ?? 0
-      func number(_ node: Node, _ what: String) throws -> Double {
-        guard let number = Double(try scalar(node, file, what)) else {
-          throw TutorialFileError(file: file, line: node.mark?.line ?? line, key: what, message: "expected a number")
+      func number(_ node: Node, _ what: String, in range: ClosedRange<Double>) throws -> Double {
+        // `contains` is false for NaN, so "nan" and "1e999" both land here.
+        guard let number = Double(try scalar(node, file, what)), range.contains(number) else {
+          throw TutorialFileError(
+            file: file, line: node.mark?.line ?? line, key: what,
+            message: "expected a number in \(range.lowerBound)...\(range.upperBound)")
         }
         return number
       }
@@ -132,16 +131,17 @@ public enum TutorialFile {
       case "screen": checks.append(.screen(try scalar(value, file, "check.screen")))
       case "model": checks.append(.modelNamed(try scalar(value, file, "check.model")))
       case "search_complete":
-        let count = try number(value, "check.search_complete")
-        guard count >= 1, count == count.rounded() else {
+        // Bounded before Int(): Int(1e300) traps.
+        let count = try number(value, "check.search_complete", in: 1...Double(StudySettings.Limits.trials))
+        guard count == count.rounded() else {
           throw TutorialFileError(
             file: file, line: line, key: "check.search_complete", message: "expected a whole number of trials")
         }
         checks.append(.searchComplete(Int(count)))
-      case "accuracy_above": checks.append(.accuracyAbove(try number(value, "check.accuracy_above")))
+      case "accuracy_above": checks.append(.accuracyAbove(try number(value, "check.accuracy_above", in: 0...1)))
       case "kernel": try pairs { .layerKernel(layer: $0, contains: try scalar($1, file, "check.kernel.\($0)")) }
       case "sparsity_above":
-        try pairs { .layerSparsityAbove(layer: $0, try number($1, "check.sparsity_above.\($0)")) }
+        try pairs { .layerSparsityAbove(layer: $0, try number($1, "check.sparsity_above.\($0)", in: 0...1)) }
       case "setting":
         try pairs { name, item in
           let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
@@ -186,10 +186,4 @@ public enum TutorialFile {
     return [try scalar(node, file, key)]
   }
 
-  private static func yamlLine(_ error: YamlError) -> Int {
-    switch error {
-    case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-    default: return 0
-    }
-  }
 }

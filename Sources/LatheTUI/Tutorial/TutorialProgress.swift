@@ -61,7 +61,7 @@ public struct TutorialProgressStore: Sendable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     do {
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      try AtomicFile.createFolder(folder)
       try AtomicFile.write(try encoder.encode(progress), to: url)
     } catch let error as LatheIOError {
       throw TutorialProgressError(description: error.description)

@@ -1,0 +1,26 @@
+import Foundation
+import XCTest
+
+/// A model or dataset the pipeline file names but that cannot be used: the error points at
+/// the file's line, like every other mistake in the file.
+extension CommandLineTests {
+  func testUnknownModelAndDatasetNameTheirLine() throws {
+    let file = scratch.appendingPathComponent("p.yaml")
+    try "model: lenet-6\ndataset: digits\nsteps:\n  - technique: huffman\n".write(
+      to: file, atomically: true, encoding: .utf8)
+    var outcome = try lathe("run", file.path)
+    XCTAssertEqual(outcome.status, 1, outcome.stderr)
+    XCTAssertTrue(outcome.stderr.hasPrefix("Error: \(file.path):1: model: lenet-6: "), outcome.stderr)
+    XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+
+    try "model: digits-mlp\ndataset: digitz\nsteps:\n  - technique: huffman\n".write(
+      to: file, atomically: true, encoding: .utf8)
+    outcome = try lathe("run", file.path)
+    XCTAssertTrue(outcome.stderr.hasPrefix("Error: \(file.path):2: dataset: digitz: "), outcome.stderr)
+
+    try "model: lenet-5\ndataset: digits\nsteps:\n  - technique: huffman\n".write(
+      to: file, atomically: true, encoding: .utf8)
+    outcome = try lathe("run", file.path)
+    XCTAssertTrue(outcome.stderr.hasPrefix("Error: \(file.path):2: dataset: lenet-5 reads examples"), outcome.stderr)
+  }
+}
