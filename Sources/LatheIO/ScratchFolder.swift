@@ -18,7 +18,7 @@ public struct ScratchFolder: Sendable {
     let name = "\(prefix)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     let url = parent.appendingPathComponent(name)
     guard mkdir(url.path, 0o700) == 0 else {
-      throw .unwritable(file: url.path, reason: String(cString: strerror(errno)))
+      throw .uncreatableFolder(path: url.path, reason: String(cString: strerror(errno)))
     }
     return ScratchFolder(url: url)
   }
