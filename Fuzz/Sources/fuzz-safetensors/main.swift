@@ -1,0 +1,19 @@
+import Foundation
+import FuzzSupport
+import LatheONNX
+
+// A model file opened the way the CLI opens it (ModelOpener: safetensors with every layer
+// builder, compressed layers included), then shape-checked.
+private let url = FuzzInput.scratchURL(extension: "safetensors")
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  FuzzInput.write(data, size, to: url)
+  do {
+    let model = try ModelOpener.open(url)
+    _ = try model.checkShapes()
+  } catch {
+    FuzzInput.checkOneLine(error)
+  }
+  return 0
+}
