@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 import LatheTensor
 
 /// What can go wrong reading, running or writing an ONNX file. Every message names the file
@@ -21,7 +22,7 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable, Sendable {
 
   /// The message on one line: names from the file may hold newlines or other control
   /// characters, which are shown escaped.
-  public var description: String { Self.escapingControlCharacters(message) }
+  public var description: String { OneLine.escaping(message) }
 
   private var message: String {
     switch self {
@@ -43,21 +44,6 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable, Sendable {
   }
 
   public static func == (a: ONNXError, b: ONNXError) -> Bool { a.description == b.description }
-
-  static func escapingControlCharacters(_ text: String) -> String {
-    var result = ""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case _ where scalar.properties.generalCategory == .control:
-        result += "\\u{\(String(scalar.value, radix: 16))}"
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result
-  }
 }
 
 /// An error raised while converting one node, before the importer knows the file and node name.

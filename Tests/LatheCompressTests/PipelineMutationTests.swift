@@ -100,7 +100,7 @@ final class PipelineMutationTests: XCTestCase {
       let url = folder.appendingPathComponent(name)
       XCTAssertThrowsError(try Self.validate(try YAMLDocument.readText(url), file: url.path), name) { error in
         XCTAssertTrue("\(error)".hasPrefix(url.path + ":"), "\(name): \(error)")
-        XCTAssertFalse("\(error)".contains("\n"), "\(name): \(error)")
+        XCTAssertFalse("\(error)".contains(where: \.isNewline), "\(name): \(error)")
       }
     }
   }

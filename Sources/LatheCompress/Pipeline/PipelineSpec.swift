@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 import Yams
 
 /// A value written in a pipeline file: a number, a string, a flag, a list, or a map (per-layer
@@ -148,9 +149,12 @@ public struct PipelineError: Error, CustomStringConvertible, Equatable {
     self.message = message
   }
 
+  /// One line, whatever the file held: keys and values echoed from it may contain line breaks
+  /// and other control characters, which are shown escaped (`\r`, `\u{7}`).
   public var description: String {
     let place = line > 0 ? "\(file):\(line)" : file
-    return key.map { "\(place): \($0): \(message)" } ?? "\(place): \(message)"
+    let text = key.map { "\(place): \($0): \(message)" } ?? "\(place): \(message)"
+    return OneLine.escaping(text)
   }
 }
 
