@@ -53,7 +53,8 @@ struct TensorDecoder {
     }
     let offset = Int(entries["offset"] ?? "0") ?? -1
     let length = entries["length"].flatMap { Int($0) } ?? (data.count - max(offset, 0))
-    guard offset >= 0, length >= 0, offset + length <= data.count else {
+    // `length <= count - offset`, not `offset + length <= count`: a huge length must not overflow.
+    guard offset >= 0, length >= 0, offset <= data.count, length <= data.count - offset else {
       throw NodeError("\(name): external data offset \(offset) and length \(length) overrun \(url.path)")
     }
     return data.subdata(in: offset..<(offset + length))

@@ -153,9 +153,30 @@ final class ImportTests: XCTestCase {
 
   /// Initializers stored in an external data file beside the model.
   func testExternalData() throws {
+    let url = try externalDataModel(offset: "16", length: "8")
+    defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+    let y = try ONNXImporter.load(contentsOf: url).run([Tensor(shape: [1, 2], scalars: [1, 1])])[0]
+    XCTAssertEqual(y.scalars, [2, 3])
+  }
+
+  /// Offsets and lengths past the data file, including ones whose sum overflows Int, are refused
+  /// with the tensor's name (the sum once trapped).
+  func testExternalDataOutOfRangeIsRefused() throws {
+    let huge = String(Int.max)
+    for (offset, length) in [("16", "9"), ("25", "0"), ("-1", "8"), ("16", huge), (huge, "8"), (huge, huge)] {
+      let url = try externalDataModel(offset: offset, length: length)
+      defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+      XCTAssertThrowsError(try ONNXImporter.load(contentsOf: url), "offset \(offset) length \(length)") { error in
+        XCTAssertTrue("\(error)".contains("tensor \"s\": external data offset"), "\(error)")
+      }
+    }
+  }
+
+  /// `m.onnx` multiplying its input by a 2-float initializer `s` kept in `weights.bin` (16 bytes
+  /// of padding, then 2 and 3) at the given offset and length, in a fresh folder.
+  private func externalDataModel(offset: String, length: String) throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-onnx-ext-\(UUID())")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: folder) }
     var bytes = Data(count: 16)
     bytes.append(contentsOf: [Float](arrayLiteral: 2, 3).withUnsafeBufferPointer { Data(buffer: $0) })
     try bytes.write(to: folder.appendingPathComponent("weights.bin"))
@@ -164,7 +185,7 @@ final class ImportTests: XCTestCase {
     w.dims = [2]
     w.dataType = 1
     w.dataLocation = .external
-    w.externalData = [("location", "weights.bin"), ("offset", "16"), ("length", "8")].map { k, v in
+    w.externalData = [("location", "weights.bin"), ("offset", offset), ("length", length)].map { k, v in
       var e = Onnx_StringStringEntryProto()
       e.key = k
       e.value = v
@@ -175,8 +196,7 @@ final class ImportTests: XCTestCase {
       outputs: ["y"])
     let url = folder.appendingPathComponent("m.onnx")
     try ONNXBuild.data(m).write(to: url)
-    let y = try ONNXImporter.load(contentsOf: url).run([Tensor(shape: [1, 2], scalars: [1, 1])])[0]
-    XCTAssertEqual(y.scalars, [2, 3])
+    return url
   }
 }
 

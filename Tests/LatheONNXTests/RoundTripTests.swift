@@ -60,7 +60,13 @@ final class RoundTripTests: XCTestCase {
     let proto = try ONNXExporter.proto(model)
     let ops = proto.graph.node.map(\.opType)
     XCTAssertTrue(ops.contains("DequantizeLinear") && ops.contains("DynamicQuantizeLinear"), "\(ops)")
-    XCTAssertTrue(proto.graph.initializer.contains { $0.dataType == 3 && $0.name == "fc.weight_quantized" })
+    // The levels go out as uint8 around zero point 128 (so ONNX Runtime's exact U8U8 kernels
+    // run them): each byte is the int8 level plus 128.
+    let level = try XCTUnwrap(proto.graph.initializer.first { $0.name == "fc.weight_quantized" })
+    let zero = try XCTUnwrap(proto.graph.initializer.first { $0.name == "fc.weight_zero_point" })
+    XCTAssertEqual(level.dataType, 2, "uint8")
+    XCTAssertEqual(Array(level.rawData).map { Int($0) - 128 }, weights.values.map { Int($0) })
+    XCTAssertEqual(Set(zero.rawData), [128])
 
     // Static activations: QuantizeLinear/DequantizeLinear pairs, int32 bias, imported and compared.
     let fixed = QuantizedLinear(
