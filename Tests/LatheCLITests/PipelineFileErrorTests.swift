@@ -24,3 +24,14 @@ extension CommandLineTests {
     XCTAssertTrue(outcome.stderr.hasPrefix("Error: \(file.path):2: dataset: lenet-5 reads examples"), outcome.stderr)
   }
 }
+
+extension CommandLineTests {
+  /// Issue 11's repro: a sample pipeline on MNIST given a digits model trapped in `Tensor.reshaped`.
+  func testRunWithAModelThatDoesNotFitTheDatasetIsOneLine() throws {
+    let outcome = try lathe(
+      "run", "samples/pipelines/deep-compression.yaml", "--model", "samples/models/digits-mlp.safetensors")
+    XCTAssertEqual(outcome.status, 1, outcome.stderr)
+    XCTAssertTrue(outcome.stderr.contains("reads examples of shape [1, 8, 8], but mnist"), outcome.stderr)
+    XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+  }
+}
