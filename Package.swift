@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Lathe: a terminal workbench for making neural networks smaller and faster.
-// Dependencies point down: lathe -> LatheTUI, LatheONNX -> LatheCompress -> LatheIO -> LatheTensor
-// -> CKernels.
+// Dependencies point down: lathe -> LatheTUI -> LatheWorkspace -> LatheONNX -> LatheCompress -> LatheIO
+// -> LatheTensor -> CKernels; LatheSearch (samplers, studies, journals) needs Foundation only and
+// LatheWorkspace joins it to pipelines. docs/architecture.md draws it.
 
 /// C kernels are always built optimised: a debug `swift test` still runs real training loops.
 /// No `-march`: kernels choose their instruction set at run time.
@@ -18,6 +19,8 @@ let package = Package(
     .library(name: "LatheIO", targets: ["LatheIO"]),
     .library(name: "LatheCompress", targets: ["LatheCompress"]),
     .library(name: "LatheONNX", targets: ["LatheONNX"]),
+    .library(name: "LatheSearch", targets: ["LatheSearch"]),
+    .library(name: "LatheWorkspace", targets: ["LatheWorkspace"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,22 +44,35 @@ let package = Package(
       ],
       exclude: ["Proto/onnx.proto"]
     ),
+    .target(name: "LatheSearch"),
+    .target(
+      name: "LatheWorkspace", dependencies: ["LatheTensor", "LatheIO", "LatheCompress", "LatheONNX", "LatheSearch"]),
     .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
-    .target(name: "LatheTUI", dependencies: ["LatheCompress", "LatheONNX", "LatheIO", "LatheTensor", "CNcursesw", "Yams"]),
+    .target(
+      name: "LatheTUI",
+      dependencies: ["LatheWorkspace", "LatheSearch", "LatheCompress", "LatheONNX", "LatheIO", "LatheTensor", "CNcursesw", "Yams"]
+    ),
     .executableTarget(
       name: "lathe",
       dependencies: [
-        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI", "LatheONNX",
+        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI", "LatheONNX", "LatheSearch", "LatheWorkspace",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor", "CKernels"]),
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels"]),
-    .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI"], exclude: ["Golden"]),
+    // Helpers several test targets share (seeded text mutators); never linked into the product.
+    .target(name: "LatheTestSupport", path: "Tests/LatheTestSupport"),
+    .testTarget(name: "LatheSearchTests", dependencies: ["LatheSearch", "LatheTestSupport"]),
+    .testTarget(
+      name: "LatheWorkspaceTests", dependencies: ["LatheWorkspace", "LatheSearch", "LatheCompress", "LatheTestSupport"]),
+    .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI", "LatheWorkspace", "LatheTestSupport"], exclude: ["Golden"]),
     .testTarget(
       name: "LatheONNXTests",
-      dependencies: ["LatheONNX", "LatheCompress", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+      dependencies: [
+        "LatheONNX", "LatheCompress", "LatheWorkspace", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
     ),
     .testTarget(name: "LatheCLITests", dependencies: ["LatheIO"]),
   ]

@@ -31,6 +31,8 @@ let package = Package(
           .product(name: "LatheTensor", package: "Lathe"),
           .product(name: "LatheCompress", package: "Lathe"),
           .product(name: "LatheONNX", package: "Lathe"),
+          .product(name: "LatheSearch", package: "Lathe"),
+          .product(name: "LatheWorkspace", package: "Lathe"),
         ],
         path: "Sources/fuzz-\(reader)"
       )

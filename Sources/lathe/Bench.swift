@@ -6,6 +6,7 @@ import LatheIO
 import LatheONNX
 import LatheTUI
 import LatheTensor
+import LatheWorkspace
 
 extension Lathe {
   struct Bench: ParsableCommand {
@@ -90,7 +91,9 @@ extension Lathe {
     }
 
     private func benchModels() throws -> [BenchResult.ModelLatency] {
-      let folder = try models.map { URL(fileURLWithPath: $0) } ?? samplesDirectory().appendingPathComponent("models")
+      let folder =
+        try models.map { URL(fileURLWithPath: $0) }
+        ?? WorkspaceSources.samplesDirectory().appendingPathComponent("models")
       let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
         .filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".onnx") }.sorted()
       say("model latency (fp32, one forward pass): p50 / p95")
@@ -111,7 +114,7 @@ extension Lathe {
     }
 
     private func benchTraining() throws -> BenchResult.Training {
-      let data = try loadDataset("mnist-5k")
+      let data = try WorkspaceSources.dataset("mnist-5k")
       let epochs = quick ? 2 : 4
       let model = Architecture.lenet300100.build(seed: 0)
       let configuration = TrainingConfiguration(

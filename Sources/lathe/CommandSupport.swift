@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheIO
 import LatheTensor
+import LatheWorkspace
 
 /// A failure the user can act on: printed as one line on stderr, exit status 1.
 struct CommandFailure: Error, CustomStringConvertible {
@@ -26,27 +27,9 @@ extension CommandFailure: LocalizedError {
   var errorDescription: String? { description }
 }
 
-/// The bundled `samples/` folder, or a clear error when it cannot be found.
-func samplesDirectory() throws -> URL {
-  guard let url = SamplesDirectory.locate() else {
-    throw CommandFailure("cannot find Lathe's samples/ folder; set LATHE_SAMPLES to its path")
-  }
-  return url
-}
-
-/// A bundled dataset name or a path to IDX files or a CSV.
-func loadDataset(_ nameOrPath: String) throws -> DatasetSplit {
-  try DatasetCatalog.load(nameOrPath, samplesDirectory: try samplesDirectory())
-}
-
 /// Prints one JSON object on stdout, keys sorted, for scripts.
 func printJSON<T: Encodable>(_ value: T) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.sortedKeys]
-  encoder.keyEncodingStrategy = .convertToSnakeCase
-  encoder.nonConformingFloatEncodingStrategy = .convertToString(
-    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-  FileHandle.standardOutput.write(try encoder.encode(value))
+  FileHandle.standardOutput.write(try LatheJSON.encoder.encode(value))
   FileHandle.standardOutput.write(Data("\n".utf8))
 }
 

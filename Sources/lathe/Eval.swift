@@ -4,6 +4,7 @@ import LatheCompress
 import LatheIO
 import LatheONNX
 import LatheTensor
+import LatheWorkspace
 
 extension Lathe {
   struct Eval: ParsableCommand {
@@ -20,7 +21,7 @@ extension Lathe {
         guard let name = dataset ?? network.metadata["dataset"] else {
           throw CommandFailure("\(model) does not say which dataset it was trained on; pass --dataset")
         }
-        let data = try loadDataset(name)
+        let data = try WorkspaceSources.dataset(name)
         let test = try data.test.fitted(to: network, modelName: model)
         let start = Date()
         let predictions = Evaluator.predictions(of: network, on: test)

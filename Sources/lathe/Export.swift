@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheIO
 import LatheONNX
+import LatheWorkspace
 
 extension Lathe {
   struct Export: ParsableCommand {

@@ -4,6 +4,7 @@ import LatheCompress
 import LatheIO
 import LatheONNX
 import LatheTensor
+import LatheWorkspace
 
 extension Lathe {
   struct Inspect: ParsableCommand {

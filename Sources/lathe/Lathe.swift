@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheTUI
+import LatheWorkspace
 
 @main
 struct Lathe: ParsableCommand {
@@ -42,7 +43,7 @@ extension Lathe {
       }
       try reportingErrors {
         // The pipeline's own model unless one is named: a digits pipeline opens the digits model.
-        let chosen = model ?? EngineSession.model(ofPipeline: pipeline) ?? "lenet-300-100"
+        let chosen = model ?? WorkspaceSources.model(ofPipeline: pipeline) ?? "lenet-300-100"
         let session = try EngineSession(model: chosen, dataset: dataset, pipeline: pipeline)
         try Workbench.run(session: session, theme: theme)
       }

@@ -1,6 +1,7 @@
 import Foundation
 import LatheONNX
 import LatheTensor
+import LatheWorkspace
 
 /// Where a model's latency goes: each layer's forward timed alone on the inputs it really
 /// receives, at batch 1 and 256.

@@ -4,6 +4,7 @@ import LatheCompress
 import LatheIO
 import LatheONNX
 import LatheTensor
+import LatheWorkspace
 
 extension Lathe {
   struct Run: ParsableCommand {
@@ -20,31 +21,16 @@ extension Lathe {
 
     func run() throws {
       try reportingErrors {
-        let spec = try PipelineSpec.read(from: try resolvePipeline(pipeline))
-        let modelName = model ?? spec.model
-        guard let modelName else { throw CommandFailure("\(pipeline) names no model; pass --model") }
-        // Names taken from the file: their errors point at the line that wrote them.
-        let network = try spec.blaming(model == nil ? "model" : nil) {
-          try ModelOpener.open(modelName, relativeTo: model == nil ? spec.file?.deletingLastPathComponent() : nil)
-        }
-        guard let datasetName = dataset ?? spec.dataset ?? network.metadata["dataset"] else {
-          throw CommandFailure("\(pipeline) names no dataset; pass --dataset")
-        }
-        let datasetKey = dataset == nil && spec.dataset != nil ? "dataset" : nil
-        let data = try spec.blaming(datasetKey) { try loadDataset(datasetName) }
-        let split = try spec.blaming(datasetKey ?? (model == nil ? "model" : nil)) {
-          try data.fitted(to: network, modelName: modelName)
-        }
+        let workspace = try Workspace.open(pipeline: pipeline, model: model, dataset: dataset)
+        let spec = workspace.pipeline
         // Without --output-dir the step models are scratch: kept while the run needs them, then removed.
         let scratch = outputDir == nil ? try ScratchFolder.make(prefix: "lathe-run") : nil
         defer { scratch?.remove() }
         let output = outputDir.map { URL(fileURLWithPath: $0) } ?? scratch!.url
-        let base = spec.file?.deletingLastPathComponent()
-        let runner = try PipelineRunner(
-          spec: spec, model: network, data: split, outputDirectory: output,
-          loadModel: { try ModelOpener.open($0, relativeTo: base) },
-          options: .init(latencySeconds: latencySeconds, builders: ModelOpener.builders))
-        if !json { print("\(spec.name): \(modelName) on \(datasetName), \(spec.steps.count) steps") }
+        let runner = try workspace.runner(outputDirectory: output, latencySeconds: latencySeconds)
+        if !json {
+          print("\(spec.name): \(workspace.modelName) on \(workspace.datasetName), \(spec.steps.count) steps")
+        }
         let input = try runner.measureInput()
         if !json { print(row(input, header: true)) }
         let bar = StepProgressLine(enabled: !json)
@@ -79,20 +65,6 @@ extension Lathe {
   }
 }
 
-struct RunResult: Encodable {
-  var pipeline: String
-  var steps: [StepMetrics]
-}
-
-/// A bundled pipeline name (`deep-compression`) or a path.
-func resolvePipeline(_ nameOrPath: String) throws -> URL {
-  let direct = URL(fileURLWithPath: nameOrPath)
-  if FileManager.default.fileExists(atPath: direct.path) { return direct }
-  let bundled = try samplesDirectory().appendingPathComponent("pipelines/\(nameOrPath).yaml")
-  if FileManager.default.fileExists(atPath: bundled.path) { return bundled }
-  throw CommandFailure("\(nameOrPath): no such pipeline file, and not a bundled pipeline")
-}
-
 /// One redrawn status line for a running step on a terminal; silent otherwise.
 final class StepProgressLine {
   private let enabled: Bool
@@ -113,18 +85,5 @@ final class StepProgressLine {
   func finish() {
     if drew { FileHandle.standardError.write(Data("\r\(String(repeating: " ", count: 100))\r".utf8)) }
     drew = false
-  }
-}
-
-extension PipelineSpec {
-  /// Runs `body`; when `key` is given (the value came from this file), its error is put at that
-  /// key's line, one line as always.
-  func blaming<T>(_ key: String?, _ body: () throws -> T) throws -> T {
-    do {
-      return try body()
-    } catch {
-      guard let key, file != nil else { throw error }
-      throw self.error(key, "\(error)")
-    }
   }
 }

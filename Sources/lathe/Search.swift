@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheSearch
 import LatheTensor
+import LatheWorkspace
 
 extension Lathe {
   struct Search: ParsableCommand {
@@ -50,37 +52,28 @@ extension Lathe {
     }
 
     private func runStudy() throws {
-      var searchable = try SearchablePipeline.read(from: try resolvePipeline(pipeline!))
+      var searchable = try SearchablePipeline.read(from: try WorkspaceSources.pipelineFile(pipeline!))
       let spec = searchable.spec
       if let trials { searchable.settings.trials = trials }
       if let sampler { searchable.settings.sampler = sampler }
       if let seed { searchable.settings.seed = UInt64(seed) }
       let settings = searchable.settings
-      let cores = ProcessInfo.processInfo.activeProcessorCount
-      let jobs = jobs ?? settings.jobs ?? cores
+      let jobs = jobs ?? settings.jobs ?? ProcessInfo.processInfo.activeProcessorCount
       let journalURL = URL(fileURLWithPath: study ?? "\(spec.name).study.jsonl")
-      let size = journalURL.fileSizeOnDisk
-      if size > 0 && !resume {
+      if journalURL.fileSizeOnDisk > 0 && !resume {
         throw CommandFailure(
           "\(journalURL.path) already holds a study: pass --resume to carry it on, or another --study")
       }
-      let trialsFolder = journalURL.deletingPathExtension().appendingPathExtension("trials")
-      let executor = ProcessTrialExecutor(
-        pipeline: searchable, binary: ProcessTrialExecutor.runningBinary(), directory: trialsFolder,
-        latencySeconds: settings.latencySeconds,
-        threads: max(cores / jobs, 1))
-      let journal = StudyJournal(url: journalURL)
-      let runner = StudyRunner(
-        configuration: .init(
-          space: searchable.space, settings: settings, sampler: Samplers.named(settings.samplerName)!,
-          trials: settings.trials, jobs: jobs, pipelineName: spec.name, staleAfter: staleAfter),
-        journal: journal, executor: executor,
+      let setup = StudySetup(
+        searchable, journal: journalURL, jobs: jobs, binary: ProcessTrialExecutor.runningBinary(),
+        staleAfter: staleAfter,
         onUpdate: { study, message in
           guard message.hasSuffix("complete") || message.hasSuffix("failed") || message.contains("stopped") else {
             return
           }
           printError(progressLine(study, message))
         })
+      let (runner, journal, trialsFolder) = (setup.runner, setup.runner.journal, setup.trialsFolder)
       let before = runner.study(try journal.read())
       for warning in journal.warnings { printError("warning: \(warning)") }
       if !json {

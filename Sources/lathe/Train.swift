@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatheIO
 import LatheTensor
+import LatheWorkspace
 
 extension Lathe {
   struct Train: ParsableCommand {
@@ -39,7 +40,7 @@ extension Lathe {
     func run() throws {
       try reportingErrors {
         let architecture = try Architecture.named(model)
-        let data = try loadDataset(dataset)
+        let data = try WorkspaceSources.dataset(dataset)
         let network = architecture.build(classCount: max(data.train.classCount, 10), seed: seed)
         let fitted = try data.fitted(to: network, modelName: model)
         let (train, test) = (fitted.train, fitted.test)

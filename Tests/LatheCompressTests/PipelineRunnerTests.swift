@@ -42,7 +42,7 @@ final class PipelineRunnerTests: XCTestCase {
       XCTAssertTrue(FileManager.default.fileExists(atPath: m.modelPath), m.modelPath)
       XCTAssertEqual(m.sizeBytes, try fileSize(URL(fileURLWithPath: m.modelPath)), m.name)
       XCTAssertEqual(m.compressionRatio, Double(metrics[0].sizeBytes) / Double(m.sizeBytes), accuracy: 1e-12)
-      let reloaded = try ModelCatalog.load(m.modelPath)
+      let reloaded = try ModelFile.load(from: URL(fileURLWithPath: m.modelPath), builders: CompressedLayers.builders)
       XCTAssertEqual(Double(Evaluator.accuracy(of: reloaded, on: data.test)), m.accuracy, m.name)
       XCTAssertEqual(m.parameters, 64 * 64 + 64 + 64 * 3 + 3, m.name)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LatheTensor
+import LatheWorkspace
 import XCTest
 
 @testable import LatheONNX

@@ -1,6 +1,7 @@
 import Foundation
 import LatheCompress
 import LatheTensor
+import LatheWorkspace
 import XCTest
 
 @testable import LatheONNX

@@ -3,6 +3,7 @@ import LatheCompress
 import LatheIO
 import LatheONNX
 import LatheTensor
+import LatheWorkspace
 import XCTest
 
 /// Damaged Lathe model files must give errors, never traps: the step models of a short

@@ -2,6 +2,7 @@ import Foundation
 import LatheCompress
 import LatheIO
 import LatheTensor
+import LatheWorkspace
 import XCTest
 
 @testable import LatheONNX

@@ -1,6 +1,7 @@
 import Foundation
 import LatheCompress
 import LatheONNX
+import LatheWorkspace
 import XCTest
 
 @testable import LatheTUI

@@ -1,4 +1,5 @@
 import Foundation
+import LatheTestSupport
 import XCTest
 
 @testable import LatheTUI
@@ -67,7 +68,7 @@ final class ThemeFileMalformedTests: XCTestCase {
       .deletingLastPathComponent().appendingPathComponent("themes")
     let names = try FileManager.default.contentsOfDirectory(atPath: themes.path).filter { $0.hasSuffix(".theme") }
     XCTAssertFalse(names.isEmpty)
-    var mutator = TextMutator(seed: 77)
+    var mutator = TextMutator(seed: 77, fragments: TextMutator.tutorialFragments)
     for name in names.sorted() {
       let original = try Data(contentsOf: themes.appendingPathComponent(name))
       for _ in 0..<200 {

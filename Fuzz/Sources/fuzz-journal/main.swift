@@ -1,5 +1,5 @@
 import FuzzSupport
-import LatheCompress
+import LatheSearch
 
 // A study journal (one JSON event per line), read through StudyJournal from a file as
 // `lathe search --resume` does, then made into a study and ranked.

@@ -1,6 +1,7 @@
 import Foundation
 import FuzzSupport
 import LatheONNX
+import LatheWorkspace
 import LatheTensor
 
 // ONNX import as the CLI does it, then a forward pass of a batch of two when the model opens

@@ -1,6 +1,7 @@
 import Foundation
 import FuzzSupport
 import LatheONNX
+import LatheWorkspace
 
 // A model file opened the way the CLI opens it (ModelOpener: safetensors with every layer
 // builder, compressed layers included), then shape-checked.

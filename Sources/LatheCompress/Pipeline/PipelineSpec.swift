@@ -25,6 +25,15 @@ public indirect enum ParameterValue: Sendable, Equatable, CustomStringConvertibl
     }
   }
 
+  /// The value as a number, when it is an int or a float.
+  public var number: Double? {
+    switch self {
+    case .int(let i): return Double(i)
+    case .float(let f): return f
+    default: return nil
+    }
+  }
+
   /// The value as YAML text, for writing pipeline files back.
   public var yaml: String {
     switch self {

@@ -1,6 +1,8 @@
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheSearch
+import LatheWorkspace
 
 /// The Search screen's commands on the real engine: a `WorkbenchStudy` whose trials are
 /// `lathe run` processes of `workerBinary`, its states copied into `current.search`.
@@ -9,7 +11,7 @@ extension EngineSession {
   public var searchPipelines: [String] {
     var found: [String] = []
     let bundled = SamplesDirectory.locate()?.appendingPathComponent("pipelines").standardizedFileURL
-    if let open = sources.pipeline, let file = try? Self.resolvePipeline(open) {
+    if let open = sources.pipeline, let file = try? WorkspaceSources.pipelineFile(open) {
       let folder = file.deletingLastPathComponent().standardizedFileURL
       if folder != bundled { found += Self.searchFiles(in: folder).map(\.path) }
     }
@@ -30,7 +32,7 @@ extension EngineSession {
     if lock.withLock({ current.search?.isRunning == true }) {
       throw SessionError("a study is running; c cancels it")
     }
-    let file = try Self.resolvePipeline(request.pipeline)
+    let file = try WorkspaceSources.pipelineFile(request.pipeline)
     let directory = lock.withLock { subfolder("search") }
     let study = try WorkbenchStudy(
       request: request, pipelineFile: file, binary: workerBinary, directory: directory,

@@ -2,7 +2,9 @@ import Foundation
 import LatheCompress
 import LatheIO
 import LatheONNX
+import LatheSearch
 import LatheTensor
+import LatheWorkspace
 
 /// The workbench's session on the real engine: a `PipelineRunner` driven on a background
 /// queue, its results turned into the snapshots the screens draw. Every number shown comes
@@ -197,27 +199,23 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   /// Opens a model with a pipeline; `name` is what the header calls the model (default: `model`).
   func load(model: String, dataset: String?, pipeline: String?, name: String? = nil) throws {
-    let spec: PipelineSpec
-    var source: (text: String, spec: PipelineSpec)?
+    let workspace: Workspace
     if let pipeline {
-      spec = try PipelineSpec.read(from: try Self.resolvePipeline(pipeline))
-      source = spec.file.flatMap { try? String(contentsOf: $0, encoding: .utf8) }.map { ($0, spec) }
+      let url = try WorkspaceSources.pipelineFile(pipeline)
+      let spec = try PipelineSpec.read(from: url)
+      let text = try? String(contentsOf: url, encoding: .utf8)
+      // The pipeline's own model is found beside the file, and its errors point at its line.
+      let override = model == spec.model ? nil : model
+      workspace = try Workspace.open(spec, text: text, model: override, dataset: dataset, describedAs: pipeline)
     } else {
-      spec = PipelineSpec(name: "untitled", model: model, dataset: dataset, steps: [])
+      workspace = try Workspace.open(model: model, dataset: dataset)
     }
-    let network = try ModelOpener.open(model)
-    guard let datasetName = dataset ?? spec.dataset ?? network.metadata["dataset"] else {
-      throw SessionError("\(model) does not say which dataset it was trained on; choose one")
-    }
-    guard let samples = SamplesDirectory.locate() else { throw SessionError("cannot find Lathe's samples/ folder") }
-    let raw = try DatasetCatalog.load(datasetName, samplesDirectory: samples)
-    let data = try raw.fitted(to: network, modelName: model)
+    let spec = workspace.pipeline
+    let network = workspace.model
+    let datasetName = workspace.datasetName
+    let source = workspace.pipelineText.map { ($0, spec) }
     let output = lock.withLock { subfolder("run") }
-    let base = spec.file?.deletingLastPathComponent()
-    let newRunner = try PipelineRunner(
-      spec: spec, model: network, data: data, outputDirectory: output,
-      loadModel: { try ModelOpener.open($0, relativeTo: base) },
-      options: .init(latencySeconds: latencySeconds, builders: ModelOpener.builders))
+    let newRunner = try workspace.runner(outputDirectory: output, latencySeconds: latencySeconds)
     lock.withLock {
       sources = (model, datasetName, pipeline)
       pipelineSource = source
@@ -232,7 +230,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       current.training = nil
       current.isBusy = true
       current.model = ModelSummary(
-        name: name ?? model, path: (try? ModelCatalog.resolve(model).path) ?? model, dataset: datasetName,
+        name: name ?? model, path: workspace.modelFile?.path ?? model, dataset: datasetName,
         layers: Self.layerRows(network), totals: Self.totals(network, bytes: 0, accuracy: nil))
       log(.info, "opened \(name ?? model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
     }
@@ -449,22 +447,6 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       }
     }
     return StepSpec(name: step.name, technique: step.technique, parameters: parameters)
-  }
-
-  /// The model a pipeline file names, if it can be read and names one.
-  public static func model(ofPipeline nameOrPath: String) -> String? {
-    guard let url = try? resolvePipeline(nameOrPath) else { return nil }
-    return (try? PipelineSpec.read(from: url))?.model
-  }
-
-  static func resolvePipeline(_ nameOrPath: String) throws -> URL {
-    let direct = URL(fileURLWithPath: nameOrPath)
-    if FileManager.default.fileExists(atPath: direct.path) { return direct }
-    if let samples = SamplesDirectory.locate() {
-      let bundled = samples.appendingPathComponent("pipelines/\(nameOrPath).yaml")
-      if FileManager.default.fileExists(atPath: bundled.path) { return bundled }
-    }
-    throw SessionError("\(nameOrPath): no such pipeline file, and not a bundled pipeline")
   }
 }
 

@@ -1,6 +1,8 @@
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheSearch
+import LatheWorkspace
 
 /// One study started from the workbench: a `StudyRunner` on a thread of its own, each trial a
 /// `lathe run` worker process, the journal and trial folders in `directory`. Every change to
@@ -26,26 +28,19 @@ final class WorkbenchStudy: @unchecked Sendable {
     let searchable = pipeline
     self.searchable = searchable
     self.onChange = onChange
-    let settings = searchable.settings
-    jobs = max(1, request.jobs)
     try AtomicFile.createFolder(directory)
-    journalURL = directory.appendingPathComponent("\(searchable.spec.name).study.jsonl")
-    trialsFolder = directory.appendingPathComponent("\(searchable.spec.name).study.trials")
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    let executor = ProcessTrialExecutor(
-      pipeline: searchable, binary: binary, directory: trialsFolder, latencySeconds: settings.latencySeconds,
-      threads: max(cores / jobs, 1))
-    self.executor = executor
-    let jobs = jobs
-    let journal = journalURL.path
-    runner = StudyRunner(
-      configuration: .init(
-        space: searchable.space, settings: settings, sampler: Samplers.named(settings.samplerName)!,
-        trials: request.trials, jobs: jobs, pipelineName: searchable.spec.name),
-      journal: StudyJournal(url: journalURL), executor: executor,
+    let journal = directory.appendingPathComponent("\(searchable.spec.name).study.jsonl")
+    let jobs = max(1, request.jobs)
+    let setup = StudySetup(
+      searchable, journal: journal, jobs: jobs, binary: binary,
       onUpdate: { study, _ in
-        onChange(Self.state(study, of: searchable, jobs: jobs, journal: journal, isRunning: true))
+        onChange(Self.state(study, of: searchable, jobs: jobs, journal: journal.path, isRunning: true))
       })
+    self.jobs = jobs
+    journalURL = journal
+    trialsFolder = setup.trialsFolder
+    executor = setup.executor
+    runner = setup.runner
   }
 
   /// The study as it stands before any trial, for the screen to show at once.

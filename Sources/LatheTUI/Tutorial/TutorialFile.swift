@@ -1,5 +1,6 @@
 import Foundation
 import LatheCompress
+import LatheSearch
 import Yams
 
 /// A mistake in a tutorial file, with the file, line and key: the same error pipeline files give.

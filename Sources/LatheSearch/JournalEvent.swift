@@ -75,17 +75,6 @@ public enum JournalValue: Codable, Sendable, Equatable, CustomStringConvertible 
   case string(String)
   case list([JournalValue])
 
-  public init(_ value: ParameterValue) {
-    switch value {
-    case .int(let v): self = .int(v)
-    case .float(let v): self = .float(v)
-    case .bool(let v): self = .bool(v)
-    case .string(let v): self = .string(v)
-    case .list(let items): self = .list(items.map(JournalValue.init))
-    case .map: self = .string(value.description)
-    }
-  }
-
   public init(from decoder: Decoder) throws {
     let c = try decoder.singleValueContainer()
     if let v = try? c.decode(Int.self) {

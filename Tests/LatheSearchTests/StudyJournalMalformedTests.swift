@@ -1,5 +1,6 @@
 import Foundation
-import LatheCompress
+import LatheSearch
+import LatheTestSupport
 import XCTest
 
 /// Damaged study journals: a last line cut short by a stopped process is skipped with a
@@ -95,7 +96,7 @@ final class StudyJournalMalformedTests: XCTestCase {
     }
     try StudyJournal(url: url).append(events)
     let original = try Data(contentsOf: url)
-    var mutator = YAMLMutator(seed: 2024)
+    var mutator = TextMutator(seed: 2024)
     var counts = (read: 0, failed: 0)
     for _ in 0..<800 {
       try mutator.mutate(original).write(to: url)

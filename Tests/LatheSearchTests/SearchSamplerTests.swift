@@ -1,4 +1,4 @@
-import LatheCompress
+import LatheSearch
 import XCTest
 
 /// Samplers on functions with known optima: reproducible with a seed, and the model-based ones

@@ -10,7 +10,7 @@ import Foundation
 public struct TrialRequest: Sendable {
   public var number: Int
   public var unit: [Double]
-  public var values: [String: ParameterValue]
+  public var values: [String: JournalValue]
   /// The early-stopping budget of this run (nil when the study has none).
   public var budget: Int?
 }
@@ -170,7 +170,7 @@ public final class StudyRunner: @unchecked Sendable {
         start = JournalEvent(event: .start, trial: next)
         start.unit = configuration.sampler.suggest(context)
       }
-      start.params = configuration.space.values(at: start.unit!).mapValues(JournalValue.init)
+      start.params = configuration.space.values(at: start.unit!)
       start.host = host
       start.pid = pid
       append.append(start)

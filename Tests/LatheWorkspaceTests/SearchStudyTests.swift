@@ -1,5 +1,7 @@
 import Foundation
 import LatheCompress
+import LatheSearch
+import LatheWorkspace
 import XCTest
 
 #if canImport(Glibc)

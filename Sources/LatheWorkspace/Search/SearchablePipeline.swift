@@ -1,4 +1,6 @@
 import Foundation
+import LatheCompress
+import LatheSearch
 
 /// A pipeline file with search ranges in it: the file as written, its space and its study
 /// settings. A trial is the same pipeline with one concrete value put in place of each range.
@@ -40,7 +42,7 @@ public struct SearchablePipeline: Sendable {
 
   /// The concrete pipeline for `values` (by dimension name), at `budget` when early stopping
   /// hands out budgets; `search:` is dropped, so `lathe run` takes it as it is.
-  public func pipeline(for values: [String: ParameterValue], budget: Int? = nil, name: String? = nil) -> PipelineSpec {
+  public func pipeline(for values: [String: JournalValue], budget: Int? = nil, name: String? = nil) -> PipelineSpec {
     var result = spec
     result.search = nil
     if let name { result.name = name }
@@ -50,9 +52,10 @@ public struct SearchablePipeline: Sendable {
         let dims = space.dimensions.filter { $0.step == step.name && $0.key == entry.key }
         guard !dims.isEmpty else { continue }
         if dims.count == 1, dims[0].layer == nil {
-          parameters[p].value = values[dims[0].name] ?? entry.value
+          parameters[p].value = values[dims[0].name].map(ParameterValue.init) ?? entry.value
         } else {
-          parameters[p].value = .map(dims.map { ($0.layer ?? $0.name, values[$0.name] ?? .float(0)) })
+          parameters[p].value = .map(
+            dims.map { ($0.layer ?? $0.name, values[$0.name].map(ParameterValue.init) ?? .float(0)) })
         }
       }
       if let budget, let setting = settings.budget, setting.step == step.name {

@@ -1,5 +1,7 @@
 import Foundation
+import LatheCompress
 import LatheIO
+import LatheSearch
 
 extension SearchablePipeline {
   /// Reads a pipeline file to search; per-layer ranges take the layers its model can prune.
@@ -10,7 +12,7 @@ extension SearchablePipeline {
       guard let model = spec.model else {
         throw PipelineError(file: url.path, line: 1, key: "model", message: "\(spec.name) names no model")
       }
-      return MagnitudePruning.prunableWeights(of: try ModelCatalog.load(model, relativeTo: folder)).map(\.layer)
+      return MagnitudePruning.prunableWeights(of: try ModelOpener.open(model, relativeTo: folder)).map(\.layer)
     }
   }
 

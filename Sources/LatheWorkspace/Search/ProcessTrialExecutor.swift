@@ -1,5 +1,7 @@
 import Foundation
+import LatheCompress
 import LatheIO
+import LatheSearch
 
 /// Runs each trial as its own `lathe run TRIAL.yaml --json` process: a trial that crashes or is
 /// killed takes nothing else down, and the same command is what a cluster job would run.
@@ -109,29 +111,15 @@ public struct ProcessTrialExecutor: TrialExecutor {
 
   /// The final step's metrics from `lathe run --json` output, under the names objectives use.
   public static func metrics(fromRunJSON data: Data) throws -> [String: Double] {
-    guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let steps = root["steps"] as? [[String: Any]], let last = steps.last
-    else {
+    let result: RunResult
+    do {
+      result = try LatheJSON.decoder.decode(RunResult.self, from: data)
+    } catch {
       throw Failure(
-        description: "lathe run printed no result: \(String(decoding: data.prefix(200), as: UTF8.self))")
+        description: "lathe run printed no result (\(error)): \(String(decoding: data.prefix(200), as: UTF8.self))")
     }
-    func number(_ value: Any?) -> Double? {
-      if let n = value as? NSNumber { return n.doubleValue }
-      if let s = value as? String { return Double(s) }
-      return nil
-    }
-    var metrics: [String: Double] = [:]
-    for key in ["accuracy", "size_bytes", "compression_ratio", "nonzeros", "parameters", "bits_per_weight"] {
-      metrics[key] = number(last[key])
-    }
-    if let latency = last["latency_us"] as? [String: Any] {
-      metrics["latency_b1"] = number(latency["batch1_p50"])
-      metrics["latency_b1_p95"] = number(latency["batch1_p95"])
-      metrics["latency_b256"] = number(latency["batch256_p50"])
-      metrics["latency_b256_p95"] = number(latency["batch256_p95"])
-    }
-    metrics["wall_seconds"] = steps.compactMap { number($0["wall_seconds"]) }.reduce(0, +)
-    return metrics
+    guard !result.steps.isEmpty else { throw Failure(description: "lathe run printed no steps") }
+    return result.objectiveMetrics
   }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import LatheCompress
+import LatheSearch
 import XCTest
 
 /// The journal under concurrent writers, and after a crash cut a line short.

@@ -1,6 +1,8 @@
 import Foundation
 import LatheCompress
 import LatheIO
+import LatheSearch
+import LatheWorkspace
 import XCTest
 
 /// Damaged pipeline files: each gives one line naming the file, the line and the key, never a

@@ -6,7 +6,7 @@ public struct SearchDimension: Sendable, Equatable {
   public enum Kind: Sendable, Equatable {
     case float(low: Double, high: Double, log: Bool)
     case int(low: Int, high: Int, log: Bool)
-    case choice([ParameterValue])
+    case choice([JournalValue])
   }
 
   /// `step.key` or `step.key.layer`: how trials, the journal and reports name it.
@@ -47,7 +47,7 @@ public struct SearchDimension: Sendable, Equatable {
   }
 
   /// The concrete value at `u` in [0, 1].
-  public func value(at u: Double) -> ParameterValue {
+  public func value(at u: Double) -> JournalValue {
     let u = UnitDimension.clamped(u)
     switch kind {
     case .float(let low, let high, let log):
@@ -70,7 +70,7 @@ public struct SearchDimension: Sendable, Equatable {
   }
 
   /// Where `value` sits in [0, 1] (the middle of its bin for ints and choices), or nil if it is outside the range.
-  public func unit(of value: ParameterValue) -> Double? {
+  public func unit(of value: JournalValue) -> Double? {
     switch kind {
     case .float(let low, let high, let log):
       guard let v = value.number, v >= low, v <= high else { return nil }
@@ -127,7 +127,7 @@ public enum UnitDimension: Sendable, Equatable {
   }
 }
 
-extension ParameterValue {
+extension JournalValue {
   /// The value as a number, when it is an int or a float.
   public var number: Double? {
     switch self {

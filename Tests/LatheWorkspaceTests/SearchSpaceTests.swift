@@ -1,4 +1,6 @@
 import LatheCompress
+import LatheSearch
+import LatheWorkspace
 import XCTest
 
 /// Search ranges and the `search:` section in pipeline files: what they parse to, the errors
