@@ -50,6 +50,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
     .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor", "CKernels"]),
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels"]),
