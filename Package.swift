@@ -43,10 +43,11 @@ let package = Package(
     ),
     .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
     .target(name: "LatheTUI", dependencies: ["LatheCompress", "LatheONNX", "LatheIO", "LatheTensor", "CNcursesw", "Yams"]),
+    .target(name: "LatheBenchmarks", dependencies: ["CKernels", "LatheTensor", "LatheCompress", "LatheTUI"]),
     .executableTarget(
       name: "lathe",
       dependencies: [
-        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI", "LatheONNX",
+        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI", "LatheONNX", "LatheBenchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -55,6 +56,7 @@ let package = Package(
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels"]),
     .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI"], exclude: ["Golden"]),
+    .testTarget(name: "LatheBenchmarksTests", dependencies: ["LatheBenchmarks", "LatheTUI"]),
     .testTarget(
       name: "LatheONNXTests",
       dependencies: ["LatheONNX", "LatheCompress", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
