@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Lathe: a terminal workbench for making neural networks smaller and faster.
-// Dependencies point down: lathe -> LatheTUI -> LatheWorkspace -> LatheONNX -> LatheCompress -> LatheIO
+// Dependencies point down: lathe -> LatheBenchmarks, LatheTUI -> LatheWorkspace -> LatheONNX -> LatheCompress -> LatheIO
 // -> LatheTensor -> CKernels; LatheSearch (samplers, studies, journals) needs Foundation only and
 // LatheWorkspace joins it to pipelines. docs/architecture.md draws it.
 
@@ -50,16 +50,21 @@ let package = Package(
     .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
     .target(
       name: "LatheTUI",
-      dependencies: ["LatheWorkspace", "LatheSearch", "LatheCompress", "LatheONNX", "LatheIO", "LatheTensor", "CNcursesw", "Yams"]
+      dependencies: [
+        "LatheWorkspace", "LatheSearch", "LatheCompress", "LatheONNX", "LatheIO", "LatheTensor", "CNcursesw", "Yams",
+      ]
     ),
+    .target(name: "LatheBenchmarks", dependencies: ["CKernels", "LatheTensor", "LatheCompress", "LatheTUI"]),
     .executableTarget(
       name: "lathe",
       dependencies: [
         "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI", "LatheONNX", "LatheSearch", "LatheWorkspace",
+        "LatheBenchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor", "CKernels"]),
+    .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+    .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor"]),
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels"]),
     // Helpers several test targets share (seeded text mutators); never linked into the product.
@@ -68,6 +73,7 @@ let package = Package(
     .testTarget(
       name: "LatheWorkspaceTests", dependencies: ["LatheWorkspace", "LatheSearch", "LatheCompress", "LatheTestSupport"]),
     .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI", "LatheWorkspace", "LatheTestSupport"], exclude: ["Golden"]),
+    .testTarget(name: "LatheBenchmarksTests", dependencies: ["LatheBenchmarks", "LatheTUI"]),
     .testTarget(
       name: "LatheONNXTests",
       dependencies: [

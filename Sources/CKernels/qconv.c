@@ -16,7 +16,7 @@
 // next valid pixel after the end of a row starts the next row). Other strides gather each k
 // row output row by output row into a small buffer first.
 //
-// Rows (lk_im2row_u8, the GEMM with pixels as rows): used where the columns would have to
+// Rows (im2row_u8, the GEMM with pixels as rows): used where the columns would have to
 // be gathered (strides other than 1), which costs more than im2row (lk_qconv2d_method).
 //
 // Zero points: the padding holds the activation zero point zp and the weights' k tail is 0,
@@ -41,7 +41,11 @@ static inline void copy_run(uint8_t *dst, const uint8_t *src, int n) {
   }
 }
 
-void lk_im2row_u8(const lk_window *w, const uint8_t *x, int c0, int cn, uint8_t pad_value, uint8_t *rows, int ld) {
+/// Unfolds one u8 image x [channels, height, width] (w->batch is ignored) into patch rows:
+/// rows[p*ld + (c*kh + i)*kw + j] for channels [c0, c0+cn), p = oy*out_w + ox, with
+/// pad_value (the activation zero point, the quantized 0.0) where the window hangs over the
+/// padding. ld >= cn*kh*kw.
+static void im2row_u8(const lk_window *w, const uint8_t *x, int c0, int cn, uint8_t pad_value, uint8_t *rows, int ld) {
   const int kh = w->kernel_h, kw = w->kernel_w;
   const long plane = (long)w->height * w->width;
   for (int oy = 0; oy < w->out_h; oy++) {
@@ -83,7 +87,7 @@ static void qconv_rows(const lk_window *w, const uint8_t *x, const void *packed,
   const int k = w->channels * w->kernel_h * w->kernel_w;
   const int ld = patch_stride(w);
   uint8_t *rows = scratch;
-  lk_im2row_u8(w, x, 0, w->channels, (uint8_t)out->a_zero_point, rows, ld);
+  im2row_u8(w, x, 0, w->channels, (uint8_t)out->a_zero_point, rows, ld);
   lk_qgemm_nchw(w->out_h * w->out_w, out_channels, k, rows, ld, packed, out, y_f32, y_u8);
 }
 

@@ -19,7 +19,7 @@
 #include <string.h>
 
 enum { PANEL = 16 };
-enum { OUT_S32, OUT_F32, OUT_U8 };
+enum { OUT_F32, OUT_U8 };
 
 /// One product, as every path sees it.
 typedef struct {
@@ -72,10 +72,6 @@ void lk_qgemm_pack(const int8_t *w, int n, int k, void *packed) {
 /// Output stage for one accumulator (portable reference of what the SIMD finishers do).
 static inline void store_one(const job *g, int i, int j, int32_t acc) {
   const long at = i * g->ldy + j * g->ldy_col;
-  if (g->mode == OUT_S32) {
-    ((int32_t *)g->y)[at] = acc;
-    return;
-  }
   const lk_qoutput *q = g->q;
   // Unsigned arithmetic: the true difference fits in int32 even when the two terms wrap.
   const int32_t centered = (int32_t)((uint32_t)acc - (uint32_t)q->a_zero_point * (uint32_t)g->wsum[j]);
@@ -150,20 +146,12 @@ LK_AVX512 static void finish_avx512(const job *g, int i0, int mr, int j0, int co
     const int j = j0 + c;
     const int valid = g->n - j < PANEL ? g->n - j : PANEL;
     const __mmask16 mask = (__mmask16)((1u << valid) - 1);
-    __m512i zpw = _mm512_setzero_si512();
-    __m512 scale = _mm512_setzero_ps(), bias = _mm512_setzero_ps();
-    if (g->mode != OUT_S32) {
-      zpw = _mm512_mullo_epi32(_mm512_set1_epi32(q->a_zero_point), _mm512_loadu_si512(g->wsum + j));
-      scale = _mm512_mul_ps(_mm512_set1_ps(q->a_scale), _mm512_maskz_loadu_ps(mask, q->w_scale + j));
-      if (q->bias) bias = _mm512_maskz_loadu_ps(mask, q->bias + j);
-    }
+    const __m512i zpw = _mm512_mullo_epi32(_mm512_set1_epi32(q->a_zero_point), _mm512_loadu_si512(g->wsum + j));
+    const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(q->a_scale), _mm512_maskz_loadu_ps(mask, q->w_scale + j));
+    const __m512 bias = q->bias ? _mm512_maskz_loadu_ps(mask, q->bias + j) : _mm512_setzero_ps();
     for (int r = 0; r < mr; r++) {
       const __m512i acc = _mm512_loadu_si512(buf + r * ldb + c);
       const long at = (i0 + r) * g->ldy + j * g->ldy_col;
-      if (g->mode == OUT_S32) {
-        _mm512_mask_storeu_epi32((int32_t *)g->y + at, mask, acc);
-        continue;
-      }
       __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc, zpw)), scale, bias);
       if (q->relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
       if (g->mode == OUT_F32) {
@@ -260,20 +248,14 @@ LK_AVX2 static void finish_avx2(const job *g, int i0, int mr, int j0, int cols, 
       finish_portable(g, i0, mr, j, 8, buf + c, ldb);
       continue;
     }
-    __m256i zpw = _mm256_setzero_si256();
-    __m256 scale = _mm256_setzero_ps(), bias = _mm256_setzero_ps();
-    if (g->mode == OUT_F32) {
-      zpw = _mm256_mullo_epi32(_mm256_set1_epi32(q->a_zero_point), _mm256_loadu_si256((const __m256i *)(g->wsum + j)));
-      scale = _mm256_mul_ps(_mm256_set1_ps(q->a_scale), _mm256_loadu_ps(q->w_scale + j));
-      if (q->bias) bias = _mm256_loadu_ps(q->bias + j);
-    }
+    // Row-major f32 from here on.
+    const __m256i zpw =
+        _mm256_mullo_epi32(_mm256_set1_epi32(q->a_zero_point), _mm256_loadu_si256((const __m256i *)(g->wsum + j)));
+    const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(q->a_scale), _mm256_loadu_ps(q->w_scale + j));
+    const __m256 bias = q->bias ? _mm256_loadu_ps(q->bias + j) : _mm256_setzero_ps();
     for (int r = 0; r < mr; r++) {
       const __m256i acc = _mm256_loadu_si256((const __m256i *)(buf + r * ldb + c));
       const long at = (i0 + r) * g->ldy + j;
-      if (g->mode == OUT_S32) {
-        _mm256_storeu_si256((__m256i *)((int32_t *)g->y + at), acc);
-        continue;
-      }
       __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc, zpw)), scale, bias);
       if (q->relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
       _mm256_storeu_ps((float *)g->y + at, v);
@@ -392,20 +374,9 @@ static void run(job *g, int m, int n, int k, const uint8_t *a, int lda, const vo
   }
 }
 
-void lk_qgemm_s32(int m, int n, int k, const uint8_t *a, int lda, const void *packed, int32_t *c, int ldc) {
-  job g = {.mode = OUT_S32, .y = c, .ldy = ldc, .ldy_col = 1};
-  run(&g, m, n, k, a, lda, packed);
-}
-
 void lk_qgemm_f32(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,
                   float *y, int ldy) {
   job g = {.mode = OUT_F32, .q = out, .y = y, .ldy = ldy, .ldy_col = 1};
-  run(&g, m, n, k, a, lda, packed);
-}
-
-void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,
-                 uint8_t *y, int ldy) {
-  job g = {.mode = OUT_U8, .q = out, .y = y, .ldy = ldy, .ldy_col = 1};
   run(&g, m, n, k, a, lda, packed);
 }
 

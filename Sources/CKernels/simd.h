@@ -28,8 +28,8 @@
 /// The instruction set the kernels use now (isa.c): the best supported one unless forced.
 int lk_isa_current(void);
 
-/// lk_qgemm_f32/u8 writing y[j*m + i] (GEMM row i = pixel, column j = channel): NCHW for
-/// one image; y_f32 if not NULL, else y_u8 (qgemm.c, used by qconv.c).
+/// The int8 GEMM writing y[j*m + i] (GEMM row i = pixel, column j = channel): NCHW for one
+/// image; f32 y_f32 if not NULL, else requantized u8 y_u8 (qgemm.c, used by qconv.c).
 void lk_qgemm_nchw(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,
                    float *y_f32, uint8_t *y_u8);
 

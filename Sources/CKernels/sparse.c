@@ -383,10 +383,3 @@ void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_
   }
   free(owned);
 }
-
-int lk_sparse_is_faster(double density, int batch) {
-  // KernelBenchmark, 784→300 on a 2-core AVX-512 Xeon: batch 1 breaks even near density 0.28
-  // (80% zeros: 1.3x faster than dense), batch 256 near 0.18 (90% zeros: 1.7x). A margin
-  // below both keeps the switch on the safe side.
-  return density < (batch <= 1 ? LK_SPARSE_DENSITY_BATCH1 : LK_SPARSE_DENSITY_BATCHED);
-}

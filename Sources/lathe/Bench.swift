@@ -1,6 +1,7 @@
 import ArgumentParser
 import CKernels
 import Foundation
+import LatheBenchmarks
 import LatheCompress
 import LatheIO
 import LatheONNX

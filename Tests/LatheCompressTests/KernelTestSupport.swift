@@ -3,7 +3,8 @@ import LatheTensor
 import XCTest
 
 /// Runs `body` once per instruction-set path this CPU supports (portable always included),
-/// with the kernels forced onto that path, then returns them to the best one.
+/// with the kernels forced onto that path, then returns them to the best one. The kernels'
+/// own tests (CKernelsTests) have the same helper; these are the Swift layers' tests.
 func forEachKernelPath(_ body: (_ isa: Int32, _ name: String) throws -> Void) rethrows {
   defer { _ = lk_isa_force(-1) }
   for isa in 0..<Int32(LK_ISA_COUNT) where lk_isa_supported(isa) != 0 {
@@ -13,60 +14,8 @@ func forEachKernelPath(_ body: (_ isa: Int32, _ name: String) throws -> Void) re
 }
 
 extension SeededGenerator {
-  mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-  mutating func signedBytes(_ count: Int) -> [Int8] {
-    (0..<count).map { _ in Int8.random(in: -128...127, using: &self) }
-  }
   mutating func floats(_ count: Int, _ range: ClosedRange<Float>) -> [Float] {
     (0..<count).map { _ in Float.random(in: range, using: &self) }
-  }
-}
-
-/// Packs W [n, k] for the int8 GEMM.
-func packWeights(_ w: [Int8], n: Int, k: Int) -> [UInt8] {
-  var packed = [UInt8](repeating: 0xAA, count: lk_qgemm_pack_size(Int32(n), Int32(k)))
-  packed.withUnsafeMutableBytes { lk_qgemm_pack(w, Int32(n), Int32(k), $0.baseAddress!) }
-  return packed
-}
-
-/// Quantization parameters of one test case, and the exact real-valued output stage.
-struct OutputStage {
-  var aZeroPoint: Int32
-  var aScale: Float
-  var wScale: [Float]
-  var bias: [Float]?
-  var relu: Bool
-  var outScale: Float = 1
-  var outZeroPoint: Int32 = 0
-
-  /// Calls `body` with the C struct pointing into this value's arrays.
-  func withC<R>(_ body: (UnsafePointer<lk_qoutput>) -> R) -> R {
-    // Bias or not, the arrays stay alive (and in place) for the whole call.
-    let biasValues = bias ?? []
-    return wScale.withUnsafeBufferPointer { ws in
-      biasValues.withUnsafeBufferPointer { bs in
-        var q = lk_qoutput(
-          a_zero_point: aZeroPoint, a_scale: aScale, w_scale: ws.baseAddress, bias: bias == nil ? nil : bs.baseAddress,
-          relu: relu ? 1 : 0, out_scale: outScale, out_zero_point: outZeroPoint)
-        return body(&q)
-      }
-    }
-  }
-
-  /// v for column j from the raw accumulator and the column's weight sum, in Double.
-  func real(acc: Int64, wsum: Int64, column j: Int) -> Double {
-    var v = Double(acc - Int64(aZeroPoint) * wsum) * Double(aScale * wScale[j])
-    if let bias { v += Double(bias[j]) }
-    return relu ? max(v, 0) : v
-  }
-
-  /// The u8 the kernel must write for real value v, or nil when v / outScale lies so near a
-  /// rounding tie that float arithmetic may land on either side (then ±1 is accepted).
-  func requantized(_ v: Double) -> (value: Int, nearTie: Bool) {
-    let t = v / Double(outScale)
-    let fraction = abs(t - t.rounded(.down) - 0.5)
-    let r = Int(t.rounded(.toNearestOrEven)) + Int(outZeroPoint)
-    return (min(max(r, 0), 255), fraction < 1e-2 * max(1, abs(t) / 64))
   }
 }
 

@@ -178,9 +178,10 @@ const int32_t *lk_qgemm_packed_sums(const void *packed, int n, int k);
 /// How int32 accumulators become outputs (the "output stage"), for column j of row i:
 ///   v = (acc[i,j] - a_zero_point * wsum[j]) * a_scale * w_scale[j] + bias[j]
 ///   v = max(v, 0) if relu
-/// then f32 outputs store v, and u8 outputs store clamp(round(v / out_scale) + out_zero_point,
-/// 0, 255) (ties to even, by multiplying with 1/out_scale). Per-tensor weight quantization
-/// passes n equal w_scale values; per-channel passes one per output row of W.
+/// then f32 outputs store v, and u8 outputs (lk_qconv2d_image's y_u8) store
+/// clamp(round(v / out_scale) + out_zero_point, 0, 255) (ties to even, by multiplying with
+/// 1/out_scale). Per-tensor weight quantization passes n equal w_scale values; per-channel
+/// passes one per output row of W.
 typedef struct {
   int32_t a_zero_point;    // zero point of A (the u8 activations)
   float a_scale;           // scale of A
@@ -191,14 +192,9 @@ typedef struct {
   int32_t out_zero_point;  // u8 output only: zero point of the output
 } lk_qoutput;
 
-/// Raw accumulators: C[i*ldc + j] = Σ_k A[i,k] W[j,k] (no zero-point correction).
-void lk_qgemm_s32(int m, int n, int k, const uint8_t *a, int lda, const void *packed, int32_t *c, int ldc);
 /// Fused output stage to float: y[i*ldy + j] = v (see lk_qoutput).
 void lk_qgemm_f32(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,
                   float *y, int ldy);
-/// Fused output stage requantized to u8, so that the next int8 layer reads y directly.
-void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,
-                 uint8_t *y, int ldy);
 
 // ---- int8 convolution (one image, NCHW) --------------------------------------------------
 //
@@ -213,12 +209,6 @@ void lk_qgemm_u8(int m, int n, int k, const uint8_t *a, int lda, const void *pac
 //            for other strides.
 
 enum { LK_QCONV_ROWS = 0, LK_QCONV_COLUMNS = 1 };
-
-/// Unfolds one u8 image x [channels, height, width] (w->batch is ignored) into patch rows:
-/// rows[p*ld + (c*kh + i)*kw + j] for channels [c0, c0+cn), p = oy*out_w + ox, with
-/// pad_value (the activation zero point, the quantized 0.0) where the window hangs over the
-/// padding. ld >= cn*kh*kw.
-void lk_im2row_u8(const lk_window *w, const uint8_t *x, int c0, int cn, uint8_t pad_value, uint8_t *rows, int ld);
 
 /// Bytes of scratch lk_qconv2d_image needs for this geometry (either method; 64-byte
 /// alignment helps but is not required).
@@ -303,14 +293,6 @@ size_t lk_spmm_scratch_size(int rows, int cols);
 /// contiguous vector.
 void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
              const float *x, const float *bias, float *y, float *scratch);
-/// Densities (nnz / (rows*cols)) below which the sparse kernels beat the dense lk_sgemm,
-/// measured on lenet-300-100's 784→300 (KernelBenchmark, AVX-512 Xeon): batch 1 breaks
-/// even near 0.28, batches (256) near 0.18.
-#define LK_SPARSE_DENSITY_BATCH1 0.25
-#define LK_SPARSE_DENSITY_BATCHED 0.15
-/// 1 when lk_spmv (batch 1) or lk_spmm (batch > 1) should replace the dense product for a
-/// layer of this density: density < the constant above for that batch.
-int lk_sparse_is_faster(double density, int batch);
 
 #ifdef __cplusplus
 }

@@ -2,8 +2,8 @@ import CKernels
 
 /// A sparse weight in the layout of lk_spmv_sliced (batch-1 products without gathers): rows in
 /// slices of 16, columns in blocks of 32; see sparse.c. Built once from CSR when a layer loads;
-/// files keep storing CSR.
-struct SlicedSparseRows {
+/// files keep storing CSR. Package-visible so that LatheBenchmarks times the layout layers run.
+package struct SlicedSparseRows {
   let rows: Int
   let cols: Int
   let sliceEntries: [Int32]
@@ -14,7 +14,7 @@ struct SlicedSparseRows {
   /// Rows by descending nonzero count, so that each slice's rows pad to similar lengths.
   let rowOrder: [Int32]
 
-  init(rows: Int, cols: Int, rowPointers: [Int32], columns: [Int32], values: [Float]) {
+  package init(rows: Int, cols: Int, rowPointers: [Int32], columns: [Int32], values: [Float]) {
     self.rows = rows
     self.cols = cols
     let rowOrder = (0..<rows).sorted { a, b in
@@ -38,8 +38,9 @@ struct SlicedSparseRows {
   }
 
   /// y = W·x + bias (ReLU'd when `relu`), for one example x of `cols` values.
-  func product(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>)
-  {
+  package func product(
+    _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>
+  ) {
     lk_spmv_sliced(
       Int32(rows), Int32(cols), sliceEntries, entryBlocks, entrySteps, stepValues, stepLanes, rowOrder, x, bias,
       relu ? 1 : 0, y)

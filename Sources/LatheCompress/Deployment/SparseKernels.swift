@@ -14,13 +14,27 @@ enum SparseKernels {
   }
 
   /// The fastest path for one example and whether sparse beats dense for batches of 64: clear
-  /// cases by density, the rest by timing every path on this layer (the break-even point depends
-  /// on its shape and on the CPU: gathers are cheap on some, slow on others).
+  /// cases by density, the rest by timing every path (the break-even point depends on the
+  /// layer's shape and on the CPU: gathers are cheap on some, slow on others). Each shape is
+  /// timed once per process (`choices`): later layers of that shape get the same answer.
   static func choosePaths(
     density: Double, rowPointers: [Int32], columns: [Int32], values: [Float], sliced: SlicedSparseRows,
+    dense: Tensor<Float>, bias: Tensor<Float>?, choices: SparseKernelChoices = .shared
+  ) -> SparseKernelChoice {
+    if density > 0.6 { return SparseKernelChoice(singleExample: .dense, sparseForBatches: false) }
+    let shape = SparseLayerShape(rows: dense.shape[0], cols: dense.shape[1], nonzeros: values.count)
+    return choices.choice(for: shape) {
+      timePaths(
+        density: density, rowPointers: rowPointers, columns: columns, values: values, sliced: sliced, dense: dense,
+        bias: bias)
+    }
+  }
+
+  /// Times every path on one layer's weight and picks the fastest.
+  private static func timePaths(
+    density: Double, rowPointers: [Int32], columns: [Int32], values: [Float], sliced: SlicedSparseRows,
     dense: Tensor<Float>, bias: Tensor<Float>?
-  ) -> (one: SingleExamplePath, batches: Bool) {
-    if density > 0.6 { return (.dense, false) }
+  ) -> SparseKernelChoice {
     let (rows, cols) = (dense.shape[0], dense.shape[1])
     func best(of runs: Int, _ body: () -> Void) -> Double {
       var fastest = Double.infinity
@@ -41,11 +55,11 @@ enum SparseKernels {
       if density >= 0.05 { timings.append((.dense, best(of: 40) { _ = one.linearForward(weight: dense, bias: bias) })) }
     }
     let fastestOne = timings.min { $0.nanoseconds < $1.nanoseconds }!.path
-    if density < 0.05 { return (fastestOne, true) }
+    if density < 0.05 { return SparseKernelChoice(singleExample: fastestOne, sparseForBatches: true) }
     let batch = Tensor<Float>.uniform([64, cols], low: 0, high: 1, generator: &g)
     let sparse = best(of: 8) { _ = csrProduct(batch, rows: rows, cols: cols, rowPointers, columns, values, bias: bias) }
     let denseBatch = best(of: 8) { _ = batch.linearForward(weight: dense, bias: bias) }
-    return (fastestOne, sparse < denseBatch)
+    return SparseKernelChoice(singleExample: fastestOne, sparseForBatches: sparse < denseBatch)
   }
 
   /// One example through the sliced layout, bias and ReLU applied in the kernel.

@@ -12,9 +12,11 @@ public final class SparseLinear: ReLUFolding {
   /// A ReLU folded into the output (the graph's ReLU node after this layer is removed).
   public let relu: Bool
   /// Which path runs, for one example and for batches: chosen by timing them on this machine
-  /// when the layer is built, since the break-even density depends on the layer's shape.
-  let singleExamplePath: SparseKernels.SingleExamplePath
-  let sparseForBatches: Bool
+  /// the first time a layer of this shape is built, since the break-even density depends on
+  /// the layer's shape (SparseKernelChoices); copies keep it.
+  let kernels: SparseKernelChoice
+  var singleExamplePath: SparseKernels.SingleExamplePath { kernels.singleExample }
+  var sparseForBatches: Bool { kernels.sparseForBatches }
   /// The gather-free layout for one example, kept when it won.
   let sliced: SlicedSparseRows?
   /// The dense weight, kept when the dense BLAS path won for some batch size.
@@ -31,9 +33,21 @@ public final class SparseLinear: ReLUFolding {
     let choice = SparseKernels.choosePaths(
       density: weights.density, rowPointers: rowPointers, columns: columns, values: values, sliced: sliced,
       dense: dense, bias: bias?.value)
-    (singleExamplePath, sparseForBatches) = choice
-    self.sliced = choice.one == .sliced ? sliced : nil
-    denseWeight = choice.one != .dense && choice.batches ? nil : dense
+    kernels = choice
+    self.sliced = choice.singleExample == .sliced ? sliced : nil
+    denseWeight = choice.singleExample != .dense && choice.sparseForBatches ? nil : dense
+  }
+
+  /// A copy of `layer` with its own bias: the weights (immutable) are shared and the kernels
+  /// are the ones `layer` chose, so a copy never times anything.
+  private init(copying layer: SparseLinear) {
+    weights = layer.weights
+    bias = layer.bias?.copy()
+    relu = layer.relu
+    (rowPointers, columns, values) = (layer.rowPointers, layer.columns, layer.values)
+    kernels = layer.kernels
+    sliced = layer.sliced
+    denseWeight = layer.denseWeight
   }
 
   public var inputs: Int { weights.shape[1] }
@@ -82,7 +96,7 @@ public final class SparseLinear: ReLUFolding {
     return Variable(y)
   }
 
-  public func copy() -> Layer { SparseLinear(weights: weights, bias: bias?.copy(), relu: relu) }
+  public func copy() -> Layer { SparseLinear(copying: self) }
 
   public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
     preconditionFailure("SparseLinear is restored through CompressedLayers")

@@ -1,5 +1,5 @@
 import Foundation
-import LatheCompress
+import LatheBenchmarks
 import XCTest
 
 /// The benchmark runs and reports sane numbers (quick mode; LATHE_KERNEL_BENCH=full for

@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import LatheCompress
 import LatheTensor
 
 /// Times the int8 and sparse kernels against the fp32 GEMM on the shapes Lathe cares about

@@ -1,9 +1,8 @@
 import CKernels
-import LatheCompress
-import LatheTensor
 import XCTest
 
-/// u8 im2row and the one-image int8 convolution against direct loops.
+/// The one-image int8 convolution against direct loops, both methods (the rows method's im2row
+/// pads with the zero point: the cases' padding checks it).
 final class KernelQConvTests: XCTestCase {
   struct Case {
     var channels, height, width, outChannels, kh, kw: Int
@@ -48,30 +47,6 @@ final class KernelQConvTests: XCTestCase {
     let ix = ox * t.stride.1 - t.pad.1 + j * t.dilation.1
     guard iy >= 0, iy < t.height, ix >= 0, ix < t.width else { return pad }
     return x[(c * t.height + iy) * t.width + ix]
-  }
-
-  func testIm2rowPadsWithTheZeroPoint() {
-    var rng = SeededGenerator(seed: 6)
-    for t in Self.cases {
-      var w = t.window
-      let x = rng.bytes(t.channels * t.height * t.width)
-      let k = t.channels * t.kh * t.kw
-      let pixels = Int(w.out_h * w.out_w)
-      let ld = k + 1
-      var rows = [UInt8](repeating: 0, count: pixels * ld)
-      lk_im2row_u8(&w, x, 0, Int32(t.channels), 77, &rows, Int32(ld))
-      for p in 0..<pixels {
-        for c in 0..<t.channels {
-          for i in 0..<t.kh {
-            for j in 0..<t.kw
-            where rows[p * ld + (c * t.kh + i) * t.kw + j] != patch(x, t, w, p: p, c: c, i: i, j: j, pad: 77) {
-              XCTFail("patch \(p) c\(c) i\(i) j\(j)")
-              return
-            }
-          }
-        }
-      }
-    }
   }
 
   func testConvolutionOfOneImageOnEveryPath() {
@@ -131,42 +106,25 @@ final class KernelQConvTests: XCTestCase {
     }
   }
 
-  /// The layer (whole batch, images over the cores, per-image quantization) computes the fp32
-  /// convolution of the quantized input with the dequantized weights, with bias and ReLU.
-  func testQuantizedConv2dLayerMatchesTheFloatConvolutionOfItsQuantizedValues() {
-    var rng = SeededGenerator(seed: 8)
-    for (index, t) in Self.cases.enumerated() {
-      let batch = 3
-      let x = Tensor<Float>.uniform([batch, t.channels, t.height, t.width], low: -1, high: 2, generator: &rng)
-      let weight = Tensor<Float>.uniform(
-        [t.outChannels, t.channels, t.kh, t.kw], low: -0.5, high: 0.5, generator: &rng)
-      let bias = Tensor<Float>.uniform([t.outChannels], low: -0.2, high: 0.2, generator: &rng)
-      let weights = QuantizedWeights(quantizing: weight, granularity: .perChannel)
-      let padding = [t.pad.0, t.pad.1, t.pad.2, t.pad.3]
-      let inputs = [InputQuantization.fixed(.unsigned(low: -1, high: 2, symmetric: false)), .dynamic(symmetric: false)]
-      for input in inputs {
-        let layer = QuantizedConv2d(
-          weights: weights, bias: bias, input: input, relu: true, inChannels: t.channels, kernelSize: [t.kh, t.kw],
-          stride: [t.stride.0, t.stride.1], padding: padding, dilation: [t.dilation.0, t.dilation.1])
-        var context = ForwardContext.inference
-        let y = layer.forward([Variable(x)], context: &context).value
-        // The same arithmetic in fp32: x through quantize/dequantize, the dequantized weights.
-        let low = input == .dynamic(symmetric: false) ? x.scalars.min()! : -1
-        let high = input == .dynamic(symmetric: false) ? x.scalars.max()! : 2
-        let p = QuantizationParameters.unsigned(low: low, high: high, symmetric: false)
-        var q = [UInt8](repeating: 0, count: x.count)
-        var xq = [Float](repeating: 0, count: x.count)
-        lk_quantize_u8(x.scalars, x.count, p.scale, p.zeroPoint, &q)
-        lk_dequantize_u8(q, q.count, p.scale, p.zeroPoint, &xq)
-        let reference = Variable(Tensor(shape: x.shape, scalars: xq)).conv2d(
-          weight: Variable(weights.dequantized(shape: weight.shape)), bias: Variable(bias),
-          stride: [t.stride.0, t.stride.1], padding: padding, dilation: [t.dilation.0, t.dilation.1]
-        ).relu().value
-        XCTAssertEqual(y.shape, reference.shape)
-        for i in 0..<y.count {
-          assertClose(y.scalars[i], Double(reference.scalars[i]), 1e-4, "case \(index) \(input) output \(i)")
-        }
-      }
+  /// ReLU in the u8 domain clamps at the output zero point; saturation at 0 and 255. A 1×1
+  /// convolution through the rows method is the GEMM with pixels as rows, A = the image
+  /// transposed: pixel 0 is all 255, pixel 1 all 0.
+  func testRequantizedOutputSaturatesAndClampsAtZeroPoint() {
+    let t = Case(channels: 4, height: 1, width: 2, outChannels: 3, kh: 1, kw: 1)
+    var w = t.window
+    let x: [UInt8] = [255, 0, 255, 0, 255, 0, 255, 0]  // [channel][pixel]
+    let weight: [Int8] = [127, 127, 127, 127, -128, -128, -128, -128, 1, 0, 0, 0]
+    let packed = packWeights(weight, n: 3, k: 4)
+    let q = OutputStage(
+      aZeroPoint: 0, aScale: 1, wScale: [1, 1, 1], bias: nil, relu: true, outScale: 1, outZeroPoint: 10)
+    var scratch = [UInt8](repeating: 0, count: lk_qconv2d_scratch_size(&w))
+    defer { _ = lk_qconv2d_force(-1) }
+    XCTAssertEqual(lk_qconv2d_force(Int32(LK_QCONV_ROWS)), 1)
+    forEachKernelPath { _, path in
+      var y = [UInt8](repeating: 0, count: 6)
+      q.withC { lk_qconv2d_image(&w, x, packed, 3, $0, nil, &y, &scratch) }
+      // [channel][pixel]: 255·508 saturates, negatives clamp at the zero point, 255 + 10 saturates.
+      XCTAssertEqual(y, [255, 10, 10, 10, 255, 10], path)
     }
   }
 }

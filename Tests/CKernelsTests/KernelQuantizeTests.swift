@@ -1,5 +1,4 @@
 import CKernels
-import LatheTensor
 import XCTest
 
 /// Quantize, dequantize and min/max on every path, against the documented formula.

@@ -1,5 +1,4 @@
 import CKernels
-import LatheTensor
 import XCTest
 
 /// CSR construction and the sparse Linear kernels against dense loops.
@@ -138,13 +137,5 @@ final class KernelSparseTests: XCTestCase {
     lk_spmm(Int32(batch), Int32(rows), Int32(cols), m.rowPtr, m.colIdx, m.values, x, nil, &y, &scratch)
     let expected = reference(w, x, nil, batch: batch, rows: rows, cols: cols)
     for i in 0..<y.count { assertClose(y[i], expected[i], 1e-4, "output \(i)") }
-  }
-
-  func testSparseThresholdFollowsTheDocumentedConstants() {
-    XCTAssertEqual(lk_sparse_is_faster(0.1, 1), 1)
-    XCTAssertEqual(lk_sparse_is_faster(0.1, 256), 1)
-    XCTAssertEqual(lk_sparse_is_faster(0.2, 1), 1)
-    XCTAssertEqual(lk_sparse_is_faster(0.2, 256), 0)
-    XCTAssertEqual(lk_sparse_is_faster(0.5, 1), 0)
   }
 }
