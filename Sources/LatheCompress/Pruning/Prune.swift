@@ -24,113 +24,86 @@ public struct Prune: Technique {
         "criterion", .choice(["l1", "l2"]), default: .string("l1"), help: "structured: norm ranking"),
     ] + TrainingSettings.descriptors(epochs: 0, learningRate: 0.01), needsTrainableModel: true)
 
-  let parameters: StepParameters
+  public let config: PruneConfig
 
-  public init(_ p: StepParameters) throws { parameters = p }
+  public init(_ config: PruneConfig) { self.config = config }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
-    let p = parameters
-    let result = model.copy()
-    let weights = MagnitudePruning.prunableWeights(of: result)
-    var sparsity = p.perLayerDouble("sparsity")
-    if p.bool("use_sensitivity") {
-      guard let targets = context.sensitivityTargets else {
-        throw StepFailure("\(p.step.name): use_sensitivity needs an earlier sensitivity step")
+    let c = config
+    let weights = MagnitudePruning.prunableWeights(of: model)
+    var sparsity = c.sparsity
+    if c.useSensitivity {
+      guard let targets = context.state.sensitivityTargets else {
+        throw StepFailure("\(c.source.stepName): use_sensitivity needs an earlier sensitivity step")
       }
-      sparsity = .each(targets)
+      sparsity = .each(targets.sparsityByLayer)
     }
-    try p.checkLayers("sparsity", sparsity, in: result, allowed: weights.map(\.layer))
+    try c.source.checkLayers("sparsity", sparsity, allowed: weights.map(\.layer))
     context.report(0, "pruning")
-    if p.string("method") == "structured" {
-      try StructuredPruning.prune(
-        result, sparsity: { sparsity?.value(for: $0) }, criterion: p.string("criterion") == "l2" ? .l2 : .l1)
-    } else if p.string("scope") == "global", case .all(let target) = sparsity {
-      MagnitudePruning.pruneGlobally(weights, sparsity: target)
-    } else {
-      MagnitudePruning.pruneLayers(weights) { sparsity?.value(for: $0) }
+    switch c.method {
+    case .structured:
+      try StructuredPruning.prune(model, sparsity: { sparsity?.value(for: $0) }, criterion: c.criterion)
+    case .magnitude:
+      if c.scope == .global, case .all(let target) = sparsity {
+        MagnitudePruning.pruneGlobally(weights, sparsity: target)
+      } else {
+        MagnitudePruning.pruneLayers(weights) { sparsity?.value(for: $0) }
+      }
     }
-    if p.int("epochs") > 0 {
-      _ = try context.train(
-        result, on: context.data.train, TrainingSettings.configuration(p), from: 0.05,
-        loss: try TrainingSettings.loss(p, context: context))
+    if c.training.configuration.epochs > 0 {
+      try c.training.train(model, on: context.data.train, context: context, from: 0.05)
     }
-    return result
+    return model
   }
 }
 
-/// Gradual magnitude pruning (Zhu & Gupta 2017): sparsity rises on the cubic schedule
-/// s_t = s_f + (s_i − s_f)(1 − (t − t0)/(n·Δt))³ while the model fine-tunes, so it can recover
-/// between pruning events.
-public struct GradualPrune: Technique {
-  public static let descriptor = TechniqueDescriptor(
-    name: "gradual-prune", summary: "Prune a little at a time while fine-tuning, on Zhu & Gupta's cubic schedule.",
-    parameters: [
-      ParameterDescriptor(
-        "final_sparsity", .perLayerFloat(0...0.999), default: .float(0.9),
-        help: "sparsity at the end; number or per layer"),
-      ParameterDescriptor(
-        "initial_sparsity", .float(0...0.999), default: .float(0), help: "sparsity of the first event"),
-      ParameterDescriptor(
-        "pruning_epochs", .int(1...1000), default: .int(6), help: "epochs over which sparsity rises (n·Δt)"),
-      ParameterDescriptor(
-        "events_per_epoch", .int(1...1000), default: .int(4), help: "pruning events per epoch (1/Δt)"),
-      ParameterDescriptor(
-        "scope", .choice(["layer", "global"]), default: .string("layer"),
-        help: "each layer to its target, or ranked together"),
-    ] + TrainingSettings.descriptors(epochs: 10, learningRate: 0.01), needsTrainableModel: true)
+/// What `prune` removes and how it ranks weights.
+public struct PruneConfig: TechniqueConfig {
+  public enum Method: String, Sendable, CaseIterable {
+    /// Zero single weights by magnitude (masks): a smaller file.
+    case magnitude
+    /// Remove whole neurons and filters: a smaller and faster model.
+    case structured
+  }
 
-  let parameters: StepParameters
+  /// How magnitude pruning ranks weights (structured pruning is always per layer).
+  public enum Scope: String, Sendable, CaseIterable {
+    /// Each layer reaches its own sparsity.
+    case layer
+    /// One sparsity over all layers' weights ranked together.
+    case global
+  }
+
+  public var method: Method
+  public var scope: Scope
+  /// Fraction removed, for every layer or by layer (layers a map leaves out stay as they are).
+  public var sparsity: PerLayer<Double>?
+  /// Take per-layer targets from an earlier sensitivity step instead of `sparsity`.
+  public var useSensitivity: Bool
+  public var criterion: StructuredPruning.Criterion
+  /// Fine-tuning after pruning (none when epochs is 0).
+  public var training: TrainingSettings
+  public var source: SettingSource
+
+  public init(
+    method: Method = .magnitude, scope: Scope = .layer, sparsity: PerLayer<Double>? = .all(0.5),
+    useSensitivity: Bool = false, criterion: StructuredPruning.Criterion = .l1,
+    training: TrainingSettings = .defaults(epochs: 0, learningRate: 0.01),
+    source: SettingSource = .code("prune")
+  ) {
+    self.method = method
+    self.scope = scope
+    self.sparsity = sparsity
+    self.useSensitivity = useSensitivity
+    self.criterion = criterion
+    self.training = training
+    self.source = source
+  }
 
   public init(_ p: StepParameters) throws {
-    parameters = p
-    guard p.int("epochs") >= p.int("pruning_epochs") else {
-      throw p.error("epochs", "must be at least pruning_epochs (\(p.int("pruning_epochs")))")
-    }
-  }
-
-  /// Sparsity after pruning event `t` of `n` (t = 1...n), for a final sparsity `final`.
-  public static func scheduledSparsity(event t: Int, of n: Int, initial: Double, final: Double) -> Double {
-    let progress = min(max(Double(t) / Double(n), 0), 1)
-    return final + (initial - final) * pow(1 - progress, 3)
-  }
-
-  public func apply(to model: Model, context: StepContext) throws -> Model {
-    let p = parameters
-    let result = model.copy()
-    let weights = MagnitudePruning.prunableWeights(of: result)
-    let finals = p.perLayerDouble("final_sparsity")
-    try p.checkLayers("final_sparsity", finals, in: result, allowed: weights.map(\.layer))
-    var configuration = TrainingSettings.configuration(p)
-    let batches = (context.data.train.count + configuration.batchSize - 1) / configuration.batchSize
-    let eventsPerEpoch = min(p.int("events_per_epoch"), batches)
-    let totalEvents = p.int("pruning_epochs") * eventsPerEpoch
-    let interval = max(batches / eventsPerEpoch, 1)
-    var step = 0
-    var event = 0
-    let initial = p.double("initial_sparsity")
-    func prune() {
-      event += 1
-      if p.string("scope") == "global", case .all(let final) = finals {
-        MagnitudePruning.pruneGlobally(
-          weights, sparsity: Self.scheduledSparsity(event: event, of: totalEvents, initial: initial, final: final))
-      } else {
-        MagnitudePruning.pruneLayers(weights) { layer in
-          finals?.value(for: layer).map {
-            Self.scheduledSparsity(event: event, of: totalEvents, initial: initial, final: $0)
-          }
-        }
-      }
-    }
-    prune()
-    configuration.epochs = p.int("epochs")
-    _ = try context.train(
-      result, on: context.data.train, configuration, label: "gradual pruning",
-      loss: try TrainingSettings.loss(p, context: context),
-      afterStep: {
-        step += 1
-        if event < totalEvents && step % interval == 0 { prune() }
-      })
-    while event < totalEvents { prune() }
-    return result
+    self.init(
+      method: Method(rawValue: p.string("method")) ?? .magnitude, scope: Scope(rawValue: p.string("scope")) ?? .layer,
+      sparsity: p.perLayerDouble("sparsity"), useSensitivity: p.bool("use_sensitivity"),
+      criterion: p.string("criterion") == "l2" ? .l2 : .l1, training: TrainingSettings(p), source: p.source)
   }
 }

@@ -5,7 +5,7 @@ import LatheTensor
 /// u8 with ranges calibrated on training examples (static) or measured per batch (dynamic).
 /// Linear and Conv2d layers become int8 layers running the VNNI/AVX2 kernels; a ReLU that
 /// follows one is folded into its output stage.
-public struct Quantize: Technique {
+public struct Int8Quantize: Technique {
   public static let descriptor = TechniqueDescriptor(
     name: "quantize",
     summary: "int8 weights and activations (post-training): smaller file, integer kernels.",
@@ -28,66 +28,77 @@ public struct Quantize: Technique {
         "layers", .list, default: nil, help: "layers to quantize (default: every Linear and Conv2d)"),
     ])
 
-  let parameters: StepParameters
+  public let config: Int8QuantizeConfig
 
-  public init(_ p: StepParameters) throws { parameters = p }
+  public init(_ config: Int8QuantizeConfig) { self.config = config }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
-    let p = parameters
-    let result = model.copy()
-    let granularity = QuantizationGranularity(rawValue: p.string("granularity"))!
-    let dynamic = p.string("activations") == "dynamic"
-    let method = CalibrationMethod(rawValue: p.string("calibration"))!
-    let symmetric = p.bool("symmetric")
-    let candidates = result.nodes.filter { $0.layer is Linear || ($0.layer as? Conv2d)?.groups == 1 }.map(\.name)
-    let chosen = p.isSet("layers") ? p.strings("layers") : candidates
-    for name in chosen where !candidates.contains(name) {
-      throw StepFailure(
-        p.error("layers", "no quantizable layer \"\(name)\"; layers: \(candidates.joined(separator: ", "))").description
-      )
-    }
-    context.report(0, dynamic ? "quantizing weights" : "calibrating on \(p.int("calibration_samples")) examples")
+    let c = config
+    let dynamic = c.activations == .dynamicRange
+    let candidates = Self.quantizableLayers(of: model)
+    let chosen = c.layers ?? candidates
+    try c.source.checkChosen(chosen, among: candidates, kind: "quantizable layer")
+    context.report(0, dynamic ? "quantizing weights" : "calibrating on \(c.calibrationSamples) examples")
     let ranges =
       dynamic
       ? [:]
       : try Calibrator.inputRanges(
-        of: result, layers: Set(chosen), data: context.data.train, samples: p.int("calibration_samples"),
-        method: method, percentile: p.double("percentile"), symmetric: symmetric, context: context)
+        of: model, layers: Set(chosen), data: context.data.train, samples: c.calibrationSamples,
+        method: c.calibration, percentile: c.percentile, symmetric: c.symmetric, context: context)
     for name in chosen {
-      guard let node = result.nodes.first(where: { $0.name == name }) else { continue }
+      guard let node = model.nodes.first(where: { $0.name == name }) else { continue }
       let input: InputQuantization =
         dynamic
-        ? .dynamic(symmetric: symmetric)
-        : .fixed(.unsigned(low: ranges[name]!.0, high: ranges[name]!.1, symmetric: symmetric))
-      Int8Conversion.convert(result, node: name, layer: node.layer, input: input, granularity: granularity)
+        ? .dynamic(symmetric: c.symmetric)
+        : .fixed(.unsigned(low: ranges[name]!.0, high: ranges[name]!.1, symmetric: c.symmetric))
+      Int8Conversion.convert(model, node: name, layer: node.layer, input: input, granularity: c.granularity)
     }
-    return result
+    return model
+  }
+
+  /// The layers int8 conversion handles: every Linear and every groups-1 Conv2d.
+  static func quantizableLayers(of model: Model) -> [String] {
+    model.nodes.filter { $0.layer is Linear || ($0.layer as? Conv2d)?.groups == 1 }.map(\.name)
   }
 }
 
-/// Collects the values flowing into chosen layers over calibration batches and picks each
-/// layer's input range.
-public enum Calibrator {
-  public static func inputRanges(
-    of model: Model, layers: Set<String>, data: Dataset, samples: Int, method: CalibrationMethod, percentile: Double,
-    symmetric: Bool, context: StepContext? = nil
-  ) throws -> [String: (Float, Float)] {
-    let count = min(samples, data.count)
-    var observed: [String: [Float]] = [:]
-    var start = 0
-    while start < count {
-      try context?.checkCancellation()
-      let end = min(start + 128, count)
-      let batch = data.inputs.sliced(axis: 0, start..<end).reshaped([end - start] + model.inputShape)
-      GradientRecording.disabled {
-        var forward = ForwardContext.inference
-        _ = model.forward(Variable(batch), context: &forward) { node, inputs, _ in
-          if layers.contains(node.name) { observed[node.name, default: []] += inputs[0].value.scalars }
-        }
-      }
-      start = end
-      context?.report(0.8 * Double(start) / Double(count), "calibrating (\(start)/\(count) examples)")
-    }
-    return observed.mapValues { method.range(of: $0, percentile: percentile, symmetric: symmetric) }
+/// How `quantize` turns weights and activations into int8.
+public struct Int8QuantizeConfig: TechniqueConfig {
+  public var granularity: QuantizationGranularity
+  public var activations: ActivationQuantization
+  /// How static activation ranges are chosen (unused for dynamic activations).
+  public var calibration: CalibrationMethod
+  /// For percentile calibration.
+  public var percentile: Double
+  /// Training examples used to calibrate.
+  public var calibrationSamples: Int
+  /// Symmetric activation ranges (zero point 128).
+  public var symmetric: Bool
+  /// Layers to quantize; nil quantizes every Linear and Conv2d.
+  public var layers: [String]?
+  public var source: SettingSource
+
+  public init(
+    granularity: QuantizationGranularity = .perChannel, activations: ActivationQuantization = .staticRange,
+    calibration: CalibrationMethod = .minMax, percentile: Double = 99.99, calibrationSamples: Int = 512,
+    symmetric: Bool = false, layers: [String]? = nil, source: SettingSource = .code("quantize")
+  ) {
+    self.granularity = granularity
+    self.activations = activations
+    self.calibration = calibration
+    self.percentile = percentile
+    self.calibrationSamples = calibrationSamples
+    self.symmetric = symmetric
+    self.layers = layers
+    self.source = source
+  }
+
+  public init(_ p: StepParameters) throws {
+    self.init(
+      granularity: QuantizationGranularity(rawValue: p.string("granularity"))!,
+      activations: ActivationQuantization(rawValue: p.string("activations"))!,
+      calibration: CalibrationMethod(rawValue: p.string("calibration"))!, percentile: p.double("percentile"),
+      calibrationSamples: p.int("calibration_samples"), symmetric: p.bool("symmetric"),
+      layers: p.isSet("layers") ? p.strings("layers") : nil, source: p.source)
   }
 }

@@ -23,29 +23,21 @@ public struct QuantizationAwareTraining: Technique {
     ],
     needsTrainableModel: true)
 
-  let parameters: StepParameters
-  let configuration: TrainingConfiguration
+  public let config: QuantizationAwareTrainingConfig
 
-  public init(_ p: StepParameters) throws {
-    parameters = p
-    configuration = TrainingSettings.configuration(p)
-  }
+  public init(_ config: QuantizationAwareTrainingConfig) { self.config = config }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
-    let p = parameters
-    let result = model.copy()
-    let candidates = result.nodes.filter { $0.layer is Linear || ($0.layer as? Conv2d)?.groups == 1 }.map(\.name)
-    let chosen = p.isSet("layers") ? p.strings("layers") : candidates
-    for name in chosen where !candidates.contains(name) {
-      throw StepFailure(
-        p.error("layers", "no quantizable layer \"\(name)\"; layers: \(candidates.joined(separator: ", "))").description
-      )
-    }
+    let c = config
+    let candidates = Int8Quantize.quantizableLayers(of: model)
+    let chosen = c.layers ?? candidates
+    try c.source.checkChosen(chosen, among: candidates, kind: "quantizable layer")
     context.report(0, "calibrating starting ranges")
     let ranges = try Calibrator.inputRanges(
-      of: result, layers: Set(chosen), data: context.data.train, samples: p.int("calibration_samples"),
+      of: model, layers: Set(chosen), data: context.data.train, samples: c.calibrationSamples,
       method: .minMax, percentile: 100, symmetric: false)
-    if p.bool("compare_ptq") {
+    if c.comparePTQ {
+      // The copy is taken before the layers below change: it is post-training int8 of the input.
       let ptq = model.copy()
       for name in chosen {
         guard let node = ptq.nodes.first(where: { $0.name == name }), let range = ranges[name] else { continue }
@@ -53,23 +45,54 @@ public struct QuantizationAwareTraining: Technique {
           ptq, node: name, layer: node.layer, input: .fixed(.unsigned(low: range.0, high: range.1, symmetric: false)),
           granularity: .perChannel)
       }
-      context.extra["ptq_accuracy"] = Double(Evaluator.accuracy(of: ptq, on: context.data.test))
+      context.findings.ptqAccuracy = Double(Evaluator.accuracy(of: ptq, on: context.data.test))
     }
     for name in chosen {
-      guard let node = result.nodes.first(where: { $0.name == name }), let range = ranges[name] else { continue }
-      let observer = RangeObserver(low: range.0, high: range.1, decay: p.float("ema_decay"))
-      result.replaceLayer(named: name, with: FakeQuantizedLayer(wrapping: node.layer, observer: observer))
+      guard let node = model.nodes.first(where: { $0.name == name }), let range = ranges[name] else { continue }
+      let observer = RangeObserver(low: range.0, high: range.1, decay: c.emaDecay)
+      model.replaceLayer(named: name, with: FakeQuantizedLayer(wrapping: node.layer, observer: observer))
     }
-    _ = try context.train(
-      result, on: context.data.train, configuration, from: 0.05, to: 0.95, label: "quantization-aware training",
-      loss: try TrainingSettings.loss(p, context: context))
-    context.extra["fake_quant_accuracy"] = Double(Evaluator.accuracy(of: result, on: context.data.test))
+    try c.training.train(
+      model, on: context.data.train, context: context, from: 0.05, to: 0.95, label: "quantization-aware training")
+    context.findings.fakeQuantAccuracy = Double(Evaluator.accuracy(of: model, on: context.data.test))
     context.report(0.97, "converting to int8")
     for name in chosen {
-      guard let fake = result.nodes.first(where: { $0.name == name })?.layer as? FakeQuantizedLayer else { continue }
+      guard let fake = model.nodes.first(where: { $0.name == name })?.layer as? FakeQuantizedLayer else { continue }
       Int8Conversion.convert(
-        result, node: name, layer: fake.wrapped, input: .fixed(fake.observer.parameters), granularity: .perChannel)
+        model, node: name, layer: fake.wrapped, input: .fixed(fake.observer.parameters), granularity: .perChannel)
     }
-    return result
+    return model
+  }
+}
+
+/// The calibration, range tracking and training of quantization-aware training.
+public struct QuantizationAwareTrainingConfig: TechniqueConfig {
+  public var training: TrainingSettings
+  /// Training examples that set the starting activation ranges.
+  public var calibrationSamples: Int
+  /// Weight of the old range per batch in the moving average.
+  public var emaDecay: Float
+  /// Also measure post-training int8 of the input model (reported as ptq_accuracy).
+  public var comparePTQ: Bool
+  /// Layers to quantize; nil quantizes every Linear and Conv2d.
+  public var layers: [String]?
+  public var source: SettingSource
+
+  public init(
+    training: TrainingSettings = .defaults(epochs: 2, learningRate: 0.002), calibrationSamples: Int = 512,
+    emaDecay: Float = 0.99, comparePTQ: Bool = true, layers: [String]? = nil, source: SettingSource = .code("qat")
+  ) {
+    self.training = training
+    self.calibrationSamples = calibrationSamples
+    self.emaDecay = emaDecay
+    self.comparePTQ = comparePTQ
+    self.layers = layers
+    self.source = source
+  }
+
+  public init(_ p: StepParameters) throws {
+    self.init(
+      training: TrainingSettings(p), calibrationSamples: p.int("calibration_samples"), emaDecay: p.float("ema_decay"),
+      comparePTQ: p.bool("compare_ptq"), layers: p.isSet("layers") ? p.strings("layers") : nil, source: p.source)
   }
 }

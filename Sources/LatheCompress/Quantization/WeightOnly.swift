@@ -20,48 +20,68 @@ public struct WeightOnly: Technique {
         "layers", .list, default: nil, help: "layers to quantize (default: every Linear)"),
     ])
 
-  let parameters: StepParameters
+  public let config: WeightOnlyConfig
 
-  public init(_ p: StepParameters) throws {
-    parameters = p
-    let groupSize = p.int("group_size")
-    guard groupSize % 32 == 0 else { throw p.error("group_size", "\(groupSize) is not a multiple of 32") }
-    if let bits = p.perLayerInt("bits") {
+  public init(_ config: WeightOnlyConfig) { self.config = config }
+
+  public func apply(to model: Model, context: StepContext) throws -> Model {
+    let c = config
+    let candidates = model.nodes.filter { $0.layer is Linear }.map(\.name)
+    let chosen = c.layers ?? candidates
+    try c.source.checkChosen(chosen, among: candidates, kind: "Linear layer")
+    try c.source.checkLayers("bits", c.bits, allowed: chosen)
+    for (index, name) in chosen.enumerated() {
+      try context.checkCancellation()
+      // Layers a bits map leaves out take the default width.
+      let width = c.bits?.value(for: name) ?? 4
+      guard width != 32, let linear = model.nodes.first(where: { $0.name == name })?.layer as? Linear else { continue }
+      context.report(Double(index) / Double(chosen.count), "\(name): int\(width) g\(c.groupSize)")
+      model.replaceLayer(
+        named: name,
+        with: WeightOnlyLinear(
+          weights: GroupQuantizedWeights(quantizing: linear.weight.value, bits: width, groupSize: c.groupSize),
+          bias: linear.bias?.value))
+    }
+    return model
+  }
+}
+
+/// The bit widths and scale groups of weight-only quantization.
+public struct WeightOnlyConfig: TechniqueConfig {
+  /// 4 or 8 bits, or 32 to keep a layer fp32; for every layer or by layer (others get 4).
+  public var bits: PerLayer<Int>?
+  /// Consecutive inputs sharing one scale, a multiple of 32.
+  public var groupSize: Int
+  /// Layers to quantize; nil quantizes every Linear.
+  public var layers: [String]?
+  public var source: SettingSource
+
+  /// Throws for a group size that is not a multiple of 32 or a width other than 4, 8 or 32.
+  public init(
+    bits: PerLayer<Int>? = .all(4), groupSize: Int = 32, layers: [String]? = nil,
+    source: SettingSource = .code("weight-only")
+  ) throws {
+    guard groupSize % 32 == 0 else { throw source.error("group_size", "\(groupSize) is not a multiple of 32") }
+    if let bits {
       let values: [Int]
       switch bits {
       case .all(let b): values = [b]
       case .each(let map): values = Array(map.values)
       }
       for b in values where ![4, 8, 32].contains(b) {
-        throw p.error("bits", "\(b) bits: expected 4, 8 or 32 (fp32)")
+        throw source.error("bits", "\(b) bits: expected 4, 8 or 32 (fp32)")
       }
     }
+    self.bits = bits
+    self.groupSize = groupSize
+    self.layers = layers
+    self.source = source
   }
 
-  public func apply(to model: Model, context: StepContext) throws -> Model {
-    let p = parameters
-    let result = model.copy()
-    let candidates = result.nodes.filter { $0.layer is Linear }.map(\.name)
-    let chosen = p.isSet("layers") ? p.strings("layers") : candidates
-    for name in chosen where !candidates.contains(name) {
-      throw StepFailure(
-        p.error("layers", "no Linear layer \"\(name)\"; layers: \(candidates.joined(separator: ", "))").description)
-    }
-    let bits = p.perLayerInt("bits")
-    try p.checkLayers("bits", bits, in: result, allowed: chosen)
-    let groupSize = p.int("group_size")
-    for (index, name) in chosen.enumerated() {
-      try context.checkCancellation()
-      // Layers a bits map leaves out take the default width.
-      let width = bits?.value(for: name) ?? 4
-      guard width != 32, let linear = result.nodes.first(where: { $0.name == name })?.layer as? Linear else { continue }
-      context.report(Double(index) / Double(chosen.count), "\(name): int\(width) g\(groupSize)")
-      result.replaceLayer(
-        named: name,
-        with: WeightOnlyLinear(
-          weights: GroupQuantizedWeights(quantizing: linear.weight.value, bits: width, groupSize: groupSize),
-          bias: linear.bias?.value))
-    }
-    return result
+  public init(_ p: StepParameters) throws {
+    try self.init(
+      bits: p.perLayerInt("bits"), groupSize: p.int("group_size"),
+      layers: p.isSet("layers") ? p.strings("layers") : nil,
+      source: p.source)
   }
 }

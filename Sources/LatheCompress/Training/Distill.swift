@@ -28,59 +28,45 @@ public struct Distill: Technique {
       },
     needsTrainableModel: false)
 
-  let parameters: StepParameters
+  public let config: DistillConfig
 
-  public init(_ p: StepParameters) throws {
-    parameters = p
-    let student = p.string("student")
-    if student.hasPrefix("mlp:") {
-      let widths = student.dropFirst(4).split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-      guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else {
-        throw p.error("student", "expected mlp: and positive hidden widths, e.g. mlp:100,30")
-      }
-    }
-    if p.isSet("hint"), p.string("hint").split(separator: ":").count != 2 {
-      throw p.error("hint", "expected teacher_node:student_node")
-    }
-  }
+  public init(_ config: DistillConfig) { self.config = config }
 
   func makeStudent(teacher: Model, current: Model, context: StepContext, seed: UInt64) throws -> Model {
-    let p = parameters
-    let spec = p.string("student")
-    if spec == "current" { return current.copy() }
-    if spec.hasPrefix("mlp:") {
-      let widths = spec.dropFirst(4).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    switch config.student {
+    case .current: return current
+    case .mlp(let widths):
       return Architecture.mlp(
         hidden: widths, inputShape: teacher.inputShape, classCount: teacher.classCount, seed: seed)
+    case .architecture(let architecture): return architecture.build(classCount: teacher.classCount, seed: seed)
+    case .model(let name): return try context.loadModel(name).reinitialized(seed: seed)
     }
-    if let architecture = Architecture(rawValue: spec) {
-      return architecture.build(classCount: teacher.classCount, seed: seed)
-    }
-    return try context.loadModel(spec).reinitialized(seed: seed)
   }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
-    let p = parameters
-    let teacher = try context.loadModel(p.optionalString("teacher") ?? "input")
-    let repeats = p.int("repeats")
-    let compare = p.bool("compare_alone")
+    let c = config
+    let teacher = try context.loadModel(c.training.teacher ?? "input")
+    let repeats = c.repeats
+    let compare = c.compareAlone
     let share = 1 / Double(repeats * (compare ? 2 : 1))
     var distilledAccuracies: [Float] = []
     var aloneAccuracies: [Float] = []
     var first: Model?
     for r in 0..<repeats {
-      var configuration = TrainingSettings.configuration(p)
+      var configuration = c.training.configuration
       configuration.seed &+= UInt64(r)
-      let seed = UInt64(p.int("seed") + r)
-      let student = try makeStudent(teacher: teacher, current: model, context: context, seed: seed)
+      let seed = c.training.configuration.seed &+ UInt64(r)
+      // "current" trains the step's model itself: earlier repeats take copies, so that every
+      // repeat starts from the same model.
+      let current = config.student == .current && r < repeats - 1 ? model.copy() : model
+      let student = try makeStudent(teacher: teacher, current: current, context: context, seed: seed)
       let alone = compare ? student.copy() : nil
-      var loss = Distillation.loss(teacher: teacher, temperature: p.float("temperature"), alpha: p.float("alpha"))
+      var loss = Distillation.loss(teacher: teacher, temperature: c.training.temperature, alpha: c.training.alpha)
       var configure: ((inout Trainer) -> Void)?
-      if p.isSet("hint") {
-        let names = p.string("hint").split(separator: ":").map(String.init)
+      if let hintNodes = c.hint {
         let hint = try FeatureHint(
-          teacher: teacher, teacherNode: names[0], student: student, studentNode: names[1],
-          weight: p.float("hint_weight"), seed: seed, error: { p.error("hint", $0) })
+          teacher: teacher, teacherNode: hintNodes.teacherNode, student: student, studentNode: hintNodes.studentNode,
+          weight: c.hintWeight, seed: seed, error: { c.source.error("hint", $0) })
         let base = loss
         loss = { logits, labels, inputs in base(logits, labels, inputs) + hint.loss(inputs: inputs) }
         configure = { trainer in
@@ -102,59 +88,101 @@ public struct Distill: Technique {
       if first == nil { first = student }
     }
     func mean(_ values: [Float]) -> Double { Double(values.reduce(0, +)) / Double(max(values.count, 1)) }
-    context.extra["teacher_accuracy"] = Double(Evaluator.accuracy(of: teacher, on: context.data.test))
-    if repeats > 1 { context.extra["distilled_mean_accuracy"] = mean(distilledAccuracies) }
+    context.findings.teacherAccuracy = Double(Evaluator.accuracy(of: teacher, on: context.data.test))
+    if repeats > 1 { context.findings.distilledMeanAccuracy = mean(distilledAccuracies) }
     if compare {
-      context.extra[repeats > 1 ? "student_alone_mean_accuracy" : "student_alone_accuracy"] = mean(aloneAccuracies)
+      if repeats > 1 {
+        context.findings.studentAloneMeanAccuracy = mean(aloneAccuracies)
+      } else {
+        context.findings.studentAloneAccuracy = mean(aloneAccuracies)
+      }
     }
     return first!
   }
 }
 
-/// Feature distillation: the student's feature at one node, projected by a learned linear map,
-/// is pulled toward the teacher's feature at another (MSE).
-final class FeatureHint: @unchecked Sendable {
-  let teacher: Model
-  let teacherNode: String
-  let studentNode: String
-  let weight: Float
-  let projection: Linear
-  private var studentFeature: Variable?
-
-  init(
-    teacher: Model, teacherNode: String, student: Model, studentNode: String, weight: Float, seed: UInt64,
-    error: (String) -> PipelineError
-  ) throws {
-    let teacherShapes = teacher.outputShapes()
-    let studentShapes = student.outputShapes()
-    guard let t = teacherShapes[teacherNode] else { throw error("the teacher has no node \"\(teacherNode)\"") }
-    guard let s = studentShapes[studentNode] else { throw error("the student has no node \"\(studentNode)\"") }
-    self.teacher = teacher
-    self.teacherNode = teacherNode
-    self.studentNode = studentNode
-    self.weight = weight
-    var g = SeededGenerator(seed: seed &+ 7)
-    projection = Linear(inputs: s.dropFirst().reduce(1, *), outputs: t.dropFirst().reduce(1, *), generator: &g)
+/// The student `distill` trains, the optional feature hint, and the comparison runs.
+public struct DistillConfig: TechniqueConfig {
+  /// The model that learns from the teacher.
+  public enum Student: Sendable, Equatable {
+    /// The step's model itself.
+    case current
+    /// A fresh MLP with these hidden widths.
+    case mlp(hidden: [Int])
+    /// A fresh built-in architecture.
+    case architecture(Architecture)
+    /// A model file or sample, re-initialised.
+    case model(String)
   }
 
-  /// Keeps the student's feature from the current training forward pass.
-  func observe(_ node: Node, _ inputs: [Variable], _ output: Variable) {
-    if node.name == studentNode { studentFeature = output }
-  }
+  /// Feature distillation: the student's output at `studentNode` learns the teacher's at `teacherNode`.
+  public struct Hint: Sendable, Equatable {
+    public var teacherNode: String
+    public var studentNode: String
 
-  func loss(inputs: Tensor<Float>) -> Variable {
-    guard let feature = studentFeature else { preconditionFailure("hint node never ran") }
-    studentFeature = nil
-    var target: Tensor<Float>?
-    GradientRecording.disabled {
-      var context = ForwardContext.inference
-      _ = teacher.forward(
-        Variable(inputs.reshaped([inputs.shape[0]] + teacher.inputShape)), context: &context,
-        observe: { node, _, output in if node.name == self.teacherNode { target = output.value } })
+    public init(teacherNode: String, studentNode: String) {
+      self.teacherNode = teacherNode
+      self.studentNode = studentNode
     }
-    let batch = inputs.shape[0]
-    var context = ForwardContext(isTraining: true)
-    let projected = projection.forward([feature.flattened()], context: &context)
-    return projected.meanSquaredError(Variable(target!.reshaped([batch, -1]))) * weight
+  }
+
+  public var student: Student
+  public var hint: Hint?
+  /// Weight of the hint loss.
+  public var hintWeight: Float
+  /// Also train the same student without a teacher (reported as student_alone_accuracy).
+  public var compareAlone: Bool
+  /// Runs with different seeds; the means are reported.
+  public var repeats: Int
+  /// The teacher (nil means "input", the pipeline's input model), temperature and alpha included.
+  public var training: TrainingSettings
+  public var source: SettingSource
+
+  public init(
+    student: Student = .mlp(hidden: [30]), hint: Hint? = nil, hintWeight: Float = 0.5, compareAlone: Bool = true,
+    repeats: Int = 1, training: TrainingSettings = Self.defaultTraining, source: SettingSource = .code("distill")
+  ) {
+    self.student = student
+    self.hint = hint
+    self.hintWeight = hintWeight
+    self.compareAlone = compareAlone
+    self.repeats = repeats
+    self.training = training
+    self.source = source
+  }
+
+  /// The pipeline defaults: the input model as teacher, alpha 0.9, 20 epochs at 0.05.
+  public static var defaultTraining: TrainingSettings {
+    var training = TrainingSettings.defaults(epochs: 20, learningRate: 0.05)
+    training.teacher = "input"
+    training.alpha = 0.9
+    return training
+  }
+
+  public init(_ p: StepParameters) throws {
+    let text = p.string("student")
+    let student: Student
+    if text == "current" {
+      student = .current
+    } else if text.hasPrefix("mlp:") {
+      let widths = text.dropFirst(4).split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else {
+        throw p.error("student", "expected mlp: and positive hidden widths, e.g. mlp:100,30")
+      }
+      student = .mlp(hidden: widths.compactMap { $0 })
+    } else if let architecture = Architecture(rawValue: text) {
+      student = .architecture(architecture)
+    } else {
+      student = .model(text)
+    }
+    var hint: Hint?
+    if p.isSet("hint") {
+      let names = p.string("hint").split(separator: ":").map(String.init)
+      guard names.count == 2 else { throw p.error("hint", "expected teacher_node:student_node") }
+      hint = Hint(teacherNode: names[0], studentNode: names[1])
+    }
+    self.init(
+      student: student, hint: hint, hintWeight: p.float("hint_weight"), compareAlone: p.bool("compare_alone"),
+      repeats: p.int("repeats"), training: TrainingSettings(p), source: p.source)
   }
 }

@@ -1,7 +1,46 @@
 import LatheTensor
 
-/// The fine-tuning settings every training step shares, with step-specific defaults.
-enum TrainingSettings {
+/// The training settings every training step shares: how to train, and optionally a teacher to
+/// distil from while training.
+public struct TrainingSettings: Sendable, Equatable {
+  public var configuration: TrainingConfiguration
+  /// The model to distil from ("input" = the pipeline's input model, or a sample or path);
+  /// nil trains on the labels alone.
+  public var teacher: String?
+  /// Distillation temperature T.
+  public var temperature: Float
+  /// Weight of the teacher's soft targets against the labels.
+  public var alpha: Float
+
+  public init(
+    _ configuration: TrainingConfiguration, teacher: String? = nil, temperature: Float = 4, alpha: Float = 0.7
+  ) {
+    self.configuration = configuration
+    self.teacher = teacher
+    self.temperature = temperature
+    self.alpha = alpha
+  }
+
+  /// What a pipeline step gets when it sets none of the training keys (batches of 32, SGD,
+  /// cosine schedule, seed 0), with the technique's own epochs and learning rate.
+  public static func defaults(epochs: Int, learningRate: Float) -> TrainingSettings {
+    TrainingSettings(
+      TrainingConfiguration(
+        epochs: epochs, batchSize: 32, learningRate: learningRate, optimizer: .sgd(), schedule: .cosine(minimum: 0),
+        seed: 0))
+  }
+
+  /// Reads the settings `descriptors` declares.
+  public init(_ p: StepParameters) {
+    let decay = p.float("weight_decay")
+    self.init(
+      TrainingConfiguration(
+        epochs: p.int("epochs"), batchSize: p.int("batch_size"), learningRate: p.float("lr"),
+        optimizer: OptimizerKind.named(p.string("optimizer"), weightDecay: decay) ?? .sgd(),
+        schedule: LearningRateSchedule.named(p.string("schedule")) ?? .constant, seed: UInt64(p.int("seed"))),
+      teacher: p.optionalString("teacher"), temperature: p.float("temperature"), alpha: p.float("alpha"))
+  }
+
   static func descriptors(epochs: Int, learningRate: Double, optimizer: String = "sgd") -> [ParameterDescriptor] {
     [
       ParameterDescriptor("epochs", .int(0...1000), default: .int(epochs), help: "passes over the training set"),
@@ -23,39 +62,18 @@ enum TrainingSettings {
   }
 
   /// The loss for training: cross-entropy, or distillation from `teacher` when one is named.
-  static func loss(_ p: StepParameters, context: StepContext) throws -> Trainer.LossFunction? {
-    guard let name = p.optionalString("teacher") else { return nil }
-    let teacher = try context.loadModel(name)
-    return Distillation.loss(teacher: teacher, temperature: p.float("temperature"), alpha: p.float("alpha"))
+  func loss(context: StepContext) throws -> Trainer.LossFunction? {
+    guard let teacher else { return nil }
+    return Distillation.loss(teacher: try context.loadModel(teacher), temperature: temperature, alpha: alpha)
   }
 
-  static func configuration(_ p: StepParameters) -> TrainingConfiguration {
-    let decay = p.float("weight_decay")
-    return TrainingConfiguration(
-      epochs: p.int("epochs"), batchSize: p.int("batch_size"), learningRate: p.float("lr"),
-      optimizer: OptimizerKind.named(p.string("optimizer"), weightDecay: decay) ?? .sgd(),
-      schedule: LearningRateSchedule.named(p.string("schedule")) ?? .constant, seed: UInt64(p.int("seed")))
-  }
-}
-
-/// Fine-tunes the model as it is (masks and shared weights stay in force).
-public struct FineTune: Technique {
-  public static let descriptor = TechniqueDescriptor(
-    name: "fine-tune", summary: "Train the current model further; pruned weights stay zero.",
-    parameters: TrainingSettings.descriptors(epochs: 3, learningRate: 0.01), needsTrainableModel: true)
-
-  let configuration: TrainingConfiguration
-  let parameters: StepParameters
-
-  public init(_ p: StepParameters) throws {
-    configuration = TrainingSettings.configuration(p)
-    parameters = p
-  }
-
-  public func apply(to model: Model, context: StepContext) throws -> Model {
-    let result = model.copy()
+  /// Trains `model` in place with these settings, over [from, to] of the step's progress.
+  func train(
+    _ model: Model, on data: Dataset, context: StepContext, from: Double = 0, to: Double = 1,
+    label: String = "fine-tuning", afterStep: (() -> Void)? = nil
+  ) throws {
     _ = try context.train(
-      result, on: context.data.train, configuration, loss: try TrainingSettings.loss(parameters, context: context))
-    return result
+      model, on: data, configuration, from: from, to: to, label: label, loss: try loss(context: context),
+      afterStep: afterStep)
   }
 }
