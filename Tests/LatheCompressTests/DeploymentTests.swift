@@ -108,12 +108,12 @@ final class DeploymentTests: XCTestCase {
   func compressed(share: Bool, huffman: Bool, data: DatasetSplit) throws -> Model {
     var model = Architecture.mlp(hidden: [96], inputShape: [1, 8, 8], classCount: 3, seed: 1)
     _ = Trainer(TrainingConfiguration(epochs: 2, batchSize: 16, learningRate: 0.05)).train(model, on: data.train)
-    model = try technique("prune", [("sparsity", .float(0.9))]).apply(to: model, context: context(data))
+    model = try technique("prune", [("sparsity", .float(0.9))]).applied(to: model, context: context(data))
     if share {
       model = try technique("weight-sharing", [("bits", .int(4)), ("epochs", .int(0))])
-        .apply(to: model, context: context(data))
+        .applied(to: model, context: context(data))
     }
-    if huffman { model = try technique("huffman").apply(to: model, context: context(data)) }
+    if huffman { model = try technique("huffman").applied(to: model, context: context(data)) }
     return model
   }
 
@@ -147,7 +147,7 @@ final class DeploymentTests: XCTestCase {
 
   func testEncodedConvolutionMatchesTheMaskedConvolution() throws {
     let data = blobSplit()
-    let model = try technique("prune", [("sparsity", .float(0.8))]).apply(
+    let model = try technique("prune", [("sparsity", .float(0.8))]).applied(
       to: Architecture.digitsCNN.build(classCount: 3, seed: 2), context: context(data))
     let loaded = try deployedRoundTrip(model, to: try temporaryDirectory(self).appendingPathComponent("c.safetensors"))
     XCTAssertEqual(loaded.nodes.first { $0.name == "conv2" }?.layer.spec.op, "encoded_conv2d")

@@ -79,7 +79,7 @@ final class DistillationTransferTests: XCTestCase {
         ("epochs", .int(10)), ("batch_size", .int(4)), ("lr", .float(0.05)),
       ])
     let c = context(full)
-    let result = try step.apply(to: model, context: c)
+    let result = try step.applied(to: model, context: c)
     XCTAssertEqual(result.parameter(named: "fc1.weight")!.value, model.parameter(named: "fc1.weight")!.value)
     XCTAssertEqual(result.parameter(named: "fc1.bias")!.value, model.parameter(named: "fc1.bias")!.value)
     XCTAssertEqual(result.parameter(named: "fc2.weight")!.shape, [2, 64])
@@ -87,8 +87,8 @@ final class DistillationTransferTests: XCTestCase {
     XCTAssertEqual(c.data.train.count, 20)
     XCTAssertEqual(c.data.test.classCount, 2)
     XCTAssertEqual(c.data.test.count, 40)
-    XCTAssertEqual(c.extra["labelled_examples"], 20)
-    XCTAssertNotNil(c.extra["scratch_accuracy"])
+    XCTAssertEqual(c.findings.labelledExamples, 20)
+    XCTAssertNotNil(c.findings.scratchAccuracy)
     XCTAssertGreaterThan(Evaluator.accuracy(of: result, on: c.data.test), 0.9)
     XCTAssertTrue(result.namedParameters.allSatisfy { !$0.parameter.isFrozen })
     XCTAssertEqual(model.classCount, 3, "the input model must not change")
@@ -103,7 +103,7 @@ final class DistillationTransferTests: XCTestCase {
     c.outputDirectory = folder
     let step = try technique(
       "sensitivity", [("sparsities", .list(sparsities.map { .float($0) })), ("max_drop", .float(2))])
-    let result = try step.apply(to: model, context: c)
+    let result = try step.applied(to: model, context: c)
     XCTAssertEqual(result.parameter(named: "fc1.weight")!.value, model.parameter(named: "fc1.weight")!.value)
 
     let baseline = Evaluator.accuracy(of: model, on: data.test)
@@ -115,13 +115,14 @@ final class DistillationTransferTests: XCTestCase {
         expected[layer] = max(expected[layer]!, s)
       }
     }
-    XCTAssertEqual(c.sensitivityTargets, expected)
+    XCTAssertEqual(c.state.sensitivityTargets?.sparsityByLayer, expected)
+    XCTAssertEqual(c.findings.metricsExtra, ["target_fc1": expected["fc1"]!, "target_fc2": expected["fc2"]!])
     XCTAssertNotEqual(expected["fc1"], expected["fc2"], "the test wants layers of different sensitivity: \(table)")
     let csv = try String(contentsOf: folder.appendingPathComponent("sensitivity.csv"), encoding: .utf8)
     XCTAssertEqual(csv.split(separator: "\n").count, 1 + 2 * sparsities.count)
 
     // A later prune step uses exactly those targets.
-    let pruned = try technique("prune", [("use_sensitivity", .bool(true))]).apply(to: model, context: c)
+    let pruned = try technique("prune", [("use_sensitivity", .bool(true))]).applied(to: model, context: c)
     for layer in ["fc1", "fc2"] {
       let p = pruned.parameter(named: "\(layer).weight")!
       XCTAssertEqual(p.zeroCount, Int((Double(p.value.count) * expected[layer]!).rounded()), layer)

@@ -12,7 +12,7 @@ final class MagnitudePruningTests: XCTestCase {
     let model = Architecture.mlp(hidden: [40, 20], inputShape: [30], classCount: 5, seed: 3)
     let step = try technique(
       "prune", [("sparsity", .map([(key: "fc1", value: .float(0.7)), (key: "fc2", value: .float(0.35))]))])
-    let pruned = try step.apply(to: model, context: context(blobSplit()))
+    let pruned = try step.applied(to: model, context: context(blobSplit()))
     XCTAssertEqual(zeros(pruned, "fc1.weight"), 840)  // 0.7 · 1200
     XCTAssertEqual(zeros(pruned, "fc2.weight"), 280)  // 0.35 · 800
     XCTAssertEqual(zeros(pruned, "fc3.weight"), 0)  // not named
@@ -33,7 +33,7 @@ final class MagnitudePruningTests: XCTestCase {
     let fc2 = model.parameter(named: "fc2.weight")!
     fc2.value = fc2.value * 0.1
     let step = try technique("prune", [("sparsity", .float(0.5)), ("scope", .string("global"))])
-    let pruned = try step.apply(to: model, context: context(blobSplit()))
+    let pruned = try step.applied(to: model, context: context(blobSplit()))
     let total = 1200 + 800
     XCTAssertEqual(zeros(pruned, "fc1.weight") + zeros(pruned, "fc2.weight"), total / 2)
     let s1 = Double(zeros(pruned, "fc1.weight")) / 1200
@@ -59,7 +59,7 @@ final class MagnitudePruningTests: XCTestCase {
   func testMasksKeepEarlierZeros() throws {
     let model = Architecture.mlp(hidden: [20], inputShape: [10], classCount: 3, seed: 1)
     var generator = SeededGenerator(seed: 5)
-    let first = try technique("prune", [("sparsity", .float(0.5))]).apply(to: model, context: context(blobSplit()))
+    let first = try technique("prune", [("sparsity", .float(0.5))]).applied(to: model, context: context(blobSplit()))
     let zeroedFirst = Set(
       first.parameter(named: "fc1.weight")!.value.scalars.indices.filter {
         first.parameter(named: "fc1.weight")!.value.scalars[$0] == 0
@@ -70,7 +70,7 @@ final class MagnitudePruningTests: XCTestCase {
       on: Dataset(
         name: "x", inputs: .normal([24, 10], generator: &generator), labels: (0..<24).map { $0 % 3 },
         classCount: 3))
-    let second = try technique("prune", [("sparsity", .float(0.7))]).apply(to: first, context: context(blobSplit()))
+    let second = try technique("prune", [("sparsity", .float(0.7))]).applied(to: first, context: context(blobSplit()))
     let values = second.parameter(named: "fc1.weight")!.value.scalars
     XCTAssertTrue(zeroedFirst.allSatisfy { values[$0] == 0 })
     XCTAssertEqual(values.filter { $0 == 0 }.count, 140)
@@ -97,7 +97,7 @@ final class MagnitudePruningTests: XCTestCase {
     let step = try technique(
       "gradual-prune",
       [("final_sparsity", .float(0.8)), ("pruning_epochs", .int(2)), ("epochs", .int(3)), ("lr", .float(0.02))])
-    let pruned = try step.apply(to: model, context: context(data))
+    let pruned = try step.applied(to: model, context: context(data))
     XCTAssertEqual(zeros(pruned, "fc1.weight"), Int((0.8 * 4096).rounded()))
     XCTAssertEqual(zeros(pruned, "fc2.weight"), Int((0.8 * 192).rounded()))
     XCTAssertGreaterThan(Evaluator.accuracy(of: pruned, on: data.test), 0.9)
@@ -106,9 +106,9 @@ final class MagnitudePruningTests: XCTestCase {
   func testMasksSurviveFineTuning() throws {
     let data = blobSplit()
     let model = trainedDigitsMLP(data)
-    let pruned = try technique("prune", [("sparsity", .float(0.8))]).apply(to: model, context: context(data))
+    let pruned = try technique("prune", [("sparsity", .float(0.8))]).applied(to: model, context: context(data))
     let before = pruned.parameter(named: "fc1.weight")!.value.scalars
-    let tuned = try technique("fine-tune", [("epochs", .int(2)), ("lr", .float(0.05))]).apply(
+    let tuned = try technique("fine-tune", [("epochs", .int(2)), ("lr", .float(0.05))]).applied(
       to: pruned, context: context(data))
     let after = tuned.parameter(named: "fc1.weight")!.value.scalars
     for i in before.indices where before[i] == 0 { XCTAssertEqual(after[i], 0) }

@@ -13,9 +13,9 @@ final class QuantTechniqueTests: XCTestCase {
     let baseline = Evaluator.accuracy(of: model, on: data.test)
     let step = context(data)
     let qat = try technique("qat", [("epochs", .int(1)), ("lr", .float(0.01)), ("calibration_samples", .int(128))])
-      .apply(to: model, context: step)
+      .applied(to: model, context: step)
     XCTAssertEqual(Evaluator.accuracy(of: qat, on: data.test), baseline, accuracy: 0.01)
-    XCTAssertNotNil(step.extra["ptq_accuracy"])
+    XCTAssertNotNil(step.findings.ptqAccuracy)
     XCTAssertTrue(qat.nodes.allSatisfy { !($0.layer is FakeQuantizedLayer) && !($0.layer is Linear) })
     XCTAssertEqual((qat.nodes.first { $0.name == "fc1" }?.layer as? QuantizedLinear)?.relu, true)
     XCTAssertTrue(model.nodes.first { $0.name == "fc1" }?.layer is Linear, "the input model must not change")
@@ -30,7 +30,7 @@ final class QuantTechniqueTests: XCTestCase {
     let model = Architecture.digitsCNN.build(classCount: 3, seed: 0)
     _ = Trainer(TrainingConfiguration(epochs: 2, batchSize: 16, learningRate: 0.002, optimizer: .adam())).train(
       model, on: data.train)
-    let qat = try technique("qat", [("epochs", .int(1)), ("compare_ptq", .bool(false))]).apply(
+    let qat = try technique("qat", [("epochs", .int(1)), ("compare_ptq", .bool(false))]).applied(
       to: model, context: context(data))
     XCTAssertTrue(qat.nodes.first { $0.name == "conv1" }?.layer is QuantizedConv2d)
     XCTAssertEqual(
@@ -44,7 +44,7 @@ final class QuantTechniqueTests: XCTestCase {
     let dir = try temporaryDirectory(self)
     var weightBytes: [Int: Int] = [:]
     for bits in [32, 8, 4] {
-      let q = try technique("weight-only", [("bits", .int(bits))]).apply(to: model, context: context(data))
+      let q = try technique("weight-only", [("bits", .int(bits))]).applied(to: model, context: context(data))
       let url = dir.appendingPathComponent("w\(bits).safetensors")
       let loaded = try deployedRoundTrip(q, to: url)
       XCTAssertEqual(loaded.predict(data.test.inputs), q.predict(data.test.inputs))
@@ -76,7 +76,7 @@ final class QuantTechniqueTests: XCTestCase {
     for (first, second) in [(4, 8), (32, 4)] {
       let q = try technique(
         "weight-only", [("bits", .map([(key: "fc1", value: .int(first)), (key: "fc2", value: .int(second))]))]
-      ).apply(to: model, context: context(data))
+      ).applied(to: model, context: context(data))
       let url = dir.appendingPathComponent("mixed\(first).safetensors")
       let loaded = try deployedRoundTrip(q, to: url)
       let file = try SafetensorsFile.read(from: url)
@@ -103,7 +103,7 @@ final class QuantTechniqueTests: XCTestCase {
     }
     let data = blobSplit()
     XCTAssertThrowsError(
-      try technique("weight-only", [("bits", .map([(key: "fc9", value: .int(8))]))]).apply(
+      try technique("weight-only", [("bits", .map([(key: "fc9", value: .int(8))]))]).applied(
         to: trainedDigitsMLP(data, epochs: 1), context: context(data))
     ) { XCTAssertTrue("\($0)".contains("fc9"), "\($0)") }
   }

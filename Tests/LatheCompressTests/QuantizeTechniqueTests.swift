@@ -11,7 +11,7 @@ final class QuantizeTechniqueTests: XCTestCase {
     let model = trainedDigitsMLP(data)
     let baseline = Evaluator.accuracy(of: model, on: data.test)
     XCTAssertGreaterThan(baseline, 0.95)
-    let quantized = try technique("quantize", [("calibration_samples", .int(128))]).apply(
+    let quantized = try technique("quantize", [("calibration_samples", .int(128))]).applied(
       to: model, context: context(data))
     XCTAssertEqual(abs(Evaluator.accuracy(of: quantized, on: data.test) - baseline), 0, accuracy: 0.01)
     XCTAssertFalse(quantized.nodes.contains { $0.name == "relu1" }, "relu1 should be folded")
@@ -42,7 +42,7 @@ final class QuantizeTechniqueTests: XCTestCase {
     let quantized = try technique(
       "quantize", [("activations", .string("dynamic")), ("granularity", .string("per-tensor"))]
     )
-    .apply(to: model, context: context(empty))
+    .applied(to: model, context: context(empty))
     let layer = quantized.nodes.first { $0.name == "fc1" }?.layer as? QuantizedLinear
     XCTAssertEqual(layer?.input, .dynamic(symmetric: false))
     XCTAssertEqual(layer?.weights.granularity, .perTensor)
@@ -59,7 +59,7 @@ final class QuantizeTechniqueTests: XCTestCase {
     let model = Architecture.digitsCNN.build(classCount: 3, seed: 0)
     _ = Trainer(TrainingConfiguration(epochs: 2, batchSize: 16, learningRate: 0.002, optimizer: .adam())).train(
       model, on: data.train)
-    let quantized = try technique("quantize", [("calibration", .string("percentile"))]).apply(
+    let quantized = try technique("quantize", [("calibration", .string("percentile"))]).applied(
       to: model, context: context(data))
     XCTAssertTrue(quantized.nodes.first { $0.name == "conv1" }?.layer is QuantizedConv2d)
     let float = Evaluator.predictions(of: model, on: data.test)
@@ -73,7 +73,7 @@ final class QuantizeTechniqueTests: XCTestCase {
   func testUnknownLayerIsRejected() throws {
     let data = blobSplit()
     XCTAssertThrowsError(
-      try technique("quantize", [("layers", .list([.string("fc9")]))]).apply(
+      try technique("quantize", [("layers", .list([.string("fc9")]))]).applied(
         to: trainedDigitsMLP(data, epochs: 1), context: context(data))
     ) { error in
       XCTAssertTrue("\(error)".contains("fc9") && "\(error)".contains("fc1"), "\(error)")

@@ -30,7 +30,7 @@ final class StructuredPruningTests: XCTestCase {
 
   func prunedStructured(_ model: Model, _ sparsity: ParameterValue) throws -> Model {
     try technique("prune", [("method", .string("structured")), ("sparsity", sparsity)])
-      .apply(to: model, context: context(blobSplit()))
+      .applied(to: model, context: context(blobSplit()))
   }
 
   func testRemovingNeuronsEqualsZeroingTheirOutgoingWeights() throws {

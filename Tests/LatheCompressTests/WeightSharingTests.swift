@@ -9,9 +9,9 @@ final class WeightSharingTests: XCTestCase {
 
   func prunedAndShared(bits: Int, epochs: Int, data: DatasetSplit) throws -> (Model, Model) {
     let model = trainedDigitsMLP(data)
-    let pruned = try technique("prune", [("sparsity", .float(0.6))]).apply(to: model, context: context(data))
+    let pruned = try technique("prune", [("sparsity", .float(0.6))]).applied(to: model, context: context(data))
     let shared = try technique("weight-sharing", [("bits", .int(bits)), ("epochs", .int(epochs))])
-      .apply(to: pruned, context: context(data))
+      .applied(to: pruned, context: context(data))
     return (pruned, shared)
   }
 
@@ -87,7 +87,7 @@ final class WeightSharingTests: XCTestCase {
     let data = blobSplit()
     let (_, shared) = try prunedAndShared(bits: 3, epochs: 0, data: data)
     let tuned = try technique("fine-tune", [("epochs", .int(1)), ("lr", .float(0.05))])
-      .apply(to: shared, context: context(data))
+      .applied(to: shared, context: context(data))
     for name in ["fc1.weight", "fc2.weight"] {
       let p = tuned.parameter(named: name)!
       XCTAssertEqual(p.value, p.codebook!.weights(shape: p.shape), "\(name) left its codebook")
@@ -101,7 +101,7 @@ final class WeightSharingTests: XCTestCase {
     let data = blobSplit()
     let (_, shared) = try prunedAndShared(bits: 3, epochs: 0, data: data)
     let pruned = try technique("prune", [("sparsity", .float(0.8)), ("epochs", .int(1))])
-      .apply(to: shared, context: context(data))
+      .applied(to: shared, context: context(data))
     let p = pruned.parameter(named: "fc1.weight")!
     XCTAssertEqual(p.zeroCount, Int((0.8 * 4096).rounded()))
     let onCodebook = p.codebook!.weights(shape: p.shape).scalars

@@ -25,7 +25,8 @@ public final class PipelineRunner: @unchecked Sendable {
   private(set) var techniques: [any Technique]
   let loadModel: (String) throws -> Model
   let options: ModelMeasurement.Options
-  var sensitivityTargets: [String: Double]?
+  /// What the steps run so far left for later ones.
+  private(set) var state = PipelineState()
 
   /// Checks every step's settings before anything runs. `model` is the starting model;
   /// step models are written to `outputDirectory` as `NN-name.safetensors`.
@@ -77,8 +78,7 @@ public final class PipelineRunner: @unchecked Sendable {
     let load = loadModel
     let context = StepContext(
       data: data, loadModel: { name in name == "input" ? input.copy() : try load(name) }, progress: progress,
-      isCancelled: isCancelled)
-    context.sensitivityTargets = sensitivityTargets
+      isCancelled: isCancelled, state: state)
     context.outputDirectory = outputDirectory
     context.fullData = dataHistory.first
     let type = type(of: techniques[index])
@@ -90,7 +90,9 @@ public final class PipelineRunner: @unchecked Sendable {
         "\(step.name): \(step.technique) trains, but the model can no longer train; put it before quantize")
     }
     let start = Date()
-    let model = try techniques[index].apply(to: snapshots.last!.model, context: context)
+    // The one copy of the step's input: techniques change the model they are given, and the
+    // snapshot must stay as it is so stepping back can return to it.
+    let model = try techniques[index].apply(to: current.copy(), context: context)
     let seconds = Date().timeIntervalSince(start)
     // Training on bad data (huge pixel values) can diverge: such a model must fail the step,
     // not be saved as a file no reader accepts.
@@ -103,8 +105,8 @@ public final class PipelineRunner: @unchecked Sendable {
     var (metrics, deployed) = try ModelMeasurement.measure(
       model, name: step.name, technique: step.technique, test: context.data.test, path: path(index + 1, step.name),
       originalSize: snapshots[0].metrics.sizeBytes, wallSeconds: seconds, options: options)
-    metrics.extra = context.extra
-    sensitivityTargets = context.sensitivityTargets
+    metrics.extra = context.findings.metricsExtra
+    state = context.state
     data = context.data
     dataHistory.append(data)
     snapshots.append(Snapshot(model: model, deployed: deployed, metrics: metrics))

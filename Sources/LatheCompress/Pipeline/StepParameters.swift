@@ -165,11 +165,7 @@ public struct StepParameters: Sendable {
 
   /// Checks that every layer a per-layer map names exists in the model.
   public func checkLayers<T>(_ key: String, _ values: PerLayer<T>?, in model: Model, allowed: [String]) throws {
-    guard case .each(let map) = values else { return }
-    for name in map.keys.sorted() where !allowed.contains(name) {
-      throw StepFailure(
-        error(key, "no layer \"\(name)\" this step can change; layers: \(allowed.joined(separator: ", "))").description)
-    }
+    try source.checkLayers(key, values, allowed: allowed)
   }
 }
 

@@ -26,20 +26,3 @@ extension Dataset {
     return subset(picked.sorted())
   }
 }
-
-extension StepParameters {
-  /// Class indices given as a list of integers.
-  func classes(_ key: String, below limit: Int) throws -> [Int] {
-    guard case .list(let items) = value(key) else { throw error(key, "expected a list of class indices") }
-    var result: [Int] = []
-    for item in items {
-      guard case .int(let c) = item, (0..<limit).contains(c) else {
-        throw error(key, "expected class indices in 0..<\(limit), got \(item)")
-      }
-      guard !result.contains(c) else { throw error(key, "class \(c) is listed twice") }
-      result.append(c)
-    }
-    guard !result.isEmpty else { throw error(key, "needs at least one class") }
-    return result
-  }
-}

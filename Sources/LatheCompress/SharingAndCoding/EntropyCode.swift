@@ -11,23 +11,33 @@ public struct EntropyCode: Technique {
         "gap_bits", .int(0...16), default: .int(0), help: "bits per sparse index gap before coding; 0 picks the best")
     ])
 
-  let gapBits: Int
+  public let config: EntropyCodeConfig
 
-  public init(_ p: StepParameters) throws { gapBits = p.int("gap_bits") }
+  public init(_ config: EntropyCodeConfig) { self.config = config }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
     let shared = MagnitudePruning.prunableWeights(of: model).filter { $0.parameter.codebook != nil }
     guard !shared.isEmpty else {
       throw StepFailure("huffman codes shared-weight indices: run a weight-sharing step before it")
     }
-    let result = model.copy()
-    result.metadata[DeploymentKeys.encoding] = "huffman"
-    result.metadata[DeploymentKeys.gapBits] = "\(gapBits)"
-    return result
+    model.metadata[DeploymentKeys.encoding] = "huffman"
+    model.metadata[DeploymentKeys.gapBits] = "\(config.gapBits)"
+    return model
   }
 }
 
-/// Model metadata keys that tell the deployment how to store weights.
+/// How `huffman` stores sparse index gaps.
+public struct EntropyCodeConfig: TechniqueConfig, Equatable {
+  /// Bits per sparse index gap before coding; 0 picks the best.
+  public var gapBits: Int
+
+  public init(gapBits: Int = 0) { self.gapBits = gapBits }
+
+  public init(_ p: StepParameters) throws { gapBits = p.int("gap_bits") }
+}
+
+/// Model metadata keys that tell the deployment how to store weights. They live in the model
+/// (and its file), not in the pipeline state: `Deployment` reads them when it saves the model.
 public enum DeploymentKeys {
   public static let encoding = "lathe.encoding"
   public static let gapBits = "lathe.gap_bits"

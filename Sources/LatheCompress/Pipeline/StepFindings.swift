@@ -1,0 +1,40 @@
+/// What a step found besides the standard metrics: baselines it trained or measured to compare
+/// with. Each field belongs to one technique; `metricsExtra` turns them into the
+/// `StepMetrics.extra` keys that `lathe run --json` writes and the workbench reads.
+public struct StepFindings: Sendable, Equatable {
+  /// qat: post-training int8 of the step's input model, for comparison.
+  public var ptqAccuracy: Double?
+  /// qat: the fake-quantized model before conversion to int8 layers.
+  public var fakeQuantAccuracy: Double?
+  /// distill: the teacher on the step's test data.
+  public var teacherAccuracy: Double?
+  /// distill with repeats > 1: the distilled students' mean.
+  public var distilledMeanAccuracy: Double?
+  /// distill: the same student trained without a teacher (repeats = 1).
+  public var studentAloneAccuracy: Double?
+  /// distill with repeats > 1: the same students trained without a teacher, their mean.
+  public var studentAloneMeanAccuracy: Double?
+  /// transfer: the same architecture trained from scratch on the same labels.
+  public var scratchAccuracy: Double?
+  /// transfer: how many labelled examples it trained on.
+  public var labelledExamples: Int?
+  /// sensitivity: the per-layer targets it chose.
+  public var sensitivityTargets: SensitivityTargets?
+
+  public init() {}
+
+  /// The findings under their JSON keys (keys are a published format: keep them).
+  public var metricsExtra: [String: Double] {
+    var extra: [String: Double] = [:]
+    extra["ptq_accuracy"] = ptqAccuracy
+    extra["fake_quant_accuracy"] = fakeQuantAccuracy
+    extra["teacher_accuracy"] = teacherAccuracy
+    extra["distilled_mean_accuracy"] = distilledMeanAccuracy
+    extra["student_alone_accuracy"] = studentAloneAccuracy
+    extra["student_alone_mean_accuracy"] = studentAloneMeanAccuracy
+    extra["scratch_accuracy"] = scratchAccuracy
+    extra["labelled_examples"] = labelledExamples.map(Double.init)
+    for (layer, target) in sensitivityTargets?.sparsityByLayer ?? [:] { extra["target_\(layer)"] = target }
+    return extra
+  }
+}
