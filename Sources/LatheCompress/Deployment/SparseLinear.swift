@@ -97,10 +97,6 @@ public final class SparseLinear: ReLUFolding {
   }
 
   public func copy() -> Layer { SparseLinear(copying: self) }
-
-  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
-    preconditionFailure("SparseLinear is restored through CompressedLayers")
-  }
 }
 
 /// A convolution whose weight is stored compressed; it decodes to a dense weight at load and
@@ -139,10 +135,6 @@ public final class EncodedConv2d: Layer {
   }
 
   public func copy() -> Layer { EncodedConv2d(weights: weights, template: conv) }
-
-  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
-    preconditionFailure("EncodedConv2d is restored through CompressedLayers")
-  }
 }
 
 func compressedStatistics(

@@ -83,9 +83,9 @@ public final class PipelineRunner: @unchecked Sendable {
     context.fullData = dataHistory.first
     let type = type(of: techniques[index])
     let current = snapshots.last!.model
-    // int8 layers pass no gradient: whatever trainable layers remain (batch norm) would train alone.
-    let quantized = current.nodes.contains { $0.layer is QuantizedLinear || $0.layer is QuantizedConv2d }
-    if type.descriptor.needsTrainableModel && (quantized || current.trainableParameters.isEmpty) {
+    // Some layers end training (int8: no gradient, only batch norm would be left to train).
+    let trainingEnded = current.nodes.contains { !$0.layer.allowsTraining }
+    if type.descriptor.needsTrainableModel && (trainingEnded || current.trainableParameters.isEmpty) {
       throw StepFailure(
         "\(step.name): \(step.technique) trains, but the model can no longer train; put it before quantize")
     }

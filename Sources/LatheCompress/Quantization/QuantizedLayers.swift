@@ -4,7 +4,7 @@ import LatheTensor
 
 /// An int8 fully connected layer: the input is quantized to u8, multiplied with s8 weights in
 /// int32 by the VNNI/AVX2 kernel, and scaled back to fp32 with the bias (and a folded ReLU).
-public final class QuantizedLinear: ReLUFolding {
+public final class QuantizedLinear: ReLUFolding, LoadedThroughPlaceholder {
   public let weights: QuantizedWeights
   public let bias: Tensor<Float>?
   public let input: InputQuantization
@@ -27,6 +27,9 @@ public final class QuantizedLinear: ReLUFolding {
   }
 
   public var kernelName: String { "int8 " + String(cString: lk_isa_name(lk_isa_best())) }
+  /// Int8 layers end a model's training (see `Layer.allowsTraining`).
+  public var allowsTraining: Bool { false }
+  public var effectiveWeight: Tensor<Float>? { weights.dequantized(shape: [weights.rows, weights.columns]) }
 
   public var storedTensors: [(name: String, tensor: AnyTensor)] {
     weights.storedTensors(shape: [weights.rows, weights.columns]) + input.storedTensors
@@ -74,15 +77,11 @@ public final class QuantizedLinear: ReLUFolding {
   }
 
   public func copy() -> Layer { QuantizedLinear(weights: weights, bias: bias, input: input, relu: relu) }
-
-  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
-    preconditionFailure("QuantizedLinear is built by QuantizedLayers")
-  }
 }
 
 /// An int8 convolution (groups 1): each image is quantized to u8, unfolded and multiplied by
 /// the int8 kernel (lk_qconv2d_image), images spread over the cores.
-public final class QuantizedConv2d: ReLUFolding {
+public final class QuantizedConv2d: ReLUFolding, LoadedThroughPlaceholder {
   public let weights: QuantizedWeights
   public let bias: Tensor<Float>?
   public let input: InputQuantization
@@ -125,6 +124,8 @@ public final class QuantizedConv2d: ReLUFolding {
   public var kernelName: String {
     (stride == [1, 1] ? "int8 columns+" : "int8 im2row+") + String(cString: lk_isa_name(lk_isa_best()))
   }
+  public var allowsTraining: Bool { false }
+  public var effectiveWeight: Tensor<Float>? { weights.dequantized(shape: weightShape) }
 
   public var storedTensors: [(name: String, tensor: AnyTensor)] {
     weights.storedTensors(shape: weightShape) + input.storedTensors + (bias.map { [("bias", .float32($0))] } ?? [])
@@ -184,10 +185,6 @@ public final class QuantizedConv2d: ReLUFolding {
       weights: weights, bias: bias, input: input, relu: relu, inChannels: inChannels, kernelSize: kernelSize,
       stride: stride,
       padding: padding, dilation: dilation)
-  }
-
-  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
-    preconditionFailure("QuantizedConv2d is built by QuantizedLayers")
   }
 }
 

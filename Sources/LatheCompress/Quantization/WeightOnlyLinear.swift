@@ -7,7 +7,7 @@ import LatheTensor
 /// lk_wq_gemm_f32 takes integer dot products per weight group, summing groups in fp32 with
 /// their scales. Made for batch 1, where reading the weights is the cost: 4 or 8 times fewer
 /// bytes than fp32.
-public final class WeightOnlyLinear: Layer {
+public final class WeightOnlyLinear: LoadedThroughPlaceholder {
   public let weights: GroupQuantizedWeights
   public let bias: Tensor<Float>?
 
@@ -28,6 +28,10 @@ public final class WeightOnlyLinear: Layer {
   public var kernelName: String {
     "wq int\(weights.bits) g\(weights.groupSize) " + String(cString: lk_isa_name(lk_isa_best()))
   }
+  /// Its input gets no gradient, but it stays allowed: fp32 layers after it still train, and
+  /// fine-tuning them around a weight-only layer is a use (only int8 conversion ends training).
+  public var allowsTraining: Bool { true }
+  public var effectiveWeight: Tensor<Float>? { weights.dequantized() }
 
   public var storedTensors: [(name: String, tensor: AnyTensor)] {
     weights.storedTensors + (bias.map { [("bias", .float32($0))] } ?? [])
@@ -90,10 +94,6 @@ public final class WeightOnlyLinear: Layer {
   }
 
   public func copy() -> Layer { WeightOnlyLinear(weights: weights, bias: bias) }
-
-  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
-    preconditionFailure("WeightOnlyLinear is built by CompressedLayers")
-  }
 }
 
 extension WeightOnlyLinear: ShapeChecking {

@@ -1,5 +1,4 @@
 import Foundation
-import LatheCompress
 import LatheTensor
 
 /// What the layer detail screen shows about one layer's weights, computed from the models of
@@ -7,22 +6,12 @@ import LatheTensor
 enum LayerInspector {
   static let bins = 48
 
-  /// The weight a layer effectively computes with, whatever its storage, as [rows, rest].
-  static func weight(of layer: Layer) -> Tensor<Float>? {
-    switch layer {
-    case let l as Linear: return l.weight.value
-    case let c as Conv2d: return c.weight.value
-    case let s as SparseLinear: return s.weights.dense()
-    case let e as EncodedConv2d: return e.weights.dense()
-    case let q as QuantizedLinear: return q.weights.dequantized(shape: [q.weights.rows, q.weights.columns])
-    case let q as QuantizedConv2d: return q.weights.dequantized(shape: [q.weights.rows, q.weights.columns])
-    default: return nil
-    }
-  }
-
   static func detail(layer name: String, after: Model, before: Model?) -> LayerDetail? {
-    guard let node = after.nodes.first(where: { $0.name == name }), let w = weight(of: node.layer) else { return nil }
-    let previous = before?.nodes.first { $0.name == name }.flatMap { weight(of: $0.layer) }
+    // Each layer type says what weight it computes with (Layer.effectiveWeight), whatever its storage.
+    guard let node = after.nodes.first(where: { $0.name == name }), let w = node.layer.effectiveWeight else {
+      return nil
+    }
+    let previous = before?.nodes.first { $0.name == name }.flatMap { $0.layer.effectiveWeight }
     let values = w.scalars
     let old = previous?.scalars ?? values
     let low = Double(min(values.min() ?? 0, old.min() ?? 0))

@@ -30,6 +30,14 @@ public protocol Layer: AnyObject {
   func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError)
   /// Counts and storage of the layer's weights, for reports.
   var statistics: LayerStatistics { get }
+  /// Whether a training step may still run on a model holding this layer (default true).
+  /// Int8 layers say no: they pass no gradient, and the conversion that makes them leaves only
+  /// layers (batch norm) that would train alone.
+  var allowsTraining: Bool { get }
+  /// The dense fp32 weight the layer computes with, whatever form it keeps it in (decoded,
+  /// dequantized), output channels first; nil (the default) for layers without one. The layer
+  /// inspector reads this, so a new layer type shows its weights by implementing it.
+  var effectiveWeight: Tensor<Float>? { get }
 }
 
 /// How many weights a layer has and how they are stored.
@@ -72,6 +80,9 @@ extension Layer {
     }
   }
 
+  public var allowsTraining: Bool { true }
+  public var effectiveWeight: Tensor<Float>? { nil }
+
   public var statistics: LayerStatistics {
     let trainable = parameters.filter { $0.parameter.isTrainable }
     guard !parameters.isEmpty else { return .empty }
@@ -88,6 +99,18 @@ extension Layer {
 /// tensors, names the layer to use instead (compressed layers decode into their real form).
 public protocol LayerPlaceholder: Layer {
   var resolved: Layer? { get }
+}
+
+/// A layer whose weights are fixed when it is built (compressed and encoded forms): a model
+/// file loads it through a `LayerPlaceholder`, which builds a new one from the file's tensors.
+/// Restoring tensors into one in place, as `Model.loadState` would, is refused with
+/// `ModelError.notRestorable` instead of being written into a layer that cannot hold them.
+public protocol LoadedThroughPlaceholder: Layer {}
+
+extension LoadedThroughPlaceholder {
+  public func restore(from tensors: [String: AnyTensor], node: String) throws(ModelError) {
+    throw .notRestorable(node: node, op: spec.op)
+  }
 }
 
 /// Makes layers for ops that LatheTensor does not know (quantized, sparse, imported), so

@@ -102,6 +102,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
   case nonFinite(parameter: String)
   /// A node cannot run on inputs of the shapes the graph gives it.
   case badShape(node: String, reason: String)
+  /// A built layer whose weights are fixed (`LoadedThroughPlaceholder`) was asked to take new tensors.
+  case notRestorable(node: String, op: String)
 
   public var description: String {
     switch self {
@@ -119,6 +121,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
       return "tensor \"\(name)\" has shape \(found), the layer expects \(expected)"
     case .nonFinite(let name): return "tensor \"\(name)\" holds NaN or infinite values"
     case .badShape(let node, let reason): return "node \"\(node)\": \(reason)"
+    case .notRestorable(let node, let op):
+      return "node \"\(node)\" (\(op)) keeps the weights it was built with and cannot load new ones; "
+        + "open its model file again instead"
     case .wrongType(let name, let expected, let found): return "tensor \"\(name)\" is \(found), expected \(expected)"
     case .invalidValue(let name, let reason): return "tensor \"\(name)\": \(reason)"
     }

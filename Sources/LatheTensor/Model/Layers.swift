@@ -25,6 +25,7 @@ public final class Linear: Layer {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }
   public var kernelName: String { "sgemm" }
+  public var effectiveWeight: Tensor<Float>? { weight.value }
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     inputs[0].linear(weight: weight.variable(), bias: bias?.variable())
@@ -81,6 +82,7 @@ public final class Conv2d: Layer {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }
   public var kernelName: String { "im2col+sgemm" }
+  public var effectiveWeight: Tensor<Float>? { weight.value }
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     inputs[0].conv2d(
