@@ -101,13 +101,15 @@ public enum JournalValue: Codable, Sendable, Equatable, CustomStringConvertible 
     }
   }
 
+  /// As a person writes it: lists in brackets, text bare (the pipeline file's `ParameterValue`
+  /// reads the same; LatheSearch cannot see that type, nor should it).
   public var description: String {
     switch self {
-    case .int(let v): return "\(v)"
-    case .float(let v): return "\(v)"
-    case .bool(let v): return "\(v)"
-    case .string(let v): return v
-    case .list(let v): return "[" + v.map(\.description).joined(separator: ", ") + "]"
+    case .list(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
+    case .string(let text): return text
+    case .int(let number): return String(number)
+    case .float(let number): return String(number)
+    case .bool(let flag): return String(flag)
     }
   }
 }

@@ -50,7 +50,9 @@ public struct Workspace {
     let network = try spec.blaming(modelKey) { try ModelOpener.open(modelName, relativeTo: base) }
     guard let datasetName = dataset ?? spec.dataset ?? network.metadata["dataset"] else {
       throw WorkspaceError(
-        "\(describedAs) names no dataset, and \(modelName) does not say which one it was trained on")
+        spec.file == nil
+          ? "\(modelName) does not say which dataset it was trained on; name one"
+          : "\(describedAs) names no dataset, and \(modelName) does not say which one it was trained on")
     }
     let datasetKey = dataset == nil && spec.dataset != nil ? "dataset" : nil
     let raw = try spec.blaming(datasetKey) { try WorkspaceSources.dataset(datasetName) }

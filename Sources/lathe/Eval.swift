@@ -17,12 +17,8 @@ extension Lathe {
 
     func run() throws {
       try reportingErrors {
-        let network = try ModelOpener.open(URL(fileURLWithPath: model))
-        guard let name = dataset ?? network.metadata["dataset"] else {
-          throw CommandFailure("\(model) does not say which dataset it was trained on; pass --dataset")
-        }
-        let data = try WorkspaceSources.dataset(name)
-        let test = try data.test.fitted(to: network, modelName: model)
+        let workspace = try Workspace.open(model: model, dataset: dataset)
+        let (network, name, test) = (workspace.model, workspace.datasetName, workspace.data.test)
         let start = Date()
         let predictions = Evaluator.predictions(of: network, on: test)
         let seconds = Date().timeIntervalSince(start)
