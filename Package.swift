@@ -21,6 +21,8 @@ let package = Package(
     .library(name: "LatheONNX", targets: ["LatheONNX"]),
     .library(name: "LatheSearch", targets: ["LatheSearch"]),
     .library(name: "LatheWorkspace", targets: ["LatheWorkspace"]),
+    // A library too so that Fuzz/ can reach the theme and tutorial readers.
+    .library(name: "LatheTUI", targets: ["LatheTUI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

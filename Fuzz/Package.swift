@@ -14,7 +14,7 @@ import PackageDescription
 // 'fuzz_csv_main' referenced in expression". A 5.4 manifest gets neither, and libFuzzer's main
 // is linked instead.
 
-let readers = ["safetensors", "onnx", "idx", "csv", "gzip", "pipeline", "journal"]
+let readers = ["safetensors", "onnx", "idx", "csv", "gzip", "pipeline", "journal", "theme", "tutorial"]
 
 let package = Package(
   name: "LatheFuzz",
@@ -33,6 +33,7 @@ let package = Package(
           .product(name: "LatheONNX", package: "Lathe"),
           .product(name: "LatheSearch", package: "Lathe"),
           .product(name: "LatheWorkspace", package: "Lathe"),
+          .product(name: "LatheTUI", package: "Lathe"),
         ],
         path: "Sources/fuzz-\(reader)"
       )

@@ -75,8 +75,35 @@ final class ThemeFileMalformedTests: XCTestCase {
         let text = String(decoding: mutator.mutate(original), as: UTF8.self)
         let (_, warnings) = ThemeFile.parse(text, name: "m", file: "m.theme")
         XCTAssertLessThanOrEqual(warnings.count, ThemeFile.maxWarnings + 1)
-        for warning in warnings { XCTAssertTrue(warning.description.hasPrefix("m.theme:"), warning.description) }
+        for warning in warnings {
+          XCTAssertTrue(warning.description.hasPrefix("m.theme:"), warning.description)
+          XCTAssertFalse(warning.description.contains(where: \.isNewline), warning.description)
+        }
       }
     }
+  }
+
+  /// Fuzz-found (fuzz-theme): a line holding a carriage return or another control character
+  /// was echoed into its warning as it was, breaking the log's one-line entries.
+  func testWarningsEscapeControlCharacters() throws {
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Regressions/themes/line-with-carriage-return.theme")
+    let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+    let (_, warnings) = ThemeFile.parse(text, name: "r", file: "r.theme")
+    XCTAssertFalse(warnings.isEmpty)
+    for warning in warnings { XCTAssertFalse(warning.description.contains(where: \.isNewline), warning.description) }
+    let (_, bell) = ThemeFile.parse("theme[main\u{7}bg]\n", name: "b", file: "b.theme")
+    XCTAssertEqual(bell.map(\.description), [##"b.theme:1: expected theme[key]="#RRGGBB", got theme[main\u{7}bg]"##])
+  }
+
+  /// A theme saved with Windows line endings is the same theme, without a warning per line.
+  func testWindowsLineEndingsReadTheSame() {
+    let unix = ThemeFile.format(.builtIn)
+    let windows = unix.replacingOccurrences(of: "\n", with: "\r\n")
+    let (a, aWarnings) = ThemeFile.parse(unix, name: "t")
+    let (b, bWarnings) = ThemeFile.parse(windows, name: "t")
+    XCTAssertEqual(aWarnings, [])
+    XCTAssertEqual(bWarnings, [])
+    XCTAssertEqual(a, b)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 /// Something in a theme file that was skipped; the app logs these, they never stop it.
 public struct ThemeWarning: Equatable, Sendable, CustomStringConvertible {
@@ -11,9 +12,10 @@ public struct ThemeWarning: Equatable, Sendable, CustomStringConvertible {
     self.message = message
     self.file = file
   }
+  /// One line, whatever the file held: control characters it echoes are escaped (fuzz-found).
   public var description: String {
-    guard let file else { return "line \(line): \(message)" }
-    return line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)"
+    guard let file else { return OneLine.escaping("line \(line): \(message)") }
+    return OneLine.escaping(line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)")
   }
 }
 
@@ -44,7 +46,8 @@ public enum ThemeFile {
     }
     for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let lineNumber = offset + 1
-      let line = rawLine.trimmingCharacters(in: .whitespaces)
+      // A file saved with Windows line endings is the same theme: its lines end in "\r".
+      let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
       if line.isEmpty || line.hasPrefix("#") { continue }
       if line.utf8.count > maxShownLine * 4 {
         warn(lineNumber, "a line of \(line.utf8.count) bytes; expected theme[key]=\"#RRGGBB\"")
