@@ -9,6 +9,13 @@ public struct StepMetrics: Codable, Sendable, Equatable {
     public var batch1P95: Double
     public var batch256P50: Double
     public var batch256P95: Double
+
+    public init(batch1P50: Double, batch1P95: Double, batch256P50: Double, batch256P95: Double) {
+      self.batch1P50 = batch1P50
+      self.batch1P95 = batch1P95
+      self.batch256P50 = batch256P50
+      self.batch256P95 = batch256P95
+    }
   }
 
   public var name: String
