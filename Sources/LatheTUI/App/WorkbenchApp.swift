@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 /// The workbench without a terminal: a stack of screens over a session, turning keys into
 /// commands and states into frames. `Workbench.run` feeds it real keys and copies its frames to
@@ -224,7 +225,7 @@ public final class WorkbenchApp {
     var x = canvas.text(1, 0, "lathe", context.theme.style(.highlight, on: .statusBackground, .bold))
     x = canvas.text(x + 1, 0, "· \(top.title)", context.theme.style(.title, on: .statusBackground, .bold))
     if let model = state.model {
-      var parts = [model.name, model.dataset, Format.bytes(model.totals.bytes)]
+      var parts = [model.name, model.dataset, ByteCount.format(model.totals.bytes)]
       if let accuracy = model.totals.accuracy { parts.append("acc " + Format.percent(accuracy)) }
       canvas.text(
         x + 2, 0, parts.joined(separator: "  "), style, maxWidth: canvas.width - x - 30,

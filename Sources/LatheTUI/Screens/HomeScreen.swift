@@ -1,3 +1,5 @@
+import LatheIO
+
 /// The workbench: Model, Pipeline and Charts panels. Tab moves focus; the focused panel's
 /// keys show in the bottom line.
 public final class HomeScreen: Screen {
@@ -90,7 +92,7 @@ public final class HomeScreen: Screen {
           ? .text("-", .inactive)
           : .bar(layer.sparsity, Format.fit(Format.percent(layer.sparsity, digits: 0), 4, right: true)),
         .text(layer.parameters == 0 ? "-" : Format.axis(layer.bits), layer.bits < 32 ? .highlight : nil),
-        .text(Format.bytes(layer.bytes)),
+        .text(ByteCount.format(layer.bytes)),
       ]
       if wide { cells.append(.text(layer.kernel, .inactive)) }
       return cells
@@ -102,7 +104,7 @@ public final class HomeScreen: Screen {
       .text(Format.count(totals.parameters)),
       .bar(totals.sparsity, Format.fit(Format.percent(totals.sparsity, digits: 0), 4, right: true)),
       .text(totals.parameters == 0 ? "-" : Format.axis(Double(totals.bytes * 8) / Double(max(1, totals.parameters)))),
-      .text(Format.bytes(totals.bytes)),
+      .text(ByteCount.format(totals.bytes)),
     ]
     if wide { footer.append(.text("")) }
     let table = Table(columns: columns, rows: model.layers.map(row), footer: footer, selected: selectedLayer)
@@ -141,8 +143,8 @@ public final class HomeScreen: Screen {
       }
       if let metrics = step.metrics {
         cells += [
-          .text(Format.percent(metrics.accuracy)), .text(Format.bytes(metrics.sizeBytes)),
-          .text(Format.micros(metrics.latencyB1P50, ascii: !context.glyphs.isUnicode)),
+          .text(Format.percent(metrics.accuracy)), .text(ByteCount.format(metrics.sizeBytes)),
+          .text(Format.micros(metrics.latencyUs.batch1P50, ascii: !context.glyphs.isUnicode)),
         ]
       } else if step.state == .running, !step.message.isEmpty {
         cells.append(.text(step.message, .running))
