@@ -17,8 +17,16 @@ public final class CompareScreen: Screen {
   }
 
   public var title: String { "compare" }
-  public var hints: [(key: String, label: String)] {
-    [("h/l", "right snapshot"), ("H/L", "left snapshot"), ("j/k", "layer"), ("esc", "back")]
+  public var bindings: [KeyBinding] { Self.keyBindings }
+
+  static var keyBindings: [KeyBinding] {
+    [
+      KeyBinding(
+        [Key("h"), Key("l"), .left, .right], hint: ("h/l", "right snapshot"), help: ("h l", "change right snapshot")),
+      KeyBinding([Key("H"), Key("L")], hint: ("H/L", "left snapshot"), help: ("H L", "change left snapshot")),
+      KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "layer")),
+      KeyBinding([.escape], hint: ("esc", "back")),
+    ]
   }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {

@@ -13,7 +13,7 @@ public final class LayerDetailScreen: Screen {
   }
 
   public var title: String { "layer \(detail.name)" }
-  public var hints: [(key: String, label: String)] { [("esc", "back")] }
+  public var bindings: [KeyBinding] { [KeyBinding([.escape, Key("h"), .left], hint: ("esc", "back"))] }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {
     let context = app.context

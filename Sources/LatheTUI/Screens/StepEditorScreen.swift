@@ -40,17 +40,41 @@ public final class StepEditorScreen: Screen {
     }
   }
 
-  public var hints: [(key: String, label: String)] {
+  public var bindings: [KeyBinding] { Self.bindings(for: mode) }
+
+  /// What `?` lists for the editor: the keys of the step list and of the form.
+  static var helpBindings: [KeyBinding] { bindings(for: .list) + bindings(for: .form) }
+
+  /// The keys of each mode. Typing modes (a field, the file name) give every other key to the
+  /// text; picking a technique ignores the keys it does not list, so none reaches the app.
+  static func bindings(for mode: Mode) -> [KeyBinding] {
     switch mode {
     case .list:
       return [
-        ("a", "add"), ("d", "delete"), ("J/K", "move"), ("tab", "form"), ("s", "apply"), ("w", "write"),
-        ("esc", "back"),
+        KeyBinding([Key("a")], hint: ("a", "add"), help: ("a / d", "add / delete step")),
+        KeyBinding([Key("d"), .delete], hint: ("d", "delete")),
+        KeyBinding([Key("J"), Key("K")], hint: ("J/K", "move"), help: ("J / K", "move step down / up")),
+        KeyBinding([.tab, .enter, .right, Key("l")], hint: ("tab", "form"), help: ("tab", "list / form")),
+        KeyBinding([Key("s")], hint: ("s", "apply"), help: ("s", "apply to session")),
+        KeyBinding([Key("w")], hint: ("w", "write"), help: ("w", "write pipeline file")),
+        KeyBinding([.escape], hint: ("esc", "back")), KeyBinding(KeyBinding.verticalKeys),
       ]
-    case .form: return [("j/k", "field"), ("enter", "edit"), ("tab", "list"), ("s", "apply")]
-    case .editing: return [("enter", "accept"), ("esc", "cancel")]
-    case .picking: return [("j/k", "technique"), ("enter", "add"), ("esc", "cancel")]
-    case .savingPath: return [("enter", "write"), ("esc", "cancel")]
+    case .form:
+      return [
+        KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "field")),
+        KeyBinding([.enter], hint: ("enter", "edit"), help: ("enter", "edit field")),
+        KeyBinding([.tab, .escape, .left, Key("h")], hint: ("tab", "list")),
+        KeyBinding([Key("s")], hint: ("s", "apply")),
+      ]
+    case .editing:
+      return [KeyBinding([.enter], hint: ("enter", "accept")), KeyBinding([.escape], hint: ("esc", "cancel"))]
+    case .picking:
+      return [
+        KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "technique")), KeyBinding([.enter], hint: ("enter", "add")),
+        KeyBinding([.escape], hint: ("esc", "cancel")),
+      ]
+    case .savingPath:
+      return [KeyBinding([.enter], hint: ("enter", "write")), KeyBinding([.escape], hint: ("esc", "cancel"))]
     }
   }
 

@@ -36,6 +36,14 @@ extension WorkbenchApp {
     post(.info, "left the tutorial \(run.tutorial.title); T to come back")
   }
 
+  /// The keys of a running tutorial, for `?` (`T`, which opens the list, is a global key).
+  static var tutorialBindings: [KeyBinding] {
+    [
+      KeyBinding([Key("]")], help: ("] / [", "next / previous step")), KeyBinding([Key("[")]),
+      KeyBinding([Key("X")], help: ("X", "leave the tutorial")),
+    ]
+  }
+
   /// `T` everywhere; `]`, `[` and `X` while a tutorial runs. True when the key was used.
   func handleTutorialKey(_ key: Key) -> Bool {
     switch key {
