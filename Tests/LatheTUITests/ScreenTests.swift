@@ -174,7 +174,9 @@ final class ScreenTests: XCTestCase {
     XCTAssertTrue(app.render(width: 100, height: 30).text().contains("[fc1, conv1]"))
   }
 
-  func testEditorTogglesBoolsAndCyclesChoices() throws {
+  /// Enter toggles a bool; a choice is typed (what the workbench always did with the engine's
+  /// techniques, and what the tutorials tell the learner) and checked against its options.
+  func testEditorTogglesBoolsAndEditsChoices() throws {
     let app = makeApp()
     app.handle(Key("e"))
     let editor = try XCTUnwrap(app.top as? StepEditorScreen)
@@ -182,6 +184,15 @@ final class ScreenTests: XCTestCase {
     app.handle(.down)
     app.handle(.down)
     app.handle(.enter)
+    XCTAssertTrue(editor.capturesText)
+    for _ in 0..<5 { app.handle(.backspace) }
+    for key in "all" { app.handle(Key(key)) }
+    app.handle(.enter)
+    XCTAssertEqual(editor.error, "scope: one of layer, global")
+    for _ in 0..<3 { app.handle(.backspace) }
+    for key in "global" { app.handle(Key(key)) }
+    app.handle(.enter)
+    XCTAssertNil(editor.error)
     XCTAssertEqual(editor.specs[0]["scope"], .string("global"))
     app.handle(.down)
     app.handle(.enter)

@@ -265,17 +265,11 @@ public final class StepEditorScreen: Screen {
     case .enter:
       if field > 0, let parameter = technique(specs[selected].technique)?.parameters[field - 1] {
         let current = specs[selected][parameter.key] ?? parameter.defaultValue
-        switch (parameter.kind, current) {
-        case (.bool, .bool(let value)?):
+        // A choice is typed like text (the tutorials say so) and checked against its options.
+        if case .bool = parameter.kind, case .bool(let value)? = current {
           specs[selected].set(parameter.key, to: .bool(!value))
           dirty = true
           return .handled
-        case (.choice(let choices), .string(let value)?) where !choices.isEmpty:
-          let next = ((choices.firstIndex(of: value) ?? -1) + 1) % choices.count
-          specs[selected].set(parameter.key, to: .string(choices[next]))
-          dirty = true
-          return .handled
-        default: break
         }
       }
       mode = .editing(field: field, TextField(rows[field].value))
