@@ -1,4 +1,5 @@
 import Foundation
+import LatheCompress
 import LatheTUI
 
 /// Made-up but plausible numbers for `TUIBenchmark` only: the app never shows this session.
@@ -6,7 +7,7 @@ import LatheTUI
 final class SyntheticSession: WorkbenchSession {
   let state: WorkbenchState
   let techniques: [TechniqueDescriptor] = []
-  let pipeline: [PipelineStepSpec] = []
+  let pipeline: [StepSpec] = []
   let snapshots: [SnapshotSummary] = []
 
   init(layers layerCount: Int, steps stepCount: Int) {
@@ -25,10 +26,12 @@ final class SyntheticSession: WorkbenchSession {
     func metrics(_ step: Int) -> StepMetrics {
       let size = bytes / (step + 1)
       return StepMetrics(
-        accuracy: 0.98 - 0.004 * Double(step * step % 7), sizeBytes: size, compressionRatio: Double(step + 1),
-        parameters: parameters, nonzeros: parameters / (step + 1), bitsPerWeight: 32 / Double(step + 1),
-        latencyB1P50: 900 - 60 * Double(step), latencyB1P95: 1100, latencyB256P50: 40_000, latencyB256P95: 45_000,
-        wallSeconds: 12)
+        name: "step-\(step)", technique: "synthetic", accuracy: 0.98 - 0.004 * Double(step * step % 7),
+        sizeBytes: size, compressionRatio: Double(step + 1), parameters: parameters, nonzeros: parameters / (step + 1),
+        bitsPerWeight: 32 / Double(step + 1),
+        latencyUs: .init(
+          batch1P50: 900 - 60 * Double(step), batch1P95: 1100, batch256P50: 40_000, batch256P95: 45_000),
+        wallSeconds: 12, modelPath: "")
     }
     var steps: [StepRow] = []
     for index in 0..<stepCount {
@@ -92,7 +95,7 @@ final class SyntheticSession: WorkbenchSession {
   func undo() {}
   func layerDetail(named name: String) -> LayerDetail? { nil }
   func open(model: String, dataset: String?, pipeline: String?) throws {}
-  func replaceSteps(_ steps: [PipelineStepSpec]) throws {}
+  func replaceSteps(_ steps: [StepSpec]) throws {}
   func savePipeline(to path: String) throws {}
   func saveModel(to path: String) throws {}
   func shutdown(keepingFolder: Bool) {}

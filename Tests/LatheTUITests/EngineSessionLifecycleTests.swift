@@ -112,7 +112,7 @@ final class EngineSessionLifecycleTests: XCTestCase {
 
     // An edit: a second step. The saved file keeps the comments of the untouched step.
     var steps = session.pipeline
-    steps.append(PipelineStepSpec(name: "int8", technique: "quantize", parameters: [:]))
+    steps.append(StepSpec(name: "int8", technique: "quantize"))
     try session.replaceSteps(steps)
     XCTAssertEqual(session.state.unsaved, ["the edited pipeline"])
     let written = folder.appendingPathComponent("saved.yaml")

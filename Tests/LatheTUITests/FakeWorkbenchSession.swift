@@ -1,3 +1,4 @@
+import LatheCompress
 import LatheTUI
 
 /// A deterministic session for tests: a small three-layer model, a two-step pipeline with the
@@ -5,23 +6,21 @@ import LatheTUI
 final class FakeWorkbenchSession: WorkbenchSession {
   var state: WorkbenchState
   var commands: [String] = []
-  var pipeline: [PipelineStepSpec]
+  var pipeline: [StepSpec]
   var failOpen = false
 
-  let techniques = [
+  var techniques = [
     TechniqueDescriptor(
       name: "magnitude-prune", summary: "zero the smallest weights",
       parameters: [
-        ParameterDescriptor(
-          key: "sparsity", kind: .float(0...0.99), defaultValue: .float(0.5), help: "fraction zeroed"),
-        ParameterDescriptor(
-          key: "scope", kind: .choice(["layer", "global"]), defaultValue: .choice("layer"), help: "ranking"),
-        ParameterDescriptor(key: "finetune", kind: .bool, defaultValue: .bool(true), help: "train after pruning"),
+        ParameterDescriptor("sparsity", .float(0...0.99), default: .float(0.5), help: "fraction zeroed"),
+        ParameterDescriptor("scope", .choice(["layer", "global"]), default: .string("layer"), help: "ranking"),
+        ParameterDescriptor("finetune", .bool, default: .bool(true), help: "train after pruning"),
       ]),
     TechniqueDescriptor(
       name: "int8-quantize", summary: "8-bit weights, per-channel scales",
       parameters: [
-        ParameterDescriptor(key: "calibration", kind: .int(1...10_000), defaultValue: .int(256), help: "batches")
+        ParameterDescriptor("calibration", .int(1...10_000), default: .int(256), help: "batches")
       ]),
   ]
 
@@ -36,18 +35,20 @@ final class FakeWorkbenchSession: WorkbenchSession {
   ]
 
   static let baseline = StepMetrics(
-    accuracy: 0.981, sizeBytes: 193_104, compressionRatio: 1, parameters: 48_276, nonzeros: 48_276,
-    bitsPerWeight: 32, latencyB1P50: 850, latencyB1P95: 990, latencyB256P50: 21_000, latencyB256P95: 23_000,
-    wallSeconds: 0)
+    name: "original", technique: "", accuracy: 0.981, sizeBytes: 193_104, compressionRatio: 1, parameters: 48_276,
+    nonzeros: 48_276, bitsPerWeight: 32,
+    latencyUs: .init(batch1P50: 850, batch1P95: 990, batch256P50: 21_000, batch256P95: 23_000), wallSeconds: 0,
+    modelPath: "")
   static let pruned = StepMetrics(
-    accuracy: 0.975, sizeBytes: 96_552, compressionRatio: 2, parameters: 48_276, nonzeros: 24_138,
-    bitsPerWeight: 16, latencyB1P50: 610, latencyB1P95: 700, latencyB256P50: 15_000, latencyB256P95: 16_000,
-    wallSeconds: 12.5)
+    name: "prune-50", technique: "magnitude-prune", accuracy: 0.975, sizeBytes: 96_552, compressionRatio: 2,
+    parameters: 48_276, nonzeros: 24_138, bitsPerWeight: 16,
+    latencyUs: .init(batch1P50: 610, batch1P95: 700, batch256P50: 15_000, batch256P95: 16_000), wallSeconds: 12.5,
+    modelPath: "")
 
   init() {
     pipeline = [
-      PipelineStepSpec(name: "prune-50", technique: "magnitude-prune", parameters: ["sparsity": .float(0.5)]),
-      PipelineStepSpec(name: "int8", technique: "int8-quantize", parameters: [:]),
+      StepSpec(name: "prune-50", technique: "magnitude-prune", parameters: [("sparsity", .float(0.5))]),
+      StepSpec(name: "int8", technique: "int8-quantize"),
     ]
     state = WorkbenchState(
       revision: 1,
@@ -116,7 +117,7 @@ final class FakeWorkbenchSession: WorkbenchSession {
     if failOpen { throw OpenFailure() }
   }
 
-  func replaceSteps(_ steps: [PipelineStepSpec]) throws {
+  func replaceSteps(_ steps: [StepSpec]) throws {
     commands.append("replace \(steps.map(\.name).joined(separator: ","))")
     pipeline = steps
   }

@@ -1,4 +1,5 @@
 import Foundation
+import LatheCompress
 import XCTest
 
 @testable import LatheTUI
@@ -20,7 +21,7 @@ final class TrainingFakeSession: WorkbenchSession, @unchecked Sendable {
     return current
   }
   var techniques: [TechniqueDescriptor] { base.techniques }
-  var pipeline: [PipelineStepSpec] { base.pipeline }
+  var pipeline: [StepSpec] { base.pipeline }
   var snapshots: [SnapshotSummary] { base.snapshots }
 
   private func update(_ change: (inout WorkbenchState) -> Void) {
@@ -84,7 +85,7 @@ final class TrainingFakeSession: WorkbenchSession, @unchecked Sendable {
   func undo() {}
   func layerDetail(named name: String) -> LayerDetail? { base.layerDetail(named: name) }
   func open(model: String, dataset: String?, pipeline: String?) throws {}
-  func replaceSteps(_ steps: [PipelineStepSpec]) throws {}
+  func replaceSteps(_ steps: [StepSpec]) throws {}
   func savePipeline(to path: String) throws {}
   func saveModel(to path: String) throws {}
   func shutdown(keepingFolder: Bool) {}

@@ -1,3 +1,4 @@
+import LatheCompress
 import XCTest
 
 @testable import LatheTUI
@@ -109,7 +110,7 @@ final class ScreenTests: XCTestCase {
     app.handle(.down)
     app.handle(.enter)
     XCTAssertEqual(editor.specs.map(\.technique), ["magnitude-prune", "int8-quantize", "int8-quantize"])
-    XCTAssertEqual(editor.specs[1].parameters["calibration"], .int(256), "new steps start from defaults")
+    XCTAssertEqual(editor.specs[1]["calibration"], .int(256), "new steps start from defaults")
     // Edit calibration: an out-of-range value is refused with a message, a good one is kept.
     app.handle(.down)
     app.handle(.enter)
@@ -123,7 +124,7 @@ final class ScreenTests: XCTestCase {
     for key in "64" { app.handle(Key(key)) }
     app.handle(.enter)
     XCTAssertNil(editor.error)
-    XCTAssertEqual(editor.specs[1].parameters["calibration"], .int(64))
+    XCTAssertEqual(editor.specs[1]["calibration"], .int(64))
     app.handle(.tab)
     app.handle(Key("K"))
     XCTAssertEqual(editor.specs.map(\.technique), ["int8-quantize", "magnitude-prune", "int8-quantize"])
@@ -135,7 +136,47 @@ final class ScreenTests: XCTestCase {
     XCTAssertEqual(session.commands.last, "save pipeline.yaml")
   }
 
-  func testEditorTogglesBoolsAndCyclesChoices() throws {
+  /// Per-layer and list settings are typed as YAML and checked by the library as they are
+  /// entered, not turned into text and refused only when the pipeline is applied.
+  func testEditorReadsPerLayerMapsAndListsAsTheirKinds() throws {
+    let session = FakeWorkbenchSession()
+    session.techniques = [
+      TechniqueDescriptor(
+        name: "magnitude-prune", summary: "zero the smallest weights",
+        parameters: [
+          ParameterDescriptor("sparsity", .perLayerFloat(0...0.99), default: .float(0.5), help: "per layer"),
+          ParameterDescriptor("layers", .list, default: nil, help: "which layers"),
+        ])
+    ]
+    let app = makeApp(session)
+    app.handle(Key("e"))
+    let editor = try XCTUnwrap(app.top as? StepEditorScreen)
+    func type(_ text: String, intoField field: Int) {
+      app.handle(.tab)
+      for _ in 0..<field { app.handle(.down) }
+      app.handle(.enter)
+      for _ in 0..<20 { app.handle(.backspace) }
+      for key in text { app.handle(Key(key)) }
+      app.handle(.enter)
+    }
+    type("{fc1: 1.5}", intoField: 1)
+    XCTAssertEqual(editor.error, "sparsity: fc1: must be in 0.0...0.99")
+    app.handle(.escape)
+    app.handle(.tab)
+    type("{fc1: 0.9, conv1: 0.3}", intoField: 1)
+    XCTAssertNil(editor.error)
+    XCTAssertEqual(
+      editor.specs[0]["sparsity"], .map([(key: "fc1", value: .float(0.9)), (key: "conv1", value: .float(0.3))]))
+    app.handle(.tab)
+    type("fc1, conv1", intoField: 2)
+    XCTAssertNil(editor.error)
+    XCTAssertEqual(editor.specs[0]["layers"], .list([.string("fc1"), .string("conv1")]))
+    XCTAssertTrue(app.render(width: 100, height: 30).text().contains("[fc1, conv1]"))
+  }
+
+  /// Enter toggles a bool; a choice is typed (what the workbench always did with the engine's
+  /// techniques, and what the tutorials tell the learner) and checked against its options.
+  func testEditorTogglesBoolsAndEditsChoices() throws {
     let app = makeApp()
     app.handle(Key("e"))
     let editor = try XCTUnwrap(app.top as? StepEditorScreen)
@@ -143,10 +184,19 @@ final class ScreenTests: XCTestCase {
     app.handle(.down)
     app.handle(.down)
     app.handle(.enter)
-    XCTAssertEqual(editor.specs[0].parameters["scope"], .choice("global"))
+    XCTAssertTrue(editor.capturesText)
+    for _ in 0..<5 { app.handle(.backspace) }
+    for key in "all" { app.handle(Key(key)) }
+    app.handle(.enter)
+    XCTAssertEqual(editor.error, "scope: one of layer, global")
+    for _ in 0..<3 { app.handle(.backspace) }
+    for key in "global" { app.handle(Key(key)) }
+    app.handle(.enter)
+    XCTAssertNil(editor.error)
+    XCTAssertEqual(editor.specs[0]["scope"], .string("global"))
     app.handle(.down)
     app.handle(.enter)
-    XCTAssertEqual(editor.specs[0].parameters["finetune"], .bool(false))
+    XCTAssertEqual(editor.specs[0]["finetune"], .bool(false))
     // Typing "q" into a text field must not quit.
     for _ in 0..<3 { app.handle(.up) }
     app.handle(.enter)

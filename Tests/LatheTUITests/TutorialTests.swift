@@ -1,4 +1,5 @@
 import Foundation
+import LatheCompress
 import XCTest
 
 @testable import LatheTUI
@@ -191,7 +192,7 @@ final class TutorialTests: XCTestCase {
     XCTAssertTrue(frame.contains("not yet: sparsity of prune-50 is 0.5, not 0.8"), frame)
     XCTAssertTrue(frame.contains("Hint 1: Press e to edit."), frame)
     // The learner applies the change and the step runs: checks hold, the done text has the numbers.
-    session.pipeline[0].parameters["sparsity"] = .text("0.8")
+    session.pipeline[0].set("sparsity", to: .float(0.8))
     session.state.revision += 1
     frame = app.render(width: 140, height: 36).text()
     XCTAssertTrue(frame.contains("✓ Done."), frame)

@@ -1,3 +1,4 @@
+import LatheIO
 import XCTest
 
 @testable import LatheTUI
@@ -86,24 +87,13 @@ final class WidgetTests: XCTestCase {
   }
 
   func testFormats() {
-    XCTAssertEqual(Format.bytes(1_234_567), "1.23 MB")
-    XCTAssertEqual(Format.bytes(999), "999 B")
+    XCTAssertEqual(ByteCount.format(1_234_567), "1.23 MB")
+    XCTAssertEqual(ByteCount.format(999), "999 B")
     XCTAssertEqual(Format.count(48_120), "48.1k")
     XCTAssertEqual(Format.percent(0.9734), "97.3%")
     XCTAssertEqual(Format.micros(850), "850µs")
     XCTAssertEqual(Format.micros(12_345), "12.3ms")
     XCTAssertEqual(Format.duration(185), "3m05s")
     XCTAssertEqual(Format.shape([64, 3, 3, 3]), "64x3x3x3")
-  }
-
-  func testParameterValidation() {
-    let sparsity = ParameterDescriptor(key: "sparsity", kind: .float(0...0.99), defaultValue: .float(0.5), help: "")
-    XCTAssertEqual(try sparsity.parse("0.75").get(), .float(0.75))
-    XCTAssertEqual(sparsity.parse("1.5"), .failure(ParameterError("sparsity: must be in 0.0...0.99")))
-    XCTAssertEqual(sparsity.parse("abc"), .failure(ParameterError("sparsity: not a number")))
-    let calibration = ParameterDescriptor(key: "n", kind: .int(1...10), defaultValue: .int(2), help: "")
-    XCTAssertEqual(calibration.parse("0"), .failure(ParameterError("n: must be in 1...10")))
-    let flag = ParameterDescriptor(key: "f", kind: .bool, defaultValue: .bool(true), help: "")
-    XCTAssertEqual(try flag.parse("no").get(), .bool(false))
   }
 }

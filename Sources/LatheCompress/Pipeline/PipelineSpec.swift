@@ -261,7 +261,9 @@ extension PipelineSpec {
     return scalar.string
   }
 
-  private static func value(_ node: Node, file: String, key: String) throws -> ParameterValue {
+  /// A node as a value, reading scalars as the file's plain words; the step editor's typed
+  /// fields read through it too (`ParameterDescriptor.parse`), so both agree on what `0.5` or `[a, b]` is.
+  static func value(_ node: Node, file: String, key: String) throws -> ParameterValue {
     switch node {
     case .scalar(let scalar):
       if scalar.style == .plain {

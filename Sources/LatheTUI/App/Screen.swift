@@ -15,8 +15,9 @@ public enum ScreenAction {
 public protocol Screen: AnyObject {
   /// Shown in the header.
   var title: String { get }
-  /// Key hints for the bottom line, for whatever has focus now.
-  var hints: [(key: String, label: String)] { get }
+  /// The keys the screen answers to now (for whatever has focus, in whatever mode): the
+  /// bottom line's hints are made from it, and the screen handles exactly these keys.
+  var bindings: [KeyBinding] { get }
   /// True while the screen takes typed text, so global letter keys (q, t, ?) are not stolen.
   var capturesText: Bool { get }
   func draw(_ canvas: Canvas, app: WorkbenchApp)
@@ -25,4 +26,6 @@ public protocol Screen: AnyObject {
 
 extension Screen {
   public var capturesText: Bool { false }
+  /// Key hints for the bottom line, from `bindings`.
+  public var hints: [(key: String, label: String)] { bindings.hints }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 /// The workbench without a terminal: a stack of screens over a session, turning keys into
 /// commands and states into frames. `Workbench.run` feeds it real keys and copies its frames to
@@ -137,16 +138,34 @@ public final class WorkbenchApp {
     return !wantsQuit
   }
 
-  private func handleGlobal(_ key: Key) {
-    switch key {
-    case .character("q"): requestQuit()
-    case .character("w"): open(SaveScreen(.model, suggested: SaveScreen.suggestion(.model, state: state)))
-    case .character("W"): open(SaveScreen(.pipeline, suggested: SaveScreen.suggestion(.pipeline, state: state)))
-    case .character("?"): showingHelp = true
-    case .character("t"): cycleTheme()
-    case .escape: if stack.count > 1 { stack.removeLast() }
-    default: break
+  private func handleGlobal(_ key: Key) { _ = Self.globalBindings.dispatch(key, app: self) }
+
+  /// The keys every screen has, tried when the screen on top does not use a key; the first two
+  /// end every hint bar. Ctrl-C and `T` are taken before the screen sees them (`handle`).
+  static var globalBindings: [KeyBinding] {
+    func run(_ body: @escaping (WorkbenchApp) -> Void) -> (Key, WorkbenchApp) -> ScreenAction {
+      { _, app in
+        body(app)
+        return .handled
+      }
     }
+    return [
+      KeyBinding([Key("?")], hint: ("?", "help"), help: ("?", "this help"), action: run { $0.showingHelp = true }),
+      KeyBinding(
+        [Key("q"), .control("c")], hint: ("q", "quit"), help: ("q", "quit (Ctrl-C too)"),
+        action: run { $0.requestQuit() }),
+      KeyBinding([Key("t")], help: ("t", "next theme"), action: run { $0.cycleTheme() }),
+      KeyBinding(
+        [.escape], help: ("esc", "back"),
+        action: run { app in if app.stack.count > 1 { app.stack.removeLast() } }),
+      KeyBinding([Key("T")], help: ("T", "tutorials")),
+      KeyBinding(
+        [Key("w")], help: ("w / W", "save model / pipeline"),
+        action: run { $0.open(SaveScreen(.model, suggested: SaveScreen.suggestion(.model, state: $0.state))) }),
+      KeyBinding(
+        [Key("W")],
+        action: run { $0.open(SaveScreen(.pipeline, suggested: SaveScreen.suggestion(.pipeline, state: $0.state))) }),
+    ]
   }
 
   /// Quits at once when nothing would be lost; otherwise says what would be, once.
@@ -224,7 +243,7 @@ public final class WorkbenchApp {
     var x = canvas.text(1, 0, "lathe", context.theme.style(.highlight, on: .statusBackground, .bold))
     x = canvas.text(x + 1, 0, "· \(top.title)", context.theme.style(.title, on: .statusBackground, .bold))
     if let model = state.model {
-      var parts = [model.name, model.dataset, Format.bytes(model.totals.bytes)]
+      var parts = [model.name, model.dataset, ByteCount.format(model.totals.bytes)]
       if let accuracy = model.totals.accuracy { parts.append("acc " + Format.percent(accuracy)) }
       canvas.text(
         x + 2, 0, parts.joined(separator: "  "), style, maxWidth: canvas.width - x - 30,
@@ -261,6 +280,6 @@ public final class WorkbenchApp {
     }
     let bar = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 1))
     bar.fill(nil, " ", context.theme.style(.statusForeground, on: .statusBackground))
-    KeyHints.draw(bar, y: 0, hints: top.hints + [("?", "help"), ("q", "quit")], context: context)
+    KeyHints.draw(bar, y: 0, hints: top.hints + Self.globalBindings.hints, context: context)
   }
 }

@@ -1,3 +1,5 @@
+import LatheIO
+
 /// Accuracy against size (or latency), one mark per snapshot or trial, the Pareto front (nothing
 /// else is both smaller and at least as accurate) joined by a line and drawn in its own colour and glyph.
 public struct ScatterChart {
@@ -18,7 +20,7 @@ public struct ScatterChart {
   /// Labels the x axis's ends (bytes unless told otherwise).
   public var xLabel: (Double) -> String
 
-  public init(points: [Point], xLabel: @escaping (Double) -> String = { Format.bytes(Int($0)) }) {
+  public init(points: [Point], xLabel: @escaping (Double) -> String = { ByteCount.format(Int($0)) }) {
     self.points = points
     self.xLabel = xLabel
   }

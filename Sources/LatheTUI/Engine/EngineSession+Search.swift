@@ -73,7 +73,7 @@ extension EngineSession {
   static func trialLine(_ trial: SearchTrial) -> String {
     var parts = ["trial \(trial.number) \(trial.state.rawValue)"]
     if let accuracy = trial.accuracy { parts.append(String(format: "acc %.2f%%", accuracy * 100)) }
-    if let size = trial.sizeBytes { parts.append(formatBytes(size)) }
+    if let size = trial.sizeBytes { parts.append(ByteCount.format(size)) }
     if let error = trial.error { parts.append(error) }
     return parts.joined(separator: ", ")
   }

@@ -14,7 +14,6 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   let lock = NSLock()
   var current = WorkbenchState()
   private var runner: PipelineRunner?
-  private var specs: [PipelineStepSpec] = []
   private var summaries: [SnapshotSummary] = []
   private var cancelRequested = false
   private var stepFailures: [Int: String] = [:]
@@ -81,14 +80,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     subfolders += 1
     return folder.url.appendingPathComponent("\(kind)-\(subfolders)")
   }
-  public var pipeline: [PipelineStepSpec] { lock.withLock { specs } }
+  public var pipeline: [StepSpec] { lock.withLock { runner?.spec.steps ?? [] } }
   public var snapshots: [SnapshotSummary] { lock.withLock { summaries } }
 
-  public var techniques: [TechniqueDescriptor] {
-    Techniques.descriptors.map { d in
-      TechniqueDescriptor(name: d.name, summary: d.summary, parameters: d.parameters.map(Self.descriptor))
-    }
-  }
+  public var techniques: [TechniqueDescriptor] { Techniques.descriptors }
 
   // MARK: - Commands
 
@@ -132,26 +127,24 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     try load(model: model, dataset: dataset, pipeline: pipeline ?? sources.pipeline)
   }
 
-  public func replaceSteps(_ steps: [PipelineStepSpec]) throws {
+  public func replaceSteps(_ steps: [StepSpec]) throws {
     try lock.withLock {
       guard !current.isBusy else { throw SessionError("wait for the running step to finish") }
       guard let runner else { throw SessionError("no pipeline is open") }
-      let converted = steps.map(Self.stepSpec)
       let before = runner.spec.steps
-      if before.count != converted.count || !zip(before, converted).allSatisfy({ $0.hasSameSettings(as: $1) }) {
+      if before.count != steps.count || !zip(before, steps).allSatisfy({ $0.hasSameSettings(as: $1) }) {
         pipelineEdited = true
       }
       do {
-        try runner.replaceSteps(converted)
+        try runner.replaceSteps(steps)
       } catch {
         throw SessionError("\(error)")
       }
-      specs = steps
       let done = runner.snapshots.count - 1
       current.steps = steps.enumerated().map { i, step in
         StepRow(
           name: step.name, technique: step.technique, state: i < done ? .done : .pending,
-          metrics: i < done ? Self.metrics(runner.snapshots[i + 1].metrics) : nil)
+          metrics: i < done ? runner.snapshots[i + 1].metrics : nil)
       }
       summaries = Array(summaries.prefix(done + 1))
       log(.info, "pipeline updated: \(steps.count) steps")
@@ -180,7 +173,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     try ModelOpener.save(model, to: url, format: format)
     lock.withLock {
       savedSnapshots = count
-      log(.info, "saved the model to \(path) (\(format.rawValue), \(formatBytes(url.fileSizeOnDisk)))")
+      log(.info, "saved the model to \(path) (\(format.rawValue), \(ByteCount.format(url.fileSizeOnDisk)))")
     }
   }
 
@@ -222,7 +215,6 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       savedSnapshots = 1
       pipelineEdited = pipeline == nil && !spec.steps.isEmpty
       runner = newRunner
-      specs = spec.steps.map(Self.pipelineStep)
       summaries = []
       stepFailures = [:]
       current.steps = spec.steps.map { StepRow(name: $0.name, technique: $0.technique, state: .pending) }
@@ -242,7 +234,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       let metrics = try runner.measureInput()
       lock.withLock {
         guard runner === self.runner else { return }
-        current.baseline = Self.metrics(metrics)
+        current.baseline = metrics
         current.isBusy = false
         summaries = [Self.summary(runner.snapshots[0], name: "original")]
         refreshModel()
@@ -250,7 +242,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
           .info,
           String(
             format: "input: %.2f%% accuracy, %@, %.1f µs at batch 1", metrics.accuracy * 100,
-            formatBytes(metrics.sizeBytes), metrics.latencyUs.batch1P50))
+            ByteCount.format(metrics.sizeBytes), metrics.latencyUs.batch1P50))
       }
     } catch {
       lock.withLock {
@@ -321,12 +313,13 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
         current.steps[index].state = .done
         current.steps[index].progress = 1
         current.steps[index].message = ""
-        current.steps[index].metrics = Self.metrics(metrics)
+        current.steps[index].metrics = metrics
         summaries.append(Self.summary(runner.snapshots.last!, name: name))
         refreshModel()
         var line = String(
           format: "%@: %.2f%% accuracy, %@ (%.1fx), %.1f µs at batch 1, %.1f s", name, metrics.accuracy * 100,
-          formatBytes(metrics.sizeBytes), metrics.compressionRatio, metrics.latencyUs.batch1P50, metrics.wallSeconds)
+          ByteCount.format(metrics.sizeBytes), metrics.compressionRatio, metrics.latencyUs.batch1P50,
+          metrics.wallSeconds)
         for (key, value) in metrics.extra.sorted(by: { $0.key < $1.key }) {
           line += String(format: ", %@ %.4g", key, value)
         }
@@ -383,70 +376,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     return ModelTotals(parameters: s.parameters, nonzeros: s.nonzeros, bytes: bytes, accuracy: accuracy)
   }
 
-  static func metrics(_ m: LatheCompress.StepMetrics) -> StepMetrics {
-    StepMetrics(
-      accuracy: m.accuracy, sizeBytes: m.sizeBytes, compressionRatio: m.compressionRatio, parameters: m.parameters,
-      nonzeros: m.nonzeros, bitsPerWeight: m.bitsPerWeight, latencyB1P50: m.latencyUs.batch1P50,
-      latencyB1P95: m.latencyUs.batch1P95, latencyB256P50: m.latencyUs.batch256P50,
-      latencyB256P95: m.latencyUs.batch256P95, wallSeconds: m.wallSeconds, extra: m.extra)
-  }
-
   static func summary(_ snapshot: PipelineRunner.Snapshot, name: String) -> SnapshotSummary {
-    SnapshotSummary(name: name, metrics: metrics(snapshot.metrics), layers: layerRows(snapshot.deployed))
-  }
-
-  static func descriptor(_ p: LatheCompress.ParameterDescriptor) -> ParameterDescriptor {
-    let kind: ParameterDescriptor.Kind
-    switch p.kind {
-    case .int(let r): kind = .int(r)
-    case .float(let r): kind = .float(r)
-    case .choice(let options): kind = .choice(options)
-    case .bool: kind = .bool
-    case .text, .list, .perLayerFloat, .perLayerInt: kind = .text
-    }
-    return ParameterDescriptor(
-      key: p.key, kind: kind, defaultValue: p.defaultValue.map { value(from: $0) } ?? .text(""), help: p.help)
-  }
-
-  static func value(from v: LatheCompress.ParameterValue) -> ParameterValue {
-    switch v {
-    case .int(let i): return .int(i)
-    case .float(let f): return .float(f)
-    case .bool(let b): return .bool(b)
-    case .string(let s): return .text(s)
-    case .list, .map: return .text(v.yaml)
-    }
-  }
-
-  static func pipelineStep(_ step: StepSpec) -> PipelineStepSpec {
-    PipelineStepSpec(
-      name: step.name, technique: step.technique,
-      parameters: Dictionary(step.parameters.map { ($0.key, value(from: $0.value)) }) { a, _ in a })
-  }
-
-  /// The editor's step as a pipeline step; text that looks like YAML (lists, maps, numbers)
-  /// is parsed as such, and empty values mean "use the default".
-  static func stepSpec(_ step: PipelineStepSpec) -> StepSpec {
-    var parameters: [(key: String, value: LatheCompress.ParameterValue)] = []
-    for key in step.parameters.keys.sorted() {
-      switch step.parameters[key]! {
-      case .int(let i): parameters.append((key, .int(i)))
-      case .float(let f): parameters.append((key, .float(f)))
-      case .bool(let b): parameters.append((key, .bool(b)))
-      case .choice(let s): parameters.append((key, .string(s)))
-      case .text(let s):
-        let trimmed = s.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty { continue }
-        if let parsed = try? PipelineSpec.parse("steps:\n  - technique: x\n    v: \(trimmed)\n", file: "editor"),
-          let v = parsed.steps.first?["v"]
-        {
-          parameters.append((key, v))
-        } else {
-          parameters.append((key, .string(trimmed)))
-        }
-      }
-    }
-    return StepSpec(name: step.name, technique: step.technique, parameters: parameters)
+    SnapshotSummary(name: name, metrics: snapshot.metrics, layers: layerRows(snapshot.deployed))
   }
 }
 
@@ -454,10 +385,4 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 public struct SessionError: Error, CustomStringConvertible {
   public var description: String
   public init(_ description: String) { self.description = description }
-}
-
-func formatBytes(_ bytes: Int) -> String {
-  if bytes >= 1 << 20 { return String(format: "%.2f MB", Double(bytes) / Double(1 << 20)) }
-  if bytes >= 1 << 10 { return String(format: "%.1f KB", Double(bytes) / Double(1 << 10)) }
-  return "\(bytes) B"
 }

@@ -1,3 +1,6 @@
+import LatheCompress
+import LatheIO
+
 /// The Charts panel: accuracy, size and latency across the steps done so far (step 0 is the
 /// model as opened), and accuracy against size with the Pareto front.
 enum ChartsPanel {
@@ -49,13 +52,13 @@ enum ChartsPanel {
     ).draw(titled("accuracy", "accuracy " + Format.percent(last.accuracy), .accuracy), context: context)
     LineChart(
       series: [.init(points: history.map { (Double($0.step), Double($0.metrics.sizeBytes)) }, color: .size)],
-      yLabel: { Format.bytes(Int($0)) }, xLabel: xLabel
-    ).draw(titled("size", "size " + Format.bytes(last.sizeBytes), .size), context: context)
+      yLabel: { ByteCount.format(Int($0)) }, xLabel: xLabel
+    ).draw(titled("size", "size " + ByteCount.format(last.sizeBytes), .size), context: context)
     LineChart(
-      series: [.init(points: history.map { (Double($0.step), $0.metrics.latencyB1P50) }, color: .latency)],
+      series: [.init(points: history.map { (Double($0.step), $0.metrics.latencyUs.batch1P50) }, color: .latency)],
       yLabel: { Format.micros($0, ascii: ascii) }, xLabel: xLabel
     ).draw(
-      titled("latency", "latency b1 p50 " + Format.micros(last.latencyB1P50, ascii: ascii), .latency),
+      titled("latency", "latency b1 p50 " + Format.micros(last.latencyUs.batch1P50, ascii: ascii), .latency),
       context: context)
     let points = history.map {
       ScatterChart.Point(size: Double($0.metrics.sizeBytes), accuracy: $0.metrics.accuracy, label: "\($0.step)")

@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 /// Two snapshots side by side, layer by layer: what a step changed.
 public final class CompareScreen: Screen {
@@ -16,8 +17,16 @@ public final class CompareScreen: Screen {
   }
 
   public var title: String { "compare" }
-  public var hints: [(key: String, label: String)] {
-    [("h/l", "right snapshot"), ("H/L", "left snapshot"), ("j/k", "layer"), ("esc", "back")]
+  public var bindings: [KeyBinding] { Self.keyBindings }
+
+  static var keyBindings: [KeyBinding] {
+    [
+      KeyBinding(
+        [Key("h"), Key("l"), .left, .right], hint: ("h/l", "right snapshot"), help: ("h l", "change right snapshot")),
+      KeyBinding([Key("H"), Key("L")], hint: ("H/L", "left snapshot"), help: ("H L", "change left snapshot")),
+      KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "layer")),
+      KeyBinding([.escape], hint: ("esc", "back")),
+    ]
   }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {
@@ -34,9 +43,9 @@ public final class CompareScreen: Screen {
     for (snapshot, side) in [(a, "left"), (b, "right")] {
       var line = "\(side): \(snapshot.name)"
       if let metrics = snapshot.metrics {
-        line += "  acc \(Format.percent(metrics.accuracy))  size \(Format.bytes(metrics.sizeBytes))"
+        line += "  acc \(Format.percent(metrics.accuracy))  size \(ByteCount.format(metrics.sizeBytes))"
         line +=
-          "  x\(Format.axis(metrics.compressionRatio))  b1 \(Format.micros(metrics.latencyB1P50, ascii: !context.glyphs.isUnicode))"
+          "  x\(Format.axis(metrics.compressionRatio))  b1 \(Format.micros(metrics.latencyUs.batch1P50, ascii: !context.glyphs.isUnicode))"
       }
       inner.text(1, y, line, context.style(side == "left" ? .histogramBefore : .histogramAfter, .bold))
       y += 1
@@ -52,15 +61,16 @@ public final class CompareScreen: Screen {
     let rows: [[TableCell]] = a.layers.map { layer in
       var cells: [TableCell] = [
         .text(layer.name), .bar(layer.sparsity, Format.fit(Format.percent(layer.sparsity, digits: 0), 4, right: true)),
-        .text(Format.axis(layer.bits)), .text(Format.bytes(layer.bytes)), .text(separator, .border),
+        .text(Format.axis(layer.bits)), .text(ByteCount.format(layer.bytes)), .text(separator, .border),
       ]
       if let other = rightByName[layer.name] {
         let delta = other.bytes - layer.bytes
         cells += [
           .bar(other.sparsity, Format.fit(Format.percent(other.sparsity, digits: 0), 4, right: true)),
-          .text(Format.axis(other.bits), other.bits != layer.bits ? .highlight : nil), .text(Format.bytes(other.bytes)),
+          .text(Format.axis(other.bits), other.bits != layer.bits ? .highlight : nil),
+          .text(ByteCount.format(other.bytes)),
           .text(
-            delta == 0 ? "=" : (delta < 0 ? "-" : "+") + Format.bytes(abs(delta)),
+            delta == 0 ? "=" : (delta < 0 ? "-" : "+") + ByteCount.format(abs(delta)),
             delta < 0 ? .ok : delta > 0 ? .warning : .inactive),
         ]
       } else {

@@ -1,41 +1,15 @@
 /// `?`: every key, in a box over the current screen. Any key closes it.
 enum HelpOverlay {
-  static let sections: [(title: String, keys: [(String, String)])] = [
-    (
-      "Everywhere",
-      [
-        ("?", "this help"), ("q", "quit (Ctrl-C too)"), ("t", "next theme"), ("esc", "back"),
-        ("T", "tutorials"), ("w / W", "save model / pipeline"),
-      ]
-    ),
-    (
-      "Workbench",
-      [
-        ("tab / shift-tab", "next / previous panel"), ("j k / arrows", "move"), ("enter", "open layer or step"),
-        ("n", "run next step"), ("a", "run all remaining steps"), ("c", "cancel running step"),
-        ("u", "undo: back to previous snapshot"), ("e", "edit pipeline"), ("o", "open model"),
-        ("v", "compare snapshots"), ("m", "training monitor"), ("s", "search a pipeline's settings"),
-        ("mouse", "click panel / row"),
-      ]
-    ),
-    (
-      "Step editor",
-      [
-        ("a / d", "add / delete step"), ("J / K", "move step down / up"), ("tab", "list / form"),
-        ("enter", "edit field"), ("s", "apply to session"), ("w", "write pipeline file"),
-      ]
-    ),
-    ("Compare", [("h l", "change right snapshot"), ("H L", "change left snapshot")]),
-    (
-      "Search",
-      [
-        ("+ - / < >", "trials / jobs of a new study"), ("enter", "start; open the trial"),
-        ("x", "accuracy vs size or latency"), ("c", "cancel the study"), ("n", "new study"),
-      ]
-    ),
-    ("Tutorial", [("] / [", "next / previous step"), ("X", "leave the tutorial")]),
-    ("Open", [("enter", "open folder / pick file"), ("backspace", "parent folder")]),
-  ]
+  /// Made from the screens' own binding lists, so help cannot list a key a screen lacks.
+  static var sections: [(title: String, keys: [(String, String)])] {
+    let lists: [(String, [KeyBinding])] = [
+      ("Everywhere", WorkbenchApp.globalBindings), ("Workbench", HomeScreen().bindings),
+      ("Step editor", StepEditorScreen.helpBindings), ("Compare", CompareScreen.keyBindings),
+      ("Search", SearchScreen.setupBindings + SearchScreen.studyBindings(axis: .size)),
+      ("Tutorial", WorkbenchApp.tutorialBindings), ("Open", OpenScreen.browsingBindings),
+    ]
+    return lists.map { title, bindings in (title, bindings.compactMap { $0.help.map { ($0.key, $0.text) } }) }
+  }
 
   /// Two columns: the global and workbench keys on the left, the other screens on the right.
   static func draw(_ canvas: Canvas, app: WorkbenchApp) {

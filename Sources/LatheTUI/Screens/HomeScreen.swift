@@ -1,3 +1,5 @@
+import LatheIO
+
 /// The workbench: Model, Pipeline and Charts panels. Tab moves focus; the focused panel's
 /// keys show in the bottom line.
 public final class HomeScreen: Screen {
@@ -15,16 +17,58 @@ public final class HomeScreen: Screen {
 
   public var title: String { "workbench" }
 
-  public var hints: [(key: String, label: String)] {
-    var hints: [(key: String, label: String)] = [("tab", "panel")]
+  /// Every key of the workbench, dispatched from this list; the hints follow the focused panel.
+  public var bindings: [KeyBinding] {
+    let move: (key: String, text: String)?
+    let open: (key: String, text: String)?
     switch focus {
-    case .model: hints += [("j/k", "layer"), ("enter", "detail")]
-    case .pipeline: hints += [("j/k", "step"), ("enter", "train/compare")]
-    case .charts: break
+    case .model: (move, open) = (("j/k", "layer"), ("enter", "detail"))
+    case .pipeline: (move, open) = (("j/k", "step"), ("enter", "train/compare"))
+    case .charts: (move, open) = (nil, nil)
     }
-    return hints + [
-      ("n", "next"), ("a", "all"), ("c", "cancel"), ("u", "undo"), ("e", "edit"), ("v", "compare"),
-      ("s", "search"), ("o", "open"), ("t", "theme"),
+    func command(_ run: @escaping (WorkbenchSession) -> Void) -> (Key, WorkbenchApp) -> ScreenAction {
+      { _, app in
+        run(app.session)
+        return .handled
+      }
+    }
+    return [
+      KeyBinding([.tab, .backTab], hint: ("tab", "panel"), help: ("tab / shift-tab", "next / previous panel")) {
+        key, _ in
+        let count = Focus.allCases.count
+        self.focus = Focus(rawValue: (self.focus.rawValue + (key == .tab ? 1 : count - 1)) % count)!
+        return .handled
+      },
+      KeyBinding(KeyBinding.verticalKeys, hint: move, help: ("j k / arrows", "move")) { key, app in
+        self.move(key.verticalStep ?? 0, app: app)
+        return .handled
+      },
+      KeyBinding([.enter], hint: open, help: ("enter", "open layer or step")) { _, app in self.openSelected(app: app) },
+      KeyBinding([Key("n")], hint: ("n", "next"), help: ("n", "run next step"), action: command { $0.runNextStep() }),
+      KeyBinding(
+        [Key("a")], hint: ("a", "all"), help: ("a", "run all remaining steps"),
+        action: command { $0.runRemainingSteps() }),
+      KeyBinding(
+        [Key("c")], hint: ("c", "cancel"), help: ("c", "cancel running step"), action: command { $0.cancel() }),
+      KeyBinding(
+        [Key("u")], hint: ("u", "undo"), help: ("u", "undo: back to previous snapshot"), action: command { $0.undo() }),
+      KeyBinding([Key("e")], hint: ("e", "edit"), help: ("e", "edit pipeline")) { _, app in
+        .open(StepEditorScreen(app: app))
+      },
+      KeyBinding([Key("v")], hint: ("v", "compare"), help: ("v", "compare snapshots")) { _, app in
+        .open(CompareScreen(app: app))
+      },
+      KeyBinding([Key("s")], hint: ("s", "search"), help: ("s", "search a pipeline's settings")) { _, app in
+        .open(SearchScreen(app: app))
+      },
+      KeyBinding([Key("o")], hint: ("o", "open"), help: ("o", "open model")) { _, _ in .open(OpenScreen()) },
+      // The app's key (every screen has it); shown here because the workbench is where themes are tried.
+      KeyBinding([Key("t")], hint: ("t", "theme")),
+      KeyBinding([Key("m")], help: ("m", "training monitor")) { _, _ in .open(TrainingMonitorScreen()) },
+      KeyBinding([.mouse(x: 0, y: 0, button: 1)], help: ("mouse", "click panel / row")) { key, app in
+        guard case .mouse(let x, let y, _) = key else { return .handled }
+        return self.click(x: x, y: y, app: app)
+      },
     ]
   }
 
@@ -90,7 +134,7 @@ public final class HomeScreen: Screen {
           ? .text("-", .inactive)
           : .bar(layer.sparsity, Format.fit(Format.percent(layer.sparsity, digits: 0), 4, right: true)),
         .text(layer.parameters == 0 ? "-" : Format.axis(layer.bits), layer.bits < 32 ? .highlight : nil),
-        .text(Format.bytes(layer.bytes)),
+        .text(ByteCount.format(layer.bytes)),
       ]
       if wide { cells.append(.text(layer.kernel, .inactive)) }
       return cells
@@ -102,7 +146,7 @@ public final class HomeScreen: Screen {
       .text(Format.count(totals.parameters)),
       .bar(totals.sparsity, Format.fit(Format.percent(totals.sparsity, digits: 0), 4, right: true)),
       .text(totals.parameters == 0 ? "-" : Format.axis(Double(totals.bytes * 8) / Double(max(1, totals.parameters)))),
-      .text(Format.bytes(totals.bytes)),
+      .text(ByteCount.format(totals.bytes)),
     ]
     if wide { footer.append(.text("")) }
     let table = Table(columns: columns, rows: model.layers.map(row), footer: footer, selected: selectedLayer)
@@ -141,8 +185,8 @@ public final class HomeScreen: Screen {
       }
       if let metrics = step.metrics {
         cells += [
-          .text(Format.percent(metrics.accuracy)), .text(Format.bytes(metrics.sizeBytes)),
-          .text(Format.micros(metrics.latencyB1P50, ascii: !context.glyphs.isUnicode)),
+          .text(Format.percent(metrics.accuracy)), .text(ByteCount.format(metrics.sizeBytes)),
+          .text(Format.micros(metrics.latencyUs.batch1P50, ascii: !context.glyphs.isUnicode)),
         ]
       } else if step.state == .running, !step.message.isEmpty {
         cells.append(.text(step.message, .running))
@@ -174,26 +218,7 @@ public final class HomeScreen: Screen {
   // MARK: keys
 
   public func handle(_ key: Key, app: WorkbenchApp) -> ScreenAction {
-    let session = app.session
-    switch key {
-    case .tab: focus = Focus(rawValue: (focus.rawValue + 1) % Focus.allCases.count)!
-    case .backTab: focus = Focus(rawValue: (focus.rawValue + Focus.allCases.count - 1) % Focus.allCases.count)!
-    case .character("n"): session.runNextStep()
-    case .character("a"): session.runRemainingSteps()
-    case .character("c"): session.cancel()
-    case .character("u"): session.undo()
-    case .character("e"): return .open(StepEditorScreen(app: app))
-    case .character("o"): return .open(OpenScreen())
-    case .character("v"): return .open(CompareScreen(app: app))
-    case .character("m"): return .open(TrainingMonitorScreen())
-    case .character("s"): return .open(SearchScreen(app: app))
-    case .enter: return openSelected(app: app)
-    case .mouse(let x, let y, 1): return click(x: x, y: y, app: app)
-    default:
-      guard let step = key.verticalStep else { return .unhandled }
-      move(step, app: app)
-    }
-    return .handled
+    bindings.dispatch(key, app: app) ?? .unhandled
   }
 
   private func move(_ step: Int, app: WorkbenchApp) {

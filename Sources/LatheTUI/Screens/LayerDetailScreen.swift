@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 
 /// Enter on a layer: its weight histogram before and after the current step, where the zeros
 /// are (density map), per-channel ranges and the quantization error.
@@ -12,7 +13,7 @@ public final class LayerDetailScreen: Screen {
   }
 
   public var title: String { "layer \(detail.name)" }
-  public var hints: [(key: String, label: String)] { [("esc", "back")] }
+  public var bindings: [KeyBinding] { [KeyBinding([.escape, Key("h"), .left], hint: ("esc", "back"))] }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {
     let context = app.context
@@ -45,7 +46,8 @@ public final class LayerDetailScreen: Screen {
       1, 0, "\(layer.op) \(Format.shape(layer.shape))  \(Format.count(layer.parameters)) params  \(layer.kernel)",
       context.text, ellipsis: context.glyphs.ellipsis)
     error.text(
-      1, 1, "sparsity \(Format.percent(layer.sparsity))  bits \(Format.axis(layer.bits))  \(Format.bytes(layer.bytes))",
+      1, 1,
+      "sparsity \(Format.percent(layer.sparsity))  bits \(Format.axis(layer.bits))  \(ByteCount.format(layer.bytes))",
       context.text, ellipsis: context.glyphs.ellipsis)
     if let quantization = detail.quantizationError {
       error.text(

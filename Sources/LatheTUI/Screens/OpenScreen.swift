@@ -20,10 +20,20 @@ public final class OpenScreen: Screen {
 
   public var title: String { "open model" }
   public var capturesText: Bool { model != nil }
-  public var hints: [(key: String, label: String)] {
-    model == nil
-      ? [("enter", "open"), ("backspace", "parent"), ("esc", "back")]
-      : [("enter", "open model"), ("esc", "pick another file")]
+  public var bindings: [KeyBinding] { model == nil ? Self.browsingBindings : Self.datasetBindings }
+
+  /// Picking a file.
+  static var browsingBindings: [KeyBinding] {
+    [
+      KeyBinding([.enter, .right], hint: ("enter", "open"), help: ("enter", "open folder / pick file")),
+      KeyBinding([.backspace], hint: ("backspace", "parent"), help: ("backspace", "parent folder")),
+      KeyBinding([.escape], hint: ("esc", "back")), KeyBinding(KeyBinding.verticalKeys),
+    ]
+  }
+
+  /// Typing the dataset for the picked model; every other key edits it.
+  static var datasetBindings: [KeyBinding] {
+    [KeyBinding([.enter], hint: ("enter", "open model")), KeyBinding([.escape], hint: ("esc", "pick another file"))]
   }
 
   /// Folders first, then model files; hidden files left out.

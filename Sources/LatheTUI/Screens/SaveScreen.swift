@@ -33,7 +33,10 @@ public final class SaveScreen: Screen {
 
   public var title: String { target == .model ? "save model" : "save pipeline" }
   public var capturesText: Bool { true }
-  public var hints: [(key: String, label: String)] { [("enter", "save"), ("esc", "cancel")] }
+  /// Every other key edits the file name.
+  public var bindings: [KeyBinding] {
+    [KeyBinding([.enter], hint: ("enter", "save")), KeyBinding([.escape], hint: ("esc", "cancel"))]
+  }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {
     let context = app.context

@@ -26,13 +26,30 @@ public final class SearchScreen: Screen {
 
   public var title: String { "search" }
 
-  public var hints: [(key: String, label: String)] {
-    if isSettingUp {
-      return [("j/k", "pipeline"), ("+/-", "trials"), ("</>", "jobs"), ("enter", "start"), ("esc", "back")]
-    }
-    return [
-      ("j/k", "trial"), ("enter", "open trial"), ("x", axis == .size ? "latency axis" : "size axis"),
-      ("c", "cancel"), ("n", "new study"), ("esc", "back"),
+  public var bindings: [KeyBinding] { isSettingUp ? Self.setupBindings : Self.studyBindings(axis: axis) }
+
+  /// Choosing a pipeline and the size of a new study.
+  static var setupBindings: [KeyBinding] {
+    [
+      KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "pipeline")),
+      KeyBinding(
+        [Key("+"), Key("="), Key("-")], hint: ("+/-", "trials"), help: ("+ - / < >", "trials / jobs of a new study")),
+      KeyBinding([Key("<"), Key(">")], hint: ("</>", "jobs")),
+      KeyBinding([.enter], hint: ("enter", "start"), help: ("enter", "start; open the trial")),
+      KeyBinding([.escape], hint: ("esc", "back")),
+    ]
+  }
+
+  /// Watching a study; `x` names the axis it switches to.
+  static func studyBindings(axis: Axis) -> [KeyBinding] {
+    [
+      KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "trial")), KeyBinding([.enter], hint: ("enter", "open trial")),
+      KeyBinding(
+        [Key("x")], hint: ("x", axis == .size ? "latency axis" : "size axis"),
+        help: ("x", "accuracy vs size or latency")),
+      KeyBinding([Key("c")], hint: ("c", "cancel"), help: ("c", "cancel the study")),
+      KeyBinding([Key("n")], hint: ("n", "new study"), help: ("n", "new study")),
+      KeyBinding([.escape], hint: ("esc", "back")),
     ]
   }
 

@@ -1,3 +1,5 @@
+import LatheIO
+
 /// The Search screen while a study runs or after it ended: what it searches, its trials, the
 /// best-so-far curve, accuracy against size or latency, and which settings matter.
 struct SearchStudyView {
@@ -70,7 +72,7 @@ struct SearchStudyView {
         .text("\(trial.number)", .inactive), .text(trial.state.rawValue, role),
         .text(Self.shortSettings(trial.settings), .inactive),
         .text(trial.accuracy.map { Format.percent($0) } ?? "-"),
-        .text(trial.sizeBytes.map { Format.bytes($0) } ?? "-"),
+        .text(trial.sizeBytes.map { ByteCount.format($0) } ?? "-"),
         .text(trial.latencyB1.map { Format.micros($0, ascii: ascii) } ?? "-"),
         .text(trial.seconds.map(Self.seconds) ?? "-"),
       ]
@@ -125,7 +127,7 @@ struct SearchStudyView {
   private func label(_ value: Double, ascii: Bool) -> String {
     switch metric {
     case "accuracy": return Format.percent(value)
-    case "size_bytes": return Format.bytes(Int(value))
+    case "size_bytes": return ByteCount.format(Int(value))
     case let name where name.hasPrefix("latency"): return Format.micros(value, ascii: ascii)
     default: return Format.axis(value)
     }
@@ -157,7 +159,7 @@ struct SearchStudyView {
       return x.map { ScatterChart.Point(size: $0, accuracy: accuracy, label: "\(trial.number)") }
     }
     let xLabel: (Double) -> String =
-      axis == .size ? { Format.bytes(Int($0)) } : { Format.micros($0, ascii: ascii) }
+      axis == .size ? { ByteCount.format(Int($0)) } : { Format.micros($0, ascii: ascii) }
     ScatterChart(points: points, xLabel: xLabel).draw(inner, context: context)
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LatheCompress
 
 /// `e`: the pipeline as a list of steps on the left and the selected step's form on the right.
 /// Values are checked against the technique's parameter descriptors as they are entered;
@@ -15,7 +16,7 @@ public final class StepEditorScreen: Screen {
     case savingPath(TextField)
   }
 
-  private(set) var specs: [PipelineStepSpec]
+  private(set) var specs: [StepSpec]
   private let techniques: [TechniqueDescriptor]
   private(set) var selected = 0
   private(set) var field = 0
@@ -39,39 +40,63 @@ public final class StepEditorScreen: Screen {
     }
   }
 
-  public var hints: [(key: String, label: String)] {
+  public var bindings: [KeyBinding] { Self.bindings(for: mode) }
+
+  /// What `?` lists for the editor: the keys of the step list and of the form.
+  static var helpBindings: [KeyBinding] { bindings(for: .list) + bindings(for: .form) }
+
+  /// The keys of each mode. Typing modes (a field, the file name) give every other key to the
+  /// text; picking a technique ignores the keys it does not list, so none reaches the app.
+  static func bindings(for mode: Mode) -> [KeyBinding] {
     switch mode {
     case .list:
       return [
-        ("a", "add"), ("d", "delete"), ("J/K", "move"), ("tab", "form"), ("s", "apply"), ("w", "write"),
-        ("esc", "back"),
+        KeyBinding([Key("a")], hint: ("a", "add"), help: ("a / d", "add / delete step")),
+        KeyBinding([Key("d"), .delete], hint: ("d", "delete")),
+        KeyBinding([Key("J"), Key("K")], hint: ("J/K", "move"), help: ("J / K", "move step down / up")),
+        KeyBinding([.tab, .enter, .right, Key("l")], hint: ("tab", "form"), help: ("tab", "list / form")),
+        KeyBinding([Key("s")], hint: ("s", "apply"), help: ("s", "apply to session")),
+        KeyBinding([Key("w")], hint: ("w", "write"), help: ("w", "write pipeline file")),
+        KeyBinding([.escape], hint: ("esc", "back")), KeyBinding(KeyBinding.verticalKeys),
       ]
-    case .form: return [("j/k", "field"), ("enter", "edit"), ("tab", "list"), ("s", "apply")]
-    case .editing: return [("enter", "accept"), ("esc", "cancel")]
-    case .picking: return [("j/k", "technique"), ("enter", "add"), ("esc", "cancel")]
-    case .savingPath: return [("enter", "write"), ("esc", "cancel")]
+    case .form:
+      return [
+        KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "field")),
+        KeyBinding([.enter], hint: ("enter", "edit"), help: ("enter", "edit field")),
+        KeyBinding([.tab, .escape, .left, Key("h")], hint: ("tab", "list")),
+        KeyBinding([Key("s")], hint: ("s", "apply")),
+      ]
+    case .editing:
+      return [KeyBinding([.enter], hint: ("enter", "accept")), KeyBinding([.escape], hint: ("esc", "cancel"))]
+    case .picking:
+      return [
+        KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "technique")), KeyBinding([.enter], hint: ("enter", "add")),
+        KeyBinding([.escape], hint: ("esc", "cancel")),
+      ]
+    case .savingPath:
+      return [KeyBinding([.enter], hint: ("enter", "write")), KeyBinding([.escape], hint: ("esc", "cancel"))]
     }
   }
 
   private func technique(_ name: String) -> TechniqueDescriptor? { techniques.first { $0.name == name } }
 
   /// Form rows for a spec: its name, then one per technique parameter.
-  private func fields(_ spec: PipelineStepSpec) -> [(label: String, value: String, help: String)] {
+  private func fields(_ spec: StepSpec) -> [(label: String, value: String, help: String)] {
     var rows = [(label: "name", value: spec.name, help: "shown in the Pipeline panel")]
     for parameter in technique(spec.technique)?.parameters ?? [] {
-      let value = spec.parameters[parameter.key] ?? parameter.defaultValue
-      rows.append((parameter.key, value.description, parameter.help + Self.describe(parameter.kind)))
+      let value = spec[parameter.key] ?? parameter.defaultValue
+      rows.append((parameter.key, parameter.text(of: value), parameter.help + Self.describe(parameter.kind)))
     }
     return rows
   }
 
   private static func describe(_ kind: ParameterDescriptor.Kind) -> String {
     switch kind {
-    case .int(let range?): return " (\(range.lowerBound)...\(range.upperBound))"
-    case .float(let range?): return " (\(Format.axis(range.lowerBound))...\(Format.axis(range.upperBound)))"
+    case .int(let range): return " (\(range.lowerBound)...\(range.upperBound))"
+    case .float(let range): return " (\(Format.axis(range.lowerBound))...\(Format.axis(range.upperBound)))"
     case .choice(let choices): return " (" + choices.joined(separator: "|") + ")"
     case .bool: return " (enter toggles)"
-    default: return ""
+    case .text, .list, .perLayerFloat, .perLayerInt: return ""
     }
   }
 
@@ -162,7 +187,7 @@ public final class StepEditorScreen: Screen {
       case .escape: mode = .list
       case .enter:
         guard choice < techniques.count else { return .handled }
-        specs.insert(techniques[choice].defaultSpec(), at: specs.isEmpty ? 0 : selected + 1)
+        specs.insert(techniques[choice].defaultStep(), at: specs.isEmpty ? 0 : selected + 1)
         selected = specs.isEmpty ? 0 : min(specs.count - 1, selected + (specs.count > 1 ? 1 : 0))
         dirty = true
         mode = .form
@@ -239,18 +264,12 @@ public final class StepEditorScreen: Screen {
     case .character("s"): apply(app: app)
     case .enter:
       if field > 0, let parameter = technique(specs[selected].technique)?.parameters[field - 1] {
-        let current = specs[selected].parameters[parameter.key] ?? parameter.defaultValue
-        switch (parameter.kind, current) {
-        case (.bool, .bool(let value)):
-          specs[selected].parameters[parameter.key] = .bool(!value)
+        let current = specs[selected][parameter.key] ?? parameter.defaultValue
+        // A choice is typed like text (the tutorials say so) and checked against its options.
+        if case .bool = parameter.kind, case .bool(let value)? = current {
+          specs[selected].set(parameter.key, to: .bool(!value))
           dirty = true
           return .handled
-        case (.choice(let choices), .choice(let value)) where !choices.isEmpty:
-          let next = ((choices.firstIndex(of: value) ?? -1) + 1) % choices.count
-          specs[selected].parameters[parameter.key] = .choice(choices[next])
-          dirty = true
-          return .handled
-        default: break
         }
       }
       mode = .editing(field: field, TextField(rows[field].value))
@@ -271,10 +290,10 @@ public final class StepEditorScreen: Screen {
       }
       specs[selected].name = name
     } else if let parameter = technique(specs[selected].technique)?.parameters[index - 1] {
-      switch parameter.parse(text) {
-      case .success(let value): specs[selected].parameters[parameter.key] = value
-      case .failure(let failure):
-        error = failure.message
+      do {
+        specs[selected].set(parameter.key, to: try parameter.parse(text))
+      } catch {
+        self.error = error.description
         return
       }
     }

@@ -5,7 +5,9 @@ public final class TrainingMonitorScreen: Screen {
   public init() {}
 
   public var title: String { "training" }
-  public var hints: [(key: String, label: String)] { [("c", "cancel step"), ("esc", "back")] }
+  public var bindings: [KeyBinding] {
+    [KeyBinding([Key("c")], hint: ("c", "cancel step")), KeyBinding([.escape], hint: ("esc", "back"))]
+  }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {
     let context = app.context

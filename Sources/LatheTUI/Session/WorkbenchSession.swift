@@ -1,3 +1,5 @@
+import LatheCompress
+
 /// What the workbench screens talk to. The compression engine implements it; the screens only
 /// read snapshots and send commands, so a step that trains for minutes never blocks drawing.
 ///
@@ -14,7 +16,7 @@ public protocol WorkbenchSession: AnyObject {
   var techniques: [TechniqueDescriptor] { get }
 
   /// The whole pipeline as editable specs, in order, one per `state.steps` entry.
-  var pipeline: [PipelineStepSpec] { get }
+  var pipeline: [StepSpec] { get }
 
   /// Snapshots taken after each done step (the first is the model as opened), for Compare.
   var snapshots: [SnapshotSummary] { get }
@@ -43,7 +45,7 @@ public protocol WorkbenchSession: AnyObject {
   /// Replaces the whole pipeline (the step editor saves this way). Done steps whose spec is
   /// unchanged at the same position keep their results; the first changed step and all after
   /// it become pending. Throws when a spec names an unknown technique or a value is invalid.
-  func replaceSteps(_ steps: [PipelineStepSpec]) throws
+  func replaceSteps(_ steps: [StepSpec]) throws
 
   /// Writes the pipeline to a file the engine can read back with `open(..., pipeline:)`,
   /// keeping the comments and layout of the file it was opened from where steps are unchanged.
@@ -176,7 +178,8 @@ public struct LayerRow: Sendable, Equatable {
   public var name: String
   /// Operation, e.g. "conv2d", "linear", "relu".
   public var op: String
-  /// Weight shape, e.g. [64, 3, 3, 3]; empty for layers without weights.
+  /// Output shape for a batch of one (`Model.outputShapes`), e.g. [1, 6, 28, 28] for a conv2d;
+  /// not the weight shape.
   public var shape: [Int]
   public var parameters: Int
   /// Fraction of weights that are zero, 0...1.
@@ -234,46 +237,6 @@ public struct StepRow: Sendable, Equatable {
     self.progress = progress
     self.message = message
     self.metrics = metrics
-  }
-}
-
-/// Measurements of the model after a step.
-public struct StepMetrics: Sendable, Equatable {
-  /// Test accuracy 0...1.
-  public var accuracy: Double
-  public var sizeBytes: Int
-  /// Original size / this size.
-  public var compressionRatio: Double
-  public var parameters: Int
-  public var nonzeros: Int
-  public var bitsPerWeight: Double
-  /// Latency in microseconds at batch 1 and batch 256, median and 95th percentile.
-  public var latencyB1P50: Double
-  public var latencyB1P95: Double
-  public var latencyB256P50: Double
-  public var latencyB256P95: Double
-  /// How long the step took.
-  public var wallSeconds: Double
-  /// Step-specific findings (`student_alone_accuracy`, `scratch_accuracy`), for tutorials.
-  public var extra: [String: Double]
-
-  public init(
-    accuracy: Double, sizeBytes: Int, compressionRatio: Double, parameters: Int, nonzeros: Int,
-    bitsPerWeight: Double, latencyB1P50: Double, latencyB1P95: Double, latencyB256P50: Double,
-    latencyB256P95: Double, wallSeconds: Double, extra: [String: Double] = [:]
-  ) {
-    self.accuracy = accuracy
-    self.sizeBytes = sizeBytes
-    self.compressionRatio = compressionRatio
-    self.parameters = parameters
-    self.nonzeros = nonzeros
-    self.bitsPerWeight = bitsPerWeight
-    self.latencyB1P50 = latencyB1P50
-    self.latencyB1P95 = latencyB1P95
-    self.latencyB256P50 = latencyB256P50
-    self.latencyB256P95 = latencyB256P95
-    self.wallSeconds = wallSeconds
-    self.extra = extra
   }
 }
 

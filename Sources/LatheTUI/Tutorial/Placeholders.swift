@@ -1,4 +1,6 @@
 import Foundation
+import LatheCompress
+import LatheIO
 
 /// Fills `{...}` in tutorial text with numbers from the live workbench, formatted exactly as
 /// the panels print them, so the learner can find each number on screen.
@@ -93,8 +95,8 @@ public enum Placeholders {
       case "model": return model.name
       case "dataset": return model.dataset
       case "accuracy": return model.totals.accuracy.map { Format.percent($0) } ?? missing
-      case "size": return model.totals.bytes > 0 ? Format.bytes(model.totals.bytes) : missing
-      case "latency": return latest(state).map { Format.micros($0.latencyB1P50) } ?? missing
+      case "size": return model.totals.bytes > 0 ? ByteCount.format(model.totals.bytes) : missing
+      case "latency": return latest(state).map { Format.micros($0.latencyUs.batch1P50) } ?? missing
       case "sparsity": return Format.percent(model.totals.sparsity, digits: 0)
       case "params": return Format.count(model.totals.parameters)
       default: return missing
@@ -117,7 +119,7 @@ public enum Placeholders {
       switch parts[2] {
       case "sparsity": return Format.percent(layer.sparsity, digits: 0)
       case "bits": return Format.axis(layer.bits)
-      case "bytes": return Format.bytes(layer.bytes)
+      case "bytes": return ByteCount.format(layer.bytes)
       case "kernel": return layer.kernel
       case "params": return Format.count(layer.parameters)
       default: return missing
@@ -139,7 +141,7 @@ public enum Placeholders {
     case ["trials"]: return "\(search.totalTrials)"
     case ["best"]: return best.map { "\($0.number)" }
     case ["best", "accuracy"]: return best?.accuracy.map { Format.percent($0) }
-    case ["best", "size"]: return best?.sizeBytes.map { Format.bytes($0) }
+    case ["best", "size"]: return best?.sizeBytes.map { ByteCount.format($0) }
     case ["best", "latency"]: return best?.latencyB1.map { Format.micros($0) }
     default: return nil
     }
@@ -153,9 +155,9 @@ public enum Placeholders {
   static func metric(_ field: String, _ m: StepMetrics) -> String? {
     switch field {
     case "accuracy": return Format.percent(m.accuracy)
-    case "size": return Format.bytes(m.sizeBytes)
-    case "latency": return Format.micros(m.latencyB1P50)
-    case "latency256": return Format.micros(m.latencyB256P50)
+    case "size": return ByteCount.format(m.sizeBytes)
+    case "latency": return Format.micros(m.latencyUs.batch1P50)
+    case "latency256": return Format.micros(m.latencyUs.batch256P50)
     case "ratio": return String(format: "%.1fx", m.compressionRatio)
     case "bits": return Format.axis(m.bitsPerWeight)
     case "params": return Format.count(m.parameters)

@@ -1,4 +1,5 @@
 import Foundation
+import LatheCompress
 
 /// One condition on the workbench that a tutorial step waits for. Checks read only what the
 /// screens show (the session state and pipeline) plus the keys pressed, so what the learner
@@ -37,7 +38,7 @@ public enum CheckOutcome: Sendable, Equatable {
 /// Everything a check may look at.
 public struct TutorialContext: Sendable {
   public var state: WorkbenchState
-  public var pipeline: [PipelineStepSpec]
+  public var pipeline: [StepSpec]
   /// Techniques, for settings left at their defaults.
   public var techniques: [TechniqueDescriptor]
   /// Keys pressed since the current step began, as `TutorialKeys.name` spells them.
@@ -46,7 +47,7 @@ public struct TutorialContext: Sendable {
   public var screen: String
 
   public init(
-    state: WorkbenchState, pipeline: [PipelineStepSpec], techniques: [TechniqueDescriptor] = [],
+    state: WorkbenchState, pipeline: [StepSpec], techniques: [TechniqueDescriptor] = [],
     pressed: Set<String> = [], screen: String = "workbench"
   ) {
     self.state = state
@@ -59,9 +60,9 @@ public struct TutorialContext: Sendable {
   /// A step's setting as text: set in the pipeline, else the technique's default.
   func setting(step: String, key: String) -> String? {
     guard let spec = pipeline.first(where: { $0.name == step }) else { return nil }
-    if let value = spec.parameters[key] { return value.description }
-    let technique = techniques.first { $0.name == spec.technique }
-    return technique?.parameters.first { $0.key == key }?.defaultValue.description
+    let parameter = techniques.first { $0.name == spec.technique }?.parameters.first { $0.key == key }
+    if let value = spec[key] { return parameter?.text(of: value) ?? value.description }
+    return parameter.map { $0.text(of: $0.defaultValue) }
   }
 }
 

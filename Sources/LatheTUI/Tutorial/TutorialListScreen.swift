@@ -7,8 +7,13 @@ public final class TutorialListScreen: Screen {
   public init(library: TutorialLibrary) { entries = library.all() }
 
   public var title: String { "tutorials" }
-  public var hints: [(key: String, label: String)] {
-    [("j/k", "move"), ("enter", "start/resume"), ("r", "restart"), ("X", "leave tutorial"), ("esc", "back")]
+  public var bindings: [KeyBinding] {
+    [
+      KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "move")), KeyBinding([.enter], hint: ("enter", "start/resume")),
+      KeyBinding([Key("r")], hint: ("r", "restart")),
+      // The app's tutorial key, shown here where tutorials are chosen.
+      KeyBinding([Key("X")], hint: ("X", "leave tutorial")), KeyBinding([.escape], hint: ("esc", "back")),
+    ]
   }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {

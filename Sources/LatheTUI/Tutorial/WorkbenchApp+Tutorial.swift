@@ -36,32 +36,41 @@ extension WorkbenchApp {
     post(.info, "left the tutorial \(run.tutorial.title); T to come back")
   }
 
+  /// The keys of a running tutorial, dispatched from here before the screen sees them; without
+  /// a tutorial they pass on. `T`, which opens the list, is one of the app's global keys.
+  static var tutorialBindings: [KeyBinding] {
+    [
+      KeyBinding([Key("]")], help: ("] / [", "next / previous step")) { _, app in
+        guard let run = app.tutorial else { return .unhandled }
+        if let reason = run.goOn() {
+          app.post(.warning, reason)
+        } else {
+          app.saveTutorialProgress()
+        }
+        return .handled
+      },
+      KeyBinding([Key("[")]) { _, app in
+        guard let run = app.tutorial else { return .unhandled }
+        run.back()
+        app.saveTutorialProgress()
+        return .handled
+      },
+      KeyBinding([Key("X")], help: ("X", "leave the tutorial")) { _, app in
+        guard app.tutorial != nil else { return .unhandled }
+        app.leaveTutorial()
+        return .handled
+      },
+    ]
+  }
+
   /// `T` everywhere; `]`, `[` and `X` while a tutorial runs. True when the key was used.
   func handleTutorialKey(_ key: Key) -> Bool {
-    switch key {
-    case .character("T"):
+    if key == Key("T") {
       if !(top is TutorialListScreen) { open(TutorialListScreen(library: tutorials)) }
       return true
-    case .character("X"):
-      guard tutorial != nil else { return false }
-      leaveTutorial()
-      return true
-    case .character("]"):
-      guard let run = tutorial else { return false }
-      if let reason = run.goOn() {
-        post(.warning, reason)
-      } else {
-        saveTutorialProgress()
-      }
-      return true
-    case .character("["):
-      guard let run = tutorial else { return false }
-      run.back()
-      saveTutorialProgress()
-      return true
-    default:
-      return false
     }
+    guard case .handled? = Self.tutorialBindings.dispatch(key, app: self) else { return false }
+    return true
   }
 
   /// Evaluates the current step's checks against the session as it is now.

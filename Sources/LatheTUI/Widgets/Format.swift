@@ -2,10 +2,7 @@ import Foundation
 
 /// Numbers as the workbench prints them: short, fixed style, units attached.
 public enum Format {
-  /// 1234567 -> "1.2 MB" (powers of 1000, like `ls -h --si`).
-  public static func bytes(_ value: Int) -> String {
-    scaled(Double(value), units: ["B", "kB", "MB", "GB", "TB"], separator: " ")
-  }
+  // Byte counts: `ByteCount.format` in LatheIO, the one formatter the CLI and the workbench share.
 
   /// 1234567 -> "1.23M".
   public static func count(_ value: Int) -> String {
