@@ -252,4 +252,22 @@ final class TutorialTests: XCTestCase {
     XCTAssertTrue(app.top is HomeScreen)
     XCTAssertEqual(app.tutorial?.tutorial.name, "1-first-tour")
   }
+
+  /// With no tutorial files the list says so, and enter or r does nothing (they indexed an
+  /// empty list and trapped).
+  func testAnEmptyTutorialListIgnoresEnter() throws {
+    let empty = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-no-tutorials-\(UUID())")
+    try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: empty) }
+    let app = WorkbenchApp(
+      session: FakeWorkbenchSession(), theme: .builtIn, themeLibrary: ThemeLibrary(directory: nil), glyphs: .unicode,
+      tutorials: TutorialLibrary(directory: empty))
+    app.handle(Key("T"))
+    XCTAssertTrue(app.top is TutorialListScreen)
+    XCTAssertTrue(app.render(width: 100, height: 30).text().contains("No tutorials found"))
+    app.handle(.enter)
+    app.handle(Key("r"))
+    XCTAssertTrue(app.top is TutorialListScreen)
+    XCTAssertNil(app.tutorial)
+  }
 }

@@ -66,6 +66,7 @@ public final class TutorialListScreen: Screen {
     switch key {
     case .escape: return .close
     case .enter, .character("r"):
+      guard entries.indices.contains(selected) else { return .handled }  // no tutorials to start
       guard case .success(let tutorial) = entries[selected].tutorial else {
         app.post(.error, "\(entries[selected].name) cannot start; fix the file first")
         return .handled
