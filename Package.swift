@@ -65,12 +65,12 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+    .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "LatheTensor", "LatheTestSupport"]),
     .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor"]),
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
-    .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels"]),
-    // Helpers several test targets share (seeded text mutators); never linked into the product.
-    .target(name: "LatheTestSupport", path: "Tests/LatheTestSupport"),
+    .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels", "LatheTestSupport"]),
+    // Helpers several test targets share (seeded text mutators, convolution geometries); never linked into the product.
+    .target(name: "LatheTestSupport", dependencies: ["CKernels"], path: "Tests/LatheTestSupport"),
     .testTarget(name: "LatheSearchTests", dependencies: ["LatheSearch", "LatheTestSupport"]),
     .testTarget(
       name: "LatheWorkspaceTests", dependencies: ["LatheWorkspace", "LatheSearch", "LatheCompress", "LatheTestSupport"]),

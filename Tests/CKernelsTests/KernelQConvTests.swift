@@ -1,47 +1,14 @@
 import CKernels
+import LatheTensor
+import LatheTestSupport
 import XCTest
 
 /// The one-image int8 convolution against direct loops, both methods (the rows method's im2row
 /// pads with the zero point: the cases' padding checks it).
 final class KernelQConvTests: XCTestCase {
-  struct Case {
-    var channels, height, width, outChannels, kh, kw: Int
-    var stride = (1, 1)
-    var pad = (0, 0, 0, 0)  // top, left, bottom, right
-    var dilation = (1, 1)
-
-    var window: lk_window {
-      let oh = (height + pad.0 + pad.2 - dilation.0 * (kh - 1) - 1) / stride.0 + 1
-      let ow = (width + pad.1 + pad.3 - dilation.1 * (kw - 1) - 1) / stride.1 + 1
-      return lk_window(
-        batch: 1, channels: Int32(channels), height: Int32(height), width: Int32(width), kernel_h: Int32(kh),
-        kernel_w: Int32(kw), stride_h: Int32(stride.0), stride_w: Int32(stride.1), pad_top: Int32(pad.0),
-        pad_left: Int32(pad.1), dilation_h: Int32(dilation.0), dilation_w: Int32(dilation.1), out_h: Int32(oh),
-        out_w: Int32(ow), pad_bottom: Int32(pad.2), pad_right: Int32(pad.3))
-    }
-  }
-
-  static let cases: [Case] = [
-    Case(channels: 1, height: 28, width: 28, outChannels: 6, kh: 5, kw: 5, pad: (2, 2, 2, 2)),  // LeNet-5 conv1
-    Case(channels: 6, height: 14, width: 14, outChannels: 16, kh: 5, kw: 5),  // LeNet-5 conv2
-    Case(
-      channels: 3, height: 9, width: 7, outChannels: 17, kh: 3, kw: 2, stride: (2, 1), pad: (1, 2, 0, 1),
-      dilation: (2, 2)),
-    Case(channels: 2, height: 5, width: 6, outChannels: 33, kh: 3, kw: 3, stride: (1, 2), pad: (1, 1, 1, 1)),
-    // Stride 1 with asymmetric padding, dilation, 7 channels (k = 63, not a multiple of 4).
-    Case(channels: 7, height: 11, width: 13, outChannels: 13, kh: 3, kw: 3, pad: (0, 2, 1, 0), dilation: (1, 2)),
-    // A window wider than half the output: gathered, not read from the padded image.
-    Case(channels: 2, height: 6, width: 9, outChannels: 5, kh: 2, kw: 7, pad: (0, 0, 0, 0)),
-    // 1x1 (k = 3), one output channel, 20x9 = 180 pixels (11.25 vectors of 16).
-    Case(channels: 3, height: 20, width: 9, outChannels: 1, kh: 1, kw: 1),
-    // Padding only at the bottom right, 40 output channels, a single output row.
-    Case(channels: 4, height: 3, width: 30, outChannels: 40, kh: 3, kw: 3, pad: (0, 0, 0, 1)),
-    // Stride 2 both ways, kernel 4 (k = 80), every border padded.
-    Case(channels: 5, height: 17, width: 15, outChannels: 9, kh: 4, kw: 4, stride: (2, 2), pad: (1, 1, 2, 2)),
-  ]
 
   /// The patch value at (pixel p, column (c*kh + i)*kw + j), the zero point outside.
-  func patch(_ x: [UInt8], _ t: Case, _ w: lk_window, p: Int, c: Int, i: Int, j: Int, pad: UInt8) -> UInt8 {
+  func patch(_ x: [UInt8], _ t: ConvolutionCase, _ w: lk_window, p: Int, c: Int, i: Int, j: Int, pad: UInt8) -> UInt8 {
     let (oy, ox) = (p / Int(w.out_w), p % Int(w.out_w))
     let iy = oy * t.stride.0 - t.pad.0 + i * t.dilation.0
     let ix = ox * t.stride.1 - t.pad.1 + j * t.dilation.1
@@ -51,7 +18,7 @@ final class KernelQConvTests: XCTestCase {
 
   func testConvolutionOfOneImageOnEveryPath() {
     var rng = SeededGenerator(seed: 7)
-    for (index, t) in Self.cases.enumerated() {
+    for (index, t) in ConvolutionCase.kernelCases.enumerated() {
       var w = t.window
       let k = t.channels * t.kh * t.kw
       let pixels = Int(w.out_h * w.out_w)
@@ -110,7 +77,7 @@ final class KernelQConvTests: XCTestCase {
   /// convolution through the rows method is the GEMM with pixels as rows, A = the image
   /// transposed: pixel 0 is all 255, pixel 1 all 0.
   func testRequantizedOutputSaturatesAndClampsAtZeroPoint() {
-    let t = Case(channels: 4, height: 1, width: 2, outChannels: 3, kh: 1, kw: 1)
+    let t = ConvolutionCase(channels: 4, height: 1, width: 2, outChannels: 3, kh: 1, kw: 1)
     var w = t.window
     let x: [UInt8] = [255, 0, 255, 0, 255, 0, 255, 0]  // [channel][pixel]
     let weight: [Int8] = [127, 127, 127, 127, -128, -128, -128, -128, 1, 0, 0, 0]
@@ -126,5 +93,18 @@ final class KernelQConvTests: XCTestCase {
       // [channel][pixel]: 255·508 saturates, negatives clamp at the zero point, 255 + 10 saturates.
       XCTAssertEqual(y, [255, 10, 10, 10, 255, 10], path)
     }
+  }
+}
+
+extension ConvolutionCase {
+  /// The geometry as the C kernels take it, for one image.
+  var window: lk_window {
+    let oh = (height + pad.0 + pad.2 - dilation.0 * (kh - 1) - 1) / stride.0 + 1
+    let ow = (width + pad.1 + pad.3 - dilation.1 * (kw - 1) - 1) / stride.1 + 1
+    return lk_window(
+      batch: 1, channels: Int32(channels), height: Int32(height), width: Int32(width), kernel_h: Int32(kh),
+      kernel_w: Int32(kw), stride_h: Int32(stride.0), stride_w: Int32(stride.1), pad_top: Int32(pad.0),
+      pad_left: Int32(pad.1), dilation_h: Int32(dilation.0), dilation_w: Int32(dilation.1), out_h: Int32(oh),
+      out_w: Int32(ow), pad_bottom: Int32(pad.2), pad_right: Int32(pad.3))
   }
 }

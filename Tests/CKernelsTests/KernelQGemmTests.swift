@@ -1,4 +1,6 @@
 import CKernels
+import LatheTensor
+import LatheTestSupport
 import XCTest
 
 /// The int8 GEMM on every supported path against plain loops: exact accumulators, tight float

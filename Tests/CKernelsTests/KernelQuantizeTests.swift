@@ -1,4 +1,6 @@
 import CKernels
+import LatheTensor
+import LatheTestSupport
 import XCTest
 
 /// Quantize, dequantize and min/max on every path, against the documented formula.

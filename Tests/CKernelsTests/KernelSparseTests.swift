@@ -1,4 +1,6 @@
 import CKernels
+import LatheTensor
+import LatheTestSupport
 import XCTest
 
 /// CSR construction and the sparse Linear kernels against dense loops.

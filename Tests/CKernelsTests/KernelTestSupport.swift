@@ -1,49 +1,7 @@
 import CKernels
+import LatheTensor
+import LatheTestSupport
 import XCTest
-
-/// Runs `body` once per instruction-set path this CPU supports (portable always included),
-/// with the kernels forced onto that path, then returns them to the best one.
-func forEachKernelPath(_ body: (_ isa: Int32, _ name: String) throws -> Void) rethrows {
-  defer { _ = lk_isa_force(-1) }
-  for isa in 0..<Int32(LK_ISA_COUNT) where lk_isa_supported(isa) != 0 {
-    XCTAssertEqual(lk_isa_force(isa), 1)
-    try body(isa, String(cString: lk_isa_name(isa)))
-  }
-}
-
-/// LatheTensor's generator, repeated here so that the kernel tests depend on CKernels alone
-/// and still draw the same numbers they drew when they lived beside the Swift layers.
-struct SeededGenerator: RandomNumberGenerator {
-  private var state: (UInt64, UInt64, UInt64, UInt64)
-
-  init(seed: UInt64) {
-    var s = seed
-    func splitMix() -> UInt64 {
-      s &+= 0x9E37_79B9_7F4A_7C15
-      var z = s
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    state = (splitMix(), splitMix(), splitMix(), splitMix())
-  }
-
-  /// xoshiro256**.
-  mutating func next() -> UInt64 {
-    let result = ((state.1 &* 5) << 7 | (state.1 &* 5) >> 57) &* 9
-    let t = state.1 << 17
-    state.2 ^= state.0
-    state.3 ^= state.1
-    state.1 ^= state.2
-    state.0 ^= state.3
-    state.2 ^= t
-    state.3 = state.3 << 45 | state.3 >> 19
-    return result
-  }
-
-  /// Uniform in [0, 1) with 24 random bits.
-  mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / Float(1 << 24)) }
-}
 
 extension SeededGenerator {
   mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }

@@ -1,4 +1,5 @@
 import CKernels
+import LatheTensor
 import XCTest
 
 /// The fp32 GEMM on its own, against plain loops written here.

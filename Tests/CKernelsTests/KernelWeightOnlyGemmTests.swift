@@ -1,4 +1,6 @@
 import CKernels
+import LatheTensor
+import LatheTestSupport
 import XCTest
 
 /// lk_wq_gemm_f32 (weight-only group-quantized GEMM): packing, partial groups, every ISA path.

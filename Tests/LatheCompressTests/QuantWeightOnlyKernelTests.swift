@@ -1,4 +1,5 @@
 import LatheTensor
+import LatheTestSupport
 import XCTest
 
 @testable import LatheCompress
