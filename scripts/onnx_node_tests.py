@@ -4,6 +4,7 @@ The `onnx` wheel ships the node test *cases* as Python but not their data folder
 them the way onnx.backend.test.cmd_tools does for model tests. Used by scripts/onnx-conformance.sh.
 
     python onnx_node_tests.py OUTPUT_DIR OpType [OpType...]
+    python onnx_node_tests.py OUTPUT_DIR --all     every case whose data are tensors
 """
 
 import os
@@ -17,10 +18,11 @@ from onnx.backend.test.case import node
 
 def main() -> None:
     output, ops = sys.argv[1], set(sys.argv[2:])
+    every = ops == {"--all"}
     written = 0
     for case in node.collect_testcases():
         used = {n.op_type for n in case.model.graph.node}
-        if not used or not used <= ops:
+        if not used or (not every and not used <= ops):
             continue
         values = [v for inputs, outputs in case.data_sets for v in list(inputs) + list(outputs)]
         if not all(hasattr(v, "shape") and hasattr(v, "dtype") for v in values):
