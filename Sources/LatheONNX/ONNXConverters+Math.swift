@@ -37,8 +37,8 @@ extension ONNXConverters {
       n.define(0, try n.emit(ONNXMathOp(.pow), inputs: [0, 1]))
       return
     case "Mod":
-      // ONNX asks fmod=1 of floats and allows fmod=0 (the divisor's sign) for integers only;
-      // Lathe holds integers as exact fp32 values, so it gives both their ONNX answer.
+      // fmod=0 takes the divisor's sign (numpy.mod), on integers (exact in Lathe's fp32 while
+      // below 2^24) and, in ONNX's newer node tests, on floats too; fmod=1 the dividend's (C fmod).
       n.define(0, try n.emit(ONNXMathOp(.mod(fmod: try a.int("fmod", 0) != 0)), inputs: [0, 1]))
       return
     default: kind = .unary(op)
