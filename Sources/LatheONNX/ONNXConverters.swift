@@ -6,6 +6,10 @@ import LatheTensor
 /// Pool2d) so pruning and quantization find them; the rest become `ONNXOp`s and friends.
 enum ONNXConverters {
   static let supported: Set<String> = [
+    // ONNXConverters+Math.swift (`mathOps`):
+    "HardSwish", "Mish", "Celu", "ThresholdedRelu", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan",
+    "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Pow", "Mod", "Max", "Min", "Mean", "ReduceMax",
+    "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare",
     "Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "Relu", "LeakyRelu", "PRelu", "Elu",
     "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign", "HardSigmoid", "Clip", "MaxPool", "AveragePool",
     "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "LRN", "Dropout", "Identity", "Flatten", "Reshape",
@@ -64,6 +68,7 @@ enum ONNXConverters {
         n.define(0, try n.emit(Function(.add), inputs: Array(0..<count)))
       }
     case "Relu": n.define(0, try n.emit(Function(.relu), inputs: [0]))
+    case _ where isMath(n): try math(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")

@@ -11,6 +11,7 @@ public struct ONNXLayers: LayerBuilding {
 
   public func makeLayer(_ spec: LayerSpec) throws(ModelError) -> Layer? {
     if let kind = try ONNXOpSpec.kind(spec) { return ONNXOp(kind) }
+    if let math = try ONNXMathOp(spec: spec) { return math }
     switch spec.op {
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))

@@ -45,9 +45,9 @@ final class ErrorTests: XCTestCase {
     let m = ONNXBuild.model(
       nodes: [
         ONNXBuild.node("Relu", ["x"], ["a"], name: "r"),
-        ONNXBuild.node("Mod", ["a", "a"], ["b"], name: "mod1"),
+        ONNXBuild.node("TfIdfVectorizer", ["a", "a"], ["b"], name: "tfidf1"),
         ONNXBuild.node("Tile", ["b", "reps"], ["c"], name: "tile"),
-        ONNXBuild.node("Mod", ["c", "c"], ["y"], name: "mod2"),
+        ONNXBuild.node("TfIdfVectorizer", ["c", "c"], ["y"], name: "tfidf2"),
         {
           var n = ONNXBuild.node("FusedConv", ["y"], ["z"], name: "ms")
           n.domain = "com.microsoft"
@@ -58,7 +58,7 @@ final class ErrorTests: XCTestCase {
     XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(m), path: "ops.onnx")) { error in
       XCTAssertEqual(
         "\(error)",
-        "ops.onnx: unsupported ONNX operators: Mod (nodes: mod1, mod2); Tile (nodes: tile); "
+        "ops.onnx: unsupported ONNX operators: TfIdfVectorizer (nodes: tfidf1, tfidf2); Tile (nodes: tile); "
           + "com.microsoft.FusedConv (nodes: ms)")
     }
   }
