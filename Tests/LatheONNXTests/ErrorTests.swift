@@ -46,7 +46,7 @@ final class ErrorTests: XCTestCase {
       nodes: [
         ONNXBuild.node("Relu", ["x"], ["a"], name: "r"),
         ONNXBuild.node("Mod", ["a", "a"], ["b"], name: "mod1"),
-        ONNXBuild.node("Tile", ["b", "reps"], ["c"], name: "tile"),
+        ONNXBuild.node("NonMaxSuppression", ["b", "reps"], ["c"], name: "nms"),
         ONNXBuild.node("Mod", ["c", "c"], ["y"], name: "mod2"),
         {
           var n = ONNXBuild.node("FusedConv", ["y"], ["z"], name: "ms")
@@ -58,7 +58,7 @@ final class ErrorTests: XCTestCase {
     XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(m), path: "ops.onnx")) { error in
       XCTAssertEqual(
         "\(error)",
-        "ops.onnx: unsupported ONNX operators: Mod (nodes: mod1, mod2); Tile (nodes: tile); "
+        "ops.onnx: unsupported ONNX operators: Mod (nodes: mod1, mod2); NonMaxSuppression (nodes: nms); "
           + "com.microsoft.FusedConv (nodes: ms)")
     }
   }
