@@ -32,6 +32,7 @@ ops="Conv ConvTranspose Gemm MatMul Add Sub Mul Div Sum Relu LeakyRelu PRelu Elu
 HardSigmoid Clip MaxPool AveragePool GlobalAveragePool GlobalMaxPool BatchNormalization LRN Dropout Identity Flatten
 Reshape Squeeze Unsqueeze Transpose Concat Split Slice Gather Shape Constant ConstantOfShape Pad Softmax LogSoftmax
 ReduceMean ReduceSum QuantizeLinear DequantizeLinear"
+ops="$ops LayerNormalization RMSNormalization InstanceNormalization GroupNormalization DepthToSpace SpaceToDepth Tile"
 node="${TMPDIR:-/tmp}/lathe-onnx-node-tests"
 rm -rf "$node"
 # shellcheck disable=SC2086

@@ -16,6 +16,8 @@ enum ONNXConverters {
     "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice", "Gather", "Shape", "Constant", "ConstantOfShape",
     "Pad", "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "QuantizeLinear", "DequantizeLinear", "Cast", "Expand",
     "Gelu", "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs",
+    "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
+    "SpaceToDepth", "Tile",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -211,6 +213,9 @@ enum ONNXConverters {
         ? .reduceMean(axes: normalized, keepDims: keep) : .reduceSum(axes: normalized, keepDims: keep)
       n.define(0, try n.emit(ONNXOp(kind), [x], hints: [n.hint(0)]))
     case "QuantizeLinear", "DequantizeLinear": try quantization(n)
+    case "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
+      "SpaceToDepth", "Tile":
+      try convertNormalization(n)
     default:
       throw NodeError("operator is not supported")
     }
