@@ -18,6 +18,9 @@ enum ONNXConverters {
     "Gelu", "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs",
     "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
     "SpaceToDepth", "Tile",
+    // ONNXConverters+Logic.swift (`logicOps`):
+    "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor", "Where", "IsNaN", "IsInf",
+    "ArgMax", "ArgMin", "CumSum", "Trilu", "Size", "CastLike",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -71,6 +74,7 @@ enum ONNXConverters {
       }
     case "Relu": n.define(0, try n.emit(Function(.relu), inputs: [0]))
     case _ where isMath(n): try math(n)
+    case _ where logicOps.contains(n.node.opType): try logic(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")
