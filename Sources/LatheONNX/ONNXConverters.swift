@@ -18,6 +18,7 @@ enum ONNXConverters {
     "Gelu", "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs",
     "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
     "SpaceToDepth", "Tile",
+    "Attention",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -213,6 +214,7 @@ enum ONNXConverters {
         ? .reduceMean(axes: normalized, keepDims: keep) : .reduceSum(axes: normalized, keepDims: keep)
       n.define(0, try n.emit(ONNXOp(kind), [x], hints: [n.hint(0)]))
     case "QuantizeLinear", "DequantizeLinear": try quantization(n)
+    case "Attention": try attention(n)
     case "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
       "SpaceToDepth", "Tile":
       try convertNormalization(n)
