@@ -21,6 +21,7 @@ enum ONNXConverters {
     // ONNXConverters+Logic.swift (`logicOps`):
     "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor", "Where", "IsNaN", "IsInf",
     "ArgMax", "ArgMin", "CumSum", "Trilu", "Size", "CastLike",
+    "Attention",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -217,6 +218,7 @@ enum ONNXConverters {
         ? .reduceMean(axes: normalized, keepDims: keep) : .reduceSum(axes: normalized, keepDims: keep)
       n.define(0, try n.emit(ONNXOp(kind), [x], hints: [n.hint(0)]))
     case "QuantizeLinear", "DequantizeLinear": try quantization(n)
+    case "Attention": try attention(n)
     case "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
       "SpaceToDepth", "Tile":
       try convertNormalization(n)
