@@ -18,6 +18,7 @@ enum ONNXConverters {
     "Gelu", "Erf", "Neg", "Exp", "Log", "Sqrt", "Abs",
     "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
     "SpaceToDepth", "Tile",
+    "Resize", "Upsample",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -216,6 +217,7 @@ enum ONNXConverters {
     case "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
       "SpaceToDepth", "Tile":
       try convertNormalization(n)
+    case "Resize", "Upsample": try resize(n)
     default:
       throw NodeError("operator is not supported")
     }

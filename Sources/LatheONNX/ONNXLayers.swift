@@ -14,6 +14,7 @@ public struct ONNXLayers: LayerBuilding {
     if let math = try ONNXMathOp(spec: spec) { return math }
     if let layer = try ONNXNormalization.make(spec) { return layer }
     if let layer = try ONNXRearrange.make(spec) { return layer }
+    if let layer = try ONNXResize.make(spec) { return layer }
     switch spec.op {
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))
