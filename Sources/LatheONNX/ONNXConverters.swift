@@ -22,6 +22,7 @@ enum ONNXConverters {
     "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor", "Where", "IsNaN", "IsInf",
     "ArgMax", "ArgMin", "CumSum", "Trilu", "Size", "CastLike",
     "Attention",
+    "Resize", "Upsample",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -222,6 +223,7 @@ enum ONNXConverters {
     case "LayerNormalization", "RMSNormalization", "InstanceNormalization", "GroupNormalization", "DepthToSpace",
       "SpaceToDepth", "Tile":
       try convertNormalization(n)
+    case "Resize", "Upsample": try resize(n)
     default:
       throw NodeError("operator is not supported")
     }

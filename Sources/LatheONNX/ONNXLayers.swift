@@ -16,6 +16,7 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXNormalization.make(spec) { return layer }
     if let layer = try ONNXRearrange.make(spec) { return layer }
     if let attention = try ONNXAttention(spec: spec) { return attention }
+    if let layer = try ONNXResize.make(spec) { return layer }
     switch spec.op {
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))
