@@ -128,12 +128,12 @@ extension CommandLineTests {
       ("size-mismatch", try safetensors(good, offsets: [[0, 6], [6, 14]]), "a.data_offsets"),
       (
         "shape-overflow",
-        try safetensors([("a", "F16", [1 << 32, 1 << 32]), ("b", "I64", [1])], offsets: [[0, 4], [4, 12]]),
+        try safetensors([("a", "F16", [1 << 32, 1 << 32]), ("b", "I64", [1])], offsets: [[0, 0], [0, 8]]),
         "more bytes than fit in memory"
       ),
       (
         "bits-overflow",
-        try safetensors([("a", "F64", [1 << 31, 1 << 30]), ("b", "I64", [1])], offsets: [[0, 4], [4, 12]]),
+        try safetensors([("a", "F64", [1 << 31, 1 << 30]), ("b", "I64", [1])], offsets: [[0, 0], [0, 8]]),
         "more bytes than fit in memory"
       ),
       ("unknown-dtype", try safetensors([("a", "F12", [2]), ("b", "I64", [1])]), "F12 is not supported"),
