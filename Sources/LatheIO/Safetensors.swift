@@ -37,8 +37,8 @@ public struct SafetensorsFile: Sendable {
         let range = (header.dataStart + entry.begin)..<(header.dataStart + entry.end)
         let slice = UnsafeRawBufferPointer(rebasing: raw[range])
         // The header parser already matched the byte count to the shape; this is belt and braces.
-        guard
-          let tensor = AnyTensor(dtype: entry.dtype, shape: entry.shape, littleEndianBytes: slice)
+        guard let dtype = entry.dtype,
+          let tensor = AnyTensor(dtype: dtype, shape: entry.shape, littleEndianBytes: slice)
         else {
           throw LatheIOError.invalid(
             file: file, field: "header field \(JSONText.quoted(entry.name + ".data_offsets"))",

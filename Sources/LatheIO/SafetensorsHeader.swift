@@ -7,8 +7,14 @@ import LatheTensor
 struct SafetensorsHeader {
   struct Entry {
     var name: String
-    var dtype: DType
+    /// The dtype as the file names it: any of `SafetensorsDType.bits`.
+    var dtypeName: String
+    /// The engine's type for it; nil when the header was read for listing only and Lathe
+    /// cannot load this dtype.
+    var dtype: DType?
     var shape: [Int]
+    /// Elements in the tensor (the shape's product, checked not to overflow).
+    var elements: Int
     var begin: Int
     var end: Int
   }
@@ -22,25 +28,63 @@ struct SafetensorsHeader {
   /// The reference implementation refuses headers over 100 MB; a larger length means damage.
   static let maximumHeaderLength = 100_000_000
 
+  /// Parses the header of a whole file's bytes, refusing dtypes Lathe cannot load.
   static func parse(_ bytes: [UInt8], file: String) throws -> SafetensorsHeader {
-    guard bytes.count >= 8 else {
+    let length = try headerLength(bytes.prefix(8), fileSize: bytes.count, file: file)
+    return try parse(
+      header: bytes[8..<(8 + length)], dataCount: bytes.count - 8 - length, file: file, loadable: true)
+  }
+
+  /// Reads only the header of the file at `url` (the data section is never read) and accepts
+  /// every dtype of the format: what `inspect` needs to list any safetensors file.
+  static func read(headerOf url: URL) throws -> SafetensorsHeader {
+    let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw LatheIOError.unreadable(file: url.path, reason: String(cString: strerror(errno))) }
+    let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    do {
+      let size = Int(try handle.seekToEnd())
+      try handle.seek(toOffset: 0)
+      let first = [UInt8](try handle.read(upToCount: 8) ?? Data())
+      let length = try headerLength(first[...], fileSize: size, file: url.path)
+      let header = [UInt8](try handle.read(upToCount: length) ?? Data())
+      guard header.count == length else {
+        throw LatheIOError.unreadable(file: url.path, reason: "the file shrank while it was read")
+      }
+      return try parse(header: header[...], dataCount: size - 8 - length, file: url.path, loadable: false)
+    } catch let error as LatheIOError {
+      throw error
+    } catch {
+      throw LatheIOError.unreadable(file: url.path, reason: "\(error.localizedDescription)")
+    }
+  }
+
+  /// The header length in the first 8 bytes, checked against the file's size.
+  private static func headerLength(_ first: ArraySlice<UInt8>, fileSize: Int, file: String) throws -> Int {
+    guard first.count >= 8 else {
       throw LatheIOError.invalid(
         file: file, field: "header length (first 8 bytes)",
         expected: "an 8-byte little-endian length",
-        got: "a \(bytes.count)-byte file")
+        got: "a \(fileSize)-byte file")
     }
     var length: UInt64 = 0
-    for i in 0..<8 { length |= UInt64(bytes[i]) << UInt64(8 * i) }
-    guard length <= UInt64(min(bytes.count - 8, maximumHeaderLength)) else {
+    for (i, byte) in first.prefix(8).enumerated() { length |= UInt64(byte) << UInt64(8 * i) }
+    guard length <= UInt64(min(fileSize - 8, maximumHeaderLength)) else {
       throw LatheIOError.invalid(
         file: file, field: "header length (first 8 bytes)",
         expected:
-          "at most \(min(bytes.count - 8, maximumHeaderLength)) bytes (the file has \(bytes.count) bytes)",
+          "at most \(min(fileSize - 8, maximumHeaderLength)) bytes (the file has \(fileSize) bytes)",
         got: "\(length)")
     }
-    let dataStart = 8 + Int(length)
-    let headerBytes = bytes[8..<dataStart]
+    return Int(length)
+  }
 
+  /// Parses the JSON header; `dataCount` is the size of the data section after it, and
+  /// `loadable` refuses dtypes the engine has no type for.
+  private static func parse(
+    header headerBytes: ArraySlice<UInt8>, dataCount: Int, file: String, loadable: Bool
+  ) throws -> SafetensorsHeader {
+    let length = headerBytes.count
+    let dataStart = 8 + length
     let object: Any
     do {
       object = try JSONSerialization.jsonObject(with: Data(headerBytes))
@@ -54,7 +98,7 @@ struct SafetensorsHeader {
         file: file, field: "header", expected: "a JSON object", got: JSONText.describe(object))
     }
 
-    let context = Context(file: file, dataCount: bytes.count - dataStart)
+    let context = Context(file: file, dataCount: dataCount, loadable: loadable)
     var entries: [(entry: Entry, position: Int)] = []
     var seen = Set<String>()
     for (position, name) in JSONText.topLevelKeys(headerBytes).enumerated() {
@@ -80,6 +124,7 @@ struct SafetensorsHeader {
   private struct Context {
     var file: String
     var dataCount: Int
+    var loadable: Bool
 
     func fail(_ field: String, expected: String, got: String) -> LatheIOError {
       .invalid(
@@ -92,7 +137,7 @@ struct SafetensorsHeader {
           name, expected: "an object with dtype, shape and data_offsets",
           got: JSONText.describe(value))
       }
-      let dtype = try self.dtype(name, info["dtype"])
+      let (dtypeName, bits) = try self.dtype(name, info["dtype"])
       let shape = try self.shape(name, info["shape"])
       let (begin, end) = try offsets(name, info["data_offsets"])
 
@@ -101,21 +146,27 @@ struct SafetensorsHeader {
       for dimension in shape where !overflow {
         (count, overflow) = count.multipliedReportingOverflow(by: dimension)
       }
-      let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+      // In bits: F4 and F6 pack elements, and a tensor of them must fill whole bytes.
+      let (bitCount, bitOverflow) = count.multipliedReportingOverflow(by: bits)
       let shapeText = "[" + shape.map(String.init).joined(separator: ", ") + "]"
-      guard !overflow, !byteOverflow, byteCount == end - begin else {
+      guard !overflow, !bitOverflow, bitCount % 8 == 0, bitCount / 8 == end - begin else {
         let wanted =
-          overflow || byteOverflow ? "more bytes than fit in memory" : "\(byteCount) bytes"
+          overflow || bitOverflow
+          ? "more bytes than fit in memory"
+          : bitCount % 8 != 0 ? "whole bytes (\(bitCount) bits is not)" : "\(bitCount / 8) bytes"
         throw fail(
           name + ".data_offsets",
-          expected: "a range of \(wanted) (shape \(shapeText) of \(dtype.rawValue))",
+          expected: "a range of \(wanted) (shape \(shapeText) of \(dtypeName))",
           got: "[\(begin), \(end)] (\(end - begin) bytes)")
       }
-      return Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
+      return Entry(
+        name: name, dtypeName: dtypeName, dtype: DType(rawValue: dtypeName), shape: shape, elements: count,
+        begin: begin, end: end)
     }
 
-    private func dtype(_ name: String, _ value: Any?) throws -> DType {
-      let supported = DType.allCases.map(\.rawValue)
+    /// The dtype's name and its size in bits.
+    private func dtype(_ name: String, _ value: Any?) throws -> (String, Int) {
+      let supported = loadable ? DType.allCases.map(\.rawValue) : SafetensorsDType.names
       guard let value else {
         throw fail(name + ".dtype", expected: "a dtype such as \"F32\"", got: "no such field")
       }
@@ -124,12 +175,12 @@ struct SafetensorsHeader {
           name + ".dtype", expected: "a dtype string such as \"F32\"", got: JSONText.describe(value)
         )
       }
-      guard let dtype = DType(rawValue: text) else {
+      guard let bits = SafetensorsDType.bits[text], !loadable || DType(rawValue: text) != nil else {
         throw LatheIOError.unsupported(
           file: file, field: "header field \(JSONText.quoted(name + ".dtype"))", value: text,
           supported: supported)
       }
-      return dtype
+      return (text, bits)
     }
 
     private func shape(_ name: String, _ value: Any?) throws -> [Int] {

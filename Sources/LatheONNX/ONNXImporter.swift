@@ -129,9 +129,8 @@ public enum ONNXImporter {
   private static func checkOperators(_ graph: Onnx_GraphProto, path: String) throws(ONNXError) {
     var unsupported: [(op: String, nodes: [String])] = []
     for (i, node) in graph.node.enumerated() {
-      let standard = node.domain.isEmpty || node.domain == "ai.onnx"
-      guard !standard || !ONNXConverters.supported.contains(node.opType) else { continue }
-      let op = standard ? node.opType : "\(node.domain).\(node.opType)"
+      guard !ONNXConverters.converts(node) else { continue }
+      let op = ONNXConverters.qualifiedOp(node)
       let name = GraphImporter.displayName(node, index: i)
       if let k = unsupported.firstIndex(where: { $0.op == op }) {
         unsupported[k].nodes.append(name)

@@ -9,7 +9,11 @@ import LatheWorkspace
 extension Lathe {
   struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "The layers of a model: shapes, parameters, bytes, sparsity, kernels.")
+      abstract: "The layers of a model: shapes, parameters, bytes, sparsity, kernels.",
+      discussion: """
+        An ONNX graph with operators Lathe cannot run is listed node by node, those nodes marked; \
+        a safetensors file that is not a Lathe model (a Hugging Face checkpoint) as its tensors.
+        """)
 
     @Argument(help: "Model file (.safetensors or .onnx).") var model: String
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
@@ -17,16 +21,39 @@ extension Lathe {
     func run() throws {
       try reportingErrors {
         let url = URL(fileURLWithPath: model)
-        let network = try ModelOpener.open(url)
         let size = url.fileSizeOnDisk
+        let format = try ModelOpener.format(of: url)
+        // Files Lathe cannot run still show what they hold: a safetensors file without a
+        // Lathe graph as its tensors, an ONNX graph with operators Lathe lacks as its nodes.
+        if format == .safetensors {
+          let listing = try SafetensorsListing.read(from: url)
+          if !listing.isLatheModel {
+            return try show(TensorListingReport(listing, path: model, sizeBytes: size))
+          }
+        }
+        let network: Model
+        do {
+          network = try ModelOpener.open(url)
+        } catch let error as ONNXError {
+          switch error {
+          case .unsupportedOps, .unsupportedOpset:
+            return try show(
+              GraphListingReport(try ONNXGraphListing.read(contentsOf: url), path: model, sizeBytes: size))
+          default: throw error
+          }
+        }
         let report = ModelReport(network, path: model, sizeBytes: size)
         if json {
           try printJSON(report)
         } else {
           print(report.table())
-          if try ModelOpener.format(of: url) == .onnx { print("\n" + report.graph()) }
+          if format == .onnx { print("\n" + report.graph()) }
         }
       }
+    }
+
+    private func show<Report: Encodable & CustomStringConvertible>(_ report: Report) throws {
+      if json { try printJSON(report) } else { print(report) }
     }
   }
 }
@@ -46,6 +73,8 @@ struct ModelReport: Encodable {
     var bits: Double
     var kernel: String
   }
+  /// Which of inspect's three reports this is: "model", "graph" or "tensors".
+  var kind = "model"
   var path: String
   var architecture: String
   var inputShape: [Int]
