@@ -23,6 +23,7 @@ enum ONNXConverters {
     "ArgMax", "ArgMin", "CumSum", "Trilu", "Size", "CastLike",
     "Attention",
     "Resize", "Upsample",
+    "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -224,6 +225,7 @@ enum ONNXConverters {
       "SpaceToDepth", "Tile":
       try convertNormalization(n)
     case "Resize", "Upsample": try resize(n)
+    case _ where lossOps.contains(n.node.opType): try loss(n)
     default:
       throw NodeError("operator is not supported")
     }

@@ -17,6 +17,7 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXRearrange.make(spec) { return layer }
     if let attention = try ONNXAttention(spec: spec) { return attention }
     if let layer = try ONNXResize.make(spec) { return layer }
+    if let loss = try ONNXNegativeLogLikelihoodLoss(spec: spec) { return loss }
     switch spec.op {
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))
