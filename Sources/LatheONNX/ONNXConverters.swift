@@ -23,6 +23,7 @@ enum ONNXConverters {
     "ArgMax", "ArgMin", "CumSum", "Trilu", "Size", "CastLike",
     "Attention",
     "Resize", "Upsample",
+    "Range", "CumProd", "Hardmax", "LpPool", "BitShift",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -77,6 +78,7 @@ enum ONNXConverters {
     case "Relu": n.define(0, try n.emit(Function(.relu), inputs: [0]))
     case _ where isMath(n): try math(n)
     case _ where logicOps.contains(n.node.opType): try logic(n)
+    case _ where scanOps.contains(n.node.opType): try scan(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")
