@@ -1,19 +1,21 @@
 import Foundation
 import LatheTensor
 
-/// Range, CumProd, Hardmax, LpPool and BitShift. Range and BitShift compute integers (positions,
+/// Range, CumProd, Hardmax, LpPool, BitShift and GridSample (ONNXConverters+GridSample.swift). Range and BitShift compute integers (positions,
 /// bit masks) that the engine's fp32 would round past 2^24, so they fold at load, exactly, and a
 /// run-time input is refused; CumProd and Hardmax become `ONNXScanOp` and fold on constants;
 /// LpPool becomes `ONNXLpPool`.
+/// GridSample becomes `ONNXGridSample`.
 extension ONNXConverters {
   /// Every operator `scan` converts; `supported` lists them too.
-  static let scanOps: Set<String> = ["Range", "CumProd", "Hardmax", "LpPool", "BitShift"]
+  static let scanOps: Set<String> = ["Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample"]
 
   static func scan(_ n: NodeConversion) throws(NodeError) {
     switch n.node.opType {
     case "Range": n.define(0, .constant(try range(n)))
     case "BitShift": n.define(0, .constant(try bitShift(n)))
     case "LpPool": try lpPool(n)
+    case "GridSample": try gridSample(n)
     case "CumProd", "Hardmax":
       let x = try n.required(0, "input")
       let rank = n.shape(x).count

@@ -23,7 +23,7 @@ enum ONNXConverters {
     "ArgMax", "ArgMin", "CumSum", "Trilu", "Size", "CastLike",
     "Attention",
     "Resize", "Upsample",
-    "Range", "CumProd", "Hardmax", "LpPool", "BitShift",
+    "Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {

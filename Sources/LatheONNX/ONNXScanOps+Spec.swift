@@ -29,6 +29,15 @@ extension ONNXScanOp {
   }
 }
 
+/// The layers ONNXConverters+Scan.swift imports into, rebuilt from their specs.
+enum ONNXScanLayers {
+  static func make(_ spec: LayerSpec) throws(ModelError) -> Layer? {
+    if let layer = try ONNXScanOp(spec: spec) { return layer }
+    if let layer = try ONNXLpPool(spec: spec) { return layer }
+    return try ONNXGridSample(spec: spec)
+  }
+}
+
 extension ONNXScanOp: ShapeChecking {
   public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
     let shape = try ONNXShapes.single(inputs)

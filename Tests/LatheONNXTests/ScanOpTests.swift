@@ -176,7 +176,7 @@ final class ScanOpTests: XCTestCase {
 
   func testSupportedListHoldsScanOps() {
     XCTAssertEqual(ONNXConverters.scanOps.subtracting(ONNXConverters.supported), [])
-    XCTAssertEqual(ONNXConverters.scanOps.count, 5)
+    XCTAssertEqual(ONNXConverters.scanOps.count, 6)
   }
 
   // MARK: - Model files and export

@@ -43,3 +43,17 @@ extension LayerExport {
     }
   }
 }
+
+/// GridSample in opset 20's terms (linear and cubic, any number of spatial axes).
+extension ONNXGridSample: ONNXExportable {
+  var minimumONNXOpset: Int { 20 }
+
+  func writeONNX(_ export: LayerExport) throws(ONNXError) {
+    export.emit(
+      "GridSample", export.inputs,
+      [
+        Attr.string("mode", mode.rawValue), Attr.string("padding_mode", padding.rawValue),
+        Attr.int("align_corners", alignCorners ? 1 : 0),
+      ])
+  }
+}
