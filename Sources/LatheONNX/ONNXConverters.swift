@@ -24,6 +24,7 @@ enum ONNXConverters {
     "Attention",
     "Resize", "Upsample",
     "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
+    "Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -78,6 +79,7 @@ enum ONNXConverters {
     case "Relu": n.define(0, try n.emit(Function(.relu), inputs: [0]))
     case _ where isMath(n): try math(n)
     case _ where logicOps.contains(n.node.opType): try logic(n)
+    case _ where scanOps.contains(n.node.opType): try scan(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")
