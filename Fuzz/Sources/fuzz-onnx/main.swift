@@ -29,8 +29,17 @@ public func initialize(
   }
   return 0
 }
+/// The node listing `lathe inspect` shows for graphs Lathe cannot run reads from a file.
+private let listingURL = FuzzInput.scratchURL(extension: "onnx")
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  FuzzInput.write(data, size, to: listingURL)
+  do {
+    _ = try ONNXGraphListing.read(contentsOf: listingURL)
+  } catch {
+    FuzzInput.checkOneLine(error)
+  }
   let model: Model
   do {
     let graph = try ONNXImporter.load(
