@@ -1,0 +1,82 @@
+import Foundation
+import LatheTensor
+
+/// BitwiseAnd, BitwiseOr, BitwiseXor, BitwiseNot, LpNormalization and Einsum. The bitwise ops
+/// compute on bit patterns the engine's fp32 cannot hold past 2^24, so they fold at load,
+/// exactly, at the element type's width, and a run-time input is refused; LpNormalization and
+/// Einsum become `ONNXLpNormalization` and `ONNXEinsum`, folded when every input is constant.
+extension ONNXConverters {
+  /// Every operator `extra` converts; `supported` lists them too.
+  static let extraOps: Set<String> = [
+    "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum",
+  ]
+
+  static func extra(_ n: NodeConversion) throws(NodeError) {
+    switch n.node.opType {
+    case "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot": n.define(0, .constant(try bitwise(n)))
+    case "LpNormalization":
+      let x = try n.required(0, "input")
+      let rank = n.shape(x).count
+      let axis = try n.attributes.int("axis", -1)
+      let p = try n.attributes.int("p", 2)
+      guard let resolved = ONNXShapes.axis(axis, rank: rank) else {
+        throw NodeError("axis \(axis) is out of range for rank \(rank)")
+      }
+      guard p == 1 || p == 2 else { throw NodeError("p is \(p); LpNormalization takes 1 or 2") }
+      try emitOrFold(n, ONNXLpNormalization(axis: resolved, p: p), [x])
+    case "Einsum":
+      let layer: ONNXEinsum
+      do { layer = try ONNXEinsum(equation: try n.attributes.string("equation", "")) } catch {
+        throw NodeError("equation: \(error)")
+      }
+      var inputs: [ValueRef] = []
+      for i in 0..<n.node.input.count { inputs.append(try n.required(i, "operand \(i)")) }
+      try emitOrFold(n, layer, inputs)
+    default: throw NodeError("operator is not supported")
+    }
+  }
+
+  /// Emits `layer`, or runs it at load when every input is a constant.
+  static func emitOrFold(_ n: NodeConversion, _ layer: Layer & ShapeChecking, _ inputs: [ValueRef]) throws(NodeError) {
+    let constants = inputs.compactMap(\.constant)
+    if constants.count == inputs.count, let first = constants.first {
+      try GraphImporter.checkShapes(layer, constants.map(\.shape))
+      var context = ForwardContext.inference
+      let y = layer.forward(constants.map { Variable($0.floats) }, context: &context).value
+      n.define(0, .constant(ONNXConstant(y, elementType: .float).cast(to: first.elementType)))
+    } else {
+      n.define(0, try n.emit(layer, inputs, hints: inputs.indices.map { n.hint($0) }))
+    }
+  }
+
+  /// The bitwise ops on integer constants, broadcasting as ONNX does. Values are held as Int
+  /// (unsigned 64-bit ones as their bit pattern), so And, Or and Xor of in-range values stay in
+  /// range; Not is masked back to the width for narrower unsigned types.
+  static func bitwise(_ n: NodeConversion) throws(NodeError) -> ONNXConstant {
+    let x = try n.requiredConstant(0, "A")
+    guard let width = integerWidths[x.elementType] else {
+      throw NodeError("\(n.node.opType) reads integers, not \(x.elementType)")
+    }
+    if n.node.opType == "BitwiseNot" {
+      let signed = [.int8, .int16, .int32, .int64].contains(x.elementType)
+      let mask = width < 64 && !signed ? (1 << width) - 1 : -1
+      return ONNXConstant(shape: x.shape, ints: x.ints.map { ~$0 & mask }, elementType: x.elementType)
+    }
+    let y = try n.requiredConstant(1, "B")
+    guard y.elementType == x.elementType else {
+      throw NodeError("A is \(x.elementType) but B is \(y.elementType)")
+    }
+    guard let shape = broadcastShape(x.shape, y.shape) else {
+      throw NodeError("shapes \(x.shape) and \(y.shape) do not broadcast")
+    }
+    let op: (Int, Int) -> Int
+    switch n.node.opType {
+    case "BitwiseAnd": op = (&)
+    case "BitwiseOr": op = (|)
+    default: op = (^)
+    }
+    let (a, b) = (x.ints, y.ints)
+    let (ix, iy) = (IndexMap.expand(input: x.shape, output: shape), IndexMap.expand(input: y.shape, output: shape))
+    return ONNXConstant(shape: shape, ints: ix.indices.map { op(a[ix[$0]], b[iy[$0]]) }, elementType: x.elementType)
+  }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import LatheTensor
+import XCTest
+
+@testable import LatheONNX
+
+/// Numerical gradient checks for `ONNXLpNormalization` (p 1 and 2, on several axes) and
+/// `ONNXEinsum` (a product, a contraction with a diagonal, a transpose), with `GradientTests.check`.
+extension GradientTests {
+  func testLpNormalizationGradients() {
+    for p in [1, 2] {
+      for axis in [0, 1, 2] {
+        check([2, 3, 4]) { x in
+          var context = ForwardContext(isTraining: true)
+          return ONNXLpNormalization(axis: axis, p: p).forward([x], context: &context)
+        }
+      }
+    }
+  }
+
+  func testEinsumGradients() throws {
+    let w = Variable(Tensor(shape: [4, 3], scalars: (0..<12).map { Float($0) * 0.1 - 0.5 }))
+    for equation in ["bij,jk->bik", "bij,ik->jk"] {
+      let layer = try ONNXEinsum(equation: equation)
+      check([2, 3, 4]) { x in
+        var context = ForwardContext(isTraining: true)
+        let other = equation == "bij,jk->bik" ? w : Variable(w.value.reshaped([3, 4]))
+        return layer.forward([x, other], context: &context)
+      }
+    }
+    // The second operand's gradient too, and a diagonal.
+    let x = Variable(Tensor(shape: [3, 4], scalars: (0..<12).map { Float($0) * 0.2 - 1 }))
+    let mm = try ONNXEinsum(equation: "ij,jk->ik")
+    check([4, 2]) { y in
+      var context = ForwardContext(isTraining: true)
+      return mm.forward([x, y], context: &context)
+    }
+    let diagonal = try ONNXEinsum(equation: "iij->ji")
+    check([3, 3, 2]) { y in
+      var context = ForwardContext(isTraining: true)
+      return diagonal.forward([y], context: &context)
+    }
+  }
+}
