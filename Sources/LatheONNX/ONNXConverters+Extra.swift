@@ -1,14 +1,14 @@
 import Foundation
 import LatheTensor
 
-/// BitwiseAnd, BitwiseOr, BitwiseXor, BitwiseNot, LpNormalization and Einsum. The bitwise ops
+/// BitwiseAnd, BitwiseOr, BitwiseXor, BitwiseNot, LpNormalization, Einsum and CenterCropPad. The bitwise ops
 /// compute on bit patterns the engine's fp32 cannot hold past 2^24, so they fold at load,
 /// exactly, at the element type's width, and a run-time input is refused; LpNormalization and
-/// Einsum become `ONNXLpNormalization` and `ONNXEinsum`, folded when every input is constant.
+/// Einsum (and CenterCropPad) become `ONNXLpNormalization` and `ONNXEinsum` (`ONNXCenterCropPad`), folded when every input is constant.
 extension ONNXConverters {
   /// Every operator `extra` converts; `supported` lists them too.
   static let extraOps: Set<String> = [
-    "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum",
+    "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum", "CenterCropPad",
   ]
 
   static func extra(_ n: NodeConversion) throws(NodeError) {
@@ -32,6 +32,21 @@ extension ONNXConverters {
       var inputs: [ValueRef] = []
       for i in 0..<n.node.input.count { inputs.append(try n.required(i, "operand \(i)")) }
       try emitOrFold(n, layer, inputs)
+    case "CenterCropPad":
+      let x = try n.required(0, "input_data")
+      let rank = n.shape(x).count
+      let sizes = try n.requiredConstant(1, "shape").ints
+      var axes: [Int] = []
+      for a in try n.attributes.ints("axes") ?? Array(0..<rank) {
+        guard let r = ONNXShapes.axis(a, rank: rank), !axes.contains(r) else {
+          throw NodeError("axes hold \(a), out of range for rank \(rank) or repeated")
+        }
+        axes.append(r)
+      }
+      guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 }) else {
+        throw NodeError("shape \(sizes) should hold one non-negative size per axis of \(axes)")
+      }
+      try emitOrFold(n, ONNXCenterCropPad(axes: axes, sizes: sizes), [x])
     default: throw NodeError("operator is not supported")
     }
   }

@@ -25,7 +25,7 @@ enum ONNXConverters {
     "Resize", "Upsample",
     "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
     "Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample",
-    "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum",
+    "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum", "CenterCropPad",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {

@@ -19,6 +19,7 @@ enum ONNXExtraLayers {
       let p = try s.int("p")
       guard p == 1 || p == 2 else { throw .badAttribute(op: s.op, key: "p", expected: "1 or 2") }
       return ONNXLpNormalization(axis: try s.int("axis"), p: p)
+    case "onnx.CenterCropPad": return ONNXCenterCropPad(axes: try s.ints("axes"), sizes: try s.ints("sizes"))
     case "onnx.Einsum": return try ONNXEinsum(equation: try s.string("equation", default: ""))
     default: return nil
     }

@@ -42,3 +42,12 @@ extension GradientTests {
     }
   }
 }
+
+extension GradientTests {
+  func testCenterCropPadGradients() {
+    check([3, 4, 2]) { x in
+      var context = ForwardContext(isTraining: true)
+      return ONNXCenterCropPad(axes: [0, 1], sizes: [2, 7]).forward([x], context: &context)
+    }
+  }
+}

@@ -96,3 +96,16 @@ final class ExtraOpTests: XCTestCase {
     XCTAssertEqual((try ONNXExtraLayers.make(spec) as? ONNXEinsum)?.equation, "ij,kj->ik")
   }
 }
+
+/// CenterCropPad: crops and pads centred, the odd element at the end.
+final class CenterCropPadTests: XCTestCase {
+  func testCropAndPad() {
+    let x = Tensor<Float>(shape: [3, 4], scalars: (1...12).map(Float.init))
+    var context = ForwardContext.inference
+    let y = ONNXCenterCropPad(axes: [0, 1], sizes: [1, 6]).forward([Variable(x)], context: &context).value
+    XCTAssertEqual(y.shape, [1, 6])
+    XCTAssertEqual(y.scalars, [0, 5, 6, 7, 8, 0])
+    let z = ONNXCenterCropPad(axes: [1], sizes: [1]).forward([Variable(x)], context: &context).value
+    XCTAssertEqual(z.scalars, [2, 6, 10], "crop start (4 − 1) / 2 = 1")
+  }
+}

@@ -12,3 +12,14 @@ extension ONNXEinsum: ONNXExportable {
     export.emit("Einsum", export.inputs, [Attr.string("equation", equation)])
   }
 }
+
+/// CenterCropPad (opset 18), its sizes written as an int64 initializer.
+extension ONNXCenterCropPad: ONNXExportable {
+  var minimumONNXOpset: Int { 18 }
+
+  func writeONNX(_ export: LayerExport) throws(ONNXError) {
+    let shape = export.builder.initializer(
+      TensorEncoder.proto("\(export.name).shape", shape: [sizes.count], int64: sizes))
+    export.emit("CenterCropPad", [export.inputs[0], shape], [Attr.ints("axes", axes)])
+  }
+}
