@@ -9,6 +9,7 @@ extension ONNXConverters {
   /// Every operator `extra` converts; `supported` lists them too.
   static let extraOps: Set<String> = [
     "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum", "CenterCropPad",
+    "RotaryEmbedding",
   ]
 
   static func extra(_ n: NodeConversion) throws(NodeError) {
@@ -47,6 +48,20 @@ extension ONNXConverters {
         throw NodeError("shape \(sizes) should hold one non-negative size per axis of \(axes)")
       }
       try emitOrFold(n, ONNXCenterCropPad(axes: axes, sizes: sizes), [x])
+    case "RotaryEmbedding":
+      let x = try n.required(0, "X")
+      let (cos, sin) = (try n.required(1, "cos_cache"), try n.required(2, "sin_cache"))
+      // Position ids index the caches' rows: integers, read at load.
+      var positions: [Int]? = nil
+      if n.node.input.count > 3, !n.node.input[3].isEmpty {
+        positions = try n.requiredConstant(3, "position_ids").ints
+        guard positions!.allSatisfy({ $0 >= 0 }) else { throw NodeError("position_ids hold a negative position") }
+      }
+      let a = n.attributes
+      let layer = ONNXRotaryEmbedding(
+        interleaved: try a.int("interleaved", 0) != 0, rotaryDim: try a.int("rotary_embedding_dim", 0),
+        heads: try a.int("num_heads", 0), positions: positions)
+      try emitOrFold(n, layer, [x, cos, sin])
     default: throw NodeError("operator is not supported")
     }
   }

@@ -26,6 +26,7 @@ enum ONNXConverters {
     "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
     "Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample",
     "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum", "CenterCropPad",
+    "RotaryEmbedding",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {

@@ -20,6 +20,11 @@ enum ONNXExtraLayers {
       guard p == 1 || p == 2 else { throw .badAttribute(op: s.op, key: "p", expected: "1 or 2") }
       return ONNXLpNormalization(axis: try s.int("axis"), p: p)
     case "onnx.CenterCropPad": return ONNXCenterCropPad(axes: try s.ints("axes"), sizes: try s.ints("sizes"))
+    case "onnx.RotaryEmbedding":
+      let positions = s.attributes["positions"] == nil ? nil : try s.ints("positions")
+      return ONNXRotaryEmbedding(
+        interleaved: try s.bool("interleaved", default: false), rotaryDim: try s.int("rotary_dim"),
+        heads: try s.int("heads"), positions: positions)
     case "onnx.Einsum": return try ONNXEinsum(equation: try s.string("equation", default: ""))
     default: return nil
     }

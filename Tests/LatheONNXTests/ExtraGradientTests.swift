@@ -51,3 +51,28 @@ extension GradientTests {
     }
   }
 }
+
+extension GradientTests {
+  /// x's gradient (caches fixed) and the caches' (x fixed), 4-D and 3-D, halves and interleaved.
+  func testRotaryEmbeddingGradients() {
+    let caches = (0..<2).map { k in Variable(Tensor(shape: [3, 2], scalars: (0..<6).map { Float($0 + k) * 0.3 - 0.7 }))
+    }
+    for interleaved in [false, true] {
+      let four = ONNXRotaryEmbedding(interleaved: interleaved, rotaryDim: 0, heads: 0, positions: [2, 0, 1, 1])
+      check([2, 1, 2, 4]) { x in
+        var context = ForwardContext(isTraining: true)
+        return four.forward([x, caches[0], caches[1]], context: &context)
+      }
+      let three = ONNXRotaryEmbedding(interleaved: interleaved, rotaryDim: 4, heads: 2, positions: nil)
+      let x = Variable(Tensor(shape: [1, 3, 12], scalars: (0..<36).map { sinf(Float($0)) }))
+      check([1, 3, 2]) { c in
+        var context = ForwardContext(isTraining: true)
+        return three.forward([x, c, caches[1]], context: &context)
+      }
+      check([1, 3, 2]) { s in
+        var context = ForwardContext(isTraining: true)
+        return three.forward([x, caches[0], s], context: &context)
+      }
+    }
+  }
+}

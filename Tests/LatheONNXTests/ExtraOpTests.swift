@@ -109,3 +109,19 @@ final class CenterCropPadTests: XCTestCase {
     XCTAssertEqual(z.scalars, [2, 6, 10], "crop start (4 − 1) / 2 = 1")
   }
 }
+
+/// RotaryEmbedding: a quarter turn maps (a, b) to (−b, a); features past the rotary dimension pass.
+final class RotaryEmbeddingTests: XCTestCase {
+  func testQuarterTurn() {
+    let x = Tensor<Float>(shape: [1, 1, 1, 6], scalars: [1, 2, 3, 4, 5, 6])
+    let (cos, sin) = (Tensor<Float>(shape: [1, 2], scalars: [0, 1]), Tensor<Float>(shape: [1, 2], scalars: [1, 0]))
+    func rotate(_ interleaved: Bool) -> [Float] {
+      var context = ForwardContext.inference
+      let layer = ONNXRotaryEmbedding(interleaved: interleaved, rotaryDim: 4, heads: 0, positions: [0])
+      return layer.forward([Variable(x), Variable(cos), Variable(sin)], context: &context).value.scalars
+    }
+    // Halves: pairs (1, 3) turned, (2, 4) kept; interleaved: pairs (1, 2) turned, (3, 4) kept.
+    XCTAssertEqual(rotate(false), [-3, 2, 1, 4, 5, 6])
+    XCTAssertEqual(rotate(true), [-2, 1, 3, 4, 5, 6])
+  }
+}
