@@ -25,6 +25,8 @@ enum ONNXConverters {
     "Resize", "Upsample",
     "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
     "Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample",
+    "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum", "CenterCropPad",
+    "RotaryEmbedding",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -80,6 +82,7 @@ enum ONNXConverters {
     case _ where isMath(n): try math(n)
     case _ where logicOps.contains(n.node.opType): try logic(n)
     case _ where scanOps.contains(n.node.opType): try scan(n)
+    case _ where extraOps.contains(n.node.opType): try extra(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")
