@@ -25,6 +25,7 @@ enum ONNXConverters {
     "Resize", "Upsample",
     "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
     "Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample",
+    "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -80,6 +81,7 @@ enum ONNXConverters {
     case _ where isMath(n): try math(n)
     case _ where logicOps.contains(n.node.opType): try logic(n)
     case _ where scanOps.contains(n.node.opType): try scan(n)
+    case _ where indexOps.contains(n.node.opType): try indexing(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")
