@@ -2,16 +2,19 @@ import Foundation
 import LatheTensor
 
 /// GatherElements, GatherND, ScatterElements (and Scatter, its name before opset 11) and
-/// ScatterND onto `ONNXIndexOp`. The indices must be constants: the layer resolves them to data
+/// ScatterND onto `ONNXIndexOp`; OneHot onto `ONNXOneHot`. The indices must be constants: the layer resolves them to data
 /// positions, and positions are integers the engine's fp32 would round past 2^24. Constant data
 /// folds at load, exactly for integer types (a product of integers aside, which goes through
 /// fp32 rather than risk overflowing).
 extension ONNXConverters {
   /// Every operator `indexing` converts; `supported` lists them too.
-  static let indexOps: Set<String> = ["GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND"]
+  static let indexOps: Set<String> = [
+    "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot",
+  ]
 
   static func indexing(_ n: NodeConversion) throws(NodeError) {
     let op = n.node.opType
+    if op == "OneHot" { return try oneHot(n) }
     let x = try n.required(0, "data")
     let indices = try n.requiredConstant(1, "indices")
     let rank = n.shape(x).count
@@ -68,5 +71,34 @@ extension ONNXConverters {
     var context = ForwardContext.inference
     let y = layer.forward(inputs.map { Variable($0.floats) }, context: &context).value
     return ONNXConstant(y, elementType: .float).cast(to: data.elementType)
+  }
+
+  /// OneHot: depth and values must be constants; the indices may come at run time (as exact
+  /// integer floats) and fold when they are constant.
+  static func oneHot(_ n: NodeConversion) throws(NodeError) {
+    let x = try n.required(0, "indices")
+    let depths = try n.requiredConstant(1, "depth")
+    let values = try n.requiredConstant(2, "values")
+    let depth = depths.ints.first ?? 0
+    guard depths.count == 1, depth > 0 else {
+      throw NodeError("depth \(depths.ints) should be one positive value")
+    }
+    guard values.count == 2 else { throw NodeError("values should be [off, on], not \(values.shape)") }
+    let rank = n.shape(x).count
+    let axis = try n.attributes.int("axis", -1)
+    // The axis is one of the output's, which has one more than the indices.
+    guard let resolved = ONNXShapes.axis(axis, rank: rank + 1) else {
+      throw NodeError("axis \(axis) is out of range for an output of rank \(rank + 1)")
+    }
+    let v = values.floats.scalars
+    let layer = ONNXOneHot(depth: depth, axis: resolved, off: v[0], on: v[1])
+    if let c = x.constant {
+      try GraphImporter.checkShapes(layer, [c.shape])
+      var context = ForwardContext.inference
+      let y = layer.forward([Variable(c.floats)], context: &context).value
+      n.define(0, .constant(ONNXConstant(y, elementType: .float).cast(to: values.elementType)))
+    } else {
+      n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
+    }
   }
 }

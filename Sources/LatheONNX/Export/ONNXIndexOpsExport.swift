@@ -26,3 +26,15 @@ extension ONNXIndexOp: ONNXExportable {
     }
   }
 }
+
+/// OneHot with its depth and values as initializers.
+extension ONNXOneHot: ONNXExportable {
+  var minimumONNXOpset: Int { ONNXExporter.opsetVersion }
+
+  func writeONNX(_ export: LayerExport) throws(ONNXError) {
+    let name = export.name
+    let depthInput = export.builder.initializer(TensorEncoder.proto("\(name).depth", shape: [], int64: [depth]))
+    let values = export.builder.floats("\(name).values", Tensor(shape: [2], scalars: [off, on]))
+    export.emit("OneHot", [export.inputs[0], depthInput, values], [Attr.int("axis", axis)])
+  }
+}
