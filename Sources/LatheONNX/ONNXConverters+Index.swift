@@ -9,12 +9,13 @@ import LatheTensor
 extension ONNXConverters {
   /// Every operator `indexing` converts; `supported` lists them too.
   static let indexOps: Set<String> = [
-    "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot",
+    "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK",
   ]
 
   static func indexing(_ n: NodeConversion) throws(NodeError) {
     let op = n.node.opType
     if op == "OneHot" { return try oneHot(n) }
+    if op == "TopK" { return try topK(n) }
     let x = try n.required(0, "data")
     let indices = try n.requiredConstant(1, "indices")
     let rank = n.shape(x).count
@@ -99,6 +100,40 @@ extension ONNXConverters {
       n.define(0, .constant(ONNXConstant(y, elementType: .float).cast(to: values.elementType)))
     } else {
       n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
+    }
+  }
+
+  /// TopK: k is a constant (an attribute before opset 10); each output read becomes its own
+  /// layer, folded on a constant input. `sorted` = 0 leaves the order open, so sorted it is.
+  static func topK(_ n: NodeConversion) throws(NodeError) {
+    let x = try n.required(0, "X")
+    let rank = n.shape(x).count
+    let a = n.attributes
+    let k: Int
+    if n.opset < 10 {
+      k = try a.int("k", -1)
+    } else {
+      let ks = try n.requiredConstant(1, "K").ints
+      guard ks.count == 1 else { throw NodeError("K \(ks) should be one value") }
+      k = ks[0]
+    }
+    let axis = try a.int("axis", -1)
+    guard let resolved = ONNXShapes.axis(axis, rank: rank) else {
+      throw NodeError("axis \(axis) is out of range for rank \(rank)")
+    }
+    let largest = try a.int("largest", 1) != 0
+    for (i, output) in [ONNXTopK.Output.values, .indices].enumerated()
+    where i < n.node.output.count && !n.node.output[i].isEmpty {
+      let layer = ONNXTopK(k: k, axis: resolved, largest: largest, output: output)
+      if let c = x.constant {
+        try GraphImporter.checkShapes(layer, [c.shape])
+        var context = ForwardContext.inference
+        let y = layer.forward([Variable(c.floats)], context: &context).value
+        let type = output == .indices ? Onnx_TensorProto.DataType.int64 : c.elementType
+        n.define(i, .constant(ONNXConstant(y, elementType: .float).cast(to: type)))
+      } else {
+        n.define(i, try n.emit(layer, [x], hints: [n.hint(0)], suffix: i == 0 ? "" : "_indices"))
+      }
     }
   }
 }

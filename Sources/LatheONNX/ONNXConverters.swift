@@ -25,7 +25,7 @@ enum ONNXConverters {
     "Resize", "Upsample",
     "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
     "Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample",
-    "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot",
+    "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {

@@ -162,7 +162,7 @@ final class IndexOpTests: XCTestCase {
 
   func testSupportedListHoldsIndexOps() {
     XCTAssertEqual(ONNXConverters.indexOps.subtracting(ONNXConverters.supported), [])
-    XCTAssertEqual(ONNXConverters.indexOps.count, 6)
+    XCTAssertEqual(ONNXConverters.indexOps.count, 7)
   }
 
   // MARK: - Model files and export
