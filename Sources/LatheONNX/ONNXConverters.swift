@@ -27,6 +27,7 @@ enum ONNXConverters {
     "Range", "CumProd", "Hardmax", "LpPool", "BitShift", "GridSample",
     "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum", "CenterCropPad",
     "RotaryEmbedding",
+    "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -83,6 +84,7 @@ enum ONNXConverters {
     case _ where logicOps.contains(n.node.opType): try logic(n)
     case _ where scanOps.contains(n.node.opType): try scan(n)
     case _ where extraOps.contains(n.node.opType): try extra(n)
+    case _ where indexOps.contains(n.node.opType): try indexing(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")

@@ -15,6 +15,9 @@ public struct ONNXLayers: LayerBuilding {
     if let logic = try ONNXLogicOp(spec: spec) { return logic }
     if let layer = try ONNXScanLayers.make(spec) { return layer }
     if let layer = try ONNXExtraLayers.make(spec) { return layer }
+    if let layer = try ONNXIndexOp(spec: spec) { return layer }
+    if let layer = try ONNXOneHot(spec: spec) { return layer }
+    if let layer = try ONNXTopK(spec: spec) { return layer }
     if let layer = try ONNXNormalization.make(spec) { return layer }
     if let layer = try ONNXRearrange.make(spec) { return layer }
     if let attention = try ONNXAttention(spec: spec) { return attention }
