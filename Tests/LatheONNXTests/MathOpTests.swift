@@ -110,10 +110,7 @@ final class MathOpTests: XCTestCase {
     _ nodes: [Onnx_NodeProto], _ initializers: [Onnx_TensorProto] = [], inputs: [(String, Tensor<Float>)],
     opset: Int = 13
   ) throws -> Tensor<Float> {
-    let m = ONNXBuild.model(
-      nodes: nodes, initializers: initializers, inputs: inputs.map { ONNXBuild.value($0.0, $0.1.shape) },
-      outputs: [nodes.last!.output[0]], opset: opset)
-    return try ONNXImporter.load(data: ONNXBuild.data(m)).run(inputs.map(\.1))[0]
+    try ONNXBuild.run(nodes, initializers, inputs: inputs, opset: opset)
   }
 
   func testImportedForms() throws {

@@ -6,6 +6,18 @@ import SwiftProtobuf
 
 /// Small ONNX models built in code with the generated protobuf types, as an exporter would.
 enum ONNXBuild {
+  /// The last node's first output for `inputs`, through the importer: a graph of `nodes` and
+  /// `initializers` whose inputs take the given tensors' shapes.
+  static func run(
+    _ nodes: [Onnx_NodeProto], _ initializers: [Onnx_TensorProto] = [], inputs: [(String, Tensor<Float>)],
+    opset: Int
+  ) throws -> Tensor<Float> {
+    let m = model(
+      nodes: nodes, initializers: initializers, inputs: inputs.map { value($0.0, $0.1.shape) },
+      outputs: [nodes.last!.output[0]], opset: opset)
+    return try ONNXImporter.load(data: data(m)).run(inputs.map(\.1))[0]
+  }
+
   static func tensor(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
     var t = Onnx_TensorProto()
     t.name = name
