@@ -192,12 +192,7 @@ final class IndexOpTests: XCTestCase {
     // c = [b[0][2], b[1][0]] = [6, 4]; y = b with b[0][1] = max(−2, 6), b[1][2] = max(−12, 4).
     XCTAssertEqual(y.scalars, [2, 6, 6, 4, 10, 4])
 
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-index-\(UUID()).safetensors")
-    defer { try? FileManager.default.removeItem(at: url) }
-    try ModelFile.save(model, to: url)
-    let back = try ModelOpener.open(url)
-    XCTAssertEqual(back.nodes.map(\.layer.spec), model.nodes.map(\.layer.spec))
-    XCTAssertEqual(back.predict(x).scalars, y.scalars)
+    let back = try savedAndReopened(model, x, expecting: y)
 
     let proto = try ONNXExporter.proto(back)
     XCTAssertEqual(proto.opsetImport.first?.version, 18, "ScatterND's max needs opset 18")

@@ -224,12 +224,7 @@ final class MathOpTests: XCTestCase {
     XCTAssertEqual(y.shape, [3, 1, 3])
     XCTAssertTrue(y.scalars.allSatisfy(\.isFinite), "\(y.scalars)")
 
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-math-\(UUID()).safetensors")
-    defer { try? FileManager.default.removeItem(at: url) }
-    try ModelFile.save(model, to: url)
-    let back = try ModelOpener.open(url)
-    XCTAssertEqual(back.nodes.map(\.layer.spec), model.nodes.map(\.layer.spec))
-    XCTAssertEqual(back.predict(x).scalars, y.scalars)
+    let back = try savedAndReopened(model, x, expecting: y)
 
     let proto = try ONNXExporter.proto(back)
     XCTAssertEqual(proto.opsetImport.first?.version, 13)

@@ -205,12 +205,7 @@ final class ScanOpTests: XCTestCase {
     let y = model.predict(x)
     XCTAssertEqual(y.shape, [2, 2, 3, 3])
 
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-scan-\(UUID()).safetensors")
-    defer { try? FileManager.default.removeItem(at: url) }
-    try ModelFile.save(model, to: url)
-    let back = try ModelOpener.open(url)
-    XCTAssertEqual(back.nodes.map(\.layer.spec), model.nodes.map(\.layer.spec))
-    XCTAssertEqual(back.predict(x).scalars, y.scalars)
+    let back = try savedAndReopened(model, x, expecting: y)
 
     let proto = try ONNXExporter.proto(back)
     XCTAssertEqual(proto.opsetImport.first?.version, 26, "CumProd needs opset 26")
