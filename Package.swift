@@ -82,6 +82,6 @@ let package = Package(
         "LatheONNX", "LatheCompress", "LatheWorkspace", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
-    .testTarget(name: "LatheCLITests", dependencies: ["LatheIO"]),
+    .testTarget(name: "LatheCLITests", dependencies: ["LatheIO", "LatheTestSupport"]),
   ]
 )

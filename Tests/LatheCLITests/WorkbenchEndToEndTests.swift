@@ -1,4 +1,5 @@
 import Foundation
+import LatheTestSupport
 import XCTest
 
 /// Drives the real `lathe` binary inside tmux, as a user at a terminal would: the home screen
@@ -97,20 +98,7 @@ final class WorkbenchEndToEndTests: XCTestCase {
     try "name: e2e\nmodel: digits-mlp\ndataset: digits\nsteps: []\n".write(
       to: pipeline, atomically: true, encoding: .utf8)
     let search = scratch.appendingPathComponent("tiny-search.yaml")
-    try """
-    name: tiny-search
-    model: digits-mlp
-    dataset: digits
-    steps:
-      - name: prune
-        technique: prune
-        sparsity: {search: per-layer, low: 0.3, high: 0.9}
-        epochs: 1
-        lr: {search: float, low: 0.005, high: 0.05, log: true}
-    search:
-      objectives: [maximize accuracy, minimize size_bytes]
-      latency_seconds: 0.01
-    """.write(to: search, atomically: true, encoding: .utf8)
+    try TinySearchPipeline.write(to: search, name: "tiny-search")
     try tmux(
       "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
       "env LANG=C.UTF-8 \(CommandLineTests.binary.path) --model digits-mlp --pipeline \(pipeline.path); "

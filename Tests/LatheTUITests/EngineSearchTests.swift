@@ -1,4 +1,5 @@
 import Foundation
+import LatheTestSupport
 import XCTest
 
 @testable import LatheTUI
@@ -43,22 +44,7 @@ final class EngineSearchTests: XCTestCase {
   /// Two per-layer sparsities and a learning rate for the small MLP: a trial takes moments.
   func writeTinySearch() throws -> URL {
     let pipeline = folder.appendingPathComponent("tiny-search.yaml")
-    try """
-    name: tiny-search
-    model: digits-mlp
-    dataset: digits
-    steps:
-      - name: prune
-        technique: prune
-        sparsity: {search: per-layer, low: 0.3, high: 0.9}
-        epochs: 1
-        lr: {search: float, low: 0.005, high: 0.05, log: true}
-    search:
-      objectives: [maximize accuracy, minimize size_bytes]
-      sampler: random
-      latency_seconds: 0.01
-    """.write(to: pipeline, atomically: true, encoding: .utf8)
-    return pipeline
+    return try TinySearchPipeline.write(to: pipeline, name: "tiny-search", settings: ["sampler: random"])
   }
 
   func testStudyRunsInWorkersAndATrialLoads() throws {

@@ -2,6 +2,7 @@ import Foundation
 import LatheCompress
 import LatheSearch
 import LatheWorkspace
+import LatheTestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -211,21 +212,7 @@ final class SearchStudyTests: XCTestCase {
       throw XCTSkip("build lathe first (swift build) to run the end-to-end search")
     }
     let pipeline = folder.appendingPathComponent("tiny.yaml")
-    try """
-    name: tiny
-    model: digits-mlp
-    dataset: digits
-    steps:
-      - name: prune
-        technique: prune
-        sparsity: {search: per-layer, low: 0.3, high: 0.9}
-        epochs: 1
-        lr: {search: float, low: 0.005, high: 0.05, log: true}
-    search:
-      objectives: [maximize accuracy, minimize size_bytes]
-      trials: 3
-      latency_seconds: 0.01
-    """.write(to: pipeline, atomically: true, encoding: .utf8)
+    try TinySearchPipeline.write(to: pipeline, name: "tiny", settings: ["trials: 3"])
     let process = Process()
     process.executableURL = binary
     process.arguments = ["search", pipeline.path, "--jobs", "2", "--json", "--sampler", "random"]
