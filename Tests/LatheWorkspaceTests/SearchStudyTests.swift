@@ -1,8 +1,8 @@
 import Foundation
 import LatheCompress
 import LatheSearch
-import LatheWorkspace
 import LatheTestSupport
+import LatheWorkspace
 import XCTest
 
 #if canImport(Glibc)
