@@ -1,8 +1,8 @@
 import Foundation
 import FuzzSupport
 import LatheONNX
-import LatheWorkspace
 import LatheTensor
+import LatheWorkspace
 
 // ONNX import as the CLI does it, then a forward pass of a batch of two when the model opens
 // and its input is small.
