@@ -9,20 +9,13 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 lathe="${1:-$root/.build/release/lathe}"
-venv="${LATHE_ONNX_VENV:-${TMPDIR:-/tmp}/lathe-onnx-venv}"
 
 if [ ! -x "$lathe" ]; then
   (cd "$root" && swift build -c release --product lathe) || exit 1
 fi
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv" || { echo "onnx-conformance: skipped (python3 -m venv failed)"; exit 0; }
-fi
-if ! "$venv/bin/python" -c "import onnx" 2>/dev/null; then
-  if ! "$venv/bin/pip" install -q onnx; then
-    echo "onnx-conformance: skipped (pip could not install onnx; is the package index reachable?)"
-    exit 0
-  fi
-fi
+# shellcheck source=scripts/lib/onnx-venv.sh
+source "$root/scripts/lib/onnx-venv.sh"
+onnx_venv onnx-conformance onnx
 data="$("$venv/bin/python" -c 'import onnx, os; print(os.path.join(os.path.dirname(onnx.__file__), "backend/test/data"))')"
 echo "onnx-conformance: onnx $("$venv/bin/python" -c 'import onnx; print(onnx.__version__)'), data in $data"
 

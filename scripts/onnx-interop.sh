@@ -9,21 +9,14 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 lathe="${1:-$root/.build/release/lathe}"
-venv="${LATHE_ONNX_VENV:-${TMPDIR:-/tmp}/lathe-onnx-venv}"
 out="${LATHE_ONNX_INTEROP_DIR:-${TMPDIR:-/tmp}/lathe-onnx-interop}"
 
 if [ ! -x "$lathe" ]; then
   (cd "$root" && swift build -c release --product lathe) || exit 1
 fi
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv" || { echo "onnx-interop: skipped (python3 -m venv failed)"; exit 0; }
-fi
-if ! "$venv/bin/python" -c "import onnxruntime, onnx, numpy" 2>/dev/null; then
-  if ! "$venv/bin/pip" install -q onnxruntime onnx numpy; then
-    echo "onnx-interop: skipped (pip could not install onnxruntime; is the package index reachable?)"
-    exit 0
-  fi
-fi
+# shellcheck source=scripts/lib/onnx-venv.sh
+source "$root/scripts/lib/onnx-venv.sh"
+onnx_venv onnx-interop onnxruntime onnx numpy
 echo "onnx-interop: onnxruntime $("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)')"
 mkdir -p "$out"
 status=0

@@ -10,17 +10,12 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 lathe="${1:-$root/.build/release/lathe}"
-venv="${LATHE_ONNX_VENV:-${TMPDIR:-/tmp}/lathe-onnx-venv}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 [ -x "$lathe" ] || (cd "$root" && swift build -c release --product lathe) || exit 1
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv" || { echo "onnx-load-bench: skipped (python3 -m venv failed)"; exit 0; }
-fi
-if ! "$venv/bin/python" -c "import onnx" 2>/dev/null && ! "$venv/bin/pip" install -q onnx; then
-  echo "onnx-load-bench: skipped (pip could not install onnx)"
-  exit 0
-fi
+# shellcheck source=scripts/lib/onnx-venv.sh
+source "$root/scripts/lib/onnx-venv.sh"
+onnx_venv onnx-load-bench onnx
 "$venv/bin/python" - "$work/big.onnx" <<'PY'
 import sys
 import numpy as np

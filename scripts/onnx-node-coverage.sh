@@ -11,21 +11,14 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 lathe="${1:-$root/.build/release/lathe}"
-venv="${LATHE_ONNX_VENV:-${TMPDIR:-/tmp}/lathe-onnx-venv}"
 work="${TMPDIR:-/tmp}/lathe-node-coverage"
 
 if [ ! -x "$lathe" ]; then
   (cd "$root" && swift build -c release --product lathe) || exit 1
 fi
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv" || { echo "onnx-node-coverage: skipped (python3 -m venv failed)"; exit 0; }
-fi
-if ! "$venv/bin/python" -c "import onnx, onnxruntime" 2>/dev/null; then
-  if ! "$venv/bin/pip" install -q onnx onnxruntime; then
-    echo "onnx-node-coverage: skipped (pip could not install onnx and onnxruntime)"
-    exit 0
-  fi
-fi
+# shellcheck source=scripts/lib/onnx-venv.sh
+source "$root/scripts/lib/onnx-venv.sh"
+onnx_venv onnx-node-coverage onnx onnxruntime
 rm -rf "$work" && mkdir -p "$work/tests"
 "$venv/bin/python" "$root/scripts/onnx_node_tests.py" "$work/tests" --all 2>/dev/null
 versions="onnx $("$venv/bin/python" -c 'import onnx; print(onnx.__version__)'), onnxruntime $("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)')"
