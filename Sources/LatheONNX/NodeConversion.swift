@@ -39,6 +39,13 @@ struct NodeConversion {
     return c
   }
 
+  /// Input `i` when it is computed at run time (a shape read from a symbolic size, token
+  /// ids); nil when it is absent or a constant.
+  func runtime(_ i: Int) throws(NodeError) -> ValueRef? {
+    guard let ref = try input(i), ref.constant == nil else { return nil }
+    return ref
+  }
+
   func requiredConstant(_ i: Int, _ what: String) throws(NodeError) -> ONNXConstant {
     guard let c = try constant(i, what) else { throw NodeError("input \(i) (\(what)) is missing") }
     return c

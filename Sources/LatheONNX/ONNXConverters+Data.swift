@@ -26,6 +26,10 @@ extension ONNXConverters {
       n.define(0, .constant(try integerArithmetic(op, a, b)))
       return
     }
+    if op == "Div", [x, y].allSatisfy({ !ONNXConstant.floatingTypes.contains(n.importer.elementType($0)) }) {
+      n.define(0, try n.emit(ONNXShapeDependentOp(.integerDivide), [x, y], hints: [n.hint(0), n.hint(1)]))
+      return
+    }
     if op == "Add", let fused = fuseBias(n, x, y) ?? fuseBias(n, y, x) {
       n.define(0, fused)
       return
@@ -166,6 +170,15 @@ extension ONNXConverters {
   static func slice(_ n: NodeConversion) throws(NodeError) {
     let x = try n.required(0, "data")
     let rank = n.shape(x).count
+    let (runtimeStarts, runtimeEnds) = (try n.runtime(1), try n.runtime(2))
+    if n.opset >= 10, runtimeStarts != nil || runtimeEnds != nil {
+      let axes = try n.constant(3, "axes")?.ints ?? []
+      let steps = try n.constant(4, "steps")?.ints ?? []
+      let layer = ONNXShapeDependentOp(.slice(axes: axes.map { ($0 + rank) % max(rank, 1) }, steps: steps))
+      let bounds = [try n.required(1, "starts"), try n.required(2, "ends")]
+      n.define(0, try n.emit(layer, [x] + bounds, hints: [n.hint(0), n.hint(1), n.hint(2)]))
+      return
+    }
     let starts = try n.ints(attribute: "starts", input: 1, "starts") ?? []
     let ends = try n.ints(attribute: "ends", input: 2, "ends") ?? []
     let axes = try n.ints(attribute: "axes", input: 3, "axes") ?? Array(0..<starts.count)

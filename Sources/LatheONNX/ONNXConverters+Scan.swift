@@ -12,7 +12,13 @@ extension ONNXConverters {
 
   static func scan(_ n: NodeConversion) throws(NodeError) {
     switch n.node.opType {
-    case "Range": n.define(0, .constant(try range(n)))
+    case "Range":
+      let computed = [try n.runtime(0), try n.runtime(1), try n.runtime(2)]
+      if computed.contains(where: { $0 != nil }) {
+        n.define(0, try n.emit(ONNXShapeDependentOp(.range), inputs: [0, 1, 2]))
+      } else {
+        n.define(0, .constant(try range(n)))
+      }
     case "BitShift": n.define(0, .constant(try bitShift(n)))
     case "LpPool": try lpPool(n)
     case "GridSample": try gridSample(n)

@@ -39,13 +39,27 @@ enum ONNXConverters {
         let type = Onnx_TensorProto.DataType(rawValue: try a.int("to", 1))
       {
         n.define(0, .constant(c.cast(to: type)))
+      } else if n.node.opType == "Cast", x.constant == nil,
+        ONNXConstant.floatingTypes.contains(n.importer.elementType(x)),
+        let type = Onnx_TensorProto.DataType(rawValue: try a.int("to", 1)), !ONNXConstant.floatingTypes.contains(type)
+      {
+        // A float value cast to an integer type drops its fraction (a scale computed from a
+        // symbolic size, for one).
+        n.define(0, try n.emit(ONNXShapeDependentOp(.truncate), inputs: [0]))
       } else {
         n.define(0, x)
       }
     case "Constant": n.define(0, .constant(try constantAttribute(n)))
-    case "Shape": n.define(0, .constant(try shape(n)))
+    case "Shape": try shape(n)
     case "ConstantOfShape":
-      let dims = try n.requiredConstant(0, "shape").ints
+      let value = try a.tensor("value").map { (t) throws(NodeError) in try n.importer.decoder.decode(t) }
+      let shapeInput = try n.required(0, "shape")
+      guard let shapeConstant = shapeInput.constant else {
+        let fill = value?.floats.scalars.first ?? 0
+        n.define(0, try n.emit(ONNXShapeDependentOp(.constantOfShape(value: fill)), [shapeInput], hints: [n.hint(0)]))
+        return
+      }
+      let dims = shapeConstant.ints
       guard !dims.contains(ONNXConstant.batchMarker) else {
         throw NodeError("its shape depends on the batch size; Lathe folds ConstantOfShape at load time")
       }
@@ -53,7 +67,6 @@ enum ONNXConverters {
       guard dims.allSatisfy({ $0 >= 0 }), let count = ONNXShapes.product(dims) else {
         throw NodeError("shape \(dims) is negative or holds more than \(ShapeRules.maximumElements) values")
       }
-      let value = try a.tensor("value").map { (t) throws(NodeError) in try n.importer.decoder.decode(t) }
       let fill = value?.floats.scalars.first ?? 0
       if let value, !value.isFloatingPoint {
         n.define(
@@ -147,6 +160,11 @@ enum ONNXConverters {
       n.define(0, try n.movement(layer, x))
     case "Reshape":
       let x = try n.required(0, "data")
+      if let shape = try n.runtime(1) {
+        let layer = ONNXShapeDependentOp(.reshape(allowZero: try a.int("allowzero", 0) != 0))
+        n.define(0, try n.emit(layer, [x, shape], hints: [n.hint(0), n.hint(1)]))
+        return
+      }
       let target = try n.ints(attribute: "shape", input: 1, "shape") ?? []
       try checkReshape(target, of: n.shape(x), allowZero: try a.int("allowzero", 0) != 0)
       n.define(0, try n.movement(ONNXOp(.reshape(shape: target, allowZero: try a.int("allowzero", 0) != 0)), x))
@@ -175,6 +193,10 @@ enum ONNXConverters {
       n.define(0, try n.movement(ONNXOp(kind), x))
     case "Expand":
       let x = try n.required(0, "input")
+      if let shape = try n.runtime(1) {
+        n.define(0, try n.emit(ONNXShapeDependentOp(.expand), [x, shape], hints: [n.hint(0), n.hint(1)]))
+        return
+      }
       let target = try n.requiredConstant(1, "shape").ints
       guard broadcastShape(n.shape(x), target) != nil, target.allSatisfy({ $0 >= 1 }) else {
         throw NodeError("cannot expand shape \(n.shape(x)) to \(target)")
@@ -186,6 +208,10 @@ enum ONNXConverters {
     case "Slice": try slice(n)
     case "Gather":
       let x = try n.required(0, "data")
+      if let indices = try n.runtime(1) {
+        try gatherAtRunTime(n, x, indices)
+        return
+      }
       let indices = try n.requiredConstant(1, "indices")
       let rank = n.shape(x).count
       var axis = try a.int("axis", 0)
@@ -250,21 +276,44 @@ enum ONNXConverters {
     throw NodeError("no supported value attribute (value, value_float(s), value_int(s))")
   }
 
-  /// `Shape` folded at load: dimensions that differ between the probing passes are the batch.
-  static func shape(_ n: NodeConversion) throws(NodeError) -> ONNXConstant {
+  /// `Shape`: folded at load when the sizes it reads are fixed or the batch (a dimension that
+  /// is the batch in every probing pass becomes `ONNXConstant.batchMarker`), computed at run
+  /// time when it reads another symbolic size (a width, a sequence length).
+  static func shape(_ n: NodeConversion) throws(NodeError) {
     let x = try n.required(0, "data")
     let passes = n.shapes(x)
-    var dims = passes[0]
-    for i in dims.indices where passes.contains(where: { $0[i] != dims[i] }) { dims[i] = ONNXConstant.batchMarker }
-    let rank = dims.count
-    var start = try n.attributes.int("start", 0)
-    var end = try n.attributes.int("end", rank)
-    if start < 0 { start += rank }
-    if end < 0 { end += rank }
-    start = min(max(start, 0), rank)
-    end = min(max(end, start), rank)
-    let part = Array(dims[start..<end])
-    return ONNXConstant(shape: [part.count], ints: part)
+    let start = try n.attributes.int("start", 0)
+    let end = n.attributes.has("end") ? try n.attributes.int("end", 0) : nil
+    let parts = passes.map { ONNXShapeDependentOp.part($0, start: start, end: end) }
+    var dims = parts[0]
+    var computed = false
+    for i in dims.indices where parts.contains(where: { $0[i] != dims[i] }) {
+      if SymbolicDimensions.isBatch(parts.map { $0[i] }) {
+        dims[i] = ONNXConstant.batchMarker
+      } else {
+        computed = true
+      }
+    }
+    guard computed else {
+      n.define(0, .constant(ONNXConstant(shape: [dims.count], ints: dims)))
+      return
+    }
+    n.define(0, try n.emit(ONNXShapeDependentOp(.shapeOf(start: start, end: end)), inputs: [0]))
+  }
+
+  /// Gather with indices computed at run time (token ids): an embedding lookup whose table is a
+  /// trainable parameter when it is a constant, a layer of two inputs otherwise.
+  static func gatherAtRunTime(_ n: NodeConversion, _ x: ValueRef, _ indices: ValueRef) throws(NodeError) {
+    let rank = n.shape(x).count
+    var axis = try n.attributes.int("axis", 0)
+    if axis < 0 { axis += rank }
+    guard axis >= 0, axis < rank else { throw NodeError("axis out of range") }
+    if let table = x.constant, table.isFloatingPoint {
+      let layer = ONNXGatherTable(table: table.floats, axis: axis)
+      n.define(0, try n.emit(layer, [indices], hints: [n.hint(1)]))
+    } else {
+      n.define(0, try n.emit(ONNXGatherTable(axis: axis), [x, indices], hints: [n.hint(0), n.hint(1)]))
+    }
   }
 
   static func checkReshape(_ target: [Int], of input: [Int], allowZero: Bool) throws(NodeError) {

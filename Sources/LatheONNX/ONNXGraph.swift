@@ -34,6 +34,17 @@ public final class ONNXGraph {
     self.metadata = metadata
   }
 
+  /// Why feeds of `shapes` do not fit the inputs (a rank, or a fixed size, differs); nil when
+  /// they fit. Symbolic sizes (-1) take any size.
+  public func mismatch(_ shapes: [[Int]]) -> String? {
+    guard shapes.count == inputs.count else { return "\(shapes.count) feeds for \(inputs.count) inputs" }
+    for (input, shape) in zip(inputs, shapes) {
+      let fits = input.shape.count == shape.count && zip(input.shape, shape).allSatisfy { $0 < 0 || $0 == $1 }
+      if !fits { return "input \"\(input.name)\" has shape \(input.shape); the feed is \(shape)" }
+    }
+    return nil
+  }
+
   /// Runs the graph in evaluation mode on one tensor per input, returning one per output.
   public func run(_ feeds: [Tensor<Float>]) -> [Tensor<Float>] {
     precondition(feeds.count == inputs.count, "the graph has \(inputs.count) inputs, got \(feeds.count)")

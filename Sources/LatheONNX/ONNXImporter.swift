@@ -33,14 +33,29 @@ public enum ONNXImporter {
   public static let supportedOpsets = 6...28
 
   public static func load(contentsOf url: URL, options: ONNXImportOptions = .init()) throws(ONNXError) -> ONNXGraph {
+    try load(contentsOf: url, options: options, probeSet: 0)
+  }
+
+  private static func load(contentsOf url: URL, options: ONNXImportOptions, probeSet: Int) throws(ONNXError)
+    -> ONNXGraph
+  {
     // Initializers are decoded one at a time straight from the mapped file, whose pages are
     // dropped as they are read: the weights are held about once, not twice (StreamedModelFile).
     let file = try StreamedModelFile(path: url.path)
     var decoder = TensorDecoder(directory: url.deletingLastPathComponent())
     decoder.bytesRead = { [unowned file] in file.release($0.baseAddress!, length: $0.count) }
-    let (importer, proto) = try prepare(file.model, path: url.path, decoder: decoder, options: options)
+    let (importer, proto) = try prepare(
+      file.model, path: url.path, decoder: decoder, options: options, probeSet: probeSet)
     for index in file.initializers.indices { try importer.decodeInitializer(file.initializer(index)) }
-    return try importer.importGraph(proto)
+    do {
+      return try importer.importGraph(proto)
+    } catch  where importer.mayRetryWithSmallerProbes {
+      do {
+        return try load(contentsOf: url, options: options, probeSet: probeSet + 1)
+      } catch _ {
+        throw error
+      }
+    }
   }
 
   private static func decode(_ data: Data, path: String) throws(ONNXError) -> Onnx_ModelProto {
@@ -59,22 +74,29 @@ public enum ONNXImporter {
   }
 
   private static func load(
-    _ decoded: Onnx_ModelProto, path: String, directory: URL?, options: ONNXImportOptions
+    _ decoded: Onnx_ModelProto, path: String, directory: URL?, options: ONNXImportOptions, probeSet: Int = 0
   ) throws(ONNXError) -> ONNXGraph {
-    var initializers = decoded.graph.initializer
     var (importer, proto) = try prepare(
-      decoded, path: path, decoder: TensorDecoder(directory: directory), options: options)
-    // Initializers move out of the message and are released one by one as they are decoded.
+      decoded, path: path, decoder: TensorDecoder(directory: directory), options: options, probeSet: probeSet)
+    // Initializers are decoded from the message, which stays whole: a retry decodes them again.
     proto.graph.initializer = []
-    initializers.reverse()
-    while let tensor = initializers.popLast() { try importer.decodeInitializer(tensor) }
-    return try importer.importGraph(proto)
+    for tensor in decoded.graph.initializer { try importer.decodeInitializer(tensor) }
+    do {
+      return try importer.importGraph(proto)
+    } catch  where importer.mayRetryWithSmallerProbes {
+      // The first error is the one to report: smaller probes only matter if they import.
+      do {
+        return try load(decoded, path: path, directory: directory, options: options, probeSet: probeSet + 1)
+      } catch _ {
+        throw error
+      }
+    }
   }
 
   /// Checks the model's header, opsets and operators, and returns the importer for its graph
   /// with the graph to import (cut down to the floating-point outputs when the options ask).
   private static func prepare(
-    _ decoded: Onnx_ModelProto, path: String, decoder: TensorDecoder, options: ONNXImportOptions
+    _ decoded: Onnx_ModelProto, path: String, decoder: TensorDecoder, options: ONNXImportOptions, probeSet: Int
   ) throws(ONNXError) -> (GraphImporter, Onnx_ModelProto) {
     var proto = decoded
     guard proto.irVersion > 0, proto.hasGraph else {
@@ -83,7 +105,7 @@ public enum ONNXImporter {
     if options.floatingOutputsOnly { proto.graph = floatingOutputsOnly(proto.graph) }
     let opset = try checkOpsets(proto, path: path)
     try checkOperators(proto.graph, path: path)
-    return (GraphImporter(file: path, decoder: decoder, opset: opset, options: options), proto)
+    return (GraphImporter(file: path, decoder: decoder, opset: opset, options: options, probeSet: probeSet), proto)
   }
 
   /// The graph with only its floating-point outputs and the nodes they depend on, when it has
@@ -173,15 +195,31 @@ final class GraphImporter {
   /// Values that blocked DequantizeLinear nodes made from int4/int8 levels, by name.
   var blockQuantized: [String: BlockQuantizedWeight] = [:]
   var passes = 1
+  /// Element types of run-time values that are not floating point (shapes, indices, masks),
+  /// by value name: they travel as exact fp32 values, and integer division or a cast to an
+  /// integer type must still round as ONNX says.
+  var types: [String: Onnx_TensorProto.DataType] = [:]
+  /// The values of small run-time tensors in each probing pass: shapes computed at run time
+  /// (from a `Shape` of a symbolic size) and what is computed from them, so a `Reshape` or
+  /// `Slice` they feed can be given its output shape at load time.
+  var probes: [String: [Tensor<Float>]] = [:]
   var currentNode = ""
   var currentOp = ""
+  /// Which of `SymbolicDimensions.sizeProbeSets` this import probes symbolic sizes with, and
+  /// whether the graph has any such sizes (so a failed import may succeed with the next set).
+  let probeSet: Int
+  private(set) var probesSizes = false
 
-  init(file: String, decoder: TensorDecoder, opset: Int, options: ONNXImportOptions) {
+  init(file: String, decoder: TensorDecoder, opset: Int, options: ONNXImportOptions, probeSet: Int = 0) {
     self.file = file
     self.decoder = decoder
     self.opset = opset
     self.options = options
+    self.probeSet = probeSet
   }
+
+  /// Whether a failed import is worth repeating with the next, smaller probe sizes.
+  var mayRetryWithSmallerProbes: Bool { probesSizes && probeSet + 1 < SymbolicDimensions.sizeProbeSets.count }
 
   static func displayName(_ node: Onnx_NodeProto, index: Int) -> String {
     if !node.name.isEmpty { return node.name }
@@ -208,10 +246,14 @@ final class GraphImporter {
       let value = i == 0 ? "input" : unique("input_" + sanitize(input.name))
       inputs.append(ONNXGraph.Input(name: input.name, value: value, shape: shape))
       shapes.append(shape)
+      if !ONNXConstant.floatingTypes.contains(elementType(input)) { types[value] = elementType(input) }
     }
     passes = shapes.contains { $0.contains(-1) } ? 2 : 1
-    for (input, shape) in zip(inputs, shapes) {
-      values[input.name] = .runtime(input.value, (0..<passes).map { pass in shape.map { $0 < 0 ? pass + 1 : $0 } })
+    let probes = SymbolicDimensions(
+      feeds.map { $0.type.tensorType.shape }, shapes: shapes, sizeProbes: SymbolicDimensions.sizeProbeSets[probeSet])
+    probesSizes = probes.hasSizes
+    for (k, (input, shape)) in zip(inputs, shapes).enumerated() {
+      values[input.name] = .runtime(input.value, (0..<passes).map { probes.shape(of: k, shape, pass: $0) })
     }
     for node in graph.node {
       for input in node.input where !input.isEmpty { consumers[input, default: 0] += 1 }
@@ -223,6 +265,7 @@ final class GraphImporter {
       currentOp = node.opType
       do {
         try GradientRecording.disabled { try ONNXConverters.convert(NodeConversion(node: node, importer: self)) }
+        recordTypes(node)
       } catch let error as NodeError {
         throw .invalidNode(file: file, node: currentNode, op: currentOp, reason: error.reason)
       } catch {
@@ -249,6 +292,48 @@ final class GraphImporter {
       metadata: metadata)
   }
 
+  /// The element type of a graph input or output as the file declares it (float when unset).
+  func elementType(_ value: Onnx_ValueInfoProto) -> Onnx_TensorProto.DataType {
+    Onnx_TensorProto.DataType(rawValue: Int(value.type.tensorType.elemType)) ?? .float
+  }
+
+  /// The element type of a reference: a constant's own, a run-time value's as recorded.
+  func elementType(_ ref: ValueRef) -> Onnx_TensorProto.DataType {
+    switch ref {
+    case .constant(let c): return c.elementType
+    case .runtime(let name, _): return types[name] ?? .float
+    }
+  }
+
+  /// Records the element type of the run-time values `node` defined: integers for shapes and
+  /// indices, bool for comparisons, the target of a cast, else the type of the first input.
+  func recordTypes(_ node: Onnx_NodeProto) {
+    let integerOps: Set<String> = ["Shape", "Size", "NonZero", "ArgMax", "ArgMin"]
+    let booleanOps: Set<String> = [
+      "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf",
+    ]
+    for (k, output) in node.output.enumerated() {
+      guard case .runtime(let name, _) = values[output], types[name] == nil else { continue }
+      let type: Onnx_TensorProto.DataType
+      if integerOps.contains(node.opType) || (node.opType == "TopK" && k == 1) {
+        type = .int64
+      } else if booleanOps.contains(node.opType) {
+        type = .bool
+      } else if node.opType == "Cast", let to = ONNXAttributes(node).attribute("to") {
+        type = Onnx_TensorProto.DataType(rawValue: Int(to.i)) ?? .float
+      } else if node.opType == "CastLike", node.input.count > 1, let like = values[node.input[1]] {
+        type = elementType(like)
+      } else if node.opType == "Where", node.input.count > 1, let x = values[node.input[1]] {
+        type = elementType(x)
+      } else if let first = node.input.first, let x = values[first] {
+        type = elementType(x)
+      } else {
+        type = .float
+      }
+      if !ONNXConstant.floatingTypes.contains(type) { types[name] = type }
+    }
+  }
+
   /// Every graph output must be a graph input, an initializer or some node's output. Checked
   /// before any node is converted, so the error is the first one a user sees.
   func checkOutputsAreProduced(_ graph: Onnx_GraphProto) throws(ONNXError) {
@@ -266,6 +351,11 @@ final class GraphImporter {
     var shape: [Int] = []
     for dim in input.type.tensorType.shape.dim {
       guard case .dimValue(let v) = dim.value else {
+        shape.append(-1)
+        continue
+      }
+      // Some exporters (Paddle's) write -1 for a dimension they mean as symbolic.
+      if v == -1 {
         shape.append(-1)
         continue
       }
@@ -341,6 +431,13 @@ final class GraphImporter {
       var context = ForwardContext.inference
       return .constant(ONNXConstant(layer.forward(values.map { Variable($0) }, context: &context).value))
     }
+    if let computed = try probeValues(layer, inputs.map(\.ref)) {
+      let names = inputs.map { valueName($0.ref, hint: $0.hint) }
+      let nodeName = unique(sanitize(name))
+      add(Node(nodeName, layer, inputs: names))
+      probes[nodeName] = computed
+      return .runtime(nodeName, computed.map(\.shape))
+    }
     var outputs: [[Int]] = []
     for pass in 0..<passes {
       do {
@@ -363,10 +460,49 @@ final class GraphImporter {
     let shapes = inputs.map { self.shapes($0)[pass] }
     if let shape = try GraphImporter.checkShapes(layer, shapes) { return shape }
     var context = ForwardContext.inference
-    let probes = zip(inputs, shapes).map { ref, shape in
-      ref.constant.map { Variable($0.floats) } ?? Variable(.zeros(shape))
+    let values = zip(inputs, shapes).map { ref, shape in Variable(probe(ref, pass: pass) ?? .zeros(shape)) }
+    try GraphImporter.checkValues(layer, values.map(\.value))
+    return layer.forward(values, context: &context).shape
+  }
+
+  /// A reference's value in probing pass `pass`, where it is known: a constant's, or a small
+  /// run-time value's recorded probe.
+  func probe(_ ref: ValueRef, pass: Int) -> Tensor<Float>? {
+    switch ref {
+    case .constant(let c): return c.floats
+    case .runtime(let name, _): return probes[name]?[pass]
     }
-    return layer.forward(probes, context: &context).shape
+  }
+
+  /// The values `layer` computes in each pass when every input's value is known there (shape
+  /// arithmetic at run time) and the inputs are small; nil otherwise.
+  func probeValues(_ layer: Layer, _ inputs: [ValueRef]) throws(NodeError) -> [Tensor<Float>]? {
+    if let shape = layer as? ONNXShapeDependentOp, case .shapeOf(let start, let end) = shape.kind, let x = inputs.first
+    {
+      return shapes(x).map { dims in
+        let part = ONNXShapeDependentOp.part(dims, start: start, end: end)
+        return Tensor(shape: [part.count], scalars: part.map { Float($0) })
+      }
+    }
+    guard
+      inputs.contains(where: { if case .runtime(let name, _) = $0 { return probes[name] != nil } else { return false } }
+      )
+    else { return nil }
+    var results: [Tensor<Float>] = []
+    for pass in 0..<passes {
+      var values: [Variable] = []
+      for ref in inputs {
+        guard let value = probe(ref, pass: pass), value.count <= 4096 else { return nil }
+        values.append(Variable(value))
+      }
+      try GraphImporter.checkShapes(layer, values.map(\.shape))
+      try GraphImporter.checkValues(layer, values.map(\.value))
+      var context = ForwardContext.inference
+      let output = layer.forward(values, context: &context).value
+      guard output.count <= 4096 else { return nil }
+      results.append(output)
+    }
+    return results
   }
 
   /// Runs `layer`'s shape rules on inputs of `shapes`, the output's size included, and returns
@@ -380,6 +516,16 @@ final class GraphImporter {
       return shape
     } catch {
       throw NodeError("\(layer.op) \(error.reason)")
+    }
+  }
+
+  /// Checks a layer whose output shape depends on its inputs' values against those values.
+  static func checkValues(_ layer: Layer, _ values: [Tensor<Float>]) throws(NodeError) {
+    guard let dependent = layer as? ONNXShapeDependentOp else { return }
+    do {
+      try dependent.check(values)
+    } catch {
+      throw NodeError(error.reason)
     }
   }
 

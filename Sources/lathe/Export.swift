@@ -48,7 +48,7 @@ extension Lathe {
         if !outcome.passed {
           print("FAIL \(outcome.name): \(outcome.message)")
         } else if verbose {
-          print("ok   \(outcome.name)")
+          print("ok   \(outcome.name)" + (outcome.message.isEmpty ? "" : " (\(outcome.message))"))
         }
       }
       print("\(tests.count - failed) passed, \(failed) failed")
