@@ -46,10 +46,10 @@ extension ONNXConverters {
     if let mask = try n.input(3) {
       s.hasMask = true
       hints.append(n.hint(3))
-      // A boolean mask says which keys to attend: true adds 0, false −∞. (Backend tests and
-      // models hold it as a constant; at run time Lathe's values are floats, added as they are.)
+      // A boolean mask says which keys to attend: true adds 0, false −∞. A constant one or one
+      // computed at run time travels as 0/1 floats; the element type tells it from an additive mask.
+      s.booleanMask = n.importer.elementType(mask) == .bool
       if let c = mask.constant, !c.isFloatingPoint {
-        s.booleanMask = true
         inputs.append(.constant(ONNXConstant(c.floats)))
       } else {
         inputs.append(mask)

@@ -11,6 +11,10 @@ public final class ONNXGraph {
     public var name: String
     public var value: String
     public var shape: [Int]
+    /// The shape the importer probed first: a batch of one, example sizes for other symbols.
+    public var example: [Int]
+    /// The element type the file declares.
+    public var elementType: String
   }
 
   public let inputs: [Input]
@@ -57,22 +61,21 @@ public final class ONNXGraph {
     }
   }
 
-  /// The graph as a `Model`: one input whose first axis is the batch, one output. Nodes no
-  /// output depends on are dropped and the output's node comes last, as `Model` requires.
+  /// The graph as a `Model`: the first input's first axis is the batch, and its other symbolic
+  /// sizes stay open (`symbolicAxes`); further inputs and outputs become the model's extra
+  /// ones. Nodes no output depends on are dropped and the first output's node comes last, as
+  /// `Model` requires.
   public func model(architecture: String = "onnx") throws(ONNXError) -> Model {
-    guard inputs.count == 1, outputs.count == 1 else {
-      throw .invalidModel(
-        file: metadata["onnx.file"] ?? "model",
-        reason: "Lathe models have one input and one output; this graph has \(inputs.count) inputs "
-          + "(\(inputs.map(\.name).joined(separator: ", "))) and \(outputs.count) outputs")
+    let file = metadata["onnx.file"] ?? "model"
+    guard let first = inputs.first, let output = outputs.first?.value else {
+      throw .invalidModel(file: file, reason: "the graph has no input or no output")
     }
-    let output = outputs[0].value
     var byName: [String: Node] = [:]
     for node in nodes { byName[node.name] = node }
     var ordered: [Node] = []
     var visited: Set<String> = []
-    // Iterative post-order from the output: every node after its inputs, the output last.
-    var stack: [(String, Bool)] = [(output, false)]
+    // Iterative post-order from the outputs, the first one last: every node after its inputs.
+    var stack: [(String, Bool)] = [(output, false)] + outputs.dropFirst().reversed().map { ($0.value, false) }
     while let (name, expanded) = stack.popLast() {
       guard let node = byName[name] else { continue }
       if expanded {
@@ -83,16 +86,33 @@ public final class ONNXGraph {
       stack.append((name, true))
       for input in node.inputs.reversed() where !visited.contains(input) { stack.append((input, false)) }
     }
+    var extraOutputs: [String] = []
+    for (k, out) in outputs.enumerated().dropFirst() {
+      if byName[out.value] != nil {
+        extraOutputs.append(out.value)
+      } else {
+        // An output that is a graph input as it is: an identity node names it.
+        let name = out.value + "_output\(k)"
+        ordered.append(Node(name, ONNXOp(.identity), inputs: [out.value]))
+        extraOutputs.append(name)
+      }
+    }
     if ordered.isEmpty || ordered.last?.name != output {
       ordered.append(Node(output == "input" ? "output" : output + "_output", ONNXOp(.identity), inputs: [output]))
     }
-    let shape = inputs[0].shape.dropFirst().map { $0 < 0 ? 1 : $0 }
+    let extraInputs = inputs.dropFirst().map {
+      ModelInput(name: $0.value, shape: $0.shape, exampleShape: $0.example, elementType: $0.elementType)
+    }
     var metadata = self.metadata
     metadata["onnx.producer"] = producer
     metadata["onnx.opset"] = String(opsetVersion)
+    if first.elementType != "float" { metadata["onnx.input-type"] = first.elementType }
     do {
       let model = try Model(
-        architecture: architecture, inputShape: Array(shape), classCount: 0, nodes: ordered, metadata: metadata)
+        architecture: architecture, inputShape: Array(first.example.dropFirst()), classCount: 0, nodes: ordered,
+        metadata: metadata, extraInputs: extraInputs)
+      model.symbolicAxes = first.shape.dropFirst().enumerated().filter { $0.element < 0 }.map(\.offset)
+      model.extraOutputs = extraOutputs
       // The shape rules give the output's shape without running the model; only a model with
       // a layer that has none is run (on a batch of one) to find it.
       let output = ordered.last?.name ?? ""
@@ -100,7 +120,7 @@ public final class ONNXGraph {
       model.classCount = (shapes[output] ?? model.outputShapes()[output])?.last ?? 0
       return model
     } catch {
-      throw .invalidModel(file: metadata["onnx.file"] ?? "model", reason: error.description)
+      throw .invalidModel(file: file, reason: error.description)
     }
   }
 }

@@ -244,7 +244,10 @@ final class GraphImporter {
     for (i, input) in feeds.enumerated() {
       let shape = try inputShape(input)
       let value = i == 0 ? "input" : unique("input_" + sanitize(input.name))
-      inputs.append(ONNXGraph.Input(name: input.name, value: value, shape: shape))
+      inputs.append(
+        ONNXGraph.Input(
+          name: input.name, value: value, shape: shape, example: shape,
+          elementType: elementType(input).name.lowercased()))
       shapes.append(shape)
       if !ONNXConstant.floatingTypes.contains(elementType(input)) { types[value] = elementType(input) }
     }
@@ -253,7 +256,9 @@ final class GraphImporter {
       feeds.map { $0.type.tensorType.shape }, shapes: shapes, sizeProbes: SymbolicDimensions.sizeProbeSets[probeSet])
     probesSizes = probes.hasSizes
     for (k, (input, shape)) in zip(inputs, shapes).enumerated() {
-      values[input.name] = .runtime(input.value, (0..<passes).map { probes.shape(of: k, shape, pass: $0) })
+      let probed = (0..<passes).map { probes.shape(of: k, shape, pass: $0) }
+      values[input.name] = .runtime(input.value, probed)
+      inputs[k].example = probed[0]
     }
     for node in graph.node {
       for input in node.input where !input.isEmpty { consumers[input, default: 0] += 1 }

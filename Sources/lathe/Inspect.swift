@@ -78,6 +78,10 @@ struct ModelReport: Encodable {
   var path: String
   var architecture: String
   var inputShape: [Int]
+  /// Axes of `inputShape` whose size is open; the shapes below use its example size there.
+  var symbolicAxes: [Int]
+  var extraInputs: [ModelInput]
+  var extraOutputs: [String]
   var parameters: Int
   var nonzeros: Int
   var sizeBytes: Int
@@ -97,10 +101,26 @@ struct ModelReport: Encodable {
     self.path = path
     architecture = model.architecture
     inputShape = model.inputShape
+    symbolicAxes = model.symbolicAxes
+    extraInputs = model.extraInputs
+    extraOutputs = model.extraOutputs
     parameters = layers.reduce(0) { $0 + $1.parameters }
     nonzeros = layers.reduce(0) { $0 + $1.nonzeros }
     self.sizeBytes = sizeBytes
     metadata = model.metadata
+  }
+
+  /// "input [3, 48, 320*]", or every input by name for a model of several, then its outputs.
+  var inputsDescription: String {
+    let open = Set(symbolicAxes)
+    let first = inputShape.enumerated().map { open.contains($0.offset) ? "\($0.element)*" : "\($0.element)" }
+    var text = "input [" + first.joined(separator: ", ") + "]"
+    for input in extraInputs {
+      let dims = zip(input.shape, input.exampleShape).map { $0 < 0 ? "\($1)*" : "\($0)" }
+      text += ", \(input.name) [" + dims.joined(separator: ", ") + "] \(input.elementType)"
+    }
+    if !extraOutputs.isEmpty { text += "; \(extraOutputs.count + 1) outputs" }
+    return text
   }
 
   /// The graph as a list of nodes: what each reads (with shapes) and what it produces.
@@ -142,7 +162,10 @@ struct ModelReport: Encodable {
       }
       .joined(separator: "  ")
     }
-    var out = ["\(path): \(architecture), input \(inputShape), \(sizeBytes) bytes on disk"]
+    var out = ["\(path): \(architecture), \(inputsDescription), \(sizeBytes) bytes on disk"]
+    if !symbolicAxes.isEmpty || extraInputs.contains(where: { $0.shape.contains(-1) }) {
+      out.append("(* a size the model leaves open; shapes below use the example size shown)")
+    }
     out.append(line(header))
     out.append(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
     out += rows.dropLast().map(line)

@@ -36,11 +36,15 @@ final class ClassifierOutputTests: XCTestCase {
   }
 
   func testWithoutTheOptionEveryOutputCounts() throws {
-    // Every output imported (ArgMax runs now): the backend path sees both, and a Lathe model,
-    // which has one output, is refused with the count.
+    // Every output imported (ArgMax runs now): the backend path sees both, and so does the
+    // Lathe model, the label first and the probabilities as its extra output.
     let graph = try ONNXImporter.load(data: ONNXBuild.data(classifier()), path: "clf.onnx")
     XCTAssertEqual(graph.outputs.map(\.name), ["label", "probabilities"])
-    XCTAssertThrowsError(try graph.model()) { error in XCTAssertTrue("\(error)".contains("2 outputs"), "\(error)") }
+    let model = try graph.model()
+    XCTAssertEqual(model.extraOutputs.count, 1)
+    let outputs = model.predict(feeds: [Tensor(shape: [1, 2], scalars: [2, 0])])
+    XCTAssertEqual(outputs.map(\.shape), [[1, 1], [1, 3]], "ArgMax keeps its axis (keepdims defaults to 1)")
+    XCTAssertEqual(outputs[0].scalars, [0], "the first of the tied best classes")
     let pruned = ONNXImporter.floatingOutputsOnly(classifier().graph)
     XCTAssertEqual(pruned.output.map(\.name), ["probabilities"])
     XCTAssertEqual(pruned.node.map(\.name), ["fc", "softmax"])

@@ -14,7 +14,7 @@ public enum Calibrator {
     while start < count {
       try context?.checkCancellation()
       let end = min(start + 128, count)
-      let batch = data.inputs.sliced(axis: 0, start..<end).reshaped([end - start] + model.inputShape)
+      let batch = data.inputs.sliced(axis: 0, start..<end).reshaped(model.batchShape(end - start, of: data))
       GradientRecording.disabled {
         var forward = ForwardContext.inference
         _ = model.forward(Variable(batch), context: &forward) { node, inputs, _ in

@@ -14,6 +14,33 @@ public struct Node {
   }
 }
 
+/// A graph input beyond the first: an attention mask beside token ids, a recurrent state.
+/// Its shape is the whole tensor's, batch axis included wherever the file put it, with -1 for
+/// a size the file leaves open.
+public struct ModelInput: Codable, Equatable, Sendable {
+  /// The value name nodes read it by.
+  public var name: String
+  public var shape: [Int]
+  /// The ONNX element type the file declares ("int64", "float"), for messages and feeds.
+  public var elementType: String
+
+  /// The shape with example sizes where `shape` leaves them open: what shape checks feed.
+  public var exampleShape: [Int]
+
+  public init(name: String, shape: [Int], exampleShape: [Int]? = nil, elementType: String = "float") {
+    self.name = name
+    self.shape = shape
+    self.exampleShape = exampleShape ?? shape.map { $0 < 0 ? 1 : $0 }
+    self.elementType = elementType
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case name, shape
+    case exampleShape = "example_shape"
+    case elementType = "element_type"
+  }
+}
+
 /// A model: a graph of named layers in execution order, its input shape, and a record of how
 /// it was made. Parameters are addressed as "node.parameter" (`fc1.weight`), the names used in
 /// model files, masks, pruning and quantization.
@@ -21,9 +48,16 @@ public final class Model {
   public var architecture: String
   /// The shape of one example, without the batch axis ([1, 28, 28] or [784]).
   public var inputShape: [Int]
+  /// Axes of `inputShape` whose size the model leaves open (an OCR line's width, a sentence's
+  /// length): `inputShape` holds an example size there, and any size runs.
+  public var symbolicAxes: [Int] = []
+  /// Inputs after the first, fed with `forward(feeds:)`.
+  public private(set) var extraInputs: [ModelInput] = []
+  /// Outputs after the first (the last node's), by node name.
+  public var extraOutputs: [String] = []
   public var classCount: Int
   public private(set) var nodes: [Node] {
-    didSet { inputSlots = Model.slots(nodes) }
+    didSet { inputSlots = Model.slots(nodes, extraInputs) }
   }
   /// For each node, where its inputs are in the forward pass's value list (0 = the input,
   /// i + 1 = node i): resolved once, so a forward pass does no name lookups.
@@ -31,11 +65,15 @@ public final class Model {
   /// Free-form facts about the model (dataset, epochs, accuracy), kept in its file.
   public var metadata: [String: String]
 
-  public init(architecture: String, inputShape: [Int], classCount: Int, nodes: [Node], metadata: [String: String] = [:])
-    throws(ModelError)
-  {
+  public init(
+    architecture: String, inputShape: [Int], classCount: Int, nodes: [Node], metadata: [String: String] = [:],
+    extraInputs: [ModelInput] = []
+  ) throws(ModelError) {
     guard !nodes.isEmpty else { throw .emptyGraph }
     var seen: Set<String> = ["input"]
+    for input in extraInputs {
+      guard seen.insert(input.name).inserted else { throw .duplicateNode(input.name) }
+    }
     for node in nodes {
       for input in node.inputs where !seen.contains(input) { throw .unknownInput(node: node.name, input: input) }
       guard seen.insert(node.name).inserted else { throw .duplicateNode(node.name) }
@@ -45,12 +83,15 @@ public final class Model {
     self.classCount = classCount
     self.nodes = nodes
     self.metadata = metadata
-    inputSlots = Model.slots(nodes)
+    self.extraInputs = extraInputs
+    inputSlots = Model.slots(nodes, extraInputs)
   }
 
-  private static func slots(_ nodes: [Node]) -> [[Int]] {
+  /// Value positions: 0 the input, then the extra inputs, then each node.
+  private static func slots(_ nodes: [Node], _ extraInputs: [ModelInput]) -> [[Int]] {
     var position = ["input": 0]
-    for (i, node) in nodes.enumerated() { position[node.name] = i + 1 }
+    for (i, input) in extraInputs.enumerated() { position[input.name] = i + 1 }
+    for (i, node) in nodes.enumerated() { position[node.name] = i + 1 + extraInputs.count }
     return nodes.map { $0.inputs.map { position[$0]! } }
   }
 
@@ -67,22 +108,44 @@ public final class Model {
   }
 
   /// Runs the graph. The output is the last node's value. `observe`, when given, sees every
-  /// node with its inputs and output (calibration, feature distillation).
+  /// node with its inputs and output (calibration, feature distillation). A model with extra
+  /// inputs runs through `forward(feeds:)`; callers check `extraInputs` first.
   public func forward(
     _ input: Variable, context: inout ForwardContext,
     observe: ((_ node: Node, _ inputs: [Variable], _ output: Variable) -> Void)? = nil
   ) -> Variable {
+    precondition(extraInputs.isEmpty, "a model of \(extraInputs.count + 1) inputs runs with forward(feeds:)")
+    return forward(feeds: [input], context: &context, observe: observe)[0]
+  }
+
+  /// Runs the graph on one value per input (the first, then `extraInputs`), returning the
+  /// first output (the last node's) and then `extraOutputs`.
+  public func forward(
+    feeds: [Variable], context: inout ForwardContext,
+    observe: ((_ node: Node, _ inputs: [Variable], _ output: Variable) -> Void)? = nil
+  ) -> [Variable] {
+    precondition(feeds.count == extraInputs.count + 1, "\(extraInputs.count + 1) inputs, got \(feeds.count)")
     lk_flush_subnormals()  // per thread; callers may be any thread (cpu.c)
-    var values = [Variable?](repeating: nil, count: nodes.count + 1)
-    values[0] = input
-    var last = input
+    var values = [Variable?](repeating: nil, count: nodes.count + feeds.count)
+    for (i, feed) in feeds.enumerated() { values[i] = feed }
+    var last = feeds[0]
     for (i, node) in nodes.enumerated() {
       let inputs = inputSlots[i].map { values[$0]! }
       last = node.layer.forward(inputs, context: &context)
       observe?(node, inputs, last)
-      values[i + 1] = last
+      values[i + feeds.count] = last
     }
-    return last
+    guard !extraOutputs.isEmpty else { return [last] }
+    let position = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.name, $0 + feeds.count) })
+    return [last] + extraOutputs.map { values[position[$0] ?? 0]! }
+  }
+
+  /// Every output for a batch of inputs, in evaluation mode, building no autodiff graph.
+  public func predict(feeds: [Tensor<Float>]) -> [Tensor<Float>] {
+    GradientRecording.disabled {
+      var context = ForwardContext.inference
+      return forward(feeds: feeds.map { Variable($0) }, context: &context).map(\.value)
+    }
   }
 
   /// Removes a single-input node, making its readers read its input instead (a ReLU folded
@@ -114,6 +177,7 @@ public final class Model {
     GradientRecording.disabled {
       var shapes: [String: [Int]] = [:]
       var values: [String: Variable] = ["input": Variable(.zeros([1] + inputShape))]
+      for input in extraInputs { values[input.name] = Variable(.zeros(input.exampleShape)) }
       var context = ForwardContext.inference
       for node in nodes {
         let out = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
@@ -152,8 +216,12 @@ public final class Model {
   /// An independent copy: changing one model's parameters never changes the other's.
   public func copy() -> Model {
     // The graph was valid when this model was built, so rebuilding it cannot fail.
-    try! Model(
+    let copy = try! Model(
       architecture: architecture, inputShape: inputShape, classCount: classCount,
-      nodes: nodes.map { Node($0.name, $0.layer.copy(), inputs: $0.inputs) }, metadata: metadata)
+      nodes: nodes.map { Node($0.name, $0.layer.copy(), inputs: $0.inputs) }, metadata: metadata,
+      extraInputs: extraInputs)
+    copy.symbolicAxes = symbolicAxes
+    copy.extraOutputs = extraOutputs
+    return copy
   }
 }

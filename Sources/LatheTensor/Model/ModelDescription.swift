@@ -16,11 +16,19 @@ public struct ModelDescription: Codable, Equatable, Sendable {
   public var inputShape: [Int]
   public var classCount: Int
   public var nodes: [NodeDescription]
+  /// Absent (nil) for a model of one fixed-size input and one output, so such files read the
+  /// same as before these existed.
+  public var symbolicAxes: [Int]?
+  public var extraInputs: [ModelInput]?
+  public var extraOutputs: [String]?
 
   enum CodingKeys: String, CodingKey {
     case version, architecture, nodes
     case inputShape = "input_shape"
     case classCount = "class_count"
+    case symbolicAxes = "symbolic_axes"
+    case extraInputs = "extra_inputs"
+    case extraOutputs = "extra_outputs"
   }
 
   public init(_ model: Model) {
@@ -31,6 +39,9 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     nodes = model.nodes.map {
       NodeDescription(name: $0.name, op: $0.layer.spec.op, inputs: $0.inputs, attributes: $0.layer.spec.attributes)
     }
+    symbolicAxes = model.symbolicAxes.isEmpty ? nil : model.symbolicAxes
+    extraInputs = model.extraInputs.isEmpty ? nil : model.extraInputs
+    extraOutputs = model.extraOutputs.isEmpty ? nil : model.extraOutputs
   }
 
   /// The model this describes, with zero-filled parameters. `builders` are asked first, for
@@ -44,8 +55,14 @@ public struct ModelDescription: Codable, Equatable, Sendable {
       if layer == nil { layer = try LayerFactory.make(spec) }
       layers.append(Node(node.name, layer!, inputs: node.inputs))
     }
-    return try Model(
-      architecture: architecture, inputShape: inputShape, classCount: classCount, nodes: layers, metadata: metadata)
+    let model = try Model(
+      architecture: architecture, inputShape: inputShape, classCount: classCount, nodes: layers, metadata: metadata,
+      extraInputs: extraInputs ?? [])
+    model.symbolicAxes = symbolicAxes ?? []
+    let names = Set(layers.map(\.name))
+    for output in extraOutputs ?? [] where !names.contains(output) { throw .unknownInput(node: "output", input: output) }
+    model.extraOutputs = extraOutputs ?? []
+    return model
   }
 }
 

@@ -102,6 +102,7 @@ extension Model {
   @discardableResult
   public func checkShapes() throws(ModelError) -> [String: [Int]] {
     var shapes: [String: [Int]] = ["input": [1] + inputShape]
+    for input in extraInputs { shapes[input.name] = input.exampleShape }
     do {
       try ShapeRules.elements([1] + inputShape)
     } catch {

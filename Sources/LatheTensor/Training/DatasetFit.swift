@@ -11,7 +11,12 @@ extension Dataset {
   /// error naming both shapes instead of a trap inside a reshape or an argmax.
   public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> Dataset {
     let wanted = model.inputShape
-    guard sampleShape.reduce(1, *) == wanted.reduce(1, *) else {
+    // A model with open sizes (a width, a length) takes examples that agree on the others.
+    let open = Set(model.symbolicAxes)
+    let fitsOpenSizes =
+      !open.isEmpty && sampleShape.count == wanted.count
+      && wanted.indices.allSatisfy { open.contains($0) || sampleShape[$0] == wanted[$0] }
+    guard fitsOpenSizes || sampleShape.reduce(1, *) == wanted.reduce(1, *) else {
       throw DatasetMismatch(
         description: "\(modelName) reads examples of shape \(wanted), but \(name) has \(sampleShape)")
     }
@@ -26,7 +31,7 @@ extension Dataset {
         description: "\(name) has label \(label), but \(modelName) scores \(outputs[1]) classes (0...\(outputs[1] - 1))"
       )
     }
-    guard sampleShape != wanted else { return self }
+    guard sampleShape != wanted, !fitsOpenSizes else { return self }
     var copy = self
     copy.inputs = inputs.reshaped([count] + wanted)
     return copy
@@ -38,5 +43,13 @@ extension DatasetSplit {
   public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> DatasetSplit {
     DatasetSplit(
       train: try train.fitted(to: model, modelName: modelName), test: try test.fitted(to: model, modelName: modelName))
+  }
+}
+
+extension Model {
+  /// The shape a batch of `count` examples of `data` takes: the model's input shape, or the
+  /// data's own where the model leaves sizes open.
+  public func batchShape(_ count: Int, of data: Dataset) -> [Int] {
+    [count] + (symbolicAxes.isEmpty ? inputShape : data.sampleShape)
   }
 }

@@ -131,7 +131,7 @@ public enum Evaluator {
     while start < data.count {
       let end = min(start + batchSize, data.count)
       let inputs = data.inputs.sliced(axis: 0, start..<end)
-      result += model.predict(inputs.reshaped([end - start] + model.inputShape)).argmaxRows()
+      result += model.predict(inputs.reshaped(model.batchShape(end - start, of: data))).argmaxRows()
       start = end
     }
     return result
