@@ -1,6 +1,6 @@
 import Foundation
-import LatheTensor
 import LatheIO
+import LatheTensor
 import XCTest
 
 @testable import LatheONNX

@@ -60,7 +60,9 @@ public struct ModelDescription: Codable, Equatable, Sendable {
       extraInputs: extraInputs ?? [])
     model.symbolicAxes = symbolicAxes ?? []
     let names = Set(layers.map(\.name))
-    for output in extraOutputs ?? [] where !names.contains(output) { throw .unknownInput(node: "output", input: output) }
+    for output in extraOutputs ?? [] where !names.contains(output) {
+      throw .unknownInput(node: "output", input: output)
+    }
     model.extraOutputs = extraOutputs ?? []
     return model
   }
