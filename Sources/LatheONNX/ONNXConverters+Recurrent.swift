@@ -36,7 +36,13 @@ extension ONNXConverters {
         "\(what) \(tensor?.shape ?? []) should be \(shape) for \(d) direction(s), hidden_size \(hidden) and X \(xShape)"
       )
     }
-    let inputs = [try n.input(4), try n.input(5), kind == .lstm ? try n.input(6) : nil]
+    var inputs = [try n.input(4), try n.input(5), kind == .lstm ? try n.input(6) : nil]
+    // Constant lengths that are all seq_length change nothing; dropped, they do not tie the
+    // layer to the file's batch size (a Lathe model's shapes are checked at other batches).
+    let steps = n.shapes(x).map { $0[layout == 1 ? 1 : 0] }
+    if let lengths = inputs[0]?.constant, Set(steps).count == 1, lengths.ints.allSatisfy({ $0 == steps[0] }) {
+      inputs[0] = nil
+    }
     let layer = ONNXRecurrent(
       kind, direction: direction, hiddenSize: hidden, activations: try activations(n, kind, directions: d),
       clip: try clip(n), inputForget: try flag(n, "input_forget", for: .lstm),

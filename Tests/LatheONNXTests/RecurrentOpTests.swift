@@ -135,22 +135,6 @@ final class RecurrentOpTests: XCTestCase {
     assertClose(actual.contiguous().scalars, expected.contiguous().scalars, accuracy: 1e-5, file: file, line: line)
   }
 
-  static func strings(_ name: String, _ v: [String]) -> Onnx_AttributeProto {
-    var a = Onnx_AttributeProto()
-    a.name = name
-    a.type = .strings
-    a.strings = v.map { Data($0.utf8) }
-    return a
-  }
-
-  static func floats(_ name: String, _ v: [Float]) -> Onnx_AttributeProto {
-    var a = Onnx_AttributeProto()
-    a.name = name
-    a.type = .floats
-    a.floats = v
-    return a
-  }
-
   /// The weights of a `kind` node as initializers W, R, B (and P for LSTM), with the reference
   /// holding the same numbers.
   func weights(
@@ -273,8 +257,8 @@ final class RecurrentOpTests: XCTestCase {
       "LSTM", ["x", "W", "R", "B"], ["y", "yh", "yc"], name: "lstm",
       [
         Attr.string("direction", "reverse"), Attr.float("clip", 0.7), Attr.int("input_forget", 1),
-        Self.strings("activations", ["HardSigmoid", "ScaledTanh", "Affine"]),
-        Self.floats("activation_alpha", [0.3, 1.5, 0.8]), Self.floats("activation_beta", [0.4, 0.5, 0.1]),
+        Attr.strings("activations", ["HardSigmoid", "ScaledTanh", "Affine"]),
+        Attr.floats("activation_alpha", [0.3, 1.5, 0.8]), Attr.floats("activation_beta", [0.4, 0.5, 0.1]),
       ])
     let got = try outputs(node, initializers, inputs: [("x", x)])
     let want = reference.run(x)
@@ -291,8 +275,8 @@ final class RecurrentOpTests: XCTestCase {
       let takes = ["LeakyRelu", "ThresholdedRelu", "Elu"].contains(name)
       let node = ONNXBuild.node(
         "RNN", ["x", "W", "R", "B"], ["y"], name: "rnn",
-        [Self.strings("activations", [name.lowercased()])]
-          + (takes ? [Self.floats("activation_alpha", [Float(alpha)])] : []))
+        [Attr.strings("activations", [name.lowercased()])]
+          + (takes ? [Attr.floats("activation_alpha", [Float(alpha)])] : []))
       same(try outputs(node, rnnWeights, inputs: [("x", x)])[0], rnn.run(x).y, name)
     }
   }
@@ -319,6 +303,39 @@ final class RecurrentOpTests: XCTestCase {
     XCTAssertEqual(y.shape, [3, 2, 5, 4])
     let back = try savedAndReopened(model, x, expecting: y)
     XCTAssertNoThrow(try back.checkShapes())
+    // Exported as the operator itself, and imported again to the same numbers.
+    let proto = try ONNXExporter.proto(back)
+    XCTAssertEqual(proto.graph.node.filter { $0.opType == "LSTM" }.count, 1)
+    let again = try ONNXImporter.load(data: ONNXExporter.data(back)).model()
+    XCTAssertLessThan(again.predict(x).maxAbsDifference(y), 1e-6)
+  }
+
+  /// Layout 1, clip, linear_before_reset and activations with coefficients survive the model
+  /// file and the ONNX export (opset 14 for the layout). Constant lengths that are all
+  /// seq_length are dropped: they would tie the model to one batch size.
+  func testGRULayoutOneRoundTrips() throws {
+    let (initializers, _) = weights(.gru, input: 2, hidden: 3, directions: 2, seed: 62)
+    let attributes = [
+      Attr.string("direction", "bidirectional"), Attr.int("layout", 1), Attr.int("linear_before_reset", 1),
+      Attr.float("clip", 0.9), Attr.strings("activations", ["HardSigmoid", "Elu", "Sigmoid", "LeakyRelu"]),
+      Attr.floats("activation_alpha", [0.3, 0.6, 0.05]), Attr.floats("activation_beta", [0.45]),
+    ]
+    let m = ONNXBuild.model(
+      nodes: [ONNXBuild.node("GRU", ["x", "W", "R", "B", "lengths"], ["y"], name: "gru", attributes)],
+      initializers: initializers + [ONNXBuild.int64s("lengths", [4, 4])], inputs: [ONNXBuild.value("x", [2, 4, 2])],
+      outputs: ["y"], opset: 14)
+    let model = try ONNXImporter.load(data: ONNXBuild.data(m)).model()
+    let layer = try XCTUnwrap(model.nodes.lazy.compactMap { $0.layer as? ONNXRecurrent }.first)
+    XCTAssertFalse(layer.hasSequenceLengths)
+    XCTAssertEqual(layer.activations.map(\.alpha), [0.3, 0.6, 0, 0.05])
+    XCTAssertEqual(layer.activations.map(\.beta), [0.45, 0, 0, 0])
+    let x = values([3, 4, 2], seed: 63)
+    let y = model.predict(x)
+    XCTAssertEqual(y.shape, [3, 4, 2, 3])
+    let back = try savedAndReopened(model, x, expecting: y)
+    XCTAssertEqual(try ONNXExporter.proto(back).opsetImport.first?.version, 14)
+    let again = try ONNXImporter.load(data: ONNXExporter.data(back)).model()
+    XCTAssertLessThan(again.predict(x).maxAbsDifference(y), 1e-6)
   }
 }
 
@@ -380,10 +397,10 @@ extension AttributeErrorTests {
       gru([Attr.string("direction", "sideways")]), input: [2, 1, 3], initializers: [w6, r6],
       saying: "direction \"sideways\" is not forward")
     assertFails(
-      gru([RecurrentOpTests.strings("activations", ["Sigmoid", "Cube"])]), input: [2, 1, 3], initializers: [w6, r6],
+      gru([Attr.strings("activations", ["Sigmoid", "Cube"])]), input: [2, 1, 3], initializers: [w6, r6],
       saying: "activation \"Cube\" is not one ONNX defines")
     assertFails(
-      gru([RecurrentOpTests.strings("activations", ["Sigmoid"])]), input: [2, 1, 3], initializers: [w6, r6],
+      gru([Attr.strings("activations", ["Sigmoid"])]), input: [2, 1, 3], initializers: [w6, r6],
       saying: "should name 2 function(s) per direction")
     assertFails(
       gru([Attr.int("input_forget", 1)]), input: [2, 1, 3], initializers: [w6, r6], saying: "is LSTM's")
