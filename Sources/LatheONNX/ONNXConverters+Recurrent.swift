@@ -40,8 +40,11 @@ extension ONNXConverters {
     // Constant lengths that are all seq_length change nothing; dropped, they do not tie the
     // layer to the file's batch size (a Lathe model's shapes are checked at other batches).
     let steps = n.shapes(x).map { $0[layout == 1 ? 1 : 0] }
-    if let lengths = inputs[0]?.constant, Set(steps).count == 1, lengths.ints.allSatisfy({ $0 == steps[0] }) {
-      inputs[0] = nil
+    if let lengths = inputs[0]?.constant, Set(steps).count == 1 {
+      guard lengths.ints.allSatisfy({ 0...steps[0] ~= $0 }) else {
+        throw NodeError("sequence_lens \(lengths.ints) should each be 0 to seq_length \(steps[0])")
+      }
+      if lengths.ints.allSatisfy({ $0 == steps[0] }) { inputs[0] = nil }
     }
     let layer = ONNXRecurrent(
       kind, direction: direction, hiddenSize: hidden, activations: try activations(n, kind, directions: d),

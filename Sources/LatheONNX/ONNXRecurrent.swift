@@ -123,8 +123,11 @@ public final class ONNXRecurrent: Layer {
     let x = batchFirst ? inputs[0].permuted([1, 0, 2]) : inputs[0]
     let (steps, batch) = (x.shape[0], x.shape[1])
     let states = [initialH, initialC].map { v in v.map { batchFirst ? $0.permuted([1, 0, 2]) : $0 } }
-    // Lengths come as floats (the engine's one type); a run-time value outside 0...steps is clamped.
-    let lengths = lengthsInput.map { v in v.value.contiguous().scalars.map { min(max(Int($0.rounded()), 0), steps) } }
+    // Lengths come as floats (the engine's one type); a run-time value outside 0...steps is
+    // clamped, and one that is not a number counts as the whole sequence.
+    let lengths = lengthsInput.map { v in
+      v.value.contiguous().scalars.map { $0.isNaN ? steps : Int(min(max($0, 0), Float(steps)).rounded()) }
+    }
     var outputs: [Variable] = []
     var finals: [[Variable]] = [[], []]
     for d in 0..<direction.count {

@@ -414,6 +414,10 @@ extension AttributeErrorTests {
       gru([], inputs: ["x", "W", "R", "", "", "h0"]), input: [2, 1, 3],
       initializers: [w6, r6, ONNXBuild.tensor("h0", [1, 2, 2], [0, 0, 0, 0])],
       saying: "initial_h [1, 2, 2] should be [1, 1, 2]")
+    assertFails(
+      gru([], inputs: ["x", "W", "R", "", "lengths"]), input: [2, 1, 3],
+      initializers: [w6, r6, ONNXBuild.int64s("lengths", [3])],
+      saying: "sequence_lens [3] should each be 0 to seq_length 2")
     // A model file's spec naming an unknown activation or the wrong count of them.
     var spec = ONNXRecurrent(
       .rnn, direction: .forward, hiddenSize: 2, activations: [ONNXRecurrentActivation("Tanh")!], clip: nil,
