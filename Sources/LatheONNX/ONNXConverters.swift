@@ -28,6 +28,7 @@ enum ONNXConverters {
     "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum", "CenterCropPad",
     "RotaryEmbedding",
     "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK",
+    "RNN", "GRU", "LSTM",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -98,6 +99,7 @@ enum ONNXConverters {
     case _ where scanOps.contains(n.node.opType): try scan(n)
     case _ where extraOps.contains(n.node.opType): try extra(n)
     case _ where indexOps.contains(n.node.opType): try indexing(n)
+    case _ where recurrentOps.contains(n.node.opType): try recurrent(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")

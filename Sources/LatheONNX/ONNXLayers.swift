@@ -20,6 +20,7 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXTopK(spec: spec) { return layer }
     if let layer = try ONNXShapeDependentOp(spec: spec) { return layer }
     if let layer = try ONNXGatherTable(spec: spec) { return layer }
+    if let layer = try ONNXRecurrent.make(spec) { return layer }
     if let layer = try ONNXNormalization.make(spec) { return layer }
     if let layer = try ONNXRearrange.make(spec) { return layer }
     if let attention = try ONNXAttention(spec: spec) { return attention }
