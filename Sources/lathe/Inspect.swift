@@ -39,16 +39,6 @@ extension Lathe {
           case .unsupportedOps, .unsupportedOpset:
             return try show(
               GraphListingReport(try ONNXGraphListing.read(contentsOf: url), path: model, sizeBytes: size))
-          case .invalidModel where format == .onnx:
-            // A graph every node of which runs, but with several inputs or outputs (a recurrent
-            // model's states), is no Lathe model: listed as well, saying why.
-            let listing = try ONNXGraphListing.read(contentsOf: url)
-            guard listing.inputs.count != 1 || listing.outputs.count != 1 else { throw error }
-            var report = GraphListingReport(listing, path: model, sizeBytes: size)
-            report.note =
-              "\(listing.inputs.count) inputs and \(listing.outputs.count) outputs: a Lathe model has one of each "
-              + "(lathe onnx-test runs such a graph)"
-            return try show(report)
           default: throw error
           }
         }
