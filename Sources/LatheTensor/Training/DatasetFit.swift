@@ -8,13 +8,15 @@ extension Dataset {
   /// checked that they fit: the same number of values per example, an output of class scores
   /// `[N, classes]`, and every label one of those classes. Everything that trains or scores a
   /// model on a dataset (eval, run, train, the workbench) calls this first, so a mismatch is an
-  /// error naming both shapes instead of a trap inside a reshape or an argmax.
-  public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> Dataset {
+  /// error naming both shapes instead of a trap inside a reshape or an argmax. With
+  /// `classifier` false only the input is checked (eval against a reference model).
+  public func fitted(to model: Model, modelName: String, classifier: Bool = true) throws(DatasetMismatch) -> Dataset {
     let wanted = model.inputShape
     guard sampleShape.reduce(1, *) == wanted.reduce(1, *) else {
       throw DatasetMismatch(
         description: "\(modelName) reads examples of shape \(wanted), but \(name) has \(sampleShape)")
     }
+    guard classifier else { return reshapedInputs(to: wanted) }
     let outputs = model.outputShapes()[model.nodes.last?.name ?? ""] ?? []
     guard outputs.count == 2 else {
       throw DatasetMismatch(
@@ -26,6 +28,10 @@ extension Dataset {
         description: "\(name) has label \(label), but \(modelName) scores \(outputs[1]) classes (0...\(outputs[1] - 1))"
       )
     }
+    return reshapedInputs(to: wanted)
+  }
+
+  private func reshapedInputs(to wanted: [Int]) -> Dataset {
     guard sampleShape != wanted else { return self }
     var copy = self
     copy.inputs = inputs.reshaped([count] + wanted)
@@ -35,8 +41,11 @@ extension Dataset {
 
 extension DatasetSplit {
   /// Both splits fitted to `model` (see `Dataset.fitted`).
-  public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> DatasetSplit {
+  public func fitted(to model: Model, modelName: String, classifier: Bool = true) throws(DatasetMismatch)
+    -> DatasetSplit
+  {
     DatasetSplit(
-      train: try train.fitted(to: model, modelName: modelName), test: try test.fitted(to: model, modelName: modelName))
+      train: try train.fitted(to: model, modelName: modelName, classifier: classifier),
+      test: try test.fitted(to: model, modelName: modelName, classifier: classifier))
   }
 }
