@@ -4,7 +4,8 @@ import Foundation
 /// reads, as class indices), scored against CTC decoding by `lathe eval --ctc-labels`.
 ///
 /// One line per example, in dataset order: class indices (integers ≥ 0) separated by spaces or
-/// tabs. An empty line is an empty sequence; a final newline ends the last line and adds none.
+/// tabs; lines end with "\n" or "\r\n". An empty line is an empty sequence; a final newline
+/// ends the last line and adds none.
 public enum LabelSequenceFile {
   /// Far above any test split's labels, low enough that a wrong path (a device, a huge file)
   /// fails quickly.
@@ -16,14 +17,14 @@ public enum LabelSequenceFile {
 
   /// The sequences in `text`; `file` names it in errors.
   public static func parse(_ text: String, file: String) throws(LatheIOError) -> [[Int]] {
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    // By Character: "\r\n" (a file written on Windows) is one newline Character, not "\r" then "\n".
+    var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
     if lines.last?.isEmpty == true { lines.removeLast() }
     var sequences: [[Int]] = []
     sequences.reserveCapacity(lines.count)
     for (index, line) in lines.enumerated() {
       var labels: [Int] = []
-      // "\r" too: a file written on Windows ends its lines with "\r\n".
-      for (column, token) in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).enumerated() {
+      for (column, token) in line.split(whereSeparator: { $0 == " " || $0 == "\t" }).enumerated() {
         guard let label = Int(token), label >= 0 else {
           throw .badCell(
             file: file, line: index + 1, column: column + 1, expected: "a class index (an integer ≥ 0)",

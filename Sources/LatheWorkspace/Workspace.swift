@@ -57,7 +57,9 @@ public struct Workspace {
     }
     let datasetKey = dataset == nil && spec.dataset != nil ? "dataset" : nil
     let raw = try spec.blaming(datasetKey) { try WorkspaceSources.dataset(datasetName) }
-    let data = try spec.blaming(datasetKey ?? modelKey) { try raw.fitted(to: network, modelName: modelName, classifier: classifier) }
+    let data = try spec.blaming(datasetKey ?? modelKey) {
+      try raw.fitted(to: network, modelName: modelName, classifier: classifier)
+    }
     return Workspace(
       pipeline: spec, pipelineText: text, modelName: modelName, modelFile: file, model: network,
       datasetName: datasetName, data: data)

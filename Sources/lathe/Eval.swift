@@ -52,7 +52,7 @@ extension Lathe {
         if json {
           try printJSON(result)
         } else {
-          result.lines().forEach { print($0) }
+          for line in result.lines() { print(line) }
         }
       }
     }
