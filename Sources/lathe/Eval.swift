@@ -60,12 +60,15 @@ extension Lathe {
     /// Model and data. Plain `eval` scores a classifier; measures that need no argmax over
     /// classes (a reference, CTC) take a model of any outputs.
     private func openWorkspace() throws -> Workspace {
-      let classifier = reference == nil && !ctc && ctcLabels == nil
+      let workspace = try Workspace.open(model: model, dataset: dataset, classifier: false)
+      guard reference == nil && !ctc && ctcLabels == nil else { return workspace }
       do {
-        return try Workspace.open(model: model, dataset: dataset, classifier: classifier)
-      } catch let mismatch as DatasetMismatch where classifier {
+        // The inputs fit (checked above): what can still be wrong is the outputs or the labels.
+        _ = try workspace.data.test.fitted(to: workspace.model, modelName: model)
+        return workspace
+      } catch {
         throw CommandFailure(
-          "\(mismatch); for other models pass --reference MODEL to compare their outputs with another model's "
+          "\(error); for other models pass --reference MODEL to compare their outputs with another model's "
             + "(agreement, KL divergence, cosine, max error, SQNR), or --ctc for [N, T, classes] sequence scores")
       }
     }
