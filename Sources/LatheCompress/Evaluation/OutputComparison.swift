@@ -15,7 +15,8 @@ import LatheTensor
 /// over everything, the largest absolute difference and the signal-to-quantization-noise ratio.
 ///
 /// A NaN in the candidate counts as infinitely wrong (KL and error +inf), so a broken model can
-/// never look good. Sums are in doubles and softmax goes through log-sum-exp.
+/// never look good. Sums are in doubles and softmax goes through log-sum-exp. Besides running
+/// sums it keeps one KL value per position (8 bytes), which the percentile needs.
 public struct OutputComparison: Sendable {
   /// The comparison of one output, as `lathe eval --json` writes it.
   public struct Result: Codable, Sendable, Equatable {
