@@ -45,4 +45,16 @@ final class PipelineAgreementTests: XCTestCase {
       try XCTUnwrap(metrics[1].extra["mean_kl_with_input"]), 0, "95% of the weights gone must change the outputs")
     XCTAssertNil(metrics[0].extra["agreement_with_input"], "the input model is the reference, not compared")
   }
+
+  func testAModelOfOtherClassesIsNotCompared() {
+    let data = blobSplit()
+    let input = Architecture.digitsMLP.build(classCount: 3, seed: 1)
+    var findings = StepFindings()
+    findings.compare(Architecture.digitsMLP.build(classCount: 2, seed: 1), withInput: input, on: data.test)
+    XCTAssertNil(findings.agreementWithInput, "2 classes against 3: a transfer step's head")
+    XCTAssertNil(findings.metricsExtra["mean_kl_with_input"])
+    findings.compare(input.copy(), withInput: input, on: data.test)
+    XCTAssertEqual(findings.agreementWithInput, 1)
+    XCTAssertEqual(findings.meanKLWithInput, 0)
+  }
 }
