@@ -30,15 +30,16 @@ public struct Workspace {
   }
 
   /// A workspace with no steps yet: `model` on `dataset` (else the dataset the model says it
-  /// was trained on).
-  public static func open(model: String, dataset: String?) throws -> Workspace {
+  /// was trained on). `classifier` false accepts a model of any outputs (see `Dataset.fitted`).
+  public static func open(model: String, dataset: String?, classifier: Bool = true) throws -> Workspace {
     let spec = PipelineSpec(name: "untitled", model: model, dataset: dataset, steps: [])
-    return try open(spec, text: nil, model: model, dataset: dataset, describedAs: model)
+    return try open(spec, text: nil, model: model, dataset: dataset, describedAs: model, classifier: classifier)
   }
 
   /// `spec` with its model and dataset; `describedAs` names the pipeline in errors that have no line.
   public static func open(
-    _ spec: PipelineSpec, text: String?, model: String?, dataset: String?, describedAs: String
+    _ spec: PipelineSpec, text: String?, model: String?, dataset: String?, describedAs: String,
+    classifier: Bool = true
   ) throws -> Workspace {
     guard let modelName = model ?? spec.model else {
       throw WorkspaceError("\(describedAs) names no model")
@@ -56,7 +57,9 @@ public struct Workspace {
     }
     let datasetKey = dataset == nil && spec.dataset != nil ? "dataset" : nil
     let raw = try spec.blaming(datasetKey) { try WorkspaceSources.dataset(datasetName) }
-    let data = try spec.blaming(datasetKey ?? modelKey) { try raw.fitted(to: network, modelName: modelName) }
+    let data = try spec.blaming(datasetKey ?? modelKey) {
+      try raw.fitted(to: network, modelName: modelName, classifier: classifier)
+    }
     return Workspace(
       pipeline: spec, pipelineText: text, modelName: modelName, modelFile: file, model: network,
       datasetName: datasetName, data: data)

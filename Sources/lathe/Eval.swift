@@ -8,40 +8,89 @@ import LatheWorkspace
 
 extension Lathe {
   struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Top-1 accuracy of a model on a dataset's test split.")
+    static let configuration = CommandConfiguration(
+      abstract: "Measure a model on a dataset's test split: accuracy, agreement with a reference, CTC decoding.",
+      discussion: """
+        With labels and [N, classes] outputs: top-1 accuracy. With --reference: per output, top-1 \
+        agreement, KL divergence (mean and p99), cosine similarity, max error and SQNR against the \
+        reference model's outputs on the same inputs; this needs no labels. With --ctc: [N, T, classes] \
+        outputs decoded greedily (repeats collapsed, blanks dropped), scored by exact match and \
+        character error rate against --ctc-labels and against the reference's decoding.
+        """)
 
     @Argument(help: "Model file (.safetensors or .onnx).") var model: String
     @Option(name: .long, help: "Dataset name or path; defaults to the one the model was trained on.") var dataset:
       String?
+    @Option(name: .long, help: "Compare with this model's outputs on the same inputs (needs no labels).")
+    var reference: String?
+    @Flag(name: .long, help: "Decode [N, T, classes] outputs as CTC and score the label sequences.") var ctc = false
+    @Option(name: .long, help: "The CTC blank class.") var blank = 0
+    @Option(
+      name: .long, help: "Expected CTC label sequences: one line per example, class indices separated by spaces.")
+    var ctcLabels: String?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
       try reportingErrors {
-        let workspace = try Workspace.open(model: model, dataset: dataset)
+        let workspace = try openWorkspace()
         let (network, name, test) = (workspace.model, workspace.datasetName, workspace.data.test)
+        let samples = test.inputs.shape.first ?? 0
+        let expected = try ctcLabels.map { try LabelSequenceFile.read(URL(fileURLWithPath: $0)) }
+        try checkMeasurable(dataset: name, labelled: !test.labels.isEmpty, samples: samples, expected: expected)
+        let referenceModel = try reference.map { try ModelOpener.open($0) }
+        var measures = EvalMeasures(
+          labels: test.labels, expected: expected, blank: ctc || expected != nil ? blank : nil,
+          hasReference: referenceModel != nil)
         let start = Date()
-        let predictions = Evaluator.predictions(of: network, on: test)
-        let seconds = Date().timeIntervalSince(start)
-        let correct = zip(predictions, test.labels).filter { $0 == $1 }.count
-        let accuracy = test.count == 0 ? 0 : Float(correct) / Float(test.count)
+        try ModelOutputs.forEachBatch(of: [network] + (referenceModel.map { [$0] } ?? []), inputs: test.inputs) {
+          range, outputs in
+          try measures.add(range, outputs[0], reference: outputs.count > 1 ? outputs[1] : nil)
+        }
+        let result = measures.result(
+          model: model, dataset: name, reference: reference, samples: samples,
+          seconds: Date().timeIntervalSince(start))
         if json {
-          try printJSON(
-            EvalResult(
-              model: model, dataset: name, accuracy: accuracy, samples: test.count, correct: correct, seconds: seconds))
+          try printJSON(result)
         } else {
-          print(
-            String(format: "%@ on %@: top-1 accuracy %.2f%% (%d/%d)", model, name, accuracy * 100, correct, test.count))
+          for line in result.lines() { print(line) }
         }
       }
     }
-  }
-}
 
-struct EvalResult: Encodable {
-  var model: String
-  var dataset: String
-  var accuracy: Float
-  var samples: Int
-  var correct: Int
-  var seconds: Double
+    /// Model and data. Plain `eval` scores a classifier; measures that need no argmax over
+    /// classes (a reference, CTC) take a model of any outputs.
+    private func openWorkspace() throws -> Workspace {
+      let workspace = try Workspace.open(model: model, dataset: dataset, classifier: false)
+      guard reference == nil && !ctc && ctcLabels == nil else { return workspace }
+      do {
+        // The inputs fit (checked above): what can still be wrong is the outputs or the labels.
+        _ = try workspace.data.test.fitted(to: workspace.model, modelName: model)
+        return workspace
+      } catch {
+        throw CommandFailure(
+          "\(error); for other models pass --reference MODEL to compare their outputs with another model's "
+            + "(agreement, KL divergence, cosine, max error, SQNR), or --ctc for [N, T, classes] sequence scores")
+      }
+    }
+
+    /// Fails, saying what could be measured and how, when nothing asked for can be.
+    private func checkMeasurable(dataset: String, labelled: Bool, samples: Int, expected: [[Int]]?) throws {
+      if let expected, expected.count != samples, let ctcLabels {
+        throw CommandFailure(
+          "\(ctcLabels): \(expected.count) label sequences for \(samples) test examples of \(dataset); "
+            + "give one line per example")
+      }
+      if (ctc || expected != nil) && reference == nil && expected == nil {
+        throw CommandFailure(
+          "--ctc scores decoded sequences against --ctc-labels FILE (one line of class indices per example) "
+            + "or against a --reference MODEL's decoding; give one of them")
+      }
+      if !labelled && reference == nil && expected == nil {
+        throw CommandFailure(
+          "\(dataset) has no labels, so \(model) cannot be scored on its own; pass --reference MODEL to compare "
+            + "its outputs with another model's (agreement, KL divergence, cosine, max error, SQNR), or "
+            + "--ctc --ctc-labels FILE for a sequence model")
+      }
+    }
+  }
 }

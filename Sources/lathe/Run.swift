@@ -58,7 +58,8 @@ extension Lathe {
           format: "  %7.2f%%  %9d  %5.1fx  %9d  %6.2f  %10.1f  %11.3f  %7.1f", m.accuracy * 100, m.sizeBytes,
           m.compressionRatio, m.nonzeros, m.bitsPerWeight, m.latencyUs.batch1P50, m.latencyUs.batch256P50 / 1000,
           m.wallSeconds)
-      for (key, value) in m.extra.sorted(by: { $0.key < $1.key }) { line += String(format: "  %@=%.4f", key, value) }
+      // Four significant digits, not four decimals: a KL of 2e-5 must not read as 0.
+      for (key, value) in m.extra.sorted(by: { $0.key < $1.key }) { line += String(format: "  %@=%.4g", key, value) }
       lines.append(line)
       return lines.joined(separator: "\n")
     }

@@ -118,8 +118,12 @@ final class TechniqueConfigTests: XCTestCase {
     let metrics = try runner.runAll()
     let targets = try XCTUnwrap(runner.state.sensitivityTargets?.sparsityByLayer)
     XCTAssertEqual(Set(targets.keys), ["fc1", "fc2"])
-    XCTAssertEqual(metrics[1].extra, ["target_fc1": targets["fc1"]!, "target_fc2": targets["fc2"]!])
-    XCTAssertEqual(metrics[2].extra, [:])
+    // Every step also compares itself with the input model (StepFindings+Agreement).
+    let comparisonKeys: Set = ["agreement_with_input", "mean_kl_with_input"]
+    XCTAssertEqual(
+      metrics[1].extra.filter { !comparisonKeys.contains($0.key) },
+      ["target_fc1": targets["fc1"]!, "target_fc2": targets["fc2"]!])
+    XCTAssertEqual(Set(metrics[2].extra.keys), comparisonKeys)
     for layer in ["fc1", "fc2"] {
       let p = runner.snapshots[2].model.parameter(named: "\(layer).weight")!
       XCTAssertEqual(p.zeroCount, Int((Double(p.value.count) * targets[layer]!).rounded()), layer)

@@ -105,6 +105,7 @@ public final class PipelineRunner: @unchecked Sendable {
     var (metrics, deployed) = try ModelMeasurement.measure(
       model, name: step.name, technique: step.technique, test: context.data.test, path: path(index + 1, step.name),
       originalSize: snapshots[0].metrics.sizeBytes, wallSeconds: seconds, options: options)
+    context.findings.compare(deployed, withInput: snapshots[0].deployed, on: context.data.test)
     metrics.extra = context.findings.metricsExtra
     state = context.state
     data = context.data

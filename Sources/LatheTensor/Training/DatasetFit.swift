@@ -8,8 +8,9 @@ extension Dataset {
   /// checked that they fit: the same number of values per example, an output of class scores
   /// `[N, classes]`, and every label one of those classes. Everything that trains or scores a
   /// model on a dataset (eval, run, train, the workbench) calls this first, so a mismatch is an
-  /// error naming both shapes instead of a trap inside a reshape or an argmax.
-  public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> Dataset {
+  /// error naming both shapes instead of a trap inside a reshape or an argmax. With
+  /// `classifier` false only the input is checked (eval against a reference model).
+  public func fitted(to model: Model, modelName: String, classifier: Bool = true) throws(DatasetMismatch) -> Dataset {
     let wanted = model.inputShape
     // A model with open sizes (a width, a length) takes examples that agree on the others.
     let open = Set(model.symbolicAxes)
@@ -20,6 +21,7 @@ extension Dataset {
       throw DatasetMismatch(
         description: "\(modelName) reads examples of shape \(wanted), but \(name) has \(sampleShape)")
     }
+    guard classifier else { return reshapedInputs(to: wanted, keepingOpenSizes: fitsOpenSizes) }
     let outputs = model.outputShapes()[model.nodes.last?.name ?? ""] ?? []
     guard outputs.count == 2 else {
       throw DatasetMismatch(
@@ -31,7 +33,11 @@ extension Dataset {
         description: "\(name) has label \(label), but \(modelName) scores \(outputs[1]) classes (0...\(outputs[1] - 1))"
       )
     }
-    guard sampleShape != wanted, !fitsOpenSizes else { return self }
+    return reshapedInputs(to: wanted, keepingOpenSizes: fitsOpenSizes)
+  }
+
+  private func reshapedInputs(to wanted: [Int], keepingOpenSizes: Bool) -> Dataset {
+    guard sampleShape != wanted, !keepingOpenSizes else { return self }
     var copy = self
     copy.inputs = inputs.reshaped([count] + wanted)
     return copy
@@ -40,9 +46,12 @@ extension Dataset {
 
 extension DatasetSplit {
   /// Both splits fitted to `model` (see `Dataset.fitted`).
-  public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> DatasetSplit {
+  public func fitted(to model: Model, modelName: String, classifier: Bool = true) throws(DatasetMismatch)
+    -> DatasetSplit
+  {
     DatasetSplit(
-      train: try train.fitted(to: model, modelName: modelName), test: try test.fitted(to: model, modelName: modelName))
+      train: try train.fitted(to: model, modelName: modelName, classifier: classifier),
+      test: try test.fitted(to: model, modelName: modelName, classifier: classifier))
   }
 }
 
