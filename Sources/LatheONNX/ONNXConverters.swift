@@ -6,6 +6,7 @@ import LatheTensor
 /// Pool2d) so pruning and quantization find them; the rest become `ONNXOp`s and friends.
 enum ONNXConverters {
   static let supported: Set<String> = [
+    "If",  // ONNXConverters+Control.swift
     // ONNXConverters+Math.swift (`mathOps`):
     "HardSwish", "Mish", "Celu", "ThresholdedRelu", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan",
     "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Pow", "Mod", "Max", "Min", "Mean", "ReduceMax",
@@ -260,6 +261,7 @@ enum ONNXConverters {
       "SpaceToDepth", "Tile":
       try convertNormalization(n)
     case "Resize", "Upsample": try resize(n)
+    case "If": try conditional(n)
     case _ where lossOps.contains(n.node.opType): try loss(n)
     default:
       throw NodeError("operator is not supported")

@@ -27,6 +27,9 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXResize.make(spec) { return layer }
     if let loss = try ONNXNegativeLogLikelihoodLoss(spec: spec) { return loss }
     switch spec.op {
+    case "onnx.If":
+      throw .badAttribute(
+        op: spec.op, key: "branches", expected: "subgraphs, which Lathe model files do not hold yet: open the .onnx file")
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))
     case "onnx.ConvTranspose":

@@ -1,0 +1,109 @@
+import Foundation
+import LatheTensor
+
+extension ONNXConverters {
+  /// `If`. A condition known at load time (a constant, or one folded from fixed sizes) inlines
+  /// the branch it picks, so the model is as if the file had no `If`. A condition computed at
+  /// run time imports both branches as their own node lists (`ONNXBranches`) and adds one
+  /// `ONNXIf` layer per output; the output shapes are the then-branch's.
+  static func conditional(_ n: NodeConversion) throws(NodeError) {
+    let condition = try n.required(0, "cond")
+    guard let thenGraph = n.attributes.attribute("then_branch")?.g,
+      let elseGraph = n.attributes.attribute("else_branch")?.g
+    else { throw NodeError("needs then_branch and else_branch graphs") }
+    if let c = condition.constant {
+      guard c.count == 1 else { throw NodeError("cond has \(c.count) values; it is a single boolean") }
+      let outputs = try n.importer.inline(c.ints[0] != 0 ? thenGraph : elseGraph)
+      guard outputs.count == n.node.output.count else {
+        throw NodeError("the branch has \(outputs.count) outputs; the node \(n.node.output.count)")
+      }
+      for (k, ref) in outputs.enumerated() { n.define(k, ref) }
+      return
+    }
+    let thenBranch = try n.importer.branch(thenGraph, name: n.name + "_then")
+    let elseBranch = try n.importer.branch(elseGraph, name: n.name + "_else")
+    guard thenBranch.outputs.count == n.node.output.count, elseBranch.outputs.count == n.node.output.count else {
+      throw NodeError(
+        "the branches have \(thenBranch.outputs.count) and \(elseBranch.outputs.count) outputs; "
+          + "the node \(n.node.output.count)")
+    }
+    var captured: [String] = []
+    for name in thenBranch.captured + elseBranch.captured where !captured.contains(name) { captured.append(name) }
+    let branches = ONNXBranches(
+      then: .init(nodes: thenBranch.nodes, outputs: thenBranch.outputs.map(\.name)),
+      else: .init(nodes: elseBranch.nodes, outputs: elseBranch.outputs.map(\.name)), captured: captured)
+    let conditionName = n.importer.valueName(condition, hint: n.hint(0))
+    for k in n.node.output.indices {
+      let layer = ONNXIf(branches, output: k)
+      let name = n.importer.unique(n.importer.sanitize(n.name + (k == 0 ? "" : "_\(k)")))
+      n.importer.add(Node(name, layer, inputs: [conditionName] + captured))
+      n.define(k, .runtime(name, thenBranch.outputs[k].shapes))
+    }
+  }
+}
+
+extension GraphImporter {
+  /// A subgraph's nodes converted into this graph (its outputs, as references), for an `If`
+  /// whose condition is known at load time.
+  func inline(_ graph: Onnx_GraphProto) throws(NodeError) -> [ValueRef] {
+    for tensor in graph.initializer {
+      do {
+        values[tensor.name] = .constant(try decoder.decode(tensor))
+      } catch {
+        throw NodeError("subgraph initializer \"\(tensor.name)\": \(error.reason)")
+      }
+    }
+    for input in graph.node.flatMap(\.input) where !input.isEmpty { consumers[input, default: 0] += 1 }
+    let (node, op) = (currentNode, currentOp)
+    defer { (currentNode, currentOp) = (node, op) }
+    for (index, subnode) in graph.node.enumerated() {
+      currentNode = node + "/" + GraphImporter.displayName(subnode, index: index)
+      currentOp = subnode.opType
+      do {
+        try ONNXConverters.convert(NodeConversion(node: subnode, importer: self))
+      } catch {
+        throw NodeError("in node \"\(currentNode)\" (\(currentOp)): \(error.reason)")
+      }
+      recordTypes(subnode)
+    }
+    var outputs: [ValueRef] = []
+    for output in graph.output {
+      guard let ref = values[output.name] else {
+        throw NodeError("subgraph output \"\(output.name)\" is produced by no node")
+      }
+      outputs.append(ref)
+    }
+    return outputs
+  }
+
+  /// A subgraph imported as its own list of nodes: what it computes at run time, the values of
+  /// this graph it reads (captured), and its outputs with their probed shapes.
+  func branch(_ graph: Onnx_GraphProto, name: String) throws(NodeError) -> (
+    nodes: [Node], captured: [String], outputs: [(name: String, shapes: [[Int]])]
+  ) {
+    // The branch's nodes, and the constant nodes it materializes, are its own: the enclosing
+    // graph must not read a constant node that only a branch holds.
+    let (savedNodes, savedIndex, savedMaterialized) = (nodes, nodeIndex, materialized)
+    nodes = []
+    nodeIndex = [:]
+    defer { (nodes, nodeIndex, materialized) = (savedNodes, savedIndex, savedMaterialized) }
+    let outputs = try inline(graph)
+    var resolved: [(name: String, shapes: [[Int]])] = []
+    for (k, ref) in outputs.enumerated() {
+      switch ref {
+      case .runtime(let value, let shapes): resolved.append((value, shapes))
+      case .constant(let c):
+        let constant = unique(sanitize("\(name)_output\(k)"))
+        add(Node(constant, ONNXConstantLayer(c.floats), inputs: []))
+        resolved.append((constant, Array(repeating: c.shape, count: passes)))
+      }
+    }
+    let produced = Set(nodes.map(\.name))
+    var captured: [String] = []
+    for input in nodes.flatMap(\.inputs) + resolved.map(\.name)
+    where !produced.contains(input) && !captured.contains(input) {
+      captured.append(input)
+    }
+    return (nodes, captured, resolved)
+  }
+}

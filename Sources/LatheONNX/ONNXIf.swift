@@ -1,0 +1,80 @@
+import Foundation
+import LatheTensor
+
+/// The two branches of an ONNX `If` whose condition is computed at run time (silero-vad picks
+/// its 16 kHz or 8 kHz network by the sample rate it is fed). Each branch is a list of nodes
+/// in execution order, as imported, reading the values it captures from the enclosing graph by
+/// name. Only the chosen branch runs.
+public final class ONNXBranches: @unchecked Sendable {
+  public struct Branch {
+    public var nodes: [Node]
+    /// The value each of the `If`'s outputs reads, by name.
+    public var outputs: [String]
+  }
+
+  public let thenBranch: Branch
+  public let elseBranch: Branch
+  /// The enclosing graph's values the branches read, in the order the `If` layers take them
+  /// after the condition.
+  public let captured: [String]
+
+  /// The last run's inputs and outputs: every output of one `If` is its own layer, and they
+  /// run one after another on the same inputs; the branch runs once for all of them.
+  private var last: (inputs: [Variable], outputs: [Variable])?
+  private let lock = NSLock()
+
+  init(then thenBranch: Branch, else elseBranch: Branch, captured: [String]) {
+    self.thenBranch = thenBranch
+    self.elseBranch = elseBranch
+    self.captured = captured
+  }
+
+  /// Every output of the branch `condition` picks, for the captured values `inputs`.
+  func run(condition: Variable, _ inputs: [Variable], context: inout ForwardContext) -> [Variable] {
+    let all = [condition] + inputs
+    lock.lock()
+    defer { lock.unlock() }
+    if let last, last.inputs.count == all.count, zip(last.inputs, all).allSatisfy({ $0 === $1 }) {
+      return last.outputs
+    }
+    let branch = (condition.value.scalars.first ?? 0) != 0 ? thenBranch : elseBranch
+    var values = Dictionary(uniqueKeysWithValues: zip(captured, inputs))
+    for node in branch.nodes {
+      values[node.name] = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+    }
+    let outputs = branch.outputs.map { values[$0]! }
+    last = (all, outputs)
+    return outputs
+  }
+
+  func copy() -> ONNXBranches {
+    let copied = { (b: Branch) in
+      Branch(nodes: b.nodes.map { Node($0.name, $0.layer.copy(), inputs: $0.inputs) }, outputs: b.outputs)
+    }
+    return ONNXBranches(then: copied(thenBranch), else: copied(elseBranch), captured: captured)
+  }
+}
+
+/// One output of an ONNX `If` with a run-time condition: its first input is the condition,
+/// the rest the captured values (`ONNXBranches.captured`). The gradient flows through the
+/// branch that ran. Model files do not hold subgraphs yet: saving a model with an `If` fails
+/// with an error that says so (see `spec`).
+public final class ONNXIf: Layer {
+  public let branches: ONNXBranches
+  public let output: Int
+
+  public init(_ branches: ONNXBranches, output: Int) {
+    self.branches = branches
+    self.output = output
+  }
+
+  public func copy() -> Layer { ONNXIf(branches.copy(), output: output) }
+
+  public var kernelName: String { "if" }
+
+  public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
+    branches.run(condition: inputs[0], Array(inputs.dropFirst()), context: &context)[output]
+  }
+
+  public var spec: LayerSpec { LayerSpec(op: "onnx.If", attributes: ["output": .int(output)]) }
+}
