@@ -38,12 +38,14 @@ extension Lathe {
 
     @Argument(help: "Test folders, or folders of test folders.") var folders: [String]
     @Flag(name: .long, help: "Print every test, not only failures.") var verbose = false
+    @Flag(name: .long, help: "Require one import as declared (sizes open, every input fed); no fixed-shape retry.")
+    var dynamic = false
 
     func run() throws {
       let tests = BackendTestRunner.testFolders(folders)
       var failed = 0
       for folder in tests {
-        let outcome = BackendTestRunner.run(folder)
+        let outcome = BackendTestRunner.run(folder, requireDynamic: dynamic)
         if !outcome.passed { failed += 1 }
         if !outcome.passed {
           print("FAIL \(outcome.name): \(outcome.message)")

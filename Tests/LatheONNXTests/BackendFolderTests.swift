@@ -30,6 +30,58 @@ final class BackendFolderTests: XCTestCase {
     XCTAssertTrue(outcome.message.contains("element 2 is 2.0, expected 2.1"), outcome.message)
   }
 
+  /// Data sets of two widths run on one import of a graph with a symbolic width; a graph that
+  /// only imports with its weight input bound falls back, says so, and fails with
+  /// `requireDynamic`.
+  func testOneImportServesEverySizeAndTheFallbackIsReported() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-onnx-dyn-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: root) }
+    func write(_ m: Onnx_ModelProto, _ name: String, sets: [[Onnx_TensorProto]], outputs: [Onnx_TensorProto]) throws
+      -> URL
+    {
+      let folder = root.appendingPathComponent(name)
+      for (k, (inputs, output)) in zip(sets, outputs).enumerated() {
+        let data = folder.appendingPathComponent("test_data_set_\(k)")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        for (i, t) in inputs.enumerated() {
+          try t.serializedData().write(to: data.appendingPathComponent("input_\(i).pb"))
+        }
+        try output.serializedData().write(to: data.appendingPathComponent("output_0.pb"))
+      }
+      try ONNXBuild.data(m).write(to: folder.appendingPathComponent("model.onnx"))
+      return folder
+    }
+    var x = ONNXBuild.value("x", [1, nil])
+    x.type.tensorType.shape.dim[1].dimParam = "W"
+    let flatten = ONNXBuild.model(
+      nodes: [
+        ONNXBuild.node("Shape", ["x"], ["s"]), ONNXBuild.node("ReduceProd", ["s"], ["n"], [Attr.int("keepdims", 1)]),
+        ONNXBuild.node("Reshape", ["x", "n"], ["y"]),
+      ], initializers: [], inputs: [x], outputs: ["y"], opset: 13)
+    let widths = [3, 5]
+    let inputs = widths.map { w in [ONNXBuild.rawTensor("x", [1, w], (0..<w).map { Float($0) })] }
+    let outputs = widths.map { w in ONNXBuild.rawTensor("y", [w], (0..<w).map { Float($0) }) }
+    let dynamic = try write(flatten, "test_flatten", sets: inputs, outputs: outputs)
+    let outcome = BackendTestRunner.run(dynamic, requireDynamic: true)
+    XCTAssertTrue(outcome.passed, outcome.message)
+    XCTAssertEqual(outcome.message, "")
+    // BatchNormalization's scale as a graph input: it only imports bound.
+    let bn = ONNXBuild.model(
+      nodes: [ONNXBuild.node("BatchNormalization", ["x", "scale", "b", "mean", "var"], ["y"])],
+      initializers: [
+        ONNXBuild.tensor("b", [1], [0]), ONNXBuild.tensor("mean", [1], [0]), ONNXBuild.tensor("var", [1], [1]),
+      ], inputs: [ONNXBuild.value("x", [1, 1, 2]), ONNXBuild.value("scale", [1])], outputs: ["y"])
+    let bound = try write(
+      bn, "test_bn", sets: [[ONNXBuild.rawTensor("x", [1, 1, 2], [1, 2]), ONNXBuild.rawTensor("s", [1], [3])]],
+      outputs: [
+        ONNXBuild.rawTensor("y", [1, 1, 2], [Float(3 / 1.000005.squareRoot()), Float(6 / 1.000005.squareRoot())])
+      ])
+    let fallback = BackendTestRunner.run(bound)
+    XCTAssertTrue(fallback.passed, fallback.message)
+    XCTAssertTrue(fallback.message.contains("fixed input shapes"), fallback.message)
+    XCTAssertFalse(BackendTestRunner.run(bound, requireDynamic: true).passed)
+  }
+
   func testONNXBackendData() throws {
     guard let root = ProcessInfo.processInfo.environment["LATHE_ONNX_BACKEND_DATA"],
       FileManager.default.fileExists(atPath: root + "/pytorch-converted")
