@@ -28,6 +28,7 @@ enum ONNXConverters {
     "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "LpNormalization", "Einsum", "CenterCropPad",
     "RotaryEmbedding",
     "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK",
+    "QLinearMatMul", "QLinearConv", "MatMulInteger", "ConvInteger", "DynamicQuantizeLinear",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -85,6 +86,7 @@ enum ONNXConverters {
     case _ where scanOps.contains(n.node.opType): try scan(n)
     case _ where extraOps.contains(n.node.opType): try extra(n)
     case _ where indexOps.contains(n.node.opType): try indexing(n)
+    case _ where quantizedOps.contains(n.node.opType): try quantized(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")

@@ -18,6 +18,7 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXIndexOp(spec: spec) { return layer }
     if let layer = try ONNXOneHot(spec: spec) { return layer }
     if let layer = try ONNXTopK(spec: spec) { return layer }
+    if let layer = try ONNXDynamicQuantization(spec: spec) { return layer }
     if let layer = try ONNXNormalization.make(spec) { return layer }
     if let layer = try ONNXRearrange.make(spec) { return layer }
     if let attention = try ONNXAttention(spec: spec) { return attention }
