@@ -29,6 +29,8 @@ enum ONNXConverters {
     "RotaryEmbedding",
     "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK",
     "QLinearMatMul", "QLinearConv", "MatMulInteger", "ConvInteger", "DynamicQuantizeLinear",
+    "NonZero", "Compress", "Unique", "NonMaxSuppression", "EyeLike",
+    "HannWindow", "HammingWindow", "BlackmanWindow", "ReverseSequence", "Swish",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
@@ -87,6 +89,8 @@ enum ONNXConverters {
     case _ where extraOps.contains(n.node.opType): try extra(n)
     case _ where indexOps.contains(n.node.opType): try indexing(n)
     case _ where quantizedOps.contains(n.node.opType): try quantized(n)
+    case _ where selectionOps.contains(n.node.opType): try selection(n)
+    case _ where signalOps.contains(n.node.opType): try signal(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")

@@ -19,12 +19,15 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXOneHot(spec: spec) { return layer }
     if let layer = try ONNXTopK(spec: spec) { return layer }
     if let layer = try ONNXDynamicQuantization(spec: spec) { return layer }
+    if let layer = try ONNXUnique(spec: spec) { return layer }
+    if let layer = try ONNXNonMaxSuppression(spec: spec) { return layer }
     if let layer = try ONNXNormalization.make(spec) { return layer }
     if let layer = try ONNXRearrange.make(spec) { return layer }
     if let attention = try ONNXAttention(spec: spec) { return attention }
     if let layer = try ONNXResize.make(spec) { return layer }
     if let loss = try ONNXNegativeLogLikelihoodLoss(spec: spec) { return loss }
     switch spec.op {
+    case "onnx.NonZero": return ONNXNonZero()
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))
     case "onnx.ConvTranspose":
