@@ -88,7 +88,8 @@ extension ONNXConverters {
     guard shape.count == 2, passes.allSatisfy({ $0 == shape }) else {
       throw NodeError("input \(shape) should be a matrix whose shape does not depend on the batch")
     }
-    let k = try n.attributes.int("k", 0)
+    // Beyond the matrix the diagonal is empty (and i + k cannot overflow).
+    let k = min(max(try n.attributes.int("k", 0), -shape[0]), shape[1])
     var values = [Int](repeating: 0, count: shape[0] * shape[1])
     for i in 0..<shape[0] where i + k >= 0 && i + k < shape[1] { values[i * shape[1] + i + k] = 1 }
     var type = x.constant?.elementType ?? .float

@@ -94,6 +94,7 @@ public final class ONNXUnique: Layer {
       throw .badAttribute(op: s.op, key: "output", expected: "values, indices, inverse_indices or counts")
     }
     let axis = s.attributes["axis"] == nil ? nil : try s.int("axis")
+    guard axis.map({ $0 >= 0 }) ?? true else { throw .badAttribute(op: s.op, key: "axis", expected: "0 or more") }
     self.init(axis: axis, sorted: try s.bool("sorted", default: true), output: output)
   }
 }
