@@ -1,17 +1,30 @@
 import Foundation
 import LatheTensor
 
-// Window functions, ReverseSequence and Swish: operators that are other layers in disguise.
+// Window functions, ReverseSequence, Swish and Col2Im: operators that are other layers in
+// disguise, or (Col2Im) an index map summed.
 // HannWindow, HammingWindow and BlackmanWindow depend only on their constant size and fold at
 // load; ReverseSequence with constant lengths is a GatherElements along the time axis; Swish
-// is x·sigmoid(αx).
+// is x·sigmoid(αx); Col2Im, with constant image and block shapes, is `ONNXCol2Im`.
 extension ONNXConverters {
   /// Every operator `signal` converts; `supported` lists them too.
-  static let signalOps: Set<String> = ["HannWindow", "HammingWindow", "BlackmanWindow", "ReverseSequence", "Swish"]
+  static let signalOps: Set<String> = [
+    "HannWindow", "HammingWindow", "BlackmanWindow", "ReverseSequence", "Swish", "Col2Im",
+  ]
 
   static func signal(_ n: NodeConversion) throws(NodeError) {
     switch n.node.opType {
     case "ReverseSequence": try reverseSequence(n)
+    case "Col2Im":
+      let x = try n.required(0, "input")
+      let image = try n.requiredConstant(1, "image_shape").ints
+      let block = try n.requiredConstant(2, "block_shape").ints
+      let ones = Array(repeating: 1, count: image.count)
+      let layer = ONNXCol2Im(
+        imageShape: image, blockShape: block, dilations: try n.attributes.ints("dilations") ?? ones,
+        pads: try n.attributes.ints("pads") ?? (ones + ones).map { _ in 0 },
+        strides: try n.attributes.ints("strides") ?? ones)
+      n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
     case "Swish":
       let x = try n.required(0, "X")
       let alpha = try n.attributes.float("alpha", 1)

@@ -30,7 +30,7 @@ enum ONNXConverters {
     "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK",
     "QLinearMatMul", "QLinearConv", "MatMulInteger", "ConvInteger", "DynamicQuantizeLinear",
     "NonZero", "Compress", "Unique", "NonMaxSuppression", "EyeLike",
-    "HannWindow", "HammingWindow", "BlackmanWindow", "ReverseSequence", "Swish",
+    "HannWindow", "HammingWindow", "BlackmanWindow", "ReverseSequence", "Swish", "Col2Im", "Shrink",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {

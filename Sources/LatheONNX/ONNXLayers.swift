@@ -21,6 +21,7 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXDynamicQuantization(spec: spec) { return layer }
     if let layer = try ONNXUnique(spec: spec) { return layer }
     if let layer = try ONNXNonMaxSuppression(spec: spec) { return layer }
+    if let layer = try ONNXCol2Im(spec: spec) { return layer }
     if let layer = try ONNXNormalization.make(spec) { return layer }
     if let layer = try ONNXRearrange.make(spec) { return layer }
     if let attention = try ONNXAttention(spec: spec) { return attention }
