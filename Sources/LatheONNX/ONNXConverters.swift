@@ -36,6 +36,7 @@ enum ONNXConverters {
   static func convert(_ n: NodeConversion) throws(NodeError) {
     let a = n.attributes
     switch n.node.opType {
+    case _ where n.node.domain == mlDomain: try ml(n)
     case "Identity", "Cast":
       let x = try n.required(0, "input")
       if n.node.opType == "Cast", let c = x.constant,
