@@ -49,6 +49,31 @@ final class MLOpTests: XCTestCase {
     XCTAssertEqual(graph.run([Tensor(shape: [4], scalars: [0.5, 1, 1.5, -2])])[0].scalars, [0, 0, 1, 0])
   }
 
+  func testScaler() throws {
+    let scaler = Self.model(
+      "Scaler", ["x"], shape: [2, 2], [Attr.floats("offset", [1, 2]), Attr.floats("scale", [2])])
+    // ([[1, 2], [3, 5]] − [1, 2])·2.
+    let y = try ONNXImporter.load(data: scaler).run([Tensor(shape: [2, 2], scalars: [1, 2, 3, 5])])[0]
+    XCTAssertEqual(y.scalars, [0, 0, 4, 6])
+    let wide = Self.model("Scaler", ["x"], shape: [2, 2], [Attr.floats("offset", [1, 2, 3])])
+    XCTAssertThrowsError(try ONNXImporter.load(data: wide)) {
+      XCTAssertTrue("\($0)".contains("offset has 3 values"), "\($0)")
+    }
+  }
+
+  func testNormalizer() throws {
+    func normalized(_ norm: String, _ x: [Float]) throws -> [Float] {
+      let data = Self.model("Normalizer", ["x"], shape: [2, 2], [Attr.string("norm", norm)])
+      return try ONNXImporter.load(data: data).run([Tensor(shape: [2, 2], scalars: x)])[0].scalars
+    }
+    // Each row over its largest magnitude, its sum of magnitudes, its length; zero rows stay zero.
+    XCTAssertEqual(try normalized("MAX", [1, -4, 0, 0]), [0.25, -1, 0, 0])
+    XCTAssertEqual(try normalized("L1", [1, -3, 2, 2]), [0.25, -0.75, 0.5, 0.5])
+    let l2 = try normalized("L2", [3, 4, 0, 0])
+    for (got, want) in zip(l2, [Float(0.6), 0.8, 0, 0]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
+    XCTAssertThrowsError(try normalized("L3", [1, 2, 3, 4])) { XCTAssertTrue("\($0)".contains("L3"), "\($0)") }
+  }
+
   func testMapOperatorsAndDomainlessGraphsAreRefused() {
     XCTAssertThrowsError(try ONNXImporter.load(data: Self.model("ZipMap", ["x"], shape: [2]), path: "zip.onnx")) {
       XCTAssertEqual("\($0)", "zip.onnx: unsupported ONNX operators: ai.onnx.ml.ZipMap (nodes: n)")
@@ -62,6 +87,17 @@ final class MLOpTests: XCTestCase {
 }
 
 extension GradientTests {
+  func testNormalizerGradient() throws {
+    for norm in ["MAX", "L1", "L2"] {
+      let data = MLOpTests.model("Normalizer", ["x"], shape: [2, 3], [Attr.string("norm", norm)])
+      let model = try ONNXImporter.load(data: data).model()
+      check([2, 3]) { x in
+        var context = ForwardContext(isTraining: true)
+        return model.forward(x, context: &context)
+      }
+    }
+  }
+
   func testArrayFeatureExtractorGradient() throws {
     let data = MLOpTests.model(
       "ArrayFeatureExtractor", ["x", "i"], [ONNXBuild.int64s("i", [1, 1, 0])], shape: [2, 3])
@@ -70,5 +106,15 @@ extension GradientTests {
       var context = ForwardContext(isTraining: true)
       return layer.forward([x], context: &context)
     }
+  }
+}
+
+extension Attr {
+  static func floats(_ name: String, _ v: [Float]) -> Onnx_AttributeProto {
+    var a = Onnx_AttributeProto()
+    a.name = name
+    a.type = .floats
+    a.floats = v
+    return a
   }
 }
