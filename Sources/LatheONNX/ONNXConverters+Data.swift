@@ -238,17 +238,7 @@ extension ONNXConverters {
     let quantize = n.node.opType == "QuantizeLinear"
     // The integer type: the zero point's, else the quantized input's (dequantize), else uint8.
     let type = zero?.elementType ?? (quantize ? .uint8 : (x.constant?.elementType ?? .uint8))
-    let range: ClosedRange<Int>
-    switch type {
-    case .int8: range = -128...127
-    case .uint8: range = 0...255
-    case .int4: range = -8...7
-    case .uint4: range = 0...15
-    case .int32: range = Int(Int32.min)...Int(Int32.max)
-    case .int16: range = -32768...32767
-    case .uint16: range = 0...65535
-    default: throw NodeError("quantized type \(type.name) is not supported")
-    }
+    let range = try integerRange(type)
     let rank = n.shape(x).count
     let axis = try n.attributes.int("axis", 1)
     if blockSize != 0 {
@@ -272,5 +262,19 @@ extension ONNXConverters {
     var y = try n.emit(layer, [x], hints: [n.hint(0)])
     if quantize, case .constant(let c) = y { y = .constant(c.cast(to: type)) }
     n.define(0, y)
+  }
+
+  /// The values a quantized integer type holds, which results saturate to.
+  static func integerRange(_ type: Onnx_TensorProto.DataType) throws(NodeError) -> ClosedRange<Int> {
+    switch type {
+    case .int8: return -128...127
+    case .uint8: return 0...255
+    case .int4: return -8...7
+    case .uint4: return 0...15
+    case .int32: return Int(Int32.min)...Int(Int32.max)
+    case .int16: return -32768...32767
+    case .uint16: return 0...65535
+    default: throw NodeError("quantized type \(type.name) is not supported")
+    }
   }
 }

@@ -5,7 +5,7 @@ import LatheTensor
 extension ONNXConverters {
   /// Every operator `math` converts; `supported` lists them too (a test keeps the two agreeing).
   static let mathOps: Set<String> = Set(
-    ["Gelu", "Celu", "ThresholdedRelu", "Pow", "Mod"] + ONNXMathOp.unaryNames.subtracting(["GeluTanh"])
+    ["Gelu", "Celu", "ThresholdedRelu", "Shrink", "Pow", "Mod"] + ONNXMathOp.unaryNames.subtracting(["GeluTanh"])
       + ONNXMathOp.Variadic.allCases.map(\.rawValue) + ONNXMathOp.Reduction.allCases.map(\.rawValue))
 
   /// Whether `math` converts this node. Gelu only in its tanh form: approximate="none" is the
@@ -33,6 +33,7 @@ extension ONNXConverters {
     case "Gelu": kind = .unary("GeluTanh")
     case "Celu": kind = .celu(alpha: try a.float("alpha", 1))
     case "ThresholdedRelu": kind = .thresholdedRelu(alpha: try a.float("alpha", 1))
+    case "Shrink": kind = .shrink(lambd: try a.float("lambd", 0.5), bias: try a.float("bias", 0))
     case "Pow":
       n.define(0, try n.emit(ONNXMathOp(.pow), inputs: [0, 1]))
       return

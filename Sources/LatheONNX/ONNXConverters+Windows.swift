@@ -7,9 +7,16 @@ import LatheTensor
 
 extension ONNXConverters {
   static func conv(_ n: NodeConversion) throws(NodeError) {
-    var x = try n.required(0, "X")
-    let w = try n.requiredConstant(1, "W")
-    let bias = try n.constant(2, "B")
+    let (x, w) = (try n.required(0, "X"), try n.requiredConstant(1, "W"))
+    n.define(0, try conv(n, x, weight: w, bias: try n.constant(2, "B")))
+  }
+
+  /// Conv of `x` by a constant weight, with the node's attributes (QLinearConv and ConvInteger
+  /// pass their zero-point-shifted operands).
+  static func conv(
+    _ n: NodeConversion, _ input: ValueRef, weight w: ONNXConstant, bias: ONNXConstant?
+  ) throws(NodeError) -> ValueRef {
+    var x = input
     let rank = n.shape(x).count
     guard rank >= 3, w.shape.count == rank else {
       throw NodeError("input \(n.shape(x)) and weight \(w.shape) need the same rank, 3 or more")
@@ -30,8 +37,7 @@ extension ONNXConverters {
     let biasParameter = bias.map { Parameter($0.floats.reshaped([$0.count])) }
     guard rank <= 4 else {
       let layer = ONNXConv(weight: Parameter(w.floats), bias: biasParameter, window: window, groups: groups)
-      n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
-      return
+      return try n.emit(layer, [x], hints: [n.hint(0)])
     }
     var weight = w.floats
     if rank == 3 {
@@ -44,7 +50,7 @@ extension ONNXConverters {
       dilation: planar.dilation, groups: groups)
     var y = try n.emit(layer, [x], hints: [n.hint(0)])
     if rank == 3 { y = try n.emit(ONNXOp(.squeeze(axes: [2])), [y], suffix: "_squeeze") }
-    n.define(0, y)
+    return y
   }
 
   static func convTranspose(_ n: NodeConversion) throws(NodeError) {

@@ -30,11 +30,15 @@ enum ONNXConverters {
     "RotaryEmbedding",
     "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "OneHot", "TopK",
     "RNN", "GRU", "LSTM",
+    "QLinearMatMul", "QLinearConv", "MatMulInteger", "ConvInteger", "DynamicQuantizeLinear",
+    "NonZero", "Compress", "Unique", "NonMaxSuppression", "EyeLike",
+    "HannWindow", "HammingWindow", "BlackmanWindow", "ReverseSequence", "Swish", "Col2Im", "Shrink",
   ]
 
   static func convert(_ n: NodeConversion) throws(NodeError) {
     let a = n.attributes
     switch n.node.opType {
+    case _ where n.node.domain == mlDomain: try ml(n)
     case "Identity", "Cast":
       let x = try n.required(0, "input")
       if n.node.opType == "Cast", let c = x.constant,
@@ -101,6 +105,9 @@ enum ONNXConverters {
     case _ where extraOps.contains(n.node.opType): try extra(n)
     case _ where indexOps.contains(n.node.opType): try indexing(n)
     case _ where recurrentOps.contains(n.node.opType): try recurrent(n)
+    case _ where quantizedOps.contains(n.node.opType): try quantized(n)
+    case _ where selectionOps.contains(n.node.opType): try selection(n)
+    case _ where signalOps.contains(n.node.opType): try signal(n)
     case "Gelu":
       guard try a.string("approximate", "none") == "none" else {
         throw NodeError("only approximate=\"none\" is supported")
@@ -380,22 +387,32 @@ enum ONNXConverters {
     let x = try n.required(0, "A")
     let b = try n.required(1, "B")
     let (sa, sb) = (n.shape(x), n.shape(b))
-    guard !sa.isEmpty, !sb.isEmpty else { throw NodeError("MatMul needs operands of rank 1 or more") }
-    let k = sb.count == 1 ? sb[0] : sb[sb.count - 2]
-    guard sa.last == k else { throw NodeError("shapes \(sa) and \(sb) do not multiply") }
-    if sa.count == 2, x.constant == nil, let quantized = n.importer.blockQuantized[n.node.input[1]] {
+    if sa.count == 2, sb.count == 2, sa[1] == sb[0], x.constant == nil,
+      let quantized = n.importer.blockQuantized[n.node.input[1]]
+    {
       n.define(0, try n.emit(quantized.layer(), [x], hints: [n.hint(0)]))
       return
     }
+    n.define(0, try product(n, x, b))
+  }
+
+  /// The matrix product of `x` and `b`: a Linear holding `b` when it is a constant matrix.
+  /// `hints` name constant operands; they must be the node's inputs' names only when the
+  /// operands are those inputs (a name is the key its constant node is shared by).
+  static func product(
+    _ n: NodeConversion, _ x: ValueRef, _ b: ValueRef, hints: [String]? = nil
+  ) throws(NodeError) -> ValueRef {
+    let (sa, sb) = (n.shape(x), n.shape(b))
+    guard !sa.isEmpty, !sb.isEmpty else { throw NodeError("MatMul needs operands of rank 1 or more") }
+    let k = sb.count == 1 ? sb[0] : sb[sb.count - 2]
+    guard sa.last == k else { throw NodeError("shapes \(sa) and \(sb) do not multiply") }
     if sa.count == 2, x.constant == nil, let w = b.constant, w.shape.count == 2 {
-      n.define(
-        0, try n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)]))
-      return
+      return try n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)])
     }
     if sa.count > 2, sb.count > 2, broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) == nil {
       throw NodeError("batch dimensions of \(sa) and \(sb) do not broadcast")
     }
-    n.define(0, try n.emit(ONNXOp(.matmul), [x, b], hints: [n.hint(0), n.hint(1)]))
+    return try n.emit(ONNXOp(.matmul), [x, b], hints: hints ?? [n.hint(0), n.hint(1)])
   }
 
   /// Dropout as run for inference: the identity (a Lathe dropout layer, active when the model

@@ -124,6 +124,7 @@ extension ONNXConverters {
   /// Whether a converter handles the node: an ai.onnx operator in `supported`.
   static func converts(_ node: Onnx_NodeProto) -> Bool {
     (node.domain.isEmpty || node.domain == "ai.onnx") && supported.contains(node.opType)
+      || node.domain == mlDomain && mlOps.contains(node.opType)
   }
 
   /// The node's operator as messages name it: domain-qualified outside ai.onnx.

@@ -142,6 +142,10 @@ public enum ONNXImporter {
       }
     }
     if proto.opsetImport.isEmpty { version = 7 }  // IR 2 files predate opset_import.
+    // A graph of ai.onnx.ml operators alone (scikit-learn's) needs no ai.onnx opset: any will do.
+    if version == 0, proto.opsetImport.contains(where: { $0.domain == ONNXConverters.mlDomain }) {
+      version = supportedOpsets.upperBound
+    }
     guard version > 0 else {
       throw .invalidModel(file: path, reason: "the model imports no ai.onnx opset")
     }

@@ -21,6 +21,10 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXShapeDependentOp(spec: spec) { return layer }
     if let layer = try ONNXGatherTable(spec: spec) { return layer }
     if let layer = try ONNXRecurrent.make(spec) { return layer }
+    if let layer = try ONNXDynamicQuantization(spec: spec) { return layer }
+    if let layer = try ONNXUnique(spec: spec) { return layer }
+    if let layer = try ONNXNonMaxSuppression(spec: spec) { return layer }
+    if let layer = try ONNXCol2Im(spec: spec) { return layer }
     if let layer = try ONNXNormalization.make(spec) { return layer }
     if let layer = try ONNXRearrange.make(spec) { return layer }
     if let attention = try ONNXAttention(spec: spec) { return attention }
@@ -30,6 +34,7 @@ public struct ONNXLayers: LayerBuilding {
     case "onnx.If":
       throw .badAttribute(
         op: spec.op, key: "branches", expected: "subgraphs, which Lathe model files do not hold yet: open the .onnx file")
+    case "onnx.NonZero": return ONNXNonZero()
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))
     case "onnx.ConvTranspose":

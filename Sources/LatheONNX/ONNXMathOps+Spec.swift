@@ -9,6 +9,8 @@ extension ONNXMathOp {
     case .unary(let name): return LayerSpec(op: "onnx.\(name)")
     case .celu(let alpha): return LayerSpec(op: "onnx.Celu", attributes: ["alpha": .float(alpha)])
     case .thresholdedRelu(let alpha): return LayerSpec(op: "onnx.ThresholdedRelu", attributes: ["alpha": .float(alpha)])
+    case .shrink(let lambd, let bias):
+      return LayerSpec(op: "onnx.Shrink", attributes: ["lambd": .float(lambd), "bias": .float(bias)])
     case .pow: return LayerSpec(op: "onnx.Pow")
     case .mod(let fmod): return LayerSpec(op: "onnx.Mod", attributes: ["fmod": .bool(fmod)])
     case .variadic(let op): return LayerSpec(op: "onnx.\(op.rawValue)")
@@ -31,6 +33,8 @@ extension ONNXMathOp {
       switch name {
       case "Celu": self.init(.celu(alpha: try s.float("alpha", default: 1)))
       case "ThresholdedRelu": self.init(.thresholdedRelu(alpha: try s.float("alpha", default: 1)))
+      case "Shrink":
+        self.init(.shrink(lambd: try s.float("lambd", default: 0.5), bias: try s.float("bias", default: 0)))
       case "Pow": self.init(.pow)
       case "Mod": self.init(.mod(fmod: try s.bool("fmod", default: false)))
       default: return nil
@@ -42,7 +46,7 @@ extension ONNXMathOp {
 extension ONNXMathOp: ShapeChecking {
   public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
     switch kind {
-    case .unary, .celu, .thresholdedRelu: return try ONNXShapes.single(inputs)
+    case .unary, .celu, .thresholdedRelu, .shrink: return try ONNXShapes.single(inputs)
     case .pow, .mod:
       try ShapeRules.inputs(inputs, count: 2)
       return try ONNXShapes.broadcast(inputs)

@@ -13,6 +13,8 @@ public final class ONNXMathOp: Layer {
     case unary(String)
     case celu(alpha: Float)
     case thresholdedRelu(alpha: Float)
+    /// x + bias below −lambd, x − bias above lambd, 0 between.
+    case shrink(lambd: Float, bias: Float)
     /// Float base to a broadcast exponent (constant or computed).
     case pow
     /// `fmod`: C's fmod (the sign of the dividend); otherwise the sign of the divisor, as Python.
@@ -58,6 +60,10 @@ public final class ONNXMathOp: Layer {
         derivative: { v, _ in v > 0 ? 1 : Foundation.exp(v / alpha) })
     case .thresholdedRelu(let alpha):
       return x.elementwise({ $0 > alpha ? $0 : 0 }, derivative: { v, _ in v > alpha ? 1 : 0 })
+    case .shrink(let lambd, let bias):
+      return x.elementwise(
+        { $0 < -lambd ? $0 + bias : ($0 > lambd ? $0 - bias : 0) },
+        derivative: { v, _ in v < -lambd || v > lambd ? 1 : 0 })
     case .pow: return Self.pow(x, inputs[1])
     case .mod(let fmod): return Self.mod(x, inputs[1], fmod: fmod)
     case .variadic(let op):

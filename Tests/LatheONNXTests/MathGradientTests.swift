@@ -35,6 +35,7 @@ extension GradientTests {
     for name in ["Floor", "Ceil", "Round", "Sign"] { check([3, 4], mapped(0.1, 0.25, math(.unary(name)))) }
     check([3, 4], math(.celu(alpha: 0.7)))
     check([3, 4], math(.thresholdedRelu(alpha: 0.3)))
+    check([3, 4], math(.shrink(lambd: 0.4, bias: 0.2)))
   }
 
   func testMathBinaryGradients() {

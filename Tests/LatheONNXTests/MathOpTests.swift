@@ -19,6 +19,16 @@ final class MathOpTests: XCTestCase {
 
   func unary(_ name: String, _ values: [Float]) -> [Float] { apply(.unary(name), vector(values)).scalars }
 
+  func testShrink() {
+    // lambd 1.5: −2 → −2 + bias, 2 → 2 − bias, the band [−1.5, 1.5] → 0; bias 0 is the hard form.
+    XCTAssertEqual(apply(.shrink(lambd: 1.5, bias: 0.5), vector([-2, -1.5, 0, 1, 2])).scalars, [-1.5, 0, 0, 0, 1.5])
+    XCTAssertEqual(apply(.shrink(lambd: 1.5, bias: 0), vector([-2, -1, 1.6])).scalars, [-2, 0, 1.6])
+    let y = try? ONNXBuild.run(
+      [ONNXBuild.node("Shrink", ["x"], ["y"], [Attr.float("lambd", 1)])], inputs: [("x", vector([-3, 0.5, 3]))],
+      opset: 9)
+    XCTAssertEqual(y?.scalars, [-3, 0, 3], "bias defaults to 0")
+  }
+
   func testActivations() {
     // x · clamp(x/6 + 1/2, 0, 1): zero below −3, x above 3.
     assertClose(unary("HardSwish", [-4, -1, 0, 1, 4]), [0, -1.0 / 3, 0, 2.0 / 3, 4], accuracy: 1e-6)
@@ -167,7 +177,7 @@ final class MathOpTests: XCTestCase {
   /// Every operator the math converter takes is in the list the importer checks files against.
   func testSupportedListHoldsMathOps() {
     XCTAssertEqual(ONNXConverters.mathOps.subtracting(ONNXConverters.supported), [])
-    XCTAssertEqual(ONNXConverters.mathOps.count, 34)
+    XCTAssertEqual(ONNXConverters.mathOps.count, 35)
   }
 
   // MARK: - Model files and export
@@ -188,6 +198,7 @@ final class MathOpTests: XCTestCase {
     add("Gelu", [], [Attr.string("approximate", "tanh")])
     add("Celu", [], [Attr.float("alpha", 0.5)])
     add("ThresholdedRelu", [], [Attr.float("alpha", 0.1)])
+    add("Shrink", [], [Attr.float("lambd", 0.2), Attr.float("bias", 0.1)])
     add("Pow", ["two"])
     add("Mod", ["third"], [Attr.int("fmod", 1)])
     add("Max", ["x", "quarter"])
@@ -217,7 +228,7 @@ final class MathOpTests: XCTestCase {
       inputs: [ONNXBuild.value("x", [nil, 2, 3])], outputs: [last], opset: 13)
     let model = try ONNXImporter.load(data: ONNXBuild.data(m)).model()
     let kinds = Set(model.nodes.compactMap { ($0.layer as? ONNXMathOp).map { "\($0.kind)" } })
-    XCTAssertEqual(kinds.count, 34, "\(kinds.sorted())")
+    XCTAssertEqual(kinds.count, 35, "\(kinds.sorted())")
     var g = SeededGenerator(seed: 4)
     let x = Tensor<Float>.uniform([3, 2, 3], low: 0.1, high: 0.9, generator: &g)
     let y = model.predict(x)

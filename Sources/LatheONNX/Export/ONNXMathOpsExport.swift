@@ -34,6 +34,7 @@ extension LayerExport {
     case .unary(let op): emit(op, [x])
     case .celu(let alpha): emit("Celu", [x], [Attr.float("alpha", alpha)])
     case .thresholdedRelu(let alpha): emit("ThresholdedRelu", [x], [Attr.float("alpha", alpha)])
+    case .shrink(let lambd, let bias): emit("Shrink", [x], [Attr.float("lambd", lambd), Attr.float("bias", bias)])
     case .pow: emit("Pow", inputs)
     case .mod(let fmod): emit("Mod", inputs, [Attr.int("fmod", fmod ? 1 : 0)])
     case .variadic(let op): emit(op.rawValue, inputs)
