@@ -14,5 +14,8 @@ rounds="${2:-20}"
 source "$root/scripts/lib/real-models-wheels.sh"
 real_models_lathe "$root" "${1:-}"
 real_models_setup real-models-bench
+case "$lathe" in
+*/debug/*) echo "real-models-bench: $lathe is a debug build: its times only show that it runs" >&2 ;;
+esac
 "$venv/bin/python" "$root/scripts/real_models_bench.py" --unz "$unz" --lathe "$lathe" --rounds "$rounds" \
   --timeout "${LATHE_REAL_MODELS_TIMEOUT:-1800}" --command "scripts/real-models-bench.sh $*"

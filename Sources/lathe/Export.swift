@@ -41,11 +41,16 @@ extension Lathe {
 
     @Argument(help: "Test folders, or folders of test folders.") var folders: [String]
     @Flag(name: .long, help: "Print every test, not only failures.") var verbose = false
-    @Option(name: .long, help: "Time each matching test data set over this many runs (after one warm-up).")
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "Time each matching test data set over this many runs (after one warm-up).", valueName: "rounds"))
     var time: Int?
     @Option(
       name: .long,
-      help: "Threads one fp32 GEMM is split over, as bench's --threads (LK_THREADS sizes the pool for everything).")
+      help: ArgumentHelp(
+        "Threads one fp32 GEMM is split over, as bench's --threads (LK_THREADS sizes the pool for everything).",
+        valueName: "n"))
     var threads: Int?
 
     func validate() throws {
