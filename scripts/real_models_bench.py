@@ -74,8 +74,14 @@ def lathe_figure(lathe: str, folder: Path, threads: int, rounds: int, limit: int
     command = ["timeout", str(limit), lathe, "onnx-test", str(folder), "--time", str(rounds), "--threads", str(threads)]
     status, text, rss = measured(command, {"LK_THREADS": str(threads)})
     timing = re.search(r"^time \S+ \S+: median ([0-9.]+) ms", text, re.M)
+    if timing and "no input at run time" in text:
+        # Integer inputs are bound as constants at import; with no other input the importer folds
+        # the graph and the runs time next to nothing (MiniLM's ids and mask).
+        return {"failure": f"not timed: every input is integer, bound and folded at import ({timing.group(1)} ms)",
+                "rss_mib": rss}
     if timing:
         return {"median_ms": float(timing.group(1)), "rss_mib": rss}
+    text = text.replace(f"{folder}/", "")
     failure = next((line[5:] for line in text.splitlines() if line.startswith("FAIL ")), "")
     if status == 124:
         failure = f"timed out after {limit} s " + failure
@@ -111,7 +117,7 @@ def bench(unz: Path, lathe: str, rounds: int, work: Path, limit: int, command: s
                     ratio = f"{theirs['median_ms'] / ours['median_ms']:.2f}"
                 else:
                     notes.append(f"{case.name} batch {batch}, {threads} threads: {theirs['failure'][:200]}")
-                    lathe_ms, ratio = f"fails ({len(notes)})", ""
+                    lathe_ms, ratio = f"({len(notes)})", ""
                 rows.append(f"| {case.name} | {batch} | {threads} | {ours['median_ms']:.2f} | {lathe_ms} | {ratio} "
                             f"| {ort_rss:.0f} | {theirs['rss_mib']:.0f} | {size:.1f} |")
                 print(rows[-1], file=sys.stderr, flush=True)
@@ -122,7 +128,7 @@ def bench(unz: Path, lathe: str, rounds: int, work: Path, limit: int, command: s
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     if notes:
-        print("\nLathe failures:\n")
+        print("\nWhy Lathe has no figure:\n")
         print("\n".join(f"{k}. {note}" for k, note in enumerate(notes, 1)))
 
 

@@ -11,6 +11,9 @@ extension BackendTestRunner {
     /// Median and fastest run, in milliseconds.
     public var medianMilliseconds: Double
     public var minimumMilliseconds: Double
+    /// Tensors fed at run time. 0 when every input was integer and so bound as a constant at
+    /// import: then the importer may have folded the whole graph and the runs time next to nothing.
+    public var inputsAtRunTime: Int
   }
 
   /// One warm-up run (first-touch allocations, the thread pool waking), then `rounds` runs of the
@@ -26,6 +29,6 @@ extension BackendTestRunner {
     samples.sort()
     return SetTiming(
       set: set, rounds: samples.count, medianMilliseconds: LatencyMeasurement.percentile(samples, 0.5),
-      minimumMilliseconds: samples[0])
+      minimumMilliseconds: samples[0], inputsAtRunTime: runtime.count)
   }
 }

@@ -67,7 +67,8 @@ extension Lathe {
         for t in outcome.timings {
           print(
             "time \(outcome.name) \(t.set): median \(milliseconds(t.medianMilliseconds)) ms, fastest "
-              + "\(milliseconds(t.minimumMilliseconds)) ms, \(t.rounds) runs")
+              + "\(milliseconds(t.minimumMilliseconds)) ms, \(t.rounds) runs"
+              + (t.inputsAtRunTime == 0 ? " (no input at run time: all bound as constants at import)" : ""))
         }
         if !outcome.passed { failed += 1 }
         if !outcome.passed {
