@@ -43,6 +43,29 @@ extension CommandLineTests {
     }
   }
 
+  func testTimeOptionSaysWhenEveryInputIsBound() throws {
+    // y = Gather(w, i) with w = [10, 20, 30, 40] an initializer and i an int64 input: onnx-test
+    // binds i as a constant, so nothing is fed at run time and the timing line must say so.
+    let folder = scratch.appendingPathComponent("test_gather")
+    let set = folder.appendingPathComponent("test_data_set_0")
+    try FileManager.default.createDirectory(at: set, withIntermediateDirectories: true)
+    let weights = floatTensor("w", [4], [10, 20, 30, 40])
+    let node = onnxNode("gather", "Gather", inputs: ["w", "i"], outputs: ["y"])
+    let input = field(1, "i") + field(2, field(1, field(1, varint: 7) + field(2, field(1, field(1, varint: 2)))))
+    let graph = field(1, node) + field(2, "g") + field(5, weights) + field(11, input) + field(12, valueInfo("y", [2]))
+    try Data(field(1, varint: 8) + field(8, field(1, "") + field(2, varint: 17)) + field(7, graph))
+      .write(to: folder.appendingPathComponent("model.onnx"))
+    // TensorProto of int64 (data_type 7) indices [1, 3]; the input's ValueInfo above says int64 [2].
+    try Data(field(1, varint: 2) + field(2, varint: 7) + field(8, "i") + field(9, [1, 3].flatMap(int64Bytes)))
+      .write(to: set.appendingPathComponent("input_0.pb"))
+    try Data(floatTensor("y", [2], [20, 40])).write(to: set.appendingPathComponent("output_0.pb"))
+    let result = try lathe("onnx-test", folder.path, "--time", "2")
+    XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+    let lines = result.stdout.split(separator: "\n")
+    let line = try XCTUnwrap(lines.first { $0.hasPrefix("time test_gather ") }, result.stdout)
+    XCTAssertTrue(line.hasSuffix("2 runs (no input at run time: all bound as constants at import)"), String(line))
+  }
+
   /// A backend-test folder: model.onnx a Relu of x[N,4] (`onnxModel`), and one test data set per
   /// entry of `sets`, each a [2,4] input with its Relu written out as the expected output.
   private func reluTestFolder(sets: [[Float]]) throws -> URL {
@@ -64,6 +87,8 @@ extension CommandLineTests {
     let raw = values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
     return dims.flatMap { field(1, varint: UInt64($0)) } + field(2, varint: 1) + field(8, name) + field(9, raw)
   }
+
+  private func int64Bytes(_ value: Int) -> [UInt8] { withUnsafeBytes(of: Int64(value).littleEndian) { Array($0) } }
 
   /// The numbers before " ms" in a timing line.
   private func milliseconds(in line: String) throws -> [Double] {
