@@ -9,6 +9,8 @@ public enum BackendTestRunner {
     public var passed: Bool
     /// Why it failed: the import error, or the first output that differs and by how much.
     public var message: String
+    /// The sets timed (`run(_:timingRounds:)`), in order; the sets before a failure only.
+    public var timings: [SetTiming] = []
   }
 
   public static let relativeTolerance: Float = 1e-3
@@ -38,9 +40,12 @@ public enum BackendTestRunner {
   /// set runs on that one graph: what a user's session does. Node tests often pass weights or
   /// indices as graph inputs, which only fold when bound; when that first import fails, each
   /// set is imported again with its inputs' shapes fixed and its integer inputs bound, and the
-  /// outcome's message says so. `requireDynamic` makes that fallback a failure instead.
-  public static func run(_ folder: URL, requireDynamic: Bool = false) -> Outcome {
+  /// outcome's message says so. `requireDynamic` makes that fallback a failure instead. With
+  /// `timingRounds` above 0, each set that matches is then run that many times more after one
+  /// warm-up run (`Outcome.timings`).
+  public static func run(_ folder: URL, requireDynamic: Bool = false, timingRounds: Int = 0) -> Outcome {
     let name = folder.lastPathComponent
+    var timings: [SetTiming] = []
     do {
       let sets = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         .filter { $0.hasPrefix("test_data_set_") }.sorted()
@@ -73,46 +78,49 @@ public enum BackendTestRunner {
           expected.append(try read(dir.appendingPathComponent("output_\(k).pb"), decoder))
           k += 1
         }
-        let outputs: [Tensor<Float>]
         if let graph = dynamic, let problem = graph.mismatch(tensors.map(\.shape)) {
           if requireDynamic { return Outcome(name: name, passed: false, message: "\(set): \(problem)") }
           (dynamic, fallback) = (nil, "imported per test data set with fixed input shapes (\(problem))")
         }
+        let loaded: (graph: ONNXGraph, runtime: [Tensor<Float>])
         if let graph = dynamic {
-          outputs = graph.run(tensors.map(\.floats))
+          loaded = (graph, tensors.map(\.floats))
         } else {
           do {
-            outputs = try run(
+            loaded = try load(
               modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: false)
           } catch ONNXError.invalidNode(_, _, _, let reason) where reason.contains("Lathe needs it constant") {
             // Node tests pass weights (BatchNormalization's scale, Clip's bounds) as graph inputs;
             // models hold them as initializers. Bind them so, as a model would.
-            outputs = try run(
+            loaded = try load(
               modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: true)
           }
         }
+        let outputs = loaded.graph.run(loaded.runtime)
         guard outputs.count == expected.count else {
           return Outcome(name: name, passed: false, message: "\(outputs.count) outputs, expected \(expected.count)")
         }
         for (i, (got, want)) in zip(outputs, expected).enumerated() {
           if let problem = compare(got, want.floats) {
             let note = fallback.isEmpty ? "" : " [\(fallback)]"
-            return Outcome(name: name, passed: false, message: "\(set) output \(i): \(problem)\(note)")
+            return Outcome(
+              name: name, passed: false, message: "\(set) output \(i): \(problem)\(note)", timings: timings)
           }
         }
+        if timingRounds > 0 { timings.append(time(set, loaded.graph, loaded.runtime, rounds: timingRounds)) }
       }
-      return Outcome(name: name, passed: true, message: fallback)
+      return Outcome(name: name, passed: true, message: fallback, timings: timings)
     } catch {
       return Outcome(name: name, passed: false, message: "\(error)")
     }
   }
 
   /// Imports with integer inputs (indices, shapes) bound as constants, since the engine computes
-  /// in fp32, and runs the rest.
-  static func run(
+  /// in fp32; returns the graph and the tensors it runs on (the rest).
+  static func load(
     _ data: Data, path: String, folder: URL, feeds: [Onnx_ValueInfoProto], tensors: [ONNXConstant],
     bindAllButFirst: Bool
-  ) throws -> [Tensor<Float>] {
+  ) throws -> (graph: ONNXGraph, runtime: [Tensor<Float>]) {
     var options = ONNXImportOptions()
     var runtime: [Tensor<Float>] = []
     for (k, (feed, tensor)) in zip(feeds, tensors).enumerated() {
@@ -124,7 +132,7 @@ public enum BackendTestRunner {
       }
     }
     let graph = try ONNXImporter.load(data: data, path: path, directory: folder, options: options)
-    return graph.run(runtime)
+    return (graph, runtime)
   }
 
   static func read(_ url: URL, _ decoder: TensorDecoder) throws -> ONNXConstant {

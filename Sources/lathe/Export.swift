@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import Foundation
 import LatheIO
 import LatheONNX
@@ -34,18 +35,43 @@ extension Lathe {
       commandName: "onnx-test",
       abstract: "Run ONNX backend-test folders (model.onnx, test_data_set_N/) on the engine.",
       discussion: "Outputs must match within rtol 1e-3, atol 1e-4. A folder without model.onnx is searched one "
-        + "level down. Prints each failure, then \"N passed, N failed\".")
+        + "level down. Prints each failure, then \"N passed, N failed\". With --time, each set that matches "
+        + "is run ROUNDS more times after a warm-up and a line \"time TEST SET: median M ms, fastest F ms, R runs\" "
+        + "printed (import not counted).")
 
     @Argument(help: "Test folders, or folders of test folders.") var folders: [String]
     @Flag(name: .long, help: "Print every test, not only failures.") var verbose = false
     @Flag(name: .long, help: "Require one import as declared (sizes open, every input fed); no fixed-shape retry.")
     var dynamic = false
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "Time each matching test data set over this many runs (after one warm-up).", valueName: "rounds"))
+    var time: Int?
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "Threads one fp32 GEMM is split over, as bench's --threads (LK_THREADS sizes the pool for everything).",
+        valueName: "n"))
+    var threads: Int?
+
+    func validate() throws {
+      if let time, time < 1 { throw ValidationError("--time must be at least 1 run, got \(time)") }
+      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
 
     func run() throws {
+      if let threads { lk_set_num_threads(Int32(threads)) }
       let tests = BackendTestRunner.testFolders(folders)
       var failed = 0
       for folder in tests {
-        let outcome = BackendTestRunner.run(folder, requireDynamic: dynamic)
+        let outcome = BackendTestRunner.run(folder, requireDynamic: dynamic, timingRounds: time ?? 0)
+        for t in outcome.timings {
+          print(
+            "time \(outcome.name) \(t.set): median \(milliseconds(t.medianMilliseconds)) ms, fastest "
+              + "\(milliseconds(t.minimumMilliseconds)) ms, \(t.rounds) runs"
+              + (t.inputsAtRunTime == 0 ? " (no input at run time: all bound as constants at import)" : ""))
+        }
         if !outcome.passed { failed += 1 }
         if !outcome.passed {
           print("FAIL \(outcome.name): \(outcome.message)")
@@ -59,5 +85,7 @@ extension Lathe {
       }
       if failed > 0 { throw ExitCode(1) }
     }
+
+    private func milliseconds(_ value: Double) -> String { String(format: "%.3f", value) }
   }
 }

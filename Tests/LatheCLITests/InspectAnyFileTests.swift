@@ -184,7 +184,8 @@ extension CommandLineTests {
     return prefix + json + [UInt8](repeating: 0, count: data ?? end)
   }
 
-  private func varint(_ value: UInt64) -> [UInt8] {
+  // Protobuf writers, also used by ONNXTestTimingTests for its backend-test folders.
+  func varint(_ value: UInt64) -> [UInt8] {
     var v = value
     var out: [UInt8] = []
     while v >= 0x80 {
@@ -194,18 +195,18 @@ extension CommandLineTests {
     return out + [UInt8(v)]
   }
 
-  private func field(_ number: Int, varint value: UInt64) -> [UInt8] {
+  func field(_ number: Int, varint value: UInt64) -> [UInt8] {
     varint(UInt64(number << 3)) + varint(value)
   }
 
-  private func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] {
+  func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] {
     varint(UInt64(number << 3 | 2)) + varint(UInt64(payload.count)) + payload
   }
 
-  private func field(_ number: Int, _ text: String) -> [UInt8] { field(number, Array(text.utf8)) }
+  func field(_ number: Int, _ text: String) -> [UInt8] { field(number, Array(text.utf8)) }
 
   /// NodeProto: input 1, output 2, name 3, op_type 4, domain 7.
-  private func onnxNode(
+  func onnxNode(
     _ name: String, _ op: String, domain: String = "", inputs: [String], outputs: [String]
   ) -> [UInt8] {
     inputs.flatMap { field(1, $0) } + outputs.flatMap { field(2, $0) } + field(3, name) + field(4, op)
@@ -213,7 +214,7 @@ extension CommandLineTests {
   }
 
   /// ValueInfoProto (name 1, type 2) of a float tensor; a String dimension is symbolic.
-  private func valueInfo(_ name: String, _ dims: [Any]) -> [UInt8] {
+  func valueInfo(_ name: String, _ dims: [Any]) -> [UInt8] {
     // TypeProto.tensor_type 1 -> Tensor: elem_type 1, shape 2 -> TensorShapeProto.dim 1 ->
     // Dimension: dim_value 1, dim_param 2.
     let shape = dims.flatMap { dim in
@@ -225,7 +226,7 @@ extension CommandLineTests {
   /// ModelProto (ir_version 1, opset_import 8, graph 7) reading x[N,4] and writing y[N,4];
   /// with `initializer`, a float initializer w[4] (TensorProto: dims 1, data_type 2, name 8,
   /// raw_data 9). GraphProto: node 1, name 2, initializer 5, input 11, output 12.
-  private func onnxModel(nodes: [[UInt8]], initializer: Bool = true) -> Data {
+  func onnxModel(nodes: [[UInt8]], initializer: Bool = true) -> Data {
     var graph = nodes.flatMap { field(1, $0) } + field(2, "g")
     if initializer {
       graph += field(
