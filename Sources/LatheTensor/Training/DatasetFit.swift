@@ -9,7 +9,16 @@ extension Dataset {
   /// `[N, classes]`, and every label one of those classes. Everything that trains or scores a
   /// model on a dataset (eval, run, train, the workbench) calls this first, so a mismatch is an
   /// error naming both shapes instead of a trap inside a reshape or an argmax.
-  public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> Dataset {
+  /// `requiringLabels` (the default) refuses a non-empty label-free set, since accuracy and
+  /// training with a loss need labels; label-free metrics pass false.
+  public func fitted(to model: Model, modelName: String, requiringLabels: Bool = true) throws(DatasetMismatch)
+    -> Dataset
+  {
+    if requiringLabels && !isLabelled && count > 0 {
+      throw DatasetMismatch(
+        description: "\(name) has no labels (an .npy, or an .npz without a \"y\" array), "
+          + "but top-1 accuracy and training \(modelName) need one class label per example")
+    }
     let wanted = model.inputShape
     guard sampleShape.reduce(1, *) == wanted.reduce(1, *) else {
       throw DatasetMismatch(
@@ -35,8 +44,11 @@ extension Dataset {
 
 extension DatasetSplit {
   /// Both splits fitted to `model` (see `Dataset.fitted`).
-  public func fitted(to model: Model, modelName: String) throws(DatasetMismatch) -> DatasetSplit {
+  public func fitted(to model: Model, modelName: String, requiringLabels: Bool = true) throws(DatasetMismatch)
+    -> DatasetSplit
+  {
     DatasetSplit(
-      train: try train.fitted(to: model, modelName: modelName), test: try test.fitted(to: model, modelName: modelName))
+      train: try train.fitted(to: model, modelName: modelName, requiringLabels: requiringLabels),
+      test: try test.fitted(to: model, modelName: modelName, requiringLabels: requiringLabels))
   }
 }
