@@ -39,7 +39,8 @@ let package = Package(
     // ImageFolder datasets: Debian's libpng and libjpeg(-turbo), behind a C shim that keeps
     // libjpeg's longjmp error handling out of Swift.
     .systemLibrary(
-      name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+      name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
     .systemLibrary(
       name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
       providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),

@@ -41,7 +41,8 @@ extension DatasetCatalog {
     guard train.sampleShape == test.sampleShape, train.namedInputs.keys.sorted() == test.namedInputs.keys.sorted()
     else {
       throw LatheIOError.invalid(
-        file: url.path, field: "train arrays", expected: "the inputs of the test arrays, shape [N] + \(test.sampleShape)",
+        file: url.path, field: "train arrays",
+        expected: "the inputs of the test arrays, shape [N] + \(test.sampleShape)",
         got: "shape [N] + \(train.sampleShape)")
     }
     let classCount = max(train.classCount, test.classCount)

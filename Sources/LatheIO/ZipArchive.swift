@@ -86,7 +86,9 @@ public enum ZipArchive {
       let commentLength = Int(u16(bytes, at + 32))
       let localOffset = Int(u32(bytes, at + 42))
       let next = at + 46 + nameLength + extraLength + commentLength
-      guard next <= directoryEnd else { throw invalid(field, "its name and extra fields inside the directory", "an entry running past it") }
+      guard next <= directoryEnd else {
+        throw invalid(field, "its name and extra fields inside the directory", "an entry running past it")
+      }
       let nameBytes = Array(bytes[(at + 46)..<(at + 46 + nameLength)])
       guard let name = String(validating: nameBytes, as: UTF8.self) else {
         throw invalid(field, "a UTF-8 member name", "bytes that are not UTF-8")
@@ -102,7 +104,9 @@ public enum ZipArchive {
         throw LatheIOError.unsupported(
           file: file, field: memberField, value: "a zip64 member", supported: ["members under 4 GiB"])
       }
-      guard names.insert(name).inserted else { throw invalid(memberField, "a name used once", "a second member of that name") }
+      guard names.insert(name).inserted else {
+        throw invalid(memberField, "a name used once", "a second member of that name")
+      }
 
       // The local header repeats the name; its own extra field may differ from the central one.
       guard localOffset <= directoryOffset - 30, u32(bytes, localOffset) == localSignature else {

@@ -64,12 +64,14 @@ final class NumpyArchiveTests: XCTestCase {
 
     assertThrows(try ZipArchive.decode(Array(stored.prefix(10)), file: "tiny.npz"), mentions: ["tiny.npz", "22 bytes"])
     assertThrows(
-      try ZipArchive.decode(Array(stored.dropLast(3)), file: "cut.npz"), mentions: ["cut.npz", "end record", "50 4B 05 06"])
+      try ZipArchive.decode(Array(stored.dropLast(3)), file: "cut.npz"),
+      mentions: ["cut.npz", "end record", "50 4B 05 06"])
 
     var pastEnd = stored
     pastEnd[end + 16] = 0xFF
     pastEnd[end + 17] = 0xFF
-    assertThrows(try ZipArchive.decode(pastEnd, file: "o.npz"), mentions: ["o.npz", "central directory", "before the end"])
+    assertThrows(
+      try ZipArchive.decode(pastEnd, file: "o.npz"), mentions: ["o.npz", "central directory", "before the end"])
 
     var badLocal = stored
     badLocal[central + 42] = 7  // local header offset 7: no signature there

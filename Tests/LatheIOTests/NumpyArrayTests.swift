@@ -10,7 +10,9 @@ final class NumpyArrayTests: XCTestCase {
   /// An `.npy` file: magic, version, little-endian header length, the header, then `data`.
   private func npy(_ header: String, _ data: [UInt8], version: UInt8 = 1) -> [UInt8] {
     let text = Array(header.utf8) + [0x0A]
-    let length = version == 1 ? [UInt8(text.count & 0xFF), UInt8(text.count >> 8)] : [UInt8(text.count & 0xFF), UInt8(text.count >> 8), 0, 0]
+    let length =
+      version == 1
+      ? [UInt8(text.count & 0xFF), UInt8(text.count >> 8)] : [UInt8(text.count & 0xFF), UInt8(text.count >> 8), 0, 0]
     return [0x93] + Array("NUMPY".utf8) + [version, 0] + length + text + data
   }
 
@@ -109,7 +111,8 @@ final class NumpyArrayTests: XCTestCase {
   }
 
   func testWriterRefusesValuesTheTypeCannotHold() {
-    assertThrows(try NumpyArray(dtype: .uint8, shape: [2], values: [1, 256]).encoded(), mentions: ["element 1", "256"])
+    assertThrows(
+      try NumpyArray(dtype: .uint8, shape: [2], values: [1, 256]).encoded(), mentions: ["element 1", "256"])
     assertThrows(try NumpyArray(dtype: .int32, shape: [1], values: [0.5]).encoded(), mentions: ["element 0", "0.5"])
     assertThrows(try NumpyArray(dtype: .float16, shape: [1], values: [1]).encoded(), mentions: ["f2"])
   }
@@ -135,7 +138,8 @@ final class NumpyArrayTests: XCTestCase {
     let byteOverflow = npy(header("<f8", "(1152921504606846976, 2)"), [])
     assertThrows(try NumpyArray.decode(byteOverflow, file: "big.npy"), mentions: ["big.npy", "byte count"])
     assertThrows(
-      try NumpyArray.decode(npy(header("|O", "(1,)"), [0]), file: "obj.npy"), mentions: ["obj.npy", "'descr'", "pickle"])
+      try NumpyArray.decode(npy(header("|O", "(1,)"), [0]), file: "obj.npy"),
+      mentions: ["obj.npy", "'descr'", "pickle"])
     assertThrows(
       try NumpyArray.decode(npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", []), file: "s"),
       mentions: ["structured"])

@@ -107,7 +107,9 @@ public struct NumpyArray: Sendable, Equatable {
   static func cOrder(fortran: [Float], shape: [Int]) -> [Float] {
     guard !fortran.isEmpty else { return fortran }
     var strides = [Int](repeating: 1, count: shape.count)
-    for axis in stride(from: shape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
+    for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+      strides[axis] = strides[axis + 1] * shape[axis + 1]
+    }
     var result = [Float](repeating: 0, count: fortran.count)
     var index = [Int](repeating: 0, count: shape.count)
     var target = 0

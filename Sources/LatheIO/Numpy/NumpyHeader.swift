@@ -169,7 +169,9 @@ private struct LiteralParser {
       result.append(try value(depth: depth + 1))
       skipSpace()
       guard position < scalars.count else { throw failure("'\(closing)'") }
-      if scalars[position] == "," { position += 1 } else if scalars[position] != closing {
+      if scalars[position] == "," {
+        position += 1
+      } else if scalars[position] != closing {
         throw failure("',' or '\(closing)'")
       }
     }

@@ -34,11 +34,13 @@ public struct Dataset: Sendable {
   /// A set without labels, optionally with several named inputs. `inputs` must be one of
   /// `namedInputs` when those are given, and every named input must have the same example count;
   /// readers check both (with file names in their messages) before calling this.
-  public init(name: String, inputs: Tensor<Float>, namedInputs: [String: Tensor<Float>] = [:], labels: [Int]?,
-    classCount: Int)
-  {
+  public init(
+    name: String, inputs: Tensor<Float>, namedInputs: [String: Tensor<Float>] = [:], labels: [Int]?,
+    classCount: Int
+  ) {
     let count = inputs.shape.first ?? 0
-    precondition(labels.map { $0.count == count } ?? true, "\(labels?.count ?? 0) labels for inputs of shape \(inputs.shape)")
+    precondition(
+      labels.map { $0.count == count } ?? true, "\(labels?.count ?? 0) labels for inputs of shape \(inputs.shape)")
     precondition(namedInputs.values.allSatisfy { $0.shape.first == count }, "named inputs of different lengths")
     self.name = name
     self.inputs = inputs
