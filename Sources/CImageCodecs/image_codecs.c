@@ -34,8 +34,10 @@ int lathe_png_decode(const unsigned char *data, size_t size, int channels, lathe
     png_image_free(&png);
     return -1;
   }
-  // Composite any alpha onto black, as converting to RGB without a background does.
-  png.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  // Read with alpha, then drop it: torchvision's loader (PIL's convert("RGB")) ignores alpha
+  // rather than compositing, and libpng would composite when asked for a format without it.
+  int kept = channels == 1 ? 1 : 3;
+  png.format = channels == 1 ? PNG_FORMAT_GA : PNG_FORMAT_RGBA;
   size_t bytes = PNG_IMAGE_SIZE(png);
   unsigned char *pixels = malloc(bytes);
   if (!pixels) {
@@ -48,10 +50,12 @@ int lathe_png_decode(const unsigned char *data, size_t size, int channels, lathe
     png_image_free(&png);
     return result;
   }
+  size_t count = (size_t)png.width * png.height;
+  for (size_t i = 0; i < count; i++) memmove(pixels + i * kept, pixels + i * (kept + 1), (size_t)kept);
   image->pixels = pixels;
   image->width = (int)png.width;
   image->height = (int)png.height;
-  image->channels = channels == 1 ? 1 : 3;
+  image->channels = kept;
   png_image_free(&png);
   return 0;
 }

@@ -66,6 +66,46 @@ final class ImageCodecTests: XCTestCase {
     XCTAssertEqual(gray.channels, 1)
   }
 
+  /// Files Pillow wrote (Tests/LatheIOTests/Fixtures): an 8x6 RGB gradient, pixel (x, y) =
+  /// (32x, 40y, 128), as PNG, baseline JPEG and progressive JPEG (quality 95), and a 2x2 gray
+  /// PNG with alpha.
+  func testFilesWrittenByPillow() throws {
+    let fixtures = repositoryRoot.appendingPathComponent("Tests/LatheIOTests/Fixtures")
+    let png = try ImageCodec.read(from: fixtures.appendingPathComponent("pillow-rgb-8x6.png"))
+    XCTAssertEqual([png.width, png.height, png.channels], [8, 6, 3])
+    for y in 0..<6 {
+      for x in 0..<8 {
+        XCTAssertEqual(Array(png.pixels[(y * 8 + x) * 3..<(y * 8 + x) * 3 + 3]), [UInt8(32 * x), UInt8(40 * y), 128])
+      }
+    }
+    // JPEG is lossy; Pillow's own decoder (libjpeg-turbo too) read these rows:
+    let baseline = try ImageCodec.read(from: fixtures.appendingPathComponent("pillow-rgb-8x6.jpg"))
+    let row0: [UInt8] = [
+      0, 4, 112, 20, 8, 116, 52, 9, 116, 84, 9, 114, 116, 8, 117, 148, 8, 115, 181, 8, 115, 202, 12, 118,
+    ]
+    for (got, wanted) in zip(baseline.pixels.prefix(24), row0) {
+      XCTAssertEqual(Double(got), Double(wanted), accuracy: 3)
+    }
+    let progressive = try ImageCodec.read(from: fixtures.appendingPathComponent("pillow-progressive-8x6.jpg"))
+    let row5: [UInt8] = [
+      23, 187, 134, 43, 192, 137, 75, 192, 137, 107, 192, 135, 139, 192, 138, 171, 192, 136, 204, 191, 136, 225, 196,
+      140,
+    ]
+    for (got, wanted) in zip(progressive.pixels.suffix(24), row5) {
+      XCTAssertEqual(Double(got), Double(wanted), accuracy: 3)
+    }
+    let gray = try ImageCodec.read(from: fixtures.appendingPathComponent("pillow-rgb-8x6.jpg"), grayscale: true)
+    for (got, wanted) in zip(gray.pixels.prefix(8), [15, 24, 34, 43, 53, 62, 72, 81] as [UInt8]) {
+      XCTAssertEqual(Double(got), Double(wanted), accuracy: 3)
+    }
+    // Gray 200 with alpha 255, 0, 128, 255: alpha is dropped, as PIL's convert("L") does.
+    let alpha = try ImageCodec.read(from: fixtures.appendingPathComponent("pillow-gray-alpha-2x2.png"), grayscale: true)
+    XCTAssertEqual(alpha.channels, 1)
+    for (got, wanted) in zip(alpha.pixels, [200, 200, 200, 200] as [Double]) {
+      XCTAssertEqual(Double(got), wanted, accuracy: 2)
+    }
+  }
+
   func testBrokenFilesAreErrorsNamingTheFile() throws {
     let png = handMadePNG(width: 2, height: 1, rows: [[1, 2, 3, 4, 5, 6]])
     assertThrows(try ImageCodec.decode([1, 2, 3], file: "x.png"), mentions: ["x.png", "signature", "01 02 03"])

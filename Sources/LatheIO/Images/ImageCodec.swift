@@ -32,7 +32,8 @@ public enum ImageCodec {
     try decode(try FileBytes.read(url), grayscale: grayscale, file: url.path)
   }
 
-  /// Decodes to RGB (or gray when `grayscale`); alpha is composited onto black.
+  /// Decodes to RGB (or gray when `grayscale`); alpha is dropped, as torchvision's ImageFolder
+  /// loader (PIL's `convert("RGB")`) drops it.
   public static func decode(_ bytes: [UInt8], grayscale: Bool = false, file: String) throws -> DecodedImage {
     guard let format = format(of: bytes) else {
       throw LatheIOError.invalid(
@@ -50,7 +51,7 @@ public enum ImageCodec {
     guard status == 0, let pixels = image.pixels else {
       throw LatheIOError.invalid(
         file: file, field: "\(format.rawValue.uppercased()) data", expected: "a decodable image",
-        got: String(cString: message))
+        got: text(message))
     }
     defer { lathe_image_free(&image) }
     let count = Int(image.width) * Int(image.height) * Int(image.channels)
@@ -81,9 +82,15 @@ public enum ImageCodec {
       }
     }
     guard status == 0, let output else {
-      throw LatheIOError.unencodable(what: "a \(format.rawValue) image", reason: String(cString: message))
+      throw LatheIOError.unencodable(what: "a \(format.rawValue) image", reason: text(message))
     }
     defer { lathe_buffer_free(output) }
     return Array(UnsafeBufferPointer(start: output, count: size))
+  }
+
+  /// The C shim's NUL-terminated message, on one line.
+  private static func text(_ message: [CChar]) -> String {
+    let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).joined(separator: " ")
   }
 }
