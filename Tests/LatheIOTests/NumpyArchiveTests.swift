@@ -32,6 +32,8 @@ final class NumpyArchiveTests: XCTestCase {
     let compressed = try NumpyArchive.read(from: fixtures.appendingPathComponent("numpy-savez-compressed.npz"))
     XCTAssertEqual(compressed["x"], NumpyArray(shape: [2, 3], values: [0, 0.25, 0.5, 0.75, 1, 1.25]))
     XCTAssertEqual(compressed["y"]?.values, [1, 0])
+    // numpy writes members with force_zip64: local headers say sizes FFFFFFFF and carry a zip64
+    // extra field, while the central directory (which the reader trusts) has the real sizes.
     // np.savez(input_ids=int32 [[1, 2], [3, 4], [5, 6]], mask=bool [[T, F], [T, T], [F, F]], y=uint8 [2, 0, 1])
     let stored = try NumpyArchive.read(from: fixtures.appendingPathComponent("numpy-savez.npz"))
     XCTAssertEqual(stored.keys.sorted(), ["input_ids", "mask", "y"])
