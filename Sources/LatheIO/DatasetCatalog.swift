@@ -1,7 +1,8 @@
 import Foundation
 import LatheTensor
 
-/// Finds and loads datasets by name or path, always into fp32 inputs scaled to [0, 1].
+/// Finds and loads datasets by name or path, into fp32 inputs (scaled to [0, 1] for IDX and CSV;
+/// see docs/datasets.md for every source).
 ///
 /// - A bundled name (`mnist-5k`, `digits`) loads the IDX files in `samples/datasets/<name>/`.
 /// - A directory loads MNIST-style IDX files (`train-`/`t10k-`/`test-` prefixes, gzipped or
