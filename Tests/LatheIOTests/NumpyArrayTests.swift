@@ -88,6 +88,10 @@ final class NumpyArrayTests: XCTestCase {
     XCTAssertEqual(array.dtype, NumpyDType(kind: .float, byteSize: 8, isBigEndian: true))
     XCTAssertEqual(array.shape, [2, 3])
     XCTAssertEqual(array.values, [1.5, -2, 3.25, 4, 5.5, -6.75])
+    // Written back little-endian in C order (the header must say so too), it reads the same.
+    let again = try NumpyArray.decode(try array.encoded(), file: "again.npy")
+    XCTAssertEqual(again.dtype, .float64)
+    XCTAssertEqual(again.values, array.values)
   }
 
   func testWriterRoundTripsEveryWritableDType() throws {

@@ -131,8 +131,11 @@ public struct NumpyArray: Sendable, Equatable {
   /// little-endian, the header padded with spaces so the data starts on a 64-byte boundary as
   /// numpy does. Throws when a value has no representation in `dtype` (1.5 as an integer).
   public func encoded() throws -> [UInt8] {
+    // Always written little-endian, whatever order the array was read in.
+    var little = dtype
+    little.isBigEndian = false
     var bytes = Self.magic
-    var header = Array(NumpyHeader(dtype: dtype, fortranOrder: false, shape: shape).text.utf8)
+    var header = Array(NumpyHeader(dtype: little, fortranOrder: false, shape: shape).text.utf8)
     let lengthBytes = header.count + 1 + 10 > 65535 ? 4 : 2
     let unpadded = 8 + lengthBytes + header.count + 1
     header += [UInt8](repeating: 0x20, count: (64 - unpadded % 64) % 64) + [0x0A]
@@ -140,8 +143,6 @@ public struct NumpyArray: Sendable, Equatable {
     bytes += (0..<lengthBytes).map { UInt8(truncatingIfNeeded: header.count >> (8 * $0)) }
     bytes += header
     bytes.reserveCapacity(bytes.count + values.count * dtype.byteSize)
-    var little = dtype
-    little.isBigEndian = false
     for (index, value) in values.enumerated() {
       guard let element = little.bytes(of: value) else {
         throw LatheIOError.unencodable(
