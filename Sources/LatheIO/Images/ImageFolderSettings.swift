@@ -78,13 +78,14 @@ public struct ImageFolderSettings: Sendable, Equatable {
     }
     for key in ["mean", "std"] {
       guard let value = fields[key] else { continue }
-      guard let list = value as? [Any], list.count == settings.channels,
-        let numbers = Optional(list.compactMap(JSONText.number)), numbers.count == list.count,
-        numbers.allSatisfy({ $0.isFinite && (key == "mean" || $0 > 0) })
+      let numbers = (value as? [Any])?.compactMap(JSONText.number) ?? []
+      let positive = key == "std"
+      guard numbers.count == settings.channels, (value as? [Any])?.count == numbers.count,
+        numbers.allSatisfy({ $0.isFinite && (!positive || $0 > 0) })
       else {
-        throw invalid(key, "\(settings.channels) \(key == "std" ? "positive " : "")numbers, one per channel")
+        throw invalid(key, "\(settings.channels) \(positive ? "positive " : "")numbers, one per channel")
       }
-      if key == "mean" { settings.mean = numbers.map(Float.init) } else { settings.std = numbers.map(Float.init) }
+      if positive { settings.std = numbers.map(Float.init) } else { settings.mean = numbers.map(Float.init) }
     }
     return settings
   }
