@@ -29,7 +29,8 @@ extension DatasetCatalog {
     for (key, array) in arrays {
       guard let suffix = ["_train", "_test"].first(where: key.hasSuffix) else {
         throw LatheIOError.invalid(
-          file: url.path, field: "array \"\(key)\"", expected: "a NAME_train or NAME_test key in a split .npz",
+          file: url.path, field: "array \"\(OneLine.escaping(key))\"",
+          expected: "a NAME_train or NAME_test key in a split .npz",
           got: "a key with neither suffix")
       }
       parts[suffix]![String(key.dropLast(suffix.count))] = array
@@ -65,12 +66,14 @@ extension DatasetCatalog {
       let array = arrays[key]!
       guard let count = array.shape.first else {
         throw LatheIOError.invalid(
-          file: file, field: "array \"\(key)\(keyNote)\"", expected: "a batch axis first, [N, ...]", got: "a 0-d array")
+          file: file, field: "array \"\(OneLine.escaping(key))\(keyNote)\"", expected: "a batch axis first, [N, ...]",
+          got: "a 0-d array")
       }
       guard count == arrays[primary]!.shape[0] else {
         throw LatheIOError.invalid(
-          file: file, field: "array \"\(key)\(keyNote)\"",
-          expected: "\(arrays[primary]!.shape[0]) examples, like \"\(primary)\(keyNote)\"", got: "shape \(array.shape)")
+          file: file, field: "array \"\(OneLine.escaping(key))\(keyNote)\"",
+          expected: "\(arrays[primary]!.shape[0]) examples, like \"\(OneLine.escaping(primary))\(keyNote)\"",
+          got: "shape \(array.shape)")
       }
       // [N] becomes [N, 1]: one feature per example.
       let shape = array.shape.count == 1 ? [count, 1] : array.shape

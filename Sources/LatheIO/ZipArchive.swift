@@ -95,7 +95,9 @@ public enum ZipArchive {
       }
       at = next
       if name.hasSuffix("/") { continue }
-      let memberField = "zip member \"\(name)\""
+      // Names come from the file: shown escaped, so a line break cannot split the message.
+      let shown = OneLine.escaping(name)
+      let memberField = "zip member \"\(shown)\""
       guard flags & 1 == 0 else {
         throw LatheIOError.unsupported(
           file: file, field: memberField, value: "an encrypted member", supported: ["unencrypted members"])
@@ -129,7 +131,7 @@ public enum ZipArchive {
         }
         data = stored
       case 8:
-        data = try Gzip.inflateRaw(stored, limit: size, file: "\(file) (member \(name))")
+        data = try Gzip.inflateRaw(stored, limit: size, file: "\(file) (member \(shown))")
         guard data.count == size else {
           throw invalid(memberField, "\(size) bytes once inflated, as the directory says", "\(data.count)")
         }
@@ -160,7 +162,8 @@ public enum ZipArchive {
       let name = Array(member.name.utf8)
       let data = compressed ? Gzip.deflateRaw(member.bytes) : member.bytes
       guard name.count <= 0xFFFF, member.bytes.count < 0xFFFF_FFFF, output.count < 0xFFFF_FFFF - data.count else {
-        throw LatheIOError.unencodable(what: "zip member \"\(member.name)\"", reason: "too large without zip64")
+        throw LatheIOError.unencodable(
+          what: "zip member \"\(OneLine.escaping(member.name))\"", reason: "too large without zip64")
       }
       // version 2.0, flag bit 11 (UTF-8 names), method, DOS time 0 and date 1980-01-01, CRC, sizes.
       var common = le16(20) + le16(1 << 11) + le16(compressed ? 8 : 0) + le16(0) + le16(0x21)

@@ -13,11 +13,11 @@ public enum NumpyArchive {
     for member in try ZipArchive.decode(bytes, file: file) {
       guard member.name.hasSuffix(".npy") else {
         throw LatheIOError.invalid(
-          file: file, field: "zip member \"\(member.name)\"", expected: "an .npy array (NAME.npy)",
+          file: file, field: "zip member \"\(OneLine.escaping(member.name))\"", expected: "an .npy array (NAME.npy)",
           got: "another kind of file")
       }
       let key = String(member.name.dropLast(4))
-      arrays[key] = try NumpyArray.decode(member.bytes, file: "\(file) (member \(member.name))")
+      arrays[key] = try NumpyArray.decode(member.bytes, file: "\(file) (member \(OneLine.escaping(member.name)))")
     }
     return arrays
   }

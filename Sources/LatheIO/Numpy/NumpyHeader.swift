@@ -18,7 +18,7 @@ struct NumpyHeader {
 
     var summary: String {
       switch self {
-      case .string(let text): return "'\(text)'"
+      case .string(let text): return "'\(OneLine.escaping(text))'"
       case .bool(let flag): return flag ? "True" : "False"
       case .integer(let value): return "\(value)"
       case .sequence(let items): return "a sequence of \(items.count)"
@@ -43,7 +43,7 @@ struct NumpyHeader {
     for (key, value) in entries { fields[key] = value }
     for key in ["descr", "fortran_order", "shape"] where fields[key] == nil {
       throw LatheIOError.invalid(
-        file: file, field: "npy header key '\(key)'", expected: "present", got: "missing")
+        file: file, field: "npy header key '\(OneLine.escaping(key))'", expected: "present", got: "missing")
     }
     guard case .string(let descr)? = fields["descr"] else {
       throw LatheIOError.unsupported(
@@ -53,7 +53,8 @@ struct NumpyHeader {
     guard let dtype = NumpyDType(descr: descr) else {
       let why = descr.hasSuffix("O") ? " (object arrays need pickle, which Lathe never loads)" : ""
       throw LatheIOError.unsupported(
-        file: file, field: "npy header 'descr'", value: "'\(descr)'\(why)", supported: NumpyDType.supportedNames)
+        file: file, field: "npy header 'descr'", value: "'\(OneLine.escaping(descr))'\(why)",
+        supported: NumpyDType.supportedNames)
     }
     guard case .bool(let fortran)? = fields["fortran_order"] else {
       throw LatheIOError.invalid(
@@ -92,7 +93,9 @@ private struct LiteralParser {
   static let maximumDepth = 16
 
   func failure(_ expected: String) -> LatheIOError {
-    let got = position < scalars.count ? "'\(Character(scalars[position]))' at character \(position)" : "the end"
+    let got =
+      position < scalars.count
+      ? "'\(OneLine.escaping(String(Character(scalars[position]))))' at character \(position)" : "the end"
     return .invalid(file: file, field: "npy header", expected: expected, got: got)
   }
 
