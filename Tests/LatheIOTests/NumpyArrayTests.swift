@@ -118,7 +118,7 @@ final class NumpyArrayTests: XCTestCase {
     assertThrows(
       try NumpyArray(dtype: .uint8, shape: [2], values: [1, 256]).encoded(), mentions: ["element 1", "256"])
     assertThrows(try NumpyArray(dtype: .int32, shape: [1], values: [0.5]).encoded(), mentions: ["element 0", "0.5"])
-    assertThrows(try NumpyArray(dtype: .float16, shape: [1], values: [1]).encoded(), mentions: ["f2"])
+    assertThrows(try NumpyArray(dtype: .float16, shape: [1], values: [1]).encoded(), mentions: ["f2", "f4 and f8"])
   }
 
   func testMalformedFiles() {

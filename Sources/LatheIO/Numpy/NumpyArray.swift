@@ -131,6 +131,9 @@ public struct NumpyArray: Sendable, Equatable {
   /// little-endian, the header padded with spaces so the data starts on a 64-byte boundary as
   /// numpy does. Throws when a value has no representation in `dtype` (1.5 as an integer).
   public func encoded() throws -> [UInt8] {
+    guard !(dtype.kind == .float && dtype.byteSize == 2) else {
+      throw LatheIOError.unencodable(what: "an f2 npy array", reason: "Lathe writes f4 and f8 floats, not f2")
+    }
     // Always written little-endian, whatever order the array was read in.
     var little = dtype
     little.isBigEndian = false
