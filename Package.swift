@@ -36,8 +36,19 @@ let package = Package(
       linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("m")]
     ),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    // ImageFolder datasets: Debian's libpng and libjpeg(-turbo), behind a C shim that keeps
+    // libjpeg's longjmp error handling out of Swift.
+    .systemLibrary(
+      name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+    .systemLibrary(
+      name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
+      providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
+    .target(
+      name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"],
+      linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
     .target(name: "LatheTensor", dependencies: ["CKernels"]),
-    .target(name: "LatheIO", dependencies: ["LatheTensor", "CZlib"]),
+    .target(name: "LatheIO", dependencies: ["LatheTensor", "CZlib", "CImageCodecs"]),
     .target(name: "LatheCompress", dependencies: ["LatheTensor", "LatheIO", "CKernels", "Yams"]),
     .target(
       name: "LatheONNX",
@@ -67,7 +78,8 @@ let package = Package(
     ),
     .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "LatheTensor", "LatheTestSupport"]),
     .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor"]),
-    .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"]),
+    // Fixtures: small files made by numpy itself, so the readers are checked against the real writer.
+    .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"], exclude: ["Fixtures"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels", "LatheTestSupport"]),
     // Helpers several test targets share (seeded text mutators, convolution geometries); never linked into the product.
     .target(name: "LatheTestSupport", dependencies: ["CKernels"], path: "Tests/LatheTestSupport"),

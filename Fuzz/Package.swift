@@ -14,7 +14,9 @@ import PackageDescription
 // 'fuzz_csv_main' referenced in expression". A 5.4 manifest gets neither, and libFuzzer's main
 // is linked instead.
 
-let readers = ["safetensors", "onnx", "idx", "csv", "gzip", "pipeline", "journal", "theme", "tutorial"]
+let readers = [
+  "safetensors", "onnx", "idx", "csv", "gzip", "pipeline", "journal", "theme", "tutorial", "npy", "image",
+]
 
 let package = Package(
   name: "LatheFuzz",

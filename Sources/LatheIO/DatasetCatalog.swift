@@ -1,11 +1,15 @@
 import Foundation
 import LatheTensor
 
-/// Finds and loads datasets by name or path, always into fp32 inputs scaled to [0, 1].
+/// Finds and loads datasets by name or path, into fp32 inputs (scaled to [0, 1] for IDX and CSV;
+/// see docs/datasets.md for every source).
 ///
 /// - A bundled name (`mnist-5k`, `digits`) loads the IDX files in `samples/datasets/<name>/`.
 /// - A directory loads MNIST-style IDX files (`train-`/`t10k-`/`test-` prefixes, gzipped or
 ///   not), so the full MNIST download works as is.
+/// - A directory of class subfolders of PNG/JPEG images (torchvision's ImageFolder), loads
+///   through `loadImageFolder`: resized, centre-cropped and normalised, not scaled to [0, 1].
+/// - An `.npy` or `.npz` file loads through `loadNumpy`, values as saved.
 /// - A CSV file (optionally gzipped) is split reproducibly; see `loadCSV`.
 public enum DatasetCatalog {
   /// The datasets shipped in `samples/datasets/`.
@@ -23,7 +27,10 @@ public enum DatasetCatalog {
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
       throw LatheIOError.unknownDataset(name: nameOrPath, known: bundledNames)
     }
-    return isDirectory.boolValue ? try loadIDXDirectory(url) : try loadCSV(url)
+    if isDirectory.boolValue {
+      return ImageFolder.looksLikeImageFolder(url) ? try loadImageFolder(url) : try loadIDXDirectory(url)
+    }
+    return ["npy", "npz"].contains(url.pathExtension.lowercased()) ? try loadNumpy(url) : try loadCSV(url)
   }
 
   /// Loads `train-images-idx3-ubyte`, `train-labels-idx1-ubyte` and their `t10k-` (or `test-`)
@@ -134,7 +141,7 @@ public enum DatasetCatalog {
     }
   }
 
-  private static func classLabels(_ values: [Float], file: String) throws -> [Int] {
+  static func classLabels(_ values: [Float], file: String) throws -> [Int] {
     var labels: [Int] = []
     labels.reserveCapacity(values.count)
     for (index, value) in values.enumerated() {

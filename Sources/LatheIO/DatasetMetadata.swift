@@ -11,15 +11,7 @@ struct DatasetMetadata {
 
   /// The metadata in `directory`, or empty metadata when there is no `dataset.json`.
   static func read(in directory: URL) throws -> DatasetMetadata {
-    let url = directory.appendingPathComponent(fileName)
-    guard FileManager.default.fileExists(atPath: url.path) else { return DatasetMetadata() }
-    let bytes = try FileBytes.read(url)
-    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)),
-      let fields = object as? [String: Any]
-    else {
-      throw LatheIOError.invalid(
-        file: url.path, field: "contents", expected: "a JSON object", got: "something else")
-    }
+    guard let (url, fields) = try fields(in: directory) else { return DatasetMetadata() }
     var metadata = DatasetMetadata()
     if let name = fields["name"] {
       guard let text = name as? String else {
@@ -39,5 +31,19 @@ struct DatasetMetadata {
       metadata.scale = Float(number)
     }
     return metadata
+  }
+
+  /// The `dataset.json` in `directory` and its top-level fields, or nil when there is none.
+  static func fields(in directory: URL) throws -> (URL, [String: Any])? {
+    let url = directory.appendingPathComponent(fileName)
+    guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    let bytes = try FileBytes.read(url)
+    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)),
+      let fields = object as? [String: Any]
+    else {
+      throw LatheIOError.invalid(
+        file: url.path, field: "contents", expected: "a JSON object", got: "something else")
+    }
+    return (url, fields)
   }
 }

@@ -12,16 +12,34 @@ public enum Gzip {
   /// The decompressed bytes of a gzip (or zlib) stream. Concatenated gzip members, as written by
   /// `cat a.gz b.gz`, decompress to the concatenation, like `gunzip` does.
   public static func decompress(_ data: [UInt8], file: String) throws -> [UInt8] {
-    var stream = z_stream()
     // 15 + 32: the largest window, and detect the gzip or zlib header automatically.
-    guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
+    try inflated(data, windowBits: 15 + 32, limit: Int.max, file: file)
+  }
+
+  /// The bytes of a raw deflate stream (no header, as zip members hold them), refusing to
+  /// produce more than `limit` bytes so a zip's lying size field cannot exhaust memory.
+  public static func inflateRaw(_ data: [UInt8], limit: Int, file: String) throws -> [UInt8] {
+    try inflated(data, windowBits: -15, limit: limit, file: file)
+  }
+
+  /// `data` as a raw deflate stream (no header or trailer), as zip members store it.
+  public static func deflateRaw(_ data: [UInt8]) -> [UInt8] { compress(data, windowBits: -15) }
+
+  private static func inflated(_ data: [UInt8], windowBits: Int32, limit: Int, file: String) throws -> [UInt8] {
+    // Zip members are raw deflate streams: name them so, not gzip.
+    let format = windowBits < 0 ? "deflate" : "gzip"
+    func corrupt(_ file: String, _ reason: String) -> LatheIOError {
+      .invalid(file: file, field: "\(format) data", expected: "a valid \(format) stream", got: reason)
+    }
+    var stream = z_stream()
+    guard inflateInit2_(&stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
     else {
       throw LatheIOError.unreadable(file: file, reason: "zlib could not start inflating")
     }
     defer { inflateEnd(&stream) }
 
     var output: [UInt8] = []
-    output.reserveCapacity(data.count * 4)
+    output.reserveCapacity(min(data.count * 4, limit))
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     return try data.withUnsafeBufferPointer { input -> [UInt8] in
       var consumed = 0
@@ -38,12 +56,13 @@ public enum Gzip {
         let produced = chunk.count - Int(stream.avail_out)
         output.append(contentsOf: chunk[0..<produced])
         consumed += available - Int(stream.avail_in)
+        if output.count > limit { throw corrupt(file, "more than the \(limit) bytes the header promises") }
 
         switch status {
         case Z_STREAM_END:
           // Another member may follow; anything else after the stream is an error.
           if consumed == input.count { return output }
-          if input.count - consumed >= 2 && input[consumed] == 0x1f && input[consumed + 1] == 0x8b {
+          if windowBits > 0 && input.count - consumed >= 2 && input[consumed] == 0x1f && input[consumed + 1] == 0x8b {
             inflateReset(&stream)
             continue
           }
@@ -54,7 +73,7 @@ public enum Gzip {
         case Z_BUF_ERROR:
           // No progress possible: zlib needs input we do not have.
           if consumed == input.count && produced == 0 {
-            throw corrupt(file, "the gzip stream is truncated")
+            throw corrupt(file, "the \(format) stream is truncated")
           }
           continue
         default:
@@ -67,10 +86,14 @@ public enum Gzip {
 
   /// `data` as a gzip stream at the default compression level, with a zero timestamp.
   public static func compress(_ data: [UInt8]) -> [UInt8] {
-    var stream = z_stream()
     // 15 + 16: the largest window, with a gzip header and trailer instead of zlib's.
+    compress(data, windowBits: 15 + 16)
+  }
+
+  private static func compress(_ data: [UInt8], windowBits: Int32) -> [UInt8] {
+    var stream = z_stream()
     let status = deflateInit2_(
-      &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+      &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
       Int32(MemoryLayout<z_stream>.size))
     // Only fails without memory or on invalid constant parameters; neither comes from input.
     precondition(status == Z_OK, "deflateInit2 failed with \(status)")
@@ -105,9 +128,5 @@ public enum Gzip {
   public static func readMaybeCompressed(_ url: URL) throws -> [UInt8] {
     let bytes = try FileBytes.read(url)
     return isGzipped(bytes) ? try decompress(bytes, file: url.path) : bytes
-  }
-
-  private static func corrupt(_ file: String, _ reason: String) -> LatheIOError {
-    .invalid(file: file, field: "gzip data", expected: "a valid gzip stream", got: reason)
   }
 }

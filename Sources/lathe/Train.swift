@@ -44,6 +44,10 @@ extension Lathe {
         let network = architecture.build(classCount: max(data.train.classCount, 10), seed: seed)
         let fitted = try data.fitted(to: network, modelName: model)
         let (train, test) = (fitted.train, fitted.test)
+        guard train.count > 0 else {
+          throw CommandFailure(
+            "\(dataset) has no training examples (an .npz without x_train, or an ImageFolder without train/)")
+        }
         guard var kind = OptimizerKind.named(optimizer, weightDecay: weightDecay) else {
           throw CommandFailure("unknown optimizer \"\(optimizer)\"; use sgd, nesterov, adam or adamw")
         }

@@ -92,6 +92,19 @@ final class PipelineRunnerTests: XCTestCase {
     XCTAssertNotEqual(runner.snapshots[1].model.parameter(named: "fc1.weight")!.value.scalars, original)
   }
 
+  /// A file with test data only (an .npz without x_train) gives an empty train split: steps are
+  /// refused with the reason, where int8 calibration used to trap on missing ranges.
+  func testAnEmptyTrainSplitIsRefusedBeforeAStep() throws {
+    let full = blobSplit()
+    let data = DatasetSplit(train: full.test.subset([]), test: full.test)
+    let (runner, _) = try runner([step("int8", "quantize")], model: trainedDigitsMLP(full), data: data)
+    XCTAssertThrowsError(try runner.runNextStep()) { error in
+      XCTAssertTrue(error is StepFailure, "\(error)")
+      XCTAssertTrue("\(error)".contains("int8: quantize") && "\(error)".contains("x_train"), "\(error)")
+    }
+    XCTAssertEqual(runner.snapshots.count, 1)
+  }
+
   func testTrainingAfterQuantizeFailsClearly() throws {
     let data = blobSplit()
     let (runner, _) = try runner(

@@ -32,6 +32,40 @@ final class RobustnessTests: XCTestCase {
     exercise(valid) { _ = try? CSVDataset.decode($0, file: "fuzz.csv") }
   }
 
+  func testCorruptedNumpyFilesNeverCrash() throws {
+    let x = NumpyArray(dtype: .int16, shape: [2, 3], values: [1, -2, 3, -4, 5, -6])
+    exercise(try x.encoded()) { _ = try? NumpyArray.decode($0, file: "fuzz.npy") }
+    for compressed in [false, true] {
+      let npz = try NumpyArchive.encode(
+        ["x": x, "y": NumpyArray(dtype: .uint8, shape: [2], values: [1, 0])], compressed: compressed)
+      exercise(npz) { _ = try? NumpyArchive.decode($0, file: "fuzz.npz") }
+    }
+  }
+
+  /// fuzz-npy found a zip member named "x.np\n" echoed into a two-line message.
+  func testNamesFromNumpyFilesAreEscapedInErrors() throws {
+    let zip = try ZipArchive.encode([ZipArchive.Member(name: "x.np\n", bytes: [1])], compressed: false)
+    assertThrows(try NumpyArchive.decode(zip, file: "n.npz"), mentions: ["\"x.np\\n\""])
+    let header = Array("{'descr': '<f4\n', 'fortran_order': False, 'shape': (), }\n".utf8)
+    let npy = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count), 0] + header
+    assertThrows(try NumpyArray.decode(npy, file: "d.npy"), mentions: ["'<f4\\n'"])
+    for bytes in [zip, npy] {
+      do {
+        _ = try NumpyArchive.decode(bytes, file: "f")
+        _ = try NumpyArray.decode(bytes, file: "f")
+      } catch {
+        XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+      }
+    }
+  }
+
+  func testCorruptedImagesNeverCrash() throws {
+    let image = DecodedImage(width: 6, height: 5, channels: 3, pixels: (0..<90).map { UInt8($0 * 2) })
+    for format in [ImageCodec.Format.png, .jpeg] {
+      exercise(try ImageCodec.encode(image, as: format)) { _ = try? ImageCodec.decode($0, file: "fuzz.img") }
+    }
+  }
+
   func testDeeplyNestedSafetensorsHeaderIsAnError() {
     let header = Array(String(repeating: "[", count: 100_000).utf8)
     let length = UInt64(header.count)

@@ -41,4 +41,20 @@ final class DatasetFitTests: XCTestCase {
       XCTAssertEqual("\($0)", "toy has label 7, but digits-mlp scores 3 classes (0...2)")
     }
   }
+
+  func testLabelFreeSetsAreRefusedWhereLabelsAreNeeded() throws {
+    let model = Architecture.digitsMLP.build()
+    let inputs = Tensor<Float>(shape: [2, 64]) { for i in 0..<$0.count { $0[i] = 0 } }
+    let unlabelled = Dataset(name: "toy.npy", inputs: inputs, labels: nil, classCount: 0)
+    XCTAssertFalse(unlabelled.isLabelled)
+    XCTAssertEqual(unlabelled.count, 2)
+    XCTAssertThrowsError(try unlabelled.fitted(to: model, modelName: "digits-mlp")) {
+      XCTAssertTrue("\($0)".hasPrefix("toy.npy has no labels"), "\($0)")
+      XCTAssertTrue("\($0)".contains("digits-mlp"), "\($0)")
+    }
+    // Label-free metrics opt out, and get the inputs in the model's shape.
+    XCTAssertEqual(try unlabelled.fitted(to: model, modelName: "m", classifier: false).inputs.shape, [2, 1, 8, 8])
+    // An empty label-free split (the train part of an .npy) is no error: nothing needs a label.
+    XCTAssertNoThrow(try unlabelled.subset([]).fitted(to: model, modelName: "m"))
+  }
 }

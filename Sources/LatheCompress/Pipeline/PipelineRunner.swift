@@ -89,6 +89,13 @@ public final class PipelineRunner: @unchecked Sendable {
       throw StepFailure(
         "\(step.name): \(step.technique) trains, but the model can no longer train; put it before quantize")
     }
+    // An .npy, .npz or ImageFolder without train arrays has an empty train split; techniques
+    // calibrate and fine-tune on it, so refuse here rather than inside one of them.
+    if data.train.count == 0 {
+      throw StepFailure(
+        "\(step.name): \(step.technique) calibrates or trains on the train split, but \(data.train.name) has none; "
+          + "add x_train/y_train to the .npz, or train/ and val/ folders to the ImageFolder")
+    }
     let start = Date()
     // The one copy of the step's input: techniques change the model they are given, and the
     // snapshot must stay as it is so stepping back can return to it.

@@ -1,10 +1,25 @@
-/// Labelled examples held in memory: images as fp32 [N, C, H, W] scaled to [0, 1] (or
-/// features as [N, F]), labels as class indices.
+/// Examples held in memory: images as fp32 [N, C, H, W] scaled to [0, 1] (or features as
+/// [N, F]), labels as class indices.
+///
+/// Two extensions serve models and files beyond single-input classifiers, both empty by default
+/// so that every labelled single-input set behaves as it always did:
+/// - `namedInputs` carries every input of a multi-input model by its graph input name (an
+///   `.npz` keyed by input names fills it). `inputs` is then the primary one, the first name in
+///   sorted order, so code that knows one input keeps working.
+/// - `isLabelled` is false for sets without labels (an `.npy`, an `.npz` without `y`): `labels`
+///   is then empty and `count` comes from the inputs' first axis. `fitted(to:)` refuses such a
+///   set wherever labels are needed (training with a loss, accuracy) with a message, not a trap.
 public struct Dataset: Sendable {
   public var name: String
   public var inputs: Tensor<Float>
+  /// One class index per example, or empty when `isLabelled` is false.
   public var labels: [Int]
   public var classCount: Int
+  /// Every input by name for multi-input models, each with the same first axis as `inputs`
+  /// (which is one of them); empty for single-input sets.
+  public var namedInputs: [String: Tensor<Float>]
+  /// Whether `labels` holds one label per example. False for label-free sets.
+  public var isLabelled: Bool
 
   public init(name: String, inputs: Tensor<Float>, labels: [Int], classCount: Int) {
     precondition(inputs.shape.first == labels.count, "\(labels.count) labels for inputs of shape \(inputs.shape)")
@@ -12,28 +27,59 @@ public struct Dataset: Sendable {
     self.inputs = inputs
     self.labels = labels
     self.classCount = classCount
+    self.namedInputs = [:]
+    self.isLabelled = true
   }
 
-  public var count: Int { labels.count }
+  /// A set without labels, optionally with several named inputs. `inputs` must be one of
+  /// `namedInputs` when those are given, and every named input must have the same example count;
+  /// readers check both (with file names in their messages) before calling this.
+  public init(
+    name: String, inputs: Tensor<Float>, namedInputs: [String: Tensor<Float>] = [:], labels: [Int]?,
+    classCount: Int
+  ) {
+    let count = inputs.shape.first ?? 0
+    precondition(
+      labels.map { $0.count == count } ?? true, "\(labels?.count ?? 0) labels for inputs of shape \(inputs.shape)")
+    precondition(namedInputs.values.allSatisfy { $0.shape.first == count }, "named inputs of different lengths")
+    self.name = name
+    self.inputs = inputs
+    self.labels = labels ?? []
+    self.classCount = classCount
+    self.namedInputs = namedInputs
+    self.isLabelled = labels != nil
+  }
+
+  /// The number of examples: the inputs' first axis (equal to `labels.count` when labelled).
+  public var count: Int { inputs.shape.first ?? 0 }
 
   /// The shape of one example, without the batch axis.
   public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
-  /// The examples at `indices`, in that order.
+  /// The examples at `indices`, in that order (named inputs and labels too, when present).
   public func subset(_ indices: [Int], name: String? = nil) -> Dataset {
+    var result = self
+    result.name = name ?? self.name
+    result.inputs = Self.rows(indices, of: inputs)
+    result.namedInputs = namedInputs.mapValues { Self.rows(indices, of: $0) }
+    result.labels = isLabelled ? indices.map { labels[$0] } : []
+    return result
+  }
+
+  /// Examples `range`, in order.
+  public func slice(_ range: Range<Int>) -> Dataset { subset(Array(range)) }
+
+  private static func rows(_ indices: [Int], of tensor: Tensor<Float>) -> Tensor<Float> {
+    let sampleShape = Array(tensor.shape.dropFirst())
     let per = sampleShape.reduce(1, *)
-    let picked = inputs.withUnsafeBufferPointer { src in
+    return tensor.withUnsafeBufferPointer { src in
       Tensor<Float>(shape: [indices.count] + sampleShape) { dst in
         for (row, index) in indices.enumerated() {
           (dst.baseAddress! + row * per).update(from: src.baseAddress! + index * per, count: per)
         }
       }
     }
-    return Dataset(name: name ?? self.name, inputs: picked, labels: indices.map { labels[$0] }, classCount: classCount)
   }
-
-  /// Examples `range`, in order.
-  public func slice(_ range: Range<Int>) -> Dataset { subset(Array(range)) }
 }
 
 /// A dataset's fixed train and test parts.

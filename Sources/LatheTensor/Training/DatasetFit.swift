@@ -9,8 +9,14 @@ extension Dataset {
   /// `[N, classes]`, and every label one of those classes. Everything that trains or scores a
   /// model on a dataset (eval, run, train, the workbench) calls this first, so a mismatch is an
   /// error naming both shapes instead of a trap inside a reshape or an argmax. With
-  /// `classifier` false only the input is checked (eval against a reference model).
+  /// `classifier` false only the input is checked (eval against a reference model, label-free
+  /// metrics); a classifier needs labels, so a non-empty label-free set is refused.
   public func fitted(to model: Model, modelName: String, classifier: Bool = true) throws(DatasetMismatch) -> Dataset {
+    if classifier && !isLabelled && count > 0 {
+      throw DatasetMismatch(
+        description: "\(name) has no labels (an .npy, or an .npz without a \"y\" array), "
+          + "but top-1 accuracy and training \(modelName) need one class label per example")
+    }
     let wanted = model.inputShape
     // A model with open sizes (a width, a length) takes examples that agree on the others.
     let open = Set(model.symbolicAxes)

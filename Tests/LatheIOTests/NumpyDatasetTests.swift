@@ -1,0 +1,85 @@
+import Foundation
+import LatheTensor
+import XCTest
+
+@testable import LatheIO
+
+/// `--dataset` from `.npy` and `.npz` files: which arrays become inputs, labels and splits.
+final class NumpyDatasetTests: XCTestCase {
+  private func load(_ arrays: [String: NumpyArray], name: String = "set.npz") throws -> DatasetSplit {
+    let url = try temporaryDirectory().appendingPathComponent(name)
+    try NumpyArchive.write(arrays, to: url, compressed: true)
+    return try DatasetCatalog.load(url.path, samplesDirectory: url)
+  }
+
+  func testXAndYAreTheTestSplit() throws {
+    let split = try load([
+      "x": NumpyArray(dtype: .uint8, shape: [3, 2], values: [1, 2, 3, 4, 5, 6]),
+      "y": NumpyArray(dtype: .int64, shape: [3], values: [2, 0, 1]),
+    ])
+    XCTAssertEqual(split.test.name, "set")
+    XCTAssertEqual(split.test.inputs.shape, [3, 2])
+    // Values as saved, not rescaled.
+    XCTAssertEqual(split.test.inputs.scalars, [1, 2, 3, 4, 5, 6])
+    XCTAssertEqual(split.test.labels, [2, 0, 1])
+    XCTAssertEqual(split.test.classCount, 3)
+    XCTAssertTrue(split.test.namedInputs.isEmpty)
+    XCTAssertEqual(split.train.count, 0)
+    XCTAssertTrue(split.train.isLabelled)
+    XCTAssertEqual(split.train.sampleShape, [2])
+  }
+
+  func testSplitKeys() throws {
+    let split = try load([
+      "x_train": NumpyArray(shape: [2, 1, 2, 2], values: .init(repeating: 0.5, count: 8)),
+      "y_train": NumpyArray(dtype: .uint8, shape: [2], values: [0, 4]),
+      "x_test": NumpyArray(shape: [1, 1, 2, 2], values: [1, 2, 3, 4]),
+      "y_test": NumpyArray(dtype: .uint8, shape: [1], values: [1]),
+    ])
+    XCTAssertEqual(split.train.labels, [0, 4])
+    XCTAssertEqual(split.test.labels, [1])
+    XCTAssertEqual(split.test.classCount, 5)
+    XCTAssertEqual(split.train.classCount, 5)
+    XCTAssertEqual(split.test.inputs.shape, [1, 1, 2, 2])
+  }
+
+  func testNamedInputsForMultiInputModels() throws {
+    // The stored fixture numpy wrote: input_ids int32 [3, 2], mask bool [3, 2], y uint8 [3].
+    let url = repositoryRoot.appendingPathComponent("Tests/LatheIOTests/Fixtures/numpy-savez.npz")
+    let test = try DatasetCatalog.load(url.path, samplesDirectory: url).test
+    XCTAssertEqual(test.namedInputs.keys.sorted(), ["input_ids", "mask"])
+    XCTAssertEqual(test.namedInputs["mask"]?.scalars, [1, 0, 1, 1, 0, 0])
+    XCTAssertEqual(test.inputs.scalars, [1, 2, 3, 4, 5, 6])
+    XCTAssertEqual(test.labels, [2, 0, 1])
+    XCTAssertEqual(test.subset([1]).namedInputs["mask"]?.scalars, [1, 1])
+  }
+
+  func testNpyIsInputsWithoutLabels() throws {
+    let url = try temporaryDirectory().appendingPathComponent("features.npy")
+    try NumpyArray(dtype: .float64, shape: [4], values: [1, 2, 3, 4]).write(to: url)
+    let split = try DatasetCatalog.load(url.path, samplesDirectory: url)
+    XCTAssertFalse(split.test.isLabelled)
+    XCTAssertEqual(split.test.count, 4)
+    XCTAssertEqual(split.test.inputs.shape, [4, 1])
+    XCTAssertEqual(split.test.labels, [])
+    XCTAssertEqual(split.train.count, 0)
+    XCTAssertFalse(split.train.isLabelled)
+  }
+
+  func testMistakesAreNamed() throws {
+    let x = NumpyArray(shape: [2, 2], values: [0, 1, 2, 3])
+    assertThrows(
+      try load(["x": x, "y": NumpyArray(shape: [3], values: [0, 1, 0])]), mentions: ["set.npz", "\"y\"", "[2]"])
+    assertThrows(
+      try load(["x": x, "y": NumpyArray(shape: [2], values: [0, 1.5])]), mentions: ["array y", "label 1", "integer"])
+    assertThrows(
+      try load(["x": x, "mask": NumpyArray(shape: [3, 1], values: [0, 0, 0])]),
+      mentions: ["\"mask\"", "2 examples, like \"x\""])
+    assertThrows(try load(["y": NumpyArray(shape: [1], values: [0])]), mentions: ["input array", "only y"])
+    assertThrows(try load(["x": NumpyArray(shape: [], values: [1])]), mentions: ["\"x\"", "0-d"])
+    assertThrows(try load(["x_test": x, "other": x]), mentions: ["\"other\"", "NAME_train or NAME_test"])
+    assertThrows(
+      try load(["x_test": x, "x_train": NumpyArray(shape: [1, 3], values: [0, 0, 0])]),
+      mentions: ["train arrays", "[N] + [2]", "[N] + [3]"])
+  }
+}
