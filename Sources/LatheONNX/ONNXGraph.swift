@@ -15,6 +15,8 @@ public final class ONNXGraph {
     public var example: [Int]
     /// The element type the file declares.
     public var elementType: String
+    /// The axis that is the batch (a symbol that is some input's first axis), if any.
+    public var batchAxis: Int?
   }
 
   public let inputs: [Input]
@@ -101,9 +103,12 @@ public final class ONNXGraph {
       ordered.append(Node(output == "input" ? "output" : output + "_output", ONNXOp(.identity), inputs: [output]))
     }
     let extraInputs = inputs.dropFirst().map {
-      ModelInput(name: $0.value, shape: $0.shape, exampleShape: $0.example, elementType: $0.elementType)
+      ModelInput(
+        name: $0.value, shape: $0.shape, exampleShape: $0.example, elementType: $0.elementType, sourceName: $0.name,
+        batchAxis: $0.batchAxis)
     }
     var metadata = self.metadata
+    metadata["onnx.input-name"] = first.name
     metadata["onnx.producer"] = producer
     metadata["onnx.opset"] = String(opsetVersion)
     if first.elementType != "float" { metadata["onnx.input-type"] = first.elementType }

@@ -263,6 +263,7 @@ final class GraphImporter {
       let probed = (0..<passes).map { probes.shape(of: k, shape, pass: $0) }
       values[input.name] = .runtime(input.value, probed)
       inputs[k].example = probed[0]
+      inputs[k].batchAxis = probes.batchAxis(of: k)
     }
     for node in graph.node {
       for input in node.input where !input.isEmpty { consumers[input, default: 0] += 1 }

@@ -43,6 +43,12 @@ struct SymbolicDimensions {
     }
   }
 
+  /// The first axis of input `k` that is a batch symbol, if any.
+  func batchAxis(of k: Int) -> Int? {
+    guard k < symbolOf.count else { return nil }
+    return symbolOf[k].firstIndex { $0.map(batchSymbols.contains) ?? false }
+  }
+
   /// Whether a dimension's sizes over the passes are those of a batch symbol.
   static func isBatch(_ sizes: [Int]) -> Bool { sizes == Array(batchProbes.prefix(sizes.count)) }
 }

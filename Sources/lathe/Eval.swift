@@ -42,7 +42,7 @@ extension Lathe {
           labels: test.labels, expected: expected, blank: ctc || expected != nil ? blank : nil,
           hasReference: referenceModel != nil)
         let start = Date()
-        try ModelOutputs.forEachBatch(of: [network] + (referenceModel.map { [$0] } ?? []), inputs: test.inputs) {
+        try ModelOutputs.forEachBatch(of: [network] + (referenceModel.map { [$0] } ?? []), data: test) {
           range, outputs in
           try measures.add(range, outputs[0], reference: outputs.count > 1 ? outputs[1] : nil)
         }

@@ -12,6 +12,8 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
   case labelCountMismatch(labels: Int, outputs: Int)
   /// The model `model` reads examples of shape `expects`; the data's examples hold `values` numbers.
   case inputShapeMismatch(model: String, expects: [Int], values: Int)
+  /// The data holds no array for one of the model's extra inputs.
+  case missingInput(model: String, reason: String)
 
   public var description: String {
     switch self {
@@ -28,6 +30,7 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
       return "\(labels) label sequences for \(outputs) examples; give one per example"
     case .inputShapeMismatch(let model, let expects, let values):
       return "\(model) reads examples of shape \(expects), but the data's examples hold \(values) values"
+    case .missingInput(let model, let reason): return "\(model): \(reason)"
     }
   }
 }

@@ -3,29 +3,30 @@ import LatheTensor
 /// Runs models over a dataset's inputs a batch at a time, so evaluation holds one batch of
 /// outputs, never the whole set's.
 public enum ModelOutputs {
-  /// A model's outputs for one batch, one tensor per output. Models have one output today;
-  /// callers take a list so multi-output models need no other change.
-  public static func outputs(of model: Model, for batch: Tensor<Float>) throws(EvaluationError) -> [Tensor<Float>] {
-    let count = batch.shape.first ?? 0
-    let values = batch.shape.dropFirst().reduce(1, *)
-    guard model.inputShape.reduce(1, *) == values else {
+  /// A model's outputs for examples `range` of `data`, one tensor per output (the first, then
+  /// the model's extra outputs), its extra inputs fed from the data's named arrays.
+  public static func outputs(of model: Model, for data: Dataset, _ range: Range<Int>) throws(EvaluationError)
+    -> [Tensor<Float>]
+  {
+    let values = data.sampleShape.reduce(1, *)
+    guard !model.symbolicAxes.isEmpty || model.inputShape.reduce(1, *) == values else {
       throw .inputShapeMismatch(model: model.architecture, expects: model.inputShape, values: values)
     }
-    return [model.predict(batch.reshaped([count] + model.inputShape))]
+    if let missing = model.missingFeeds(in: data) { throw .missingInput(model: model.architecture, reason: missing) }
+    return model.predict(feeds: model.feeds(data, range))
   }
 
   /// Calls `body` with each batch's example range and every model's outputs for it (index as
   /// `models`).
   public static func forEachBatch(
-    of models: [Model], inputs: Tensor<Float>, batchSize: Int = 256,
+    of models: [Model], data: Dataset, batchSize: Int = 256,
     _ body: (Range<Int>, [[Tensor<Float>]]) throws -> Void
   ) throws {
-    let count = inputs.shape.first ?? 0
+    let count = data.count
     var start = 0
     while start < count {
       let range = start..<min(start + max(batchSize, 1), count)
-      let batch = inputs.sliced(axis: 0, range)
-      try body(range, try models.map { model throws(EvaluationError) in try outputs(of: model, for: batch) })
+      try body(range, try models.map { model throws(EvaluationError) in try outputs(of: model, for: data, range) })
       start = range.upperBound
     }
   }
@@ -35,10 +36,10 @@ public enum ModelOutputs {
 public enum ModelComparison {
   /// One result per output.
   public static func compare(
-    _ candidate: Model, with reference: Model, inputs: Tensor<Float>, batchSize: Int = 256
+    _ candidate: Model, with reference: Model, on data: Dataset, batchSize: Int = 256
   ) throws -> [OutputComparison.Result] {
     var comparisons: [OutputComparison] = []
-    try ModelOutputs.forEachBatch(of: [reference, candidate], inputs: inputs, batchSize: batchSize) { _, outputs in
+    try ModelOutputs.forEachBatch(of: [reference, candidate], data: data, batchSize: batchSize) { _, outputs in
       try comparisons.add(reference: outputs[0], candidate: outputs[1])
     }
     return comparisons.map(\.result)

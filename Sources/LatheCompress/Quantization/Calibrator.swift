@@ -14,10 +14,10 @@ public enum Calibrator {
     while start < count {
       try context?.checkCancellation()
       let end = min(start + 128, count)
-      let batch = data.inputs.sliced(axis: 0, start..<end).reshaped(model.batchShape(end - start, of: data))
+      let batch = model.feeds(data, start..<end).map { Variable($0) }
       GradientRecording.disabled {
         var forward = ForwardContext.inference
-        _ = model.forward(Variable(batch), context: &forward) { node, inputs, _ in
+        _ = model.forward(feeds: batch, context: &forward) { node, inputs, _ in
           if layers.contains(node.name) { observed[node.name, default: []] += inputs[0].value.scalars }
         }
       }

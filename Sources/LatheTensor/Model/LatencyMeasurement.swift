@@ -14,13 +14,13 @@ public struct LatencyMeasurement: Sendable, Codable, Equatable {
     _ model: Model, batchSize: Int, minimumRuns: Int = 20, maximumRuns: Int = 2000, minimumSeconds: Double = 0.3
   ) -> LatencyMeasurement {
     var generator = SeededGenerator(seed: 1)
-    let input = Tensor<Float>.uniform([batchSize] + model.inputShape, low: 0, high: 1, generator: &generator)
-    for _ in 0..<3 { _ = model.predict(input) }
+    let input = model.exampleFeeds(batchSize: batchSize, generator: &generator)
+    for _ in 0..<3 { _ = model.predict(feeds: input) }
     var samples: [Double] = []
     let start = DispatchTime.now().uptimeNanoseconds
     while samples.count < maximumRuns {
       let t0 = DispatchTime.now().uptimeNanoseconds
-      _ = model.predict(input)
+      _ = model.predict(feeds: input)
       let t1 = DispatchTime.now().uptimeNanoseconds
       samples.append(Double(t1 - t0) / 1000)
       if samples.count >= minimumRuns && Double(t1 - start) / 1e9 >= minimumSeconds { break }

@@ -26,18 +26,29 @@ public struct ModelInput: Codable, Equatable, Sendable {
 
   /// The shape with example sizes where `shape` leaves them open: what shape checks feed.
   public var exampleShape: [Int]
+  /// The name the model's file gives it ("attention_mask"): a dataset's arrays are keyed so.
+  public var sourceName: String
+  /// The axis that is the batch (the model's first input's batch size), if it has one.
+  public var batchAxis: Int?
 
-  public init(name: String, shape: [Int], exampleShape: [Int]? = nil, elementType: String = "float") {
+  public init(
+    name: String, shape: [Int], exampleShape: [Int]? = nil, elementType: String = "float", sourceName: String? = nil,
+    batchAxis: Int? = nil
+  ) {
     self.name = name
     self.shape = shape
     self.exampleShape = exampleShape ?? shape.map { $0 < 0 ? 1 : $0 }
     self.elementType = elementType
+    self.sourceName = sourceName ?? name
+    self.batchAxis = batchAxis
   }
 
   enum CodingKeys: String, CodingKey {
     case name, shape
     case exampleShape = "example_shape"
     case elementType = "element_type"
+    case sourceName = "source_name"
+    case batchAxis = "batch_axis"
   }
 }
 

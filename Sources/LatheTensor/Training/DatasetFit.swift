@@ -17,6 +17,9 @@ extension Dataset {
         description: "\(name) has no labels (an .npy, or an .npz without a \"y\" array), "
           + "but top-1 accuracy and training \(modelName) need one class label per example")
     }
+    if count > 0, let missing = model.missingFeeds(in: self) {
+      throw DatasetMismatch(description: "\(modelName): \(missing)")
+    }
     let wanted = model.inputShape
     // A model with open sizes (a width, a length) takes examples that agree on the others.
     let open = Set(model.symbolicAxes)

@@ -130,8 +130,7 @@ public enum Evaluator {
     var start = 0
     while start < data.count {
       let end = min(start + batchSize, data.count)
-      let inputs = data.inputs.sliced(axis: 0, start..<end)
-      result += model.predict(inputs.reshaped(model.batchShape(end - start, of: data))).argmaxRows()
+      result += model.predict(feeds: model.feeds(data, start..<end))[0].argmaxRows()
       start = end
     }
     return result

@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+
+@testable import LatheTensor
+
+/// A model of two inputs (x, and a per-example offset whose batch is its second axis) and two
+/// outputs, fed from a dataset's named arrays: predictions, timing and fitting all use every
+/// input, and a dataset without the second one is refused by name.
+final class MultiInputModelTests: XCTestCase {
+  /// y = x + offset (offset stored [2, N] in the model's layout), z = the offset as it is.
+  private func model() throws -> Model {
+    let offset = ModelInput(
+      name: "offset_in", shape: [2, -1], exampleShape: [2, 1], elementType: "float", sourceName: "offset",
+      batchAxis: 1)
+    let transpose = TransposeForTest()
+    let graph = [
+      Node("z", Function(.relu), inputs: ["offset_in"]),
+      Node("transposed", transpose, inputs: ["offset_in"]),
+      Node("y", Function(.add), inputs: ["input", "transposed"]),
+    ]
+    let m = try Model(architecture: "two", inputShape: [2], classCount: 2, nodes: graph, extraInputs: [offset])
+    m.extraOutputs = ["z"]
+    return m
+  }
+
+  func testDatasetFeedsEveryInputWithTheBatchWhereTheModelWantsIt() throws {
+    let m = try model()
+    let x = Tensor<Float>(shape: [3, 2], scalars: [0, 0, 1, 1, 2, 2])
+    // Stored example-first, [N, 2]; the model reads it as [2, N].
+    let offset = Tensor<Float>(shape: [3, 2], scalars: [10, -10, 20, -20, 30, -30])
+    let data = Dataset(name: "pairs", inputs: x, namedInputs: ["offset": offset], labels: [0, 0, 1], classCount: 2)
+    let feeds = m.feeds(data, 0..<3)
+    XCTAssertEqual(feeds[1].shape, [2, 3])
+    XCTAssertEqual(feeds[1].scalars, [10, 20, 30, -10, -20, -30])
+    let out = m.predict(feeds: feeds)
+    XCTAssertEqual(out[0].scalars, [10, -10, 21, -19, 32, -28])
+    XCTAssertEqual(out[1].scalars, [10, 20, 30, 0, 0, 0])
+    // argmax of (10, -10), (21, -19), (32, -28): class 0 each time.
+    XCTAssertEqual(Evaluator.predictions(of: m, on: data, batchSize: 2), [0, 0, 0])
+    XCTAssertEqual(try data.fitted(to: m, modelName: "two").count, 3)
+    XCTAssertEqual(LatencyMeasurement.measure(m, batchSize: 4, minimumRuns: 2, minimumSeconds: 0).runs, 2)
+  }
+
+  func testDatasetWithoutTheSecondInputIsRefusedByName() throws {
+    let m = try model()
+    let data = Dataset(name: "plain", inputs: .zeros([3, 2]), labels: [0, 1, 0], classCount: 2)
+    XCTAssertThrowsError(try data.fitted(to: m, modelName: "two.onnx")) {
+      XCTAssertTrue("\($0)".contains("also reads offset, which plain does not hold"), "\($0)")
+    }
+  }
+
+  func testExtraInputsAndOutputsSurviveTheDescription() throws {
+    let m = try model()
+    let back = try ModelDescription(m).makeModel(builders: [TransposeForTest.Builder()])
+    XCTAssertEqual(back.extraInputs, m.extraInputs)
+    XCTAssertEqual(back.extraOutputs, ["z"])
+    let copy = m.copy()
+    XCTAssertEqual(copy.extraInputs, m.extraInputs)
+    XCTAssertEqual(copy.extraOutputs, m.extraOutputs)
+  }
+}
+
+/// [2, N] → [N, 2], so the test model has an input whose batch is its second axis.
+private final class TransposeForTest: Layer {
+  struct Builder: LayerBuilding {
+    func makeLayer(_ spec: LayerSpec) throws(ModelError) -> Layer? { spec.op == "test.T" ? TransposeForTest() : nil }
+  }
+  var spec: LayerSpec { LayerSpec(op: "test.T") }
+  var parameters: [(name: String, parameter: Parameter)] { [] }
+  func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable { inputs[0].permuted([1, 0]) }
+  func copy() -> Layer { TransposeForTest() }
+}
