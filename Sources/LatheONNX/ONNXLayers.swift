@@ -33,7 +33,8 @@ public struct ONNXLayers: LayerBuilding {
     switch spec.op {
     case "onnx.If":
       throw .badAttribute(
-        op: spec.op, key: "branches", expected: "subgraphs, which Lathe model files do not hold yet: open the .onnx file")
+        op: spec.op, key: "branches",
+        expected: "subgraphs, which Lathe model files do not hold yet: open the .onnx file")
     case "onnx.NonZero": return ONNXNonZero()
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))
