@@ -30,8 +30,10 @@ public struct Workspace {
   }
 
   /// A workspace with no steps yet: `model` on `dataset` (else the dataset the model says it
-  /// was trained on). `classifier` false accepts a model of any outputs (see `Dataset.fitted`).
-  public static func open(model: String, dataset: String?, classifier: Bool = true) throws -> Workspace {
+  /// was trained on). `classifier` nil decides: labelled data on a model of class scores is
+  /// scored by its labels, anything else against the model itself; false accepts a model of any
+  /// outputs (see `Dataset.fitted`).
+  public static func open(model: String, dataset: String?, classifier: Bool? = nil) throws -> Workspace {
     let spec = PipelineSpec(name: "untitled", model: model, dataset: dataset, steps: [])
     return try open(spec, text: nil, model: model, dataset: dataset, describedAs: model, classifier: classifier)
   }
@@ -39,7 +41,7 @@ public struct Workspace {
   /// `spec` with its model and dataset; `describedAs` names the pipeline in errors that have no line.
   public static func open(
     _ spec: PipelineSpec, text: String?, model: String?, dataset: String?, describedAs: String,
-    classifier: Bool = true
+    classifier: Bool? = nil
   ) throws -> Workspace {
     guard let modelName = model ?? spec.model else {
       throw WorkspaceError("\(describedAs) names no model")
@@ -58,7 +60,11 @@ public struct Workspace {
     let datasetKey = dataset == nil && spec.dataset != nil ? "dataset" : nil
     let raw = try spec.blaming(datasetKey) { try WorkspaceSources.dataset(datasetName) }
     let data = try spec.blaming(datasetKey ?? modelKey) {
-      try raw.fitted(to: network, modelName: modelName, classifier: classifier)
+      // Unless told, a labelled set on a model of class scores is scored by its labels, and
+      // anything else (an OCR line reader, a detector, data without labels) against the model.
+      let scoresClasses = network.outputShapes()[network.nodes.last?.name ?? ""]?.count == 2
+      return try raw.fitted(
+        to: network, modelName: modelName, classifier: classifier ?? (raw.test.isLabelled && scoresClasses))
     }
     return Workspace(
       pipeline: spec, pipelineText: text, modelName: modelName, modelFile: file, model: network,

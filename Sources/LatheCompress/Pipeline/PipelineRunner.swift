@@ -96,6 +96,13 @@ public final class PipelineRunner: @unchecked Sendable {
         "\(step.name): \(step.technique) calibrates or trains on the train split, but \(data.train.name) has none; "
           + "add x_train/y_train to the .npz, or train/ and val/ folders to the ImageFolder")
     }
+    // Data without labels measures agreement with the input model; a technique that trains
+    // on a loss over labels cannot run on it.
+    if !data.train.isLabelled && data.train.count > 0 && type.descriptor.needsTrainableModel {
+      throw StepFailure(
+        "\(step.name): \(step.technique) trains on labels, but \(data.train.name) has none; "
+          + "add a \"y\" array to the .npz, or class folders to the ImageFolder")
+    }
     let start = Date()
     // The one copy of the step's input: techniques change the model they are given, and the
     // snapshot must stay as it is so stepping back can return to it.
@@ -111,7 +118,8 @@ public final class PipelineRunner: @unchecked Sendable {
     progress(StepProgress(fraction: 1, message: "measuring"))
     var (metrics, deployed) = try ModelMeasurement.measure(
       model, name: step.name, technique: step.technique, test: context.data.test, path: path(index + 1, step.name),
-      originalSize: snapshots[0].metrics.sizeBytes, wallSeconds: seconds, options: options)
+      originalSize: snapshots[0].metrics.sizeBytes, wallSeconds: seconds, options: options,
+      reference: snapshots[0].deployed)
     context.findings.compare(deployed, withInput: snapshots[0].deployed, on: context.data.test)
     metrics.extra = context.findings.metricsExtra
     state = context.state

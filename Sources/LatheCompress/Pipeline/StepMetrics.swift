@@ -20,8 +20,15 @@ public struct StepMetrics: Codable, Sendable, Equatable {
 
   public var name: String
   public var technique: String
-  /// Top-1 accuracy on the test split, 0...1.
+  /// Top-1 accuracy on the test split, 0...1; for a model that is not a classifier, or data
+  /// without labels, top-1 agreement with the pipeline's input model (`scoredAgainst`).
   public var accuracy: Double
+  /// nil when `accuracy` is against the labels; "input model" when it is top-1 agreement with
+  /// the pipeline's input model (over the last axis, per position), which needs no labels.
+  public var scoredAgainst: String?
+
+  /// What `accuracy` is, for messages: "accuracy", or "agreement with the input model".
+  public var scoreName: String { scoredAgainst.map { "agreement with the \($0)" } ?? "accuracy" }
   /// Bytes of the saved model file.
   public var sizeBytes: Int
   /// Size of the pipeline's input model file divided by this one.
@@ -74,12 +81,12 @@ public enum ModelMeasurement {
   /// Writes `model` to `path` and returns the metrics of the file's model (and that model).
   public static func measure(
     _ model: Model, name: String, technique: String, test: Dataset, path: URL, originalSize: Int?, wallSeconds: Double,
-    options: Options = Options()
+    options: Options = Options(), reference: Model? = nil
   ) throws -> (StepMetrics, Model) {
     try ModelFile.save(Deployment.inferenceModel(model), to: path)
     let size = path.fileSizeOnDisk
     let loaded = try ModelFile.load(from: path, builders: options.builders)
-    let accuracy = Evaluator.accuracy(of: loaded, on: test)
+    let (accuracy, scoredAgainst) = try score(loaded, on: test, reference: reference)
     let one = LatencyMeasurement.measure(loaded, batchSize: 1, minimumRuns: 30, minimumSeconds: options.latencySeconds)
     let many = LatencyMeasurement.measure(
       loaded, batchSize: 256, minimumRuns: 5, minimumSeconds: options.latencySeconds)
@@ -92,6 +99,19 @@ public enum ModelMeasurement {
         batch1P50: one.p50Microseconds, batch1P95: one.p95Microseconds, batch256P50: many.p50Microseconds,
         batch256P95: many.p95Microseconds),
       wallSeconds: wallSeconds, modelPath: path.path)
-    return (metrics, loaded)
+    var scored = metrics
+    scored.scoredAgainst = scoredAgainst
+    return (scored, loaded)
+  }
+
+  /// Top-1 accuracy for a classifier on labelled data; otherwise top-1 agreement with
+  /// `reference` (1 for the input model itself, which is its own reference).
+  static func score(_ model: Model, on test: Dataset, reference: Model?) throws -> (Float, String?) {
+    if test.isLabelled, model.outputShapes()[model.nodes.last?.name ?? ""]?.count == 2 {
+      return (Evaluator.accuracy(of: model, on: test), nil)
+    }
+    guard let reference, test.count > 0 else { return (1, "input model") }
+    let agreement = try ModelComparison.compare(model, with: reference, on: test).first?.agreement ?? 0
+    return (Float(agreement), "input model")
   }
 }

@@ -241,7 +241,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
         log(
           .info,
           String(
-            format: "input: %.2f%% accuracy, %@, %.1f µs at batch 1", metrics.accuracy * 100,
+            format: "input: %.2f%% %@, %@, %.1f µs at batch 1", metrics.accuracy * 100, metrics.scoreName,
             ByteCount.format(metrics.sizeBytes), metrics.latencyUs.batch1P50))
       }
     } catch {
@@ -317,7 +317,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
         summaries.append(Self.summary(runner.snapshots.last!, name: name))
         refreshModel()
         var line = String(
-          format: "%@: %.2f%% accuracy, %@ (%.1fx), %.1f µs at batch 1, %.1f s", name, metrics.accuracy * 100,
+          format: "%@: %.2f%% %@, %@ (%.1fx), %.1f µs at batch 1, %.1f s", name, metrics.accuracy * 100,
+          metrics.scoreName,
           ByteCount.format(metrics.sizeBytes), metrics.compressionRatio, metrics.latencyUs.batch1P50,
           metrics.wallSeconds)
         for (key, value) in metrics.extra.sorted(by: { $0.key < $1.key }) {
