@@ -25,7 +25,7 @@ echo "real-models: onnxruntime $("$venv/bin/python" -c 'import onnxruntime; prin
 status=0
 for folder in "$out"/*/; do
   [ -e "$folder/case.json" ] || continue
-  timeout "$limit" "$lathe" onnx-test "$folder" --verbose >"$folder/lathe.txt" 2>&1
+  timeout "$limit" "$lathe" onnx-test "$folder" --dynamic --verbose >"$folder/lathe.txt" 2>&1
   code=$?
   echo "$code" >"$folder/lathe.status"
   [ "$code" = 0 ] || status=1

@@ -58,7 +58,14 @@ public final class ONNXGraph {
       var values: [String: Variable] = [:]
       for (input, feed) in zip(inputs, feeds) { values[input.value] = Variable(feed) }
       var context = ForwardContext.inference
-      for node in nodes { values[node.name] = node.layer.forward(node.inputs.map { values[$0]! }, context: &context) }
+      // A value is dropped after its last reader: peak memory is the live activations.
+      var lastReader: [String: Int] = [:]
+      for (i, node) in nodes.enumerated() { for input in node.inputs { lastReader[input] = i } }
+      let kept = Set(outputs.map(\.value))
+      for (i, node) in nodes.enumerated() {
+        values[node.name] = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+        for input in node.inputs where lastReader[input] == i && !kept.contains(input) { values[input] = nil }
+      }
       return outputs.map { values[$0.value]!.value }
     }
   }
