@@ -461,11 +461,46 @@ enum ONNXConverters {
     for output in n.node.output.dropFirst() where !output.isEmpty && n.importer.consumers[output, default: 0] > 0 {
       throw NodeError("its training-mode outputs (running statistics) are used without training_mode=1")
     }
+    if case .runtime(let name, _) = x, let conv = n.importer.layer(named: name) as? Conv2d,
+      conv.weight.shape.first == channels, n.isPrivate(n.node.input[0])
+    {
+      // Inference BatchNormalization right after a convolution only it reads: folded into the
+      // convolution's weights and bias, as ONNX Runtime does when it builds a session. One pass
+      // over the activations instead of two; the weights stay trainable.
+      n.importer.replaceLayer(
+        of: name, with: foldedBatchNorm(conv, scale: scale, shift: shift, mean: mean, variance: variance, epsilon))
+      n.define(0, x)
+      return
+    }
     let layer = BatchNorm(channels: channels, epsilon: epsilon, momentum: 1 - momentum)
     layer.gamma.value = scale.reshaped([channels])
     layer.beta.value = shift.reshaped([channels])
     layer.runningMean.value = mean.reshaped([channels])
     layer.runningVariance.value = variance.reshaped([channels])
     n.define(0, try n.emit(layer, [x], hints: [n.hint(0)]))
+  }
+
+  /// `conv` followed by inference batch normalization, as one convolution: each output channel's
+  /// weights times γ/√(var+ε), and its bias (b − mean)·γ/√(var+ε) + β (in doubles).
+  static func foldedBatchNorm(
+    _ conv: Conv2d, scale: Tensor<Float>, shift: Tensor<Float>, mean: Tensor<Float>, variance: Tensor<Float>,
+    _ epsilon: Float
+  ) -> Conv2d {
+    let channels = conv.weight.shape[0]
+    let factors = (0..<channels).map { c in
+      Double(scale.scalars[c]) / (Double(variance.scalars[c]) + Double(epsilon)).squareRoot()
+    }
+    let perChannel = conv.weight.value.count / max(channels, 1)
+    let weights = conv.weight.value.contiguous().scalars.enumerated().map { i, w in
+      Float(Double(w) * factors[i / max(perChannel, 1)])
+    }
+    let bias = (0..<channels).map { c in
+      let b = Double(conv.bias?.value.scalars[c] ?? 0)
+      return Float((b - Double(mean.scalars[c])) * factors[c] + Double(shift.scalars[c]))
+    }
+    return Conv2d(
+      weight: Parameter(Tensor(shape: conv.weight.shape, scalars: weights)),
+      bias: Parameter(Tensor(shape: [channels], scalars: bias)), stride: conv.stride, padding: conv.padding,
+      dilation: conv.dilation, groups: conv.groups)
   }
 }
