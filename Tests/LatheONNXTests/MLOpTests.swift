@@ -108,13 +108,3 @@ extension GradientTests {
     }
   }
 }
-
-extension Attr {
-  static func floats(_ name: String, _ v: [Float]) -> Onnx_AttributeProto {
-    var a = Onnx_AttributeProto()
-    a.name = name
-    a.type = .floats
-    a.floats = v
-    return a
-  }
-}
