@@ -13,6 +13,18 @@ final class ScreenTests: XCTestCase {
     assertGolden(makeApp().render(width: 140, height: 36).text(), "home-140x36")
   }
 
+  /// Scored by agreement with the input model (no labels, or not a classifier), the charts say
+  /// "agreement", never "accuracy".
+  func testChartsNameAgreementWhenThereAreNoLabels() {
+    let session = FakeWorkbenchSession()
+    session.state.baseline?.scoredAgainst = "input model"
+    for i in session.state.steps.indices { session.state.steps[i].metrics?.scoredAgainst = "input model" }
+    let text = makeApp(session).render(width: 140, height: 36).text()
+    XCTAssertTrue(text.contains("agreement vs size"), text)
+    XCTAssertFalse(text.contains("accuracy vs size"), text)
+    XCTAssertTrue(makeApp().render(width: 140, height: 36).text().contains("accuracy vs size"))
+  }
+
   func testHomeMinimumSizeAscii() {
     assertGolden(makeApp(glyphs: .ascii).render(width: 80, height: 24).text(), "home-80x24-ascii")
   }

@@ -46,10 +46,13 @@ enum ChartsPanel {
       return area.sub(Rect(x: 0, y: 1, width: area.width, height: area.height - 1))
     }
     let last = history[history.count - 1].metrics
+    // A model that is not a classifier, or data without labels, is scored by its agreement with
+    // the input model: the charts say which.
+    let score = last.scoredAgainst == nil ? "accuracy" : "agreement"
     LineChart(
       series: [.init(points: history.map { (Double($0.step), $0.metrics.accuracy) }, color: .accuracy)],
       yLabel: { Format.percent($0) }, xLabel: xLabel
-    ).draw(titled("accuracy", "accuracy " + Format.percent(last.accuracy), .accuracy), context: context)
+    ).draw(titled("accuracy", score + " " + Format.percent(last.accuracy), .accuracy), context: context)
     LineChart(
       series: [.init(points: history.map { (Double($0.step), Double($0.metrics.sizeBytes)) }, color: .size)],
       yLabel: { ByteCount.format(Int($0)) }, xLabel: xLabel
@@ -65,6 +68,6 @@ enum ChartsPanel {
     }
     let frontMark = String(context.glyphs.frontPoint)
     ScatterChart(points: points).draw(
-      titled("pareto", "accuracy vs size (\(frontMark) Pareto)", .pareto), context: context)
+      titled("pareto", "\(score) vs size (\(frontMark) Pareto)", .pareto), context: context)
   }
 }
