@@ -33,10 +33,10 @@ public enum ONNXImporter {
   public static let supportedOpsets = 6...28
 
   public static func load(contentsOf url: URL, options: ONNXImportOptions = .init()) throws(ONNXError) -> ONNXGraph {
-    try load(contentsOf: url, options: options, probeSet: 0)
+    try load(contentsOf: url, options: options, plan: ProbePlan())
   }
 
-  private static func load(contentsOf url: URL, options: ONNXImportOptions, probeSet: Int) throws(ONNXError)
+  private static func load(contentsOf url: URL, options: ONNXImportOptions, plan: ProbePlan) throws(ONNXError)
     -> ONNXGraph
   {
     // Initializers are decoded one at a time straight from the mapped file, whose pages are
@@ -45,13 +45,14 @@ public enum ONNXImporter {
     var decoder = TensorDecoder(directory: url.deletingLastPathComponent())
     decoder.bytesRead = { [unowned file] in file.release($0.baseAddress!, length: $0.count) }
     let (importer, proto) = try prepare(
-      file.model, path: url.path, decoder: decoder, options: options, probeSet: probeSet)
+      file.model, path: url.path, decoder: decoder, options: options, plan: plan)
     for index in file.initializers.indices { try importer.decodeInitializer(file.initializer(index)) }
     do {
       return try importer.importGraph(proto)
-    } catch  where importer.mayRetryWithSmallerProbes {
+    } catch {
+      guard let next = importer.nextPlan else { throw error }
       do {
-        return try load(contentsOf: url, options: options, probeSet: probeSet + 1)
+        return try load(contentsOf: url, options: options, plan: next)
       } catch _ {
         throw error
       }
@@ -74,19 +75,20 @@ public enum ONNXImporter {
   }
 
   private static func load(
-    _ decoded: Onnx_ModelProto, path: String, directory: URL?, options: ONNXImportOptions, probeSet: Int = 0
+    _ decoded: Onnx_ModelProto, path: String, directory: URL?, options: ONNXImportOptions, plan: ProbePlan = .init()
   ) throws(ONNXError) -> ONNXGraph {
     var (importer, proto) = try prepare(
-      decoded, path: path, decoder: TensorDecoder(directory: directory), options: options, probeSet: probeSet)
+      decoded, path: path, decoder: TensorDecoder(directory: directory), options: options, plan: plan)
     // Initializers are decoded from the message, which stays whole: a retry decodes them again.
     proto.graph.initializer = []
     for tensor in decoded.graph.initializer { try importer.decodeInitializer(tensor) }
     do {
       return try importer.importGraph(proto)
-    } catch  where importer.mayRetryWithSmallerProbes {
-      // The first error is the one to report: smaller probes only matter if they import.
+    } catch {
+      // The first error is the one to report: other probes only matter if they import.
+      guard let next = importer.nextPlan else { throw error }
       do {
-        return try load(decoded, path: path, directory: directory, options: options, probeSet: probeSet + 1)
+        return try load(decoded, path: path, directory: directory, options: options, plan: next)
       } catch _ {
         throw error
       }
@@ -96,7 +98,7 @@ public enum ONNXImporter {
   /// Checks the model's header, opsets and operators, and returns the importer for its graph
   /// with the graph to import (cut down to the floating-point outputs when the options ask).
   private static func prepare(
-    _ decoded: Onnx_ModelProto, path: String, decoder: TensorDecoder, options: ONNXImportOptions, probeSet: Int
+    _ decoded: Onnx_ModelProto, path: String, decoder: TensorDecoder, options: ONNXImportOptions, plan: ProbePlan
   ) throws(ONNXError) -> (GraphImporter, Onnx_ModelProto) {
     var proto = decoded
     guard proto.irVersion > 0, proto.hasGraph else {
@@ -105,7 +107,7 @@ public enum ONNXImporter {
     if options.floatingOutputsOnly { proto.graph = floatingOutputsOnly(proto.graph) }
     let opset = try checkOpsets(proto, path: path)
     try checkOperators(proto.graph, path: path)
-    return (GraphImporter(file: path, decoder: decoder, opset: opset, options: options, probeSet: probeSet), proto)
+    return (GraphImporter(file: path, decoder: decoder, opset: opset, options: options, plan: plan), proto)
   }
 
   /// The graph with only its floating-point outputs and the nodes they depend on, when it has
@@ -209,21 +211,18 @@ final class GraphImporter {
   var probes: [String: [Tensor<Float>]] = [:]
   var currentNode = ""
   var currentOp = ""
-  /// Which of `SymbolicDimensions.sizeProbeSets` this import probes symbolic sizes with, and
-  /// whether the graph has any such sizes (so a failed import may succeed with the next set).
-  let probeSet: Int
-  private(set) var probesSizes = false
+  /// How this import probes symbolic sizes, and the plan to try when it fails (nil: none is
+  /// left, or the graph has no symbolic sizes).
+  let plan: ProbePlan
+  private(set) var nextPlan: ProbePlan?
 
-  init(file: String, decoder: TensorDecoder, opset: Int, options: ONNXImportOptions, probeSet: Int = 0) {
+  init(file: String, decoder: TensorDecoder, opset: Int, options: ONNXImportOptions, plan: ProbePlan = .init()) {
     self.file = file
     self.decoder = decoder
     self.opset = opset
     self.options = options
-    self.probeSet = probeSet
+    self.plan = plan
   }
-
-  /// Whether a failed import is worth repeating with the next, smaller probe sizes.
-  var mayRetryWithSmallerProbes: Bool { probesSizes && probeSet + 1 < SymbolicDimensions.sizeProbeSets.count }
 
   static func displayName(_ node: Onnx_NodeProto, index: Int) -> String {
     if !node.name.isEmpty { return node.name }
@@ -257,8 +256,10 @@ final class GraphImporter {
     }
     passes = shapes.contains { $0.contains(-1) } ? 2 : 1
     let probes = SymbolicDimensions(
-      feeds.map { $0.type.tensorType.shape }, shapes: shapes, sizeProbes: SymbolicDimensions.sizeProbeSets[probeSet])
-    probesSizes = probes.hasSizes
+      feeds.map { $0.type.tensorType.shape }, shapes: shapes,
+      sizeProbes: SymbolicDimensions.sizeProbeSets[plan.sizeSet],
+      batchGuess: plan.batchGuess)
+    nextPlan = probes.plan(after: plan)
     for (k, (input, shape)) in zip(inputs, shapes).enumerated() {
       let probed = (0..<passes).map { probes.shape(of: k, shape, pass: $0) }
       values[input.name] = .runtime(input.value, probed)

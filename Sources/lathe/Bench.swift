@@ -21,13 +21,24 @@ extension Lathe {
       help: "Parts to run: gemm, models, train; also kernels (int8/sparse) and tui (frame build), not by default.")
     var only: [String] = ["gemm", "models", "train"]
     @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
-    @Option(name: .long, help: "Time each layer of this model alone (batch 1 and 256) instead.") var layers: String?
+    @Option(name: .long, help: "Time each layer of this model alone (at --layer-batches) instead.") var layers: String?
+    @Option(
+      name: .long, parsing: .upToNextOption,
+      help: "Batch sizes --layers times each layer at (default: 1 256).")
+    var layerBatches: [Int] = [1, 256]
     @Option(
       name: .long,
       help: "Threads one fp32 GEMM is split over (default: all cores; LK_THREADS sizes the pool for everything).")
     var threads: Int?
     @Option(name: .long, help: "Seconds spent timing each latency figure.") var latencySeconds: Double?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
+
+    func validate() throws {
+      if let bad = layerBatches.first(where: { $0 < 1 }) {
+        throw ValidationError("--layer-batches: \(bad) is not a batch size; give sizes of 1 or more (1 32)")
+      }
+      if layerBatches.isEmpty { throw ValidationError("--layer-batches: give at least one batch size (1 32)") }
+    }
 
     func run() throws {
       try reportingErrors {
@@ -36,7 +47,7 @@ extension Lathe {
           threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames(),
           gemmBackend: String(cString: lk_sgemm_backend()))
         if let layers {
-          result.layers = try LayerProfile.measure(path: layers, quick: quick)
+          result.layers = try LayerProfile.measure(path: layers, batches: layerBatches, quick: quick)
           if !json { print(LayerProfile.table(result.layers!)) }
           if json { try printJSON(result) }
           return
@@ -173,6 +184,6 @@ struct BenchResult: Encodable {
   var gemm: [GEMM]?
   var models: [ModelLatency]?
   var training: Training?
-  var layers: [LayerProfile.Row]?
+  var layers: LayerProfile.Profile?
   var frameBuildMs: [String: Double]?
 }

@@ -4,62 +4,91 @@ import LatheTensor
 import LatheWorkspace
 
 /// Where a model's latency goes: each layer's forward timed alone on the inputs it really
-/// receives, at batch 1 and 256.
+/// receives, at each batch size asked for (1 and 256 by default).
+///
+/// Each layer is timed the moment the forward pass reaches it, on the inputs it was just
+/// given, so only one layer's inputs are alive at a time: a model whose activations at batch
+/// 256 do not all fit in memory at once can still be profiled.
 enum LayerProfile {
   struct Row: Encodable {
     var name: String
     var op: String
     var kernel: String
-    var batch1Microseconds: Double
-    var batch256Microseconds: Double
+    /// Median microseconds at each of `batches`, in that order.
+    var microseconds: [Double]
   }
 
-  static func measure(path: String, quick: Bool) throws -> [Row] {
+  struct Profile: Encodable {
+    var batches: [Int]
+    var rows: [Row]
+  }
+
+  static func measure(path: String, batches: [Int], quick: Bool) throws -> Profile {
     let model = try ModelOpener.open(path)
-    var perBatch: [Int: [String: Double]] = [:]
-    for batch in [1, 256] {
+    var perBatch: [[String: Double]] = []
+    for batch in batches {
       var g = SeededGenerator(seed: 1)
-      let input = Tensor<Float>.uniform([batch] + model.inputShape, low: 0, high: 1, generator: &g)
-      var inputs: [String: [Variable]] = [:]
+      let feeds = model.exampleFeeds(batchSize: batch, generator: &g).map { Variable($0) }
+      // About the same time per batch size: many runs of a small batch, a few of a large one.
+      let runs = max(quick ? 3 : 10, (quick ? 300 : 2000) / batch)
+      var times: [String: Double] = [:]
       GradientRecording.disabled {
         var context = ForwardContext.inference
-        _ = model.forward(Variable(input), context: &context) { node, i, _ in inputs[node.name] = i }
-      }
-      for node in model.nodes {
-        let runs = batch == 1 ? (quick ? 300 : 2000) : (quick ? 10 : 50)
-        var samples: [Double] = []
-        GradientRecording.disabled {
-          var context = ForwardContext.inference
-          for _ in 0..<3 { _ = node.layer.forward(inputs[node.name]!, context: &context) }
+        _ = model.forward(feeds: feeds, context: &context) { node, inputs, _ in
+          var timing = ForwardContext.inference
+          for _ in 0..<2 { _ = node.layer.forward(inputs, context: &timing) }
+          var samples: [Double] = []
           for _ in 0..<runs {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = node.layer.forward(inputs[node.name]!, context: &context)
+            _ = node.layer.forward(inputs, context: &timing)
             samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
           }
+          samples.sort()
+          times[node.name] = LatencyMeasurement.percentile(samples, 0.5)
         }
-        samples.sort()
-        perBatch[batch, default: [:]][node.name] = LatencyMeasurement.percentile(samples, 0.5)
       }
+      perBatch.append(times)
     }
-    return model.nodes.map { node in
+    let rows = model.nodes.map { node in
       Row(
         name: node.name, op: node.layer.op, kernel: node.layer.kernelName,
-        batch1Microseconds: perBatch[1]![node.name]!, batch256Microseconds: perBatch[256]![node.name]!)
+        microseconds: perBatch.map { $0[node.name] ?? 0 })
     }
+    return Profile(batches: batches, rows: rows)
   }
 
-  static func table(_ rows: [Row]) -> String {
-    var lines = ["layer        op                 kernel                      b1 p50 µs   b256 p50 µs"]
-    for r in rows {
+  static func table(_ profile: Profile) -> String {
+    let header = profile.batches.map { "b\($0) p50 µs".leftPadded(to: 13) }.joined()
+    var lines = ["layer                    op                 kernel                    " + header]
+    for r in profile.rows {
       lines.append(
-        r.name.padding(toLength: 12, withPad: " ", startingAt: 0) + " "
-          + r.op.padding(toLength: 18, withPad: " ", startingAt: 0) + " "
-          + r.kernel.padding(toLength: 26, withPad: " ", startingAt: 0)
-          + String(format: "  %9.2f   %11.1f", r.batch1Microseconds, r.batch256Microseconds))
+        r.name.padded(to: 24) + " " + r.op.padded(to: 18) + " " + r.kernel.padded(to: 24)
+          + r.microseconds.map { String(format: "%13.2f", $0) }.joined())
     }
-    let b1 = rows.reduce(0) { $0 + $1.batch1Microseconds }
-    let b256 = rows.reduce(0) { $0 + $1.batch256Microseconds }
-    lines.append(String(format: "sum of layers%@  %9.2f   %11.1f", String(repeating: " ", count: 46), b1, b256))
+    let totals = profile.batches.indices.map { b in profile.rows.reduce(0) { $0 + $1.microseconds[b] } }
+    lines.append("sum of layers".padded(to: 69) + totals.map { String(format: "%13.2f", $0) }.joined())
+    // The share of each op, so "where does the time go" has a one-screen answer.
+    lines.append("")
+    lines.append("by op".padded(to: 69) + profile.batches.map { "b\($0) share".leftPadded(to: 13) }.joined())
+    let ops = Dictionary(grouping: profile.rows, by: \.op)
+    let byTime = ops.keys.sorted { a, b in
+      ops[a]!.reduce(0) { $0 + $1.microseconds[0] } > ops[b]!.reduce(0) { $0 + $1.microseconds[0] }
+    }
+    for op in byTime {
+      let rows = ops[op]!
+      let shares = profile.batches.indices.map { b in
+        100 * rows.reduce(0) { $0 + $1.microseconds[b] } / max(totals[b], 1e-9)
+      }
+      lines.append(
+        "\(op) (\(rows.count))".padded(to: 69) + shares.map { String(format: "%12.1f%%", $0) }.joined())
+    }
     return lines.joined(separator: "\n")
+  }
+}
+
+extension String {
+  fileprivate func padded(to width: Int) -> String { padding(toLength: max(width, count), withPad: " ", startingAt: 0) }
+  fileprivate func leftPadded(to width: Int) -> String {
+    count >= width ? self : String(repeating: " ", count: width - count) + self
   }
 }

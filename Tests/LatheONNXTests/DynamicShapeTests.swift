@@ -117,6 +117,41 @@ final class DynamicShapeTests: XCTestCase {
     XCTAssertEqual(graph.run([.zeros([1, 40])])[0].scalars, (0..<40).map { Float($0) })
   }
 
+  /// Unnamed dimensions cannot say they are the same size. A recurrent state `[2, ?, 3]` beside
+  /// `x [?, 4]` (as Silero VAD's file has it) holds the batch on axis 1: the import as declared
+  /// fails (the state is probed as 320 rows), and the retry that probes that dimension as the
+  /// batch imports a graph that runs at any batch.
+  func testUnnamedStateDimensionIsTriedAsTheBatch() throws {
+    let nodes = [
+      ONNXBuild.node("MatMul", ["x", "w"], ["xw"]),
+      ONNXBuild.node("Gather", ["state", "zero"], ["h"], [Attr.int("axis", 0)]),
+      ONNXBuild.node("Add", ["xw", "h"], ["y"]),
+    ]
+    var zero = ONNXBuild.int64s("zero", [0])
+    zero.dims = []
+    let w = (0..<12).map { Float($0) / 4 }
+    var x = input("x", [0, 4])
+    var state = input("state", [2, 0, 3])
+    // Dimensions with neither a size nor a name, as torch.onnx writes an unnamed dynamic axis.
+    x.type.tensorType.shape.dim[0] = .init()
+    state.type.tensorType.shape.dim[1] = .init()
+    let graph = try load(nodes, [ONNXBuild.tensor("w", [4, 3], w), zero], inputs: [x, state])
+    for batch in [1, 5] {
+      let xs = counting([batch, 4])
+      let hs = counting([2, batch, 3])
+      let y = graph.run([xs, hs])[0]
+      XCTAssertEqual(y.shape, [batch, 3])
+      var want: [Float] = []
+      for b in 0..<batch {
+        for j in 0..<3 {
+          let dot = (0..<4).reduce(Float(0)) { $0 + xs.scalars[b * 4 + $1] * w[$1 * 3 + j] }
+          want.append(dot + hs.scalars[b * 3 + j])
+        }
+      }
+      XCTAssertEqual(y.scalars, want)
+    }
+  }
+
   /// Token ids fed at run time gather rows of a constant table, which is a trainable weight.
   func testTokenIdsGatherTableRows() throws {
     let table = (0..<12).map { Float($0) }
