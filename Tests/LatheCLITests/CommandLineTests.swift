@@ -147,4 +147,24 @@ final class CommandLineTests: XCTestCase {
     XCTAssertEqual(gemm.compactMap { $0["n"] as? Int }, [256, 512, 1024, 2048])
     XCTAssertTrue(gemm.allSatisfy { ($0["gflops"] as? Double ?? 0) > 0.1 })
   }
+
+  /// `bench --layers` times every layer of the model at each batch asked for; a layer the pass
+  /// never reached would read 0 µs.
+  func testBenchLayersTimesEveryLayerAtEachBatch() throws {
+    let model = "samples/models/lenet-5.safetensors"
+    let result = try lathe("bench", "--layers", model, "--layer-batches", "1", "3", "--quick", "--json")
+    XCTAssertEqual(result.status, 0, result.stderr)
+    let layers = try XCTUnwrap(result.json["layers"] as? [String: Any])
+    XCTAssertEqual(layers["batches"] as? [Int], [1, 3])
+    let rows = try XCTUnwrap(layers["rows"] as? [[String: Any]])
+    XCTAssertGreaterThan(rows.count, 3)
+    for row in rows {
+      let times = try XCTUnwrap(row["microseconds"] as? [Double], "\(row)")
+      XCTAssertEqual(times.count, 2, "\(row)")
+      XCTAssertTrue(times.allSatisfy { $0 > 0 }, "\(row)")
+    }
+    let bad = try lathe("bench", "--layers", model, "--layer-batches", "0")
+    XCTAssertNotEqual(bad.status, 0)
+    XCTAssertTrue(bad.stderr.contains("--layer-batches: 0"), bad.stderr)
+  }
 }
