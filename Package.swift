@@ -77,7 +77,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "LatheTensor", "LatheTestSupport"]),
-    .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor"]),
+    .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor", "LatheTestSupport"]),
     // Fixtures: small files made by numpy itself, so the readers are checked against the real writer.
     .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"], exclude: ["Fixtures"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels", "LatheTestSupport"]),

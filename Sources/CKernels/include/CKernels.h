@@ -94,6 +94,13 @@ size_t lk_conv2d_direct_scratch(const lk_window *w, int cn, int out_channels);
 int lk_conv2d_image_direct(const lk_window *w, const float *x, int c0, int cn, const float *weight,
                            int out_channels, const float *bias, float *y, float *scratch);
 
+/// Depthwise convolution of one image (groups == channels, `multiplier` output channels per
+/// input channel): y [o, out_h, out_w] for output channels o in [o0, o1) of x [channels, height,
+/// width] with weight [channels*multiplier, kh*kw]; bias may be NULL. Computed on the image
+/// directly (dwconv.c), AVX2 where the ISA allows (lk_isa_force), else portable C.
+void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const float *weight, const float *bias,
+                       int o0, int o1, float *y);
+
 /// The adjoint of lk_im2col: adds columns back into dx (which the caller zeroes first).
 void lk_col2im(const lk_window *w, const float *cols, int c0, int cn, float *dx);
 

@@ -83,6 +83,10 @@ extension Variable {
     // convolutions) run single-threaded inside OpenBLAS, so images are spread over the cores
     // instead; large ones let the BLAS thread each product.
     let perImageMACs = og * k * p
+    if cg == 1 {
+      let y = Self.depthwiseForward(x, w, bias?.value, window: win, multiplier: og)
+      return convolutionVariable(y, weight: weight, bias: bias, window: win, groups: groups)
+    }
     // At least one worker: an empty batch (n = 0) gives an empty output, not a zero stride.
     let workers = perImageMACs < Parallel.smallGEMMWork ? max(1, min(Parallel.coreCount, n)) : 1
     let y = Tensor<Float>(shape: [n, outChannels, Int(win.out_h), Int(win.out_w)]) { dst in
@@ -125,6 +129,64 @@ extension Variable {
         }
       }
     }
+    return convolutionVariable(y, weight: weight, bias: bias, window: win, groups: groups)
+  }
+
+  /// Depthwise forward (one input channel per group): each (image, output channel) plane is
+  /// independent, so the planes are split over the cores once the layer is big enough to pay
+  /// for waking them.
+  private static func depthwiseForward(
+    _ x: Tensor<Float>, _ w: Tensor<Float>, _ bias: Tensor<Float>?, window: lk_window, multiplier: Int
+  ) -> Tensor<Float> {
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let outChannels = c * multiplier
+    let p = Int(window.out_h * window.out_w)
+    let planes = n * outChannels
+    let macs = planes * p * w.shape[2] * w.shape[3]
+    // A plane's share of the work below this many multiply-adds is not worth a thread.
+    let minimumPerWorker = 65_536
+    let workers = max(1, min(Parallel.coreCount, planes, macs / minimumPerWorker))
+    return Tensor<Float>(shape: [n, outChannels, Int(window.out_h), Int(window.out_w)]) { dst in
+      x.withUnsafeBufferPointer { xp in
+        w.withUnsafeBufferPointer { wp in
+          withOptionalPointer(bias) { biasValues in
+            Parallel.forEach(workers) { worker in
+              var image = window
+              image.batch = 1
+              let first = planes * worker / workers
+              let end = planes * (worker + 1) / workers
+              var plane = first
+              while plane < end {
+                let img = plane / outChannels
+                let o0 = plane % outChannels
+                let o1 = min(outChannels, o0 + (end - plane))
+                lk_dwconv2d_image(
+                  &image, xp.baseAddress! + img * c * h * wd, Int32(multiplier), wp.baseAddress!, biasValues,
+                  Int32(o0), Int32(o1), dst.baseAddress! + img * outChannels * p)
+                plane += o1 - o0
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The convolution's output as a Variable whose backward unfolds the input again (im2col),
+  /// whichever forward kernel made `y`.
+  private func convolutionVariable(
+    _ y: Tensor<Float>, weight: Variable, bias: Variable?, window: lk_window, groups: Int
+  ) -> Variable {
+    let x = value.contiguous()
+    let w = weight.value.contiguous()
+    var win = window
+    let (n, c) = (x.shape[0], x.shape[1])
+    let outChannels = w.shape[0]
+    let p = Int(win.out_h * win.out_w)
+    let cg = c / groups
+    let og = outChannels / groups
+    let k = cg * w.shape[2] * w.shape[3]
+    let np = n * p
     let parents = bias.map { [self, weight, $0] } ?? [self, weight]
     return Variable(y, parents: parents) { g in
       let gCNP = g.withUnsafeBufferPointer { gp in
