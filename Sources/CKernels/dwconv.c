@@ -3,63 +3,81 @@
 // A depthwise layer does kh*kw multiply-adds per output pixel, so im2col plus a GEMM per
 // channel (an [1 x kh*kw] by [kh*kw x P] product) spends its time unfolding and in per-call BLAS
 // overhead: MobileNet's depthwise layers ran at a few percent of the machine's peak that way.
-// Here each output row is a sum of kh*kw shifted input rows times one weight each. The
-// columns whose whole window lies inside the image (the interior) run without bounds checks,
-// eight outputs per step on AVX2 with every tap accumulated in one register; the few border
-// columns and the portable path check each tap.
+// Here each channel is copied once into a zero-padded plane, so no tap needs a bounds check,
+// and each output row is the sum of kh*kw shifted rows of it times one weight each. On AVX2
+// eight outputs of a row are accumulated in registers over every tap, the last partial group
+// stored under a mask: late MobileNet layers are 7 or 14 pixels wide, where a scalar tail
+// would be most of the work.
 #include "simd.h"
 
-/// Output columns [lo, hi) whose every tap j (0..kw-1) reads a real input column.
-static void interior_columns(const lk_window *w, int *lo, int *hi) {
-  const int s = w->stride_w, reach = (w->kernel_w - 1) * w->dilation_w;
-  // ox*s - pad_left >= 0  and  ox*s - pad_left + reach <= width - 1
-  int a = w->pad_left > 0 ? (w->pad_left + s - 1) / s : 0;
-  const int last = w->width - 1 + w->pad_left - reach;
-  int b = last < 0 ? 0 : last / s + 1;
-  if (b > w->out_w) b = w->out_w;
-  if (a > b) a = b;
-  *lo = a;
-  *hi = b;
+#include <string.h>
+
+/// The zero-padded plane: rows wide enough for every tap of every output column, and 16
+/// floats of slack so a row's last (masked) vector may load past its end.
+typedef struct {
+  int hp, wp;
+} padded_plane;
+
+static padded_plane plane_size(const lk_window *w) {
+  padded_plane p;
+  p.hp = (w->out_h - 1) * w->stride_h + (w->kernel_h - 1) * w->dilation_h + 1;
+  p.wp = (w->out_w - 1) * w->stride_w + (w->kernel_w - 1) * w->dilation_w + 1;
+  return p;
 }
 
-/// One output pixel with every tap checked (border columns, and the portable path's tail).
-LK_INLINE float pixel_checked(const lk_window *w, const float *img, const float *k, float b, int oy, int ox) {
-  float acc = b;
-  for (int i = 0; i < w->kernel_h; i++) {
-    const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
-    if (iy < 0 || iy >= w->height) continue;
-    const float *row = img + (long)iy * w->width;
-    for (int j = 0; j < w->kernel_w; j++) {
-      const int ix = ox * w->stride_w - w->pad_left + j * w->dilation_w;
-      if (ix >= 0 && ix < w->width) acc += k[i * w->kernel_w + j] * row[ix];
+/// Floats past the plane a stride-s vector of eight outputs may read (8*s from its first tap).
+static size_t slack(const lk_window *w) { return 8 * (size_t)(w->stride_w > 2 ? w->stride_w : 2) + 16; }
+
+size_t lk_dwconv2d_scratch(const lk_window *w) {
+  if (w->out_h <= 0 || w->out_w <= 0) return 0;
+  const padded_plane p = plane_size(w);
+  return (size_t)p.hp * p.wp + slack(w);
+}
+
+/// Copies channel `img` into the padded plane `pad` (hp x wp), zeros around it. Row by row, so
+/// each float of the plane is written once (a memset of the whole plane first cost a third of
+/// the time of a 112x112 layer).
+static void pad_channel(const lk_window *w, const float *img, padded_plane p, float *pad) {
+  // Input column ix lands at padded column ix + pad_left; only those inside [0, wp) are kept.
+  int lo = w->pad_left < 0 ? -w->pad_left : 0;
+  int hi = w->width;
+  if (hi + w->pad_left > p.wp) hi = p.wp - w->pad_left;
+  const int first = hi > lo ? lo + w->pad_left : p.wp, count = hi > lo ? hi - lo : 0;
+  for (int r = 0; r < p.hp; r++) {
+    float *row = pad + (long)r * p.wp;
+    const int iy = r - w->pad_top;
+    if (iy < 0 || iy >= w->height || count == 0) {
+      memset(row, 0, sizeof(float) * p.wp);
+      continue;
     }
+    memset(row, 0, sizeof(float) * first);
+    memcpy(row + first, img + (long)iy * w->width + lo, sizeof(float) * count);
+    memset(row + first + count, 0, sizeof(float) * (p.wp - first - count));
   }
-  return acc;
+  memset(pad + (long)p.hp * p.wp, 0, sizeof(float) * slack(w));
 }
 
-/// The interior of one output row without SIMD: out[ox] = b + sum of taps, ox in [lo, hi).
-static void row_interior_portable(const lk_window *w, const float *img, const float *k, float b, int oy, int lo,
-                                  int hi, float *out) {
-  for (int ox = lo; ox < hi; ox++) out[ox] = b;
+/// One output row without SIMD: out[ox] = b + sum over taps of k * pad[...].
+static void row_portable(const lk_window *w, const float *pad, padded_plane p, const float *k, float b, int oy,
+                         float *out) {
   const int s = w->stride_w;
+  for (int ox = 0; ox < w->out_w; ox++) out[ox] = b;
   for (int i = 0; i < w->kernel_h; i++) {
-    const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
-    if (iy < 0 || iy >= w->height) continue;
-    const float *row = img + (long)iy * w->width - w->pad_left;
+    const float *row = pad + (long)(oy * w->stride_h + i * w->dilation_h) * p.wp;
     for (int j = 0; j < w->kernel_w; j++) {
       const float kv = k[i * w->kernel_w + j];
       const float *src = row + j * w->dilation_w;
-      // Written as an axpy over the row so compilers vectorize it (NEON included) at stride 1.
+      // An axpy over the row, which compilers vectorize (NEON included) at stride 1.
       if (s == 1)
-        for (int ox = lo; ox < hi; ox++) out[ox] += kv * src[ox];
+        for (int ox = 0; ox < w->out_w; ox++) out[ox] += kv * src[ox];
       else
-        for (int ox = lo; ox < hi; ox++) out[ox] += kv * src[(long)ox * s];
+        for (int ox = 0; ox < w->out_w; ox++) out[ox] += kv * src[(long)ox * s];
     }
   }
 }
 
 #if LK_X86
-/// Eight outputs from `src` at stride s (1 or 2): src[0], src[s], ... src[7s].
+/// Eight floats from `src` at stride s (1 or 2): src[0], src[s], ... src[7s].
 LK_AVX2 static inline __m256 load_strided(const float *src, int s) {
   if (s == 1) return _mm256_loadu_ps(src);
   const __m256 a = _mm256_loadu_ps(src), b = _mm256_loadu_ps(src + 8);
@@ -68,79 +86,112 @@ LK_AVX2 static inline __m256 load_strided(const float *src, int s) {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-LK_AVX2 static void row_interior_avx2(const lk_window *w, const float *img, const float *k, float b, int oy, int lo,
-                                      int hi, float *out) {
-  const int s = w->stride_w;
-  if (s > 2) {
-    row_interior_portable(w, img, k, b, oy, lo, hi, out);
+/// Stores lanes 0..left-1 of v (all eight when left >= 8); the lanes past the row were
+/// computed from padding and slack.
+LK_AVX2 static inline void store_row(float *out, __m256 v, int left) {
+  if (left >= 8) {
+    _mm256_storeu_ps(out, v);
     return;
   }
-  // The taps whose rows lie inside the image, gathered once per output row.
-  enum { MAX_TAPS = 64 };
-  const float *src[MAX_TAPS];
-  float kv[MAX_TAPS];
-  int taps = 0;
-  for (int i = 0; i < w->kernel_h; i++) {
-    const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
-    if (iy < 0 || iy >= w->height) continue;
-    for (int j = 0; j < w->kernel_w; j++) {
-      if (taps == MAX_TAPS) {
-        row_interior_portable(w, img, k, b, oy, lo, hi, out);
-        return;
-      }
-      src[taps] = img + (long)iy * w->width - w->pad_left + j * w->dilation_w;
-      kv[taps++] = k[i * w->kernel_w + j];
-    }
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(left), lane), v);
+}
+
+/// A tile of ROWS output rows by VECS vectors of eight outputs from column ox: every tap's
+/// weight is broadcast once and feeds ROWS*VECS independent accumulators. Eight of them keep
+/// both FMA pipes busy through the instruction's four-to-five-cycle latency; with four this
+/// kernel ran at a fifth of the machine's peak. ROWS and VECS are constants at each call, so
+/// the accumulators live in registers.
+LK_AVX2 LK_INLINE void tile_avx2(const lk_window *w, const float *pad, padded_plane p, const float *k,
+                                 const long *offsets, float b, int oy, int ox, int ROWS, int VECS, float *plane) {
+  const int s = w->stride_w, taps = w->kernel_h * w->kernel_w;
+  const long row_step = (long)w->stride_h * p.wp;
+  const float *base = pad + (long)oy * row_step + (long)ox * s;
+  __m256 acc[8][4];
+  for (int r = 0; r < ROWS; r++)
+    for (int v = 0; v < VECS; v++) acc[r][v] = _mm256_set1_ps(b);
+  for (int t = 0; t < taps; t++) {
+    const __m256 kv = _mm256_set1_ps(k[t]);
+    const float *src = base + offsets[t];
+    for (int r = 0; r < ROWS; r++)
+      for (int v = 0; v < VECS; v++)
+        acc[r][v] = _mm256_fmadd_ps(kv, load_strided(src + r * row_step + (long)v * 8 * s, s), acc[r][v]);
   }
-  const __m256 bias = _mm256_set1_ps(b);
-  int ox = lo;
-  // A stride-2 step loads 16 floats from 2*ox - pad_left + tap offset, one past what it uses:
-  // it runs only while all 16 stay inside the input row.
-  const int reach = (w->kernel_w - 1) * w->dilation_w;
-  const int last_start = w->width - 16 + w->pad_left - reach;  // largest 2*ox allowed
-  for (; ox + 8 <= hi && (s == 1 || 2 * ox <= last_start); ox += 8) {
-    __m256 acc0 = bias, acc1 = _mm256_setzero_ps();
-    int t = 0;
-    for (; t + 2 <= taps; t += 2) {
-      acc0 = _mm256_fmadd_ps(_mm256_set1_ps(kv[t]), load_strided(src[t] + (long)ox * s, s), acc0);
-      acc1 = _mm256_fmadd_ps(_mm256_set1_ps(kv[t + 1]), load_strided(src[t + 1] + (long)ox * s, s), acc1);
-    }
-    if (t < taps) acc0 = _mm256_fmadd_ps(_mm256_set1_ps(kv[t]), load_strided(src[t] + (long)ox * s, s), acc0);
-    _mm256_storeu_ps(out + ox, _mm256_add_ps(acc0, acc1));
+  for (int r = 0; r < ROWS; r++)
+    for (int v = 0; v < VECS; v++)
+      store_row(plane + (long)(oy + r) * w->out_w + ox + 8 * v, acc[r][v], w->out_w - ox - 8 * v);
+}
+
+/// tile_avx2 with the shapes the planner below asks for, each compiled with its constants.
+LK_AVX2 static void tile_of(const lk_window *w, const float *pad, padded_plane p, const float *k, const long *offsets,
+                            float b, int oy, int ox, int rows, int vecs, float *plane) {
+#define LK_TILE(R, V) \
+  case R * 8 + V: tile_avx2(w, pad, p, k, offsets, b, oy, ox, R, V, plane); return;
+  switch (rows * 8 + vecs) {
+    LK_TILE(1, 1) LK_TILE(2, 1) LK_TILE(3, 1) LK_TILE(4, 1) LK_TILE(5, 1) LK_TILE(6, 1) LK_TILE(7, 1) LK_TILE(8, 1)
+    LK_TILE(1, 2) LK_TILE(2, 2) LK_TILE(3, 2) LK_TILE(4, 2)
+    LK_TILE(1, 3) LK_TILE(2, 3) LK_TILE(1, 4) LK_TILE(2, 4)
+  default:
+    // Any other shape as single rows of single vectors (never asked for below).
+    for (int r = 0; r < rows; r++)
+      for (int v = 0; v < vecs; v++) tile_avx2(w, pad, p, k, offsets, b, oy + r, ox + 8 * v, 1, 1, plane);
   }
-  for (; ox < hi; ox++) {
-    float acc = b;
-    for (int t = 0; t < taps; t++) acc += kv[t] * src[t][(long)ox * s];
-    out[ox] = acc;
+#undef LK_TILE
+}
+
+/// One channel's output plane in tiles of eight accumulators: 8 rows of one vector on 7-wide
+/// planes, 4 rows of two on 14-wide ones, 2 rows of four on wide ones; the rows left over
+/// make one shorter tile.
+LK_AVX2 static void plane_avx2(const lk_window *w, const float *pad, padded_plane p, const float *k,
+                               const long *offsets, float b, float *plane) {
+  const int vecs = (w->out_w + 7) / 8;
+  const int row_vecs = vecs < 4 ? vecs : 4;
+  const int rows = row_vecs == 1 ? 8 : (row_vecs == 2 ? 4 : 2);
+  for (int oy = 0; oy < w->out_h; oy += rows) {
+    // The last rows as one shorter tile, still one accumulator per (row, vector).
+    const int tile_rows = w->out_h - oy < rows ? w->out_h - oy : rows;
+    for (int ox = 0; ox < w->out_w; ox += 32) {
+      const int left = (w->out_w - ox + 7) / 8;
+      tile_of(w, pad, p, k, offsets, b, oy, ox, tile_rows, left < 4 ? left : 4, plane);
+    }
   }
 }
 #endif
 
 void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const float *weight, const float *bias,
-                       int o0, int o1, float *y) {
+                       int o0, int o1, float *y, float *scratch) {
   if (w->out_h <= 0 || w->out_w <= 0 || multiplier <= 0) return;
   const long plane_in = (long)w->height * w->width, plane_out = (long)w->out_h * w->out_w;
   const int taps = w->kernel_h * w->kernel_w;
-  int lo, hi;
-  interior_columns(w, &lo, &hi);
+  const padded_plane p = plane_size(w);
+  // AVX2 handles strides 1 and 2 (every depthwise layer of the common networks); others, and
+  // the portable path, take the row axpys.
+  enum { MAX_TAPS = 256 };
+  int simd = 0;
 #if LK_X86
-  const int simd = lk_isa_current() >= LK_ISA_AVX2;
+  simd = lk_isa_current() >= LK_ISA_AVX2 && w->stride_w <= 2 && taps <= MAX_TAPS;
 #endif
+  // Where tap t = (i, j) reads in the padded plane, relative to the output's first tap.
+  long offsets[MAX_TAPS];
+  for (int t = 0; simd && t < taps; t++)
+    offsets[t] = (long)(t / w->kernel_w) * w->dilation_h * p.wp + (long)(t % w->kernel_w) * w->dilation_w;
+  int padded_channel = -1;
   for (int o = o0; o < o1; o++) {
-    const float *img = x + (long)(o / multiplier) * plane_in;
+    const int c = o / multiplier;
+    if (c != padded_channel) {
+      pad_channel(w, x + c * plane_in, p, scratch);
+      padded_channel = c;
+    }
     const float *k = weight + (long)o * taps;
     const float b = bias ? bias[o] : 0.0f;
     float *plane = y + (long)o * plane_out;
-    for (int oy = 0; oy < w->out_h; oy++) {
-      float *out = plane + (long)oy * w->out_w;
-      for (int ox = 0; ox < lo; ox++) out[ox] = pixel_checked(w, img, k, b, oy, ox);
 #if LK_X86
-      if (simd)
-        row_interior_avx2(w, img, k, b, oy, lo, hi, out);
-      else
-#endif
-        row_interior_portable(w, img, k, b, oy, lo, hi, out);
-      for (int ox = hi; ox < w->out_w; ox++) out[ox] = pixel_checked(w, img, k, b, oy, ox);
+    if (simd) {
+      plane_avx2(w, scratch, p, k, offsets, b, plane);
+      continue;
     }
+#endif
+    for (int oy = 0; oy < w->out_h; oy++) row_portable(w, scratch, p, k, b, oy, plane + (long)oy * w->out_w);
   }
+  (void)simd;
 }

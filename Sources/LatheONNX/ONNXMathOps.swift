@@ -86,10 +86,7 @@ public final class ONNXMathOp: Layer {
   /// almost everywhere: their gradient is zero, also at the jumps, where none exists.
   static func unary(_ name: String, _ x: Variable) -> Variable {
     switch name {
-    case "HardSwish":
-      return x.elementwise(
-        { $0 * Swift.max(0, Swift.min(1, $0 / 6 + 0.5)) },
-        derivative: { v, _ in v < -3 ? 0 : (v > 3 ? 1 : v / 3 + 0.5) })
+    case "HardSwish": return x.hardSwish()
     case "GeluTanh": return x.elementwise(geluTanh, derivative: { v, _ in geluTanhDerivative(v) })
     case "Mish":
       return x.elementwise(

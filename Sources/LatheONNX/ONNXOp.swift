@@ -74,13 +74,7 @@ public final class ONNXOp: Layer {
         })
     case .softsign:
       return x.elementwise({ $0 / (1 + abs($0)) }, derivative: { v, _ in 1 / ((1 + abs(v)) * (1 + abs(v))) })
-    case .hardSigmoid(let alpha, let beta):
-      return x.elementwise(
-        { Swift.max(0, Swift.min(1, alpha * $0 + beta)) },
-        derivative: { v, _ in
-          let t = alpha * v + beta
-          return t > 0 && t < 1 ? alpha : 0
-        })
+    case .hardSigmoid(let alpha, let beta): return x.hardSigmoid(alpha: alpha, beta: beta)
     case .clip(let low, let high):
       return x.elementwise(
         { Swift.min(Swift.max($0, low), high) }, derivative: { v, _ in v >= low && v <= high ? 1 : 0 })

@@ -66,6 +66,23 @@ final class ElementwiseGradientTests: XCTestCase {
     checkGradients([x]) { $0[0].leakyRelu(slope: 0.2) }
   }
 
+  /// The piecewise-linear activations (activation.c): gradients away from the kinks, and values
+  /// against the definition on a tensor large enough to be split over the thread pool.
+  func testHardSwishAndHardSigmoid() {
+    // Kinks at ±3 (HardSwish) and at ±2.5 (HardSigmoid, alpha 0.2, beta 0.5) avoided.
+    let x = Tensor<Float>(shape: [2, 4], scalars: [-4, -2, -0.7, 0.4, 1.3, 2.2, 2.8, 4.5])
+    checkGradients([x]) { $0[0].hardSwish() }
+    checkGradients([x]) { $0[0].hardSigmoid(alpha: 0.2, beta: 0.5) }
+    checkGradients([x]) { $0[0].hardSigmoid(alpha: 1.0 / 6, beta: 0.5) }
+
+    let large = TestData.uniform([3, 70_001], seed: 19, low: -5, high: 5)
+    let swish = Variable(large).hardSwish().value
+    let sigmoid = Variable(large).hardSigmoid(alpha: 0.2, beta: 0.5).value
+    // A compiler may fuse alpha * x + beta into one FMA: equal to within an ulp, not bit for bit.
+    assertClose(swish, large.mapFloat { $0 * Swift.max(0, Swift.min(1, $0 / 6 + 0.5)) }, accuracy: 1e-6)
+    assertClose(sigmoid, large.mapFloat { Swift.max(0, Swift.min(1, 0.2 * $0 + 0.5)) }, accuracy: 1e-6)
+  }
+
   func testSmoothActivations() {
     let x = TestData.uniform([3, 4], seed: 17, low: -3, high: 3)
     checkGradients([x]) { $0[0].gelu() }

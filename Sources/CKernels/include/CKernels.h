@@ -31,6 +31,10 @@ void lk_flush_subnormals(void);
 
 /// y[i] = max(x[i], 0) for n elements (x == y allowed), split over the thread pool when large.
 void lk_relu(const float *x, float *y, long n);
+/// y[i] = max(0, min(1, alpha * x[i] + beta)) (ONNX HardSigmoid), split like lk_relu.
+void lk_hard_sigmoid(const float *x, float *y, long n, float alpha, float beta);
+/// y[i] = x[i] * max(0, min(1, x[i] / 6 + 1/2)) (ONNX HardSwish), split like lk_relu.
+void lk_hard_swish(const float *x, float *y, long n);
 
 /// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
 const char *lk_sgemm_backend(void);
@@ -94,12 +98,15 @@ size_t lk_conv2d_direct_scratch(const lk_window *w, int cn, int out_channels);
 int lk_conv2d_image_direct(const lk_window *w, const float *x, int c0, int cn, const float *weight,
                            int out_channels, const float *bias, float *y, float *scratch);
 
+/// Floats of scratch lk_dwconv2d_image needs for this geometry (one padded channel).
+size_t lk_dwconv2d_scratch(const lk_window *w);
 /// Depthwise convolution of one image (groups == channels, `multiplier` output channels per
 /// input channel): y [o, out_h, out_w] for output channels o in [o0, o1) of x [channels, height,
-/// width] with weight [channels*multiplier, kh*kw]; bias may be NULL. Computed on the image
-/// directly (dwconv.c), AVX2 where the ISA allows (lk_isa_force), else portable C.
+/// width] with weight [channels*multiplier, kh*kw]; bias may be NULL. Each channel is copied
+/// into a zero-padded plane in `scratch` and convolved there (dwconv.c): AVX2 for strides 1
+/// and 2 where the ISA allows (lk_isa_force), else portable C.
 void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const float *weight, const float *bias,
-                       int o0, int o1, float *y);
+                       int o0, int o1, float *y, float *scratch);
 
 /// The adjoint of lk_im2col: adds columns back into dx (which the caller zeroes first).
 void lk_col2im(const lk_window *w, const float *cols, int c0, int cn, float *dx);

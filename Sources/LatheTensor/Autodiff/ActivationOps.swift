@@ -14,6 +14,33 @@ extension Variable {
     }
   }
 
+  /// x · max(0, min(1, x/6 + 1/2)), MobileNetV3's activation (ONNX HardSwish).
+  public func hardSwish() -> Variable {
+    let x = value.contiguous()
+    let y = x.withUnsafeBufferPointer { src in
+      Tensor<Float>(shape: x.shape) { lk_hard_swish(src.baseAddress!, $0.baseAddress!, src.count) }
+    }
+    return Variable(y, parents: [self]) { g in
+      [g.zipWith(self.value) { gy, v in gy * (v < -3 ? 0 : (v > 3 ? 1 : v / 3 + 0.5)) }]
+    }
+  }
+
+  /// max(0, min(1, alpha · x + beta)) (ONNX HardSigmoid; alpha 0.2, beta 0.5 by default there).
+  public func hardSigmoid(alpha: Float, beta: Float) -> Variable {
+    let x = value.contiguous()
+    let y = x.withUnsafeBufferPointer { src in
+      Tensor<Float>(shape: x.shape) { lk_hard_sigmoid(src.baseAddress!, $0.baseAddress!, src.count, alpha, beta) }
+    }
+    return Variable(y, parents: [self]) { g in
+      [
+        g.zipWith(self.value) { gy, v in
+          let t = alpha * v + beta
+          return t > 0 && t < 1 ? gy * alpha : 0
+        }
+      ]
+    }
+  }
+
   public func leakyRelu(slope: Float = 0.01) -> Variable {
     Variable(value.mapFloat { $0 > 0 ? $0 : slope * $0 }, parents: [self]) { g in
       [g.zipWith(self.value) { $1 > 0 ? $0 : slope * $0 }]

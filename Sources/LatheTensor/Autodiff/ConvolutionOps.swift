@@ -71,19 +71,18 @@ extension Variable {
     precondition(w.shape[1] == c / groups, "conv2d: weight \(w.shape) for \(c) input channels, \(groups) groups")
     let geometry = WindowGeometry(
       kernel: [w.shape[2], w.shape[3]], stride: stride, padding: padding, dilation: dilation)
-    var win = geometry.window(batch: n, channels: c, height: h, width: wd)
+    let win = geometry.window(batch: n, channels: c, height: h, width: wd)
     let p = Int(win.out_h * win.out_w)
     let cg = c / groups
     let og = outChannels / groups
     let k = cg * w.shape[2] * w.shape[3]
-    let np = n * p
 
     // Forward runs image by image so each image's columns stay in cache and the GEMM writes
     // straight into the NCHW output ([out, P] per image). Small per-image products (LeNet's
     // convolutions) run single-threaded inside OpenBLAS, so images are spread over the cores
     // instead; large ones let the BLAS thread each product.
     let perImageMACs = og * k * p
-    if cg == 1 {
+    if cg == 1 && groups > 1 {
       let y = Self.depthwiseForward(x, w, bias?.value, window: win, multiplier: og)
       return convolutionVariable(y, weight: weight, bias: bias, window: win, groups: groups)
     }
@@ -153,6 +152,7 @@ extension Variable {
             Parallel.forEach(workers) { worker in
               var image = window
               image.batch = 1
+              var scratch = [Float](repeating: 0, count: lk_dwconv2d_scratch(&image))
               let first = planes * worker / workers
               let end = planes * (worker + 1) / workers
               var plane = first
@@ -162,7 +162,7 @@ extension Variable {
                 let o1 = min(outChannels, o0 + (end - plane))
                 lk_dwconv2d_image(
                   &image, xp.baseAddress! + img * c * h * wd, Int32(multiplier), wp.baseAddress!, biasValues,
-                  Int32(o0), Int32(o1), dst.baseAddress! + img * outChannels * p)
+                  Int32(o0), Int32(o1), dst.baseAddress! + img * outChannels * p, &scratch)
                 plane += o1 - o0
               }
             }

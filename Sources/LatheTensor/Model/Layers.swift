@@ -81,7 +81,8 @@ public final class Conv2d: Layer {
   public var parameters: [(name: String, parameter: Parameter)] {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }
-  public var kernelName: String { "im2col+sgemm" }
+  /// Variable.conv2d's forward: one input channel per group runs the direct depthwise kernel.
+  public var kernelName: String { weight.shape[1] == 1 && groups > 1 ? "depthwise-direct" : "im2col+sgemm" }
   public var effectiveWeight: Tensor<Float>? { weight.value }
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
