@@ -50,6 +50,39 @@ final class BroadcastingTests: XCTestCase {
     XCTAssertEqual(s.scalars, a.scalars.map { $0 + 2 })
   }
 
+  /// The shapes convolutional graphs broadcast (a [1, C, 1, 1] scale, a scalar on either side,
+  /// a [N, 1, H, W] mask, a transposed view) against an index loop: the zip merges axes the
+  /// operands step through together, and must not merge the others.
+  func testNCHWBroadcastsAgainstIndexLoops() {
+    let x = TestData.uniform([2, 3, 4, 5], seed: 1510)
+    let operands: [(String, Tensor<Float>, (Int, Int, Int, Int) -> [Int])] = [
+      ("channel", TestData.uniform([1, 3, 1, 1], seed: 1511, low: 0.5, high: 2), { _, c, _, _ in [0, c, 0, 0] }),
+      ("scalar", TestData.uniform([1], seed: 1512, low: 0.5, high: 2), { _, _, _, _ in [0] }),
+      ("plane", TestData.uniform([2, 1, 4, 5], seed: 1513, low: 0.5, high: 2), { n, _, h, w in [n, 0, h, w] }),
+      ("row", TestData.uniform([4, 1], seed: 1514, low: 0.5, high: 2), { _, _, h, _ in [h, 0] }),
+      (
+        "view", TestData.uniform([5, 4], seed: 1515, low: 0.5, high: 2).transposed,
+        { _, _, h, w in [h, w] }
+      ),
+    ]
+    for (name, b, at) in operands {
+      let quotient = x / b
+      let reversed = b - x
+      XCTAssertEqual(quotient.shape, [2, 3, 4, 5], name)
+      for n in 0..<2 {
+        for c in 0..<3 {
+          for h in 0..<4 {
+            for w in 0..<5 {
+              let bv = b[at(n, c, h, w)]
+              XCTAssertEqual(quotient[n, c, h, w], x[n, c, h, w] / bv, name)
+              XCTAssertEqual(reversed[n, c, h, w], bv - x[n, c, h, w], name)
+            }
+          }
+        }
+      }
+    }
+  }
+
   func testReductionsOverAxes() {
     let x = Tensor<Float>(shape: [2, 3, 4], scalars: (0..<24).map(Float.init))
     let over1 = x.sum(axes: [1])

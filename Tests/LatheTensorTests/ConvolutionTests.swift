@@ -23,6 +23,11 @@ final class ConvolutionTests: XCTestCase {
     Case(input: [2, 4, 6, 6], weight: [4, 1, 3, 3], stride: [2, 2], padding: [1, 0, 1, 2], groups: 4, bias: false),
     Case(input: [1, 3, 4, 4], weight: [6, 1, 1, 1], groups: 3),
     Case(input: [2, 2, 5, 7], weight: [3, 2, 1, 3], stride: [1, 2], dilation: [1, 2]),
+    // 1x1, stride 1, unpadded: the GEMM reads the image itself (with and without bias, grouped).
+    Case(input: [2, 4, 3, 5], weight: [6, 4, 1, 1]),
+    Case(input: [2, 4, 3, 5], weight: [6, 2, 1, 1], groups: 2, bias: false),
+    Case(input: [1, 3, 5, 5], weight: [2, 3, 1, 1], stride: [2, 2]),
+    Case(input: [1, 3, 4, 4], weight: [2, 3, 1, 1], padding: [1, 0, 0, 1]),
   ]
 
   func testForwardMatchesNaiveConvolution() {

@@ -82,6 +82,9 @@ extension Variable {
     // convolutions) run single-threaded inside OpenBLAS, so images are spread over the cores
     // instead; large ones let the BLAS thread each product.
     let perImageMACs = og * k * p
+    let pointwise =
+      w.shape[2] == 1 && w.shape[3] == 1 && stride == [1, 1] && win.pad_top == 0 && win.pad_left == 0
+      && win.pad_bottom == 0 && win.pad_right == 0
     if cg == 1 && groups > 1 {
       let y = Self.depthwiseForward(x, w, bias?.value, window: win, multiplier: og)
       return convolutionVariable(y, weight: weight, bias: bias, window: win, groups: groups)
@@ -97,11 +100,24 @@ extension Variable {
               var image = win
               image.batch = 1
               // Stride 1 takes the virtual-grid path (lk_conv2d_image_direct, bias included).
-              let direct = lk_conv2d_direct_scratch(&image, Int32(cg), Int32(og))
-              var cols = [Float](repeating: 0, count: direct > 0 ? direct : k * p)
+              let direct = pointwise ? 0 : lk_conv2d_direct_scratch(&image, Int32(cg), Int32(og))
+              var cols = [Float](repeating: 0, count: pointwise ? 0 : (direct > 0 ? direct : k * p))
               for img in Swift.stride(from: worker, to: n, by: workers) {
                 let input = xp.baseAddress! + img * c * h * wd
                 let output = out + img * outChannels * p
+                if pointwise {
+                  // A 1x1, stride-1, unpadded window: the image [c, P] is already the GEMM's
+                  // right-hand side, so no unfolding and no copy.
+                  if let biasValues {
+                    for o in 0..<outChannels { (output + o * p).update(repeating: biasValues[o], count: p) }
+                  }
+                  for gi in 0..<groups {
+                    lk_sgemm(
+                      0, 0, Int32(og), Int32(p), Int32(cg), 1, wp.baseAddress! + gi * og * k, Int32(k),
+                      input + gi * cg * p, Int32(p), biasValues == nil ? 0 : 1, output + gi * og * p, Int32(p))
+                  }
+                  continue
+                }
                 if direct > 0 {
                   for gi in 0..<groups {
                     _ = lk_conv2d_image_direct(
