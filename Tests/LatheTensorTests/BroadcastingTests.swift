@@ -83,6 +83,18 @@ final class BroadcastingTests: XCTestCase {
     }
   }
 
+  /// Runs long enough to be split over the thread pool (lk_binary), same shape and a scalar on
+  /// either side, against per-element Swift arithmetic.
+  func testLongRunsSplitOverThreads() {
+    let a = TestData.uniform([3, 100_003], seed: 1520)
+    let b = TestData.uniform([3, 100_003], seed: 1521, low: 0.5, high: 2)
+    let s = Tensor<Float>(shape: [1, 1], scalars: [1.5])
+    XCTAssertEqual((a + b).scalars, zip(a.scalars, b.scalars).map { $0 + $1 })
+    XCTAssertEqual((a - b).scalars, zip(a.scalars, b.scalars).map { $0 - $1 })
+    XCTAssertEqual((a * s).scalars, a.scalars.map { $0 * 1.5 })
+    XCTAssertEqual((s / b).scalars, b.scalars.map { 1.5 / $0 })
+  }
+
   func testReductionsOverAxes() {
     let x = Tensor<Float>(shape: [2, 3, 4], scalars: (0..<24).map(Float.init))
     let over1 = x.sum(axes: [1])

@@ -36,6 +36,12 @@ void lk_hard_sigmoid(const float *x, float *y, long n, float alpha, float beta);
 /// y[i] = x[i] * max(0, min(1, x[i] / 6 + 1/2)) (ONNX HardSwish), split like lk_relu.
 void lk_hard_swish(const float *x, float *y, long n);
 
+/// The operators lk_binary applies.
+enum { LK_BINARY_ADD = 0, LK_BINARY_SUB = 1, LK_BINARY_MUL = 2, LK_BINARY_DIV = 3 };
+/// y[i] = a[i*sa] op b[i*sb] for i < n (strides 0 for a broadcast operand; elementwise.c),
+/// split over the thread pool when long. y may be a or b when its stride is 1.
+void lk_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n);
+
 /// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
 const char *lk_sgemm_backend(void);
 

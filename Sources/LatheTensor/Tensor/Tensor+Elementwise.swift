@@ -1,5 +1,8 @@
-// Element-wise arithmetic with NumPy broadcasting. Dense same-shape operands take a flat loop
-// the compiler vectorises; anything else walks the output with per-operand strides.
+import CKernels
+
+// Element-wise arithmetic with NumPy broadcasting. Every binary operation walks the broadcast
+// shape as runs of its innermost (merged) axis; + - * / run each in CKernels' lk_binary, any
+// other function in a Swift loop.
 
 extension Tensor where Scalar == Float {
   /// `op` applied to each element.
@@ -16,12 +19,38 @@ extension Tensor where Scalar == Float {
   /// `op` applied pairwise after broadcasting `self` and `other` to a common shape.
   @inlinable
   public func zipWith(_ other: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
-    if shape == other.shape {
+    broadcastRuns(other) { out, a, sa, b, sb, n in
+      switch (sa, sb) {
+      case (1, 1): for j in 0..<n { out[j] = op(a[j], b[j]) }
+      case (1, 0):
+        let v = b[0]
+        for j in 0..<n { out[j] = op(a[j], v) }
+      case (0, 1):
+        let v = a[0]
+        for j in 0..<n { out[j] = op(v, b[j]) }
+      default: for j in 0..<n { out[j] = op(a[j * sa], b[j * sb]) }
+      }
+    }
+  }
+
+  /// `self op other` after broadcasting, each run in CKernels' vectorised loop (lk_binary).
+  @usableFromInline
+  func arithmetic(_ other: Tensor, _ op: Int32) -> Tensor {
+    broadcastRuns(other) { out, a, sa, b, sb, n in lk_binary(op, a, sa, b, sb, out, n) }
+  }
+
+  /// The broadcast result of `self` and `other`, filled by `run(out, a, strideA, b, strideB,
+  /// count)` once per run of the innermost (merged) axis: out[j] from a[j*strideA] and b[j*strideB].
+  @usableFromInline
+  func broadcastRuns(
+    _ other: Tensor,
+    _ run: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Int) -> Void
+  ) -> Tensor {
+    if shape == other.shape && isContiguous && other.isContiguous {
       let result = Tensor(uninitializedShape: shape)
-      let dst = result.storage.pointer
       withUnsafeBufferPointer { a in
         other.withUnsafeBufferPointer { b in
-          for i in 0..<a.count { dst[i] = op(a[i], b[i]) }
+          if a.count > 0 { run(result.storage.pointer, a.baseAddress!, 1, b.baseAddress!, 1, a.count) }
         }
       }
       return result
@@ -33,14 +62,15 @@ extension Tensor where Scalar == Float {
     let b = other.expanded(to: outShape)
     let result = Tensor(uninitializedShape: outShape)
     let dst = result.storage.pointer
-    let pa = a.storage.pointer
-    let pb = b.storage.pointer
+    let pa = UnsafePointer(a.storage.pointer)
+    let pb = UnsafePointer(b.storage.pointer)
     if outShape.isEmpty {
-      dst[0] = op(pa[a.offset], pb[b.offset])
+      run(dst, pa + a.offset, 1, pb + b.offset, 1, 1)
       return result
     }
+    if outShape.contains(0) { return result }
     // Adjacent axes that both operands step through as one (a channel's H and W against a
-    // [1, C, 1, 1] scale) are merged, so the inner loop runs over whole planes, not rows.
+    // [1, C, 1, 1] scale) are merged, so a run covers whole planes, not rows.
     var dims = [outShape[0]]
     var stridesA = [a.strides[0]]
     var stridesB = [b.strides[0]]
@@ -57,32 +87,16 @@ extension Tensor where Scalar == Float {
         stridesB.append(b.strides[axis])
       }
     }
-    // Walk all but the last axis with an index; run the last axis as an inner loop, with the
-    // common stride patterns spelled out so the compiler vectorises them (a closure over
-    // arbitrary strides ran at tens of nanoseconds per element).
+    // Walk all but the last axis with an index; the last is one run.
     let last = dims.count - 1
     let inner = dims[last]
-    let sa = stridesA[last]
-    let sb = stridesB[last]
     let outer = dims[..<last].reduce(1, *)
     var index = [Int](repeating: 0, count: last)
     var oa = a.offset
     var ob = b.offset
     var o = 0
     for _ in 0..<outer {
-      let out = dst + o
-      let rowA = pa + oa
-      let rowB = pb + ob
-      switch (sa, sb) {
-      case (1, 1): for j in 0..<inner { out[j] = op(rowA[j], rowB[j]) }
-      case (1, 0):
-        let v = rowB[0]
-        for j in 0..<inner { out[j] = op(rowA[j], v) }
-      case (0, 1):
-        let v = rowA[0]
-        for j in 0..<inner { out[j] = op(v, rowB[j]) }
-      default: for j in 0..<inner { out[j] = op(rowA[j * sa], rowB[j * sb]) }
-      }
+      run(dst + o, pa + oa, stridesA[last], pb + ob, stridesB[last], inner)
       o += inner
       var axis = last - 1
       while axis >= 0 {
@@ -99,10 +113,10 @@ extension Tensor where Scalar == Float {
     return result
   }
 
-  public static func + (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, +) }
-  public static func - (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, -) }
-  public static func * (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, *) }
-  public static func / (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, /) }
+  public static func + (a: Tensor, b: Tensor) -> Tensor { a.arithmetic(b, Int32(LK_BINARY_ADD)) }
+  public static func - (a: Tensor, b: Tensor) -> Tensor { a.arithmetic(b, Int32(LK_BINARY_SUB)) }
+  public static func * (a: Tensor, b: Tensor) -> Tensor { a.arithmetic(b, Int32(LK_BINARY_MUL)) }
+  public static func / (a: Tensor, b: Tensor) -> Tensor { a.arithmetic(b, Int32(LK_BINARY_DIV)) }
   public static func + (a: Tensor, s: Float) -> Tensor { a.mapFloat { $0 + s } }
   public static func - (a: Tensor, s: Float) -> Tensor { a.mapFloat { $0 - s } }
   public static func * (a: Tensor, s: Float) -> Tensor { a.mapFloat { $0 * s } }
