@@ -124,9 +124,7 @@ public final class ONNXOp: Layer {
 
   static func unary(_ name: String, _ x: Variable) -> Variable {
     switch name {
-    case "Erf":
-      let scale = 2 / Float.pi.squareRoot()
-      return x.elementwise({ Foundation.erf($0) }, derivative: { v, _ in scale * Foundation.exp(-v * v) })
+    case "Erf": return x.erf()
     case "Neg": return -x
     case "Exp": return x.exp()
     case "Log": return x.log()

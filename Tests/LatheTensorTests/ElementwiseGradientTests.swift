@@ -1,3 +1,4 @@
+import Foundation
 import LatheTensor
 import XCTest
 
@@ -81,6 +82,24 @@ final class ElementwiseGradientTests: XCTestCase {
     // A compiler may fuse alpha * x + beta into one FMA: equal to within an ulp, not bit for bit.
     assertClose(swish, large.mapFloat { $0 * Swift.max(0, Swift.min(1, $0 / 6 + 0.5)) }, accuracy: 1e-6)
     assertClose(sigmoid, large.mapFloat { Swift.max(0, Swift.min(1, 0.2 * $0 + 0.5)) }, accuracy: 1e-6)
+  }
+
+  /// lk_erf (series below 0.5, Abramowitz-Stegun above, its own exp) against libm's erf, to 1e-6 relative, over
+  /// [-7, 7] and at tiny arguments, where an absolute-error formula would fail relatively; GELU's
+  /// forward uses it too.
+  func testErfAndGeluAgainstLibm() {
+    var points = (0...28_000).map { -7 + Float($0) / 2000 }
+    points += [1e-30, -1e-7, 3e-5, 0.4999, 0.5, 0.5001, -0.5, 1e-3]
+    let x = Tensor<Float>(shape: [points.count], scalars: points)
+    let erf = Variable(x).erf().value.scalars
+    let gelu = Variable(x).gelu().value.scalars
+    for (i, v) in points.enumerated() {
+      let expected = Foundation.erf(Double(v))
+      XCTAssertEqual(Double(erf[i]), expected, accuracy: max(1e-6 * abs(expected), 1e-37), "erf(\(v))")
+      let expectedGelu = 0.5 * Double(v) * (1 + Foundation.erf(Double(v) / 2.0.squareRoot()))
+      XCTAssertEqual(Double(gelu[i]), expectedGelu, accuracy: 1e-6 * max(1, abs(expectedGelu)), "gelu(\(v))")
+    }
+    checkGradients([TestData.uniform([3, 4], seed: 20, low: -2, high: 2)]) { $0[0].erf() }
   }
 
   func testSmoothActivations() {

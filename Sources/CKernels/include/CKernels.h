@@ -35,6 +35,10 @@ void lk_relu(const float *x, float *y, long n);
 void lk_hard_sigmoid(const float *x, float *y, long n, float alpha, float beta);
 /// y[i] = x[i] * max(0, min(1, x[i] / 6 + 1/2)) (ONNX HardSwish), split like lk_relu.
 void lk_hard_swish(const float *x, float *y, long n);
+/// y[i] = erf(x[i]) to about 3e-7 relative (activation.c: series and Abramowitz-Stegun, no libm).
+void lk_erf(const float *x, float *y, long n);
+/// y[i] = x[i] * (1 + erf(x[i] / sqrt 2)) / 2, GELU's exact form, with lk_erf's erf.
+void lk_gelu(const float *x, float *y, long n);
 
 /// The operators lk_binary applies.
 enum { LK_BINARY_ADD = 0, LK_BINARY_SUB = 1, LK_BINARY_MUL = 2, LK_BINARY_DIV = 3 };

@@ -15,6 +15,18 @@ extension Variable {
   }
 
   /// x · max(0, min(1, x/6 + 1/2)), MobileNetV3's activation (ONNX HardSwish).
+  /// The error function (ONNX Erf), computed by lk_erf.
+  public func erf() -> Variable {
+    let x = value.contiguous()
+    let y = x.withUnsafeBufferPointer { src in
+      Tensor<Float>(shape: x.shape) { lk_erf(src.baseAddress!, $0.baseAddress!, src.count) }
+    }
+    let scale = 2 / Float.pi.squareRoot()
+    return Variable(y, parents: [self]) { g in
+      [g.zipWith(self.value) { gy, v in gy * scale * Foundation.exp(-v * v) }]
+    }
+  }
+
   public func hardSwish() -> Variable {
     let x = value.contiguous()
     let y = x.withUnsafeBufferPointer { src in
@@ -51,10 +63,14 @@ extension Variable {
   public func gelu() -> Variable {
     let invSqrt2: Float = 1 / Float(2).squareRoot()
     let invSqrt2Pi: Float = 1 / Float(2 * Float.pi).squareRoot()
-    return Variable(value.mapFloat { 0.5 * $0 * (1 + erf($0 * invSqrt2)) }, parents: [self]) { g in
+    let x = value.contiguous()
+    let y = x.withUnsafeBufferPointer { src in
+      Tensor<Float>(shape: x.shape) { lk_gelu(src.baseAddress!, $0.baseAddress!, src.count) }
+    }
+    return Variable(y, parents: [self]) { g in
       [
         g.zipWith(self.value) { gy, x in
-          let cdf = 0.5 * (1 + erf(x * invSqrt2))
+          let cdf = 0.5 * (1 + Foundation.erf(x * invSqrt2))
           let pdf = invSqrt2Pi * Foundation.exp(-0.5 * x * x)
           return gy * (cdf + x * pdf)
         }
