@@ -48,6 +48,38 @@ void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols) 
   }
 }
 
+void lk_im2col_rows(const lk_window *w, const float *x, int c0, int cn, int oy0, int oy1, float *cols) {
+  const long band = (long)(oy1 - oy0) * w->out_w;
+  const long plane = (long)w->height * w->width;
+  for (int c = 0; c < cn; c++) {
+    const float *img = x + (long)(c0 + c) * plane;
+    for (int i = 0; i < w->kernel_h; i++) {
+      for (int j = 0; j < w->kernel_w; j++) {
+        float *row = cols + ((long)(c * w->kernel_h + i) * w->kernel_w + j) * band;
+        const int off = j * w->dilation_w - w->pad_left;
+        int lo, hi;
+        valid_columns(off, w->stride_w, w->width, w->out_w, &lo, &hi);
+        for (int oy = oy0; oy < oy1; oy++) {
+          const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
+          float *d = row + (long)(oy - oy0) * w->out_w;
+          if (iy < 0 || iy >= w->height) {
+            memset(d, 0, sizeof(float) * w->out_w);
+            continue;
+          }
+          const float *src = img + (long)iy * w->width + off;
+          for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+          if (w->stride_w == 1) {
+            memcpy(d + lo, src + lo, sizeof(float) * (hi - lo));
+          } else {
+            for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * w->stride_w];
+          }
+          for (int ox = hi; ox < w->out_w; ox++) d[ox] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
 void lk_col2im(const lk_window *w, const float *cols, int c0, int cn, float *dx) {
   const int P = w->out_h * w->out_w;
   const long NP = (long)w->batch * P;

@@ -80,6 +80,12 @@ public final class ONNXConvTranspose: Layer {
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     let x = inputs[0]
     let spatial = kernel.count
+    if spatial == 2 {
+      // The GEMM-and-col2im kernel; other ranks take the zero-stuffing form below.
+      return x.convTranspose2d(
+        weight: weight.variable(), bias: bias?.variable(), stride: stride, padding: padding,
+        outputPadding: outputPadding, dilation: dilation, groups: groups)
+    }
     let sizes = Array(x.shape.dropFirst(2))
     // The stuffed input: stride - 1 zeros between elements, then (kernel extent - 1 - pad)
     // zeros before and after each axis (plus output_padding after).

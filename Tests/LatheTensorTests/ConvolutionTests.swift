@@ -45,6 +45,28 @@ final class ConvolutionTests: XCTestCase {
     }
   }
 
+  /// Columns over 4 MB are unfolded a band of output rows at a time (lk_im2col_rows): bands
+  /// with a short last one, at stride 1 (which would otherwise take the direct path) and 2.
+  func testLargeImagesUnfoldBandByBand() {
+    // k · P past 2^20 in each; one output channel per group keeps the reference loop short.
+    let large = [
+      Case(input: [1, 8, 130, 130], weight: [1, 8, 3, 3]),
+      Case(input: [1, 16, 200, 150], weight: [2, 8, 3, 3], stride: [2, 1], padding: [1, 1], groups: 2),
+      Case(input: [1, 2, 300, 300], weight: [1, 2, 5, 5], stride: [2, 2], padding: [2, 2], bias: false),
+    ]
+    for (index, c) in large.enumerated() {
+      let x = TestData.uniform(c.input, seed: 800 + UInt64(index))
+      let w = TestData.uniform(c.weight, seed: 810 + UInt64(index))
+      let b = c.bias ? TestData.uniform([c.weight[0]], seed: 820 + UInt64(index)) : nil
+      let y = Variable(x).conv2d(
+        weight: Variable(w), bias: b.map { Variable($0) }, stride: c.stride, padding: c.padding, groups: c.groups
+      ).value
+      let expected = NaiveReference.conv2d(
+        x, w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
+      assertClose(y, expected, accuracy: 1e-4, "large case \(index)")
+    }
+  }
+
   func testGradients() {
     for (index, c) in cases.enumerated() {
       var inputs = [TestData.uniform(c.input, seed: 400 + UInt64(index)), TestData.uniform(c.weight, seed: 500)]

@@ -16,28 +16,32 @@ enum NaiveReference {
     let ow = (wd + pad[1] + pad[3] - dilation[1] * (kw - 1) - 1) / stride[1] + 1
     let cg = c / groups
     let og = outC / groups
-    var y = Tensor<Float>.zeros([n, outC, oh, ow])
+    // Flat row-major indices into plain arrays (a Tensor subscript per element made the large-
+    // image cases take seconds).
+    let (xs, ws, bs) = (x.scalars, w.scalars, bias?.scalars)
+    var ys = [Float](repeating: 0, count: n * outC * oh * ow)
     for b in 0..<n {
       for o in 0..<outC {
         let group = o / og
         for oy in 0..<oh {
           for ox in 0..<ow {
-            var total = bias?[o] ?? 0
+            var total = bs?[o] ?? 0
             for ci in 0..<cg {
               for i in 0..<kh {
                 for j in 0..<kw {
                   let iy = oy * stride[0] - pad[0] + i * dilation[0]
                   let ix = ox * stride[1] - pad[1] + j * dilation[1]
                   guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                  total += x[b, group * cg + ci, iy, ix] * w[o, ci, i, j]
+                  total += xs[((b * c + group * cg + ci) * h + iy) * wd + ix] * ws[((o * cg + ci) * kh + i) * kw + j]
                 }
               }
             }
-            y[b, o, oy, ox] = total
+            ys[((b * outC + o) * oh + oy) * ow + ox] = total
           }
         }
       }
     }
+    let y = Tensor<Float>(shape: [n, outC, oh, ow], scalars: ys)
     return y
   }
 

@@ -97,6 +97,11 @@ typedef struct {
 /// cols[(c*kh + i)*kw + j][n*out_h*out_w + p], zero where the window hangs over the padding.
 void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols);
 
+/// lk_im2col for output rows [oy0, oy1) of one image (x [channels, height, width]):
+/// cols[(c*kh + i)*kw + j][(oy - oy0)*out_w + ox]. Large images are unfolded band by band so
+/// the columns stay in cache instead of taking hundreds of megabytes.
+void lk_im2col_rows(const lk_window *w, const float *x, int c0, int cn, int oy0, int oy1, float *cols);
+
 /// Floats of scratch lk_conv2d_image_direct needs for channels [c0, c0+cn) of this geometry
 /// (w->batch ignored), or 0 when it does not apply (stride other than 1, or a window so wide
 /// that the virtual grid would be over twice the output).

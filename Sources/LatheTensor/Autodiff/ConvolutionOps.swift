@@ -85,6 +85,10 @@ extension Variable {
     let pointwise =
       w.shape[2] == 1 && w.shape[3] == 1 && stride == [1, 1] && win.pad_top == 0 && win.pad_left == 0
       && win.pad_bottom == 0 && win.pad_right == 0
+    // Columns past 4 MB (a text detector's first 3x3 over a whole page took 105 MB, page-faulted
+    // in on every pass) are unfolded a band of output rows at a time, about 1 MB each.
+    let (outH, outW) = (Int(win.out_h), Int(win.out_w))
+    let bandRows = k * p > 1 << 20 ? max(1, min(outH, (1 << 18) / max(1, k * outW))) : outH
     if cg == 1 && groups > 1 {
       let y = Self.depthwiseForward(x, w, bias?.value, window: win, multiplier: og)
       return convolutionVariable(y, weight: weight, bias: bias, window: win, groups: groups)
@@ -100,8 +104,8 @@ extension Variable {
               var image = win
               image.batch = 1
               // Stride 1 takes the virtual-grid path (lk_conv2d_image_direct, bias included).
-              let direct = pointwise ? 0 : lk_conv2d_direct_scratch(&image, Int32(cg), Int32(og))
-              var cols = [Float](repeating: 0, count: pointwise ? 0 : (direct > 0 ? direct : k * p))
+              let direct = pointwise || bandRows < outH ? 0 : lk_conv2d_direct_scratch(&image, Int32(cg), Int32(og))
+              var cols = [Float](repeating: 0, count: pointwise ? 0 : (direct > 0 ? direct : k * bandRows * outW))
               for img in Swift.stride(from: worker, to: n, by: workers) {
                 let input = xp.baseAddress! + img * c * h * wd
                 let output = out + img * outChannels * p
@@ -127,10 +131,14 @@ extension Variable {
                   continue
                 }
                 for gi in 0..<groups {
-                  lk_im2col(&image, input, Int32(gi * cg), Int32(cg), &cols)
-                  lk_sgemm(
-                    0, 0, Int32(og), Int32(p), Int32(k), 1, wp.baseAddress! + gi * og * k, Int32(k), cols, Int32(p), 0,
-                    output + gi * og * p, Int32(p))
+                  for oy0 in Swift.stride(from: 0, to: outH, by: bandRows) {
+                    let oy1 = min(outH, oy0 + bandRows)
+                    let band = (oy1 - oy0) * outW
+                    lk_im2col_rows(&image, input, Int32(gi * cg), Int32(cg), Int32(oy0), Int32(oy1), &cols)
+                    lk_sgemm(
+                      0, 0, Int32(og), Int32(band), Int32(k), 1, wp.baseAddress! + gi * og * k, Int32(k), cols,
+                      Int32(band), 0, output + gi * og * p + oy0 * outW, Int32(p))
+                  }
                 }
                 if let biasValues {
                   for o in 0..<outChannels {
