@@ -54,3 +54,18 @@ void lk_binary(int op, const float *a, long sa, const float *b, long sb, float *
   binary_split split = {op, a, b, sa, sb, n, (n + tasks - 1) / tasks, y};
   lk_parallel_for(tasks, binary_part, &split);
 }
+
+void lk_row_sums(const float *x, long rows, long run, float *y) {
+  for (long r = 0; r < rows; r++) {
+    const float *row = x + r * run;
+    // Eight independent partial sums, so the loop vectorises (one running sum cannot be
+    // reordered without -ffast-math) and no addition waits on the previous one.
+    float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    long i = 0;
+    for (; i + 8 <= run; i += 8)
+      for (int l = 0; l < 8; l++) part[l] += row[i + l];
+    float total = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    for (; i < run; i++) total += row[i];
+    y[r] = total;
+  }
+}

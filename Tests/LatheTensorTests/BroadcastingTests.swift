@@ -95,6 +95,34 @@ final class BroadcastingTests: XCTestCase {
     XCTAssertEqual((s / b).scalars, b.scalars.map { 1.5 / $0 })
   }
 
+  /// Sums over trailing axes of a dense tensor take lk_row_sums (eight partial sums, runs not a
+  /// multiple of eight); a transposed view takes the generic fold. Both against index loops.
+  func testTrailingAxisSumsAgainstIndexLoops() {
+    let x = TestData.uniform([3, 5, 37], seed: 1530)
+    let byRow = x.sum(axes: [2])
+    let byPlane = x.sum(axes: [1, 2], keepingDimensions: true)
+    let all = x.sum(axes: [0, 1, 2])
+    XCTAssertEqual(byRow.shape, [3, 5])
+    XCTAssertEqual(byPlane.shape, [3, 1, 1])
+    XCTAssertEqual(all.shape, [])
+    var total: Float = 0
+    for i in 0..<3 {
+      var plane: Float = 0
+      for j in 0..<5 {
+        let row = (0..<37).map { x[i, j, $0] }.reduce(0, +)
+        XCTAssertEqual(byRow[i, j], row, accuracy: 1e-5)
+        plane += row
+      }
+      XCTAssertEqual(byPlane[i, 0, 0], plane, accuracy: 1e-5)
+      total += plane
+    }
+    XCTAssertEqual(all.scalars[0], total, accuracy: 1e-4)
+    let view = x.reshaped([15, 37]).transposed.sum(axes: [1])  // [37, 15], not contiguous
+    for k in 0..<37 {
+      XCTAssertEqual(view[k], (0..<15).map { x[$0 / 5, $0 % 5, k] }.reduce(0, +), accuracy: 1e-5)
+    }
+  }
+
   func testReductionsOverAxes() {
     let x = Tensor<Float>(shape: [2, 3, 4], scalars: (0..<24).map(Float.init))
     let over1 = x.sum(axes: [1])

@@ -46,6 +46,10 @@ enum { LK_BINARY_ADD = 0, LK_BINARY_SUB = 1, LK_BINARY_MUL = 2, LK_BINARY_DIV = 
 /// split over the thread pool when long. y may be a or b when its stride is 1.
 void lk_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n);
 
+/// y[r] = the sum of x[r*run ..< (r+1)*run] for r < rows (elementwise.c), eight partial sums
+/// at a time.
+void lk_row_sums(const float *x, long rows, long run, float *y);
+
 /// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
 const char *lk_sgemm_backend(void);
 

@@ -1,3 +1,5 @@
+import CKernels
+
 // Reductions along axes. Everything reduces through `reduce(axes:)`, which views the tensor
 // as [outer, reduced, inner] after moving the reduced axes together.
 
@@ -15,7 +17,21 @@ extension Tensor where Scalar == Float {
 
   /// Sum over `axes`; reduced axes stay as size 1 when `keepingDimensions`.
   public func sum(axes: [Int], keepingDimensions: Bool = false) -> Tensor {
-    reduce(axes: axes, keepingDimensions: keepingDimensions, initial: 0, +)
+    let reduced = Set(axes.map(normalizedAxis))
+    // Trailing axes of a dense tensor (a global average pool's H and W, a row's features): each
+    // output is one contiguous run, summed by lk_row_sums with eight partial sums. The generic
+    // fold below calls its closure per element, one dependent addition after another.
+    if !reduced.isEmpty, reduced == Set((rank - reduced.count)..<rank), isContiguous {
+      let keptShape = Array(shape.prefix(rank - reduced.count))
+      let run = shape.suffix(reduced.count).reduce(1, *)
+      let rows = keptShape.reduce(1, *)
+      let result = withUnsafeBufferPointer { src in
+        Tensor(shape: keptShape) { lk_row_sums(src.baseAddress, rows, run, $0.baseAddress) }
+      }
+      if keepingDimensions { return result.reshaped(keptShape + Array(repeating: 1, count: reduced.count)) }
+      return result
+    }
+    return reduce(axes: axes, keepingDimensions: keepingDimensions, initial: 0, +)
   }
 
   public func mean(axes: [Int], keepingDimensions: Bool = false) -> Tensor {
