@@ -1,7 +1,7 @@
 // Activations large enough to be worth a kernel of their own (the rest stay in Swift): a
 // Swift closure per element runs several times slower than these loops, which compilers
 // vectorise at -O3 (MobileNetV3's HardSwish after every convolution took 12% of its time).
-#include "CKernels.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -11,7 +11,7 @@ typedef enum { RELU, HARD_SIGMOID, HARD_SWISH, ERF, GELU } activation;
 
 /// e^v for v <= 0 without libm, so the loops calling it vectorise (Cephes' expf: v = n ln2 + r,
 /// a degree-6 polynomial in r, 2^n put into the exponent bits; about 1 ulp).
-static inline float exp_nonpositive(float v) {
+LK_INLINE float exp_nonpositive(float v) {
   v = v < -87.0f ? -87.0f : v;
   const float n = rintf(v * 1.44269504088896341f);
   const float r = v - n * 0.693359375f + n * 2.12194440e-4f;
@@ -32,7 +32,7 @@ static inline float exp_nonpositive(float v) {
 /// (where the second form's absolute error would be a large relative one), Abramowitz and
 /// Stegun 7.1.26 above (absolute error 1.5e-7 where erf >= 0.52). libm's erff, called per
 /// element, was a fifth of PP-OCRv6's recogniser (its GELUs are spelled with Erf).
-static inline float erf_approx(float x) {
+LK_INLINE float erf_approx(float x) {
   const float a = fabsf(x), x2 = x * x;
   float series = -1.0f / 75600.0f;  // 2/sqrt(pi) * sum (-1)^k x^(2k+1) / (k! (2k+1)), k <= 6
   series = series * x2 + 1.0f / 9360.0f;
@@ -59,11 +59,12 @@ typedef struct {
   float *y;
   long n, per;
   float alpha, beta;
+  int avx2;  // run the AVX2 build of the loops (lk_isa_current)
 } activation_split;
 
-static void activation_part(void *context, int task) {
-  const activation_split *r = context;
-  const long start = task * r->per, end = start + r->per < r->n ? start + r->per : r->n;
+/// The loops, compiled twice below: for the baseline ISA and with AVX2 and FMA, where each
+/// vector holds eight floats instead of four (erf's polynomials are most of the work).
+LK_INLINE void activation_loop(const activation_split *r, long start, long end) {
   const float *x = r->x;
   float *y = r->y;
   const float alpha = r->alpha, beta = r->beta;
@@ -93,11 +94,29 @@ static void activation_part(void *context, int task) {
   }
 }
 
+static void activation_portable(const activation_split *r, long start, long end) { activation_loop(r, start, end); }
+
+#if LK_X86
+LK_AVX2 static void activation_avx2(const activation_split *r, long start, long end) { activation_loop(r, start, end); }
+#endif
+
+static void activation_part(void *context, int task) {
+  const activation_split *r = context;
+  const long start = task * r->per, end = start + r->per < r->n ? start + r->per : r->n;
+#if LK_X86
+  if (r->avx2) {
+    activation_avx2(r, start, end);
+    return;
+  }
+#endif
+  activation_portable(r, start, end);
+}
+
 static void run(activation kind, const float *x, float *y, long n, float alpha, float beta) {
   // One pass is memory-bound: a second core helps from a few hundred kilobytes on.
   const int threads = lk_parallel_threads();
   const int tasks = n < (1L << 17) ? 1 : threads;
-  activation_split split = {kind, x, y, n, (n + tasks - 1) / tasks, alpha, beta};
+  activation_split split = {kind, x, y, n, (n + tasks - 1) / tasks, alpha, beta, lk_isa_current() >= LK_ISA_AVX2};
   lk_parallel_for(tasks, activation_part, &split);
 }
 

@@ -5,7 +5,7 @@
 // with the operator as a closure, the loop called the closure for every element (the
 // optimiser does not specialise it), tens of times slower than these loops, which compilers
 // vectorise at -O3: PP-OCR's line classifier spent 60% of its time in that call.
-#include "CKernels.h"
+#include "simd.h"
 
 #define LK_RUN(OP)                                                                          \
   do {                                                                                      \
@@ -21,7 +21,8 @@
       for (long i = 0; i < n; i++) y[i] = a[i * sa] OP b[i * sb];                          \
   } while (0)
 
-static void binary_run(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
+/// The loops, compiled for the baseline ISA and again with AVX2 (eight floats a vector).
+LK_INLINE void binary_loop(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
   switch (op) {
   case LK_BINARY_ADD: LK_RUN(+); break;
   case LK_BINARY_SUB: LK_RUN(-); break;
@@ -29,6 +30,26 @@ static void binary_run(int op, const float *a, long sa, const float *b, long sb,
   case LK_BINARY_DIV: LK_RUN(/); break;
   default: break;
   }
+}
+
+static void binary_portable(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
+  binary_loop(op, a, sa, b, sb, y, n);
+}
+
+#if LK_X86
+LK_AVX2 static void binary_avx2(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
+  binary_loop(op, a, sa, b, sb, y, n);
+}
+#endif
+
+static void binary_run(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
+#if LK_X86
+  if (lk_isa_current() >= LK_ISA_AVX2) {
+    binary_avx2(op, a, sa, b, sb, y, n);
+    return;
+  }
+#endif
+  binary_portable(op, a, sa, b, sb, y, n);
 }
 
 typedef struct {
