@@ -33,7 +33,9 @@ extension Variable {
     let pin = h * wd
     let pout = outH * outW
 
-    let workers = max(1, min(Parallel.coreCount, n, og * k * pin / 65_536))
+    // As conv2d: small per-image products (c · k · P_in multiply-adds) run one image per core;
+    // large ones let lk_sgemm split each product instead.
+    let workers = c * k * pin < Parallel.smallGEMMWork ? max(1, min(Parallel.coreCount, n)) : 1
     let y = Tensor<Float>(shape: [n, outChannels, outH, outW]) { dst in
       dst.initialize(repeating: 0)
       x.withUnsafeBufferPointer { xp in
