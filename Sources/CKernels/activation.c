@@ -12,7 +12,10 @@ typedef enum { RELU, HARD_SIGMOID, HARD_SWISH, ERF, GELU } activation;
 /// e^v for v <= 0 without libm, so the loops calling it vectorise (Cephes' expf: v = n ln2 + r,
 /// a degree-6 polynomial in r, 2^n put into the exponent bits; about 1 ulp).
 LK_INLINE float exp_nonpositive(float v) {
-  v = v < -87.0f ? -87.0f : v;
+  // Below -87 the result is subnormal (the kernels flush those) or zero: zero, exactly, so a
+  // -inf attention mask weighs nothing.
+  const int underflow = v < -87.0f;
+  v = underflow ? -87.0f : v;
   const float n = rintf(v * 1.44269504088896341f);
   const float r = v - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -25,7 +28,7 @@ LK_INLINE float exp_nonpositive(float v) {
   const int32_t bits = ((int32_t)n + 127) << 23;
   float scale;
   memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return underflow ? 0.0f : p * scale;
 }
 
 /// erf(x) to about 3e-7 relative, branch-free: the Maclaurin series through x^13 below 0.5
@@ -131,3 +134,43 @@ void lk_hard_swish(const float *x, float *y, long n) { run(HARD_SWISH, x, y, n, 
 void lk_erf(const float *x, float *y, long n) { run(ERF, x, y, n, 0, 0); }
 
 void lk_gelu(const float *x, float *y, long n) { run(GELU, x, y, n, 0, 0); }
+
+/// Softmax of each row, compiled twice like the activations: the row's maximum and sum in
+/// eight partial results (so both reductions vectorise), exp_nonpositive of x - max.
+LK_INLINE void softmax_loop(const float *x, float *y, long rows, long n) {
+  for (long r = 0; r < rows; r++) {
+    const float *row = x + r * n;
+    float *out = y + r * n;
+    float peaks[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    long i = 0;
+    for (; i + 8 <= n; i += 8)
+      for (int l = 0; l < 8; l++) peaks[l] = row[i + l] > peaks[l] ? row[i + l] : peaks[l];
+    float peak = peaks[0];
+    for (int l = 1; l < 8; l++) peak = peaks[l] > peak ? peaks[l] : peak;
+    for (; i < n; i++) peak = row[i] > peak ? row[i] : peak;
+    for (i = 0; i < n; i++) out[i] = exp_nonpositive(row[i] - peak);
+    float sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (i = 0; i + 8 <= n; i += 8)
+      for (int l = 0; l < 8; l++) sums[l] += out[i + l];
+    float total = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
+    for (; i < n; i++) total += out[i];
+    const float inv = 1.0f / total;
+    for (i = 0; i < n; i++) out[i] *= inv;
+  }
+}
+
+static void softmax_portable(const float *x, float *y, long rows, long n) { softmax_loop(x, y, rows, n); }
+
+#if LK_X86
+LK_AVX2 static void softmax_avx2(const float *x, float *y, long rows, long n) { softmax_loop(x, y, rows, n); }
+#endif
+
+void lk_softmax_rows(const float *x, float *y, long rows, long n) {
+#if LK_X86
+  if (lk_isa_current() >= LK_ISA_AVX2) {
+    softmax_avx2(x, y, rows, n);
+    return;
+  }
+#endif
+  softmax_portable(x, y, rows, n);
+}

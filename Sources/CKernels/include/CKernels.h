@@ -35,6 +35,9 @@ void lk_relu(const float *x, float *y, long n);
 void lk_hard_sigmoid(const float *x, float *y, long n, float alpha, float beta);
 /// y[i] = x[i] * max(0, min(1, x[i] / 6 + 1/2)) (ONNX HardSwish), split like lk_relu.
 void lk_hard_swish(const float *x, float *y, long n);
+/// Softmax over each of `rows` contiguous rows of n floats (x == y allowed), max subtracted
+/// first; exp to about 2 ulp (activation.c), AVX2 where the ISA allows.
+void lk_softmax_rows(const float *x, float *y, long rows, long n);
 /// y[i] = erf(x[i]) to about 3e-7 relative (activation.c: series and Abramowitz-Stegun, no libm).
 void lk_erf(const float *x, float *y, long n);
 /// y[i] = x[i] * (1 + erf(x[i] / sqrt 2)) / 2, GELU's exact form, with lk_erf's erf.

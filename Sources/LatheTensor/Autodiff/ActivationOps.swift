@@ -110,17 +110,11 @@ extension Variable {
 
 extension Tensor where Scalar == Float {
   /// Softmax along `axis`, subtracting each row's maximum for stability.
+  /// Each row runs in lk_softmax_rows (vectorised exp; libm's expf per element was most of an
+  /// attention layer's softmax).
   public func softmax(axis: Int = -1) -> Tensor {
     alongLastAxis(axis) { row, out in
-      var peak = -Float.infinity
-      for v in row { peak = Swift.max(peak, v) }
-      var total: Float = 0
-      for i in 0..<row.count {
-        out[i] = Foundation.exp(row[i] - peak)
-        total += out[i]
-      }
-      let inv = 1 / total
-      for i in 0..<row.count { out[i] *= inv }
+      if row.count > 0 { lk_softmax_rows(row.baseAddress!, out.baseAddress!, 1, row.count) }
     }
   }
 
