@@ -28,6 +28,57 @@ static void maxpool_2x2(const lk_window *w, const float *x, float *y, int32_t *a
   }
 }
 
+/// One output of any window, every tap checked; padding never wins, and the first of equal
+/// maxima (row-major over the window) does.
+static inline void max_checked(const lk_window *w, const float *img, int oy, int ox, float *y, int32_t *argmax) {
+  float best = -FLT_MAX;
+  long besti = -1;
+  for (int i = 0; i < w->kernel_h; i++) {
+    const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
+    if (iy < 0 || iy >= w->height) continue;
+    for (int j = 0; j < w->kernel_w; j++) {
+      const int ix = ox * w->stride_w - w->pad_left + j * w->dilation_w;
+      if (ix < 0 || ix >= w->width) continue;
+      const float v = img[(long)iy * w->width + ix];
+      if (besti < 0 || v > best) { best = v; besti = (long)iy * w->width + ix; }
+    }
+  }
+  *y = besti < 0 ? 0.0f : best;
+  if (argmax) *argmax = (int32_t)(besti < 0 ? -1 : besti);
+}
+
+/// The 2x2, stride-1 window padded only after (ONNX SAME_UPPER, PP-OCR's detector and
+/// recogniser): inside the image the four taps need no checks; the last row and column do.
+static void maxpool_2x2_s1(const lk_window *w, const float *x, float *y, int32_t *argmax) {
+  const long plane = (long)w->height * w->width;
+  const long planes = (long)w->batch * w->channels;
+  const int width = w->width;
+  const int inner_w = w->out_w < width - 1 ? w->out_w : width - 1;
+  for (long pc = 0; pc < planes; pc++) {
+    const float *img = x + pc * plane;
+    float *out = y + pc * w->out_h * w->out_w;
+    int32_t *arg = argmax ? argmax + pc * w->out_h * w->out_w : NULL;
+    for (int oy = 0; oy < w->out_h; oy++) {
+      const long o = (long)oy * w->out_w;
+      int ox = 0;
+      if (oy + 1 < w->height) {
+        const float *r0 = img + (long)oy * width, *r1 = r0 + width;
+        const int32_t at = oy * width;
+        for (; ox < inner_w; ox++) {
+          float best = r0[ox];
+          int32_t i = at + ox;
+          if (r0[ox + 1] > best) { best = r0[ox + 1]; i = at + ox + 1; }
+          if (r1[ox] > best) { best = r1[ox]; i = at + width + ox; }
+          if (r1[ox + 1] > best) { best = r1[ox + 1]; i = at + width + ox + 1; }
+          out[o + ox] = best;
+          if (arg) arg[o + ox] = i;
+        }
+      }
+      for (; ox < w->out_w; ox++) max_checked(w, img, oy, ox, out + o + ox, arg ? arg + o + ox : NULL);
+    }
+  }
+}
+
 void lk_maxpool2d(const lk_window *w, const float *x, float *y, int32_t *argmax) {
   if (w->kernel_h == 2 && w->kernel_w == 2 && w->stride_h == 2 && w->stride_w == 2 && w->pad_top == 0 &&
       w->pad_left == 0 && w->dilation_h == 1 && w->dilation_w == 1 && 2 * w->out_h <= w->height &&
@@ -35,29 +86,20 @@ void lk_maxpool2d(const lk_window *w, const float *x, float *y, int32_t *argmax)
     maxpool_2x2(w, x, y, argmax);
     return;
   }
+  if (w->kernel_h == 2 && w->kernel_w == 2 && w->stride_h == 1 && w->stride_w == 1 && w->pad_top == 0 &&
+      w->pad_left == 0 && w->dilation_h == 1 && w->dilation_w == 1 && w->width >= 2) {
+    maxpool_2x2_s1(w, x, y, argmax);
+    return;
+  }
   const long plane = (long)w->height * w->width;
   const long planes = (long)w->batch * w->channels;
   for (long pc = 0; pc < planes; pc++) {
     const float *img = x + pc * plane;
-    for (int oy = 0; oy < w->out_h; oy++) {
+    for (int oy = 0; oy < w->out_h; oy++)
       for (int ox = 0; ox < w->out_w; ox++) {
-        float best = -FLT_MAX;
-        long besti = -1;
-        for (int i = 0; i < w->kernel_h; i++) {
-          const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
-          if (iy < 0 || iy >= w->height) continue;
-          for (int j = 0; j < w->kernel_w; j++) {
-            const int ix = ox * w->stride_w - w->pad_left + j * w->dilation_w;
-            if (ix < 0 || ix >= w->width) continue;
-            const float v = img[(long)iy * w->width + ix];
-            if (besti < 0 || v > best) { best = v; besti = (long)iy * w->width + ix; }
-          }
-        }
         const long o = (pc * w->out_h + oy) * w->out_w + ox;
-        y[o] = besti < 0 ? 0.0f : best;
-        if (argmax) argmax[o] = (int32_t)(besti < 0 ? -1 : besti);
+        max_checked(w, img, oy, ox, y + o, argmax ? argmax + o : NULL);
       }
-    }
   }
 }
 

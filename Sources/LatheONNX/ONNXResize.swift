@@ -231,8 +231,26 @@ public final class ONNXResize: Layer {
     var outShape = shape
     outShape[axis] = m
     let fill = options.extrapolation
+    // Nearest modes pick one source row per output row with weight 1: a plain gather, without
+    // the weighted sum's zeroing and per-element tap loop (a text detector's six nearest
+    // upsamplings were 9% of its time that way).
+    let gather = width == 1 && !taps.outside.contains(true) && taps.weight.allSatisfy { $0 == 1 }
     let y = x.value.contiguous().withUnsafeBufferPointer { src in
       Tensor<Float>(shape: outShape) { dst in
+        if gather {
+          taps.index.withUnsafeBufferPointer { index in
+            for a in 0..<outer {
+              let from = src.baseAddress! + a * n * inner
+              let to = dst.baseAddress! + a * m * inner
+              if inner == 1 {
+                for o in 0..<m { to[o] = from[index[o]] }
+              } else {
+                for o in 0..<m { (to + o * inner).update(from: from + index[o] * inner, count: inner) }
+              }
+            }
+          }
+          return
+        }
         for a in 0..<outer {
           for o in 0..<m {
             let base = (a * m + o) * inner

@@ -21,6 +21,11 @@ final class PoolingTests: XCTestCase {
     Case(input: [1, 2, 7, 7], kernel: [2, 2], stride: [2, 1], padding: [1, 1], dilation: [2, 2], ceilMode: true),
     Case(input: [2, 1, 5, 6], kernel: [3, 2], stride: [2, 2], padding: [0, 1, 2, 0]),
     Case(input: [1, 2, 6, 5], kernel: [2, 3], stride: [2, 2], padding: [1, 0, 0, 2], ceilMode: true),
+    // 2x2 at stride 1 (pool.c's unchecked interior): SAME_UPPER's end padding, none, and
+    // bottom only on a two-column image, so the last row and column run checked.
+    Case(input: [2, 2, 5, 7], kernel: [2, 2], stride: [1, 1], padding: [0, 0, 1, 1]),
+    Case(input: [1, 3, 4, 4], kernel: [2, 2], stride: [1, 1], padding: [0, 0]),
+    Case(input: [1, 1, 3, 2], kernel: [2, 2], stride: [1, 1], padding: [0, 0, 1, 0]),
   ]
 
   func geometry(_ c: Case) -> WindowGeometry {
