@@ -5,33 +5,24 @@ import Foundation
 
 extension Variable {
   public func relu() -> Variable {
-    let x = value.contiguous()
-    let y = x.withUnsafeBufferPointer { src in
-      Tensor<Float>(shape: x.shape) { lk_relu(src.baseAddress!, $0.baseAddress!, src.count) }
-    }
+    let y = value.mappedByKernel { lk_relu($0, $1, $2) }
     return Variable(y, parents: [self]) { g in
       [g.zipWith(self.value) { $1 > 0 ? $0 : 0 }]
     }
   }
 
-  /// x · max(0, min(1, x/6 + 1/2)), MobileNetV3's activation (ONNX HardSwish).
   /// The error function (ONNX Erf), computed by lk_erf.
   public func erf() -> Variable {
-    let x = value.contiguous()
-    let y = x.withUnsafeBufferPointer { src in
-      Tensor<Float>(shape: x.shape) { lk_erf(src.baseAddress!, $0.baseAddress!, src.count) }
-    }
+    let y = value.mappedByKernel { lk_erf($0, $1, $2) }
     let scale = 2 / Float.pi.squareRoot()
     return Variable(y, parents: [self]) { g in
       [g.zipWith(self.value) { gy, v in gy * scale * Foundation.exp(-v * v) }]
     }
   }
 
+  /// x · max(0, min(1, x/6 + 1/2)), MobileNetV3's activation (ONNX HardSwish).
   public func hardSwish() -> Variable {
-    let x = value.contiguous()
-    let y = x.withUnsafeBufferPointer { src in
-      Tensor<Float>(shape: x.shape) { lk_hard_swish(src.baseAddress!, $0.baseAddress!, src.count) }
-    }
+    let y = value.mappedByKernel { lk_hard_swish($0, $1, $2) }
     return Variable(y, parents: [self]) { g in
       [g.zipWith(self.value) { gy, v in gy * (v < -3 ? 0 : (v > 3 ? 1 : v / 3 + 0.5)) }]
     }
@@ -39,10 +30,7 @@ extension Variable {
 
   /// max(0, min(1, alpha · x + beta)) (ONNX HardSigmoid; alpha 0.2, beta 0.5 by default there).
   public func hardSigmoid(alpha: Float, beta: Float) -> Variable {
-    let x = value.contiguous()
-    let y = x.withUnsafeBufferPointer { src in
-      Tensor<Float>(shape: x.shape) { lk_hard_sigmoid(src.baseAddress!, $0.baseAddress!, src.count, alpha, beta) }
-    }
+    let y = value.mappedByKernel { lk_hard_sigmoid($0, $1, $2, alpha, beta) }
     return Variable(y, parents: [self]) { g in
       [
         g.zipWith(self.value) { gy, v in
@@ -63,10 +51,7 @@ extension Variable {
   public func gelu() -> Variable {
     let invSqrt2: Float = 1 / Float(2).squareRoot()
     let invSqrt2Pi: Float = 1 / Float(2 * Float.pi).squareRoot()
-    let x = value.contiguous()
-    let y = x.withUnsafeBufferPointer { src in
-      Tensor<Float>(shape: x.shape) { lk_gelu(src.baseAddress!, $0.baseAddress!, src.count) }
-    }
+    let y = value.mappedByKernel { lk_gelu($0, $1, $2) }
     return Variable(y, parents: [self]) { g in
       [
         g.zipWith(self.value) { gy, x in
@@ -109,6 +94,17 @@ extension Variable {
 }
 
 extension Tensor where Scalar == Float {
+  /// A tensor of this shape filled by `kernel(input, output, count)` over this one's elements
+  /// (a CKernels loop); an empty tensor calls nothing.
+  func mappedByKernel(_ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+    let x = contiguous()
+    return x.withUnsafeBufferPointer { src in
+      Tensor(shape: x.shape) { dst in
+        if src.count > 0 { kernel(src.baseAddress!, dst.baseAddress!, src.count) }
+      }
+    }
+  }
+
   /// Softmax along `axis`, subtracting each row's maximum for stability.
   /// Each row runs in lk_softmax_rows (vectorised exp; libm's expf per element was most of an
   /// attention layer's softmax).
