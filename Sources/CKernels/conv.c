@@ -12,6 +12,25 @@ static inline void valid_columns(int offset, int stride, int width, int out_w, i
   *hi = b;
 }
 
+/// One output row oy of im2col row (c, i, j): d[ox] = img[iy][ox*stride + off], zero where the
+/// tap falls in the padding (columns outside [lo, hi), or a row outside the image).
+static inline void unfold_row(const lk_window *w, const float *img, int i, int off, int lo, int hi, int oy,
+                              float *d) {
+  const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
+  if (iy < 0 || iy >= w->height) {
+    memset(d, 0, sizeof(float) * w->out_w);
+    return;
+  }
+  const float *src = img + (long)iy * w->width + off;
+  for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+  if (w->stride_w == 1) {
+    memcpy(d + lo, src + lo, sizeof(float) * (hi - lo));
+  } else {
+    for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * w->stride_w];
+  }
+  for (int ox = hi; ox < w->out_w; ox++) d[ox] = 0.0f;
+}
+
 void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols) {
   const int P = w->out_h * w->out_w;
   const long NP = (long)w->batch * P;
@@ -26,22 +45,7 @@ void lk_im2col(const lk_window *w, const float *x, int c0, int cn, float *cols) 
         for (int n = 0; n < w->batch; n++) {
           const float *img = x + ((long)n * w->channels + c0 + c) * plane;
           float *dst = row + (long)n * P;
-          for (int oy = 0; oy < w->out_h; oy++) {
-            const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
-            float *d = dst + oy * w->out_w;
-            if (iy < 0 || iy >= w->height) {
-              memset(d, 0, sizeof(float) * w->out_w);
-              continue;
-            }
-            const float *src = img + (long)iy * w->width + off;
-            for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
-            if (w->stride_w == 1) {
-              memcpy(d + lo, src + lo, sizeof(float) * (hi - lo));
-            } else {
-              for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * w->stride_w];
-            }
-            for (int ox = hi; ox < w->out_w; ox++) d[ox] = 0.0f;
-          }
+          for (int oy = 0; oy < w->out_h; oy++) unfold_row(w, img, i, off, lo, hi, oy, dst + oy * w->out_w);
         }
       }
     }
@@ -59,22 +63,7 @@ void lk_im2col_rows(const lk_window *w, const float *x, int c0, int cn, int oy0,
         const int off = j * w->dilation_w - w->pad_left;
         int lo, hi;
         valid_columns(off, w->stride_w, w->width, w->out_w, &lo, &hi);
-        for (int oy = oy0; oy < oy1; oy++) {
-          const int iy = oy * w->stride_h - w->pad_top + i * w->dilation_h;
-          float *d = row + (long)(oy - oy0) * w->out_w;
-          if (iy < 0 || iy >= w->height) {
-            memset(d, 0, sizeof(float) * w->out_w);
-            continue;
-          }
-          const float *src = img + (long)iy * w->width + off;
-          for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
-          if (w->stride_w == 1) {
-            memcpy(d + lo, src + lo, sizeof(float) * (hi - lo));
-          } else {
-            for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * w->stride_w];
-          }
-          for (int ox = hi; ox < w->out_w; ox++) d[ox] = 0.0f;
-        }
+        for (int oy = oy0; oy < oy1; oy++) unfold_row(w, img, i, off, lo, hi, oy, row + (long)(oy - oy0) * w->out_w);
       }
     }
   }
