@@ -91,7 +91,7 @@ extension Variable {
     let bandRows = k * p > 1 << 20 ? max(1, min(outH, (1 << 18) / max(1, k * outW))) : outH
     if cg == 1 && groups > 1 {
       let y = Self.depthwiseForward(x, w, bias?.value, window: win, multiplier: og)
-      return convolutionVariable(y, weight: weight, bias: bias, window: win, groups: groups)
+      return convolutionVariable(y, input: x, weight: weight, w, bias: bias, window: win, groups: groups)
     }
     // At least one worker: an empty batch (n = 0) gives an empty output, not a zero stride.
     let workers = perImageMACs < Parallel.smallGEMMWork ? max(1, min(Parallel.coreCount, n)) : 1
@@ -152,7 +152,7 @@ extension Variable {
         }
       }
     }
-    return convolutionVariable(y, weight: weight, bias: bias, window: win, groups: groups)
+    return convolutionVariable(y, input: x, weight: weight, w, bias: bias, window: win, groups: groups)
   }
 
   /// Depthwise forward (one input channel per group): each (image, output channel) plane is
@@ -198,11 +198,11 @@ extension Variable {
 
   /// The convolution's output as a Variable whose backward unfolds the input again (im2col),
   /// whichever forward kernel made `y`.
+  /// `x` and `w` are the contiguous input and weight the forward read.
   private func convolutionVariable(
-    _ y: Tensor<Float>, weight: Variable, bias: Variable?, window: lk_window, groups: Int
+    _ y: Tensor<Float>, input x: Tensor<Float>, weight: Variable, _ w: Tensor<Float>, bias: Variable?,
+    window: lk_window, groups: Int
   ) -> Variable {
-    let x = value.contiguous()
-    let w = weight.value.contiguous()
     var win = window
     let (n, c) = (x.shape[0], x.shape[1])
     let outChannels = w.shape[0]
