@@ -12,8 +12,8 @@
 
 #include <string.h>
 
-/// The zero-padded plane: rows wide enough for every tap of every output column, and 16
-/// floats of slack so a row's last (masked) vector may load past its end.
+/// The zero-padded plane: rows wide enough for every tap of every output column; `slack`
+/// floats follow it so a row's last (masked) vector may load past its end.
 typedef struct {
   int hp, wp;
 } padded_plane;

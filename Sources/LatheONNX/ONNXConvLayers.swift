@@ -36,9 +36,10 @@ public final class ONNXConv: Layer {
   public func copy() -> Layer { ONNXConv(weight: weight.copy(), bias: bias?.copy(), window: window, groups: groups) }
 }
 
-/// ONNX ConvTranspose over any number of spatial axes, weight [in, out/groups, kernel...]. Runs
-/// as a convolution of the zero-stuffed, padded input with the flipped kernel, so it reuses the
-/// engine's conv2d (one and two axes) and its gradients.
+/// ONNX ConvTranspose over any number of spatial axes, weight [in, out/groups, kernel...]. Two
+/// axes run `Variable.convTranspose2d` (a GEMM and col2im per image); one and three axes run
+/// as a convolution of the zero-stuffed, padded input with the flipped kernel, reusing the
+/// N-d convolution and its gradients.
 public final class ONNXConvTranspose: Layer {
   public let weight: Parameter
   public let bias: Parameter?
