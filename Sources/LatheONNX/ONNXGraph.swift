@@ -38,7 +38,35 @@ public final class ONNXGraph {
     self.opsetVersion = opsetVersion
     self.producer = producer
     self.metadata = metadata
+    plan = RunPlan(inputs: inputs.map(\.value), nodes: nodes, outputs: outputs.map(\.value))
   }
+
+  /// Where each value lives in a run's value list, resolved once: a run does no name lookups
+  /// and builds no dictionaries, which is most of the time of a small recurrent model.
+  private struct RunPlan {
+    /// For each node, the slots of its inputs (the graph's inputs first, then one per node).
+    var inputSlots: [[Int]] = []
+    /// For each node, the slots it reads last that no output keeps: dropped after it runs.
+    var released: [[Int]] = []
+    var outputSlots: [Int] = []
+    var slotCount = 0
+
+    init(inputs: [String], nodes: [Node], outputs: [String]) {
+      var slot: [String: Int] = [:]
+      for (k, name) in inputs.enumerated() { slot[name] = k }
+      for (i, node) in nodes.enumerated() { slot[node.name] = inputs.count + i }
+      slotCount = inputs.count + nodes.count
+      inputSlots = nodes.map { $0.inputs.map { slot[$0] ?? -1 } }
+      outputSlots = outputs.map { slot[$0] ?? -1 }
+      var lastReader = [Int](repeating: -1, count: slotCount)
+      for (i, reads) in inputSlots.enumerated() { for s in reads where s >= 0 { lastReader[s] = i } }
+      let kept = Set(outputSlots)
+      released = inputSlots.enumerated().map { i, reads in
+        Array(Set(reads.filter { $0 >= 0 && lastReader[$0] == i && !kept.contains($0) }))
+      }
+    }
+  }
+  private let plan: RunPlan
 
   /// Why feeds of `shapes` do not fit the inputs (a rank, or a fixed size, differs); nil when
   /// they fit. Symbolic sizes (-1) take any size.
@@ -55,18 +83,15 @@ public final class ONNXGraph {
   public func run(_ feeds: [Tensor<Float>]) -> [Tensor<Float>] {
     precondition(feeds.count == inputs.count, "the graph has \(inputs.count) inputs, got \(feeds.count)")
     return GradientRecording.disabled {
-      var values: [String: Variable] = [:]
-      for (input, feed) in zip(inputs, feeds) { values[input.value] = Variable(feed) }
+      var values = [Variable?](repeating: nil, count: plan.slotCount)
+      for (k, feed) in feeds.enumerated() { values[k] = Variable(feed) }
       var context = ForwardContext.inference
       // A value is dropped after its last reader: peak memory is the live activations.
-      var lastReader: [String: Int] = [:]
-      for (i, node) in nodes.enumerated() { for input in node.inputs { lastReader[input] = i } }
-      let kept = Set(outputs.map(\.value))
       for (i, node) in nodes.enumerated() {
-        values[node.name] = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
-        for input in node.inputs where lastReader[input] == i && !kept.contains(input) { values[input] = nil }
+        values[inputs.count + i] = node.layer.forward(plan.inputSlots[i].map { values[$0]! }, context: &context)
+        for slot in plan.released[i] { values[slot] = nil }
       }
-      return outputs.map { values[$0.value]!.value }
+      return plan.outputSlots.map { values[$0]!.value }
     }
   }
 

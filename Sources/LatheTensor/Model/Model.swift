@@ -68,7 +68,7 @@ public final class Model {
   public var extraOutputs: [String] = []
   public var classCount: Int
   public private(set) var nodes: [Node] {
-    didSet { (inputSlots, lastReader) = Model.slots(nodes, extraInputs) }
+    didSet { (inputSlots, lastReader, position) = Model.slots(nodes, extraInputs) }
   }
   /// For each node, where its inputs are in the forward pass's value list (0 = the input,
   /// i + 1 = node i): resolved once, so a forward pass does no name lookups.
@@ -76,6 +76,8 @@ public final class Model {
   /// For each value slot, the last node that reads it: a forward pass drops a value after its
   /// last reader, so peak memory is the live activations, not every one of them.
   private var lastReader: [Int] = []
+  /// Each value's slot by name (the input, the extra inputs, every node), for `extraOutputs`.
+  private var position: [String: Int] = [:]
   /// Free-form facts about the model (dataset, epochs, accuracy), kept in its file.
   public var metadata: [String: String]
 
@@ -98,19 +100,19 @@ public final class Model {
     self.nodes = nodes
     self.metadata = metadata
     self.extraInputs = extraInputs
-    (inputSlots, lastReader) = Model.slots(nodes, extraInputs)
+    (inputSlots, lastReader, position) = Model.slots(nodes, extraInputs)
   }
 
   /// Value positions (0 the input, then the extra inputs, then each node) that each node reads,
-  /// and each position's last reader (-1: none).
-  private static func slots(_ nodes: [Node], _ extraInputs: [ModelInput]) -> ([[Int]], [Int]) {
+  /// each position's last reader (-1: none), and every value's position by name.
+  private static func slots(_ nodes: [Node], _ extraInputs: [ModelInput]) -> ([[Int]], [Int], [String: Int]) {
     var position = ["input": 0]
     for (i, input) in extraInputs.enumerated() { position[input.name] = i + 1 }
     for (i, node) in nodes.enumerated() { position[node.name] = i + 1 + extraInputs.count }
     let slots = nodes.map { $0.inputs.map { position[$0]! } }
     var last = [Int](repeating: -1, count: nodes.count + extraInputs.count + 1)
     for (i, reads) in slots.enumerated() { for slot in reads { last[slot] = i } }
-    return (slots, last)
+    return (slots, last, position)
   }
 
   /// A sequential model: each node reads the previous one.
@@ -147,7 +149,6 @@ public final class Model {
     var values = [Variable?](repeating: nil, count: nodes.count + feeds.count)
     for (i, feed) in feeds.enumerated() { values[i] = feed }
     var last = feeds[0]
-    let position = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.name, $0 + feeds.count) })
     let kept = Set(extraOutputs.compactMap { position[$0] })
     for (i, node) in nodes.enumerated() {
       let inputs = inputSlots[i].map { values[$0]! }
