@@ -5,7 +5,10 @@ extension ONNXConverters {
   /// `If`. A condition known at load time (a constant, or one folded from fixed sizes) inlines
   /// the branch it picks, so the model is as if the file had no `If`. A condition computed at
   /// run time imports both branches as their own node lists (`ONNXBranches`) and adds one
-  /// `ONNXIf` layer per output; the output shapes are the then-branch's.
+  /// `ONNXIf` layer per output, with the output shapes of the then-branch. A branch that does
+  /// not import at the probe sizes while the other does (it holds only for some sizes of a
+  /// symbolic dimension) is imported when a run first picks it (`ONNXDeferredBranch`), and the
+  /// outputs take the other branch's shapes.
   static func conditional(_ n: NodeConversion) throws(NodeError) {
     let condition = try n.required(0, "cond")
     guard let thenGraph = n.attributes.attribute("then_branch")?.g,
@@ -20,24 +23,47 @@ extension ONNXConverters {
       for (k, ref) in outputs.enumerated() { n.define(k, ref) }
       return
     }
-    let thenBranch = try n.importer.branch(thenGraph, name: n.name + "_then")
-    let elseBranch = try n.importer.branch(elseGraph, name: n.name + "_else")
-    guard thenBranch.outputs.count == n.node.output.count, elseBranch.outputs.count == n.node.output.count else {
-      throw NodeError(
-        "the branches have \(thenBranch.outputs.count) and \(elseBranch.outputs.count) outputs; "
-          + "the node \(n.node.output.count)")
+    let graphs = [(thenGraph, "then"), (elseGraph, "else")]
+    var imported: [ImportedBranch?] = [nil, nil]
+    var failures: [NodeError?] = [nil, nil]
+    for (k, (graph, which)) in graphs.enumerated() {
+      do {
+        imported[k] = try n.importer.branch(graph, name: n.name + "_" + which)
+      } catch {
+        failures[k] = error
+      }
     }
+    // The then-branch's error is the one reported when neither imports, as before deferral.
+    guard let shown = imported[0] ?? imported[1] else { throw failures[0] ?? NodeError("no branch imported") }
+    var branches: [ONNXBranches.Branch] = []
     var captured: [String] = []
-    for name in thenBranch.captured + elseBranch.captured where !captured.contains(name) { captured.append(name) }
-    let branches = ONNXBranches(
-      then: .init(nodes: thenBranch.nodes, outputs: thenBranch.outputs.map(\.name)),
-      else: .init(nodes: elseBranch.nodes, outputs: elseBranch.outputs.map(\.name)), captured: captured)
+    for (k, (graph, which)) in graphs.enumerated() {
+      let count: Int
+      if let branch = imported[k] {
+        branches.append(.init(nodes: branch.nodes, outputs: branch.outputs.map(\.name)))
+        captured += branch.captured
+        count = branch.outputs.count
+      } else {
+        let deferred = try n.importer.deferredBranch(
+          graph, name: n.name + "_" + which, which: which, failure: failures[k] ?? NodeError("did not import"),
+          outputShapes: shown.outputs.map { $0.shapes[0] })
+        branches.append(.init(nodes: [], outputs: [], deferred: deferred))
+        captured += deferred.captured
+        count = graph.output.count
+      }
+      guard count == n.node.output.count else {
+        throw NodeError("the \(which) branch has \(count) outputs; the node \(n.node.output.count)")
+      }
+    }
+    var unique: [String] = []
+    for name in captured where !unique.contains(name) { unique.append(name) }
+    let layers = ONNXBranches(then: branches[0], else: branches[1], captured: unique)
     let conditionName = n.importer.valueName(condition, hint: n.hint(0))
     for k in n.node.output.indices {
-      let layer = ONNXIf(branches, output: k)
+      let layer = ONNXIf(layers, output: k)
       let name = n.importer.unique(n.importer.sanitize(n.name + (k == 0 ? "" : "_\(k)")))
-      n.importer.add(Node(name, layer, inputs: [conditionName] + captured))
-      n.define(k, .runtime(name, thenBranch.outputs[k].shapes))
+      n.importer.add(Node(name, layer, inputs: [conditionName] + unique))
+      n.define(k, .runtime(name, shown.outputs[k].shapes))
     }
   }
 }

@@ -154,10 +154,25 @@ public final class ONNXGraph {
       // a layer that has none is run (on a batch of one) to find it.
       let output = ordered.last?.name ?? ""
       let shapes = try model.checkShapes()
-      model.classCount = (shapes[output] ?? model.outputShapes()[output])?.last ?? 0
+      guard let shape = shapes[output] else {
+        // An `If` branch imported at run time that cannot run on the example makes this an
+        // error here rather than a stop in whatever runs the model next (`inspect`).
+        let (shapes, failure) = ONNXDeferredBranch.reportingFailures { model.outputShapes() }
+        if let failure { throw ExampleRunFailure(reason: "the example inputs cannot run: \(failure)") }
+        model.classCount = shapes[output]?.last ?? 0
+        return model
+      }
+      model.classCount = shape.last ?? 0
       return model
+    } catch let failure as ExampleRunFailure {
+      throw .invalidModel(file: file, reason: failure.reason)
     } catch {
-      throw .invalidModel(file: file, reason: error.description)
+      throw .invalidModel(file: file, reason: "\(error)")
     }
   }
+}
+
+/// Why `ONNXGraph.model()` could not run its example inputs through the graph.
+private struct ExampleRunFailure: Error {
+  var reason: String
 }

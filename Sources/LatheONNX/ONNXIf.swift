@@ -4,12 +4,22 @@ import LatheTensor
 /// The two branches of an ONNX `If` whose condition is computed at run time (silero-vad picks
 /// its 16 kHz or 8 kHz network by the sample rate it is fed). Each branch is a list of nodes
 /// in execution order, as imported, reading the values it captures from the enclosing graph by
-/// name. Only the chosen branch runs.
+/// name. Only the chosen branch runs. A branch that did not import at the probe sizes is
+/// imported when first chosen (`ONNXDeferredBranch`).
 public final class ONNXBranches: @unchecked Sendable {
   public struct Branch {
     public var nodes: [Node]
     /// The value each of the `If`'s outputs reads, by name.
     public var outputs: [String]
+    /// Set for a branch imported at run time; `nodes` and `outputs` are then empty.
+    var deferred: ONNXDeferredBranch? = nil
+
+    /// The branch with its own copy of every layer (and of what a deferred one imported).
+    func copied() -> Branch {
+      Branch(
+        nodes: nodes.map { Node($0.name, $0.layer.copy(), inputs: $0.inputs) }, outputs: outputs,
+        deferred: deferred?.copy())
+    }
   }
 
   public let thenBranch: Branch
@@ -37,8 +47,9 @@ public final class ONNXBranches: @unchecked Sendable {
     if let last, last.inputs.count == all.count, zip(last.inputs, all).allSatisfy({ $0 === $1 }) {
       return last.outputs
     }
-    let branch = (condition.value.scalars.first ?? 0) != 0 ? thenBranch : elseBranch
+    let chosen = (condition.value.scalars.first ?? 0) != 0 ? thenBranch : elseBranch
     var values = Dictionary(uniqueKeysWithValues: zip(captured, inputs))
+    let branch = chosen.deferred?.branch(for: values) ?? chosen
     for node in branch.nodes {
       values[node.name] = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
     }
@@ -48,10 +59,7 @@ public final class ONNXBranches: @unchecked Sendable {
   }
 
   func copy() -> ONNXBranches {
-    let copied = { (b: Branch) in
-      Branch(nodes: b.nodes.map { Node($0.name, $0.layer.copy(), inputs: $0.inputs) }, outputs: b.outputs)
-    }
-    return ONNXBranches(then: copied(thenBranch), else: copied(elseBranch), captured: captured)
+    ONNXBranches(then: thenBranch.copied(), else: elseBranch.copied(), captured: captured)
   }
 }
 
