@@ -7,6 +7,7 @@ import LatheTensor
 enum ONNXConverters {
   static let supported: Set<String> = [
     "If",  // ONNXConverters+Control.swift
+    "Loop", "Scan",  // ONNXConverters+Loop.swift
     // ONNXConverters+Math.swift (`mathOps`):
     "HardSwish", "Mish", "Celu", "ThresholdedRelu", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan",
     "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Pow", "Mod", "Max", "Min", "Mean", "ReduceMax",
@@ -269,6 +270,7 @@ enum ONNXConverters {
       try convertNormalization(n)
     case "Resize", "Upsample": try resize(n)
     case "If": try conditional(n)
+    case "Loop", "Scan": try loop(n)
     case _ where lossOps.contains(n.node.opType): try loss(n)
     default:
       throw NodeError("operator is not supported")
