@@ -53,6 +53,13 @@ enum ONNXConverters {
         // A float value cast to an integer type drops its fraction (a scale computed from a
         // symbolic size, for one).
         n.define(0, try n.emit(ONNXShapeDependentOp(.truncate), inputs: [0]))
+      } else if n.node.opType == "Cast", x.constant == nil,
+        !ONNXConstant.floatingTypes.contains(n.importer.elementType(x)),
+        let type = Onnx_TensorProto.DataType(rawValue: try a.int("to", 1)), ONNXConstant.floatingTypes.contains(type)
+      {
+        // An integer value cast to a float one keeps its values but must be typed float as it
+        // goes on, or a Div it feeds truncates (Range's expanded form: ceil((limit - start) / delta)).
+        n.define(0, try n.emit(ONNXOp(.identity), inputs: [0]))
       } else {
         n.define(0, x)
       }
