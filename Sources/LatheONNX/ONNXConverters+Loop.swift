@@ -70,13 +70,11 @@ extension ONNXConverters {
     }
   }
 
-  /// `Scan` (opset 9 on): inputs the states, then `num_scan_inputs` scan inputs; the body takes
+  /// `Scan` (opset 9 on; 8 in `batchedScan`): inputs the states, then `num_scan_inputs` scan inputs; the body takes
   /// the states and one slice of each scan input, and returns the states and one slice of each
   /// scan output. The scan inputs' length along their axes is the iteration count.
   private static func scanLoop(_ n: NodeConversion) throws(NodeError) {
-    guard n.opset >= 9 else {
-      throw NodeError("Scan before opset 9 (with a batch axis and sequence_lens) is not supported")
-    }
+    if n.opset < 9 { return try batchedScan(n) }
     guard let graph = n.attributes.attribute("body")?.g else { throw NodeError("needs a body graph") }
     let a = n.attributes
     let count = try a.int("num_scan_inputs", 0)
@@ -153,6 +151,71 @@ extension ONNXConverters {
       var shape = body.outputs[k].shapes[pass]
       if k >= states { shape.insert(lengths![pass], at: outputAxes[k - states]) }
       return shape
+    }
+  }
+
+  /// `Scan` in opset 8: input 0 the optional sequence lengths, then the states and the scan
+  /// inputs, every one with a batch axis first; the scan inputs' sequence axis is 1, and
+  /// `directions` reverses it per scan input. The body sees one batch entry at a time.
+  private static func batchedScan(_ n: NodeConversion) throws(NodeError) {
+    guard let graph = n.attributes.attribute("body")?.g else { throw NodeError("needs a body graph") }
+    let count = try n.attributes.int("num_scan_inputs", 0)
+    let states = n.node.input.count - 1 - count
+    guard count >= 1, states >= 0 else {
+      throw NodeError("num_scan_inputs is \(count); the node has \(n.node.input.count - 1) inputs after sequence_lens")
+    }
+    let scanOutputs = n.node.output.count - states
+    guard scanOutputs >= 0 else {
+      throw NodeError("has \(n.node.output.count) outputs for \(states) states; it needs at least as many")
+    }
+    guard graph.input.count == states + count else {
+      throw NodeError(
+        "the body has \(graph.input.count) inputs; the node needs \(states + count) "
+          + "(\(states) states and one slice of each of \(count) scan inputs)")
+    }
+    guard graph.output.count == n.node.output.count else {
+      throw NodeError(
+        "the body has \(graph.output.count) outputs; the node needs \(n.node.output.count) "
+          + "(\(states) states and \(scanOutputs) scan outputs)")
+    }
+    let directions = try n.attributes.ints("directions") ?? Array(repeating: 0, count: count)
+    guard directions.count == count, directions.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+      throw NodeError("directions \(directions) should be \(count) entries of 0 (forward) or 1 (reverse)")
+    }
+    var own: [(ref: ValueRef, hint: String)] = []
+    let lengths = try n.input(0)
+    if let lengths { own.append((lengths, n.hint(0))) }
+    var bodyInputs: [(shapes: [[Int]], type: Onnx_TensorProto.DataType)] = []
+    var batch: [Int]?
+    var steps: [Int]?
+    for i in 1..<n.node.input.count {
+      let x = try n.required(i, i <= states ? "state" : "scan input")
+      let shapes = n.shapes(x)
+      let scanned = i > states
+      guard shapes.allSatisfy({ $0.count >= (scanned ? 2 : 1) }) else {
+        throw NodeError(
+          "input \(i) has shape \(shapes[0]); it needs a batch axis\(scanned ? " and a sequence axis" : "")")
+      }
+      let these = shapes.map { $0[0] }
+      if let batch, batch != these { throw NodeError("the inputs' batch sizes differ: \(batch[0]) and \(these[0])") }
+      batch = these
+      if scanned {
+        let length = shapes.map { $0[1] }
+        if let steps, steps != length {
+          throw NodeError("the scan inputs' lengths differ: \(steps[0]) and \(length[0])")
+        }
+        steps = length
+      }
+      own.append((x, n.hint(i)))
+      bodyInputs.append((shapes.map { Array($0.dropFirst(scanned ? 2 : 1)) }, n.importer.elementType(x)))
+    }
+    let body = try n.importer.loopBody(graph, name: n.name + "_body", inputs: bodyInputs)
+    let shared = ONNXLoopBody(
+      kind: .batchedScan(hasLengths: lengths != nil, inputReversed: directions.map { $0 == 1 }), nodes: body.nodes,
+      bodyInputs: body.inputs, bodyOutputs: body.outputs.map(\.name), captured: body.captured, carried: states,
+      sliceShapes: body.outputs[states...].map { $0.shapes[0] })
+    try addLayers(n, shared, own: own, returned: body.outputs) { k, pass in
+      [batch![pass]] + (k < states ? [] : [steps![pass]]) + body.outputs[k].shapes[pass]
     }
   }
 

@@ -18,6 +18,11 @@ public final class ONNXLoopBody: @unchecked Sendable {
     /// (from the end where `inputReversed`); each scan output is stacked along its
     /// `outputAxes` entry (in reverse order where `outputReversed`). Axes are resolved.
     case scan(inputAxes: [Int], inputReversed: [Bool], outputAxes: [Int], outputReversed: [Bool])
+    /// `Scan` before opset 9: the layers take the sequence lengths where the node has them,
+    /// the states and the scan inputs, all with a batch axis first, the scan inputs' sequence
+    /// axis second. The scan runs once per batch entry, over its first `sequence_lens` steps;
+    /// scan outputs are padded with zeros past them.
+    case batchedScan(hasLengths: Bool, inputReversed: [Bool])
   }
 
   public let kind: Kind
@@ -59,6 +64,7 @@ public final class ONNXLoopBody: @unchecked Sendable {
     switch kind {
     case .loop(let trip, let condition): return (trip ? 1 : 0) + (condition ? 1 : 0) + carried
     case .scan(let axes, _, _, _): return carried + axes.count
+    case .batchedScan(let hasLengths, let reversed): return (hasLengths ? 1 : 0) + carried + reversed.count
     }
   }
 
@@ -80,6 +86,8 @@ public final class ONNXLoopBody: @unchecked Sendable {
       outputs = scan(
         own, inputAxes: inputAxes, inputReversed: inputReversed, outputAxes: outputAxes,
         outputReversed: outputReversed, enclosing, context: &context)
+    case .batchedScan(let hasLengths, let inputReversed):
+      outputs = batchedScan(own, hasLengths: hasLengths, inputReversed: inputReversed, enclosing, context: &context)
     }
     last = (inputs, outputs)
     return outputs
@@ -148,6 +156,40 @@ public final class ONNXLoopBody: @unchecked Sendable {
       + slices.indices.map { k in
         stack(outputReversed[k] ? slices[k].reversed() : slices[k], axis: outputAxes[k], shape: sliceShapes[k])
       }
+  }
+
+  private func batchedScan(
+    _ own: [Variable], hasLengths: Bool, inputReversed: [Bool], _ enclosing: [String: Variable],
+    context: inout ForwardContext
+  ) -> [Variable] {
+    let lengths = hasLengths ? own[0].value.scalars.map { Int($0) } : nil
+    let rest = Array(own[(hasLengths ? 1 : 0)...])
+    let (batch, steps) = (rest[0].shape[0], rest[carried].shape[1])
+    // No batch entry: the states are their own (empty) finals.
+    guard batch > 0 else { return Array(rest[..<carried]) + sliceShapes.map { Variable(.zeros([0, steps] + $0)) } }
+    let scanOutputs = bodyOutputs.count - carried
+    var entries = Array(repeating: [Variable](), count: bodyOutputs.count)
+    for b in 0..<batch {
+      var sample = rest.map { ONNXOp.gather($0, axis: 0, indices: [b], indicesShape: []) }
+      let length = min(max(lengths?[b] ?? steps, 0), steps)
+      for j in carried..<sample.count where length < steps {
+        sample[j] = ONNXOp.slice(sample[j], starts: [0], ends: [length], axes: [0], steps: [1])
+      }
+      let out = scan(
+        sample, inputAxes: inputReversed.map { _ in 0 }, inputReversed: inputReversed,
+        outputAxes: Array(repeating: 0, count: scanOutputs),
+        outputReversed: Array(repeating: false, count: scanOutputs),
+        enclosing, context: &context)
+      for (k, v) in out.enumerated() {
+        guard k >= carried, length < steps else {
+          entries[k].append(v)
+          continue
+        }
+        let padding = Variable(.zeros([steps - length] + v.shape.dropFirst()))
+        entries[k].append(length == 0 ? padding : Variable.concatenate([v, padding], axis: 0))
+      }
+    }
+    return entries.map { stack($0, axis: 0, shape: []) }
   }
 
   /// Slices joined along a new axis `axis`; none gives a tensor of `shape` with a size-0 axis.

@@ -103,6 +103,46 @@ final class LoopScanTests: XCTestCase {
     }
   }
 
+  /// Opset 8's Scan: a batch axis first on every input, the sequence second, a length per
+  /// batch entry. Each entry runs over its first `lens` steps, here from the last of them back
+  /// (`directions` 1), and its scan output is padded with zeros (as ONNX Runtime does).
+  func testOpset8ScanRunsEachBatchEntryOverItsLength() throws {
+    let step = body(
+      [ONNXBuild.node("Add", ["s", "x"], ["s_out"]), ONNXBuild.node("Mul", ["s_out", "x"], ["y"])],
+      inputs: ["s", "x"], outputs: ["s_out", "y"])
+    let scan = ONNXBuild.node(
+      "Scan", ["lens", "s0", "xs"], ["s_final", "ys"], name: "scan8",
+      [step, Attr.int("num_scan_inputs", 1), Attr.ints("directions", [1])])
+    let m = ONNXBuild.model(
+      nodes: [scan], initializers: [],
+      inputs: [ONNXBuild.value("lens", [2]), ONNXBuild.value("s0", [2, 2]), ONNXBuild.value("xs", [2, 3, 2])],
+      outputs: ["s_final", "ys"], opset: 8)
+    let graph = try ONNXImporter.load(data: ONNXBuild.data(m))
+    let s0: [Float] = [1, -1, 0.5, 2]
+    let xs: [Float] = [1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6]
+    for lens in [[3, 1], [2, 3], [0, 2]] {
+      var finals: [Float] = []
+      var rows: [Float] = []
+      for b in 0..<2 {
+        var state = Array(s0[(2 * b)..<(2 * b + 2)])
+        for t in (0..<lens[b]).reversed() {
+          let x = Array(xs[(6 * b + 2 * t)..<(6 * b + 2 * t + 2)])
+          state = zip(state, x).map { $0 + $1 }
+          rows += zip(state, x).map { $0 * $1 }
+        }
+        rows += Array(repeating: 0, count: 2 * (3 - lens[b]))
+        finals += state
+      }
+      let out = graph.run([
+        Tensor(shape: [2], scalars: lens.map { Float($0) }), Tensor(shape: [2, 2], scalars: s0),
+        Tensor(shape: [2, 3, 2], scalars: xs),
+      ])
+      XCTAssertEqual(out[0].scalars, finals, "lengths \(lens)")
+      XCTAssertEqual(out[1].shape, [2, 3, 2], "lengths \(lens)")
+      XCTAssertEqual(out[1].scalars, rows, "lengths \(lens)")
+    }
+  }
+
   // MARK: - Loop
 
   /// y [3] carried: each iteration adds the iteration number i and k (a body initializer),
