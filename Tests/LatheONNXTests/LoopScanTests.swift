@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 import LatheTensor
 import XCTest
 
@@ -185,6 +186,15 @@ final class LoopScanTests: XCTestCase {
     XCTAssertEqual(out[0].scalars, final)
     XCTAssertEqual(out[1].shape, [4, 3])
     XCTAssertEqual(out[1].scalars, squares)
+    // The model form runs it too; a model file cannot hold the body, and loading one says so.
+    let model = try graph.model()
+    XCTAssertEqual(model.predict(feeds: [Tensor(shape: [3], scalars: y0)]).map(\.scalars), out.map(\.scalars))
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-loop-\(UUID()).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try ModelFile.save(model, to: url)
+    XCTAssertThrowsError(try ModelFile.load(from: url, builders: ONNXLayers.builders)) {
+      XCTAssertTrue("\($0)".contains("onnx.Loop") && "\($0)".contains("subgraphs"), "\($0)")
+    }
   }
 
   /// The trip count fed at run time, zero included: the scan output is then [0, 3].
