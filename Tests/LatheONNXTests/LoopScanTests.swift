@@ -279,6 +279,51 @@ final class LoopScanTests: XCTestCase {
     }
   }
 
+  /// A Scan inside a Loop's body: the inner body reads w from the outermost graph and i (the
+  /// outer iteration number, cast) from the Loop's body; the Scan reads x from the outermost
+  /// graph. Each trip runs over x from the end: s += x_t * w, emitting s + i.
+  func testScanInsideALoopReadsBothEnclosingGraphs() throws {
+    let inner = body(
+      [
+        ONNXBuild.node("Mul", ["xt", "w"], ["xw"]), ONNXBuild.node("Add", ["s", "xw"], ["s_out"]),
+        ONNXBuild.node("Add", ["s_out", "i"], ["y"]),
+      ],
+      inputs: ["s", "xt"], outputs: ["s_out", "y"])
+    let outer = body(
+      [
+        ONNXBuild.node("Cast", ["iter"], ["i"], [Attr.int("to", 1)]),
+        ONNXBuild.node(
+          "Scan", ["acc_in", "x"], ["acc_out", "ys"], name: "inner_scan",
+          [inner, Attr.int("num_scan_inputs", 1), Attr.ints("scan_input_directions", [1])]),
+        ONNXBuild.node("Identity", ["c_in"], ["c_out"]),
+      ],
+      inputs: ["iter", "c_in", "acc_in"], outputs: ["c_out", "acc_out", "ys"])
+    let m = ONNXBuild.model(
+      nodes: [ONNXBuild.node("Loop", ["M", "", "acc0"], ["acc", "history"], name: "outer_loop", [outer])],
+      initializers: [ONNXBuild.int64s("M", [3])],
+      inputs: [ONNXBuild.value("acc0", [2]), ONNXBuild.value("x", [nil, 2]), ONNXBuild.value("w", [2])],
+      outputs: ["acc", "history"], opset: 16)
+    let graph = try ONNXImporter.load(data: ONNXBuild.data(m))
+    let (acc0, w): ([Float], [Float]) = ([0.5, -1], [2, -0.5])
+    for x in [[1, 2, 3, 4], [0.25, -1, 3, 2, -2, 1]] as [[Float]] {
+      let steps = x.count / 2
+      var acc = acc0
+      var history: [Float] = []
+      for i in 0..<3 {
+        for t in (0..<steps).reversed() {
+          acc = (0..<2).map { acc[$0] + x[2 * t + $0] * w[$0] }
+          history += acc.map { $0 + Float(i) }
+        }
+      }
+      let out = graph.run([
+        Tensor(shape: [2], scalars: acc0), Tensor(shape: [steps, 2], scalars: x), Tensor(shape: [2], scalars: w),
+      ])
+      XCTAssertEqual(out[0].scalars, acc, "\(steps) steps")
+      XCTAssertEqual(out[1].shape, [3, steps, 2], "\(steps) steps")
+      XCTAssertEqual(out[1].scalars, history, "\(steps) steps")
+    }
+  }
+
   func testLoopBodyWithTheWrongOutputCountIsRefused() throws {
     var m = counting(
       tripCount: [ONNXBuild.node("Constant", [], ["M"], [Attr.tensor("value", ONNXBuild.int64s("m", [2]))])],
