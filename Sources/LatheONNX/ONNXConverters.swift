@@ -7,6 +7,7 @@ import LatheTensor
 enum ONNXConverters {
   static let supported: Set<String> = [
     "If",  // ONNXConverters+Control.swift
+    "Loop", "Scan",  // ONNXConverters+Loop.swift
     // ONNXConverters+Math.swift (`mathOps`):
     "HardSwish", "Mish", "Celu", "ThresholdedRelu", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan",
     "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Pow", "Mod", "Max", "Min", "Mean", "ReduceMax",
@@ -52,6 +53,13 @@ enum ONNXConverters {
         // A float value cast to an integer type drops its fraction (a scale computed from a
         // symbolic size, for one).
         n.define(0, try n.emit(ONNXShapeDependentOp(.truncate), inputs: [0]))
+      } else if n.node.opType == "Cast", x.constant == nil,
+        !ONNXConstant.floatingTypes.contains(n.importer.elementType(x)),
+        let type = Onnx_TensorProto.DataType(rawValue: try a.int("to", 1)), ONNXConstant.floatingTypes.contains(type)
+      {
+        // An integer value cast to a float one keeps its values but must be typed float as it
+        // goes on, or a Div it feeds truncates (Range's expanded form: ceil((limit - start) / delta)).
+        n.define(0, try n.emit(ONNXOp(.identity), inputs: [0]))
       } else {
         n.define(0, x)
       }
@@ -269,6 +277,7 @@ enum ONNXConverters {
       try convertNormalization(n)
     case "Resize", "Upsample": try resize(n)
     case "If": try conditional(n)
+    case "Loop", "Scan": try loop(n)
     case _ where lossOps.contains(n.node.opType): try loss(n)
     default:
       throw NodeError("operator is not supported")
