@@ -96,6 +96,50 @@ public enum KernelBenchmark {
 
     results += sparse(budget: budget, quick: quick, paths: paths, rng: &rng)
     results += convolutions(budget: budget, rng: &rng)
+    results += packedProducts(budget: budget, quick: quick, paths: paths, rng: &rng)
+    return results
+  }
+
+  /// A transformer's projections (384→384 and 384→1536, MiniLM's) at the row counts of short
+  /// sentences and small batches, one thread: the weight packed once (`lk_sgemm_packed`, on
+  /// each ISA path) against the BLAS, which packs it on every call. `lk_sgemm_packed_pays`
+  /// comes from where the two cross.
+  static func packedProducts(budget: Double, quick: Bool, paths: [Int32], rng: inout SeededGenerator) -> [Result] {
+    var results: [Result] = []
+    let blas = "fp32 " + String(cString: lk_sgemm_backend())
+    let rowCounts = quick ? [1, 9, 64] : [1, 4, 9, 32, 64, 128, 256]
+    lk_set_num_threads(1)
+    defer {
+      lk_set_num_threads(Int32(Parallel.coreCount))
+      _ = lk_isa_force(-1)
+    }
+    for (n, k) in [(384, 384), (1536, 384)] {
+      let w = (0..<(n * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+      var packed = [Float](repeating: 0, count: lk_sgemm_packed_floats(Int32(n), Int32(k)))
+      lk_sgemm_pack(Int32(n), Int32(k), w, &packed)
+      for m in rowCounts {
+        let x = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+        var y = [Float](repeating: 0, count: m * n)
+        let work = 2 * Double(m * n * k)
+        let blasSeconds = time(budget: budget) {
+          lk_sgemm(0, 1, Int32(m), Int32(n), Int32(k), 1, x, Int32(k), w, Int32(k), 0, &y, Int32(n))
+        }
+        results.append(
+          Result(
+            name: "linear f32 \(m)x\(n)x\(k) (weight packed per call)", path: blas, threads: 1, seconds: blasSeconds,
+            gops: work / blasSeconds / 1e9))
+        for isa in paths where !(quick && isa != lk_isa_best()) {
+          _ = lk_isa_force(isa)
+          let seconds = time(budget: budget) {
+            lk_sgemm_packed(Int32(m), Int32(n), Int32(k), x, Int32(k), packed, nil, &y, Int32(n))
+          }
+          results.append(
+            Result(
+              name: "linear f32 \(m)x\(n)x\(k) packed once (\(format(blasSeconds / seconds, 2))x BLAS)",
+              path: String(cString: lk_isa_name(isa)), threads: 1, seconds: seconds, gops: work / seconds / 1e9))
+        }
+      }
+    }
     return results
   }
 

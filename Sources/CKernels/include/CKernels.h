@@ -56,6 +56,18 @@ void lk_row_sums(const float *x, long rows, long run, float *y);
 /// Which GEMM runs: "openblas-<kernel family>" or "portable" when OpenBLAS is not installed.
 const char *lk_sgemm_backend(void);
 
+/// A weight packed once for products with few rows (packed_gemm.c): w is [n, k] row-major, a
+/// Linear's weight (one row per output); the packed form takes lk_sgemm_packed_floats(n, k)
+/// floats: panels of 16 outputs, each [k][16], zero-padded past n.
+long lk_sgemm_packed_floats(int n, int k);
+void lk_sgemm_pack(int n, int k, const float *w, float *packed);
+/// y[m, n] = x[m, k] · wᵀ + bias (bias may be NULL) with w packed by lk_sgemm_pack; panels are
+/// split over the pool above LK_GEMM_SPLIT_WORK multiply-adds. The ISA follows lk_isa_current.
+void lk_sgemm_packed(int m, int n, int k, const float *x, int ldx, const float *packed, const float *bias, float *y,
+                     int ldy);
+/// 1 when lk_sgemm_packed with m rows is faster than lk_sgemm on this CPU's current ISA.
+int lk_sgemm_packed_pays(int m);
+
 /// Below this many multiply-adds a GEMM runs on one thread. Measured: LeNet-5's conv2 at batch 1
 /// (470k, ~5 µs) lost 5 µs when split in two (two OpenBLAS calls' set-up and the hand-off cost
 /// more than half the product); the training products (7.5M at batch 32) gain. Layers that

@@ -27,8 +27,17 @@ public final class Linear: Layer {
   public var kernelName: String { "sgemm" }
   public var effectiveWeight: Tensor<Float>? { weight.value }
 
+  /// The weight packed for inference at few rows (`PackedWeight`).
+  private let packedWeight = PackedWeight()
+
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
-    inputs[0].linear(weight: weight.variable(), bias: bias?.variable())
+    let x = inputs[0]
+    if !GradientRecording.isEnabled, x.value.rank == 2, PackedWeight.pays(rows: x.value.shape[0]) {
+      let packed = packedWeight.packed(weight.value)
+      return Variable(x.value.linearForward(packed: packed, outputs: outputs, bias: bias?.value))
+    }
+    if GradientRecording.isEnabled { packedWeight.release() }
+    return x.linear(weight: weight.variable(), bias: bias?.variable())
   }
 
   public func copy() -> Layer { Linear(weight: weight.copy(), bias: bias?.copy()) }
