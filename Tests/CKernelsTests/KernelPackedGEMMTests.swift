@@ -27,8 +27,10 @@ final class KernelPackedGEMMTests: XCTestCase {
   /// last panel padded), with and without a bias; a product large enough to split over threads.
   func testEveryPathMatchesPlainLoops() {
     var g = SeededGenerator(seed: 11)
-    let shapes = [(1, 1, 1), (1, 16, 7), (2, 17, 33), (5, 31, 64), (6, 32, 5), (7, 33, 100), (13, 48, 384),
-      (64, 100, 130), (9, 1536, 384)]
+    let shapes = [
+      (1, 1, 1), (1, 16, 7), (2, 17, 33), (5, 31, 64), (6, 32, 5), (7, 33, 100), (13, 48, 384),
+      (64, 100, 130), (9, 1536, 384),
+    ]
     for (m, n, k) in shapes {
       let x = g.floats(m * k, -1...1)
       let w = g.floats(n * k, -1...1)
@@ -48,7 +50,8 @@ final class KernelPackedGEMMTests: XCTestCase {
             for j in 0..<n { worst = max(worst, abs(Double(y[r * ldy + j]) - want[r * n + j])) }
             for j in n..<ldy { XCTAssertEqual(y[r * ldy + j], 7777, "\(path) m=\(m) n=\(n) wrote past column n") }
           }
-          XCTAssertLessThan(worst, 1e-4 * Double(k).squareRoot() + 1e-5, "\(path) m=\(m) n=\(n) k=\(k) bias=\(withBias)")
+          XCTAssertLessThan(
+            worst, 1e-4 * Double(k).squareRoot() + 1e-5, "\(path) m=\(m) n=\(n) k=\(k) bias=\(withBias)")
         }
       }
     }
