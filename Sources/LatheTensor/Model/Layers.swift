@@ -1,4 +1,5 @@
-/// Fully connected: y = x·Wᵀ + b, W stored [out, in].
+/// Fully connected: y = x·Wᵀ + b, W stored [out, in], over the last axis of an input of rank 2
+/// or more ([..., in] -> [..., out]: a transformer's projections as well as an MLP's layers).
 public final class Linear: Layer {
   public let weight: Parameter
   public let bias: Parameter?
@@ -28,7 +29,7 @@ public final class Linear: Layer {
   public var effectiveWeight: Tensor<Float>? { weight.value }
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
-    inputs[0].linear(weight: weight.variable(), bias: bias?.variable())
+    inputs[0].linearOverLastAxis(weight: weight.variable(), bias: bias?.variable())
   }
 
   public func copy() -> Layer { Linear(weight: weight.copy(), bias: bias?.copy()) }
