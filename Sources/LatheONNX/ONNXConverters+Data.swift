@@ -46,11 +46,12 @@ extension ONNXConverters {
 
   /// MatMul then Add of a constant vector: the Linear (or weight-only layer) takes the vector as
   /// its bias, so the pair becomes one layer (as PyTorch's nn.Linear exports for inputs of rank
-  /// 3 and up in old opsets, and Lathe's weight-only export writes).
+  /// 3 and up, and Lathe's weight-only export writes). The vector may carry leading 1s ([1, 1,
+  /// out]) up to the product's rank; more would broadcast the sum to a higher rank.
   static func fuseBias(_ n: NodeConversion, _ value: ValueRef, _ addend: ValueRef) -> ValueRef? {
     guard case .runtime(let name, _) = value, let c = addend.constant, let layer = n.importer.layer(named: name),
       let outputs = unbiasedOutputs(layer), c.count == outputs, c.shape.last == outputs,
-      c.shape.dropLast().allSatisfy({ $0 == 1 }), c.shape.count <= 2,
+      c.shape.dropLast().allSatisfy({ $0 == 1 }), c.shape.count <= n.shape(value).count,
       let source = n.node.input.first(where: { n.importer.values[$0].map(isSame(name)) ?? false }),
       n.isPrivate(source)
     else { return nil }

@@ -396,7 +396,7 @@ enum ONNXConverters {
     let x = try n.required(0, "A")
     let b = try n.required(1, "B")
     let (sa, sb) = (n.shape(x), n.shape(b))
-    if sa.count == 2, sb.count == 2, sa[1] == sb[0], x.constant == nil,
+    if sa.count >= 2, sb.count == 2, sa.last == sb[0], x.constant == nil,
       let quantized = n.importer.blockQuantized[n.node.input[1]]
     {
       n.define(0, try n.emit(quantized.layer(), [x], hints: [n.hint(0)]))
@@ -405,8 +405,11 @@ enum ONNXConverters {
     n.define(0, try product(n, x, b))
   }
 
-  /// The matrix product of `x` and `b`: a Linear holding `b` when it is a constant matrix.
-  /// `hints` name constant operands; they must be the node's inputs' names only when the
+  /// The matrix product of `x` and `b`: a Linear holding `b` when it is a constant matrix and
+  /// `x` a run-time value of rank 2 or more (a transformer's [batch, sequence, hidden] times
+  /// [hidden, out] included: the Linear runs over the last axis, so compression finds the
+  /// weight). Two run-time operands, or a batch of constant matrices, stay MatMul. `hints` name
+  /// constant operands; they must be the node's inputs' names only when the
   /// operands are those inputs (a name is the key its constant node is shared by).
   static func product(
     _ n: NodeConversion, _ x: ValueRef, _ b: ValueRef, hints: [String]? = nil
@@ -415,7 +418,7 @@ enum ONNXConverters {
     guard !sa.isEmpty, !sb.isEmpty else { throw NodeError("MatMul needs operands of rank 1 or more") }
     let k = sb.count == 1 ? sb[0] : sb[sb.count - 2]
     guard sa.last == k else { throw NodeError("shapes \(sa) and \(sb) do not multiply") }
-    if sa.count == 2, x.constant == nil, let w = b.constant, w.shape.count == 2 {
+    if sa.count >= 2, x.constant == nil, let w = b.constant, w.shape.count == 2 {
       return try n.emit(Linear(weight: Parameter(w.floats.transposed.contiguous()), bias: nil), [x], hints: [n.hint(0)])
     }
     if sa.count > 2, sb.count > 2, broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) == nil {

@@ -21,11 +21,16 @@ public enum ONNXExporter {
     builder.reserve("output")
     var names: [String: String] = ["input": "input"]
     for node in model.nodes { builder.reserve(node.name) }
+    // Shapes choose between forms: a fully connected layer is Gemm on matrices only.
+    var shapes = model.outputShapes()
+    shapes["input"] = [1] + model.inputShape
     for (index, node) in model.nodes.enumerated() {
       let last = index == model.nodes.count - 1
       let inputs = node.inputs.map { names[$0]! }
       let output = last ? "output" : node.name
-      try LayerExport(builder: builder, node: node, inputs: inputs, output: output).export()
+      try LayerExport(
+        builder: builder, node: node, inputs: inputs, output: output, inputShapes: node.inputs.map { shapes[$0] }
+      ).export()
       names[node.name] = output
     }
     var graph = Onnx_GraphProto()
@@ -33,7 +38,7 @@ public enum ONNXExporter {
     graph.node = builder.nodes
     graph.initializer = builder.initializers
     graph.input = [valueInfo("input", ["batch"] + model.inputShape.map { String($0) })]
-    let outputShape = model.outputShapes()[model.nodes.last!.name] ?? []
+    let outputShape = shapes[model.nodes.last!.name] ?? []
     graph.output = [valueInfo("output", ["batch"] + outputShape.dropFirst().map { String($0) })]
     var proto = Onnx_ModelProto()
     proto.irVersion = irVersion

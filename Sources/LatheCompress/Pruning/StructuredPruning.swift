@@ -32,6 +32,9 @@ public enum StructuredPruning {
       var current = node.name
       var batchNorms: [BatchNorm] = []
       var perChannel = 1
+      // A Linear's units lie on the last axis; batch norm, pooling and flatten work on axis 1
+      // and later, which are its units only when its output is [batch, units].
+      let unitsOnAxis1 = node.layer is Conv2d || shapes[node.name]?.count == 2
       walk: while let next = readers[current], next.count == 1 {
         let reader = model.nodes[next[0]]
         switch reader.layer {
@@ -46,14 +49,15 @@ public enum StructuredPruning {
           result.append(Site(layer: node.name, batchNorms: batchNorms, consumer: reader.name, featuresPerChannel: 1))
           break walk
         case let bn as BatchNorm:
+          guard unitsOnAxis1 else { break walk }
           batchNorms.append(bn)
         case is Pool2d:
-          break
+          guard unitsOnAxis1 else { break walk }
         case let f as Function:
           switch f.kind {
           case .relu, .gelu, .sigmoid, .tanh, .leakyRelu, .dropout: break
           case .flatten:
-            guard let shape = shapes[current], shape.count == 4 else { break walk }
+            guard unitsOnAxis1, let shape = shapes[current], shape.count == 4 else { break walk }
             perChannel = shape[2] * shape[3]
           default: break walk
           }

@@ -64,7 +64,7 @@ public final class FakeQuantizedLayer: Layer {
     let scales = Self.channelScales(w.value)
     let wq = w.fakeQuantized(
       scales: scales, zeroPoints: [Int32](repeating: 0, count: scales.count), qmin: -127, qmax: 127)
-    if wrapped is Linear { return x.linear(weight: wq, bias: bias?.variable()) }
+    if wrapped is Linear { return x.linearOverLastAxis(weight: wq, bias: bias?.variable()) }
     let conv = wrapped as! Conv2d
     return x.conv2d(
       weight: wq, bias: bias?.variable(), stride: conv.stride, padding: conv.padding, dilation: conv.dilation,

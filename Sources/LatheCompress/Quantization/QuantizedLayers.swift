@@ -40,8 +40,13 @@ public final class QuantizedLinear: ReLUFolding, LoadedThroughPlaceholder {
     quantizedStatistics(weights, bias: bias, stored: storedTensors, input: input)
   }
 
+  /// Over the last axis like `Linear`; the input's one scale covers every row whatever its rank.
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
-    let x = inputs[0].value.contiguous()
+    inputs[0].overLastAxis { Variable(product($0.value.contiguous())) }
+  }
+
+  /// The int8 product of rows x [batch, in].
+  private func product(_ x: Tensor<Float>) -> Tensor<Float> {
     let batch = x.shape[0]
     let (n, k) = (weights.rows, weights.columns)
     let parameters = input.parameters(for: x)
@@ -73,7 +78,7 @@ public final class QuantizedLinear: ReLUFolding, LoadedThroughPlaceholder {
         }
       }
     }
-    return Variable(y)
+    return y
   }
 
   public func copy() -> Layer { QuantizedLinear(weights: weights, bias: bias, input: input, relu: relu) }

@@ -47,8 +47,13 @@ public final class WeightOnlyLinear: LoadedThroughPlaceholder {
       storage: "int\(weights.bits) g\(weights.groupSize) weight-only")
   }
 
+  /// Over the last axis like `Linear`: every row of the folded leading axes is quantized alone.
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
-    let x = inputs[0].value.contiguous()
+    inputs[0].overLastAxis { Variable(product($0.value.contiguous())) }
+  }
+
+  /// The weight-only product of rows x [batch, in].
+  private func product(_ x: Tensor<Float>) -> Tensor<Float> {
     let batch = x.shape[0]
     let (n, k) = (weights.rows, weights.columns)
     let padded = Int(lk_wq_padded(Int32(k)))
@@ -90,7 +95,7 @@ public final class WeightOnlyLinear: LoadedThroughPlaceholder {
         }
       }
     }
-    return Variable(y)
+    return y
   }
 
   public func copy() -> Layer { WeightOnlyLinear(weights: weights, bias: bias) }

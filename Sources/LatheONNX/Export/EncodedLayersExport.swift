@@ -13,11 +13,7 @@ extension EncodedConv2d: ONNXExportable {
 }
 
 extension LayerExport {
-  fileprivate func sparseLinear(_ l: SparseLinear) {
-    let w = builder.floats("\(name).weight", l.weights.dense())
-    let b = l.bias.map { builder.floats("\(name).bias", $0.value) }
-    emit("Gemm", [inputs[0], w] + (b.map { [$0] } ?? []), [Attr.int("transB", 1)])
-  }
+  fileprivate func sparseLinear(_ l: SparseLinear) { fullyConnected(weight: l.weights.dense(), bias: l.bias?.value) }
 
   fileprivate func encodedConv2d(_ l: EncodedConv2d) {
     let spec = l.spec

@@ -13,12 +13,18 @@ extension QuantizedConv2d: ONNXExportable {
 }
 
 extension LayerExport {
+  /// Gemm on a matrix input; over a rank-3 or higher one, MatMul by the levels stored [in, out]
+  /// with one scale per column (axis 1, as ONNX Runtime's own quantizer writes MatMul weights).
   fileprivate func quantizedLinear(_ l: QuantizedLinear) throws(ONNXError) {
+    let matrix = inputIsMatrix
     try quantized(
-      weights: l.weights, shape: [l.weights.rows, l.weights.columns], bias: l.bias, input: l.input
+      weights: l.weights, shape: [l.weights.rows, l.weights.columns], transposed: !matrix, bias: l.bias,
+      input: l.input
     ) {
       (x: String, w: String, b: String?, final: Bool) in
-      emit("Gemm", [x, w] + (b.map { [$0] } ?? []), [Attr.int("transB", 1)], final: final)
+      matrix
+        ? emit("Gemm", [x, w] + (b.map { [$0] } ?? []), [Attr.int("transB", 1)], final: final)
+        : matMulAdd(x, w, b, final: final)
     }
   }
 
@@ -33,9 +39,10 @@ extension LayerExport {
   /// An int8 layer as QDQ: the activation quantized and dequantized (static parameters, or
   /// DynamicQuantizeLinear for dynamic ones), the weight levels dequantized per output channel,
   /// the bias as int32 at scale input·weight when the input scale is static, then the fp32 op.
+  /// `transposed` writes a [rows, columns] weight as [columns, rows], its scales on axis 1.
   fileprivate func quantized(
-    weights: QuantizedWeights, shape: [Int], bias: Tensor<Float>?, input: InputQuantization,
-    op: (String, String, String?, Bool) -> String
+    weights: QuantizedWeights, shape: [Int], transposed: Bool = false, bias: Tensor<Float>?,
+    input: InputQuantization, op: (String, String, String?, Bool) -> String
   ) throws(ONNXError) {
     let rows = weights.rows
     let scales =
@@ -44,13 +51,19 @@ extension LayerExport {
     // runs its U8U8 kernels, which are exact on every CPU. With int8 weights it picks U8S8, whose
     // AVX2 and plain AVX-512 kernels (`vpmaddubsw`) saturate pairs of u8·s8 products at int16
     // and, on LeNet-5, lost 0.5 points of accuracy against what Lathe computes.
-    let qWeight = builder.initializer(
-      TensorEncoder.proto(
-        "\(name).weight_quantized", shape: shape, uint8: weights.values.map { UInt8(Int($0) + 128) }))
+    var levels = weights.values.map { UInt8(Int($0) + 128) }
+    var stored = shape
+    if transposed {
+      let columns = weights.columns
+      levels = (0..<levels.count).map { i in levels[(i % rows) * columns + i / rows] }
+      stored = [columns, rows]
+    }
+    let qWeight = builder.initializer(TensorEncoder.proto("\(name).weight_quantized", shape: stored, uint8: levels))
     let wScale = builder.floats("\(name).weight_scale", Tensor(shape: [rows], scalars: scales))
     let wZero = builder.initializer(
       TensorEncoder.proto("\(name).weight_zero_point", shape: [rows], uint8: Array(repeating: 128, count: rows)))
-    let weight = emit("DequantizeLinear", [qWeight, wScale, wZero], [Attr.int("axis", 0)], final: false)
+    let weight = emit(
+      "DequantizeLinear", [qWeight, wScale, wZero], [Attr.int("axis", transposed ? 1 : 0)], final: false)
     var x = inputs[0]
     var biasName: String?
     switch input {

@@ -2,7 +2,7 @@ import LatheTensor
 
 // The ONNX forms of LatheTensor's own layers (Layers.swift); Function's is in FunctionExport.swift.
 
-/// Gemm with the weight transposed (transB).
+/// Gemm with the weight transposed (transB), or MatMul and Add over a rank-3 or higher input.
 extension Linear: ONNXExportable {
   func writeONNX(_ export: LayerExport) throws(ONNXError) { export.linear(self) }
 }
@@ -21,11 +21,7 @@ extension Pool2d: ONNXExportable {
 }
 
 extension LayerExport {
-  fileprivate func linear(_ l: Linear) {
-    let w = builder.floats("\(name).weight", l.weight.value)
-    let b = l.bias.map { builder.floats("\(name).bias", $0.value) }
-    emit("Gemm", [inputs[0], w] + (b.map { [$0] } ?? []), [Attr.int("transB", 1)])
-  }
+  fileprivate func linear(_ l: Linear) { fullyConnected(weight: l.weight.value, bias: l.bias?.value) }
 
   fileprivate func conv2d(_ l: Conv2d) {
     let w = builder.floats("\(name).weight", l.weight.value)

@@ -36,7 +36,6 @@ extension LayerExport {
     let weight = builder.node(
       "DequantizeLinear", [builder.initializer(levels), scale], name: "\(name)_weight",
       [Attr.int("axis", 0), Attr.int("block_size", w.groupSize)])
-    let product = emit("MatMul", [inputs[0], weight], final: l.bias == nil)
-    if let bias = l.bias { emit("Add", [product, builder.floats("\(name).bias", bias)]) }
+    matMulAdd(inputs[0], weight, l.bias.map { builder.floats("\(name).bias", $0) }, final: true)
   }
 }

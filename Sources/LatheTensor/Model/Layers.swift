@@ -1,4 +1,5 @@
-/// Fully connected: y = x·Wᵀ + b, W stored [out, in].
+/// Fully connected: y = x·Wᵀ + b, W stored [out, in], over the last axis of an input of rank 2
+/// or more ([..., in] -> [..., out]: a transformer's projections as well as an MLP's layers).
 public final class Linear: Layer {
   public let weight: Parameter
   public let bias: Parameter?
@@ -31,13 +32,14 @@ public final class Linear: Layer {
   private let packedWeight = PackedWeight()
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
-    let x = inputs[0]
-    if !GradientRecording.isEnabled, x.value.rank == 2, PackedWeight.pays(rows: x.value.shape[0]) {
-      let packed = packedWeight.packed(weight.value)
-      return Variable(x.value.linearForward(packed: packed, outputs: outputs, bias: bias?.value))
+    inputs[0].overLastAxis { x in
+      if !GradientRecording.isEnabled, PackedWeight.pays(rows: x.shape[0]) {
+        let packed = packedWeight.packed(weight.value)
+        return Variable(x.value.linearForward(packed: packed, outputs: outputs, bias: bias?.value))
+      }
+      if GradientRecording.isEnabled { packedWeight.release() }
+      return x.linear(weight: weight.variable(), bias: bias?.variable())
     }
-    if GradientRecording.isEnabled { packedWeight.release() }
-    return x.linear(weight: weight.variable(), bias: bias?.variable())
   }
 
   public func copy() -> Layer { Linear(weight: weight.copy(), bias: bias?.copy()) }

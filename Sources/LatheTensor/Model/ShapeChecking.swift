@@ -45,14 +45,17 @@ public enum ShapeRules {
     guard inputs.count == count else { throw ShapeError("reads \(inputs.count) inputs, needs \(count)") }
   }
 
-  /// A fully connected layer: [N, in] -> [N, out].
+  /// A fully connected layer over the last axis: [..., in] -> [..., out], rank 2 or more.
   public static func linear(_ inputs: [[Int]], in features: Int, out outputs: Int) throws(ShapeError) -> [Int] {
     try Self.inputs(inputs, count: 1)
     let x = inputs[0]
-    guard x.count == 2, x[1] == features else {
-      throw ShapeError("needs input [batch, \(features)], gets \(x)")
+    guard x.count >= 2 else {
+      throw ShapeError("needs an input of rank 2 or more ([batch, ..., \(features)]), gets \(x)")
     }
-    return [x[0], outputs]
+    guard x[x.count - 1] == features else {
+      throw ShapeError("needs \(features) features on the last axis, gets \(x)")
+    }
+    return x.dropLast() + [outputs]
   }
 
   /// A 2-D convolution or pooling window over [N, C, H, W]; `channels` is what the input must
