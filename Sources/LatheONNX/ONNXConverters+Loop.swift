@@ -82,20 +82,7 @@ extension ONNXConverters {
       throw NodeError("num_scan_inputs is \(count); the node has \(n.node.input.count) inputs")
     }
     let states = n.node.input.count - count
-    let scanOutputs = n.node.output.count - states
-    guard scanOutputs >= 0 else {
-      throw NodeError("has \(n.node.output.count) outputs for \(states) states; it needs at least as many")
-    }
-    guard graph.input.count == states + count else {
-      throw NodeError(
-        "the body has \(graph.input.count) inputs; the node needs \(states + count) "
-          + "(\(states) states and one slice of each of \(count) scan inputs)")
-    }
-    guard graph.output.count == n.node.output.count else {
-      throw NodeError(
-        "the body has \(graph.output.count) outputs; the node needs \(n.node.output.count) "
-          + "(\(states) states and \(scanOutputs) scan outputs)")
-    }
+    let scanOutputs = try checkScanArity(n, graph, states: states, scanInputs: count)
     let list = { (name: String, count: Int) throws(NodeError) -> [Int] in
       guard let v = try a.ints(name) else { return Array(repeating: 0, count: count) }
       guard v.count == count else { throw NodeError("\(name) has \(v.count) entries; the node needs \(count)") }
@@ -154,16 +141,11 @@ extension ONNXConverters {
     }
   }
 
-  /// `Scan` in opset 8: input 0 the optional sequence lengths, then the states and the scan
-  /// inputs, every one with a batch axis first; the scan inputs' sequence axis is 1, and
-  /// `directions` reverses it per scan input. The body sees one batch entry at a time.
-  private static func batchedScan(_ n: NodeConversion) throws(NodeError) {
-    guard let graph = n.attributes.attribute("body")?.g else { throw NodeError("needs a body graph") }
-    let count = try n.attributes.int("num_scan_inputs", 0)
-    let states = n.node.input.count - 1 - count
-    guard count >= 1, states >= 0 else {
-      throw NodeError("num_scan_inputs is \(count); the node has \(n.node.input.count - 1) inputs after sequence_lens")
-    }
+  /// The number of scan outputs of a Scan with `states` states and `scanInputs` scan inputs,
+  /// after checking that the node's outputs and the body's inputs and outputs agree with them.
+  private static func checkScanArity(
+    _ n: NodeConversion, _ graph: Onnx_GraphProto, states: Int, scanInputs count: Int
+  ) throws(NodeError) -> Int {
     let scanOutputs = n.node.output.count - states
     guard scanOutputs >= 0 else {
       throw NodeError("has \(n.node.output.count) outputs for \(states) states; it needs at least as many")
@@ -178,6 +160,20 @@ extension ONNXConverters {
         "the body has \(graph.output.count) outputs; the node needs \(n.node.output.count) "
           + "(\(states) states and \(scanOutputs) scan outputs)")
     }
+    return scanOutputs
+  }
+
+  /// `Scan` in opset 8: input 0 the optional sequence lengths, then the states and the scan
+  /// inputs, every one with a batch axis first; the scan inputs' sequence axis is 1, and
+  /// `directions` reverses it per scan input. The body sees one batch entry at a time.
+  private static func batchedScan(_ n: NodeConversion) throws(NodeError) {
+    guard let graph = n.attributes.attribute("body")?.g else { throw NodeError("needs a body graph") }
+    let count = try n.attributes.int("num_scan_inputs", 0)
+    let states = n.node.input.count - 1 - count
+    guard count >= 1, states >= 0 else {
+      throw NodeError("num_scan_inputs is \(count); the node has \(n.node.input.count - 1) inputs after sequence_lens")
+    }
+    let scanOutputs = try checkScanArity(n, graph, states: states, scanInputs: count)
     let directions = try n.attributes.ints("directions") ?? Array(repeating: 0, count: count)
     guard directions.count == count, directions.allSatisfy({ $0 == 0 || $0 == 1 }) else {
       throw NodeError("directions \(directions) should be \(count) entries of 0 (forward) or 1 (reverse)")
