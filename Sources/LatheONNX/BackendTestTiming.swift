@@ -18,12 +18,14 @@ extension BackendTestRunner {
 
   /// One warm-up run (first-touch allocations, the thread pool waking), then `rounds` runs of the
   /// graph already imported: import time is not counted, only `ONNXGraph.run`.
-  static func time(_ set: String, _ graph: ONNXGraph, _ runtime: [Tensor<Float>], rounds: Int) -> SetTiming {
-    _ = graph.run(runtime)
+  static func time(_ set: String, _ graph: ONNXGraph, _ runtime: [Tensor<Float>], rounds: Int) throws(ONNXError)
+    -> SetTiming
+  {
+    _ = try graph.checkedRun(runtime)
     var samples: [Double] = []
     for _ in 0..<max(rounds, 1) {
       let start = DispatchTime.now().uptimeNanoseconds
-      _ = graph.run(runtime)
+      _ = try graph.checkedRun(runtime)
       samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
     }
     samples.sort()

@@ -63,6 +63,9 @@ extension ONNXConverters {
       let layer = ONNXIf(layers, output: k)
       let name = n.importer.unique(n.importer.sanitize(n.name + (k == 0 ? "" : "_\(k)")))
       n.importer.add(Node(name, layer, inputs: [conditionName] + unique))
+      // The branch's output type, not the condition's: a bool or integer mark on a float output
+      // would make a Div after it truncate.
+      if let type = n.importer.types[shown.outputs[k].name] { n.importer.types[name] = type }
       n.define(k, .runtime(name, shown.outputs[k].shapes))
     }
   }
@@ -121,6 +124,7 @@ extension GraphImporter {
       case .constant(let c):
         let constant = unique(sanitize("\(name)_output\(k)"))
         add(Node(constant, ONNXConstantLayer(c.floats), inputs: []))
+        if !ONNXConstant.floatingTypes.contains(c.elementType) { types[constant] = c.elementType }
         resolved.append((constant, Array(repeating: c.shape, count: passes)))
       }
     }

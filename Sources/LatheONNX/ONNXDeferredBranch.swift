@@ -12,9 +12,9 @@ typealias ImportedBranch = (nodes: [Node], captured: [String], outputs: [(name: 
 /// after it takes the squeezed rank only. The probe sizes (320, 384) are made up, so at them
 /// such a branch can fail where the sizes a model is fed do not. Each set of captured shapes
 /// is imported once (one probing pass, every size fixed, so a `Shape` it reads folds) and
-/// kept: later runs of those shapes reuse it. A failure then is the branch's own, and there
-/// is no made-up value to return instead: `forward` cannot throw, so it stops the program
-/// with a message naming the file, the node and why (see `branch(for:)`).
+/// kept: later runs of those shapes reuse it. A failure then is the branch's own: it is
+/// recorded as a `RunFailure` naming the file, the node and why, which a checked run
+/// (`ONNXGraph.checkedRun`, `Model.checkedPredict`) throws and an unchecked one stops on.
 final class ONNXDeferredBranch: @unchecked Sendable {
   /// What the branch reads of the enclosing graph, as the importer held it when it met the
   /// `If`, by ONNX name: constants as they are, run-time values by the name they are read by.
@@ -80,41 +80,16 @@ final class ONNXDeferredBranch: @unchecked Sendable {
       return branch
     } catch {
       let message =
-        "node \"\(node)\" (If): its \(which) branch did not import at the probe sizes (\(reason)), "
+        "its \(which) branch did not import at the probe sizes (\(reason)), "
         + "and does not import for the values it reads now (shapes \(shapes)) either: \(error.reason)"
-      // `Layer.forward` has no error channel, and a made-up output would pass for the model's:
-      // only a caller that throws afterwards (`reportingFailures`) gets placeholders. fatalError,
-      // unlike a precondition, prints its message in optimized builds too.
-      guard let log = Self.log else { fatalError("\(file): \(message)") }
-      log.record(message)
+      // Outside a checked run this stops the program; inside one the placeholders below stand
+      // in until the runner stops the pass after this `If`.
+      RunFailure.record("If", message, node: node, file: file)
       return ONNXBranches.Branch(
         nodes: placeholderShapes.enumerated().map { k, shape in
           Node("\(name)_placeholder\(k)", ONNXConstantLayer(.zeros(shape)), inputs: [])
         }, outputs: placeholderShapes.indices.map { "\(name)_placeholder\($0)" })
     }
-  }
-
-  /// The first failure of a run inside `reportingFailures`.
-  final class FailureLog: @unchecked Sendable {
-    private(set) var first: String?
-    private let lock = NSLock()
-
-    func record(_ message: String) {
-      lock.lock()
-      defer { lock.unlock() }
-      if first == nil { first = message }
-    }
-  }
-
-  @TaskLocal static var log: FailureLog?
-
-  /// `body`'s result and the first deferred branch that failed to import while it ran, if any:
-  /// that branch's outputs were zeros of the shapes the `If` had at load, so the result is
-  /// only good for going on to throw the failure.
-  static func reportingFailures<R>(_ body: () throws -> R) rethrows -> (R, String?) {
-    let log = FailureLog()
-    let result = try $log.withValue(log, operation: body)
-    return (result, log.first)
   }
 
   private func importBranch(_ values: [String: Variable]) throws(NodeError) -> ONNXBranches.Branch {

@@ -19,6 +19,8 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable, Sendable {
   case unexportable(node: String, op: String, reason: String)
   /// The output file could not be written.
   case unwritable(file: String, reason: String)
+  /// A run stopped at a node that the fed sizes do not fit (see `RunFailure`).
+  case runFailed(RunFailure)
 
   /// The message on one line: names from the file may hold newlines or other control
   /// characters, which are shown escaped.
@@ -40,6 +42,7 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable, Sendable {
     case .unexportable(let node, let op, let reason):
       return "cannot export node \"\(node)\" (\(op)) to ONNX: \(reason)"
     case .unwritable(let file, let reason): return "\(file): cannot write: \(reason)"
+    case .runFailed(let failure): return failure.description
     }
   }
 

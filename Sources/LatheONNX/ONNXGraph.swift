@@ -79,28 +79,52 @@ public final class ONNXGraph {
     return nil
   }
 
-  /// Runs the graph in evaluation mode on one tensor per input, returning one per output.
+  /// Runs the graph in evaluation mode on one tensor per input, returning one per output. A
+  /// failure only the fed sizes reveal (a run-time shape that does not fit, an `If` branch that
+  /// does not import for them) stops the program; `checkedRun` throws it instead.
   public func run(_ feeds: [Tensor<Float>]) -> [Tensor<Float>] {
     precondition(feeds.count == inputs.count, "the graph has \(inputs.count) inputs, got \(feeds.count)")
     return GradientRecording.disabled {
       var values = [Variable?](repeating: nil, count: plan.slotCount)
       for (k, feed) in feeds.enumerated() { values[k] = Variable(feed) }
       var context = ForwardContext.inference
+      let failures = RunFailure.log
       // A value is dropped after its last reader: peak memory is the live activations.
       for (i, node) in nodes.enumerated() {
-        values[inputs.count + i] = node.layer.forward(plan.inputSlots[i].map { values[$0]! }, context: &context)
+        let out = node.layer.forward(plan.inputSlots[i].map { values[$0]! }, context: &context)
+        if let failures, failures.hasFailed {
+          // Inside `checkedRun`: the pass stops here and the caller throws.
+          failures.name(node: node.name)
+          return plan.outputSlots.map { _ in out.value }
+        }
+        values[inputs.count + i] = out
         for slot in plan.released[i] { values[slot] = nil }
       }
       return plan.outputSlots.map { values[$0]!.value }
     }
   }
 
+  /// `run`, throwing the first failure a layer records while the graph runs, naming the file,
+  /// the node and why.
+  public func checkedRun(_ feeds: [Tensor<Float>]) throws(ONNXError) -> [Tensor<Float>] {
+    guard feeds.count == inputs.count else {
+      throw .invalidModel(file: file, reason: "the graph has \(inputs.count) inputs, got \(feeds.count) feeds")
+    }
+    do {
+      return try RunFailure.checking(file: file) { run(feeds) }
+    } catch {
+      throw .runFailed(error)
+    }
+  }
+
+  /// The file the graph was imported from, for messages.
+  var file: String { metadata["onnx.file"] ?? "model" }
+
   /// The graph as a `Model`: the first input's first axis is the batch, and its other symbolic
   /// sizes stay open (`symbolicAxes`); further inputs and outputs become the model's extra
   /// ones. Nodes no output depends on are dropped and the first output's node comes last, as
   /// `Model` requires.
   public func model(architecture: String = "onnx") throws(ONNXError) -> Model {
-    let file = metadata["onnx.file"] ?? "model"
     guard let first = inputs.first, let output = outputs.first?.value else {
       throw .invalidModel(file: file, reason: "the graph has no input or no output")
     }
@@ -157,8 +181,14 @@ public final class ONNXGraph {
       guard let shape = shapes[output] else {
         // An `If` branch imported at run time that cannot run on the example makes this an
         // error here rather than a stop in whatever runs the model next (`inspect`).
-        let (shapes, failure) = ONNXDeferredBranch.reportingFailures { model.outputShapes() }
-        if let failure { throw ExampleRunFailure(reason: "the example inputs cannot run: \(failure)") }
+        let shapes: [String: [Int]]
+        do {
+          shapes = try RunFailure.checking { model.outputShapes() }
+        } catch {
+          var failure = error
+          failure.file = nil  // the message names the file once, in front
+          throw ExampleRunFailure(reason: "the example inputs cannot run: \(failure.description)")
+        }
         model.classCount = shapes[output]?.last ?? 0
         return model
       }

@@ -50,8 +50,15 @@ public final class ONNXBranches: @unchecked Sendable {
     let chosen = (condition.value.scalars.first ?? 0) != 0 ? thenBranch : elseBranch
     var values = Dictionary(uniqueKeysWithValues: zip(captured, inputs))
     let branch = chosen.deferred?.branch(for: values) ?? chosen
+    let failures = RunFailure.log
     for node in branch.nodes {
-      values[node.name] = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+      let out = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+      if let failures, failures.hasFailed {
+        // Inside `RunFailure.checking`: the enclosing runner stops after this `If` too.
+        failures.name(node: node.name)
+        return branch.outputs.map { _ in out }
+      }
+      values[node.name] = out
     }
     let outputs = branch.outputs.map { values[$0]! }
     last = (all, outputs)

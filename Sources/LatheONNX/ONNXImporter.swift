@@ -323,9 +323,9 @@ final class GraphImporter {
     let booleanOps: Set<String> = [
       "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf",
     ]
-    // A Loop's or Scan's converter gives each output its body's type; the first input (a
-    // trip count, a state) says nothing about them.
-    if node.opType == "Loop" || node.opType == "Scan" { return }
+    // A Loop's, Scan's or If's converter gives each output its body's or branch's type; the
+    // first input (a trip count, a state, the boolean condition) says nothing about them.
+    if node.opType == "Loop" || node.opType == "Scan" || node.opType == "If" { return }
     for (k, output) in node.output.enumerated() {
       guard case .runtime(let name, _) = values[output], types[name] == nil else { continue }
       let type: Onnx_TensorProto.DataType

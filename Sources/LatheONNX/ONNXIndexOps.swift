@@ -47,9 +47,15 @@ public final class ONNXIndexOp: Layer {
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     let x = inputs[0]
-    // The shape rule has checked the indices against this shape; a failure here is a bug.
-    guard let (shape, at) = try? positions(x.shape) else {
-      preconditionFailure("ONNXIndexOp: indices do not fit the data \(x.shape)")
+    // The shape rule checked the indices against the shape at probe sizes; a graph with
+    // symbolic sizes may be fed data they do not fit.
+    let shape: [Int]
+    let at: [Int]
+    do {
+      (shape, at) = try positions(x.shape)
+    } catch {
+      RunFailure.record(String(spec.op.dropFirst(5)), "the indices do not fit the data \(x.shape): \(error.reason)")
+      return Variable(.zeros(x.shape))
     }
     let v = x.value.contiguous().scalars
     if !kind.isScatter {

@@ -45,6 +45,8 @@ public final class ONNXLoopBody: @unchecked Sendable {
 
   private var last: (inputs: [Variable], outputs: [Variable])?
   private let lock = NSLock()
+  /// The failure log of the run in progress (`run` holds the lock), read once per run.
+  private var failures: RunFailure.Log?
 
   init(
     kind: Kind, nodes: [Node], bodyInputs: [String], bodyOutputs: [String], captured: [String], carried: Int,
@@ -76,6 +78,8 @@ public final class ONNXLoopBody: @unchecked Sendable {
     if let last, last.inputs.count == inputs.count, zip(last.inputs, inputs).allSatisfy({ $0 === $1 }) {
       return last.outputs
     }
+    failures = RunFailure.log
+    defer { failures = nil }
     let own = Array(inputs[..<ownInputs])
     let enclosing = Dictionary(zip(captured, inputs[ownInputs...]), uniquingKeysWith: { a, _ in a })
     let outputs: [Variable]
@@ -100,7 +104,13 @@ public final class ONNXLoopBody: @unchecked Sendable {
     var values = enclosing
     for (name, value) in zip(bodyInputs, inputs) { values[name] = value }
     for node in nodes {
-      values[node.name] = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+      let out = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+      if let failures, failures.hasFailed {
+        // Inside `RunFailure.checking`: the loop and the runners around it stop here.
+        failures.name(node: node.name)
+        return bodyOutputs.map { _ in out }
+      }
+      values[node.name] = out
     }
     return bodyOutputs.map { values[$0]! }
   }
@@ -123,6 +133,7 @@ public final class ONNXLoopBody: @unchecked Sendable {
     while condition, Double(index) < limit {
       let out = iteration(
         [Variable(Tensor(Float(index))), Variable(Tensor(condition ? 1 : 0))] + state, enclosing, context: &context)
+      if failures?.hasFailed == true { return Array(out.dropFirst()) }
       if hasCondition { condition = (out[0].value.scalars.first ?? 0) != 0 }
       state = Array(out[1...carried])
       for k in slices.indices { slices[k].append(out[1 + carried + k]) }
@@ -140,7 +151,10 @@ public final class ONNXLoopBody: @unchecked Sendable {
     // The converter checked at load that the scan inputs agree on the length; a feed of other
     // sizes is checked here, where the loop could not run past the shortest.
     let lengths = zip(sequences, inputAxes).map { $0.shape[$1] }
-    precondition(Set(lengths).count <= 1, "Scan: the scan inputs' lengths differ: \(lengths)")
+    guard Set(lengths).count <= 1 else {
+      RunFailure.record("Scan", "the scan inputs' lengths differ: \(lengths) (shapes \(sequences.map(\.shape)))")
+      return Array(repeating: own[0], count: bodyOutputs.count)
+    }
     let length = lengths.first ?? 0
     var slices = Array(repeating: [Variable](), count: bodyOutputs.count - carried)
     for t in 0..<length {
@@ -149,6 +163,7 @@ public final class ONNXLoopBody: @unchecked Sendable {
           sequences[j], axis: inputAxes[j], indices: [inputReversed[j] ? length - 1 - t : t], indicesShape: [])
       }
       let out = iteration(state + parts, enclosing, context: &context)
+      if failures?.hasFailed == true { return out }
       state = Array(out[..<carried])
       for k in slices.indices { slices[k].append(out[carried + k]) }
     }
@@ -180,6 +195,7 @@ public final class ONNXLoopBody: @unchecked Sendable {
         outputAxes: Array(repeating: 0, count: scanOutputs),
         outputReversed: Array(repeating: false, count: scanOutputs),
         enclosing, context: &context)
+      if failures?.hasFailed == true { return out }
       for (k, v) in out.enumerated() {
         guard k >= carried, length < steps else {
           entries[k].append(v)

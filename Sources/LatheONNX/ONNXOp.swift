@@ -80,8 +80,10 @@ public final class ONNXOp: Layer {
         { Swift.min(Swift.max($0, low), high) }, derivative: { v, _ in v >= low && v <= high ? 1 : 0 })
     case .reshape(let shape, let allowZero):
       // The shape rule (ONNXShapeRules.swift) refuses targets that do not resolve before this runs.
+      // A graph with symbolic sizes checked it at probe sizes only: the fed ones may not fit.
       guard let target = ONNXOp.target(shape, allowZero: allowZero, of: x.shape) else {
-        preconditionFailure("reshape of \(x.shape) to \(shape) passed no shape check")
+        RunFailure.record("Reshape", "cannot reshape \(x.shape) to \(shape)")
+        return Variable(.zeros(x.shape))
       }
       return x.reshaped(target)
     case .flatten(let axis):
@@ -134,7 +136,8 @@ public final class ONNXOp: Layer {
   }
 
   /// Resolves 0 (copy), -1 (infer) and the folded batch marker against the input's shape; nil
-  /// when the sizes multiply past what a tensor may hold (a damaged file's shape).
+  /// when the sizes multiply past what a tensor may hold (a damaged file's shape) or do not hold
+  /// the input's elements (a size fed at run time that the shape does not divide).
   static func target(_ shape: [Int], allowZero: Bool, of input: [Int]) -> [Int]? {
     var out = shape
     let hasInferred = shape.contains(-1)
@@ -147,6 +150,8 @@ public final class ONNXOp: Layer {
       guard let known = ONNXShapes.product(others), let total = ONNXShapes.product(input) else { return nil }
       out[inferred] = known == 0 ? 0 : total / known
     }
+    // A fed size the shape does not divide (or a product that differs) is no target.
+    guard ONNXShapes.product(out) == ONNXShapes.product(input) else { return nil }
     return out
   }
 

@@ -36,6 +36,18 @@ public final class ONNXShapeDependentOp: Layer {
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     let x = inputs[0]
+    // The importer checked these operands at probe sizes only: the sizes a graph is fed make
+    // other shapes, which may not fit (a reshape to a product that differs).
+    switch kind {
+    case .reshape, .expand, .constantOfShape, .slice, .range:
+      do {
+        try check(inputs.map(\.value))
+      } catch {
+        RunFailure.record(name, error.reason)
+        return Variable(.zeros(x.shape))
+      }
+    case .shapeOf, .integerDivide, .truncate: break
+    }
     switch kind {
     case .shapeOf(let start, let end):
       let dims = ONNXShapeDependentOp.part(x.shape, start: start, end: end)
@@ -104,6 +116,20 @@ public final class ONNXShapeDependentOp: Layer {
         throw ShapeError("operands do not broadcast")
       }
     case .shapeOf, .truncate: break
+    }
+  }
+
+  /// The ONNX operator this layer runs, for messages.
+  private var name: String {
+    switch kind {
+    case .shapeOf: return "Shape"
+    case .reshape: return "Reshape"
+    case .expand: return "Expand"
+    case .constantOfShape: return "ConstantOfShape"
+    case .slice: return "Slice"
+    case .range: return "Range"
+    case .integerDivide: return "Div"
+    case .truncate: return "Cast"
     }
   }
 

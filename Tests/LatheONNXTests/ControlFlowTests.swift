@@ -76,6 +76,28 @@ final class ControlFlowTests: XCTestCase {
     XCTAssertEqual(graph.run([x]).map(\.scalars), [[0, 1, 2], [1, 4, 9]])
   }
 
+  func testIfOutputsKeepTheBranchesFloatTypeForADivAfterThem() throws {
+    // The condition is boolean; the outputs are floats: y / z must not divide as integers
+    // (truncating toward zero), whether the condition is known at run time or at load.
+    let runTime = [
+      ONNXBuild.node("Flatten", ["x"], ["flat"], [Attr.int("axis", 0)]),
+      ONNXBuild.node("Gather", ["flat", "first"], ["head"], [Attr.int("axis", 1)]),
+      ONNXBuild.node("Greater", ["head", "zero"], ["cond1"]),
+      ONNXBuild.node("Squeeze", ["cond1"], ["cond"]),
+    ]
+    let atLoad = [ONNXBuild.node("Constant", [], ["cond"], [Attr.tensor("value", ONNXBuild.tensor("c", [], [1]))])]
+    let x = Tensor<Float>(shape: [1, 3], scalars: [1, -2, 3])
+    let expected = x.scalars.map { (2 * $0) / ($0 + 10) }
+    for condition in [runTime, atLoad] {
+      var m = conditional(condition: condition)
+      m.graph.node.append(ONNXBuild.node("Div", ["y", "z"], ["q"]))
+      m.graph.output = [ONNXBuild.value("q", [])]
+      let graph = try ONNXImporter.load(data: ONNXBuild.data(m))
+      let q = graph.run([x])[0].scalars
+      for (a, e) in zip(q, expected) { XCTAssertEqual(a, e, accuracy: 1e-6, "\(q)") }
+    }
+  }
+
   func testBranchWithTheWrongOutputCountIsRefused() throws {
     var m = conditional(condition: [
       ONNXBuild.node("Constant", [], ["cond"], [Attr.tensor("value", ONNXBuild.tensor("c", [], [1]))])

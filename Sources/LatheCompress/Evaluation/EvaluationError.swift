@@ -1,3 +1,5 @@
+import LatheTensor
+
 /// Why two models' outputs, or an output and its labels, cannot be compared.
 public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible {
   /// Output `output` of the candidate has another shape than the reference's.
@@ -14,6 +16,8 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
   case inputShapeMismatch(model: String, expects: [Int], values: Int)
   /// The data holds no array for one of the model's extra inputs.
   case missingInput(model: String, reason: String)
+  /// A node of the model does not fit the sizes it was fed (see `RunFailure`).
+  case runFailed(RunFailure)
 
   public var description: String {
     switch self {
@@ -31,6 +35,7 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
     case .inputShapeMismatch(let model, let expects, let values):
       return "\(model) reads examples of shape \(expects), but the data's examples hold \(values) values"
     case .missingInput(let model, let reason): return "\(model): \(reason)"
+    case .runFailed(let failure): return failure.description
     }
   }
 }

@@ -13,7 +13,11 @@ public enum ModelOutputs {
       throw .inputShapeMismatch(model: model.architecture, expects: model.inputShape, values: values)
     }
     if let missing = model.missingFeeds(in: data) { throw .missingInput(model: model.architecture, reason: missing) }
-    return model.predict(feeds: model.feeds(data, range))
+    do {
+      return try model.checkedPredict(feeds: model.feeds(data, range))
+    } catch {
+      throw .runFailed(error)
+    }
   }
 
   /// Calls `body` with each batch's example range and every model's outputs for it (index as

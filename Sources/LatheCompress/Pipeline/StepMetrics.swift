@@ -87,9 +87,14 @@ public enum ModelMeasurement {
     let size = path.fileSizeOnDisk
     let loaded = try ModelFile.load(from: path, builders: options.builders)
     let (accuracy, scoredAgainst) = try score(loaded, on: test, reference: reference)
-    let one = LatencyMeasurement.measure(loaded, batchSize: 1, minimumRuns: 30, minimumSeconds: options.latencySeconds)
-    let many = LatencyMeasurement.measure(
-      loaded, batchSize: 256, minimumRuns: 5, minimumSeconds: options.latencySeconds)
+    // Scoring ran the test inputs through the model; a timing batch of other sizes can still
+    // meet a node that does not fit them, which fails the step rather than the program.
+    let (one, many) = try RunFailure.checking(file: loaded.sourceFile) {
+      (
+        LatencyMeasurement.measure(loaded, batchSize: 1, minimumRuns: 30, minimumSeconds: options.latencySeconds),
+        LatencyMeasurement.measure(loaded, batchSize: 256, minimumRuns: 5, minimumSeconds: options.latencySeconds)
+      )
+    }
     let stats = loaded.statistics
     let metrics = StepMetrics(
       name: name, technique: technique, accuracy: Double(accuracy), sizeBytes: size,
@@ -107,8 +112,11 @@ public enum ModelMeasurement {
   /// Top-1 accuracy for a classifier on labelled data; otherwise top-1 agreement with
   /// `reference` (1 for the input model itself, which is its own reference).
   static func score(_ model: Model, on test: Dataset, reference: Model?) throws -> (Float, String?) {
-    if test.isLabelled, model.outputShapes()[model.nodes.last?.name ?? ""]?.count == 2 {
-      return (Evaluator.accuracy(of: model, on: test), nil)
+    // Checked runs: a node the test inputs do not fit fails the step with its message.
+    let file = model.sourceFile
+    let shapes = try RunFailure.checking(file: file) { model.outputShapes() }
+    if test.isLabelled, shapes[model.nodes.last?.name ?? ""]?.count == 2 {
+      return (try RunFailure.checking(file: file) { Evaluator.accuracy(of: model, on: test) }, nil)
     }
     guard let reference, test.count > 0 else { return (1, "input model") }
     let agreement = try ModelComparison.compare(model, with: reference, on: test).first?.agreement ?? 0

@@ -1,4 +1,6 @@
-/// One attribute of a layer as written in a model file's architecture description.
+/// One attribute of a layer as written in a model file's architecture description. JSON has no
+/// infinities or NaN, and layers hold them (an ONNX `Clip` with `max=inf`): such floats are
+/// written as the strings "inf", "-inf" and "nan" and read back as floats.
 public enum AttributeValue: Codable, Equatable, Sendable {
   case int(Int)
   case float(Float)
@@ -17,14 +19,22 @@ public enum AttributeValue: Codable, Equatable, Sendable {
     } else if let v = try? c.decode([Int].self) {
       self = .ints(v)
     } else {
-      self = .string(try c.decode(String.self))
+      let text = try c.decode(String.self)
+      self = Self.nonFiniteNames.first { $0.name == text }.map { .float($0.value) } ?? .string(text)
     }
   }
+
+  /// How non-finite floats are spelled in JSON; no layer has a string attribute with these values.
+  private static let nonFiniteNames: [(name: String, value: Float)] = [
+    ("inf", .infinity), ("-inf", -.infinity), ("nan", .nan),
+  ]
 
   public func encode(to encoder: Encoder) throws {
     var c = encoder.singleValueContainer()
     switch self {
     case .int(let v): try c.encode(v)
+    case .float(let v) where v.isNaN: try c.encode("nan")
+    case .float(let v) where v.isInfinite: try c.encode(v > 0 ? "inf" : "-inf")
     case .float(let v): try c.encode(v)
     case .ints(let v): try c.encode(v)
     case .string(let v): try c.encode(v)

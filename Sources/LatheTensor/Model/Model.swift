@@ -150,9 +150,16 @@ public final class Model {
     for (i, feed) in feeds.enumerated() { values[i] = feed }
     var last = feeds[0]
     let kept = Set(extraOutputs.compactMap { position[$0] })
+    // One task-local read per pass; inside `RunFailure.checking` the pass stops at the node
+    // that recorded a failure, whose zeros the caller drops when it throws.
+    let failures = RunFailure.log
     for (i, node) in nodes.enumerated() {
       let inputs = inputSlots[i].map { values[$0]! }
       last = node.layer.forward(inputs, context: &context)
+      if let failures, failures.hasFailed {
+        failures.name(node: node.name)
+        return [last] + extraOutputs.map { _ in last }
+      }
       observe?(node, inputs, last)
       values[i + feeds.count] = last
       for slot in inputSlots[i] where lastReader[slot] == i && !kept.contains(slot) { values[slot] = nil }
@@ -161,13 +168,24 @@ public final class Model {
     return [last] + extraOutputs.map { values[position[$0] ?? 0]! }
   }
 
-  /// Every output for a batch of inputs, in evaluation mode, building no autodiff graph.
+  /// Every output for a batch of inputs, in evaluation mode, building no autodiff graph. A
+  /// failure only the fed sizes reveal (`RunFailure`) stops the program; `checkedPredict`
+  /// throws it instead.
   public func predict(feeds: [Tensor<Float>]) -> [Tensor<Float>] {
     GradientRecording.disabled {
       var context = ForwardContext.inference
       return forward(feeds: feeds.map { Variable($0) }, context: &context).map(\.value)
     }
   }
+
+  /// `predict(feeds:)`, throwing the first failure a layer records (a run-time shape that does
+  /// not fit), named with the model's source file where it has one.
+  public func checkedPredict(feeds: [Tensor<Float>]) throws(RunFailure) -> [Tensor<Float>] {
+    try RunFailure.checking(file: sourceFile) { predict(feeds: feeds) }
+  }
+
+  /// The file the model was imported from, for messages (`onnx.file` for ONNX models).
+  public var sourceFile: String? { metadata["onnx.file"] }
 
   /// Removes a single-input node, making its readers read its input instead (a ReLU folded
   /// into the layer before it, an identity).
@@ -200,8 +218,13 @@ public final class Model {
       var values: [String: Variable] = ["input": Variable(.zeros([1] + inputShape))]
       for input in extraInputs { values[input.name] = Variable(.zeros(input.exampleShape)) }
       var context = ForwardContext.inference
+      let failures = RunFailure.log
       for node in nodes {
         let out = node.layer.forward(node.inputs.map { values[$0]! }, context: &context)
+        if let failures, failures.hasFailed {
+          failures.name(node: node.name)
+          break
+        }
         values[node.name] = out
         shapes[node.name] = out.shape
       }
