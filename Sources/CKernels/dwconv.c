@@ -25,8 +25,9 @@ static padded_plane plane_size(const lk_window *w) {
   return p;
 }
 
-/// Floats past the plane a stride-s vector of eight outputs may read (8*s from its first tap).
-static size_t slack(const lk_window *w) { return 8 * (size_t)(w->stride_w > 2 ? w->stride_w : 2) + 16; }
+/// Floats past the plane a vector of outputs at stride s may read: eight (AVX2) or, at
+/// stride 2, sixteen (AVX-512 loads 32 floats and keeps the even ones) from its first tap.
+static size_t slack(const lk_window *w) { return 16 * (size_t)(w->stride_w > 2 ? w->stride_w : 2) + 16; }
 
 size_t lk_dwconv2d_scratch(const lk_window *w) {
   if (w->out_h <= 0 || w->out_w <= 0) return 0;
@@ -157,6 +158,75 @@ LK_AVX2 static void plane_avx2(const lk_window *w, const float *pad, padded_plan
     }
   }
 }
+
+/// Sixteen floats from `src` at stride s (1 or 2), lanes past `left` zero (loads stay inside
+/// the plane and its slack: a masked load reads nothing past the lanes it keeps).
+LK_AVX512 static inline __m512 load16(const float *src, int s, __mmask16 keep) {
+  if (s == 1) return _mm512_maskz_loadu_ps(keep, src);
+  // Even elements of src[0..31]: one two-source permute instead of AVX2's shuffle pair.
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512 a = _mm512_loadu_ps(src), b = _mm512_loadu_ps(src + 16);
+  return _mm512_maskz_mov_ps(keep, _mm512_permutex2var_ps(a, even, b));
+}
+
+/// tile_avx2 in sixteen-float vectors: ROWS output rows by VECS vectors from column ox, the
+/// last vector of a row masked to the plane's width (a 14-wide plane is one masked vector,
+/// not two of eight).
+LK_AVX512 LK_INLINE void tile_avx512(const lk_window *w, const float *pad, padded_plane p, const float *k,
+                                     const long *offsets, float b, int oy, int ox, int ROWS, int VECS, float *plane) {
+  const int s = w->stride_w, taps = w->kernel_h * w->kernel_w;
+  const long row_step = (long)w->stride_h * p.wp;
+  const float *base = pad + (long)oy * row_step + (long)ox * s;
+  __mmask16 keep[4];
+  for (int v = 0; v < VECS; v++) {
+    const int left = w->out_w - ox - 16 * v;
+    keep[v] = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+  }
+  __m512 acc[8][4];
+  for (int r = 0; r < ROWS; r++)
+    for (int v = 0; v < VECS; v++) acc[r][v] = _mm512_set1_ps(b);
+  for (int t = 0; t < taps; t++) {
+    const __m512 kv = _mm512_set1_ps(k[t]);
+    const float *src = base + offsets[t];
+    for (int r = 0; r < ROWS; r++)
+      for (int v = 0; v < VECS; v++)
+        acc[r][v] = _mm512_fmadd_ps(kv, load16(src + r * row_step + (long)v * 16 * s, s, keep[v]), acc[r][v]);
+  }
+  for (int r = 0; r < ROWS; r++)
+    for (int v = 0; v < VECS; v++)
+      _mm512_mask_storeu_ps(plane + (long)(oy + r) * w->out_w + ox + 16 * v, keep[v], acc[r][v]);
+}
+
+LK_AVX512 static void tile512_of(const lk_window *w, const float *pad, padded_plane p, const float *k,
+                                 const long *offsets, float b, int oy, int ox, int rows, int vecs, float *plane) {
+#define LK_TILE(R, V) \
+  case R * 8 + V: tile_avx512(w, pad, p, k, offsets, b, oy, ox, R, V, plane); return;
+  switch (rows * 8 + vecs) {
+    LK_TILE(1, 1) LK_TILE(2, 1) LK_TILE(3, 1) LK_TILE(4, 1) LK_TILE(5, 1) LK_TILE(6, 1) LK_TILE(7, 1) LK_TILE(8, 1)
+    LK_TILE(1, 2) LK_TILE(2, 2) LK_TILE(3, 2) LK_TILE(4, 2)
+    LK_TILE(1, 3) LK_TILE(2, 3) LK_TILE(1, 4) LK_TILE(2, 4)
+  default:
+    for (int r = 0; r < rows; r++)
+      for (int v = 0; v < vecs; v++) tile_avx512(w, pad, p, k, offsets, b, oy + r, ox + 16 * v, 1, 1, plane);
+  }
+#undef LK_TILE
+}
+
+/// plane_avx2's tiling in sixteen-float vectors: 8 rows of one vector up to 16 wide (MobileNet's
+/// 7- and 14-wide layers), 4 rows of two up to 32, 2 rows of four beyond.
+LK_AVX512 static void plane_avx512(const lk_window *w, const float *pad, padded_plane p, const float *k,
+                                   const long *offsets, float b, float *plane) {
+  const int vecs = (w->out_w + 15) / 16;
+  const int row_vecs = vecs < 4 ? vecs : 4;
+  const int rows = row_vecs == 1 ? 8 : (row_vecs == 2 ? 4 : 2);
+  for (int oy = 0; oy < w->out_h; oy += rows) {
+    const int tile_rows = w->out_h - oy < rows ? w->out_h - oy : rows;
+    for (int ox = 0; ox < w->out_w; ox += 64) {
+      const int left = (w->out_w - ox + 15) / 16;
+      tile512_of(w, pad, p, k, offsets, b, oy, ox, tile_rows, left < 4 ? left : 4, plane);
+    }
+  }
+}
 #endif
 
 void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const float *weight, const float *bias,
@@ -187,6 +257,10 @@ void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const
     const float b = bias ? bias[o] : 0.0f;
     float *plane = y + (long)o * plane_out;
 #if LK_X86
+    if (simd && lk_isa_current() >= LK_ISA_AVX512VNNI) {
+      plane_avx512(w, scratch, p, k, offsets, b, plane);
+      continue;
+    }
     if (simd) {
       plane_avx2(w, scratch, p, k, offsets, b, plane);
       continue;

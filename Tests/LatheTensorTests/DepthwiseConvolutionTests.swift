@@ -27,6 +27,12 @@ final class DepthwiseConvolutionTests: XCTestCase {
     Case(input: [1, 2, 7, 18], kernel: [3, 9], stride: [2, 2], padding: [1, 4, 1, 4]),
     Case(input: [1, 1, 3, 5], kernel: [3, 3], padding: [1, 1, 1, 1]),
     Case(input: [1, 2, 4, 4], kernel: [9, 9], padding: [4, 4, 4, 4]),
+    // Tiles of every shape the 16-wide (AVX-512) planner asks for: eight rows of one masked
+    // vector, rows of two, of four plus a remainder, and stride 2 over more than 64 outputs.
+    Case(input: [1, 2, 23, 7]),
+    Case(input: [1, 2, 9, 30]),
+    Case(input: [1, 2, 7, 70]),
+    Case(input: [1, 2, 9, 150], kernel: [5, 5], stride: [2, 2], padding: [2, 2, 2, 2]),
   ]
 
   func testMatchesNaiveConvolutionOnEveryKernelPath() {
