@@ -238,11 +238,14 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   private func measureInput(_ runner: PipelineRunner) {
     do {
       let metrics = try runner.measureInput()
+      // The layer table's shapes take a forward pass: outside the lock, so the screen keeps
+      // drawing while a large model runs it.
+      let summary = Self.summary(runner.snapshots[0], name: "original", exampleShape: lock.withLock { exampleShape })
       lock.withLock {
         guard runner === self.runner else { return }
         current.baseline = metrics
         current.isBusy = false
-        summaries = [Self.summary(runner.snapshots[0], name: "original", exampleShape: exampleShape)]
+        summaries = [summary]
         refreshModel()
         log(
           .info,
@@ -315,12 +318,13 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
           }
         },
         isCancelled: { [weak self] in self?.lock.withLock { self?.cancelRequested ?? true } ?? true })
+      let summary = Self.summary(runner.snapshots.last!, name: name, exampleShape: lock.withLock { exampleShape })
       lock.withLock {
         current.steps[index].state = .done
         current.steps[index].progress = 1
         current.steps[index].message = ""
         current.steps[index].metrics = metrics
-        summaries.append(Self.summary(runner.snapshots.last!, name: name, exampleShape: exampleShape))
+        summaries.append(summary)
         refreshModel()
         var line = String(
           format: "%@: %.2f%% %@, %@ (%.1fx), %@, %.1f s", name, metrics.accuracy * 100, metrics.scoreName,
@@ -351,9 +355,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   // MARK: - Conversions (call with the lock held where they touch state)
 
+  /// Shows the last snapshot's layers, from its summary (the two are kept in step).
   private func refreshModel() {
     guard let runner, let last = runner.snapshots.last, var model = current.model else { return }
-    model.layers = Self.layerRows(last.deployed, exampleShape: exampleShape)
+    model.layers = summaries.last?.layers ?? Self.layerRows(last.deployed, exampleShape: exampleShape)
     model.totals = Self.totals(last.deployed, bytes: last.metrics.sizeBytes, accuracy: last.metrics.accuracy)
     current.model = model
     current.revision += 1
