@@ -50,14 +50,14 @@ extension Lathe {
       if header {
         lines.append(
           "step".padding(toLength: 22, withPad: " ", startingAt: 0)
-            + "  accuracy       size   ratio   nonzeros  bits/w   b1 p50 µs  b256 p50 ms   time s")
+            + "  accuracy       size   ratio   nonzeros  bits/w   b1 p50 µs  batch  p50 ms   time s")
       }
       var line =
         m.name.padding(toLength: 22, withPad: " ", startingAt: 0)
         + String(
-          format: "  %7.2f%%  %9d  %5.1fx  %9d  %6.2f  %10.1f  %11.3f  %7.1f", m.accuracy * 100, m.sizeBytes,
-          m.compressionRatio, m.nonzeros, m.bitsPerWeight, m.latencyUs.batch1P50, m.latencyUs.batch256P50 / 1000,
-          m.wallSeconds)
+          format: "  %7.2f%%  %9d  %5.1fx  %9d  %6.2f  %10.1f  %5d  %6.3f  %7.1f", m.accuracy * 100, m.sizeBytes,
+          m.compressionRatio, m.nonzeros, m.bitsPerWeight, m.latencyUs.batch1P50, m.latencyUs.largeBatch,
+          m.latencyUs.batch256P50 / 1000, m.wallSeconds)
       // Four significant digits, not four decimals: a KL of 2e-5 must not read as 0.
       for (key, value) in m.extra.sorted(by: { $0.key < $1.key }) { line += String(format: "  %@=%.4g", key, value) }
       lines.append(line)

@@ -1,4 +1,6 @@
 import Foundation
+import LatheIO
+import LatheTensor
 import LatheTestSupport
 import XCTest
 
@@ -90,6 +92,35 @@ final class WorkbenchEndToEndTests: XCTestCase {
     try tmux("send-keys", "-t", "wb", "q")
     text = try waitFor("LATHE-EXITED-0", timeout: 20)
     XCTAssertFalse(text.contains("Pipeline"), "the terminal was restored:\n\(text)")
+  }
+
+  /// A model with open sizes (its file's example size a made-up 320x320 probe) on unlabelled
+  /// lines of 8x24: the workbench shows shapes at the data's size, times latency on the data
+  /// (naming the batch) and charts KL against the input model in place of accuracy.
+  func testAModelWithOpenSizesIsMeasuredAtTheDatasetsSize() throws {
+    var generator = SeededGenerator(seed: 5)
+    let model = try Model(
+      architecture: "open-conv", inputShape: [1, 320, 320], classCount: 4,
+      sequence: [
+        ("conv", Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1, generator: &generator)),
+        ("relu", Function(.relu)),
+      ])
+    model.symbolicAxes = [1, 2]
+    let modelFile = scratch.appendingPathComponent("open.safetensors")
+    try ModelFile.save(model, to: modelFile)
+    let lines = Tensor<Float>.uniform([3, 1, 8, 24], low: 0, high: 1, generator: &generator)
+    let data = scratch.appendingPathComponent("lines.npz")
+    try NumpyArchive.write(["x": NumpyArray(shape: lines.shape, values: lines.scalars)], to: data)
+    let binary = CommandLineTests.binary.path
+    try tmux(
+      "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
+      "env LANG=C.UTF-8 \(binary) --model \(modelFile.path) --dataset \(data.path); sleep 60")
+    let text = try waitFor("input: ")
+    XCTAssertTrue(text.contains("1x4x8x24"), "the layer table's shapes are at the data's 8x24:\n\(text)")
+    XCTAssertFalse(text.contains("x320"), "no shape at the probe size:\n\(text)")
+    XCTAssertTrue(text.contains("at batch 1"), "the log names the batch timed:\n\(text)")
+    XCTAssertTrue(text.contains("KL to input"), "no labels: the first chart is KL:\n\(text)")
+    XCTAssertFalse(text.contains("accuracy 100"), text)
   }
 
   func testSearchScreenRunsAStudyAndOpensATrial() throws {

@@ -25,6 +25,48 @@ final class ScreenTests: XCTestCase {
     XCTAssertTrue(makeApp().render(width: 140, height: 36).text().contains("accuracy vs size"))
   }
 
+  /// Without labels the first chart is the KL divergence from the input model (mean and p99,
+  /// from the steps' metrics), the pipeline table has an "agree" and a KL column, and the
+  /// header says "agree".
+  func testNoLabelsChartsKLAndTheTableShowsIt() throws {
+    let session = FakeWorkbenchSession()
+    session.state.baseline?.scoredAgainst = "input model"
+    for i in session.state.steps.indices {
+      session.state.steps[i].metrics?.scoredAgainst = "input model"
+      session.state.steps[i].metrics?.extra = ["mean_kl_with_input": 0.0123, "p99_kl_with_input": 0.456]
+    }
+    let text = makeApp(session).render(width: 140, height: 36).text()
+    XCTAssertTrue(text.contains("KL to input 0.01 p99 0.46"), text)
+    XCTAssertFalse(text.contains("accuracy 97.5%"), text)
+    XCTAssertTrue(text.contains("agree 97.5%"), "the header names agreement:\n\(text)")
+    let header = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("technique") && $0.contains("state") })
+    XCTAssertTrue(header.contains("agree") && header.contains("KL"), String(header))
+    XCTAssertTrue(text.contains("0.01"), text)
+  }
+
+  /// Before the model is measured its file size is unknown: the header says nothing rather than
+  /// "0 B", and the totals row has "-".
+  func testAnUnmeasuredModelShowsNoZeroSize() {
+    let session = FakeWorkbenchSession()
+    session.state.model?.totals.bytes = 0
+    session.state.model?.totals.accuracy = nil
+    let text = makeApp(session).render(width: 140, height: 36).text()
+    let header = String(text.split(separator: "\n")[0])
+    XCTAssertFalse(header.contains("0 B"), header)
+    XCTAssertTrue(header.contains("lenet-5  mnist"), header)
+  }
+
+  /// The latency chart names the larger batch it was timed at when there is room.
+  func testLatencyTitleNamesTheLargerBatch() {
+    let latency = StepMetrics.Latency(
+      batch1P50: 171_400, batch1P95: 180_000, batch256P50: 300_000, batch256P95: 310_000, batch: 2)
+    XCTAssertEqual(ChartsPanel.latencyTitle(latency, width: 60, ascii: true), "latency b1 p50 171.4ms · b2 300.0ms")
+    XCTAssertEqual(ChartsPanel.latencyTitle(latency, width: 20, ascii: true), "latency b1 p50 171.4ms")
+    var one = latency
+    one.batch = 1
+    XCTAssertEqual(ChartsPanel.latencyTitle(one, width: 60, ascii: true), "latency b1 p50 171.4ms")
+  }
+
   func testHomeMinimumSizeAscii() {
     assertGolden(makeApp(glyphs: .ascii).render(width: 80, height: 24).text(), "home-80x24-ascii")
   }

@@ -53,7 +53,8 @@ public final class PipelineRunner: @unchecked Sendable {
   public var nextStep: Int { max(snapshots.count - 1, 0) }
   public var current: Snapshot? { snapshots.last }
 
-  /// Measures the input model the same way as every step (the first entry of the results).
+  /// Measures the input model the same way as every step (the first entry of the results). The
+  /// larger latency batch chosen here is the one every step is timed at, so their figures compare.
   @discardableResult
   public func measureInput() throws -> StepMetrics {
     if let first = snapshots.first { return first.metrics }
@@ -119,9 +120,9 @@ public final class PipelineRunner: @unchecked Sendable {
     var (metrics, deployed) = try ModelMeasurement.measure(
       model, name: step.name, technique: step.technique, test: context.data.test, path: path(index + 1, step.name),
       originalSize: snapshots[0].metrics.sizeBytes, wallSeconds: seconds, options: options,
-      reference: snapshots[0].deployed)
-    context.findings.compare(deployed, withInput: snapshots[0].deployed, on: context.data.test)
-    metrics.extra = context.findings.metricsExtra
+      reference: snapshots[0].deployed, latencyBatch: snapshots[0].metrics.latencyUs.batch)
+    // The comparison with the input model (measured above) and the technique's own findings.
+    metrics.extra.merge(context.findings.metricsExtra) { measured, _ in measured }
     state = context.state
     data = context.data
     dataHistory.append(data)

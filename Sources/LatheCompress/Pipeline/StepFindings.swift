@@ -20,10 +20,6 @@ public struct StepFindings: Sendable, Equatable {
   public var labelledExamples: Int?
   /// sensitivity: the per-layer targets it chose.
   public var sensitivityTargets: SensitivityTargets?
-  /// Every step: top-1 agreement of the step's model with the pipeline's input model on the
-  /// test split, and the mean KL divergence from the input model's outputs (`OutputComparison`).
-  public var agreementWithInput: Double?
-  public var meanKLWithInput: Double?
 
   public init() {}
 
@@ -38,8 +34,6 @@ public struct StepFindings: Sendable, Equatable {
     extra["student_alone_mean_accuracy"] = studentAloneMeanAccuracy
     extra["scratch_accuracy"] = scratchAccuracy
     extra["labelled_examples"] = labelledExamples.map(Double.init)
-    extra["agreement_with_input"] = agreementWithInput
-    extra["mean_kl_with_input"] = meanKLWithInput
     for (layer, target) in sensitivityTargets?.sparsityByLayer ?? [:] { extra["target_\(layer)"] = target }
     return extra
   }

@@ -4,17 +4,28 @@ import LatheTensor
 
 /// The numbers a user watches after every step, all measured on the saved file loaded back.
 public struct StepMetrics: Codable, Sendable, Equatable {
+  /// Latency at batch 1 and at a larger batch, timed on the test split's own examples.
   public struct Latency: Codable, Sendable, Equatable {
     public var batch1P50: Double
     public var batch1P95: Double
+    /// The larger batch's median and 95th percentile, timed at `largeBatch` (the names are
+    /// from when that was always 256; results files and studies read them under these names).
     public var batch256P50: Double
     public var batch256P95: Double
+    /// The larger batch: 256 unless one pass of that was over the time budget
+    /// (`LatencyPlan`); 1 when only batch 1 was affordable. nil in results from before the
+    /// batch was chosen, which were all timed at 256.
+    public var batch: Int?
 
-    public init(batch1P50: Double, batch1P95: Double, batch256P50: Double, batch256P95: Double) {
+    /// The batch `batch256P50` was timed at.
+    public var largeBatch: Int { batch ?? 256 }
+
+    public init(batch1P50: Double, batch1P95: Double, batch256P50: Double, batch256P95: Double, batch: Int? = nil) {
       self.batch1P50 = batch1P50
       self.batch1P95 = batch1P95
       self.batch256P50 = batch256P50
       self.batch256P95 = batch256P95
+      self.batch = batch
     }
   }
 
@@ -69,31 +80,40 @@ public struct StepMetrics: Codable, Sendable, Equatable {
 public enum ModelMeasurement {
   public struct Options: Sendable {
     /// Seconds spent timing each batch size (more is steadier).
-    public var latencySeconds: Double
+    public var latencySeconds: Double {
+      get { latency.seconds }
+      set { latency.seconds = newValue }
+    }
+    /// How latency is timed: the batches and the time budget.
+    public var latency: LatencyPlan
     /// Builders for the layers a step's model file may hold (imported ONNX layers need theirs).
     public var builders: [LayerBuilding]
     public init(latencySeconds: Double = 0.3, builders: [LayerBuilding] = CompressedLayers.builders) {
-      self.latencySeconds = latencySeconds
+      self.latency = LatencyPlan(seconds: latencySeconds)
       self.builders = builders
     }
   }
 
   /// Writes `model` to `path` and returns the metrics of the file's model (and that model).
+  /// Latency is timed on `test`'s examples, the larger batch at `latencyBatch` (chosen within
+  /// the time budget when nil). With a `reference`, the file's model is compared with it on
+  /// `test` once (`OutputComparison`, first output): `extra` gets `agreement_with_input`,
+  /// `mean_kl_with_input`, `p99_kl_with_input` and `sqnr_db_with_input`, and a model without
+  /// labels to score is scored by that agreement.
   public static func measure(
     _ model: Model, name: String, technique: String, test: Dataset, path: URL, originalSize: Int?, wallSeconds: Double,
-    options: Options = Options(), reference: Model? = nil
+    options: Options = Options(), reference: Model? = nil, latencyBatch: Int? = nil
   ) throws -> (StepMetrics, Model) {
     try ModelFile.save(Deployment.inferenceModel(model), to: path)
     let size = path.fileSizeOnDisk
     let loaded = try ModelFile.load(from: path, builders: options.builders)
-    let (accuracy, scoredAgainst) = try score(loaded, on: test, reference: reference)
-    // Scoring ran the test inputs through the model; a timing batch of other sizes can still
-    // meet a node that does not fit them, which fails the step rather than the program.
+    // A transfer step's model scores other classes than the input model: no comparison.
+    let comparison = reference.flatMap { try? ModelComparison.compare(loaded, with: $0, on: test).first }
+    let (accuracy, scoredAgainst) = try score(loaded, on: test, reference: reference, comparison: comparison)
+    // Scoring ran the test inputs through the model; a timing batch can still meet a node that
+    // does not fit them, which fails the step rather than the program.
     let (one, many) = try RunFailure.checking(file: loaded.sourceFile) {
-      (
-        LatencyMeasurement.measure(loaded, batchSize: 1, minimumRuns: 30, minimumSeconds: options.latencySeconds),
-        LatencyMeasurement.measure(loaded, batchSize: 256, minimumRuns: 5, minimumSeconds: options.latencySeconds)
-      )
+      options.latency.measure(loaded, on: test, batch: latencyBatch)
     }
     let stats = loaded.statistics
     let metrics = StepMetrics(
@@ -102,24 +122,37 @@ public enum ModelMeasurement {
       nonzeros: stats.nonzeros, bitsPerWeight: stats.bitsPerParameter,
       latencyUs: .init(
         batch1P50: one.p50Microseconds, batch1P95: one.p95Microseconds, batch256P50: many.p50Microseconds,
-        batch256P95: many.p95Microseconds),
-      wallSeconds: wallSeconds, modelPath: path.path)
+        batch256P95: many.p95Microseconds, batch: many.batchSize),
+      wallSeconds: wallSeconds, modelPath: path.path, extra: comparison.map(comparisonExtra) ?? [:])
     var scored = metrics
     scored.scoredAgainst = scoredAgainst
     return (scored, loaded)
   }
 
+  /// The `extra` keys of a comparison with the pipeline's input model.
+  public static func comparisonExtra(_ c: OutputComparison.Result) -> [String: Double] {
+    [
+      "agreement_with_input": c.agreement, "mean_kl_with_input": c.meanKL, "p99_kl_with_input": c.p99KL,
+      "sqnr_db_with_input": c.sqnrDB,
+    ]
+  }
+
   /// Top-1 accuracy for a classifier on labelled data; otherwise top-1 agreement with
   /// `reference` (1 for the input model itself, which is its own reference).
-  static func score(_ model: Model, on test: Dataset, reference: Model?) throws -> (Float, String?) {
+  static func score(
+    _ model: Model, on test: Dataset, reference: Model?, comparison: OutputComparison.Result?
+  ) throws -> (Float, String?) {
     // Checked runs: a node the test inputs do not fit fails the step with its message.
     let file = model.sourceFile
-    let shapes = try RunFailure.checking(file: file) { model.outputShapes() }
+    let exampleShape = model.symbolicAxes.isEmpty || test.count == 0 ? nil : test.sampleShape
+    let shapes = try RunFailure.checking(file: file) { model.outputShapes(exampleShape: exampleShape) }
     if test.isLabelled, shapes[model.nodes.last?.name ?? ""]?.count == 2 {
       return (try RunFailure.checking(file: file) { Evaluator.accuracy(of: model, on: test) }, nil)
     }
     guard let reference, test.count > 0 else { return (1, "input model") }
-    let agreement = try ModelComparison.compare(model, with: reference, on: test).first?.agreement ?? 0
+    // Compared again only to throw the reason the comparison failed.
+    let agreement =
+      try comparison?.agreement ?? ModelComparison.compare(model, with: reference, on: test).first?.agreement ?? 0
     return (Float(agreement), "input model")
   }
 }

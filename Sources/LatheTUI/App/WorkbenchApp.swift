@@ -243,8 +243,12 @@ public final class WorkbenchApp {
     var x = canvas.text(1, 0, "lathe", context.theme.style(.highlight, on: .statusBackground, .bold))
     x = canvas.text(x + 1, 0, "· \(top.title)", context.theme.style(.title, on: .statusBackground, .bold))
     if let model = state.model {
-      var parts = [model.name, model.dataset, ByteCount.format(model.totals.bytes)]
-      if let accuracy = model.totals.accuracy { parts.append("acc " + Format.percent(accuracy)) }
+      // The size is the saved file's, known once the model is measured: no "0 B" before.
+      var parts = [model.name, model.dataset]
+      if model.totals.bytes > 0 { parts.append(ByteCount.format(model.totals.bytes)) }
+      if let accuracy = model.totals.accuracy {
+        parts.append((state.baseline?.scoredAgainst == nil ? "acc " : "agree ") + Format.percent(accuracy))
+      }
       canvas.text(
         x + 2, 0, parts.joined(separator: "  "), style, maxWidth: canvas.width - x - 30,
         ellipsis: context.glyphs.ellipsis)

@@ -37,6 +37,14 @@ public struct Axes {
     return Rect(x: axisX + 1, y: 0, width: canvas.width - axisX - 1, height: plotHeight)
   }
 
+  /// A padded range for fractions (accuracy) that stays within 0...1, so no axis reads 105%.
+  public static func fractionRange(_ values: [Double]) -> ClosedRange<Double> {
+    let padded = paddedRange(values)
+    let low = max(0, padded.lowerBound)
+    let high = min(1, padded.upperBound)
+    return low < high ? low...high : 0...1
+  }
+
   /// A range around `values` with a little room, never empty.
   public static func paddedRange(_ values: [Double], includeZero: Bool = false) -> ClosedRange<Double> {
     guard var low = values.min(), var high = values.max() else { return 0...1 }

@@ -44,7 +44,7 @@ public struct ScatterChart {
       canvas.text(0, 0, "no data yet", context.style(.inactive))
       return
     }
-    let ys = Axes.paddedRange(points.map(\.accuracy))
+    let ys = Axes.fractionRange(points.map(\.accuracy))
     let sizes = points.map(\.size)
     let xLow = sizes.min()!
     let xHigh = sizes.max()!

@@ -35,6 +35,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   private var savedSnapshots = 1
   /// The pipeline differs from the file it was opened from (or was never saved).
   private var pipelineEdited = false
+  /// The example size the layer table's shapes are at: the data's, for a model with open sizes
+  /// (whose file's example size is a made-up probe); nil for the model's own.
+  private var exampleShape: [Int]?
 
   /// Opens `model` (sample name or path) on `dataset` with `pipeline` (bundled name or path)
   /// and starts measuring the input model in the background.
@@ -209,7 +212,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     let source = workspace.pipelineText.map { ($0, spec) }
     let output = lock.withLock { subfolder("run") }
     let newRunner = try workspace.runner(outputDirectory: output, latencySeconds: latencySeconds)
+    let data = workspace.data.test.count > 0 ? workspace.data.test : workspace.data.train
+    let shape = !network.symbolicAxes.isEmpty && network.canRun(on: data) ? data.sampleShape : nil
     lock.withLock {
+      exampleShape = shape
       sources = (model, datasetName, pipeline)
       pipelineSource = source
       savedSnapshots = 1
@@ -223,7 +229,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       current.isBusy = true
       current.model = ModelSummary(
         name: name ?? model, path: workspace.modelFile?.path ?? model, dataset: datasetName,
-        layers: Self.layerRows(network), totals: Self.totals(network, bytes: 0, accuracy: nil))
+        layers: Self.layerRows(network, exampleShape: shape), totals: Self.totals(network, bytes: 0, accuracy: nil))
       log(.info, "opened \(name ?? model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
     }
     queue.async { [weak self] in self?.measureInput(newRunner) }
@@ -232,17 +238,20 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   private func measureInput(_ runner: PipelineRunner) {
     do {
       let metrics = try runner.measureInput()
+      // The layer table's shapes take a forward pass: outside the lock, so the screen keeps
+      // drawing while a large model runs it.
+      let summary = Self.summary(runner.snapshots[0], name: "original", exampleShape: lock.withLock { exampleShape })
       lock.withLock {
         guard runner === self.runner else { return }
         current.baseline = metrics
         current.isBusy = false
-        summaries = [Self.summary(runner.snapshots[0], name: "original")]
+        summaries = [summary]
         refreshModel()
         log(
           .info,
           String(
-            format: "input: %.2f%% %@, %@, %.1f µs at batch 1", metrics.accuracy * 100, metrics.scoreName,
-            ByteCount.format(metrics.sizeBytes), metrics.latencyUs.batch1P50))
+            format: "input: %.2f%% %@, %@, %@", metrics.accuracy * 100, metrics.scoreName,
+            ByteCount.format(metrics.sizeBytes), Self.latencyText(metrics.latencyUs)))
       }
     } catch {
       lock.withLock {
@@ -309,17 +318,17 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
           }
         },
         isCancelled: { [weak self] in self?.lock.withLock { self?.cancelRequested ?? true } ?? true })
+      let summary = Self.summary(runner.snapshots.last!, name: name, exampleShape: lock.withLock { exampleShape })
       lock.withLock {
         current.steps[index].state = .done
         current.steps[index].progress = 1
         current.steps[index].message = ""
         current.steps[index].metrics = metrics
-        summaries.append(Self.summary(runner.snapshots.last!, name: name))
+        summaries.append(summary)
         refreshModel()
         var line = String(
-          format: "%@: %.2f%% %@, %@ (%.1fx), %.1f µs at batch 1, %.1f s", name, metrics.accuracy * 100,
-          metrics.scoreName,
-          ByteCount.format(metrics.sizeBytes), metrics.compressionRatio, metrics.latencyUs.batch1P50,
+          format: "%@: %.2f%% %@, %@ (%.1fx), %@, %.1f s", name, metrics.accuracy * 100, metrics.scoreName,
+          ByteCount.format(metrics.sizeBytes), metrics.compressionRatio, Self.latencyText(metrics.latencyUs),
           metrics.wallSeconds)
         for (key, value) in metrics.extra.sorted(by: { $0.key < $1.key }) {
           line += String(format: ", %@ %.4g", key, value)
@@ -346,9 +355,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   // MARK: - Conversions (call with the lock held where they touch state)
 
+  /// Shows the last snapshot's layers, from its summary (the two are kept in step).
   private func refreshModel() {
     guard let runner, let last = runner.snapshots.last, var model = current.model else { return }
-    model.layers = Self.layerRows(last.deployed)
+    model.layers = summaries.last?.layers ?? Self.layerRows(last.deployed, exampleShape: exampleShape)
     model.totals = Self.totals(last.deployed, bytes: last.metrics.sizeBytes, accuracy: last.metrics.accuracy)
     current.model = model
     current.revision += 1
@@ -361,8 +371,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     current.revision += 1
   }
 
-  static func layerRows(_ model: Model) -> [LayerRow] {
-    let shapes = model.outputShapes()
+  static func layerRows(_ model: Model, exampleShape: [Int]? = nil) -> [LayerRow] {
+    let shapes = model.outputShapes(exampleShape: exampleShape)
     return model.nodes.map { node in
       let s = node.layer.statistics
       return LayerRow(
@@ -372,13 +382,22 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     }
   }
 
+  /// "1.2 ms at batch 1, 40.1 ms at batch 64", naming the batches that were timed (on the
+  /// data's own examples; the larger batch is smaller than 256 for a slow model).
+  static func latencyText(_ latency: StepMetrics.Latency) -> String {
+    var text = Format.micros(latency.batch1P50) + " at batch 1"
+    if latency.largeBatch > 1 { text += ", " + Format.micros(latency.batch256P50) + " at batch \(latency.largeBatch)" }
+    return text
+  }
+
   static func totals(_ model: Model, bytes: Int, accuracy: Double?) -> ModelTotals {
     let s = model.statistics
     return ModelTotals(parameters: s.parameters, nonzeros: s.nonzeros, bytes: bytes, accuracy: accuracy)
   }
 
-  static func summary(_ snapshot: PipelineRunner.Snapshot, name: String) -> SnapshotSummary {
-    SnapshotSummary(name: name, metrics: snapshot.metrics, layers: layerRows(snapshot.deployed))
+  static func summary(_ snapshot: PipelineRunner.Snapshot, name: String, exampleShape: [Int]?) -> SnapshotSummary {
+    SnapshotSummary(
+      name: name, metrics: snapshot.metrics, layers: layerRows(snapshot.deployed, exampleShape: exampleShape))
   }
 }
 

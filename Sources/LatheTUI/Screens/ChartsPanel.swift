@@ -47,12 +47,27 @@ enum ChartsPanel {
     }
     let last = history[history.count - 1].metrics
     // A model that is not a classifier, or data without labels, is scored by its agreement with
-    // the input model: the charts say which.
+    // the input model: the charts say which, and the first chart is the KL divergence from the
+    // input model's outputs (0 for the input model itself), which says more than top-1.
     let score = last.scoredAgainst == nil ? "accuracy" : "agreement"
-    LineChart(
-      series: [.init(points: history.map { (Double($0.step), $0.metrics.accuracy) }, color: .accuracy)],
-      yLabel: { Format.percent($0) }, xLabel: xLabel
-    ).draw(titled("accuracy", score + " " + Format.percent(last.accuracy), .accuracy), context: context)
+    if last.scoredAgainst == nil {
+      LineChart(
+        series: [.init(points: history.map { (Double($0.step), $0.metrics.accuracy) }, color: .accuracy)],
+        yRange: Axes.fractionRange(history.map(\.metrics.accuracy)), yLabel: { Format.percent($0) }, xLabel: xLabel
+      ).draw(titled("accuracy", score + " " + Format.percent(last.accuracy), .accuracy), context: context)
+    } else {
+      let mean = history.map { (Double($0.step), klWithInput($0, "mean_kl_with_input")) }
+      let p99 = history.map { (Double($0.step), klWithInput($0, "p99_kl_with_input")) }
+      let values = (mean + p99).map(\.1).filter(\.isFinite)
+      let kl: (Double) -> String = { $0.isNaN ? "-" : Format.axis($0) }
+      var title = "KL to input " + kl(mean.last!.1) + " p99 " + kl(p99.last!.1)
+      title += " · agree " + Format.percent(last.accuracy)
+      // KL is never negative: the axis starts at 0 (and spans something even when all is 0).
+      LineChart(
+        series: [.init(points: p99, color: .loss), .init(points: mean, color: .accuracy)],
+        yRange: 0...max((values.max() ?? 0) * 1.1, 1e-3), xLabel: xLabel
+      ).draw(titled("accuracy", title, .accuracy), context: context)
+    }
     LineChart(
       series: [.init(points: history.map { (Double($0.step), Double($0.metrics.sizeBytes)) }, color: .size)],
       yLabel: { ByteCount.format(Int($0)) }, xLabel: xLabel
@@ -61,7 +76,7 @@ enum ChartsPanel {
       series: [.init(points: history.map { (Double($0.step), $0.metrics.latencyUs.batch1P50) }, color: .latency)],
       yLabel: { Format.micros($0, ascii: ascii) }, xLabel: xLabel
     ).draw(
-      titled("latency", "latency b1 p50 " + Format.micros(last.latencyUs.batch1P50, ascii: ascii), .latency),
+      titled("latency", latencyTitle(last.latencyUs, width: rects["latency"]!.width - 1, ascii: ascii), .latency),
       context: context)
     let points = history.map {
       ScatterChart.Point(size: Double($0.metrics.sizeBytes), accuracy: $0.metrics.accuracy, label: "\($0.step)")
@@ -69,5 +84,21 @@ enum ChartsPanel {
     let frontMark = String(context.glyphs.frontPoint)
     ScatterChart(points: points).draw(
       titled("pareto", "\(score) vs size (\(frontMark) Pareto)", .pareto), context: context)
+  }
+
+  /// The latency chart's title: batch 1's median, then, where `width` has room, the larger
+  /// batch's, naming the batch it was timed at (chosen within a time budget: 256, or less for
+  /// a slow model; the step log always names it).
+  static func latencyTitle(_ latency: StepMetrics.Latency, width: Int, ascii: Bool) -> String {
+    let title = "latency b1 p50 " + Format.micros(latency.batch1P50, ascii: ascii)
+    guard latency.largeBatch > 1 else { return title }
+    let full = title + " · b\(latency.largeBatch) " + Format.micros(latency.batch256P50, ascii: ascii)
+    return CharacterWidth.of(full) <= width ? full : title
+  }
+
+  /// A step's KL divergence from the input model (`key` in its extra); 0 for the input model,
+  /// which is the reference. NaN (not drawn) when the step was not compared.
+  static func klWithInput(_ point: (step: Int, metrics: StepMetrics), _ key: String) -> Double {
+    point.step == 0 ? 0 : point.metrics.extra[key] ?? .nan
   }
 }

@@ -145,8 +145,10 @@ public final class HomeScreen: Screen {
     footer += [
       .text(Format.count(totals.parameters)),
       .bar(totals.sparsity, Format.fit(Format.percent(totals.sparsity, digits: 0), 4, right: true)),
-      .text(totals.parameters == 0 ? "-" : Format.axis(Double(totals.bytes * 8) / Double(max(1, totals.parameters)))),
-      .text(ByteCount.format(totals.bytes)),
+      .text(
+        totals.parameters == 0 || totals.bytes == 0
+          ? "-" : Format.axis(Double(totals.bytes * 8) / Double(max(1, totals.parameters)))),
+      .text(totals.bytes > 0 ? ByteCount.format(totals.bytes) : "-"),
     ]
     if wide { footer.append(.text("")) }
     let table = Table(columns: columns, rows: model.layers.map(row), footer: footer, selected: selectedLayer)
@@ -166,11 +168,17 @@ public final class HomeScreen: Screen {
       return
     }
     selectedStep = min(selectedStep, steps.count - 1)
-    let columns = [
+    // Without labels the score is agreement with the input model, and the KL divergence from
+    // its outputs says how far each step moved (a column when there is room).
+    let againstInput = app.state.baseline?.scoredAgainst != nil
+    let showKL = againstInput && inner.width >= 72
+    var columns = [
       TableColumn("", .fixed(1)), TableColumn("#", .fixed(2), .right), TableColumn("step", .weight(2)),
-      TableColumn("technique", .weight(2)), TableColumn("state", .fixed(16)), TableColumn("acc", .fixed(6), .right),
-      TableColumn("size", .fixed(8), .right), TableColumn("b1 p50", .fixed(8), .right),
+      TableColumn("technique", .weight(2)), TableColumn("state", .fixed(16)),
+      TableColumn(againstInput ? "agree" : "acc", .fixed(6), .right),
     ]
+    if showKL { columns.append(TableColumn("KL", .fixed(7), .right)) }
+    columns += [TableColumn("size", .fixed(8), .right), TableColumn("b1 p50", .fixed(8), .right)]
     let rows: [[TableCell]] = steps.enumerated().map { index, step in
       var cells: [TableCell] = [
         .text(String(mark(step.state, context: context)), role(step.state)), .text("\(index + 1)", .inactive),
@@ -184,8 +192,10 @@ public final class HomeScreen: Screen {
       case .failed(let reason): cells.append(.text(reason.isEmpty ? "failed" : reason, .error))
       }
       if let metrics = step.metrics {
+        cells.append(.text(Format.percent(metrics.accuracy)))
+        if showKL { cells.append(.text(metrics.extra["mean_kl_with_input"].map(Format.axis) ?? "-")) }
         cells += [
-          .text(Format.percent(metrics.accuracy)), .text(ByteCount.format(metrics.sizeBytes)),
+          .text(ByteCount.format(metrics.sizeBytes)),
           .text(Format.micros(metrics.latencyUs.batch1P50, ascii: !context.glyphs.isUnicode)),
         ]
       } else if step.state == .running, !step.message.isEmpty {

@@ -211,11 +211,12 @@ public final class Model {
     }
   }
 
-  /// Every node's output shape for a batch of one, in node order (for `inspect`).
-  public func outputShapes() -> [String: [Int]] {
+  /// Every node's output shape for a batch of one, in node order (for `inspect`), at
+  /// `exampleShape` (a model with open sizes runs at any; default `inputShape`).
+  public func outputShapes(exampleShape: [Int]? = nil) -> [String: [Int]] {
     GradientRecording.disabled {
       var shapes: [String: [Int]] = [:]
-      var values: [String: Variable] = ["input": Variable(.zeros([1] + inputShape))]
+      var values: [String: Variable] = ["input": Variable(.zeros([1] + (exampleShape ?? inputShape)))]
       for input in extraInputs { values[input.name] = Variable(.zeros(input.exampleShape)) }
       var context = ForwardContext.inference
       let failures = RunFailure.log
