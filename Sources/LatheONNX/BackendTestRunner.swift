@@ -50,16 +50,20 @@ public enum BackendTestRunner {
       let sets = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         .filter { $0.hasPrefix("test_data_set_") }.sorted()
       guard !sets.isEmpty else { return Outcome(name: name, passed: false, message: "no test_data_set_* folders") }
-      let modelData = try Data(contentsOf: folder.appendingPathComponent("model.onnx"))
-      let model = try Onnx_ModelProto(serializedBytes: modelData)
-      let initialized = Set(model.graph.initializer.map(\.name))
-      let feeds = model.graph.input.filter { !initialized.contains($0.name) }
+      // The file is mapped and its weights left there: the imports read them from the mapping
+      // as `lathe inspect` does (StreamedModelFile), so the weights are held once, not three
+      // times (the file's bytes, a decoded ModelProto and the tensors).
+      let url = folder.appendingPathComponent("model.onnx")
+      let (graph, initialized) = try { () throws(ONNXError) in
+        let file = try StreamedModelFile(path: url.path)
+        return (file.model.graph, Set(try file.initializerNames()))
+      }()
+      let feeds = graph.input.filter { !initialized.contains($0.name) }
       let decoder = TensorDecoder(directory: folder)
-      let path = folder.appendingPathComponent("model.onnx").path
       var dynamic: ONNXGraph?
       var fallback = ""
       do {
-        dynamic = try ONNXImporter.load(data: modelData, path: path, directory: folder)
+        dynamic = try ONNXImporter.load(contentsOf: url)
       } catch {
         if requireDynamic { return Outcome(name: name, passed: false, message: "\(error)") }
         fallback = "imported per test data set with fixed input shapes (\(error))"
@@ -87,13 +91,11 @@ public enum BackendTestRunner {
           loaded = (graph, tensors.map(\.floats))
         } else {
           do {
-            loaded = try load(
-              modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: false)
+            loaded = try load(url, feeds: feeds, tensors: tensors, bindAllButFirst: false)
           } catch ONNXError.invalidNode(_, _, _, let reason) where reason.contains("Lathe needs it constant") {
             // Node tests pass weights (BatchNormalization's scale, Clip's bounds) as graph inputs;
             // models hold them as initializers. Bind them so, as a model would.
-            loaded = try load(
-              modelData, path: path, folder: folder, feeds: feeds, tensors: tensors, bindAllButFirst: true)
+            loaded = try load(url, feeds: feeds, tensors: tensors, bindAllButFirst: true)
           }
         }
         // A node the fed sizes do not fit fails this test, not the whole folder's run.
@@ -119,8 +121,7 @@ public enum BackendTestRunner {
   /// Imports with integer inputs (indices, shapes) bound as constants, since the engine computes
   /// in fp32; returns the graph and the tensors it runs on (the rest).
   static func load(
-    _ data: Data, path: String, folder: URL, feeds: [Onnx_ValueInfoProto], tensors: [ONNXConstant],
-    bindAllButFirst: Bool
+    _ url: URL, feeds: [Onnx_ValueInfoProto], tensors: [ONNXConstant], bindAllButFirst: Bool
   ) throws -> (graph: ONNXGraph, runtime: [Tensor<Float>]) {
     var options = ONNXImportOptions()
     var runtime: [Tensor<Float>] = []
@@ -132,7 +133,7 @@ public enum BackendTestRunner {
         options.boundInputs[feed.name] = tensor
       }
     }
-    let graph = try ONNXImporter.load(data: data, path: path, directory: folder, options: options)
+    let graph = try ONNXImporter.load(contentsOf: url, options: options)
     return (graph, runtime)
   }
 

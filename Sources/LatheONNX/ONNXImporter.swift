@@ -271,12 +271,21 @@ final class GraphImporter {
     }
     graphOutputs = Set(graph.output.map(\.name))
     try checkOutputsAreProduced(graph)
+    let reads = graph.node.map(GraphImporter.reads)
+    var readersLeft: [String: Int] = [:]
+    for names in reads { for name in names { readersLeft[name, default: 0] += 1 } }
     for (index, node) in graph.node.enumerated() {
       currentNode = GraphImporter.displayName(node, index: index)
       currentOp = node.opType
       do {
         try GradientRecording.disabled { try ONNXConverters.convert(NodeConversion(node: node, importer: self)) }
         recordTypes(node)
+        // A constant no node left reads is dropped: the converters copied what they keep (a
+        // MatMul weight transposed into a Linear), and the import would otherwise hold both.
+        for name in reads[index] {
+          readersLeft[name]! -= 1
+          if readersLeft[name] == 0, !graphOutputs.contains(name), values[name]?.constant != nil { values[name] = nil }
+        }
       } catch let error as NodeError {
         throw .invalidNode(file: file, node: currentNode, op: currentOp, reason: error.reason)
       } catch {
@@ -301,6 +310,16 @@ final class GraphImporter {
     return ONNXGraph(
       inputs: inputs, outputs: outputs, nodes: nodes, opsetVersion: opset, producer: proto.producerName,
       metadata: metadata)
+  }
+
+  /// The values `node` reads: its inputs, and those its subgraphs (Loop, Scan, If bodies) take
+  /// from the graph around them.
+  static func reads(_ node: Onnx_NodeProto) -> Set<String> {
+    var names = Set(node.input.filter { !$0.isEmpty })
+    for attribute in node.attribute {
+      for subgraph in attribute.hasG ? [attribute.g] : attribute.graphs { names.formUnion(outerNames(subgraph)) }
+    }
+    return names
   }
 
   /// The element type of a graph input or output as the file declares it (float when unset).

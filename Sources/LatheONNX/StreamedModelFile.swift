@@ -138,6 +138,16 @@ final class StreamedModelFile {
     }
   }
 
+  /// The graph's initializer names (TensorProto field 8), read without touching their data.
+  func initializerNames() throws(ONNXError) -> [String] {
+    var names: [String] = []
+    for range in initializers {
+      let name = try fields(in: range).last { $0.number == 8 }
+      names.append(name.map { String(decoding: bytes($0.payload), as: UTF8.self) } ?? "")
+    }
+    return names
+  }
+
   /// Initializer `index`, its raw bytes (TensorProto field 9) pointing into the mapping.
   func initializer(_ index: Int) throws(ONNXError) -> Onnx_TensorProto {
     let range = initializers[index]

@@ -30,6 +30,48 @@ final class BackendFolderTests: XCTestCase {
     XCTAssertTrue(outcome.message.contains("element 2 is 2.0, expected 2.1"), outcome.message)
   }
 
+  /// `onnx-test` reads the model from the mapped file as `inspect` does: a 48 MB weight raises
+  /// the process's peak memory by about twice that (the weight, and the packed copy the Linear
+  /// caches when it runs: measured 2.07x), where reading the file's bytes and decoding a whole
+  /// ModelProto from them held it about four times (each copy is over glibc's 32 MB mmap
+  /// threshold, so what is freed leaves the process). Linux only: the peak is reset through
+  /// /proc/self/clear_refs and read from /proc/self/status.
+  func testRunnerHoldsTheWeightsAboutOnce() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-onnx-peak-\(UUID())/test_wide")
+    let data = folder.appendingPathComponent("test_data_set_0")
+    try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
+    let (outputs, inputs) = (3000, 4000)
+    let weightBytes = outputs * inputs * 4
+    // y = W·x with x the first unit vector: W's first column, 0.001 * (i % 100) for row i.
+    func writeModel() throws {  // its 48 MB of arrays are freed when it returns
+      let w = (0..<(outputs * inputs)).map { k in k % inputs == 0 ? Float(k / inputs % 100) * 0.001 : 0.5 }
+      let m = ONNXBuild.model(
+        nodes: [ONNXBuild.node("Gemm", ["x", "W"], ["y"], [Attr.int("transB", 1)])],
+        initializers: [ONNXBuild.rawTensor("W", [outputs, inputs], w)], inputs: [ONNXBuild.value("x", [1, inputs])],
+        outputs: ["y"])
+      try ONNXBuild.data(m).write(to: folder.appendingPathComponent("model.onnx"))
+    }
+    try writeModel()
+    try ONNXBuild.rawTensor("x", [1, inputs], (0..<inputs).map { $0 == 0 ? 1 : 0 }).serializedData().write(
+      to: data.appendingPathComponent("input_0.pb"))
+    try ONNXBuild.rawTensor("y", [1, outputs], (0..<outputs).map { Float($0 % 100) * 0.001 }).serializedData().write(
+      to: data.appendingPathComponent("output_0.pb"))
+    func status(_ key: String) -> Int? {
+      let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+      let line = text.split(separator: "\n").first { $0.hasPrefix(key + ":") }
+      return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }.map { $0 * 1024 }
+    }
+    guard (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil,
+      let before = status("VmRSS")
+    else { throw XCTSkip("no /proc/self/clear_refs to reset the peak resident memory") }
+    let outcome = BackendTestRunner.run(folder)
+    let peak = try XCTUnwrap(status("VmHWM"))
+    XCTAssertTrue(outcome.passed, outcome.message)
+    let extra = Double(peak - before) / Double(weightBytes)
+    XCTAssertLessThan(extra, 2.5, "peak memory grew by \(extra)x the weights")
+  }
+
   /// Data sets of two widths run on one import of a graph with a symbolic width; a graph that
   /// only imports with its weight input bound falls back, says so, and fails with
   /// `requireDynamic`.

@@ -28,6 +28,36 @@ final class ImportTests: XCTestCase {
     assertClose(z.scalars, [2.5, 2.0], accuracy: 1e-6)
   }
 
+  /// A constant is dropped once the last node reading it (directly or from a subgraph) is
+  /// converted: a MatMul weight transposed into a Linear is not held twice for the rest of the
+  /// import. One read by two nodes stays until the second, and a graph output stays.
+  func testImporterLetsGoOfConstantsNoNodeReadsAnyMore() throws {
+    let m = ONNXBuild.model(
+      nodes: [
+        ONNXBuild.node("MatMul", ["x", "W"], ["h"], name: "mm1"),
+        ONNXBuild.node("Relu", ["h"], ["r"], name: "relu"),
+        ONNXBuild.node("MatMul", ["r", "V"], ["p"], name: "mm2"),
+        ONNXBuild.node("MatMul", ["p", "V"], ["y"], name: "mm3"),
+      ],
+      initializers: [
+        ONNXBuild.tensor("W", [3, 2], [1, -1, 2, 0, 0, 3]), ONNXBuild.tensor("V", [2, 2], [1, 2, 3, 4]),
+        ONNXBuild.tensor("K", [2], [5, 6]),
+      ],
+      inputs: [ONNXBuild.value("x", [nil, 3])], outputs: ["y", "K"])
+    let importer = GraphImporter(file: "drop.onnx", decoder: TensorDecoder(), opset: 13, options: .init())
+    for tensor in m.graph.initializer { try importer.decodeInitializer(tensor) }
+    var graph = m
+    graph.graph.initializer = []
+    let imported = try importer.importGraph(graph)
+    XCTAssertNil(importer.values["W"])
+    XCTAssertNil(importer.values["V"])
+    XCTAssertNotNil(importer.values["K"]?.constant)
+    // Same result as before: x·W, relu, ·V twice.
+    let x = Tensor<Float>(shape: [1, 3], scalars: [1, 2, 3])
+    // x·W = [1 + 4 + 0, -1 + 0 + 9] = [5, 8]; ·V = [5 + 24, 10 + 32] = [29, 42]; ·V = [155, 226].
+    XCTAssertEqual(imported.run([x])[0].scalars, [155, 226])
+  }
+
   /// MatMul then Add of a vector: one Linear with the vector as bias (PyTorch's older export).
   func testMatMulAddFusesIntoLinear() throws {
     let m = ONNXBuild.model(

@@ -16,6 +16,19 @@ final class ModelTests: XCTestCase {
     XCTAssertEqual(Architecture.digitsMLP.build().outputShapes()["fc2"], [1, 10])
   }
 
+  /// `outputShapes` (what `inspect` and an ONNX import run) keeps an activation only until its
+  /// last reader has run, not every one to the end of the pass.
+  func testOutputShapesDropsEachActivationAfterItsLastReader() throws {
+    let outputs = WeakOutputs()
+    let nodes = (0..<8).map { i in Node("step\(i)", outputs.layer(), inputs: [i == 0 ? "input" : "step\(i - 1)"]) }
+    let model = try Model(architecture: "chain", inputShape: [4], classCount: 4, nodes: nodes)
+    let shapes = model.outputShapes()
+    XCTAssertEqual(shapes.count, 8)
+    XCTAssertEqual(shapes["step7"], [1, 4])
+    // When step i runs, only its input (step i - 1's output) is still alive.
+    XCTAssertEqual(outputs.mostAlive, 1)
+  }
+
   func testSameSeedSameWeightsDifferentSeedDifferentWeights() {
     let a = Architecture.lenet5.build(seed: 3).parameter(named: "conv1.weight")!.value
     let b = Architecture.lenet5.build(seed: 3).parameter(named: "conv1.weight")!.value
@@ -107,4 +120,28 @@ final class ModelTests: XCTestCase {
     let y = model.predict(x).scalars
     for (i, v) in x.scalars.enumerated() { XCTAssertEqual(y[i], max(v, 0) + tanh(v), accuracy: 1e-6) }
   }
+}
+
+/// Layers that each return a new value and count, when they run, how many of the values
+/// earlier ones returned are still alive.
+private final class WeakOutputs {
+  struct Weak { weak var value: Variable? }
+  var made: [Weak] = []
+  var mostAlive = 0
+
+  final class Step: Layer {
+    let owner: WeakOutputs
+    init(_ owner: WeakOutputs) { self.owner = owner }
+    var spec: LayerSpec { LayerSpec(op: "test.Step") }
+    var parameters: [(name: String, parameter: Parameter)] { [] }
+    func copy() -> Layer { Step(owner) }
+    func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
+      owner.mostAlive = max(owner.mostAlive, owner.made.filter { $0.value != nil }.count)
+      let output = Variable(inputs[0].value.mapFloat { $0 + 1 })
+      owner.made.append(Weak(value: output))
+      return output
+    }
+  }
+
+  func layer() -> Layer { Step(self) }
 }
