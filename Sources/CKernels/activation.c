@@ -116,9 +116,12 @@ static void activation_part(void *context, int task) {
 }
 
 static void run(activation kind, const float *x, float *y, long n, float alpha, float beta) {
-  // One pass is memory-bound: a second core helps from a few hundred kilobytes on.
+  // One pass is memory-bound: a second core helps only once the data come from memory. Below
+  // 4 MB they sit in the caches of the threads that wrote them, and splitting moved half of
+  // them between cores: MobileNetV3 at batch 1 took 6.2 ms on two threads against 5.6 on one
+  // (3.8 unsplit; a Zen 4 VM, scripts/real-models-bench.sh).
   const int threads = lk_parallel_threads();
-  const int tasks = n < (1L << 17) ? 1 : threads;
+  const int tasks = n < LK_SPLIT_STREAM_ELEMENTS ? 1 : threads;
   activation_split split = {kind, x, y, n, (n + tasks - 1) / tasks, alpha, beta, lk_isa_current() >= LK_ISA_AVX2};
   lk_parallel_for(tasks, activation_part, &split);
 }

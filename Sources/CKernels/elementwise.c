@@ -66,8 +66,8 @@ static void binary_part(void *context, int task) {
 }
 
 void lk_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
-  // Memory-bound like lk_relu: a second core helps from a few hundred kilobytes on.
-  const int tasks = n < (1L << 17) ? 1 : lk_parallel_threads();
+  // Memory-bound like the activations: split only past the caches (LK_SPLIT_STREAM_ELEMENTS).
+  const int tasks = n < LK_SPLIT_STREAM_ELEMENTS ? 1 : lk_parallel_threads();
   if (tasks == 1) {
     binary_run(op, a, sa, b, sb, y, n);
     return;

@@ -25,6 +25,11 @@
 
 #define LK_INLINE static inline __attribute__((always_inline))
 
+/// Streaming kernels (activations, broadcast arithmetic) split over the pool only from this
+/// many elements (4 MB of floats): smaller tensors are in the caches of the threads that wrote
+/// them, and moving half of them to another core cost more than the second core saved.
+#define LK_SPLIT_STREAM_ELEMENTS (1L << 20)
+
 /// The instruction set the kernels use now (isa.c): the best supported one unless forced.
 int lk_isa_current(void);
 

@@ -15,14 +15,38 @@ final class PackedLinearTests: XCTestCase {
     }
   }
 
+  /// Packed on first use and kept while the weight is unchanged; a write to it packs again;
+  /// a shape-only pass (`skipping`) packs nothing.
+  func testTheWeightIsPackedOnceAndNotInShapePasses() {
+    let cache = PackedWeight()
+    var weight = Tensor<Float>(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
+    XCTAssertNil(PackedWeight.skipping { cache.packed(weight) })
+    let packed = cache.packed(weight)
+    XCTAssertEqual(packed?.count, 16 * 2)
+    XCTAssertEqual(cache.packed(weight)?.scalars, packed?.scalars)
+    weight.withUnsafeMutableBufferPointer { $0[0] = 7 }
+    XCTAssertEqual(cache.packed(weight)?.scalars.first, 7, "a changed weight is packed again")
+  }
+
+  /// Every inference run of a model gives the same bits (a model compared with itself must
+  /// show no error): the first run packs, and so does every later one.
+  func testRepeatedInferenceIsBitIdentical() {
+    var g = SeededGenerator(seed: 7)
+    let layer = Linear(inputs: 50, outputs: 40, generator: &g)
+    let x = Tensor<Float>.uniform([9, 50], low: -1, high: 1, generator: &g)
+    XCTAssertEqual(inference(x, layer), inference(x, layer))
+  }
+
   func testPackedInferenceMatchesTheBLASProduct() {
     var g = SeededGenerator(seed: 5)
     let layer = Linear(inputs: 37, outputs: 21, generator: &g)
     layer.bias!.value = .uniform([21], low: -1, high: 1, generator: &g)
     for rows in [1, 3, 6, 7, 128, 129] {
       let x = Tensor<Float>.uniform([rows, 37], low: -1, high: 1, generator: &g)
-      let got = inference(x, layer)
-      for (a, b) in zip(got, reference(x, layer)) { XCTAssertEqual(a, b, accuracy: 1e-5, "rows \(rows)") }
+      for run in 0..<2 {
+        let got = inference(x, layer)
+        for (a, b) in zip(got, reference(x, layer)) { XCTAssertEqual(a, b, accuracy: 1e-5, "rows \(rows) run \(run)") }
+      }
     }
   }
 

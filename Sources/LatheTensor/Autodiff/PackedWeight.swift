@@ -6,10 +6,12 @@ import Foundation
 ///
 /// OpenBLAS copies the weight into its own panels on every call; at a few rows that copy costs
 /// more than the product (MiniLM at 9 tokens spent 43% of its time in it). Inference packs the
-/// weight on first use and reuses it. Staleness needs no version counter: the cache holds the
-/// tensor it packed, so the parameter no longer owns its storage alone, and any write to it
-/// (an optimizer step, pruning) copies first (`Tensor` is copy-on-write): a weight whose
-/// storage is not the one packed has changed.
+/// weight on first use and reuses it, so every run of a model gives the same bits. Passes that
+/// only need shapes (`Model.outputShapes`, which `lathe inspect` runs) do not pack
+/// (`PackedWeight.skipping`): the packed copy had doubled `inspect`'s memory. Staleness needs
+/// no version counter: the cache holds the tensor it packed, so the parameter no longer owns
+/// its storage alone, and any write to it (an optimizer step, pruning) copies first (`Tensor`
+/// is copy-on-write): a weight whose storage is not the one packed has changed.
 public final class PackedWeight: @unchecked Sendable {
   /// Whether a product of `rows` rows runs faster packed on this CPU (`lk_sgemm_packed_pays`:
   /// up to 128 rows where the ISA has a SIMD tile; measured by `lathe bench --only kernels`).
@@ -21,8 +23,18 @@ public final class PackedWeight: @unchecked Sendable {
 
   public init() {}
 
-  /// `weight` ([outputs, inputs]) in packed form, packing it if it changed since last time.
-  public func packed(_ weight: Tensor<Float>) -> Tensor<Float> {
+  @TaskLocal static var isSkipped = false
+
+  /// Runs `body` with no weight packed: for passes that only need shapes; products in it go
+  /// through the BLAS.
+  public static func skipping<R>(_ body: () throws -> R) rethrows -> R {
+    try $isSkipped.withValue(true, operation: body)
+  }
+
+  /// `weight` ([outputs, inputs]) in packed form, packing it if it changed since last time;
+  /// nil inside `skipping` (the caller multiplies through the BLAS then).
+  public func packed(_ weight: Tensor<Float>) -> Tensor<Float>? {
+    if Self.isSkipped { return nil }
     lock.lock()
     defer { lock.unlock() }
     if let source, let packed, source.storage === weight.storage, source.offset == weight.offset,

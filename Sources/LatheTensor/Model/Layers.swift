@@ -33,8 +33,9 @@ public final class Linear: Layer {
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     inputs[0].overLastAxis { x in
-      if !GradientRecording.isEnabled, PackedWeight.pays(rows: x.shape[0]) {
+      if !GradientRecording.isEnabled, PackedWeight.pays(rows: x.shape[0]),
         let packed = packedWeight.packed(weight.value)
+      {
         return Variable(x.value.linearForward(packed: packed, outputs: outputs, bias: bias?.value))
       }
       if GradientRecording.isEnabled { packedWeight.release() }

@@ -216,13 +216,16 @@ public final class Model {
   /// `forward(feeds:)`'s, which drops each value after its last reader: holding every
   /// activation to the end took 100 MB for paraphrase-MiniLM-L3's 66 MB of weights.
   public func outputShapes(exampleShape: [Int]? = nil) -> [String: [Int]] {
-    GradientRecording.disabled {
-      var shapes: [String: [Int]] = [:]
-      let feeds =
-        [Variable(.zeros([1] + (exampleShape ?? inputShape)))] + extraInputs.map { Variable(.zeros($0.exampleShape)) }
-      var context = ForwardContext.inference
-      _ = forward(feeds: feeds, context: &context) { node, _, output in shapes[node.name] = output.shape }
-      return shapes
+    // Shapes only: no Linear keeps a packed copy of its weight for this one pass.
+    PackedWeight.skipping {
+      GradientRecording.disabled {
+        var shapes: [String: [Int]] = [:]
+        let feeds =
+          [Variable(.zeros([1] + (exampleShape ?? inputShape)))] + extraInputs.map { Variable(.zeros($0.exampleShape)) }
+        var context = ForwardContext.inference
+        _ = forward(feeds: feeds, context: &context) { node, _, output in shapes[node.name] = output.shape }
+        return shapes
+      }
     }
   }
 
