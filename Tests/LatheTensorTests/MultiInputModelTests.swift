@@ -49,6 +49,41 @@ final class MultiInputModelTests: XCTestCase {
     }
   }
 
+  /// y = x + scale, scale a scalar input with no batch axis (as Silero's sample rate): a
+  /// dataset holds it once per example, [N, 1], all equal; one value feeds each batch.
+  private func scaled() throws -> Model {
+    let scale = ModelInput(name: "scale_in", shape: [], exampleShape: [], sourceName: "scale", batchAxis: nil)
+    let graph = [Node("y", Function(.add), inputs: ["input", "scale_in"])]
+    return try Model(architecture: "scaled", inputShape: [2], classCount: 2, nodes: graph, extraInputs: [scale])
+  }
+
+  func testAnInputWithoutABatchAxisTakesOneValueForTheBatch() throws {
+    let m = try scaled()
+    let x = Tensor<Float>(shape: [3, 2], scalars: [0, 1, 2, 3, 4, 5])
+    let data = Dataset(
+      name: "same", inputs: x, namedInputs: ["scale": Tensor(shape: [3, 1], scalars: [7, 7, 7])], labels: [0, 1, 0],
+      classCount: 2)
+    XCTAssertNil(m.missingFeeds(in: data))
+    let feeds = m.feeds(data, 1..<3)
+    XCTAssertEqual(feeds[1].shape, [])
+    XCTAssertEqual(m.predict(feeds: feeds)[0].scalars, [9, 10, 11, 12])
+  }
+
+  func testExtraInputArraysOfAnotherShapeOrDifferingScalarsAreRefused() throws {
+    let m = try scaled()
+    let x = Tensor<Float>.zeros([3, 2])
+    let differing = Dataset(
+      name: "differ", inputs: x, namedInputs: ["scale": Tensor(shape: [3, 1], scalars: [7, 8, 7])], labels: [0, 1, 0],
+      classCount: 2)
+    XCTAssertTrue(m.missingFeeds(in: differing)?.contains("differs between examples (0 and 1)") ?? false)
+    let offsets = try model()
+    let wrong = Dataset(
+      name: "wide", inputs: x, namedInputs: ["offset": .zeros([3, 3])], labels: [0, 1, 0], classCount: 2)
+    XCTAssertThrowsError(try wrong.fitted(to: offsets, modelName: "two.onnx")) {
+      XCTAssertTrue("\($0)".contains("holds examples of shape [3]; the model's input takes [2] per example"), "\($0)")
+    }
+  }
+
   func testExtraInputsAndOutputsSurviveTheDescription() throws {
     let m = try model()
     let back = try ModelDescription(m).makeModel(builders: [TransposeForTest.Builder()])

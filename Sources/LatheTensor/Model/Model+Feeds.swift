@@ -4,12 +4,40 @@ extension Model {
   /// The name the model's file gives its first input, when it came from one ("input_ids").
   public var inputSourceName: String? { metadata["onnx.input-name"] }
 
-  /// Why `data` cannot feed this model's extra inputs; nil when it can (or there are none).
+  /// Why `data` cannot feed this model's extra inputs; nil when it can (or there are none):
+  /// an array missing, examples of another shape than the input takes, or, for an input with
+  /// no batch axis (Silero's sample rate), examples that differ (one value feeds a batch).
   public func missingFeeds(in data: Dataset) -> String? {
     let missing = extraInputs.filter { data.namedInputs[$0.sourceName] == nil }.map(\.sourceName)
-    guard !missing.isEmpty else { return nil }
-    return "the model also reads \(missing.joined(separator: ", ")), which \(data.name) does not hold "
-      + "(an .npz with an array of that name feeds it)"
+    guard missing.isEmpty else {
+      return "the model also reads \(missing.joined(separator: ", ")), which \(data.name) does not hold "
+        + "(an .npz with an array of that name feeds it)"
+    }
+    for input in extraInputs {
+      let array = data.namedInputs[input.sourceName]!
+      let example = Array(array.shape.dropFirst())
+      var expected = input.shape
+      if let axis = input.batchAxis, axis < expected.count { expected.remove(at: axis) }
+      // A scalar input is read from a vector of one value per example, which the readers hold
+      // as [N, 1].
+      let fits =
+        (example.count == expected.count && zip(example, expected).allSatisfy { $1 < 0 || $0 == $1 })
+        || (expected.isEmpty && example == [1])
+      guard fits else {
+        let wanted = expected.map { $0 < 0 ? "?" : String($0) }.joined(separator: ", ")
+        return "array \"\(input.sourceName)\" of \(data.name) holds examples of shape \(example); "
+          + "the model's input takes [\(wanted)] per example"
+      }
+      if input.batchAxis == nil, array.shape.first ?? 0 > 1 {
+        let rows = array.reshaped([array.shape[0], max(1, example.reduce(1, *))])
+        let first = rows.sliced(axis: 0, 0..<1).scalars
+        for r in 1..<rows.shape[0] where rows.sliced(axis: 0, r..<(r + 1)).scalars != first {
+          return "array \"\(input.sourceName)\" of \(data.name) differs between examples (0 and \(r)), but the "
+            + "model's input has no batch axis: one value feeds a whole batch"
+        }
+      }
+    }
+    return nil
   }
 
   /// Feeds for examples `range` of `data`, once `missingFeeds` said they are there.
@@ -19,7 +47,12 @@ extension Model {
     return [primary]
       + extraInputs.map { input in
         let all = data.namedInputs[input.sourceName]!
-        guard let axis = input.batchAxis, axis > 0 else { return all.sliced(axis: 0, range) }
+        // No batch axis (a scalar such as a sample rate): every example holds the same value
+        // (`missingFeeds` checked), which feeds the whole batch.
+        guard let axis = input.batchAxis else {
+          return all.sliced(axis: 0, range.lowerBound..<(range.lowerBound + 1)).reshaped(input.exampleShape)
+        }
+        guard axis > 0 else { return all.sliced(axis: 0, range) }
         // Stored example-first, as every dataset array is; the model wants the batch at `axis`.
         let rows = all.sliced(axis: 0, range)
         var order = Array(1..<rows.shape.count)
