@@ -105,3 +105,36 @@ private final class TransposeForTest: Layer {
   func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable { inputs[0].permuted([1, 0]) }
   func copy() -> Layer { TransposeForTest() }
 }
+
+/// A shape pass feeds zeros, which can take a path real inputs never do: outside a
+/// `RunFailure.checking` the pass keeps the shapes before the failing node instead of stopping
+/// the program; inside one the caller gets the failure.
+final class ShapePassFailureTests: XCTestCase {
+  func testAFailingShapePassKeepsTheShapesBeforeIt() throws {
+    let graph = [
+      Node("a", Function(.relu), inputs: ["input"]),
+      Node("b", RefusesZeros(), inputs: ["a"]),
+      Node("c", Function(.relu), inputs: ["b"]),
+    ]
+    let m = try Model(architecture: "zeros", inputShape: [3], classCount: 3, nodes: graph)
+    let shapes = m.outputShapes()
+    XCTAssertEqual(shapes["a"], [1, 3])
+    XCTAssertNil(shapes["b"])
+    XCTAssertNil(shapes["c"])
+    XCTAssertThrowsError(try RunFailure.checking { m.outputShapes() }) {
+      XCTAssertTrue("\($0)".contains("node \"b\""), "\($0)")
+    }
+    XCTAssertEqual(m.outputShapes(exampleShape: [3]).count, 1)
+  }
+}
+
+/// Records a run failure when fed only zeros (as a branch picked by a zero condition might).
+private final class RefusesZeros: Layer {
+  var spec: LayerSpec { LayerSpec(op: "test.RefusesZeros") }
+  var parameters: [(name: String, parameter: Parameter)] { [] }
+  func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
+    if inputs[0].value.scalars.allSatisfy({ $0 == 0 }) { RunFailure.record("RefusesZeros", "all zeros") }
+    return inputs[0]
+  }
+  func copy() -> Layer { RefusesZeros() }
+}

@@ -215,6 +215,11 @@ public final class Model {
   /// `exampleShape` (a model with open sizes runs at any; default `inputShape`). The pass is
   /// `forward(feeds:)`'s, which drops each value after its last reader: holding every
   /// activation to the end took 100 MB for paraphrase-MiniLM-L3's 66 MB of weights.
+  ///
+  /// The pass feeds zeros, and zeros can take a path real inputs never do (Silero VAD's sample
+  /// rate 0 picks its 8 kHz network for a 16 kHz chunk, which cannot run). Inside a
+  /// `RunFailure.checking` the failure goes to that caller; outside one the nodes before the
+  /// failing node keep their shapes and the rest have none, instead of stopping the program.
   public func outputShapes(exampleShape: [Int]? = nil) -> [String: [Int]] {
     // Shapes only: no Linear keeps a packed copy of its weight for this one pass.
     PackedWeight.skipping {
@@ -222,8 +227,15 @@ public final class Model {
         var shapes: [String: [Int]] = [:]
         let feeds =
           [Variable(.zeros([1] + (exampleShape ?? inputShape)))] + extraInputs.map { Variable(.zeros($0.exampleShape)) }
-        var context = ForwardContext.inference
-        _ = forward(feeds: feeds, context: &context) { node, _, output in shapes[node.name] = output.shape }
+        let pass = {
+          var context = ForwardContext.inference
+          _ = self.forward(feeds: feeds, context: &context) { node, _, output in shapes[node.name] = output.shape }
+        }
+        if RunFailure.log == nil {
+          _ = try? RunFailure.checking(pass)
+        } else {
+          pass()
+        }
         return shapes
       }
     }
