@@ -144,8 +144,10 @@ public enum ModelMeasurement {
   ) throws -> (Float, String?) {
     // Checked runs: a node the test inputs do not fit fails the step with its message.
     let file = model.sourceFile
-    let exampleShape = model.symbolicAxes.isEmpty || test.count == 0 ? nil : test.sampleShape
-    let shapes = try RunFailure.checking(file: file) { model.outputShapes(exampleShape: exampleShape) }
+    // At the data's first example, every input of it (a mask as long as its ids).
+    let shapes = try RunFailure.checking(file: file) {
+      model.canRun(on: test) ? model.outputShapes(feeds: model.feeds(test, 0..<1)) : model.outputShapes()
+    }
     if test.isLabelled, shapes[model.nodes.last?.name ?? ""]?.count == 2 {
       return (try RunFailure.checking(file: file) { Evaluator.accuracy(of: model, on: test) }, nil)
     }

@@ -37,7 +37,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   private var pipelineEdited = false
   /// The example size the layer table's shapes are at: the data's, for a model with open sizes
   /// (whose file's example size is a made-up probe); nil for the model's own.
-  private var exampleShape: [Int]?
+  /// The data's first example, every input of it: what layer shapes are shown at.
+  private var exampleFeeds: [Tensor<Float>]?
 
   /// Opens `model` (sample name or path) on `dataset` with `pipeline` (bundled name or path)
   /// and starts measuring the input model in the background.
@@ -213,9 +214,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     let output = lock.withLock { subfolder("run") }
     let newRunner = try workspace.runner(outputDirectory: output, latencySeconds: latencySeconds)
     let data = workspace.data.test.count > 0 ? workspace.data.test : workspace.data.train
-    let shape = !network.symbolicAxes.isEmpty && network.canRun(on: data) ? data.sampleShape : nil
+    let shape = network.canRun(on: data) ? network.feeds(data, 0..<1) : nil
     lock.withLock {
-      exampleShape = shape
+      exampleFeeds = shape
       sources = (model, datasetName, pipeline)
       pipelineSource = source
       savedSnapshots = 1
@@ -229,7 +230,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       current.isBusy = true
       current.model = ModelSummary(
         name: name ?? model, path: workspace.modelFile?.path ?? model, dataset: datasetName,
-        layers: Self.layerRows(network, exampleShape: shape), totals: Self.totals(network, bytes: 0, accuracy: nil))
+        layers: Self.layerRows(network, exampleFeeds: shape), totals: Self.totals(network, bytes: 0, accuracy: nil))
       log(.info, "opened \(name ?? model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
     }
     queue.async { [weak self] in self?.measureInput(newRunner) }
@@ -240,7 +241,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       let metrics = try runner.measureInput()
       // The layer table's shapes take a forward pass: outside the lock, so the screen keeps
       // drawing while a large model runs it.
-      let summary = Self.summary(runner.snapshots[0], name: "original", exampleShape: lock.withLock { exampleShape })
+      let summary = Self.summary(runner.snapshots[0], name: "original", exampleFeeds: lock.withLock { exampleFeeds })
       lock.withLock {
         guard runner === self.runner else { return }
         current.baseline = metrics
@@ -318,7 +319,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
           }
         },
         isCancelled: { [weak self] in self?.lock.withLock { self?.cancelRequested ?? true } ?? true })
-      let summary = Self.summary(runner.snapshots.last!, name: name, exampleShape: lock.withLock { exampleShape })
+      let summary = Self.summary(runner.snapshots.last!, name: name, exampleFeeds: lock.withLock { exampleFeeds })
       lock.withLock {
         current.steps[index].state = .done
         current.steps[index].progress = 1
@@ -358,7 +359,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// Shows the last snapshot's layers, from its summary (the two are kept in step).
   private func refreshModel() {
     guard let runner, let last = runner.snapshots.last, var model = current.model else { return }
-    model.layers = summaries.last?.layers ?? Self.layerRows(last.deployed, exampleShape: exampleShape)
+    model.layers = summaries.last?.layers ?? Self.layerRows(last.deployed, exampleFeeds: exampleFeeds)
     model.totals = Self.totals(last.deployed, bytes: last.metrics.sizeBytes, accuracy: last.metrics.accuracy)
     current.model = model
     current.revision += 1
@@ -371,8 +372,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     current.revision += 1
   }
 
-  static func layerRows(_ model: Model, exampleShape: [Int]? = nil) -> [LayerRow] {
-    let shapes = model.outputShapes(exampleShape: exampleShape)
+  static func layerRows(_ model: Model, exampleFeeds: [Tensor<Float>]? = nil) -> [LayerRow] {
+    let shapes = exampleFeeds.map { model.outputShapes(feeds: $0) } ?? model.outputShapes()
     return model.nodes.map { node in
       let s = node.layer.statistics
       return LayerRow(
@@ -395,9 +396,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     return ModelTotals(parameters: s.parameters, nonzeros: s.nonzeros, bytes: bytes, accuracy: accuracy)
   }
 
-  static func summary(_ snapshot: PipelineRunner.Snapshot, name: String, exampleShape: [Int]?) -> SnapshotSummary {
+  static func summary(_ snapshot: PipelineRunner.Snapshot, name: String, exampleFeeds: [Tensor<Float>]?) -> SnapshotSummary {
     SnapshotSummary(
-      name: name, metrics: snapshot.metrics, layers: layerRows(snapshot.deployed, exampleShape: exampleShape))
+      name: name, metrics: snapshot.metrics, layers: layerRows(snapshot.deployed, exampleFeeds: exampleFeeds))
   }
 }
 

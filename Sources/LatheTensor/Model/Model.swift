@@ -221,12 +221,19 @@ public final class Model {
   /// `RunFailure.checking` the failure goes to that caller; outside one the nodes before the
   /// failing node keep their shapes and the rest have none, instead of stopping the program.
   public func outputShapes(exampleShape: [Int]? = nil) -> [String: [Int]] {
+    outputShapes(
+      feeds: [.zeros([1] + (exampleShape ?? inputShape))] + extraInputs.map { .zeros($0.exampleShape) })
+  }
+
+  /// Every node's output shape for `feeds`, one per input: a dataset's first example
+  /// (`feeds(data, 0..<1)`) gives every input the data's sizes, where zeros at the example
+  /// sizes would give a sentence's ids the data's length and its mask the file's probe length.
+  public func outputShapes(feeds tensors: [Tensor<Float>]) -> [String: [Int]] {
     // Shapes only: no Linear keeps a packed copy of its weight for this one pass.
     PackedWeight.skipping {
       GradientRecording.disabled {
         var shapes: [String: [Int]] = [:]
-        let feeds =
-          [Variable(.zeros([1] + (exampleShape ?? inputShape)))] + extraInputs.map { Variable(.zeros($0.exampleShape)) }
+        let feeds = tensors.map { Variable($0) }
         let pass = {
           var context = ForwardContext.inference
           _ = self.forward(feeds: feeds, context: &context) { node, _, output in shapes[node.name] = output.shape }
