@@ -396,7 +396,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     return ModelTotals(parameters: s.parameters, nonzeros: s.nonzeros, bytes: bytes, accuracy: accuracy)
   }
 
-  static func summary(_ snapshot: PipelineRunner.Snapshot, name: String, exampleFeeds: [Tensor<Float>]?) -> SnapshotSummary {
+  static func summary(_ snapshot: PipelineRunner.Snapshot, name: String, exampleFeeds: [Tensor<Float>]?)
+    -> SnapshotSummary
+  {
     SnapshotSummary(
       name: name, metrics: snapshot.metrics, layers: layerRows(snapshot.deployed, exampleFeeds: exampleFeeds))
   }
