@@ -14,16 +14,7 @@ final class DeferredBranchTests: XCTestCase {
   private func branch(_ name: String, _ nodes: [Onnx_NodeProto], output: String, initializers: [Onnx_TensorProto])
     -> Onnx_AttributeProto
   {
-    var g = Onnx_GraphProto()
-    g.name = name
-    g.node = nodes
-    g.initializer = initializers
-    g.output = [ONNXBuild.value(output, [])]
-    var a = Onnx_AttributeProto()
-    a.name = name
-    a.type = .graph
-    a.g = g
-    return a
+    ONNXBuild.graphAttribute(name, nodes, outputs: [output], initializers: initializers)
   }
 
   /// x [3, N], c a scalar. then: 2 * the row sums of x, [3]. else: x squeezed to [3] (only

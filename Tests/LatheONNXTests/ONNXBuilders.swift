@@ -57,6 +57,22 @@ enum ONNXBuild {
     return n
   }
 
+  /// A graph-valued attribute (an If's branch, a Loop's body) of `nodes`, giving `outputs`.
+  static func graphAttribute(
+    _ name: String, _ nodes: [Onnx_NodeProto], outputs: [String], initializers: [Onnx_TensorProto] = []
+  ) -> Onnx_AttributeProto {
+    var g = Onnx_GraphProto()
+    g.name = name
+    g.node = nodes
+    g.initializer = initializers
+    g.output = outputs.map { value($0, []) }
+    var a = Onnx_AttributeProto()
+    a.name = name
+    a.type = .graph
+    a.g = g
+    return a
+  }
+
   static func value(_ name: String, _ dims: [Int?]) -> Onnx_ValueInfoProto {
     var v = Onnx_ValueInfoProto()
     v.name = name

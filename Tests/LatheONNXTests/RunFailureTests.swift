@@ -33,15 +33,7 @@ final class RunFailureTests: XCTestCase {
   }
 
   private func graphAttribute(_ name: String, _ nodes: [Onnx_NodeProto], output: String) -> Onnx_AttributeProto {
-    var g = Onnx_GraphProto()
-    g.name = name
-    g.node = nodes
-    g.output = [ONNXBuild.value(output, [])]
-    var a = Onnx_AttributeProto()
-    a.name = name
-    a.type = .graph
-    a.g = g
-    return a
+    ONNXBuild.graphAttribute(name, nodes, outputs: [output])
   }
 
   /// x [3, N], c a scalar: for c > 0 the row sums of x; else x's only column, squeezed, which
