@@ -141,24 +141,6 @@ LK_AVX2 static void tile_of(const lk_window *w, const float *pad, padded_plane p
 #undef LK_TILE
 }
 
-/// One channel's output plane in tiles of eight accumulators: 8 rows of one vector on 7-wide
-/// planes, 4 rows of two on 14-wide ones, 2 rows of four on wide ones; the rows left over
-/// make one shorter tile.
-LK_AVX2 static void plane_avx2(const lk_window *w, const float *pad, padded_plane p, const float *k,
-                               const long *offsets, float b, float *plane) {
-  const int vecs = (w->out_w + 7) / 8;
-  const int row_vecs = vecs < 4 ? vecs : 4;
-  const int rows = row_vecs == 1 ? 8 : (row_vecs == 2 ? 4 : 2);
-  for (int oy = 0; oy < w->out_h; oy += rows) {
-    // The last rows as one shorter tile, still one accumulator per (row, vector).
-    const int tile_rows = w->out_h - oy < rows ? w->out_h - oy : rows;
-    for (int ox = 0; ox < w->out_w; ox += 32) {
-      const int left = (w->out_w - ox + 7) / 8;
-      tile_of(w, pad, p, k, offsets, b, oy, ox, tile_rows, left < 4 ? left : 4, plane);
-    }
-  }
-}
-
 /// Sixteen floats from `src` at stride s (1 or 2), lanes past `left` zero (loads stay inside
 /// the plane and its slack: a masked load reads nothing past the lanes it keeps).
 LK_AVX512 static inline __m512 load16(const float *src, int s, __mmask16 keep) {
@@ -212,18 +194,25 @@ LK_AVX512 static void tile512_of(const lk_window *w, const float *pad, padded_pl
 #undef LK_TILE
 }
 
-/// plane_avx2's tiling in sixteen-float vectors: 8 rows of one vector up to 16 wide (MobileNet's
-/// 7- and 14-wide layers), 4 rows of two up to 32, 2 rows of four beyond.
-LK_AVX512 static void plane_avx512(const lk_window *w, const float *pad, padded_plane p, const float *k,
-                                   const long *offsets, float b, float *plane) {
-  const int vecs = (w->out_w + 15) / 16;
+/// A tile dispatcher: tile_of or tile512_of.
+typedef void (*tile_fn)(const lk_window *w, const float *pad, padded_plane p, const float *k, const long *offsets,
+                        float b, int oy, int ox, int rows, int vecs, float *plane);
+
+/// One channel's output plane in tiles of eight accumulators, vectors of `lanes` floats (8 for
+/// AVX2, 16 for AVX-512): 8 rows of one vector on planes one vector wide (MobileNet's 7- and
+/// 14-wide layers), 4 rows of two on planes two wide, 2 rows of four on wider ones; the rows
+/// left over make one shorter tile.
+static void plane_tiles(const lk_window *w, const float *pad, padded_plane p, const float *k, const long *offsets,
+                        float b, float *plane, int lanes, tile_fn tile) {
+  const int vecs = (w->out_w + lanes - 1) / lanes;
   const int row_vecs = vecs < 4 ? vecs : 4;
   const int rows = row_vecs == 1 ? 8 : (row_vecs == 2 ? 4 : 2);
   for (int oy = 0; oy < w->out_h; oy += rows) {
+    // The last rows as one shorter tile, still one accumulator per (row, vector).
     const int tile_rows = w->out_h - oy < rows ? w->out_h - oy : rows;
-    for (int ox = 0; ox < w->out_w; ox += 64) {
-      const int left = (w->out_w - ox + 15) / 16;
-      tile512_of(w, pad, p, k, offsets, b, oy, ox, tile_rows, left < 4 ? left : 4, plane);
+    for (int ox = 0; ox < w->out_w; ox += 4 * lanes) {
+      const int left = (w->out_w - ox + lanes - 1) / lanes;
+      tile(w, pad, p, k, offsets, b, oy, ox, tile_rows, left < 4 ? left : 4, plane);
     }
   }
 }
@@ -257,12 +246,9 @@ void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const
     const float b = bias ? bias[o] : 0.0f;
     float *plane = y + (long)o * plane_out;
 #if LK_X86
-    if (simd && lk_isa_current() >= LK_ISA_AVX512VNNI) {
-      plane_avx512(w, scratch, p, k, offsets, b, plane);
-      continue;
-    }
     if (simd) {
-      plane_avx2(w, scratch, p, k, offsets, b, plane);
+      const int wide = lk_isa_current() >= LK_ISA_AVX512VNNI;
+      plane_tiles(w, scratch, p, k, offsets, b, plane, wide ? 16 : 8, wide ? tile512_of : tile_of);
       continue;
     }
 #endif

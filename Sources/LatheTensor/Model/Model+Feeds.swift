@@ -28,16 +28,26 @@ extension Model {
         return "array \"\(input.sourceName)\" of \(data.name) holds examples of shape \(example); "
           + "the model's input takes [\(wanted)] per example"
       }
-      if input.batchAxis == nil, array.shape.first ?? 0 > 1 {
-        let rows = array.reshaped([array.shape[0], max(1, example.reduce(1, *))])
-        let first = rows.sliced(axis: 0, 0..<1).scalars
-        for r in 1..<rows.shape[0] where rows.sliced(axis: 0, r..<(r + 1)).scalars != first {
-          return "array \"\(input.sourceName)\" of \(data.name) differs between examples (0 and \(r)), but the "
-            + "model's input has no batch axis: one value feeds a whole batch"
-        }
+      if input.batchAxis == nil, let differing = Self.firstRowDiffering(array) {
+        return "array \"\(input.sourceName)\" of \(data.name) differs between examples (0 and \(differing)), but "
+          + "the model's input has no batch axis: one value feeds a whole batch"
       }
     }
     return nil
+  }
+
+  /// The first example (row along axis 0) of `array` that differs from example 0, if any: one
+  /// pass over the elements in place (this runs on every fit and latency check).
+  static func firstRowDiffering(_ array: Tensor<Float>) -> Int? {
+    let rows = array.shape.first ?? 0
+    guard rows > 1 else { return nil }
+    return array.withUnsafeBufferPointer { values in
+      let width = values.count / rows
+      for r in 1..<rows {
+        for i in 0..<width where values[r * width + i] != values[i] { return r }
+      }
+      return nil
+    }
   }
 
   /// Feeds for examples `range` of `data`, once `missingFeeds` said they are there.
