@@ -247,7 +247,7 @@ void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const
     float *plane = y + (long)o * plane_out;
 #if LK_X86
     if (simd) {
-      const int wide = lk_isa_current() >= LK_ISA_AVX512VNNI;
+      const int wide = lk_isa_avx512(lk_isa_current());
       plane_tiles(w, scratch, p, k, offsets, b, plane, wide ? 16 : 8, wide ? tile512_of : tile_of);
       continue;
     }

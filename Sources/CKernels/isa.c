@@ -5,6 +5,9 @@
 #include "simd.h"
 
 #include <stdatomic.h>
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 static atomic_int active = -1;  // -1: not decided yet
 
@@ -20,10 +23,24 @@ int lk_isa_supported(int isa) {
     return (f & LK_CPU_AVX2) && (f & LK_CPU_FMA);
   case LK_ISA_AVXVNNI:
     return (f & LK_CPU_AVX2) && (f & LK_CPU_FMA) && (f & LK_CPU_AVXVNNI);
-  case LK_ISA_AVX512VNNI:
+  case LK_ISA_AVX512:
     __builtin_cpu_init();
-    return (f & LK_CPU_AVX2) && (f & LK_CPU_FMA) && (f & LK_CPU_AVX512F) && (f & LK_CPU_AVX512VNNI) &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    return (f & LK_CPU_AVX2) && (f & LK_CPU_FMA) && (f & LK_CPU_AVX512F) && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
+  case LK_ISA_AVX512VNNI:
+    return lk_isa_supported(LK_ISA_AVX512) && (f & LK_CPU_AVX512VNNI);
+#endif
+#if defined(__aarch64__)
+  case LK_ISA_NEON:
+    return 1;  // Advanced SIMD is part of every ARMv8-A core
+  case LK_ISA_NEON_DOT:
+#if defined(__linux__) && defined(HWCAP_ASIMDDP)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#elif defined(__APPLE__)
+    return 1;  // every Apple silicon core has dot products
+#else
+    return 0;
+#endif
 #endif
   default:
     return 0;
@@ -58,7 +75,10 @@ int lk_isa_force(int isa) {
 const char *lk_isa_name(int isa) {
   switch (isa) {
   case LK_ISA_PORTABLE: return "portable";
+  case LK_ISA_NEON: return "neon";
+  case LK_ISA_NEON_DOT: return "neon-dot";
   case LK_ISA_AVX2: return "avx2";
+  case LK_ISA_AVX512: return "avx512";
   case LK_ISA_AVXVNNI: return "avx-vnni";
   case LK_ISA_AVX512VNNI: return "avx512-vnni";
   default: return "unknown";

@@ -579,6 +579,7 @@ static void qconv_columns(const lk_window *w, const uint8_t *x, const void *pack
 #if LK_X86
   case LK_ISA_AVX512VNNI: qconv_avx512(&g); return;
   case LK_ISA_AVXVNNI: qconv_avxvnni(&g); return;
+  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: qconv_avx2(&g); return;
 #endif
   default: qconv_portable(&g); return;

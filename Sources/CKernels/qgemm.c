@@ -368,6 +368,7 @@ static void run(job *g, int m, int n, int k, const uint8_t *a, int lda, const vo
 #if LK_X86
   case LK_ISA_AVX512VNNI: qgemm_avx512(g); return;
   case LK_ISA_AVXVNNI: qgemm_avxvnni(g); return;
+  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: qgemm_avx2(g); return;
 #endif
   default: qgemm_portable(g); return;

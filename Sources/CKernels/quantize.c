@@ -130,6 +130,7 @@ void lk_quantize_u8(const float *x, long count, float scale, int32_t zero_point,
 #if LK_X86
   case LK_ISA_AVX512VNNI: quantize_avx512(x, count, inv, zero_point, 0, 255, q, 0); return;
   case LK_ISA_AVXVNNI:
+  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: quantize_avx2(x, count, inv, zero_point, 0, 255, q, 0); return;
 #endif
   default: quantize_u8_portable(x, count, inv, zero_point, q); return;
@@ -142,6 +143,7 @@ void lk_quantize_s8(const float *x, long count, float scale, int8_t *q) {
 #if LK_X86
   case LK_ISA_AVX512VNNI: quantize_avx512(x, count, inv, 0, -127, 127, q, 1); return;
   case LK_ISA_AVXVNNI:
+  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: quantize_avx2(x, count, inv, 0, -127, 127, q, 1); return;
 #endif
   default: quantize_s8_portable(x, count, inv, q); return;
@@ -167,6 +169,7 @@ void lk_minmax_f32(const float *x, long count, float *min, float *max) {
 #if LK_X86
   case LK_ISA_AVX512VNNI: minmax_avx512(x, count, min, max); return;
   case LK_ISA_AVXVNNI:
+  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: minmax_avx2(x, count, min, max); return;
 #endif
   default: minmax_portable(x, count, min, max); return;

@@ -30,6 +30,12 @@
 /// them, and moving half of them to another core cost more than the second core saved.
 #define LK_SPLIT_STREAM_ELEMENTS (1L << 20)
 
+/// Families of paths, for kernels that care only about vector width. The x86 paths are
+/// numbered from LK_ISA_AVX2 up and all include AVX2 + FMA.
+LK_INLINE int lk_isa_x86(int isa) { return isa >= LK_ISA_AVX2; }
+LK_INLINE int lk_isa_avx512(int isa) { return isa == LK_ISA_AVX512 || isa == LK_ISA_AVX512VNNI; }
+LK_INLINE int lk_isa_neon(int isa) { return isa == LK_ISA_NEON || isa == LK_ISA_NEON_DOT; }
+
 /// The instruction set the kernels use now (isa.c): the best supported one unless forced.
 int lk_isa_current(void);
 

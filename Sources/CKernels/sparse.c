@@ -97,6 +97,7 @@ void lk_spmv(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx,
 #if LK_X86
   case LK_ISA_AVX512VNNI: spmv_avx512(rows, row_ptr, col_idx, values, x, bias, y); return;
   case LK_ISA_AVXVNNI:
+  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: spmv_avx2(rows, row_ptr, col_idx, values, x, bias, y); return;
 #endif
   default: spmv_portable(rows, row_ptr, col_idx, values, x, bias, y); return;
@@ -369,6 +370,7 @@ void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_
 #if LK_X86
     case LK_ISA_AVX512VNNI: spmm_chunk_avx512(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
     case LK_ISA_AVXVNNI:
+    case LK_ISA_AVX512:  // until it has its own: the AVX2 path
     case LK_ISA_AVX2: spmm_chunk_avx2(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
 #endif
     default: spmm_chunk_portable(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;

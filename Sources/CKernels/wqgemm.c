@@ -270,6 +270,7 @@ void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, c
   switch (lk_isa_current()) {
   case LK_ISA_AVX512VNNI: tile = tile_avx512; offset_u8 = 1; break;
   case LK_ISA_AVXVNNI: tile = tile_avxvnni; offset_u8 = 1; break;
+  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: tile = tile_avx2; break;
   default: break;
   }

@@ -161,8 +161,8 @@ void lk_avgpool2d_backward(const lk_window *w, const float *dy, float *dx, int c
 // int8 inference, sparse layers and quantization (isa.c, quantize.c, qgemm.c, qconv.c,
 // sparse.c)
 //
-// These kernels pick their instruction set once per process: AVX-512 VNNI, AVX-VNNI, AVX2 or
-// portable C (the only path off x86-64). Everything is single-threaded and works on a range
+// These kernels pick their instruction set once per process: AVX-512 VNNI, AVX-VNNI, AVX-512,
+// AVX2, NEON with or without dot products, or portable C. Everything is single-threaded and works on a range
 // of rows given by pointers, so callers spread big products over cores by handing each worker
 // a disjoint block of rows (a + m0*lda, y + m0*ldy, m1 - m0 rows); nothing is shared.
 // =========================================================================================
@@ -171,10 +171,13 @@ void lk_avgpool2d_backward(const lk_window *w, const float *dy, float *dx, int c
 
 enum {
   LK_ISA_PORTABLE = 0,    // plain C, every machine
-  LK_ISA_AVX2 = 1,        // avx2 + fma; int8 products widened to int16 (never saturates)
-  LK_ISA_AVXVNNI = 2,     // avx2 + fma + 256-bit vpdpbusd
-  LK_ISA_AVX512VNNI = 3,  // avx512f/bw/vl + 512-bit vpdpbusd
-  LK_ISA_COUNT = 4,
+  LK_ISA_NEON = 1,        // aarch64 Advanced SIMD (every ARMv8-A core)
+  LK_ISA_NEON_DOT = 2,    // NEON + SDOT/UDOT (ARMv8.2 dotprod: Graviton 2+, Apple M1+, Pi 5)
+  LK_ISA_AVX2 = 3,        // avx2 + fma (every x86 path below includes it)
+  LK_ISA_AVX512 = 4,      // avx512f/bw/vl without VNNI (Skylake-SP/X, Cascade Lake without VNNI)
+  LK_ISA_AVXVNNI = 5,     // avx2 + fma + 256-bit vpdpbusd
+  LK_ISA_AVX512VNNI = 6,  // avx512f/bw/vl + 512-bit vpdpbusd
+  LK_ISA_COUNT = 7,
 };
 
 /// 1 when this CPU can run the path `isa` (LK_ISA_*).
@@ -184,7 +187,7 @@ int lk_isa_best(void);
 /// Makes every kernel below use `isa` (for tests and benchmarks). Returns 0, changing
 /// nothing, when the CPU lacks it; a negative `isa` returns to the best path.
 int lk_isa_force(int isa);
-/// "portable", "avx2", "avx-vnni" or "avx512-vnni".
+/// "portable", "neon", "neon-dot", "avx2", "avx512", "avx-vnni" or "avx512-vnni".
 const char *lk_isa_name(int isa);
 
 // ---- Quantization ------------------------------------------------------------------------
