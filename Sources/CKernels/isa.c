@@ -5,6 +5,9 @@
 #include "simd.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
@@ -53,10 +56,28 @@ int lk_isa_best(void) {
   return LK_ISA_PORTABLE;
 }
 
+/// The path named by the environment variable LK_ISA (e.g. LK_ISA=avx2 lathe bench), as
+/// oneDNN's ONEDNN_MAX_CPU_ISA and MKL_ENABLE_INSTRUCTIONS do: so one machine can time and
+/// test every path through the whole program. An unknown or unsupported name is reported once
+/// on stderr and the best path is used.
+static int isa_from_environment(void) {
+  const char *name = getenv("LK_ISA");
+  if (!name || !*name) return lk_isa_best();
+  for (int isa = 0; isa < LK_ISA_COUNT; isa++) {
+    if (strcmp(name, lk_isa_name(isa)) != 0) continue;
+    if (lk_isa_supported(isa)) return isa;
+    fprintf(stderr, "LK_ISA=%s: this CPU cannot run that path; using %s\n", name, lk_isa_name(lk_isa_best()));
+    return lk_isa_best();
+  }
+  fprintf(stderr, "LK_ISA=%s: not a kernel path (portable, neon, neon-dot, avx2, avx512, avx-vnni, avx512-vnni); "
+                  "using %s\n", name, lk_isa_name(lk_isa_best()));
+  return lk_isa_best();
+}
+
 int lk_isa_current(void) {
   int isa = atomic_load_explicit(&active, memory_order_relaxed);
   if (isa < 0) {
-    isa = lk_isa_best();
+    isa = isa_from_environment();
     atomic_store_explicit(&active, isa, memory_order_relaxed);
   }
   return isa;
@@ -64,7 +85,7 @@ int lk_isa_current(void) {
 
 int lk_isa_force(int isa) {
   if (isa < 0) {
-    atomic_store(&active, lk_isa_best());
+    atomic_store(&active, isa_from_environment());
     return 1;
   }
   if (isa >= LK_ISA_COUNT || !lk_isa_supported(isa)) return 0;

@@ -36,9 +36,6 @@ LK_INLINE int lk_isa_x86(int isa) { return isa >= LK_ISA_AVX2; }
 LK_INLINE int lk_isa_avx512(int isa) { return isa == LK_ISA_AVX512 || isa == LK_ISA_AVX512VNNI; }
 LK_INLINE int lk_isa_neon(int isa) { return isa == LK_ISA_NEON || isa == LK_ISA_NEON_DOT; }
 
-/// The instruction set the kernels use now (isa.c): the best supported one unless forced.
-int lk_isa_current(void);
-
 /// The int8 GEMM writing y[j*m + i] (GEMM row i = pixel, column j = channel): NCHW for one
 /// image; f32 y_f32 if not NULL, else requantized u8 y_u8 (qgemm.c, used by qconv.c).
 void lk_qgemm_nchw(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,

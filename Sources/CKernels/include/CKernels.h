@@ -182,10 +182,13 @@ enum {
 
 /// 1 when this CPU can run the path `isa` (LK_ISA_*).
 int lk_isa_supported(int isa);
-/// The fastest supported path; what the kernels use unless forced.
+/// The fastest supported path; what the kernels use unless forced or named by LK_ISA.
 int lk_isa_best(void);
+/// The path the kernels use now: the forced one, else LK_ISA's, else the best.
+int lk_isa_current(void);
 /// Makes every kernel below use `isa` (for tests and benchmarks). Returns 0, changing
-/// nothing, when the CPU lacks it; a negative `isa` returns to the best path.
+/// nothing, when the CPU lacks it; a negative `isa` returns to the default path: the one the
+/// environment variable LK_ISA names (e.g. LK_ISA=avx2), else the best.
 int lk_isa_force(int isa);
 /// "portable", "neon", "neon-dot", "avx2", "avx512", "avx-vnni" or "avx512-vnni".
 const char *lk_isa_name(int isa);
