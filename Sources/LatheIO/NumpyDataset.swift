@@ -6,9 +6,13 @@ import LatheTensor
 ///
 /// - An `.npy` file is the inputs alone, `[N, ...]`: a label-free test split.
 /// - An `.npz` holds the inputs keyed by the model's input names (any number) and, optionally,
-///   `y`, integer class labels `[N]`. With one input, its key does not matter (`x` by habit).
+///   `y`: integer class labels `[N]`, or for a sequence model scored by CTC decoding (an OCR
+///   recogniser) `[N, L]`, each row one example's label sequence padded after its end with -1
+///   (`ctc_blank`, a single integer, names the blank class; 0 when absent). With one input, its
+///   key does not matter (`x` by habit).
 /// - An `.npz` with `x_train`, `y_train`, `x_test` or `y_test` keys is split by those suffixes
-///   (`NAME_train`, `NAME_test`, `y_train`, `y_test`), each part following the rule above.
+///   (`NAME_train`, `NAME_test`, `y_train`, `y_test`), each part following the rule above;
+///   `ctc_blank` applies to both parts.
 ///
 /// Without split keys the whole file is the test split and the train split is empty (never a
 /// copy of the test split, which would let fine-tuning steps train on what they are scored on).
@@ -16,13 +20,15 @@ extension DatasetCatalog {
   public static func loadNumpy(_ url: URL) throws -> DatasetSplit {
     let name = url.deletingPathExtension().lastPathComponent
     if url.pathExtension.lowercased() == "npy" {
-      let test = try numpyPart(["x": try NumpyArray.read(from: url)], name: name, file: url.path, keyNote: "")
+      let test = try numpyPart(
+        ["x": try NumpyArray.read(from: url)], name: name, file: url.path, keyNote: "", blank: nil)
       return DatasetSplit(train: emptyLike(test), test: test)
     }
-    let arrays = try NumpyArchive.read(from: url)
+    var arrays = try NumpyArchive.read(from: url)
+    let blank = try arrays.removeValue(forKey: blankKey).map { try ctcBlank($0, file: url.path) }
     let splitKeys = ["x_train", "y_train", "x_test", "y_test"]
     guard arrays.keys.contains(where: splitKeys.contains) else {
-      let test = try numpyPart(arrays, name: name, file: url.path, keyNote: "")
+      let test = try numpyPart(arrays, name: name, file: url.path, keyNote: "", blank: blank)
       return DatasetSplit(train: emptyLike(test), test: test)
     }
     var parts: [String: [String: NumpyArray]] = ["_train": [:], "_test": [:]]
@@ -35,10 +41,10 @@ extension DatasetCatalog {
       }
       parts[suffix]![String(key.dropLast(suffix.count))] = array
     }
-    var test = try numpyPart(parts["_test"]!, name: name, file: url.path, keyNote: "_test")
+    var test = try numpyPart(parts["_test"]!, name: name, file: url.path, keyNote: "_test", blank: blank)
     var train =
       parts["_train"]!.isEmpty
-      ? emptyLike(test) : try numpyPart(parts["_train"]!, name: name, file: url.path, keyNote: "_train")
+      ? emptyLike(test) : try numpyPart(parts["_train"]!, name: name, file: url.path, keyNote: "_train", blank: blank)
     guard train.sampleShape == test.sampleShape, train.namedInputs.keys.sorted() == test.namedInputs.keys.sorted()
     else {
       throw LatheIOError.invalid(
@@ -51,10 +57,13 @@ extension DatasetCatalog {
     return DatasetSplit(train: train, test: test)
   }
 
+  /// The key of the CTC blank class, shared by both parts of a split file.
+  private static let blankKey = "ctc_blank"
+
   /// One split from its arrays: `y` the labels (optional), every other array an input.
-  private static func numpyPart(_ arrays: [String: NumpyArray], name: String, file: String, keyNote: String) throws
-    -> Dataset
-  {
+  private static func numpyPart(
+    _ arrays: [String: NumpyArray], name: String, file: String, keyNote: String, blank: Int?
+  ) throws -> Dataset {
     let inputKeys = arrays.keys.filter { $0 != "y" }.sorted()
     guard let primary = inputKeys.contains("x") ? "x" : inputKeys.first else {
       throw LatheIOError.invalid(
@@ -82,18 +91,54 @@ extension DatasetCatalog {
       }
     }
     let primaryInputs = inputs[primary]!
+    let count = primaryInputs.shape[0]
     var labels: [Int]?
+    var sequences: [[Int]]?
     if let y = arrays["y"] {
-      guard y.shape == [primaryInputs.shape[0]] || y.shape == [primaryInputs.shape[0], 1] else {
-        throw LatheIOError.invalid(
-          file: file, field: "array \"y\(keyNote)\"",
-          expected: "one class label per example, shape [\(primaryInputs.shape[0])]", got: "shape \(y.shape)")
+      if y.shape.count == 2 && y.shape[0] == count && y.shape[1] > 1 {
+        sequences = try labelSequences(y, file: file, field: "array \"y\(keyNote)\"")
+      } else {
+        guard y.shape == [count] || y.shape == [count, 1] else {
+          throw LatheIOError.invalid(
+            file: file, field: "array \"y\(keyNote)\"",
+            expected: "one class label per example, shape [\(count)], or one label sequence per example padded "
+              + "with -1, shape [\(count), L]", got: "shape \(y.shape)")
+        }
+        labels = try classLabels(y.values, file: "\(file) (array y\(keyNote))")
       }
-      labels = try classLabels(y.values, file: "\(file) (array y\(keyNote))")
     }
-    return Dataset(
+    var data = Dataset(
       name: name, inputs: primaryInputs, namedInputs: inputs.count > 1 ? inputs : [:], labels: labels,
       classCount: (labels?.max()).map { $0 + 1 } ?? 0)
+    data.sequenceLabels = sequences
+    if let blank { data.ctcBlank = blank }
+    return data
+  }
+
+  /// The rows of `y` [N, L] as label sequences: class indices (integers ≥ 0), then -1 to the end
+  /// of the row.
+  private static func labelSequences(_ y: NumpyArray, file: String, field: String) throws -> [[Int]] {
+    let width = y.shape[1]
+    return try (0..<y.shape[0]).map { row in
+      let values = y.values[row * width..<(row + 1) * width]
+      let end = values.firstIndex(of: -1) ?? values.endIndex
+      if let stray = values[end...].firstIndex(where: { $0 != -1 }) {
+        throw LatheIOError.invalid(
+          file: file, field: "\(field), row \(row), column \(stray - row * width)",
+          expected: "-1 after the first -1 (padding to the end of the row)", got: "\(values[stray])")
+      }
+      return try classLabels(Array(values[..<end]), file: "\(file) (\(field), row \(row))")
+    }
+  }
+
+  /// `ctc_blank`: one integer class index.
+  private static func ctcBlank(_ array: NumpyArray, file: String) throws -> Int {
+    guard array.values.count == 1, let blank = try? classLabels(array.values, file: file).first else {
+      throw LatheIOError.invalid(
+        file: file, field: "array \"\(blankKey)\"", expected: "one integer class index (the CTC blank), 0 or more",
+        got: array.values.count == 1 ? "\(array.values[0])" : "shape \(array.shape)")
+    }
+    return blank
   }
 
   /// No examples, but the inputs, names and labelling of `other`, for a split the file lacks.

@@ -82,4 +82,36 @@ final class NumpyDatasetTests: XCTestCase {
       try load(["x_test": x, "x_train": NumpyArray(shape: [1, 3], values: [0, 0, 0])]),
       mentions: ["train arrays", "[N] + [2]", "[N] + [3]"])
   }
+
+  func testLabelSequencesPaddedWithMinusOneAndTheBlank() throws {
+    let x = NumpyArray(shape: [3, 2], values: [0, 1, 2, 3, 4, 5])
+    let y = NumpyArray(dtype: .int64, shape: [3, 3], values: [4, 2, -1, -1, -1, -1, 1, 2, 3])
+    let split = try load(["x": x, "y": y, "ctc_blank": NumpyArray(dtype: .int64, shape: [], values: [7])])
+    XCTAssertEqual(split.test.sequenceLabels, [[4, 2], [], [1, 2, 3]])
+    XCTAssertEqual(split.test.ctcBlank, 7)
+    XCTAssertFalse(split.test.isLabelled, "label sequences are not class labels")
+    XCTAssertEqual(split.test.inputs.shape, [3, 2], "ctc_blank is not an input")
+    XCTAssertNil(try load(["x": x]).test.sequenceLabels)
+    XCTAssertEqual(try load(["x": x]).test.ctcBlank, 0)
+    // A split file: both parts take the blank.
+    let both = try load([
+      "x_train": x, "y_train": y, "x_test": x, "y_test": y, "ctc_blank": NumpyArray(shape: [1], values: [3]),
+    ])
+    XCTAssertEqual(both.train.sequenceLabels?.count, 3)
+    XCTAssertEqual([both.train.ctcBlank, both.test.ctcBlank], [3, 3])
+  }
+
+  func testBadLabelSequencesAreNamed() throws {
+    let x = NumpyArray(shape: [2, 2], values: [0, 1, 2, 3])
+    assertThrows(
+      try load(["x": x, "y": NumpyArray(shape: [2, 3], values: [1, -1, 2, 0, 0, 0])]),
+      mentions: ["set.npz", "array \"y\", row 0, column 2", "-1 after the first -1", "2.0"])
+    assertThrows(
+      try load(["x": x, "y": NumpyArray(shape: [2, 2], values: [1, 0.5, 0, 0])]),
+      mentions: ["row 0", "integer class label"])
+    assertThrows(
+      try load(["x": x, "ctc_blank": NumpyArray(shape: [2], values: [0, 1])]), mentions: ["\"ctc_blank\"", "shape [2]"])
+    assertThrows(
+      try load(["x": x, "ctc_blank": NumpyArray(shape: [], values: [-2])]), mentions: ["\"ctc_blank\"", "-2"])
+  }
 }

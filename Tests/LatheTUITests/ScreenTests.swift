@@ -44,6 +44,22 @@ final class ScreenTests: XCTestCase {
     XCTAssertTrue(text.contains("0.01"), text)
   }
 
+  /// A CTC model scored against label sequences: the first chart is exact-match and character
+  /// error rate, the pipeline table has "exact" and "CER" columns, and the header says "exact".
+  func testASequenceModelChartsExactMatchAndCharacterErrorRate() throws {
+    let session = FakeWorkbenchSession()
+    session.state.baseline?.extra = ["character_error_rate": 0.0125]
+    for i in session.state.steps.indices { session.state.steps[i].metrics?.extra = ["character_error_rate": 0.0125] }
+    let text = makeApp(session).render(width: 140, height: 36).text()
+    XCTAssertTrue(text.contains("CER 1.3%") || text.contains("CER 1.2%"), text)
+    XCTAssertTrue(text.contains("exact-match vs size"), text)
+    let top = String(text.split(separator: "\n")[0])
+    XCTAssertTrue(top.contains("exact 97.5%"), "the header names exact match: \(top)")
+    let header = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("technique") && $0.contains("state") })
+    XCTAssertTrue(header.contains("exact") && header.contains("CER"), String(header))
+    XCTAssertFalse(makeApp().render(width: 140, height: 36).text().contains("CER"), "a classifier has no CER")
+  }
+
   /// Before the model is measured its file size is unknown: the header says nothing rather than
   /// "0 B", and the totals row has "-".
   func testAnUnmeasuredModelShowsNoZeroSize() {

@@ -31,8 +31,10 @@ public struct StepMetrics: Codable, Sendable, Equatable {
 
   public var name: String
   public var technique: String
-  /// Top-1 accuracy on the test split, 0...1; for a model that is not a classifier, or data
-  /// without labels, top-1 agreement with the pipeline's input model (`scoredAgainst`).
+  /// Top-1 accuracy on the test split, 0...1; for a sequence model on data with label sequences,
+  /// the share of examples CTC decoding reads exactly (its character error rate is in `extra`);
+  /// for another model that is not a classifier, or data without labels, top-1 agreement with
+  /// the pipeline's input model (`scoredAgainst`).
   public var accuracy: Double
   /// nil when `accuracy` is against the labels; "input model" when it is top-1 agreement with
   /// the pipeline's input model (over the last axis, per position), which needs no labels.
@@ -109,7 +111,7 @@ public enum ModelMeasurement {
     let loaded = try ModelFile.load(from: path, builders: options.builders)
     // A transfer step's model scores other classes than the input model: no comparison.
     let comparison = reference.flatMap { try? ModelComparison.compare(loaded, with: $0, on: test).first }
-    let (accuracy, scoredAgainst) = try score(loaded, on: test, reference: reference, comparison: comparison)
+    let score = try score(loaded, on: test, reference: reference, comparison: comparison)
     // Scoring ran the test inputs through the model; a timing batch can still meet a node that
     // does not fit them, which fails the step rather than the program.
     let (one, many) = try RunFailure.checking(file: loaded.sourceFile) {
@@ -117,15 +119,16 @@ public enum ModelMeasurement {
     }
     let stats = loaded.statistics
     let metrics = StepMetrics(
-      name: name, technique: technique, accuracy: Double(accuracy), sizeBytes: size,
+      name: name, technique: technique, accuracy: Double(score.accuracy), sizeBytes: size,
       compressionRatio: Double(originalSize ?? size) / Double(max(size, 1)), parameters: stats.parameters,
       nonzeros: stats.nonzeros, bitsPerWeight: stats.bitsPerParameter,
       latencyUs: .init(
         batch1P50: one.p50Microseconds, batch1P95: one.p95Microseconds, batch256P50: many.p50Microseconds,
         batch256P95: many.p95Microseconds, batch: many.batchSize),
-      wallSeconds: wallSeconds, modelPath: path.path, extra: comparison.map(comparisonExtra) ?? [:])
+      wallSeconds: wallSeconds, modelPath: path.path,
+      extra: (comparison.map(comparisonExtra) ?? [:]).merging(score.extra) { $1 })
     var scored = metrics
-    scored.scoredAgainst = scoredAgainst
+    scored.scoredAgainst = score.scoredAgainst
     return (scored, loaded)
   }
 
@@ -137,24 +140,45 @@ public enum ModelMeasurement {
     ]
   }
 
-  /// Top-1 accuracy for a classifier on labelled data; otherwise top-1 agreement with
-  /// `reference` (1 for the input model itself, which is its own reference).
+  /// What a step's model scored and how.
+  struct Score {
+    var accuracy: Float
+    /// nil when scored against the data's labels (`StepMetrics.scoredAgainst`).
+    var scoredAgainst: String?
+    /// Scores beside `accuracy` (`character_error_rate` for a CTC model).
+    var extra: [String: Double] = [:]
+  }
+
+  /// Top-1 accuracy for a classifier on labelled data; for a sequence model's [N, T, classes]
+  /// scores on data with label sequences, the exact-match rate of greedy CTC decoding, with its
+  /// character error rate in `extra`; otherwise top-1 agreement with `reference` (1 for the
+  /// input model itself, which is its own reference).
   static func score(
     _ model: Model, on test: Dataset, reference: Model?, comparison: OutputComparison.Result?
-  ) throws -> (Float, String?) {
+  ) throws -> Score {
     // Checked runs: a node the test inputs do not fit fails the step with its message.
     let file = model.sourceFile
     // At the data's first example, every input of it (a mask as long as its ids).
     let shapes = try RunFailure.checking(file: file) {
       model.canRun(on: test) ? model.outputShapes(feeds: model.feeds(test, 0..<1)) : model.outputShapes()
     }
-    if test.isLabelled, shapes[model.nodes.last?.name ?? ""]?.count == 2 {
-      return (try RunFailure.checking(file: file) { Evaluator.accuracy(of: model, on: test) }, nil)
+    let outputRank = shapes[model.nodes.last?.name ?? ""]?.count
+    if test.isLabelled, outputRank == 2 {
+      return Score(accuracy: try RunFailure.checking(file: file) { Evaluator.accuracy(of: model, on: test) })
     }
-    guard let reference, test.count > 0 else { return (1, "input model") }
+    if let expected = test.sequenceLabels, outputRank == 3 {
+      var sequences = SequenceScore()
+      try ModelOutputs.forEachBatch(of: [model], data: test) { range, outputs in
+        let decoded = try CTCDecoding.greedy(outputs[0][0], blank: test.ctcBlank)
+        try sequences.add(decoded: decoded, expected: Array(expected[range]))
+      }
+      return Score(
+        accuracy: Float(sequences.exactMatchRate), extra: ["character_error_rate": sequences.characterErrorRate])
+    }
+    guard let reference, test.count > 0 else { return Score(accuracy: 1, scoredAgainst: "input model") }
     // Compared again only to throw the reason the comparison failed.
     let agreement =
       try comparison?.agreement ?? ModelComparison.compare(model, with: reference, on: test).first?.agreement ?? 0
-    return (Float(agreement), "input model")
+    return Score(accuracy: Float(agreement), scoredAgainst: "input model")
   }
 }

@@ -247,7 +247,10 @@ public final class WorkbenchApp {
       var parts = [model.name, model.dataset]
       if model.totals.bytes > 0 { parts.append(ByteCount.format(model.totals.bytes)) }
       if let accuracy = model.totals.accuracy {
-        parts.append((state.baseline?.scoredAgainst == nil ? "acc " : "agree ") + Format.percent(accuracy))
+        let label =
+          state.baseline?.scoredAgainst != nil
+          ? "agree " : state.baseline?.extra[ChartsPanel.characterErrorRate] != nil ? "exact " : "acc "
+        parts.append(label + Format.percent(accuracy))
       }
       canvas.text(
         x + 2, 0, parts.joined(separator: "  "), style, maxWidth: canvas.width - x - 30,

@@ -49,8 +49,22 @@ enum ChartsPanel {
     // A model that is not a classifier, or data without labels, is scored by its agreement with
     // the input model: the charts say which, and the first chart is the KL divergence from the
     // input model's outputs (0 for the input model itself), which says more than top-1.
-    let score = last.scoredAgainst == nil ? "accuracy" : "agreement"
-    if last.scoredAgainst == nil {
+    let cer = last.extra[characterErrorRate]
+    let score = last.scoredAgainst != nil ? "agreement" : cer != nil ? "exact-match" : "accuracy"
+    if let cer {
+      // A CTC model (an OCR recogniser): lines read exactly, and the character error rate, which
+      // moves before whole lines go wrong. Both are fractions; a CER can pass 1 (more edits than
+      // characters), so the axis follows the data above 1.
+      let exact = history.map { (Double($0.step), $0.metrics.accuracy) }
+      let rates = history.map { (Double($0.step), $0.metrics.extra[characterErrorRate] ?? .nan) }
+      let values = (exact + rates).map(\.1).filter(\.isFinite)
+      LineChart(
+        series: [.init(points: exact, color: .accuracy), .init(points: rates, color: .loss)],
+        yRange: 0...max(values.max() ?? 1, 1), yLabel: { Format.percent($0) }, xLabel: xLabel
+      ).draw(
+        titled("accuracy", "exact " + Format.percent(last.accuracy) + " · CER " + Format.percent(cer), .accuracy),
+        context: context)
+    } else if last.scoredAgainst == nil {
       LineChart(
         series: [.init(points: history.map { (Double($0.step), $0.metrics.accuracy) }, color: .accuracy)],
         yRange: Axes.fractionRange(history.map(\.metrics.accuracy)), yLabel: { Format.percent($0) }, xLabel: xLabel
@@ -95,6 +109,9 @@ enum ChartsPanel {
     let full = title + " · b\(latency.largeBatch) " + Format.micros(latency.batch256P50, ascii: ascii)
     return CharacterWidth.of(full) <= width ? full : title
   }
+
+  /// The `extra` key of a CTC model's character error rate (`ModelMeasurement`).
+  static let characterErrorRate = "character_error_rate"
 
   /// A step's KL divergence from the input model (`key` in its extra); 0 for the input model,
   /// which is the reference. NaN (not drawn) when the step was not compared.

@@ -170,14 +170,18 @@ public final class HomeScreen: Screen {
     selectedStep = min(selectedStep, steps.count - 1)
     // Without labels the score is agreement with the input model, and the KL divergence from
     // its outputs says how far each step moved (a column when there is room).
+    // A CTC model's score is the share of lines read exactly, and its character error rate.
     let againstInput = app.state.baseline?.scoredAgainst != nil
+    let sequences = app.state.baseline?.extra[ChartsPanel.characterErrorRate] != nil
     let showKL = againstInput && inner.width >= 72
+    let showCER = sequences && inner.width >= 72
     var columns = [
       TableColumn("", .fixed(1)), TableColumn("#", .fixed(2), .right), TableColumn("step", .weight(2)),
       TableColumn("technique", .weight(2)), TableColumn("state", .fixed(16)),
-      TableColumn(againstInput ? "agree" : "acc", .fixed(6), .right),
+      TableColumn(againstInput ? "agree" : sequences ? "exact" : "acc", .fixed(6), .right),
     ]
     if showKL { columns.append(TableColumn("KL", .fixed(7), .right)) }
+    if showCER { columns.append(TableColumn("CER", .fixed(7), .right)) }
     columns += [TableColumn("size", .fixed(8), .right), TableColumn("b1 p50", .fixed(8), .right)]
     let rows: [[TableCell]] = steps.enumerated().map { index, step in
       var cells: [TableCell] = [
@@ -194,6 +198,9 @@ public final class HomeScreen: Screen {
       if let metrics = step.metrics {
         cells.append(.text(Format.percent(metrics.accuracy)))
         if showKL { cells.append(.text(metrics.extra["mean_kl_with_input"].map(Format.axis) ?? "-")) }
+        if showCER {
+          cells.append(.text(metrics.extra[ChartsPanel.characterErrorRate].map { Format.percent($0) } ?? "-"))
+        }
         cells += [
           .text(ByteCount.format(metrics.sizeBytes)),
           .text(Format.micros(metrics.latencyUs.batch1P50, ascii: !context.glyphs.isUnicode)),

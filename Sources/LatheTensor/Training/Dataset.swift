@@ -20,6 +20,12 @@ public struct Dataset: Sendable {
   public var namedInputs: [String: Tensor<Float>]
   /// Whether `labels` holds one label per example. False for label-free sets.
   public var isLabelled: Bool
+  /// What each example should read, for a sequence model scored by CTC decoding (an OCR line's
+  /// characters as class indices): one sequence per example, or nil when the set has none. A
+  /// set with these has no class `labels`.
+  public var sequenceLabels: [[Int]]?
+  /// The class a CTC model emits for "no label here" (0 in PaddleOCR and PyTorch's CTCLoss).
+  public var ctcBlank = 0
 
   public init(name: String, inputs: Tensor<Float>, labels: [Int], classCount: Int) {
     precondition(inputs.shape.first == labels.count, "\(labels.count) labels for inputs of shape \(inputs.shape)")
@@ -63,6 +69,7 @@ public struct Dataset: Sendable {
     result.inputs = Self.rows(indices, of: inputs)
     result.namedInputs = namedInputs.mapValues { Self.rows(indices, of: $0) }
     result.labels = isLabelled ? indices.map { labels[$0] } : []
+    result.sequenceLabels = sequenceLabels.map { all in indices.map { all[$0] } }
     return result
   }
 
