@@ -10,8 +10,13 @@ import LatheTensor
 public enum ModelFile {
   public static let formatVersion = "1"
 
-  /// Writes the model atomically (temporary file, then rename).
+  /// Writes the model atomically (temporary file, then rename). A model holding a layer a file
+  /// cannot hold now (`SometimesUnsavable`) is refused with the reason, and nothing is written.
   public static func save(_ model: Model, to url: URL) throws {
+    if let (node, reason) = NodeList.firstUnsavable(model.nodes) {
+      throw LatheIOError.invalid(
+        file: url.path, field: "node \"\(node)\"", expected: "a layer a Lathe model file can hold", got: reason)
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let description = String(decoding: try encoder.encode(ModelDescription(model)), as: UTF8.self)

@@ -62,6 +62,7 @@ extension ONNXConverters {
     for k in n.node.output.indices {
       let layer = ONNXIf(layers, output: k)
       let name = n.importer.unique(n.importer.sanitize(n.name + (k == 0 ? "" : "_\(k)")))
+      if k == 0 { layers.group = name }
       n.importer.add(Node(name, layer, inputs: [conditionName] + unique))
       // The branch's output type, not the condition's: a bool or integer mark on a float output
       // would make a Div after it truncate.

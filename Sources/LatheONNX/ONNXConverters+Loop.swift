@@ -226,6 +226,7 @@ extension ONNXConverters {
     let names = own.map { importer.valueName($0.ref, hint: $0.hint) } + shared.captured
     for k in n.node.output.indices where !n.node.output[k].isEmpty {
       let name = importer.unique(importer.sanitize(n.name + (k == 0 ? "" : "_\(k)")))
+      if shared.group.isEmpty { (shared.group, shared.owner) = (name, k) }
       importer.add(Node(name, ONNXLoop(shared, output: k), inputs: names))
       if let type = importer.types[returned[k].name] { importer.types[name] = type }
       n.define(k, .runtime(name, (0..<importer.passes).map { shape(k, $0) }))

@@ -22,11 +22,15 @@ public final class ONNXBranches: @unchecked Sendable {
     }
   }
 
-  public let thenBranch: Branch
-  public let elseBranch: Branch
+  public internal(set) var thenBranch: Branch
+  public internal(set) var elseBranch: Branch
   /// The enclosing graph's values the branches read, in the order the `If` layers take them
   /// after the condition.
   public let captured: [String]
+  /// How a model file ties the `If`'s layers together (`ONNXSubgraphFile`): the node name of
+  /// the layer that holds the branches (`owner`, the first output), which the others name.
+  var group = ""
+  var owner = 0
 
   /// The last run's inputs and outputs: every output of one `If` is its own layer, and they
   /// run one after another on the same inputs; the branch runs once for all of them.
@@ -66,16 +70,19 @@ public final class ONNXBranches: @unchecked Sendable {
   }
 
   func copy() -> ONNXBranches {
-    ONNXBranches(then: thenBranch.copied(), else: elseBranch.copied(), captured: captured)
+    let copy = ONNXBranches(then: thenBranch.copied(), else: elseBranch.copied(), captured: captured)
+    (copy.group, copy.owner) = (group, owner)
+    return copy
   }
 }
 
 /// One output of an ONNX `If` with a run-time condition: its first input is the condition,
 /// the rest the captured values (`ONNXBranches.captured`). The gradient flows through the
-/// branch that ran. Model files do not hold subgraphs yet: saving a model with an `If` fails
-/// with an error that says so (see `spec`).
+/// branch that ran. In a model file the first output's layer holds the branches (its spec
+/// describes their nodes, its tensors are theirs) and the others name it (`ONNXSubgraphFile`).
 public final class ONNXIf: Layer {
-  public let branches: ONNXBranches
+  /// Set once; a layer read from a file before its branches' owner is linked to them after.
+  public internal(set) var branches: ONNXBranches
   public let output: Int
 
   public init(_ branches: ONNXBranches, output: Int) {
@@ -91,5 +98,5 @@ public final class ONNXIf: Layer {
     branches.run(condition: inputs[0], Array(inputs.dropFirst()), context: &context)[output]
   }
 
-  public var spec: LayerSpec { LayerSpec(op: "onnx.If", attributes: ["output": .int(output)]) }
+  public var spec: LayerSpec { ONNXSubgraphFile.spec(of: self) }
 }

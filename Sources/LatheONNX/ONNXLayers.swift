@@ -31,10 +31,8 @@ public struct ONNXLayers: LayerBuilding {
     if let layer = try ONNXResize.make(spec) { return layer }
     if let loss = try ONNXNegativeLogLikelihoodLoss(spec: spec) { return loss }
     switch spec.op {
-    case "onnx.If", "onnx.Loop", "onnx.Scan":
-      throw .badAttribute(
-        op: spec.op, key: spec.op == "onnx.If" ? "branches" : "body",
-        expected: "subgraphs, which Lathe model files do not hold yet: open the .onnx file")
+    case "onnx.If": return try ONNXSubgraphFile.makeIf(spec)
+    case "onnx.Loop", "onnx.Scan": return try ONNXSubgraphFile.makeLoop(spec)
     case "onnx.NonZero": return ONNXNonZero()
     case "onnx.Constant": return ONNXConstantLayer(.zeros(try spec.ints("shape", default: [])))
     case "onnx.PRelu": return ONNXPRelu(slope: .zeros(try spec.ints("shape", default: [])))

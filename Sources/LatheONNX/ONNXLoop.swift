@@ -10,7 +10,7 @@ import LatheTensor
 /// The body runs on the engine's `Variable`s, and slicing and stacking use differentiable
 /// ops (a gather, a concatenation), so gradients flow through every iteration.
 public final class ONNXLoopBody: @unchecked Sendable {
-  public enum Kind: Equatable, Sendable {
+  public enum Kind: Codable, Equatable, Sendable {
     /// `Loop`: the layers take the trip count and the condition where the node has them, then
     /// the loop-carried values. Scan outputs are stacked along a new first axis.
     case loop(hasTripCount: Bool, hasCondition: Bool)
@@ -26,7 +26,7 @@ public final class ONNXLoopBody: @unchecked Sendable {
   }
 
   public let kind: Kind
-  public let nodes: [Node]
+  public internal(set) var nodes: [Node]
   /// The names the body's nodes read its inputs by: for a Loop the iteration number, the
   /// condition and the loop-carried values; for a Scan the states and one slice of each scan
   /// input.
@@ -42,6 +42,10 @@ public final class ONNXLoopBody: @unchecked Sendable {
   /// Each scan output's slice shape as probed at load: what a loop that runs no iteration
   /// stacks zero of.
   public let sliceShapes: [[Int]]
+  /// How a model file ties the node's layers together, as for `If` (`ONNXBranches.group`):
+  /// the first output's node name and that output (a Loop's unused outputs have no layer).
+  var group = ""
+  var owner = 0
 
   private var last: (inputs: [Variable], outputs: [Variable])?
   private let lock = NSLock()
@@ -224,17 +228,20 @@ public final class ONNXLoopBody: @unchecked Sendable {
   }
 
   func copy() -> ONNXLoopBody {
-    ONNXLoopBody(
+    let copy = ONNXLoopBody(
       kind: kind, nodes: nodes.map { Node($0.name, $0.layer.copy(), inputs: $0.inputs) }, bodyInputs: bodyInputs,
       bodyOutputs: bodyOutputs, captured: captured, carried: carried, sliceShapes: sliceShapes)
+    (copy.group, copy.owner) = (group, owner)
+    return copy
   }
 }
 
 /// One output of an ONNX `Loop` or `Scan`: it takes the node's inputs (absent ones left out),
-/// then the captured values (`ONNXLoopBody.captured`). Model files do not hold subgraphs yet:
-/// saving a model with one fails with an error that says so, as for `If`.
+/// then the captured values (`ONNXLoopBody.captured`). In a model file the first output's layer
+/// holds the body, as for `If` (`ONNXSubgraphFile`).
 public final class ONNXLoop: Layer {
-  public let body: ONNXLoopBody
+  /// Set once; a layer read from a file before its body's owner is linked to it after.
+  public internal(set) var body: ONNXLoopBody
   public let output: Int
 
   public init(_ body: ONNXLoopBody, output: Int) {
@@ -253,8 +260,5 @@ public final class ONNXLoop: Layer {
     body.run(inputs, context: &context)[output]
   }
 
-  public var spec: LayerSpec {
-    if case .scan = body.kind { return LayerSpec(op: "onnx.Scan", attributes: ["output": .int(output)]) }
-    return LayerSpec(op: "onnx.Loop", attributes: ["output": .int(output)])
-  }
+  public var spec: LayerSpec { ONNXSubgraphFile.spec(of: self) }
 }

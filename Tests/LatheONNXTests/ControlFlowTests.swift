@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 import LatheTensor
 import XCTest
 
@@ -66,6 +67,47 @@ final class ControlFlowTests: XCTestCase {
     // The model form runs it too, both outputs.
     let model = try graph.model()
     XCTAssertEqual(model.predict(feeds: [positive]).map(\.scalars), out.map(\.scalars))
+  }
+
+  /// A model file holds the branches once, in the first output's layer: the loaded model picks
+  /// the branch per run as the imported one does, its two layers share one branches object, and
+  /// a branch's weight (the then-branch's k) is the file's tensor, read back.
+  func testIfModelSurvivesAModelFile() throws {
+    let condition = [
+      ONNXBuild.node("ReduceSum", ["x"], ["total"], [Attr.int("keepdims", 0)]),
+      ONNXBuild.node("Greater", ["total", "zero"], ["cond"]),
+    ]
+    let model = try ONNXImporter.load(data: ONNXBuild.data(conditional(condition: condition))).model()
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-if-\(UUID()).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try ModelFile.save(model, to: url)
+    let loaded = try ModelFile.load(from: url, builders: ONNXLayers.builders)
+    for x in [[1, -2, 3], [-1, 2, -4, 0.5, 0, -3]] as [[Float]] {
+      let feed = Tensor(shape: [x.count / 3, 3], scalars: x)
+      XCTAssertEqual(loaded.predict(feeds: [feed]).map(\.scalars), model.predict(feeds: [feed]).map(\.scalars))
+    }
+    let layers = loaded.nodes.compactMap { $0.layer as? ONNXIf }
+    XCTAssertEqual(layers.count, 2)
+    XCTAssertTrue(layers[0].branches === layers[1].branches)
+    let stored = loaded.storedTensors.map(\.name)
+    XCTAssertEqual(stored, model.storedTensors.map(\.name))
+    XCTAssertEqual(
+      stored.filter { $0.contains(".then.") || $0.contains(".else.") }.count,
+      NodeList.storedTensors(layers[0].branches.thenBranch.nodes).count
+        + NodeList.storedTensors(layers[0].branches.elseBranch.nodes).count, "each branch tensor once")
+  }
+
+  /// A file whose later If output names no earlier owner (damaged, or written before model
+  /// files held branches) is refused, naming the op and what it expected.
+  func testAnIfOutputWithoutItsOwnerIsRefused() {
+    let spec = LayerSpec(op: "onnx.If", attributes: ["output": .int(1), "group": .string("if")])
+    XCTAssertThrowsError(try ONNXLayers().makeLayer(spec)) {
+      XCTAssertTrue("\($0)".contains("onnx.If") && "\($0)".contains("holds its branches"), "\($0)")
+    }
+    let broken = LayerSpec(op: "onnx.If", attributes: ["output": .int(0), "branches": .string("{")])
+    XCTAssertThrowsError(try ONNXLayers().makeLayer(broken)) {
+      XCTAssertTrue("\($0)".contains("subgraph description"), "\($0)")
+    }
   }
 
   func testConstantConditionInlinesItsBranch() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 import LatheTensor
 import XCTest
 
@@ -94,6 +95,19 @@ final class DeferredBranchTests: XCTestCase {
     XCTAssertThrowsError(try ONNXImporter.load(data: ONNXBuild.data(model(fixedWidth: 5)))) {
       XCTAssertTrue("\($0)".contains("Squeeze"), "\($0)")
     }
+  }
+
+  /// A branch imported only when a run picks it is not nodes a file can hold: saving says so,
+  /// naming the node, and writes nothing.
+  func testAModelWithADeferredBranchIsNotSaved() throws {
+    // Zeros (the example inputs) pick the then-branch, which imported: the model can be made.
+    let model = try ONNXImporter.load(data: ONNXBuild.data(model(negate: true))).model()
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-deferred-\(UUID()).safetensors")
+    XCTAssertThrowsError(try ModelFile.save(model, to: url)) {
+      let text = "\($0)"
+      XCTAssertTrue(text.contains("node \"if\"") && text.contains("else branch") && text.contains(".onnx"), text)
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
   }
 
   func testModelAndItsCopyRunTheDeferredBranch() throws {

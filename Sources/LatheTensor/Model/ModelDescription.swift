@@ -36,9 +36,7 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     architecture = model.architecture
     inputShape = model.inputShape
     classCount = model.classCount
-    nodes = model.nodes.map {
-      NodeDescription(name: $0.name, op: $0.layer.spec.op, inputs: $0.inputs, attributes: $0.layer.spec.attributes)
-    }
+    nodes = NodeList.describe(model.nodes)
     symbolicAxes = model.symbolicAxes.isEmpty ? nil : model.symbolicAxes
     extraInputs = model.extraInputs.isEmpty ? nil : model.extraInputs
     extraOutputs = model.extraOutputs.isEmpty ? nil : model.extraOutputs
@@ -47,14 +45,7 @@ public struct ModelDescription: Codable, Equatable, Sendable {
   /// The model this describes, with zero-filled parameters. `builders` are asked first, for
   /// ops defined outside LatheTensor.
   public func makeModel(metadata: [String: String] = [:], builders: [LayerBuilding] = []) throws(ModelError) -> Model {
-    var layers: [Node] = []
-    for node in nodes {
-      let spec = LayerSpec(op: node.op, attributes: node.attributes)
-      var layer: Layer?
-      for builder in builders where layer == nil { layer = try builder.makeLayer(spec) }
-      if layer == nil { layer = try LayerFactory.make(spec) }
-      layers.append(Node(node.name, layer!, inputs: node.inputs))
-    }
+    let layers = try NodeList.make(nodes, builders: builders)
     let model = try Model(
       architecture: architecture, inputShape: inputShape, classCount: classCount, nodes: layers, metadata: metadata,
       extraInputs: extraInputs ?? [])
@@ -70,27 +61,13 @@ public struct ModelDescription: Codable, Equatable, Sendable {
 
 extension Model {
   /// Every tensor the model writes to a file, by full name ("fc1.weight").
-  public var storedTensors: [(name: String, tensor: AnyTensor)] {
-    nodes.flatMap { node in node.layer.storedTensors.map { ("\(node.name).\($0.name)", $0.tensor) } }
-  }
+  public var storedTensors: [(name: String, tensor: AnyTensor)] { NodeList.storedTensors(nodes) }
 
   /// Restores every layer from a file's tensors (full names), checking that each layer finds
   /// what it needs with the right type, shape and finite values, and that nothing is left over.
   public func restore(from tensors: [String: AnyTensor]) throws(ModelError) {
-    var unused = Set(tensors.keys)
-    for node in nodes {
-      let prefix = node.name + "."
-      var local: [String: AnyTensor] = [:]
-      for (name, tensor) in tensors where name.hasPrefix(prefix) {
-        let localName = String(name.dropFirst(prefix.count))
-        local[localName] = tensor
-        unused.remove(name)
-      }
-      try node.layer.restore(from: local, node: node.name)
-      if let placeholder = node.layer as? LayerPlaceholder, let layer = placeholder.resolved {
-        replaceLayer(named: node.name, with: layer)
-      }
-    }
+    let (restored, unused) = try NodeList.restore(nodes, from: tensors)
+    for (old, new) in zip(nodes, restored) where old.layer !== new.layer { replaceLayer(named: new.name, with: new.layer) }
     if let extra = unused.sorted().first { throw .unexpectedParameter(extra) }
   }
 
