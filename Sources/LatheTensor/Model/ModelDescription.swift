@@ -67,7 +67,9 @@ extension Model {
   /// what it needs with the right type, shape and finite values, and that nothing is left over.
   public func restore(from tensors: [String: AnyTensor]) throws(ModelError) {
     let (restored, unused) = try NodeList.restore(nodes, from: tensors)
-    for (old, new) in zip(nodes, restored) where old.layer !== new.layer { replaceLayer(named: new.name, with: new.layer) }
+    for (old, new) in zip(nodes, restored) where old.layer !== new.layer {
+      replaceLayer(named: new.name, with: new.layer)
+    }
     if let extra = unused.sorted().first { throw .unexpectedParameter(extra) }
   }
 
