@@ -1,0 +1,26 @@
+// neon.h: the aarch64 kernels that live in their own files (neon_*.c), as the shared kernel
+// files call them (private to CKernels). Each takes plain arguments, so the file that owns a
+// layout keeps its own structs; `dot` selects the dotprod build (LK_ISA_NEON_DOT) over plain
+// NEON (LK_ISA_NEON) where a kernel has both.
+#ifndef LATHE_CKERNELS_NEON_H
+#define LATHE_CKERNELS_NEON_H
+
+#include "simd.h"
+
+#if LK_ARM64
+
+/// The int8 GEMM of qgemm.c on its packed weights: y_f32[i*ldy + j*ldy_col] when y_f32 is not
+/// NULL, else y_u8 (neon_qgemm.c).
+void lk_qgemm_neon(int dot, int m, int n, int k, const uint8_t *a, long lda, const void *packed,
+                   const lk_qoutput *out, float *y_f32, uint8_t *y_u8, long ldy, long ldy_col);
+
+/// qconv.c's "columns" product: cols [k4][vectors*16][4] bytes against channels [0, n) of the
+/// packed weights, each finished vector of 16 pixels stored through table[v] = {lane mask,
+/// first output} into channel o's plane (neon_qconv.c).
+void lk_qconv_columns_neon(int dot, const uint8_t *cols, int k4, int vectors, const void *packed, int n,
+                           const int32_t *table, const lk_qoutput *out, float *y_f32, uint8_t *y_u8, long plane);
+/// dst[4q + t] = src[t][q] for q < n, zeros up to `padded` (qconv.c's byte interleave).
+void lk_interleave4_neon(const uint8_t *const src[4], int n, int padded, uint8_t *dst);
+
+#endif
+#endif
