@@ -19,6 +19,7 @@
 #include "simd.h"  // lk_qgemm_nchw
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -643,7 +644,16 @@ static long check_path(int isa) {
   return mismatches;
 }
 
+/// A kernel that crashes (under qemu there is no debugger at hand) names the case it ran.
+static void report_crash(int signal) {
+  fprintf(stderr, "  CRASH (signal %d) on %s [%s]\n", signal, path ? path : "portable", where);
+  _Exit(3);
+}
+
 int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  signal(SIGSEGV, report_crash);
+  signal(SIGBUS, report_crash);
   printf("best path on this CPU: %s\n", lk_isa_name(lk_isa_best()));
   long mismatches = 0;
   int paths = 0;
