@@ -22,5 +22,10 @@ void lk_qconv_columns_neon(int dot, const uint8_t *cols, int k4, int vectors, co
 /// dst[4q + t] = src[t][q] for q < n, zeros up to `padded` (qconv.c's byte interleave).
 void lk_interleave4_neon(const uint8_t *const src[4], int n, int padded, uint8_t *dst);
 
+/// packed_gemm.c's lk_sgemm_packed for panels [first, last) (neon_packed_gemm.c; plain NEON
+/// serves both paths).
+void lk_sgemm_packed_neon(int m, int n, int k, const float *x, int ldx, const float *packed, const float *bias,
+                          float *y, int ldy, int first, int last);
+
 #endif
 #endif
