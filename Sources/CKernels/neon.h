@@ -27,5 +27,12 @@ void lk_interleave4_neon(const uint8_t *const src[4], int n, int padded, uint8_t
 void lk_sgemm_packed_neon(int m, int n, int k, const float *x, int ldx, const float *packed, const float *bias,
                           float *y, int ldy, int first, int last);
 
+/// quantize.c's conversions: q[i] = clamp(round(x[i] · scale_inverse) + zero_point, lo, hi)
+/// stored as bytes (u8 or s8 by the range), and min/max of count >= 1 floats
+/// (neon_quantize.c).
+void lk_quantize_neon(const float *x, long count, float scale_inverse, int32_t zero_point, int32_t lo, int32_t hi,
+                      void *q);
+void lk_minmax_neon(const float *x, long count, float *min, float *max);
+
 #endif
 #endif

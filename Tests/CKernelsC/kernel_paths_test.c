@@ -161,7 +161,9 @@ static void make_stage(stage *s, int kind, int n) {
 
 /// The exact stages need |accumulator| < 2^22: the extreme patterns reach 255·128·k (kept
 /// under 2^20 for margin); uniform inputs stay far below it.
-static int stage_fits(int kind, int pattern, int k) { return kind == REAL || pattern == UNIFORM || 255L * 128 * k < (1L << 20); }
+static int stage_fits(int kind, int pattern, int k) {
+  return kind == REAL || pattern == UNIFORM || 255L * 128 * k < (1L << 20);
+}
 
 // ---- int8 GEMM ---------------------------------------------------------------------------------
 
@@ -219,8 +221,9 @@ static void check_qgemm(int isa) {
     for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
       for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++, index++) {
         const int k = ks[ki];
-        // A quarter each: row-major f32, then NCHW f32, u8 and f32 again.
-        qgemm_case c = {ms[mi], ns[ni], k, k + (index % 3) * 5, ns[ni] + index % 2, index % 4 >= 1 && index % 4 <= 2, index % 4 == 2};
+        // A quarter each: row-major f32, NCHW f32, NCHW u8, row-major f32.
+        const int nchw = index % 4 == 1 || index % 4 == 2, u8 = index % 4 == 2;
+        qgemm_case c = {ms[mi], ns[ni], k, k + (index % 3) * 5, ns[ni] + index % 2, nchw, u8};
         for (int pattern = 0; pattern < PATTERNS; pattern++)
           for (int kind = 0; kind < STAGES; kind++)
             if (stage_fits(kind, pattern, k) && (c.u8 ? kind != INTEGER : 1)) qgemm_one(isa, &c, pattern, kind);
@@ -317,12 +320,43 @@ static void check_qconv(int isa) {
     const int pattern = t % PATTERNS, k = w.channels * w.kernel_h * w.kernel_w;
     for (int method = LK_QCONV_ROWS; method <= LK_QCONV_COLUMNS; method++)
       for (int kind = 0; kind < STAGES; kind++)
-        if (stage_fits(kind, pattern, k)) qconv_one(isa, &w, out_channels, method, kind != INTEGER && t % 2, pattern, kind);
+        if (stage_fits(kind, pattern, k))
+          qconv_one(isa, &w, out_channels, method, kind != INTEGER && t % 2, pattern, kind);
   }
 }
 
 // ---- Weight-only group-quantized GEMM ------------------------------------------------------------
 
+/// One product; extremes: weights only at the ends of their range.
+static void wqgemm_one(int isa, int m, int n, int k, int bits, int group, int extremes, int ldy, int with_bias) {
+  snprintf(where, sizeof where, "m %d n %d k %d bits %d group %d%s", m, n, k, bits, group, extremes ? " extremes" : "");
+  const int kp = lk_wq_padded(k), groups = (k + group - 1) / group;
+  const int lo = bits == 4 ? -8 : -127, hi = bits == 4 ? 7 : 127;
+  int8_t *w = malloc((size_t)n * k);
+  for (long i = 0; i < (long)n * k; i++) w[i] = (int8_t)(extremes ? (next64() & 1 ? hi : lo) : rand_int(lo, hi));
+  void *packed = malloc(lk_wq_row_bytes(k, bits, group) * (size_t)n);
+  lk_wq_pack(w, n, k, bits, group, packed);
+  float *x = malloc(sizeof(float) * (size_t)m * k), *a_scale = malloc(sizeof(float) * m);
+  for (long i = 0; i < (long)m * k; i++) x[i] = rand_float(-3, 3);
+  int8_t *a = malloc((size_t)m * kp);
+  lk_wq_quantize_rows(x, m, k, a, a_scale);
+  float *w_scale = malloc(sizeof(float) * (size_t)n * groups), *bias = malloc(sizeof(float) * n);
+  for (int i = 0; i < n * groups; i++) w_scale[i] = rand_float(0.001f, 0.1f);
+  for (int j = 0; j < n; j++) bias[j] = rand_float(-1, 1);
+  const float *b = with_bias ? bias : NULL;
+  const long count = (long)m * ldy;
+  float *expected = alloc_garbage(sizeof(float) * count), *got = malloc(sizeof(float) * count);
+  memcpy(got, expected, sizeof(float) * count);
+  use_path(LK_ISA_PORTABLE);
+  lk_wq_gemm_f32(m, n, k, bits, group, a, a_scale, packed, w_scale, NULL, b, expected, ldy);
+  use_path(isa);
+  lk_wq_gemm_f32(m, n, k, bits, group, a, a_scale, packed, w_scale, NULL, b, got, ldy);
+  now.cases++;
+  close_floats(expected, got, count, FP32_TOLERANCE, k, "wq gemm");
+  free(w), free(packed), free(x), free(a_scale), free(a), free(w_scale), free(bias), free(expected), free(got);
+}
+
+/// Both widths, group sizes, k tails of 32-blocks, 1-4 weight rows left over.
 static void check_wqgemm(int isa) {
   static const int ks[] = {1, 20, 31, 32, 33, 64, 100, 257};
   static const int groups[] = {32, 64, 128};
@@ -331,33 +365,8 @@ static void check_wqgemm(int isa) {
     for (int gi = 0; gi < 3; gi++)
       for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++)
         for (int m = 1; m <= 5; m += 2)
-          for (int n = 1; n <= 9; n += 4, index++) {
-            const int k = ks[ki], group = groups[gi], kp = lk_wq_padded(k), ng = (k + group - 1) / group;
-            const int ldy = n + index % 2;
-            snprintf(where, sizeof where, "m %d n %d k %d bits %d group %d", m, n, k, bits, group);
-            const int lo = bits == 4 ? -8 : -127, hi = bits == 4 ? 7 : 127;
-            int8_t *w = malloc((size_t)n * k);
-            for (long i = 0; i < (long)n * k; i++) w[i] = (int8_t)(index % 3 == 0 ? (next64() & 1 ? hi : lo) : rand_int(lo, hi));
-            void *packed = malloc(lk_wq_row_bytes(k, bits, group) * (size_t)n);
-            lk_wq_pack(w, n, k, bits, group, packed);
-            float *x = malloc(sizeof(float) * (size_t)m * k), *a_scale = malloc(sizeof(float) * m);
-            for (long i = 0; i < (long)m * k; i++) x[i] = rand_float(-3, 3);
-            int8_t *a = malloc((size_t)m * kp);
-            lk_wq_quantize_rows(x, m, k, a, a_scale);
-            float *w_scale = malloc(sizeof(float) * (size_t)n * ng), *bias = malloc(sizeof(float) * n);
-            for (int i = 0; i < n * ng; i++) w_scale[i] = rand_float(0.001f, 0.1f);
-            for (int j = 0; j < n; j++) bias[j] = rand_float(-1, 1);
-            const long count = (long)m * ldy;
-            float *expected = alloc_garbage(sizeof(float) * count), *got = malloc(sizeof(float) * count);
-            memcpy(got, expected, sizeof(float) * count);
-            use_path(LK_ISA_PORTABLE);
-            lk_wq_gemm_f32(m, n, k, bits, group, a, a_scale, packed, w_scale, NULL, index % 2 ? bias : NULL, expected, ldy);
-            use_path(isa);
-            lk_wq_gemm_f32(m, n, k, bits, group, a, a_scale, packed, w_scale, NULL, index % 2 ? bias : NULL, got, ldy);
-            now.cases++;
-            close_floats(expected, got, count, FP32_TOLERANCE, k, "wq gemm");
-            free(w), free(packed), free(x), free(a_scale), free(a), free(w_scale), free(bias), free(expected), free(got);
-          }
+          for (int n = 1; n <= 9; n += 4, index++)
+            wqgemm_one(isa, m, n, ks[ki], bits, groups[gi], index % 3 == 0, n + index % 2, index % 2);
 }
 
 // ---- Quantization ------------------------------------------------------------------------------
@@ -485,7 +494,8 @@ static void sliced_one(int isa, const csr *s, const float *x, const float *bias,
   const int slices = (s->rows + 15) / 16;
   const long steps = lk_sliced_from_csr(s->rows, s->cols, s->row_ptr, s->col_idx, s->values, order, NULL, NULL, NULL,
                                         NULL, NULL, &entries);
-  int32_t *slice_entries = malloc(sizeof(int32_t) * (slices + 1)), *entry_block = malloc(sizeof(int32_t) * (entries + 1));
+  int32_t *slice_entries = malloc(sizeof(int32_t) * (slices + 1));
+  int32_t *entry_block = malloc(sizeof(int32_t) * (entries + 1));
   int32_t *entry_steps = malloc(sizeof(int32_t) * (entries + 1));
   float *step_values = malloc(sizeof(float) * 16 * (steps + 1));
   uint8_t *step_lanes = malloc(16 * (steps + 1));
@@ -602,7 +612,8 @@ static void check_elementwise(int isa) {
         }
       }
       now.cases++;
-      close_floats(expected, got, kernel == 9 ? 1 : n, FP32_TOLERANCE, kernel == 9 ? 4.0 * n : 0, "activation/elementwise");
+      const long outputs = kernel == 9 ? 1 : n;  // lk_row_sums: one sum of n values within ±8
+      close_floats(expected, got, outputs, FP32_TOLERANCE, kernel == 9 ? 4.0 * n : 0, "activation/elementwise");
     }
     free(x), free(b), free(expected), free(got);
   }
