@@ -34,5 +34,14 @@ void lk_quantize_neon(const float *x, long count, float scale_inverse, int32_t z
                       void *q);
 void lk_minmax_neon(const float *x, long count, float *min, float *max);
 
+/// sparse.c's lk_spmv, lk_spmv_sliced and the 64-column chunk of lk_spmm (neon_sparse.c).
+void lk_spmv_neon(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values, const float *x,
+                  const float *bias, float *y);
+void lk_spmv_sliced_neon(int rows, int cols, const int32_t *slice_entries, const int32_t *entry_block,
+                         const int32_t *entry_steps, const float *step_values, const uint8_t *step_lanes,
+                         const int32_t *row_order, const float *x, const float *bias, int relu, float *y);
+void lk_spmm_chunk_neon(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+                        const float *xt, const float *bias, float *yt, int width);
+
 #endif
 #endif
