@@ -43,5 +43,10 @@ void lk_spmv_sliced_neon(int rows, int cols, const int32_t *slice_entries, const
 void lk_spmm_chunk_neon(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
                         const float *xt, const float *bias, float *yt, int width);
 
+/// wqgemm.c's tile: out[r] = Σ_g ws[r * groups + g] · Σ_{c in g} a[c] · w_r[c] for `rows`
+/// packed weight rows of `stride` bytes from w (neon_wqgemm.c).
+void lk_wq_tile_neon(int dot, int kp, int group, int groups, int bits, size_t stride, const int8_t *a,
+                     const uint8_t *w, const float *ws, int rows, float *out);
+
 #endif
 #endif
