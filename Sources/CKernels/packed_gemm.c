@@ -259,7 +259,7 @@ int lk_sgemm_packed_pays(int m) {
   // product beats OpenBLAS's per-call packing from 1 to 128 rows (2.2-3.7x at 4-9 rows, 1.1x
   // at 128); at 256 rows AVX2's 6x16 tile falls behind. Portable C loses from 9 rows on, so
   // it keeps the BLAS. NEON's 4x16 tile takes the same bound, not yet measured on an ARM
-  // machine: OpenBLAS packs per call there too (docs/architecture.md, "ARM").
+  // machine: OpenBLAS packs per call there too (docs/arm.md).
   const int isa = lk_isa_current();
   return m >= 1 && m <= 128 && (isa >= LK_ISA_AVX2 || lk_isa_neon(isa));
 }
