@@ -48,5 +48,11 @@ void lk_spmm_chunk_neon(int rows, const int32_t *row_ptr, const int32_t *col_idx
 void lk_wq_tile_neon(int dot, int kp, int group, int groups, int bits, size_t stride, const int8_t *a,
                      const uint8_t *w, const float *ws, int rows, float *out);
 
+/// One channel's depthwise output plane [out_h][out_w] from dwconv.c's zero-padded plane (rows
+/// of wp floats, slack after it) for strides 1 and 2; offsets[t]: where tap t reads relative to
+/// the output's first tap (neon_dwconv.c).
+void lk_dwconv_plane_neon(const lk_window *w, const float *pad, long wp, const float *k, const long *offsets, float b,
+                          float *plane);
+
 #endif
 #endif
