@@ -126,6 +126,17 @@ LK_NEON_DOT LK_INLINE int32x4_t dot_lane(int32x4_t acc, int8x16_t w, int8x16_t a
   }
 }
 
+/// Groups kk..kk+groups-1 (groups <= 4, A's bytes of them in a[r]) into acc.
+LK_NEON_DOT LK_INLINE void dot_groups(const neon_job *g, int32x4_t acc[4][16], const int8x16_t a[4],
+                                      const int8_t *wp, int kk, int groups, int MR, int NP) {
+  for (int lane = 0; lane < groups; lane++)
+    for (int p = 0; p < NP; p++)
+      for (int v = 0; v < 4; v++) {
+        const int8x16_t wv = vld1q_s8(wp + p * g->pstride + (long)(kk + lane) * 64 + 16 * v);
+        for (int r = 0; r < MR; r++) acc[r][4 * p + v] = dot_lane(acc[r][4 * p + v], wv, a[r], lane);
+      }
+}
+
 /// MR rows × NP panels (MR·NP <= 4), constants after inlining so acc stays in registers.
 LK_NEON_DOT LK_INLINE void tile_dot(const neon_job *g, int i0, int MR, int p0, int NP) {
   int32x4_t acc[4][16];  // [row][panel * 4 + column quad]
@@ -135,20 +146,16 @@ LK_NEON_DOT LK_INLINE void tile_dot(const neon_job *g, int i0, int MR, int p0, i
     for (int c = 0; c < 4 * NP; c++) acc[r][c] = vdupq_n_s32(0);
   }
   const int8_t *wp = g->w + p0 * g->pstride;
-  // 4 groups (16 bytes of each A row) per step; the last step takes the 1-4 groups left.
-  for (int kk = 0; kk < g->k4; kk += 4) {
-    const int whole = 4 * kk + 16 <= g->k, groups = g->k4 - kk < 4 ? g->k4 - kk : 4;
-    int8x16_t a[4];
-    for (int r = 0; r < MR; r++) a[r] = whole ? load_a(ar[r] + 4 * kk) : load_a_tail(ar[r] + 4 * kk, g->k - 4 * kk);
-    for (int lane = 0; lane < 4; lane++) {
-      if (lane >= groups) break;
-      for (int p = 0; p < NP; p++) {
-        for (int v = 0; v < 4; v++) {
-          const int8x16_t wv = vld1q_s8(wp + p * g->pstride + (long)(kk + lane) * 64 + 16 * v);
-          for (int r = 0; r < MR; r++) acc[r][4 * p + v] = dot_lane(acc[r][4 * p + v], wv, a[r], lane);
-        }
-      }
-    }
+  int8x16_t a[4];
+  // 4 groups (16 bytes of each A row) per step, then the 1-4 groups left.
+  int kk = 0;
+  for (; 4 * kk + 16 <= g->k; kk += 4) {
+    for (int r = 0; r < MR; r++) a[r] = load_a(ar[r] + 4 * kk);
+    dot_groups(g, acc, a, wp, kk, 4, MR, NP);
+  }
+  if (kk < g->k4) {
+    for (int r = 0; r < MR; r++) a[r] = load_a_tail(ar[r] + 4 * kk, g->k - 4 * kk);
+    dot_groups(g, acc, a, wp, kk, g->k4 - kk, MR, NP);
   }
   int32_t buf[4 * 4 * PANEL];
   const int cols = NP * PANEL;
@@ -192,6 +199,22 @@ LK_INLINE int8x16_t broadcast_group(int8x16_t a, int lane) {
   }
 }
 
+/// Groups kk..kk+groups-1 (groups <= 4, A's bytes of them in a[r]) into the pair sums.
+LK_INLINE void plain_groups(const neon_job *g, int32x4_t acc[2][16], const int8x16_t a[2], const int8_t *wp, int kk,
+                            int groups, int MR, int NP) {
+  for (int lane = 0; lane < groups; lane++)
+    for (int p = 0; p < NP; p++)
+      for (int v = 0; v < 4; v++) {
+        const int8x16_t wv = vld1q_s8(wp + p * g->pstride + (long)(kk + lane) * 64 + 16 * v);
+        for (int r = 0; r < MR; r++) {
+          const int8x16_t ab = broadcast_group(a[r], lane);
+          int32x4_t *pair = &acc[r][8 * p + 2 * v];
+          pair[0] = vpadalq_s16(pair[0], vmull_s8(vget_low_s8(wv), vget_low_s8(ab)));
+          pair[1] = vpadalq_s16(pair[1], vmull_high_s8(wv, ab));
+        }
+      }
+}
+
 /// MR rows × NP panels (MR·NP <= 2). acc[r][8p + 2v] holds columns 4v, 4v+1 of panel p as
 /// half sums (products of k ≡ 0,1 and k ≡ 2,3 mod 4), acc[r][8p + 2v + 1] columns 4v+2, 4v+3.
 LK_INLINE void tile_plain(const neon_job *g, int i0, int MR, int p0, int NP) {
@@ -202,24 +225,15 @@ LK_INLINE void tile_plain(const neon_job *g, int i0, int MR, int p0, int NP) {
     for (int c = 0; c < 8 * NP; c++) acc[r][c] = vdupq_n_s32(0);
   }
   const int8_t *wp = g->w + p0 * g->pstride;
-  for (int kk = 0; kk < g->k4; kk += 4) {
-    const int whole = 4 * kk + 16 <= g->k, groups = g->k4 - kk < 4 ? g->k4 - kk : 4;
-    int8x16_t a[2];
-    for (int r = 0; r < MR; r++) a[r] = whole ? load_a(ar[r] + 4 * kk) : load_a_tail(ar[r] + 4 * kk, g->k - 4 * kk);
-    for (int lane = 0; lane < 4; lane++) {
-      if (lane >= groups) break;
-      for (int p = 0; p < NP; p++) {
-        for (int v = 0; v < 4; v++) {
-          const int8x16_t wv = vld1q_s8(wp + p * g->pstride + (long)(kk + lane) * 64 + 16 * v);
-          for (int r = 0; r < MR; r++) {
-            const int8x16_t ab = broadcast_group(a[r], lane);
-            int32x4_t *pair = &acc[r][8 * p + 2 * v];
-            pair[0] = vpadalq_s16(pair[0], vmull_s8(vget_low_s8(wv), vget_low_s8(ab)));
-            pair[1] = vpadalq_s16(pair[1], vmull_high_s8(wv, ab));
-          }
-        }
-      }
-    }
+  int8x16_t a[2];
+  int kk = 0;
+  for (; 4 * kk + 16 <= g->k; kk += 4) {
+    for (int r = 0; r < MR; r++) a[r] = load_a(ar[r] + 4 * kk);
+    plain_groups(g, acc, a, wp, kk, 4, MR, NP);
+  }
+  if (kk < g->k4) {
+    for (int r = 0; r < MR; r++) a[r] = load_a_tail(ar[r] + 4 * kk, g->k - 4 * kk);
+    plain_groups(g, acc, a, wp, kk, g->k4 - kk, MR, NP);
   }
   int32_t buf[2 * 2 * PANEL];
   const int cols = NP * PANEL;
