@@ -8,7 +8,7 @@
 // eight outputs of a row are accumulated in registers over every tap, the last partial group
 // stored under a mask: late MobileNet layers are 7 or 14 pixels wide, where a scalar tail
 // would be most of the work.
-#include "simd.h"
+#include "neon.h"
 
 #include <string.h>
 
@@ -231,6 +231,9 @@ void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const
 #if LK_X86
   simd = lk_isa_current() >= LK_ISA_AVX2 && w->stride_w <= 2 && taps <= MAX_TAPS;
 #endif
+#if LK_ARM64
+  simd = lk_isa_neon(lk_isa_current()) && w->stride_w <= 2 && taps <= MAX_TAPS;
+#endif
   // Where tap t = (i, j) reads in the padded plane, relative to the output's first tap.
   long offsets[MAX_TAPS];
   for (int t = 0; simd && t < taps; t++)
@@ -249,6 +252,12 @@ void lk_dwconv2d_image(const lk_window *w, const float *x, int multiplier, const
     if (simd) {
       const int wide = lk_isa_avx512(lk_isa_current());
       plane_tiles(w, scratch, p, k, offsets, b, plane, wide ? 16 : 8, wide ? tile512_of : tile_of);
+      continue;
+    }
+#endif
+#if LK_ARM64
+    if (simd) {
+      lk_dwconv_plane_neon(w, scratch, p.wp, k, offsets, b, plane);
       continue;
     }
 #endif

@@ -11,7 +11,7 @@
 // 16 outputs (12 ymm), portable C row by row. Panels are the outer loop, rows the inner one, so
 // a panel pair (k x 32 floats: 192 kB at k = 1536) stays in L2 while every row block reads it;
 // threads take panels.
-#include "simd.h"
+#include "neon.h"
 
 #include <string.h>
 
@@ -245,6 +245,12 @@ static void packed_part(void *context, int task) {
     return;
   }
 #endif
+#if LK_ARM64
+  if (lk_isa_neon(s->isa)) {
+    lk_sgemm_packed_neon(s->m, s->n, s->k, s->x, s->ldx, s->packed, s->bias, s->y, s->ldy, first, last);
+    return;
+  }
+#endif
   packed_portable(s, first, last);
 }
 
@@ -252,8 +258,10 @@ int lk_sgemm_packed_pays(int m) {
   // Measured (lathe bench --only kernels, "linear f32" rows): with a SIMD tile the packed
   // product beats OpenBLAS's per-call packing from 1 to 128 rows (2.2-3.7x at 4-9 rows, 1.1x
   // at 128); at 256 rows AVX2's 6x16 tile falls behind. Portable C loses from 9 rows on, so
-  // CPUs without a tile here (ARM until a NEON one lands) keep the BLAS.
-  return m >= 1 && m <= 128 && lk_isa_current() >= LK_ISA_AVX2;
+  // it keeps the BLAS. NEON's 4x16 tile takes the same bound, not yet measured on an ARM
+  // machine: OpenBLAS packs per call there too (docs/arm.md).
+  const int isa = lk_isa_current();
+  return m >= 1 && m <= 128 && (isa >= LK_ISA_AVX2 || lk_isa_neon(isa));
 }
 
 void lk_sgemm_packed(int m, int n, int k, const float *x, int ldx, const float *packed, const float *bias, float *y,

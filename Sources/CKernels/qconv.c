@@ -21,7 +21,7 @@
 //
 // Zero points: the padding holds the activation zero point zp and the weights' k tail is 0,
 // so Σ_k (X[k,p] - zp) W[o,k] = acc[o,p] - zp * wsum[o] exactly as in the GEMM.
-#include "simd.h"
+#include "neon.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -279,6 +279,12 @@ static void unfold(const lk_window *w, const plan *p, const uint8_t *x, uint8_t 
 #if LK_X86
     if (isa != LK_ISA_PORTABLE) {
       interleave4_avx2(src, p->pv, p->p16, dst);
+      continue;
+    }
+#endif
+#if LK_ARM64
+    if (lk_isa_neon(isa)) {
+      lk_interleave4_neon(src, p->pv, p->p16, dst);
       continue;
     }
 #endif
@@ -581,6 +587,13 @@ static void qconv_columns(const lk_window *w, const uint8_t *x, const void *pack
   case LK_ISA_AVXVNNI: qconv_avxvnni(&g); return;
   case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: qconv_avx2(&g); return;
+#endif
+#if LK_ARM64
+  case LK_ISA_NEON_DOT:
+  case LK_ISA_NEON:
+    lk_qconv_columns_neon(isa == LK_ISA_NEON_DOT, g.cols, g.k4, g.vectors, packed, g.n, g.table, out, y_f32, y_u8,
+                          g.plane);
+    return;
 #endif
   default: qconv_portable(&g); return;
   }

@@ -14,7 +14,7 @@
 // applies the output stage to the buffer (keeps the unrolled tiles small; the k loop dwarfs
 // the extra store). Rows go 8 (AVX-512) or 4/2 at a time; few rows (m = 1: batch-1 latency)
 // use more panels at once instead, so that enough independent vpdpbusd chains are in flight.
-#include "simd.h"
+#include "neon.h"
 
 #include <string.h>
 
@@ -349,6 +349,14 @@ LK_AVX2 static void qgemm_avx2(const job *g) {
 
 #endif  // LK_X86
 
+#if LK_ARM64
+/// neon_qgemm.c, with dot products or without.
+static void qgemm_neon(const job *g, int dot) {
+  lk_qgemm_neon(dot, g->m, g->n, g->k, g->a, g->lda, g->w, g->q, g->mode == OUT_F32 ? g->y : NULL,
+                g->mode == OUT_U8 ? g->y : NULL, g->ldy, g->ldy_col);
+}
+#endif
+
 // ---- Entry points ------------------------------------------------------------------------------
 
 static void run(job *g, int m, int n, int k, const uint8_t *a, int lda, const void *packed) {
@@ -370,6 +378,10 @@ static void run(job *g, int m, int n, int k, const uint8_t *a, int lda, const vo
   case LK_ISA_AVXVNNI: qgemm_avxvnni(g); return;
   case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: qgemm_avx2(g); return;
+#endif
+#if LK_ARM64
+  case LK_ISA_NEON_DOT: qgemm_neon(g, 1); return;
+  case LK_ISA_NEON: qgemm_neon(g, 0); return;
 #endif
   default: qgemm_portable(g); return;
   }

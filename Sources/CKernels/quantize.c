@@ -2,7 +2,7 @@
 //
 // All paths round the same way (to nearest, ties to even: cvtps2dq and rintf in the default
 // rounding mode) and clamp before converting, so huge values saturate instead of wrapping.
-#include "simd.h"
+#include "neon.h"
 
 #include <math.h>
 
@@ -133,6 +133,10 @@ void lk_quantize_u8(const float *x, long count, float scale, int32_t zero_point,
   case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: quantize_avx2(x, count, inv, zero_point, 0, 255, q, 0); return;
 #endif
+#if LK_ARM64
+  case LK_ISA_NEON_DOT:
+  case LK_ISA_NEON: lk_quantize_neon(x, count, inv, zero_point, 0, 255, q); return;
+#endif
   default: quantize_u8_portable(x, count, inv, zero_point, q); return;
   }
 }
@@ -145,6 +149,10 @@ void lk_quantize_s8(const float *x, long count, float scale, int8_t *q) {
   case LK_ISA_AVXVNNI:
   case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: quantize_avx2(x, count, inv, 0, -127, 127, q, 1); return;
+#endif
+#if LK_ARM64
+  case LK_ISA_NEON_DOT:
+  case LK_ISA_NEON: lk_quantize_neon(x, count, inv, 0, -127, 127, q); return;
 #endif
   default: quantize_s8_portable(x, count, inv, q); return;
   }
@@ -171,6 +179,10 @@ void lk_minmax_f32(const float *x, long count, float *min, float *max) {
   case LK_ISA_AVXVNNI:
   case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: minmax_avx2(x, count, min, max); return;
+#endif
+#if LK_ARM64
+  case LK_ISA_NEON_DOT:
+  case LK_ISA_NEON: lk_minmax_neon(x, count, min, max); return;
 #endif
   default: minmax_portable(x, count, min, max); return;
   }

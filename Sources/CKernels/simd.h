@@ -3,8 +3,8 @@
 // Each SIMD kernel is an ordinary function compiled for one instruction set with a target
 // attribute below, never with -march, so the binary still runs anywhere; isa.c decides once,
 // at run time, which of them is called. Helpers that such a function inlines must carry the
-// same attribute. On other architectures the x86 paths compile away (LK_X86 is 0) and only
-// the portable C paths remain.
+// same attribute. On other architectures the x86 paths compile away (LK_X86 is 0); on aarch64
+// the NEON paths (LK_ARM64, neon.h) replace them.
 #ifndef LATHE_CKERNELS_SIMD_H
 #define LATHE_CKERNELS_SIMD_H
 
@@ -21,6 +21,18 @@
 #define LK_AVX2 __attribute__((target("avx2,fma")))
 #else
 #define LK_X86 0
+#endif
+
+#if defined(__aarch64__) && (defined(__clang__) || defined(__GNUC__))
+#define LK_ARM64 1
+#include <arm_neon.h>
+/// SDOT/UDOT (ARMv8.2 dotprod: Cortex-A55/A76 and later, Neoverse, Apple M1+). Advanced SIMD
+/// itself is in every ARMv8-A core and needs no attribute. GCC 12 rejects the bare
+/// "+dotprod" for arm_neon.h's intrinsics ("target specific option mismatch"); clang and
+/// GCC both take the arch= form.
+#define LK_NEON_DOT __attribute__((target("arch=armv8.2-a+dotprod")))
+#else
+#define LK_ARM64 0
 #endif
 
 #define LK_INLINE static inline __attribute__((always_inline))

@@ -4,7 +4,7 @@
 // they touch (vgatherdps on AVX2/AVX-512). A batch (lk_spmm) works on 64 batch rows at a
 // time with x transposed to [in][64]: each nonzero W[r,c] then scales one contiguous row of
 // 64 inputs into 64 accumulators held in registers, with no gathers at all.
-#include "simd.h"
+#include "neon.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +99,10 @@ void lk_spmv(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx,
   case LK_ISA_AVXVNNI:
   case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: spmv_avx2(rows, row_ptr, col_idx, values, x, bias, y); return;
+#endif
+#if LK_ARM64
+  case LK_ISA_NEON_DOT:
+  case LK_ISA_NEON: lk_spmv_neon(rows, row_ptr, col_idx, values, x, bias, y); return;
 #endif
   default: spmv_portable(rows, row_ptr, col_idx, values, x, bias, y); return;
   }
@@ -257,6 +261,13 @@ void lk_spmv_sliced(int rows, int cols, const int32_t *slice_entries, const int3
     return;
   }
 #endif
+#if LK_ARM64
+  if (lk_isa_neon(lk_isa_current())) {
+    lk_spmv_sliced_neon(rows, cols, slice_entries, entry_block, entry_steps, step_values, step_lanes, row_order, x,
+                        bias, relu, y);
+    return;
+  }
+#endif
   spmv_sliced_portable(rows, cols, slice_entries, entry_block, entry_steps, step_values, step_lanes, row_order, x,
                        bias, relu, y);
 }
@@ -372,6 +383,10 @@ void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_
     case LK_ISA_AVXVNNI:
     case LK_ISA_AVX512:  // until it has its own: the AVX2 path
     case LK_ISA_AVX2: spmm_chunk_avx2(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
+#endif
+#if LK_ARM64
+    case LK_ISA_NEON_DOT:
+    case LK_ISA_NEON: lk_spmm_chunk_neon(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
 #endif
     default: spmm_chunk_portable(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
     }

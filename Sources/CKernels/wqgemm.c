@@ -11,7 +11,7 @@
 // Output rows go four at a time so each activation load serves four weight rows. For a batch
 // of int4 weights, each block of four rows is unpacked once to int8 in a small scratch and
 // reused by every activation row (integers only; never a float copy of the weights).
-#include "simd.h"
+#include "neon.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -227,6 +227,21 @@ LK_AVX512 static void tile_pair_avx512(const wq_shape *s, const uint8_t *au0, co
 
 #endif
 
+#if LK_ARM64
+/// neon_wqgemm.c's tile, with dot products and without.
+static void tile_neon_dot(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w, const float *ws,
+                          int rows, float *out) {
+  (void)au;
+  lk_wq_tile_neon(1, s->kp, s->group, s->groups, s->bits, s->stride, a, w, ws, rows, out);
+}
+
+static void tile_neon(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w, const float *ws,
+                      int rows, float *out) {
+  (void)au;
+  lk_wq_tile_neon(0, s->kp, s->group, s->groups, s->bits, s->stride, a, w, ws, rows, out);
+}
+#endif
+
 /// Unpacks `rows` packed int4 rows to the int8 packed layout (levels, then the same sums).
 static void unpack_rows(const wq_shape *s, const uint8_t *w, int rows, uint8_t *dst, size_t dst_stride) {
   const size_t sums = s->stride - s->levels;
@@ -274,6 +289,9 @@ void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, c
   case LK_ISA_AVX2: tile = tile_avx2; break;
   default: break;
   }
+#endif
+#if LK_ARM64
+  if (lk_isa_neon(lk_isa_current())) tile = lk_isa_current() == LK_ISA_NEON_DOT ? tile_neon_dot : tile_neon;
 #endif
   // Scratch: activations + 128 (VNNI), four int4 rows unpacked to int8 (batches), and each
   // weight row's 128 · Σ_g s_g · Σw_g (VNNI), which reading activations + 128 adds.
