@@ -105,6 +105,17 @@ final class PipelineRunnerTests: XCTestCase {
     XCTAssertEqual(runner.snapshots.count, 1)
   }
 
+  /// Weight-only quantization works on the weights alone (no calibration): it runs on
+  /// test-only data.
+  func testWeightOnlyRunsWithoutATrainSplit() throws {
+    let full = blobSplit()
+    let data = DatasetSplit(train: full.test.subset([]), test: full.test)
+    let (runner, _) = try runner([step("int4", "weight-only")], model: trainedDigitsMLP(full), data: data)
+    let metrics = try runner.runAll()
+    XCTAssertEqual(metrics.map(\.name), ["input", "int4"])
+    XCTAssertLessThan(metrics[1].sizeBytes, metrics[0].sizeBytes)
+  }
+
   func testTrainingAfterQuantizeFailsClearly() throws {
     let data = blobSplit()
     let (runner, _) = try runner(

@@ -92,7 +92,7 @@ public final class PipelineRunner: @unchecked Sendable {
     }
     // An .npy, .npz or ImageFolder without train arrays has an empty train split; techniques
     // calibrate and fine-tune on it, so refuse here rather than inside one of them.
-    if data.train.count == 0 {
+    if data.train.count == 0 && type.descriptor.needsTrainData {
       throw StepFailure(
         "\(step.name): \(step.technique) calibrates or trains on the train split, but \(data.train.name) has none; "
           + "add x_train/y_train to the .npz, or train/ and val/ folders to the ImageFolder")

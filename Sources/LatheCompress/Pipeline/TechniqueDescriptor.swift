@@ -37,11 +37,18 @@ public struct TechniqueDescriptor: Sendable {
   public var parameters: [ParameterDescriptor]
   /// Whether the technique trains, so a model that can no longer train (int8) must come after it.
   public var needsTrainableModel: Bool
+  /// Whether the technique reads the train split (to calibrate or train); the runner refuses
+  /// it on data without one. False for what works on the weights alone (weight-only, huffman).
+  public var needsTrainData: Bool
 
-  public init(name: String, summary: String, parameters: [ParameterDescriptor], needsTrainableModel: Bool = false) {
+  public init(
+    name: String, summary: String, parameters: [ParameterDescriptor], needsTrainableModel: Bool = false,
+    needsTrainData: Bool = true
+  ) {
     self.name = name
     self.summary = summary
     self.parameters = parameters
     self.needsTrainableModel = needsTrainableModel
+    self.needsTrainData = needsTrainData
   }
 }

@@ -18,7 +18,7 @@ public struct WeightOnly: Technique {
         help: "consecutive inputs sharing one scale (a multiple of 32; a row's last group may be shorter)"),
       ParameterDescriptor(
         "layers", .list, default: nil, help: "layers to quantize (default: every Linear)"),
-    ])
+    ], needsTrainData: false)
 
   public let config: WeightOnlyConfig
 

@@ -9,7 +9,7 @@ public struct EntropyCode: Technique {
     parameters: [
       ParameterDescriptor(
         "gap_bits", .int(0...16), default: .int(0), help: "bits per sparse index gap before coding; 0 picks the best")
-    ])
+    ], needsTrainData: false)
 
   public let config: EntropyCodeConfig
 
