@@ -569,12 +569,13 @@ LK_INLINE int64_t w_group(const cjob *g, int r, int kk) {
 
 enum { MRW = 6 };
 
-/// Output stage for buf[r*8 + l]: channel o0 + r, lane 8·half + l of vector v. The valid
-/// lanes are moved to the front (one permutation for every channel), and the 8 lanes are
-/// stored whole where that stays inside the channel's plane: the lanes past the valid ones
-/// land on later outputs of the same channel, which the next tiles (in pixel order) rewrite.
-LK_AVX2 static void finish_half(const cjob *g, const block_stage *bs, int o0, int mr, int v, int half,
-                                const int32_t *buf) {
+/// Output stage for lanes 8·half .. 8·half+7 of vector v, buf[r*16 + l] holding channel
+/// o0 + r's 16 lanes. The valid lanes are moved to the front (one permutation for every
+/// channel), and the 8 lanes are stored whole where that stays inside the channel's plane:
+/// the lanes past the valid ones land on later outputs of the same channel, which the next
+/// vectors (in pixel order) rewrite.
+LK_AVX2 LK_INLINE void finish_half(const cjob *g, const block_stage *bs, int o0, int mr, int v, int half,
+                                   const int32_t *buf) {
   const uint32_t mask = (uint32_t)g->table[2 * v];
   const uint32_t lanes = mask >> (8 * half) & 0xFF;
   if (!lanes) return;
@@ -587,46 +588,49 @@ LK_AVX2 static void finish_half(const cjob *g, const block_stage *bs, int o0, in
     for (uint32_t m = lanes; m; m &= m - 1) order |= (uint64_t)__builtin_ctz(m) << (8 * c++);
   }
   const __m256i perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)order));
-  const int whole = first + 8 <= g->plane;
-  const lk_qoutput *q = g->q;
+  // Locals: the stores below could alias g and q as far as the compiler knows.
+  const long plane = g->plane;
+  const int whole = first + 8 <= plane, relu = g->q->relu;
+  float *const yf = g->yf;
+  uint8_t *const yu = g->yu;
+  const __m256 inv = _mm256_set1_ps(1.0f / g->q->out_scale);
+  const __m256i zp = _mm256_set1_epi32(g->q->out_zero_point);
   for (int r = 0; r < mr; r++) {
-    const int o = o0 + r;
-    const __m256i acc = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(buf + r * 8)),
+    const long at = (o0 + r) * plane + first;
+    const __m256i acc = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(buf + r * VEC + 8 * half)),
                                          _mm256_set1_epi32(bs->zpw[r]));
     __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(bs->scale[r]), _mm256_set1_ps(bs->bias[r]));
-    if (q->relu) y = _mm256_max_ps(y, _mm256_setzero_ps());
+    if (relu) y = _mm256_max_ps(y, _mm256_setzero_ps());
     if (lanes != 0xFF) y = _mm256_permutevar8x32_ps(y, perm);
-    if (g->yf) {
-      float *dst = g->yf + (long)o * g->plane + first;
+    if (yf) {
       if (whole) {
-        _mm256_storeu_ps(dst, y);
+        _mm256_storeu_ps(yf + at, y);
       } else {
         float tmp[8];
         _mm256_storeu_ps(tmp, y);
-        memcpy(dst, tmp, sizeof(float) * count);
+        memcpy(yf + at, tmp, sizeof(float) * count);
       }
       continue;
     }
-    __m256 t = _mm256_mul_ps(y, _mm256_set1_ps(1.0f / q->out_scale));
+    __m256 t = _mm256_mul_ps(y, inv);
     t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-512.0f)), _mm256_set1_ps(512.0f));
-    const __m256i r32 = _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(q->out_zero_point));
+    const __m256i r32 = _mm256_add_epi32(_mm256_cvtps_epi32(t), zp);
     // Saturating packs clamp to 0..255; they work per 128-bit half, so the two halves' first
     // 4 bytes are joined at the end.
     const __m256i r8 = _mm256_packus_epi16(_mm256_packs_epi32(r32, r32), _mm256_setzero_si256());
     const __m128i bytes = _mm_unpacklo_epi32(_mm256_castsi256_si128(r8), _mm256_extracti128_si256(r8, 1));
-    uint8_t *dst = g->yu + (long)o * g->plane + first;
     if (whole) {
-      _mm_storel_epi64((__m128i *)dst, bytes);
+      _mm_storel_epi64((__m128i *)(yu + at), bytes);
     } else {
       uint8_t tmp[16];
       _mm_storeu_si128((__m128i *)tmp, bytes);
-      memcpy(dst, tmp, count);
+      memcpy(yu + at, tmp, count);
     }
   }
 }
 
-/// MR channels (widened in w16) × 8 pixels: lanes 8·half .. of vector v.
-LK_AVX2 LK_INLINE void tile_avx2(const cjob *g, const block_stage *bs, int o0, int MR, int v, int half) {
+/// MR channels (widened in w16) × 8 pixels, lanes 8·half .. of vector v, into buf[r*16 + l].
+LK_AVX2 LK_INLINE void tile_avx2(const cjob *g, int MR, int v, int half, int32_t *buf) {
   __m256i acc[MRW][2];  // [channel][pixels 4h .. 4h+3 as pairs]
   for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
   const uint8_t *x = g->cols + v * 64 + 32 * half;
@@ -639,22 +643,23 @@ LK_AVX2 LK_INLINE void tile_avx2(const cjob *g, const block_stage *bs, int o0, i
       acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(x1, wb));
     }
   }
-  int32_t buf[MRW * 8];
   for (int r = 0; r < MR; r++) {
     // hadd gives [p0 p1 p4 p5 | p2 p3 p6 p7] in 64-bit pairs; the permute restores order.
     const __m256i sums = _mm256_hadd_epi32(acc[r][0], acc[r][1]);
-    _mm256_storeu_si256((__m256i *)(buf + r * 8), _mm256_permute4x64_epi64(sums, 0xD8));
+    _mm256_storeu_si256((__m256i *)(buf + r * VEC + 8 * half), _mm256_permute4x64_epi64(sums, 0xD8));
   }
-  finish_half(g, bs, o0, MR, v, half, buf);
 }
 
 /// Every pixel for channels [o0, o0+MR), in pixel order (finish_half relies on it).
 LK_AVX2 LK_INLINE void pixels_avx2(const cjob *g, int o0, int MR) {
   block_stage bs;
   widen_block(g, o0, MR, &bs);
+  int32_t buf[MRW * VEC];
   for (int v = 0; v < g->vectors; v++) {
-    tile_avx2(g, &bs, o0, MR, v, 0);
-    tile_avx2(g, &bs, o0, MR, v, 1);
+    tile_avx2(g, MR, v, 0, buf);
+    tile_avx2(g, MR, v, 1, buf);
+    finish_half(g, &bs, o0, MR, v, 0, buf);
+    finish_half(g, &bs, o0, MR, v, 1, buf);
   }
 }
 
