@@ -315,14 +315,17 @@ LK_AVXVNNI static void qgemm_avxvnni(const job *g) {
 //
 // Exactness. Without VNNI no instruction adds four u8×s8 products exactly: vpmaddubsw adds
 // two into a saturating int16, and 255·127 + 255·127 (or 255·-128 twice) does not fit.
-// MLAS and oneDNN use it anyway, with weights limited to 7 bits so that a pair cannot
-// saturate; that halves the weights' resolution (twice the rounding error of 8 bits), and
-// Lathe's weights use all of -128..127 and every path must give the same int32 sums. So
-// these paths widen both operands to int16 and multiply pairs with vpmaddwd, which is exact
-// (each 32-bit lane gets a0·w0 + a1·w1, at most 65280 in magnitude) and as accurate as the
-// VNNI paths. Cost: one vpmaddwd and one vpaddd per 16 multiply-adds (256-bit), where fp32
-// needs two FMAs; vpmaddwd issues twice per cycle on Zen and Skylake, so at best about
-// twice the FMA rate (on Skylake-SP's 512-bit ports, about the same).
+// oneDNN uses it with the weights halved to 7 bits so that a pair cannot saturate (ONNX
+// Runtime's quantizer offers the same, reduce_range): twice the rounding error of 8-bit
+// weights. Without the limit the pairs do saturate: on the int8 LeNet-5 that cost ONNX
+// Runtime's MLAS kernels 0.5 points of accuracy (docs/onnx.md). Lathe's weights use all of
+// -128..127 and every path must give the same int32 sums, so these paths widen both
+// operands to int16 and multiply pairs with vpmaddwd, which is exact (each 32-bit lane gets
+// a0·w0 + a1·w1, at most 65280 in magnitude) and as accurate as the VNNI paths. Cost: one
+// vpmaddwd and one vpaddd per 16 multiply-adds (256-bit) where fp32 needs two FMAs.
+// vpmaddwd issues twice per cycle (Zen, Skylake), so the bound is twice the FMA rate, less
+// the vpaddd sharing the vector ports: measured on one Zen 4 core (AVX2 forced,
+// 256×300×784), 1.45x OpenBLAS's fp32 SGEMM, where vpdpbusd (VNNI) reaches 3.9x.
 //
 // Memory. The weights stay in the one packed form every path reads (1 byte per weight plus
 // 4 bytes per column sum): one vpmovsxbw from memory turns 16 packed bytes (4 columns × 4 k)
