@@ -6,6 +6,8 @@
 // weights of one output channel broadcast to every lane (the signed operand). Each register
 // row is then 16 pixels of one output channel: NCHW rows come out contiguous and the output
 // stage is vector stores, and a layer with 6 output channels wastes no lanes.
+// Without VNNI the same bytes are widened to int16 pairs for vpmaddwd (pixels as they are
+// loaded, a block of channels' weights once per image; see the int16 section below).
 //
 // With stride 1 the unfolding needs no gathering at all: over a "virtual" grid whose rows
 // are as wide as the (padded) input, pixel q of k = (c, i, j) reads input byte
@@ -27,6 +29,7 @@
 #include <string.h>
 
 enum { PANEL = 16, VEC = 16 };
+enum { WIDE_CHANNELS = 8 };  // the most channels the int16 paths widen at once
 
 // ---- Rows: im2row then the GEMM --------------------------------------------------------------
 
@@ -103,7 +106,8 @@ typedef struct {
   int p16;              // pv rounded up to 16 (the columns' row length)
   int vectors;          // p16 / 16
   int k, k4;            // k = channels * kh * kw, k4 = groups of 4 rounded up
-  size_t cols, aux, table, total;  // offsets: columns, padded image or gather rows, lane table
+  size_t cols, aux, table, wide, total;  // offsets: columns, padded image or gather rows, lane
+                                         // table, a block of weights widened to int16
 } plan;
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -126,7 +130,8 @@ static plan make_plan(const lk_window *w) {
   p.aux = align64((size_t)p.k4 * p.p16 * 4);
   const size_t aux_bytes = p.direct ? (p.copy ? (size_t)w->channels * p.hp * p.wp : 0) : (size_t)4 * p.p16;
   p.table = p.aux + align64(aux_bytes);
-  p.total = p.table + (size_t)p.vectors * 2 * sizeof(int32_t);
+  p.wide = p.table + align64((size_t)p.vectors * 2 * sizeof(int32_t));
+  p.total = p.wide + (size_t)WIDE_CHANNELS * p.k4 * 4 * sizeof(int16_t);
   return p;
 }
 
@@ -322,6 +327,7 @@ typedef struct {
   float *yf;            // f32 output, or NULL
   uint8_t *yu;          // u8 output
   long plane;           // out_h * out_w
+  int16_t *w16;         // int16 paths: room for WIDE_CHANNELS channels' widened weights
 } cjob;
 
 /// Channel o's 4 weights of group kk inside the GEMM panels: panel o/16, column o%16.
@@ -386,8 +392,9 @@ static void qconv_portable(const cjob *g) {
 
 enum { MR512 = 6, NV512 = 4 };
 
-/// Output stage for 16 pixels of channel o, straight from the register.
-LK_AVX512 LK_INLINE void store512(const cjob *g, int o, int v, __m512i acc, __m512i zpw, __m512 scale, __m512 bias) {
+/// Output stage for 16 pixels of channel o, straight from the register (no VNNI: the path
+/// without it shares it).
+LK_AVX512BW LK_INLINE void store512(const cjob *g, int o, int v, __m512i acc, __m512i zpw, __m512 scale, __m512 bias) {
   const uint32_t mask = (uint32_t)g->table[2 * v];
   if (!mask) return;
   const long at = (long)o * g->plane + g->table[2 * v + 1];
@@ -528,42 +535,199 @@ LK_AVXVNNI static void qconv_avxvnni(const cjob *g) {
   }
 }
 
-/// AVX2 has no exact u8×s8 dot product (vpmaddubsw saturates int16), so pixels are widened
-/// to int16 and vpmaddwd adds pairs into int32: each accumulator holds 4 pixels as pairs
-/// (lanes 2l, 2l+1 are the two halves of pixel l's sum), folded once at the end.
-LK_AVX2 LK_INLINE void tile_avx2(const cjob *g, int o0, int MR, int v) {
-  __m256i acc[2][4];
-  const int8_t *wr[2];
-  for (int r = 0; r < MR; r++) {
-    wr[r] = weight_row(g, o0 + r);
-    for (int h = 0; h < 4; h++) acc[r][h] = _mm256_setzero_si256();
+// ---- AVX2 and AVX-512 without VNNI: int16 pairs through vpmaddwd -------------------------------
+//
+// No exact u8×s8 dot product without VNNI (vpmaddubsw saturates int16; qgemm.c says why that
+// rules it out), so both operands go to int16 and vpmaddwd adds exact pairs into int32. The
+// pixels are widened in the loop, one vpmovzxbw from memory per 4 pixels × 4 k (lane
+// 2l + h holds pixel l's k pair h, so accumulators hold pixels as pairs, summed once per
+// tile); each widening serves a block of channels. The weights of that block are widened
+// once into the scratch (w16[r][k4*4], as the GEMM widens activations), so a channel's 4
+// values of a k group are one vpbroadcastq from memory.
+
+/// A block of channels' weights, widened, and their output-stage constants.
+typedef struct {
+  float scale[WIDE_CHANNELS], bias[WIDE_CHANNELS];
+  int32_t zpw[WIDE_CHANNELS];
+} block_stage;
+
+/// Channels [o0, o0+mr): their packed weights as int16 into w16[r * k4*4 + 4*kk + t], and
+/// their output-stage constants into bs.
+LK_AVX2 LK_INLINE void widen_block(const cjob *g, int o0, int mr, block_stage *bs) {
+  for (int r = 0; r < mr; r++) {
+    const int o = o0 + r;
+    const int8_t *src = weight_row(g, o);
+    int16_t *dst = g->w16 + (long)r * g->k4 * 4;
+    for (int kk = 0; kk < g->k4; kk++)
+      _mm_storel_epi64((__m128i *)(dst + 4 * kk), _mm_cvtepi8_epi16(_mm_cvtsi32_si128(word_at(src + kk * 64))));
+    bs->scale[r] = g->q->a_scale * g->q->w_scale[o];
+    bs->bias[r] = g->q->bias ? g->q->bias[o] : 0.0f;
+    bs->zpw[r] = zp_times_wsum(g, o);
   }
-  const uint8_t *x = g->cols + v * 64;
-  for (int kk = 0; kk < g->k4; kk++, x += g->cstride) {
-    __m256i xv[4];
-    for (int h = 0; h < 4; h++) xv[h] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + 16 * h)));
-    for (int r = 0; r < MR; r++) {
-      // w0 w1 w2 w3 as int16, repeated: lines up with each pixel's 4 bytes.
-      const __m256i wb = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(word_at(wr[r] + kk * 64))));
-      for (int h = 0; h < 4; h++) acc[r][h] = _mm256_add_epi32(acc[r][h], _mm256_madd_epi16(xv[h], wb));
-    }
-  }
-  int32_t buf[2 * VEC];
-  for (int r = 0; r < MR; r++) {
-    for (int h = 0; h < 2; h++) {
-      // hadd gives [p0 p1 p4 p5 | p2 p3 p6 p7] in 64-bit pairs; the permute restores order.
-      const __m256i sums = _mm256_hadd_epi32(acc[r][2 * h], acc[r][2 * h + 1]);
-      _mm256_storeu_si256((__m256i *)(buf + r * VEC + 8 * h), _mm256_permute4x64_epi64(sums, 0xD8));
-    }
-  }
-  finish256(g, o0, MR, v, buf);
 }
 
-LK_AVX2 static void qconv_avx2(const cjob *g) {
+/// Channel r's 4 widened weights of group kk, as one 64-bit word.
+LK_INLINE int64_t w_group(const cjob *g, int r, int kk) {
+  int64_t v;
+  memcpy(&v, g->w16 + ((long)r * g->k4 + kk) * 4, 8);
+  return v;
+}
+
+enum { MRW = 6 };
+
+/// Output stage for lanes 8·half .. 8·half+7 of vector v, buf[r*16 + l] holding channel
+/// o0 + r's 16 lanes. The valid lanes are moved to the front (one permutation for every
+/// channel), and the 8 lanes are stored whole where that stays inside the channel's plane:
+/// the lanes past the valid ones land on later outputs of the same channel, which the next
+/// vectors (in pixel order) rewrite.
+LK_AVX2 LK_INLINE void finish_half(const cjob *g, const block_stage *bs, int o0, int mr, int v, int half,
+                                   const int32_t *buf) {
+  const uint32_t mask = (uint32_t)g->table[2 * v];
+  const uint32_t lanes = mask >> (8 * half) & 0xFF;
+  if (!lanes) return;
+  const long first = g->table[2 * v + 1] + __builtin_popcount(mask & ((1u << (8 * half)) - 1));
+  const int count = __builtin_popcount(lanes);
+  uint64_t order = 0x0706050403020100;  // all 8 valid: the identity
+  if (lanes != 0xFF) {
+    order = 0;
+    int c = 0;
+    for (uint32_t m = lanes; m; m &= m - 1) order |= (uint64_t)__builtin_ctz(m) << (8 * c++);
+  }
+  const __m256i perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)order));
+  // Locals: the stores below could alias g and q as far as the compiler knows.
+  const long plane = g->plane;
+  const int whole = first + 8 <= plane, relu = g->q->relu;
+  float *const yf = g->yf;
+  uint8_t *const yu = g->yu;
+  const __m256 inv = _mm256_set1_ps(1.0f / g->q->out_scale);
+  const __m256i zp = _mm256_set1_epi32(g->q->out_zero_point);
+  for (int r = 0; r < mr; r++) {
+    const long at = (o0 + r) * plane + first;
+    const __m256i acc = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(buf + r * VEC + 8 * half)),
+                                         _mm256_set1_epi32(bs->zpw[r]));
+    __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(bs->scale[r]), _mm256_set1_ps(bs->bias[r]));
+    if (relu) y = _mm256_max_ps(y, _mm256_setzero_ps());
+    if (lanes != 0xFF) y = _mm256_permutevar8x32_ps(y, perm);
+    if (yf) {
+      if (whole) {
+        _mm256_storeu_ps(yf + at, y);
+      } else {
+        float tmp[8];
+        _mm256_storeu_ps(tmp, y);
+        memcpy(yf + at, tmp, sizeof(float) * count);
+      }
+      continue;
+    }
+    __m256 t = _mm256_mul_ps(y, inv);
+    t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-512.0f)), _mm256_set1_ps(512.0f));
+    const __m256i r32 = _mm256_add_epi32(_mm256_cvtps_epi32(t), zp);
+    // Saturating packs clamp to 0..255; they work per 128-bit half, so the two halves' first
+    // 4 bytes are joined at the end.
+    const __m256i r8 = _mm256_packus_epi16(_mm256_packs_epi32(r32, r32), _mm256_setzero_si256());
+    const __m128i bytes = _mm_unpacklo_epi32(_mm256_castsi256_si128(r8), _mm256_extracti128_si256(r8, 1));
+    if (whole) {
+      _mm_storel_epi64((__m128i *)(yu + at), bytes);
+    } else {
+      uint8_t tmp[16];
+      _mm_storeu_si128((__m128i *)tmp, bytes);
+      memcpy(yu + at, tmp, count);
+    }
+  }
+}
+
+/// MR channels (widened in w16) × 8 pixels, lanes 8·half .. of vector v, into buf[r*16 + l].
+LK_AVX2 LK_INLINE void tile_avx2(const cjob *g, int MR, int v, int half, int32_t *buf) {
+  __m256i acc[MRW][2];  // [channel][pixels 4h .. 4h+3 as pairs]
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+  const uint8_t *x = g->cols + v * 64 + 32 * half;
+  for (int kk = 0; kk < g->k4; kk++, x += g->cstride) {
+    const __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)x));
+    const __m256i x1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + 16)));
+    for (int r = 0; r < MR; r++) {
+      const __m256i wb = _mm256_set1_epi64x(w_group(g, r, kk));  // w0 w1 w2 w3, repeated
+      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(x0, wb));
+      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(x1, wb));
+    }
+  }
+  for (int r = 0; r < MR; r++) {
+    // hadd gives [p0 p1 p4 p5 | p2 p3 p6 p7] in 64-bit pairs; the permute restores order.
+    const __m256i sums = _mm256_hadd_epi32(acc[r][0], acc[r][1]);
+    _mm256_storeu_si256((__m256i *)(buf + r * VEC + 8 * half), _mm256_permute4x64_epi64(sums, 0xD8));
+  }
+}
+
+/// Every pixel for channels [o0, o0+MR), in pixel order (finish_half relies on it).
+LK_AVX2 LK_INLINE void pixels_avx2(const cjob *g, int o0, int MR) {
+  block_stage bs;
+  widen_block(g, o0, MR, &bs);
+  int32_t buf[MRW * VEC];
   for (int v = 0; v < g->vectors; v++) {
-    int o = 0;
-    for (; o + 2 <= g->n; o += 2) tile_avx2(g, o, 2, v);
-    if (o < g->n) tile_avx2(g, o, 1, v);
+    tile_avx2(g, MR, v, 0, buf);
+    tile_avx2(g, MR, v, 1, buf);
+    finish_half(g, &bs, o0, MR, v, 0, buf);
+    finish_half(g, &bs, o0, MR, v, 1, buf);
+  }
+}
+
+/// Channel blocks outermost: each block's weights are widened once.
+LK_AVX2 static void qconv_avx2(const cjob *g) {
+  int o = 0;
+  for (; o + MRW <= g->n; o += MRW) pixels_avx2(g, o, MRW);
+  switch (g->n - o) {
+  case 5: pixels_avx2(g, o, 5); break;
+  case 4: pixels_avx2(g, o, 4); break;
+  case 3: pixels_avx2(g, o, 3); break;
+  case 2: pixels_avx2(g, o, 2); break;
+  case 1: pixels_avx2(g, o, 1); break;
+  default: break;
+  }
+}
+
+enum { MRB = WIDE_CHANNELS };
+
+/// MR channels × 16 pixels (vector v): two 512-bit registers of 8 pixels as pairs per
+/// channel, summed by pairs at the end (even plus odd lanes, in pixel order).
+LK_AVX512BW LK_INLINE void tile_avx512bw(const cjob *g, const block_stage *bs, int o0, int MR, int v) {
+  __m512i acc[MRB][2];
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+  const uint8_t *x = g->cols + v * 64;
+  for (int kk = 0; kk < g->k4; kk++, x += g->cstride) {
+    const __m512i x0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)x));
+    const __m512i x1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(x + 32)));
+    for (int r = 0; r < MR; r++) {
+      const __m512i wb = _mm512_set1_epi64(w_group(g, r, kk));
+      acc[r][0] = _mm512_add_epi32(acc[r][0], _mm512_madd_epi16(x0, wb));
+      acc[r][1] = _mm512_add_epi32(acc[r][1], _mm512_madd_epi16(x1, wb));
+    }
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (int r = 0; r < MR; r++) {
+    const __m512i sums = _mm512_add_epi32(_mm512_permutex2var_epi32(acc[r][0], even, acc[r][1]),
+                                          _mm512_permutex2var_epi32(acc[r][0], odd, acc[r][1]));
+    store512(g, o0 + r, v, sums, _mm512_set1_epi32(bs->zpw[r]), _mm512_set1_ps(bs->scale[r]),
+             _mm512_set1_ps(bs->bias[r]));
+  }
+}
+
+LK_AVX512BW LK_INLINE void pixels_avx512bw(const cjob *g, int o0, int MR) {
+  block_stage bs;
+  widen_block(g, o0, MR, &bs);
+  for (int v = 0; v < g->vectors; v++) tile_avx512bw(g, &bs, o0, MR, v);
+}
+
+LK_AVX512BW static void qconv_avx512bw(const cjob *g) {
+  int o = 0;
+  for (; o + MRB <= g->n; o += MRB) pixels_avx512bw(g, o, MRB);
+  switch (g->n - o) {
+  case 7: pixels_avx512bw(g, o, 7); break;
+  case 6: pixels_avx512bw(g, o, 6); break;
+  case 5: pixels_avx512bw(g, o, 5); break;
+  case 4: pixels_avx512bw(g, o, 4); break;
+  case 3: pixels_avx512bw(g, o, 3); break;
+  case 2: pixels_avx512bw(g, o, 2); break;
+  case 1: pixels_avx512bw(g, o, 1); break;
+  default: break;
   }
 }
 
@@ -580,12 +744,12 @@ static void qconv_columns(const lk_window *w, const uint8_t *x, const void *pack
       .cols = base + p.cols, .cstride = (long)p.p16 * 4, .k4 = p.k4, .n = out_channels, .vectors = p.vectors,
       .w = packed, .pstride = (long)p.k4 * 64, .wsum = lk_qgemm_packed_sums(packed, out_channels, p.k),
       .table = (const int32_t *)(base + p.table), .q = out, .yf = y_f32, .yu = y_u8,
-      .plane = (long)w->out_h * w->out_w};
+      .plane = (long)w->out_h * w->out_w, .w16 = (int16_t *)(base + p.wide)};
   switch (isa) {
 #if LK_X86
   case LK_ISA_AVX512VNNI: qconv_avx512(&g); return;
   case LK_ISA_AVXVNNI: qconv_avxvnni(&g); return;
-  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
+  case LK_ISA_AVX512: qconv_avx512bw(&g); return;
   case LK_ISA_AVX2: qconv_avx2(&g); return;
 #endif
 #if LK_ARM64

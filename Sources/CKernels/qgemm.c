@@ -5,17 +5,20 @@
 //   panel[kk][col][t] = W[16*panel + col][4*kk + t]      (64 bytes per group, zero padded)
 // That is exactly one 512-bit vpdpbusd operand: broadcasting A[i][4kk .. 4kk+3] to every
 // 32-bit lane and multiplying adds 4 products into each of the 16 column accumulators. The
-// 256-bit paths read the same 64 bytes as two halves. After the panels come the column sums
+// 256-bit paths read the same 64 bytes as two halves, and the paths without VNNI widen them
+// to int16 pairs as they load them (below). After the panels come the column sums
 // wsum[j] = Σ_k W[j,k], which turn the activation zero point into one subtraction:
 //   Σ_k (A[i,k] - zp) W[j,k] = acc[i,j] - zp * wsum[j].
 //
 // Kernels. Every path computes a tile of MR rows × NP panels with all accumulators in
 // registers, stores the finished tile to a small buffer, and a per-path "finish" function
 // applies the output stage to the buffer (keeps the unrolled tiles small; the k loop dwarfs
-// the extra store). Rows go 8 (AVX-512) or 4/2 at a time; few rows (m = 1: batch-1 latency)
-// use more panels at once instead, so that enough independent vpdpbusd chains are in flight.
+// the extra store). Rows go 8 (AVX-512), 6 (AVX2) or 4 (AVX-VNNI) at a time; few rows (m = 1:
+// batch-1 latency) use more columns at once instead, so that enough independent
+// accumulator chains are in flight.
 #include "neon.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { PANEL = 16 };
@@ -139,8 +142,9 @@ LK_INLINE uint32_t load_tail(const uint8_t *p, int bytes) {
 
 enum { MR512 = 8, NP512 = 8, LDB512 = NP512 * PANEL };
 
-/// Output stage on 16 columns at a time (masked at the right edge of n).
-LK_AVX512 static void finish_avx512(const job *g, int i0, int mr, int j0, int cols, const int32_t *buf, int ldb) {
+/// Output stage on 16 columns at a time (masked at the right edge of n); no VNNI, so the
+/// AVX-512 path without it shares it.
+LK_AVX512BW static void finish_avx512(const job *g, int i0, int mr, int j0, int cols, const int32_t *buf, int ldb) {
   const lk_qoutput *q = g->q;
   for (int c = 0; c < cols && j0 + c < g->n; c += PANEL) {
     const int j = j0 + c;
@@ -307,45 +311,183 @@ LK_AVXVNNI static void qgemm_avxvnni(const job *g) {
   }
 }
 
-/// AVX2 has no u8×s8 dot product that is exact: vpmaddubsw adds two u8×s8 products into a
-/// saturating int16 (255·127·2 overflows it). So weights are sign-extended to int16 and
-/// vpmaddwd adds pairs into int32 exactly. Each accumulator holds pairs (lanes 2c, 2c+1 are
-/// the two halves of column c's sum), folded together once at the end.
-LK_AVX2 LK_INLINE void tile_avx2(const job *g, int i0, int MR, int p0) {
-  __m256i acc[2][4];  // [row][columns 4q .. 4q+3, as pairs]
-  const uint8_t *ar[2];
-  for (int r = 0; r < MR; r++) ar[r] = g->a + (i0 + r) * g->lda;
-  for (int r = 0; r < MR; r++)
-    for (int q = 0; q < 4; q++) acc[r][q] = _mm256_setzero_si256();
-  const int8_t *wp = g->w + (long)p0 * g->k4 * 64;
-  for (int kk = 0; kk < g->k4; kk++) {
-    __m256i b[4];
-    for (int q = 0; q < 4; q++) b[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wp + kk * 64 + 16 * q)));
-    for (int r = 0; r < MR; r++) {
-      const uint32_t word = kk < g->kfull ? load_group(ar[r] + 4 * kk) : load_tail(ar[r] + 4 * kk, g->ktail);
-      // a0 a1 a2 a3 as int16, repeated: lines up with each column's 4 weights.
-      const __m256i av = _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128((int)word)));
-      for (int q = 0; q < 4; q++) acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(av, b[q]));
-    }
+// ---- AVX2 and AVX-512 without VNNI: int16 pairs through vpmaddwd ----------------------------
+//
+// Exactness. Without VNNI no instruction adds four u8×s8 products exactly: vpmaddubsw adds
+// two into a saturating int16, and 255·127 + 255·127 (or 255·-128 twice) does not fit.
+// oneDNN uses it with the weights halved to 7 bits so that a pair cannot saturate (ONNX
+// Runtime's quantizer offers the same, reduce_range): twice the rounding error of 8-bit
+// weights. Without the limit the pairs do saturate: on the int8 LeNet-5 that cost ONNX
+// Runtime's MLAS kernels 0.5 points of accuracy (docs/onnx.md). Lathe's weights use all of
+// -128..127 and every path must give the same int32 sums, so these paths widen both
+// operands to int16 and multiply pairs with vpmaddwd, which is exact (each 32-bit lane gets
+// a0·w0 + a1·w1, at most 65280 in magnitude) and as accurate as the VNNI paths. Cost: one
+// vpmaddwd and one vpaddd per 16 multiply-adds (256-bit) where fp32 needs two FMAs.
+// vpmaddwd issues twice per cycle (Zen, Skylake), so the bound is twice the FMA rate, less
+// the vpaddd sharing the vector ports: measured on one Zen 4 core (AVX2 forced,
+// 256×300×784), 1.45x OpenBLAS's fp32 SGEMM, where vpdpbusd (VNNI) reaches 3.9x.
+//
+// Memory. The weights stay in the one packed form every path reads (1 byte per weight plus
+// 4 bytes per column sum): one vpmovsxbw from memory turns 16 packed bytes (4 columns × 4 k)
+// into 8 int16 pairs, lane 2c + h holding column c's k pair h, so a register of
+// accumulators holds 4 columns as pairs, summed once per tile (vphaddd). The activations are
+// widened once per block of rows into a small buffer (int16, k rounded up to 4 with zeros),
+// so a row's 4 values of a k group are one vpbroadcastq from memory, no ALU work. A 256-bit
+// tile of 6 rows × 8 columns keeps 12 accumulators, 2 weight and 1 activation register of
+// the 16: per k group, 2 widenings serve 12 vpmaddwd. AVX-512 widens 32 bytes (8 columns)
+// per vpmovsxbw and, with 32 registers, runs 8 rows × 16 columns.
+
+enum { KSTACK = 2048 };  // k widened on the stack up to this; a heap buffer beyond
+
+/// Rows [i0, i0+mr) of A as int16, k rounded up to 4 with zeros: dst[r * k4*4 + p].
+LK_AVX2 LK_INLINE void widen_rows(const job *g, int i0, int mr, int16_t *dst) {
+  const int kp = g->k4 * 4;
+  for (int r = 0; r < mr; r++) {
+    const uint8_t *src = g->a + (i0 + r) * g->lda;
+    int16_t *d = dst + (long)r * kp;
+    int p = 0;
+    for (; p + 16 <= g->k; p += 16)
+      _mm256_storeu_si256((__m256i *)(d + p), _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + p))));
+    for (; p < g->k; p++) d[p] = src[p];
+    for (; p < kp; p++) d[p] = 0;
   }
-  int32_t buf[2 * PANEL];
-  for (int r = 0; r < MR; r++) {
-    for (int h = 0; h < 2; h++) {
-      // hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7] in 64-bit pairs; the permute restores order.
-      const __m256i sums = _mm256_hadd_epi32(acc[r][2 * h], acc[r][2 * h + 1]);
-      _mm256_storeu_si256((__m256i *)(buf + r * PANEL + 8 * h), _mm256_permute4x64_epi64(sums, 0xD8));
-    }
-  }
-  finish_avx2(g, i0, MR, p0 * PANEL, PANEL, buf, PANEL);
 }
 
-LK_AVX2 static void qgemm_avx2(const job *g) {
-  int i = 0;
-  for (; i + 2 <= g->m; i += 2)
-    for (int p = 0; p < g->panels; p++) tile_avx2(g, i, 2, p);
-  if (i < g->m)
-    for (int p = 0; p < g->panels; p++) tile_avx2(g, i, 1, p);
+/// Row r's 4 widened values of group kk, as one 64-bit word.
+LK_INLINE int64_t a_group(const int16_t *a16, int kp, int r, int kk) {
+  int64_t v;
+  memcpy(&v, a16 + (long)r * kp + 4 * kk, 8);
+  return v;
 }
+
+/// Runs rows(g, a16, i0, mr) over blocks of `block` rows, each widened first; the buffer is
+/// on the stack up to KSTACK, else on the heap (or, when that fails, the portable path runs).
+#define LK_QGEMM_INT16_ROWS(NAME, ATTR, ROWS, BLOCK)                                             \
+  ATTR static void NAME(const job *g) {                                                         \
+    const int kp = g->k4 * 4;                                                                   \
+    int16_t stack[BLOCK * KSTACK];                                                              \
+    int16_t *a16 = kp <= KSTACK ? stack : malloc(sizeof(int16_t) * BLOCK * (size_t)kp);         \
+    if (!a16) {                                                                                 \
+      qgemm_portable(g);                                                                        \
+      return;                                                                                   \
+    }                                                                                           \
+    for (int i = 0; i < g->m; i += BLOCK) {                                                     \
+      const int mr = g->m - i < BLOCK ? g->m - i : BLOCK;                                       \
+      widen_rows(g, i, mr, a16);                                                                \
+      ROWS(g, a16, i, mr);                                                                      \
+    }                                                                                           \
+    if (a16 != stack) free(a16);                                                                \
+  }
+
+enum { MRW = 6, NHW = 4, LDBW = NHW * 8 };
+
+/// MR rows × NH·8 columns starting at half-panel h0 (columns 8·h0 ..): half-panel h is
+/// bytes 32·(h%2) .. of each 64-byte group of panel h/2.
+LK_AVX2 LK_INLINE void tile_avx2(const job *g, const int16_t *a16, int i0, int MR, int h0, int NH) {
+  __m256i acc[MRW][2 * NHW];  // [row][columns 4q .. 4q+3 as pairs]
+  const int8_t *wh[NHW];
+  for (int h = 0; h < NH; h++) wh[h] = g->w + (long)((h0 + h) / 2) * g->k4 * 64 + (h0 + h) % 2 * 32;
+  for (int r = 0; r < MR; r++)
+    for (int q = 0; q < 2 * NH; q++) acc[r][q] = _mm256_setzero_si256();
+  const int kp = g->k4 * 4;
+  for (int kk = 0; kk < g->k4; kk++) {
+    __m256i b[2 * NHW];
+    for (int q = 0; q < 2 * NH; q++)
+      b[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wh[q / 2] + kk * 64 + 16 * (q % 2))));
+    for (int r = 0; r < MR; r++) {
+      const __m256i av = _mm256_set1_epi64x(a_group(a16, kp, r, kk));  // a0 a1 a2 a3, repeated
+      for (int q = 0; q < 2 * NH; q++) acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(av, b[q]));
+    }
+  }
+  int32_t buf[MRW * LDBW];
+  for (int r = 0; r < MR; r++) {
+    for (int q = 0; q < NH; q++) {
+      // hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7] in 64-bit pairs; the permute restores order.
+      const __m256i sums = _mm256_hadd_epi32(acc[r][2 * q], acc[r][2 * q + 1]);
+      _mm256_storeu_si256((__m256i *)(buf + r * LDBW + 8 * q), _mm256_permute4x64_epi64(sums, 0xD8));
+    }
+  }
+  finish_avx2(g, i0, MR, h0 * 8, NH * 8, buf, LDBW);
+}
+
+/// Every column of rows [i0, i0+MR): NH half-panels at a time, then fewer.
+LK_AVX2 LK_INLINE void columns_avx2(const job *g, const int16_t *a16, int i0, int MR, int NH) {
+  const int halves = (g->n + 7) / 8;
+  int h = 0;
+  for (; h + NH <= halves; h += NH) tile_avx2(g, a16, i0, MR, h, NH);
+  if (NH > 2 && h + 2 <= halves) { tile_avx2(g, a16, i0, MR, h, 2); h += 2; }
+  if (NH > 1 && h < halves) tile_avx2(g, a16, i0, MR, h, 1);
+}
+
+/// Few rows take more columns at once, so that enough independent chains are in flight.
+LK_AVX2 static void rows_avx2(const job *g, const int16_t *a16, int i0, int mr) {
+  switch (mr) {
+  case 6: columns_avx2(g, a16, i0, 6, 1); break;
+  case 5: columns_avx2(g, a16, i0, 5, 1); break;
+  case 4: columns_avx2(g, a16, i0, 4, 1); break;
+  case 3: columns_avx2(g, a16, i0, 3, 1); break;
+  case 2: columns_avx2(g, a16, i0, 2, 2); break;
+  default: columns_avx2(g, a16, i0, 1, 4); break;  // GEMV: 32 columns, 8 chains
+  }
+}
+
+LK_QGEMM_INT16_ROWS(qgemm_avx2, LK_AVX2, rows_avx2, MRW)
+
+enum { MRB = 8, NPB = 4, LDBB = NPB * PANEL };
+
+/// MR rows × NP panels: each panel's group is two 512-bit registers of 8 columns as pairs,
+/// summed by pairs at the end (even lanes plus odd lanes of the two, in column order).
+LK_AVX512BW LK_INLINE void tile_avx512bw(const job *g, const int16_t *a16, int i0, int MR, int p0, int NP) {
+  __m512i acc[MRB][2 * NPB];  // [row][columns 8q .. 8q+7 as pairs]
+  for (int r = 0; r < MR; r++)
+    for (int q = 0; q < 2 * NP; q++) acc[r][q] = _mm512_setzero_si512();
+  const long pstride = (long)g->k4 * 64;
+  const int8_t *wp = g->w + p0 * pstride;
+  const int kp = g->k4 * 4;
+  for (int kk = 0; kk < g->k4; kk++) {
+    __m512i b[2 * NPB];
+    for (int q = 0; q < 2 * NP; q++)
+      b[q] = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(wp + q / 2 * pstride + kk * 64 + 32 * (q % 2))));
+    for (int r = 0; r < MR; r++) {
+      const __m512i av = _mm512_set1_epi64(a_group(a16, kp, r, kk));
+      for (int q = 0; q < 2 * NP; q++) acc[r][q] = _mm512_add_epi32(acc[r][q], _mm512_madd_epi16(av, b[q]));
+    }
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  int32_t buf[MRB * LDBB];
+  for (int r = 0; r < MR; r++) {
+    for (int q = 0; q < NP; q++) {
+      const __m512i lo = acc[r][2 * q], hi = acc[r][2 * q + 1];
+      const __m512i sums =
+          _mm512_add_epi32(_mm512_permutex2var_epi32(lo, even, hi), _mm512_permutex2var_epi32(lo, odd, hi));
+      _mm512_storeu_si512(buf + r * LDBB + q * PANEL, sums);
+    }
+  }
+  finish_avx512(g, i0, MR, p0 * PANEL, NP * PANEL, buf, LDBB);
+}
+
+LK_AVX512BW LK_INLINE void panels_avx512bw(const job *g, const int16_t *a16, int i0, int MR, int NP) {
+  int p = 0;
+  for (; p + NP <= g->panels; p += NP) tile_avx512bw(g, a16, i0, MR, p, NP);
+  if (NP > 2 && p + 2 <= g->panels) { tile_avx512bw(g, a16, i0, MR, p, 2); p += 2; }
+  if (NP > 1 && p < g->panels) tile_avx512bw(g, a16, i0, MR, p, 1);
+}
+
+LK_AVX512BW static void rows_avx512bw(const job *g, const int16_t *a16, int i0, int mr) {
+  switch (mr) {
+  case 8: panels_avx512bw(g, a16, i0, 8, 1); break;
+  case 7: panels_avx512bw(g, a16, i0, 7, 1); break;
+  case 6: panels_avx512bw(g, a16, i0, 6, 1); break;
+  case 5: panels_avx512bw(g, a16, i0, 5, 1); break;
+  case 4: panels_avx512bw(g, a16, i0, 4, 2); break;
+  case 3: panels_avx512bw(g, a16, i0, 3, 2); break;
+  case 2: panels_avx512bw(g, a16, i0, 2, 4); break;
+  default: panels_avx512bw(g, a16, i0, 1, 4); break;  // GEMV: 64 columns, 8 chains
+  }
+}
+
+LK_QGEMM_INT16_ROWS(qgemm_avx512bw, LK_AVX512BW, rows_avx512bw, MRB)
 
 #endif  // LK_X86
 
@@ -376,7 +518,7 @@ static void run(job *g, int m, int n, int k, const uint8_t *a, int lda, const vo
 #if LK_X86
   case LK_ISA_AVX512VNNI: qgemm_avx512(g); return;
   case LK_ISA_AVXVNNI: qgemm_avxvnni(g); return;
-  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
+  case LK_ISA_AVX512: qgemm_avx512bw(g); return;
   case LK_ISA_AVX2: qgemm_avx2(g); return;
 #endif
 #if LK_ARM64

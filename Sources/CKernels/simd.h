@@ -15,6 +15,10 @@
 #include <immintrin.h>
 /// 512-bit integer and float work with VNNI's vpdpbusd (Ice Lake, Sapphire Rapids, Zen 4).
 #define LK_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma,avx2")))
+/// The same without VNNI (Skylake-SP/X, Cascade Lake without it): the compiler can never emit
+/// vpdpbusd here. Helpers shared with the VNNI kernels carry this one (a VNNI function may
+/// inline them; the reverse would not compile).
+#define LK_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl,fma,avx2")))
 /// 256-bit vpdpbusd without AVX-512 (Alder Lake, Meteor Lake, Sierra Forest).
 #define LK_AVXVNNI __attribute__((target("avx2,fma,avxvnni")))
 /// Haswell and later.

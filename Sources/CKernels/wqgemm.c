@@ -5,8 +5,8 @@
 // vpdpbusd multiplies unsigned by signed bytes, so the VNNI paths read the activations as
 // u8 = s8 + 128 and take 128 · Σ_g s_g · Σw_g back out with the per-group weight sums that
 // lk_wq_pack stores after each row. AVX2's vpmaddubsw would saturate on such u8 values, so
-// that path computes a·w as |a| · (w with a's sign) instead (vpsignb), as ggml does: with
-// |a|, |w| <= 127 a pair sum stays within int16.
+// the AVX2 and AVX-512 (without VNNI) paths compute a·w as |a| · (w with a's sign) instead
+// (vpsignb), as ggml does: with |a|, |w| <= 127 a pair sum stays within int16.
 //
 // Output rows go four at a time so each activation load serves four weight rows. For a batch
 // of int4 weights, each block of four rows is unpacked once to int8 in a small scratch and
@@ -120,34 +120,24 @@ LK_AVX2 LK_INLINE float hsum_avx2(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w,
-                              const float *ws, int rows, float *out) {
-  (void)au;
-  const __m256i ones = _mm256_set1_epi16(1);
-  for (int r = 0; r < rows; r++) {
-    const uint8_t *row = w + (size_t)r * s->stride;
-    __m256 acc = _mm256_setzero_ps();
-    for (int c = 0, g = 0; c < s->kp; g++) {
-      const int end = c + s->group < s->kp ? c + s->group : s->kp;
-      __m256i sum = _mm256_setzero_si256();
-      for (; c < end; c += 32) {
-        const __m256i av = _mm256_loadu_si256((const __m256i *)(a + c)), wv = load_w_avx2(row, c, s->bits);
-        const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(av), _mm256_sign_epi8(wv, av));
-        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, ones));
-      }
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(ws[(size_t)r * s->groups + g]), acc);
-    }
-    out[r] = hsum_avx2(acc);
-  }
+/// a·w summed into 32-bit lanes without VNNI: |a| · (w with a's sign) (vpsignb) keeps
+/// vpmaddubsw's pair sums within int16 (|a|, |w| <= 127), and vpmaddwd with ones adds the
+/// pairs. The AVX-512 path without VNNI inlines it too (its target includes AVX2).
+LK_AVX2 LK_INLINE __m256i dot_sign_avx2(__m256i sum, __m256i a, __m256i w) {
+  const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(a), _mm256_sign_epi8(w, a));
+  return _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
 }
 
-/// The VNNI tile body, for a given vpdpbusd: four rows share each activation load. The result
-/// still holds the 128 · Σ s_g · Σw_g that reading activations + 128 added; lk_wq_gemm_f32
-/// takes it out (row_offsets, once per weight row, not per activation row).
-#define LK_WQ_VNNI_TILE(NAME, ATTR, DPBUSD)                                                              \
+/// The tile body for a given dot product DOT(sum, activations, weights) of 32 bytes, reading
+/// the activations from ACT (`a` as s8, or `au` as u8 = s8 + 128 for vpdpbusd): four rows
+/// share each activation load. The VNNI results still hold the 128 · Σ s_g · Σw_g that
+/// reading activations + 128 added; lk_wq_gemm_f32 takes it out (row_offsets, once per
+/// weight row, not per activation row).
+#define LK_WQ_TILE(NAME, ATTR, ACT, DOT)                                                                  \
   ATTR static void NAME(const wq_shape *s, const int8_t *a, const uint8_t *au, const uint8_t *w,         \
                         const float *ws, int rows, float *out) {                                         \
     (void)a;                                                                                             \
+    (void)au;                                                                                            \
     if (rows < 4) {                                                                                      \
       for (int r = 0; r < rows; r++) {                                                                   \
         const uint8_t *row = w + (size_t)r * s->stride;                                                  \
@@ -156,7 +146,7 @@ LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t 
           const int end = c + s->group < s->kp ? c + s->group : s->kp;                                   \
           __m256i sum = _mm256_setzero_si256();                                                          \
           for (; c < end; c += 32)                                                                       \
-            sum = DPBUSD(sum, _mm256_loadu_si256((const __m256i *)(au + c)), load_w_avx2(row, c, s->bits)); \
+            sum = DOT(sum, _mm256_loadu_si256((const __m256i *)(ACT + c)), load_w_avx2(row, c, s->bits)); \
           const float scale = ws[(size_t)r * s->groups + g];                                             \
           acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(scale), acc);                    \
         }                                                                                                \
@@ -171,11 +161,11 @@ LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t 
       const int end = c + s->group < s->kp ? c + s->group : s->kp;                                       \
       __m256i t0 = _mm256_setzero_si256(), t1 = t0, t2 = t0, t3 = t0;                                    \
       for (; c < end; c += 32) {                                                                         \
-        const __m256i av = _mm256_loadu_si256((const __m256i *)(au + c));                                \
-        t0 = DPBUSD(t0, av, load_w_avx2(w0, c, s->bits));                                                \
-        t1 = DPBUSD(t1, av, load_w_avx2(w1, c, s->bits));                                                \
-        t2 = DPBUSD(t2, av, load_w_avx2(w2, c, s->bits));                                                \
-        t3 = DPBUSD(t3, av, load_w_avx2(w3, c, s->bits));                                                \
+        const __m256i av = _mm256_loadu_si256((const __m256i *)(ACT + c));                               \
+        t0 = DOT(t0, av, load_w_avx2(w0, c, s->bits));                                                   \
+        t1 = DOT(t1, av, load_w_avx2(w1, c, s->bits));                                                   \
+        t2 = DOT(t2, av, load_w_avx2(w2, c, s->bits));                                                   \
+        t3 = DOT(t3, av, load_w_avx2(w3, c, s->bits));                                                   \
       }                                                                                                  \
       acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t0), _mm256_set1_ps(s0[g]), acc0);                       \
       acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t1), _mm256_set1_ps(s1[g]), acc1);                       \
@@ -188,10 +178,14 @@ LK_AVX2 static void tile_avx2(const wq_shape *s, const int8_t *a, const uint8_t 
     out[3] = hsum_avx2(acc3);                                                                            \
   }
 
-LK_WQ_VNNI_TILE(tile_avxvnni, LK_AVXVNNI, _mm256_dpbusd_avx_epi32)
+LK_WQ_TILE(tile_avx2, LK_AVX2, a, dot_sign_avx2)
+/// Without VNNI the AVX-512 path is AVX2's tile compiled for EVEX: 32 registers, and a
+/// group of 32 is still one 256-bit register (one scale each).
+LK_WQ_TILE(tile_avx512bw, LK_AVX512BW, a, dot_sign_avx2)
+LK_WQ_TILE(tile_avxvnni, LK_AVXVNNI, au, _mm256_dpbusd_avx_epi32)
 /// The EVEX 256-bit vpdpbusd: a group of 32 is one register, so wider vectors would need two
 /// scales per register; a GEMV is bound by reading the weights, not by arithmetic.
-LK_WQ_VNNI_TILE(tile_avx512, LK_AVX512, _mm256_dpbusd_epi32)
+LK_WQ_TILE(tile_avx512, LK_AVX512, au, _mm256_dpbusd_epi32)
 
 /// Four int8 weight rows against two activation rows (batches, AVX-512): each weight load
 /// serves both rows, and the eight int32 and eight fp32 accumulators fit in the 32 registers.
@@ -285,7 +279,7 @@ void lk_wq_gemm_f32(int m, int n, int k, int bits, int group, const int8_t *a, c
   switch (lk_isa_current()) {
   case LK_ISA_AVX512VNNI: tile = tile_avx512; offset_u8 = 1; break;
   case LK_ISA_AVXVNNI: tile = tile_avxvnni; offset_u8 = 1; break;
-  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
+  case LK_ISA_AVX512: tile = tile_avx512bw; break;
   case LK_ISA_AVX2: tile = tile_avx2; break;
   default: break;
   }

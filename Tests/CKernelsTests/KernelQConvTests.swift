@@ -73,6 +73,53 @@ final class KernelQConvTests: XCTestCase {
     }
   }
 
+  /// Every channel count the int16 paths block (6 channels on AVX2, 8 on AVX-512 without
+  /// VNNI, and each remainder), both methods, exact on every path; odd counts take 255 ×
+  /// 127/-128 everywhere, where any int16 saturation would show.
+  func testEveryChannelBlockIsExactOnEveryPath() {
+    var rng = SeededGenerator(seed: 8)
+    let t = ConvolutionCase(channels: 16, height: 7, width: 11, outChannels: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1))
+    var w = t.window
+    let k = t.channels * t.kh * t.kw
+    let pixels = Int(w.out_h * w.out_w)
+    var scratch = [UInt8](repeating: 0, count: lk_qconv2d_scratch_size(&w))
+    defer { _ = lk_qconv2d_force(-1) }
+    for outChannels in 1...17 {
+      let extreme = outChannels % 2 == 1
+      let size = t.channels * t.height * t.width
+      let x = extreme ? [UInt8](repeating: 255, count: size) : rng.bytes(size)
+      let weight =
+        extreme ? (0..<(outChannels * k)).map { Int8($0 % 3 == 0 ? 127 : -128) } : rng.signedBytes(outChannels * k)
+      let packed = packWeights(weight, n: outChannels, k: k)
+      // Zero point 0 (the padding is 0) and unit scales: the outputs are the accumulators.
+      let q = OutputStage(
+        aZeroPoint: 0, aScale: 1, wScale: [Float](repeating: 1, count: outChannels), bias: nil, relu: false)
+      var expected = [Float](repeating: 0, count: outChannels * pixels)
+      for o in 0..<outChannels {
+        for p in 0..<pixels {
+          var acc: Int64 = 0
+          for c in 0..<t.channels {
+            for i in 0..<t.kh {
+              for j in 0..<t.kw {
+                let a = Int64(patch(x, t, w, p: p, c: c, i: i, j: j, pad: 0))
+                acc += a * Int64(weight[o * k + (c * t.kh + i) * t.kw + j])
+              }
+            }
+          }
+          expected[o * pixels + p] = Float(acc)
+        }
+      }
+      for method in [LK_QCONV_ROWS, LK_QCONV_COLUMNS] {
+        XCTAssertEqual(lk_qconv2d_force(Int32(method)), 1)
+        forEachKernelPath { _, path in
+          var y = [Float](repeating: .nan, count: expected.count)
+          q.withC { lk_qconv2d_image(&w, x, packed, Int32(outChannels), $0, &y, nil, &scratch) }
+          XCTAssertEqual(y, expected, "\(path) method \(method), \(outChannels) channels")
+        }
+      }
+    }
+  }
+
   /// ReLU in the u8 domain clamps at the output zero point; saturation at 0 and 255. A 1×1
   /// convolution through the rows method is the GEMM with pixels as rows, A = the image
   /// transposed: pixel 0 is all 255, pixel 1 all 0.

@@ -34,51 +34,72 @@ final class KernelQGemmTests: XCTestCase {
     OutputStage(aZeroPoint: 0, aScale: 1, wScale: [Float](repeating: 1, count: n), bias: nil, relu: false)
   }
 
-  func testAccumulatorsAreExactOnEveryPath() {
-    var rng = SeededGenerator(seed: 1)
-    for (m, n, k) in Self.shapes {
-      let lda = k + 3  // a row stride wider than k
-      let a = rng.bytes(m * lda)
-      let w = rng.signedBytes(n * k)
-      let packed = packWeights(w, n: n, k: k)
-      let ref = reference(a, w, m: m, n: n, k: k, lda: lda)
-      let sums = packed.withUnsafeBytes { p in
-        Array(UnsafeBufferPointer(start: lk_qgemm_packed_sums(p.baseAddress!, Int32(n), Int32(k)), count: n))
-      }
-      XCTAssertEqual(sums.map(Int64.init), ref.wsum, "column sums \(m)x\(n)x\(k)")
-      XCTAssertLessThan(ref.acc.map(abs).max()!, 1 << 24, "the float outputs hold these accumulators exactly")
-      let identity = passThrough(n: n)
-      forEachKernelPath { _, path in
-        let ldc = n + 1
-        var c = [Float](repeating: -7, count: m * ldc)
-        identity.withC { lk_qgemm_f32(Int32(m), Int32(n), Int32(k), a, Int32(lda), packed, $0, &c, Int32(ldc)) }
-        for i in 0..<m {
-          for j in 0..<n where c[i * ldc + j] != Float(ref.acc[i * n + j]) {
-            XCTFail("\(path) \(m)x\(n)x\(k) [\(i),\(j)]: \(c[i * ldc + j]) != \(ref.acc[i * n + j])")
-            return
-          }
-          XCTAssertEqual(c[i * ldc + n], -7, "\(path): wrote past column n")
+  /// Every path's accumulators for A [m, k] (row stride lda) · Wᵀ against `reference`, through
+  /// the pass-through stage (so they must stay below 2²⁴), and nothing written past column n.
+  func assertExactOnEveryPath(_ a: [UInt8], _ w: [Int8], m: Int, n: Int, k: Int, lda: Int) {
+    let packed = packWeights(w, n: n, k: k)
+    let ref = reference(a, w, m: m, n: n, k: k, lda: lda)
+    let sums = packed.withUnsafeBytes { p in
+      Array(UnsafeBufferPointer(start: lk_qgemm_packed_sums(p.baseAddress!, Int32(n), Int32(k)), count: n))
+    }
+    XCTAssertEqual(sums.map(Int64.init), ref.wsum, "column sums \(m)x\(n)x\(k)")
+    XCTAssertLessThan(ref.acc.map(abs).max()!, 1 << 24, "the float outputs hold these accumulators exactly")
+    let identity = passThrough(n: n)
+    forEachKernelPath { _, path in
+      let ldc = n + 1
+      var c = [Float](repeating: -7, count: m * ldc)
+      identity.withC { lk_qgemm_f32(Int32(m), Int32(n), Int32(k), a, Int32(lda), packed, $0, &c, Int32(ldc)) }
+      for i in 0..<m {
+        for j in 0..<n where c[i * ldc + j] != Float(ref.acc[i * n + j]) {
+          XCTFail("\(path) \(m)x\(n)x\(k) [\(i),\(j)]: \(c[i * ldc + j]) != \(ref.acc[i * n + j])")
+          return
         }
+        XCTAssertEqual(c[i * ldc + n], -7, "\(path) \(m)x\(n)x\(k): wrote past column n")
       }
     }
   }
 
-  /// 255 × ±127/-128 over a long k: any int16 saturation (vpmaddubsw) would show here. The
-  /// sums pass 2²⁴, so the float outputs are the accumulators rounded to float.
-  func testExtremeValuesDoNotSaturate() {
-    let (m, n, k) = (3, 20, 787)
-    let a = [UInt8](repeating: 255, count: m * k)
-    var w = [Int8](repeating: 0, count: n * k)
-    for j in 0..<n {
-      for p in 0..<k { w[j * k + p] = j % 3 == 0 ? -128 : (j % 3 == 1 ? 127 : (p % 2 == 0 ? -128 : 127)) }
+  func testAccumulatorsAreExactOnEveryPath() {
+    var rng = SeededGenerator(seed: 1)
+    for (m, n, k) in Self.shapes {
+      let lda = k + 3  // a row stride wider than k
+      assertExactOnEveryPath(rng.bytes(m * lda), rng.signedBytes(n * k), m: m, n: n, k: k, lda: lda)
     }
-    let packed = packWeights(w, n: n, k: k)
-    let ref = reference(a, w, m: m, n: n, k: k, lda: k)
-    let identity = passThrough(n: n)
-    forEachKernelPath { _, path in
-      var c = [Float](repeating: 0, count: m * n)
-      identity.withC { lk_qgemm_f32(Int32(m), Int32(n), Int32(k), a, Int32(k), packed, $0, &c, Int32(n)) }
-      XCTAssertEqual(c, ref.acc.map { Float($0) }, path)
+  }
+
+  /// Every row count the tiles take (blocks of 6 rows on AVX2 and 8 on AVX-512 without VNNI,
+  /// each remainder, the GEMV) against every column edge (8-column halves, 16-column panels,
+  /// two or four of them at a time) and k tails, then a k past the 2048 that the int16 paths
+  /// widen on the stack.
+  func testEveryTileShapeIsExact() {
+    var rng = SeededGenerator(seed: 3)
+    let columnsAndDepths = [(1, 3), (7, 17), (9, 31), (24, 33), (40, 8), (65, 5), (72, 2)]
+    var shapes = (1...17).flatMap { m in columnsAndDepths.map { (m, $0.0, $0.1) } }
+    shapes += [(1, 20, 2051), (7, 9, 2051), (13, 33, 2050)]
+    for (m, n, k) in shapes {
+      assertExactOnEveryPath(rng.bytes(m * k), rng.signedBytes(n * k), m: m, n: n, k: k, lda: k)
+    }
+  }
+
+  /// 255 × 127/-128 over a long k, at every row count of the tiles: any int16 saturation
+  /// (vpmaddubsw) would show here. The sums pass 2²⁴, so the float outputs are the
+  /// accumulators rounded to float.
+  func testExtremeValuesDoNotSaturate() {
+    for m in 1...17 {
+      let (n, k) = (40, 787)
+      let a = [UInt8](repeating: 255, count: m * k)
+      var w = [Int8](repeating: 0, count: n * k)
+      for j in 0..<n {
+        for p in 0..<k { w[j * k + p] = j % 3 == 0 ? -128 : (j % 3 == 1 ? 127 : (p % 2 == 0 ? -128 : 127)) }
+      }
+      let packed = packWeights(w, n: n, k: k)
+      let ref = reference(a, w, m: m, n: n, k: k, lda: k)
+      let identity = passThrough(n: n)
+      forEachKernelPath { _, path in
+        var c = [Float](repeating: 0, count: m * n)
+        identity.withC { lk_qgemm_f32(Int32(m), Int32(n), Int32(k), a, Int32(k), packed, $0, &c, Int32(n)) }
+        XCTAssertEqual(c, ref.acc.map { Float($0) }, "\(path) m = \(m)")
+      }
     }
   }
 

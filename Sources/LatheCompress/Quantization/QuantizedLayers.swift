@@ -26,7 +26,7 @@ public final class QuantizedLinear: ReLUFolding, LoadedThroughPlaceholder {
     return LayerSpec(op: "qlinear", attributes: attributes)
   }
 
-  public var kernelName: String { "int8 " + String(cString: lk_isa_name(lk_isa_best())) }
+  public var kernelName: String { "int8 " + String(cString: lk_isa_name(lk_isa_current())) }
   /// Int8 layers end a model's training (see `Layer.allowsTraining`).
   public var allowsTraining: Bool { false }
   public var effectiveWeight: Tensor<Float>? { weights.dequantized(shape: [weights.rows, weights.columns]) }
@@ -127,7 +127,7 @@ public final class QuantizedConv2d: ReLUFolding, LoadedThroughPlaceholder {
   /// lk_qconv2d_method's choice for the usual case (stride 1: columns; wide windows over tiny
   /// outputs also fall back to im2row).
   public var kernelName: String {
-    (stride == [1, 1] ? "int8 columns+" : "int8 im2row+") + String(cString: lk_isa_name(lk_isa_best()))
+    (stride == [1, 1] ? "int8 columns+" : "int8 im2row+") + String(cString: lk_isa_name(lk_isa_current()))
   }
   public var allowsTraining: Bool { false }
   public var effectiveWeight: Tensor<Float>? { weights.dequantized(shape: weightShape) }

@@ -26,7 +26,7 @@ public final class WeightOnlyLinear: LoadedThroughPlaceholder {
   }
 
   public var kernelName: String {
-    "wq int\(weights.bits) g\(weights.groupSize) " + String(cString: lk_isa_name(lk_isa_best()))
+    "wq int\(weights.bits) g\(weights.groupSize) " + String(cString: lk_isa_name(lk_isa_current()))
   }
   /// Its input gets no gradient, but it stays allowed: fp32 layers after it still train, and
   /// fine-tuning them around a weight-only layer is a use (only int8 conversion ends training).
