@@ -158,11 +158,12 @@ enum ONNXSubgraphFile {
       if let extra = tensors.keys.sorted().first { throw .unexpectedParameter("\(node).\(extra)") }
       return parts.map(\.nodes)
     }
-    var unused = Set(tensors.keys)
+    // Left over: names under no part's prefix, and those under one that no node of it took.
+    var unused = Set(tensors.keys.filter { name in !parts.contains { name.hasPrefix($0.prefix) } })
     var restored: [[Node]] = []
     for part in parts {
       let (nodes, left) = try NodeList.restore(part.nodes, from: tensors, prefix: part.prefix, owner: node + ".")
-      unused.subtract(Set(tensors.keys.filter { $0.hasPrefix(part.prefix) }).subtracting(left))
+      unused.formUnion(left)
       restored.append(nodes)
     }
     if let extra = unused.sorted().first { throw .unexpectedParameter("\(node).\(extra)") }

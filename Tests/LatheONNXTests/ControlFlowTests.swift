@@ -95,6 +95,12 @@ final class ControlFlowTests: XCTestCase {
       stored.filter { $0.contains(".then.") || $0.contains(".else.") }.count,
       NodeList.storedTensors(layers[0].branches.thenBranch.nodes).count
         + NodeList.storedTensors(layers[0].branches.elseBranch.nodes).count, "each branch tensor once")
+    // A tensor under the If's node that no branch node takes is refused by name.
+    var tensors = Dictionary(uniqueKeysWithValues: loaded.storedTensors.map { ($0.name, $0.tensor) })
+    tensors["if.then.nothing.weight"] = .float32(.zeros([1]))
+    XCTAssertThrowsError(try loaded.restore(from: tensors)) {
+      XCTAssertTrue("\($0)".contains("if.then.nothing.weight"), "\($0)")
+    }
   }
 
   /// A file whose later If output names no earlier owner (damaged, or written before model
