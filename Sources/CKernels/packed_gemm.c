@@ -144,7 +144,7 @@ LK_AVX2 static void packed_avx2(const packed_split *s, int first, int last) {
 }
 
 /// Rows r0..r0+rows (rows <= 6) by `count` panels (1 or 2) starting at p, one zmm per panel row.
-LK_AVX512 LK_INLINE void tile_avx512(const packed_split *s, int p, int count, int r0, int rows) {
+LK_AVX512BW LK_INLINE void tile_avx512(const packed_split *s, int p, int count, int r0, int rows) {
   const long stride = (long)s->k * PANEL;
   const float *panel = s->packed + (long)p * stride;
   const float *x = s->x + (long)r0 * s->ldx;
@@ -179,7 +179,7 @@ LK_AVX512 LK_INLINE void tile_avx512(const packed_split *s, int p, int count, in
 }
 
 /// One row by two panels, in two k-interleaved chains (see row_avx2).
-LK_AVX512 static void row_avx512(const packed_split *s, int p, int count) {
+LK_AVX512BW static void row_avx512(const packed_split *s, int p, int count) {
   const long stride = (long)s->k * PANEL;
   const float *panel = s->packed + (long)p * stride, *second = count == 2 ? panel + stride : panel;
   const float *x = s->x;
@@ -208,7 +208,7 @@ LK_AVX512 static void row_avx512(const packed_split *s, int p, int count) {
   }
 }
 
-LK_AVX512 static void packed_avx512(const packed_split *s, int first, int last) {
+LK_AVX512BW static void packed_avx512(const packed_split *s, int first, int last) {
   for (int p = first; p < last; p += 2) {
     const int count = last - p >= 2 ? 2 : 1;
     if (s->m == 1) {
@@ -236,7 +236,7 @@ static void packed_part(void *context, int task) {
   const int last = first + s->panels_per_task < panels ? first + s->panels_per_task : panels;
   if (first >= last) return;
 #if LK_X86
-  if (s->isa >= LK_ISA_AVX512VNNI) {
+  if (lk_isa_avx512(s->isa)) {
     packed_avx512(s, first, last);
     return;
   }

@@ -39,7 +39,7 @@ static void minmax_portable(const float *x, long count, float *lo, float *hi) {
 
 #if LK_X86
 
-LK_AVX512 static void quantize_avx512(const float *x, long count, float inv, int32_t zp, int32_t lo, int32_t hi,
+LK_AVX512BW static void quantize_avx512(const float *x, long count, float inv, int32_t zp, int32_t lo, int32_t hi,
                                       void *q, int is_signed) {
   const __m512 vinv = _mm512_set1_ps(inv), vmin = _mm512_set1_ps(-512.0f), vmax = _mm512_set1_ps(512.0f);
   const __m512i vzp = _mm512_set1_epi32(zp), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
@@ -81,7 +81,7 @@ LK_AVX2 static void quantize_avx2(const float *x, long count, float inv, int32_t
     quantize_u8_portable(x + i, count - i, inv, zp, (uint8_t *)q + i);
 }
 
-LK_AVX512 static void minmax_avx512(const float *x, long count, float *lo, float *hi) {
+LK_AVX512BW static void minmax_avx512(const float *x, long count, float *lo, float *hi) {
   __m512 a = _mm512_set1_ps(x[0]), b = a;
   long i = 0;
   for (; i + 16 <= count; i += 16) {
@@ -128,9 +128,9 @@ void lk_quantize_u8(const float *x, long count, float scale, int32_t zero_point,
   const float inv = 1.0f / scale;
   switch (lk_isa_current()) {
 #if LK_X86
-  case LK_ISA_AVX512VNNI: quantize_avx512(x, count, inv, zero_point, 0, 255, q, 0); return;
+  case LK_ISA_AVX512VNNI:
+  case LK_ISA_AVX512: quantize_avx512(x, count, inv, zero_point, 0, 255, q, 0); return;
   case LK_ISA_AVXVNNI:
-  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: quantize_avx2(x, count, inv, zero_point, 0, 255, q, 0); return;
 #endif
   default: quantize_u8_portable(x, count, inv, zero_point, q); return;
@@ -141,9 +141,9 @@ void lk_quantize_s8(const float *x, long count, float scale, int8_t *q) {
   const float inv = 1.0f / scale;
   switch (lk_isa_current()) {
 #if LK_X86
-  case LK_ISA_AVX512VNNI: quantize_avx512(x, count, inv, 0, -127, 127, q, 1); return;
+  case LK_ISA_AVX512VNNI:
+  case LK_ISA_AVX512: quantize_avx512(x, count, inv, 0, -127, 127, q, 1); return;
   case LK_ISA_AVXVNNI:
-  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: quantize_avx2(x, count, inv, 0, -127, 127, q, 1); return;
 #endif
   default: quantize_s8_portable(x, count, inv, q); return;
@@ -167,9 +167,9 @@ void lk_minmax_f32(const float *x, long count, float *min, float *max) {
   }
   switch (lk_isa_current()) {
 #if LK_X86
-  case LK_ISA_AVX512VNNI: minmax_avx512(x, count, min, max); return;
+  case LK_ISA_AVX512VNNI:
+  case LK_ISA_AVX512: minmax_avx512(x, count, min, max); return;
   case LK_ISA_AVXVNNI:
-  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: minmax_avx2(x, count, min, max); return;
 #endif
   default: minmax_portable(x, count, min, max); return;

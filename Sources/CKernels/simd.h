@@ -15,6 +15,9 @@
 #include <immintrin.h>
 /// 512-bit integer and float work with VNNI's vpdpbusd (Ice Lake, Sapphire Rapids, Zen 4).
 #define LK_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma,avx2")))
+/// 512-bit work without VNNI (Skylake-SP/X and later): the float kernels, which both AVX-512
+/// paths (LK_ISA_AVX512 and LK_ISA_AVX512VNNI) run, so they must not be allowed VNNI.
+#define LK_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl,fma,avx2")))
 /// 256-bit vpdpbusd without AVX-512 (Alder Lake, Meteor Lake, Sierra Forest).
 #define LK_AVXVNNI __attribute__((target("avx2,fma,avxvnni")))
 /// Haswell and later.

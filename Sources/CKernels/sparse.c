@@ -42,7 +42,7 @@ static void spmv_portable(int rows, const int32_t *row_ptr, const int32_t *col_i
 
 #if LK_X86
 
-LK_AVX512 static void spmv_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
+LK_AVX512BW static void spmv_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
                                   const float *x, const float *bias, float *y) {
   for (int r = 0; r < rows; r++) {
     int32_t p = row_ptr[r];
@@ -95,9 +95,9 @@ void lk_spmv(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx,
   (void)cols;
   switch (lk_isa_current()) {
 #if LK_X86
-  case LK_ISA_AVX512VNNI: spmv_avx512(rows, row_ptr, col_idx, values, x, bias, y); return;
+  case LK_ISA_AVX512VNNI:
+  case LK_ISA_AVX512: spmv_avx512(rows, row_ptr, col_idx, values, x, bias, y); return;
   case LK_ISA_AVXVNNI:
-  case LK_ISA_AVX512:  // until it has its own: the AVX2 path
   case LK_ISA_AVX2: spmv_avx2(rows, row_ptr, col_idx, values, x, bias, y); return;
 #endif
   default: spmv_portable(rows, row_ptr, col_idx, values, x, bias, y); return;
@@ -197,7 +197,7 @@ static void spmv_sliced_portable(int rows, int cols, const int32_t *slice_entrie
 
 #if LK_X86
 
-LK_AVX512 static void spmv_sliced_avx512(int rows, int cols, const int32_t *slice_entries, const int32_t *entry_block,
+LK_AVX512BW static void spmv_sliced_avx512(int rows, int cols, const int32_t *slice_entries, const int32_t *entry_block,
                                          const int32_t *entry_steps, const float *step_values,
                                          const uint8_t *step_lanes, const int32_t *row_order, const float *x,
                                          const float *bias, int relu, float *y) {
@@ -251,7 +251,7 @@ void lk_spmv_sliced(int rows, int cols, const int32_t *slice_entries, const int3
                     const int32_t *entry_steps, const float *step_values, const uint8_t *step_lanes,
                     const int32_t *row_order, const float *x, const float *bias, int relu, float *y) {
 #if LK_X86
-  if (lk_isa_current() == LK_ISA_AVX512VNNI) {
+  if (lk_isa_avx512(lk_isa_current())) {
     spmv_sliced_avx512(rows, cols, slice_entries, entry_block, entry_steps, step_values, step_lanes, row_order, x,
                        bias, relu, y);
     return;
@@ -282,7 +282,7 @@ static void spmm_chunk_portable(int rows, const int32_t *row_ptr, const int32_t 
 #if LK_X86
 
 /// NV accumulators of 16 (a constant after inlining).
-LK_AVX512 LK_INLINE void spmm_rows_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx,
+LK_AVX512BW LK_INLINE void spmm_rows_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx,
                                           const float *values, const float *xt, const float *bias, float *yt,
                                           int NV) {
   for (int r = 0; r < rows; r++) {
@@ -309,7 +309,7 @@ LK_AVX512 LK_INLINE void spmm_rows_avx512(int rows, const int32_t *row_ptr, cons
   }
 }
 
-LK_AVX512 static void spmm_chunk_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx,
+LK_AVX512BW static void spmm_chunk_avx512(int rows, const int32_t *row_ptr, const int32_t *col_idx,
                                        const float *values, const float *xt, const float *bias, float *yt,
                                        int width) {
   switch (width / 16) {
@@ -368,9 +368,9 @@ void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_
     }
     switch (isa) {
 #if LK_X86
-    case LK_ISA_AVX512VNNI: spmm_chunk_avx512(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
+    case LK_ISA_AVX512VNNI:
+    case LK_ISA_AVX512: spmm_chunk_avx512(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
     case LK_ISA_AVXVNNI:
-    case LK_ISA_AVX512:  // until it has its own: the AVX2 path
     case LK_ISA_AVX2: spmm_chunk_avx2(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
 #endif
     default: spmm_chunk_portable(rows, row_ptr, col_idx, values, xt, bias, yt, width); break;
