@@ -73,7 +73,7 @@ public final class SparseLinear: ReLUFolding {
   public var kernelName: String {
     let one: String
     switch singleExamplePath {
-    case .dense: one = "sgemv"
+    case .dense: one = "sgemm"  // packed once, as Linear runs it
     case .csr: one = "csr-spmv"
     case .sliced: one = "sliced-spmv"
     }
