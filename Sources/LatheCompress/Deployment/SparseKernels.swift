@@ -20,6 +20,13 @@ enum SparseKernels {
   /// float `Linear` runs it (`denseProduct`), so a sparse layer slower than its float version
   /// runs as that float version. Each shape is timed once per process and path (`choices`):
   /// later layers of that shape get the same answer.
+  ///
+  /// What batches pick: CSR spmm (`lk_spmm`: every nonzero scales 64 batch rows held in
+  /// registers, x transposed once per chunk) does work in proportion to the nonzeros, with no
+  /// padding and no gathers, where the dense product does 1/density times the multiply-adds at
+  /// a better rate per multiply-add. At LeNet-300-100's 90% (fc1 93.7%, fc2 62% zeros) spmm wins
+  /// on every path of this EPYC: 784→300 at 90% zeros and batch 256 took 0.40-0.44 ms against
+  /// 1.22 ms dense, at 80% 0.55-0.61 ms; at 50% dense wins (1.25-1.45 ms sparse).
   static func choosePaths(
     density: Double, rowPointers: [Int32], columns: [Int32], values: [Float], sliced: SlicedSparseRows,
     dense: Tensor<Float>, packed: PackedWeight, bias: Tensor<Float>?, choices: SparseKernelChoices = .shared
