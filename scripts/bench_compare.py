@@ -65,6 +65,24 @@ def main():
             if a and b:
                 print(f"  {compressed:<24} {field:<9} {b / a:5.2f}x faster than {base}")
 
+    # The same ratios on every kernel path lathe bench forced (one machine, every path).
+    paths = runs[0].get("path_models") or []
+    if paths:
+        print("\nLathe against itself on each kernel path (* the default path)")
+        print(f"  {'':<24} {'':<9}" + "".join(f"{p['path'] + ('*' if p['is_default'] else ''):>13}" for p in paths))
+        for compressed, base in (("lenet-300-100-int8", "lenet-300-100"), ("lenet-5-int8", "lenet-5"),
+                                 ("lenet-300-100-sparse90", "lenet-300-100")):
+            for field in ("batch1", "batch256"):
+                cells = []
+                for i in range(len(paths)):
+                    def path_lat(file):
+                        rows = [next((m for m in r["path_models"][i]["models"] if m["model"] == file), None)
+                                for r in runs]
+                        return None if None in rows else mean([m[field]["p50_microseconds"] for m in rows])
+                    a, b = path_lat(compressed + ".safetensors"), path_lat(base + ".safetensors")
+                    cells.append(f"{b / a:12.2f}x" if a and b else f"{'':>13}")
+                print(f"  {compressed:<24} {field:<9}" + "".join(cells))
+
     train = anchors.get("train", {})
     if train and runs[0].get("training"):
         ours = mean([r["training"]["epoch_ms"] for r in runs]) / 1000

@@ -143,7 +143,7 @@ LK_AVX2 static void tile_of(const lk_window *w, const float *pad, padded_plane p
 
 /// Sixteen floats from `src` at stride s (1 or 2), lanes past `left` zero (loads stay inside
 /// the plane and its slack: a masked load reads nothing past the lanes it keeps).
-LK_AVX512 static inline __m512 load16(const float *src, int s, __mmask16 keep) {
+LK_AVX512BW static inline __m512 load16(const float *src, int s, __mmask16 keep) {
   if (s == 1) return _mm512_maskz_loadu_ps(keep, src);
   // Even elements of src[0..31]: one two-source permute instead of AVX2's shuffle pair.
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -154,7 +154,7 @@ LK_AVX512 static inline __m512 load16(const float *src, int s, __mmask16 keep) {
 /// tile_avx2 in sixteen-float vectors: ROWS output rows by VECS vectors from column ox, the
 /// last vector of a row masked to the plane's width (a 14-wide plane is one masked vector,
 /// not two of eight).
-LK_AVX512 LK_INLINE void tile_avx512(const lk_window *w, const float *pad, padded_plane p, const float *k,
+LK_AVX512BW LK_INLINE void tile_avx512(const lk_window *w, const float *pad, padded_plane p, const float *k,
                                      const long *offsets, float b, int oy, int ox, int ROWS, int VECS, float *plane) {
   const int s = w->stride_w, taps = w->kernel_h * w->kernel_w;
   const long row_step = (long)w->stride_h * p.wp;
@@ -179,7 +179,7 @@ LK_AVX512 LK_INLINE void tile_avx512(const lk_window *w, const float *pad, padde
       _mm512_mask_storeu_ps(plane + (long)(oy + r) * w->out_w + ox + 16 * v, keep[v], acc[r][v]);
 }
 
-LK_AVX512 static void tile512_of(const lk_window *w, const float *pad, padded_plane p, const float *k,
+LK_AVX512BW static void tile512_of(const lk_window *w, const float *pad, padded_plane p, const float *k,
                                  const long *offsets, float b, int oy, int ox, int rows, int vecs, float *plane) {
 #define LK_TILE(R, V) \
   case R * 8 + V: tile_avx512(w, pad, p, k, offsets, b, oy, ox, R, V, plane); return;

@@ -144,7 +144,7 @@ LK_AVX2 static void packed_avx2(const packed_split *s, int first, int last) {
 }
 
 /// Rows r0..r0+rows (rows <= 6) by `count` panels (1 or 2) starting at p, one zmm per panel row.
-LK_AVX512 LK_INLINE void tile_avx512(const packed_split *s, int p, int count, int r0, int rows) {
+LK_AVX512BW LK_INLINE void tile_avx512(const packed_split *s, int p, int count, int r0, int rows) {
   const long stride = (long)s->k * PANEL;
   const float *panel = s->packed + (long)p * stride;
   const float *x = s->x + (long)r0 * s->ldx;
@@ -179,7 +179,7 @@ LK_AVX512 LK_INLINE void tile_avx512(const packed_split *s, int p, int count, in
 }
 
 /// One row by two panels, in two k-interleaved chains (see row_avx2).
-LK_AVX512 static void row_avx512(const packed_split *s, int p, int count) {
+LK_AVX512BW static void row_avx512(const packed_split *s, int p, int count) {
   const long stride = (long)s->k * PANEL;
   const float *panel = s->packed + (long)p * stride, *second = count == 2 ? panel + stride : panel;
   const float *x = s->x;
@@ -208,7 +208,7 @@ LK_AVX512 static void row_avx512(const packed_split *s, int p, int count) {
   }
 }
 
-LK_AVX512 static void packed_avx512(const packed_split *s, int first, int last) {
+LK_AVX512BW static void packed_avx512(const packed_split *s, int first, int last) {
   for (int p = first; p < last; p += 2) {
     const int count = last - p >= 2 ? 2 : 1;
     if (s->m == 1) {
@@ -236,7 +236,7 @@ static void packed_part(void *context, int task) {
   const int last = first + s->panels_per_task < panels ? first + s->panels_per_task : panels;
   if (first >= last) return;
 #if LK_X86
-  if (s->isa >= LK_ISA_AVX512VNNI) {
+  if (lk_isa_avx512(s->isa)) {
     packed_avx512(s, first, last);
     return;
   }
@@ -257,11 +257,14 @@ static void packed_part(void *context, int task) {
 int lk_sgemm_packed_pays(int m) {
   // Measured (lathe bench --only kernels, "linear f32" rows): with a SIMD tile the packed
   // product beats OpenBLAS's per-call packing from 1 to 128 rows (2.2-3.7x at 4-9 rows, 1.1x
-  // at 128); at 256 rows AVX2's 6x16 tile falls behind. Portable C loses from 9 rows on, so
-  // it keeps the BLAS. NEON's 4x16 tile takes the same bound, not yet measured on an ARM
-  // machine: OpenBLAS packs per call there too (docs/arm.md).
+  // at 128). At 256 rows it still wins on this EPYC (one thread, min of 2000 calls, AVX2 and
+  // AVX-512 tiles alike: LeNet-300-100's fc1 256x300x784 1.06 ms against 1.18 ms, MiniLM's
+  // 256x384x384 0.65-0.66 ms against 0.72 ms, 256x1536x384 2.6-2.7 ms against 2.9 ms), and
+  // split over threads it splits the weight's panels, where each BLAS part packs all of it.
+  // Portable C loses from 9 rows on, so it keeps the BLAS. NEON's 4x16 tile takes the same
+  // bound, not yet measured on an ARM machine: OpenBLAS packs per call there too (docs/arm.md).
   const int isa = lk_isa_current();
-  return m >= 1 && m <= 128 && (isa >= LK_ISA_AVX2 || lk_isa_neon(isa));
+  return m >= 1 && m <= 256 && (isa >= LK_ISA_AVX2 || lk_isa_neon(isa));
 }
 
 void lk_sgemm_packed(int m, int n, int k, const float *x, int ldx, const float *packed, const float *bias, float *y,

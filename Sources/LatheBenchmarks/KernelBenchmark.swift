@@ -173,28 +173,27 @@ public enum KernelBenchmark {
         var values = [Float](repeating: 0, count: nnz)
         _ = lk_csr_from_dense(w, Int32(rows), Int32(cols), &rowPtr, &colIdx, &values)
         var scratch = [Float](repeating: 0, count: lk_spmm_scratch_size(Int32(rows), Int32(cols)))
-        // Batch 1 has two layouts (CSR with gathers, and sliced without); batches use CSR.
-        let sliced =
-          batch == 1
-          ? SlicedSparseRows(rows: rows, cols: cols, rowPointers: rowPtr, columns: colIdx, values: values) : nil
-        var kernels: [(name: String, run: () -> Void)] = [
-          (
-            "sparse",
-            {
-              if batch == 1 {
-                lk_spmv(Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y)
-              } else {
-                lk_spmm(Int32(batch), Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y, &scratch)
+        for isa in paths where !(quick && isa != lk_isa_best()) {
+          _ = lk_isa_force(isa)
+          // Batch 1 has two layouts (CSR with gathers, and sliced without, built for this path's
+          // block width); batches use CSR.
+          var kernels: [(name: String, run: () -> Void)] = [
+            (
+              "sparse",
+              {
+                if batch == 1 {
+                  lk_spmv(Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y)
+                } else {
+                  lk_spmm(Int32(batch), Int32(rows), Int32(cols), rowPtr, colIdx, values, x, bias, &y, &scratch)
+                }
               }
-            }
-          )
-        ]
-        if let sliced {
-          kernels.append(("sliced", { sliced.product(x, bias: bias, relu: false, into: &y) }))
-        }
-        for kernel in kernels {
-          for isa in paths where !(quick && isa != lk_isa_best()) {
-            _ = lk_isa_force(isa)
+            )
+          ]
+          if batch == 1 {
+            let sliced = SlicedSparseRows(rows: rows, cols: cols, rowPointers: rowPtr, columns: colIdx, values: values)
+            kernels.append(("sliced", { sliced.product(x, bias: bias, relu: false, into: &y) }))
+          }
+          for kernel in kernels {
             let seconds = time(budget: budget, kernel.run)
             results.append(
               Result(
@@ -202,8 +201,8 @@ public enum KernelBenchmark {
                   + "(\(format(denseSeconds / seconds, 2))x dense)",
                 path: String(cString: lk_isa_name(isa)), threads: 1, seconds: seconds, gops: work / seconds / 1e9))
           }
-          _ = lk_isa_force(-1)
         }
+        _ = lk_isa_force(-1)
       }
     }
     return results

@@ -45,7 +45,13 @@ extension Lathe {
         if let threads { lk_set_num_threads(Int32(threads)) }
         var result = BenchResult(
           threads: Int(lk_get_num_threads()), cpuFeatures: cpuFeatureNames(),
-          gemmBackend: String(cString: lk_sgemm_backend()))
+          gemmBackend: String(cString: lk_sgemm_backend()), defaultPath: String(cString: lk_isa_name(lk_isa_current())),
+          paths: (0..<Int32(LK_ISA_COUNT)).filter { lk_isa_supported($0) != 0 }.map { String(cString: lk_isa_name($0)) }
+        )
+        say(
+          "CPU: \(result.cpuFeatures.joined(separator: " ")); kernel paths: \(result.paths.joined(separator: ", ")); "
+            + "default \(result.defaultPath) (LK_ISA=name sets it); fp32 GEMM: \(result.gemmBackend); "
+            + "\(result.threads) threads")
         if let layers {
           result.layers = try LayerProfile.measure(path: layers, batches: layerBatches, quick: quick)
           if !json { print(LayerProfile.table(result.layers!)) }
@@ -53,7 +59,10 @@ extension Lathe {
           return
         }
         if only.contains("gemm") { result.gemm = benchGEMM() }
-        if only.contains("models") { result.models = try benchModels() }
+        if only.contains("models") {
+          result.pathModels = try benchModels()
+          result.models = result.pathModels?.first(where: \.isDefault)?.models
+        }
         if only.contains("train") { result.training = try benchTraining() }
         if only.contains("kernels") {
           say("int8 and sparse kernels (median per call)")
@@ -102,27 +111,18 @@ extension Lathe {
       }
     }
 
-    private func benchModels() throws -> [BenchResult.ModelLatency] {
+    /// Every model of the folder on every kernel path (`PathLatencies`).
+    private func benchModels() throws -> [PathLatencies] {
       let folder =
         try models.map { URL(fileURLWithPath: $0) }
         ?? WorkspaceSources.samplesDirectory().appendingPathComponent("models")
       let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
         .filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".onnx") }.sorted()
-      say("model latency (fp32, one forward pass): p50 / p95")
-      return try files.map { file in
-        let model = try ModelOpener.open(folder.appendingPathComponent(file))
-        let seconds = latencySeconds ?? (quick ? 0.2 : 0.6)
-        let one = LatencyMeasurement.measure(model, batchSize: 1, minimumRuns: 50, minimumSeconds: seconds)
-        let many = LatencyMeasurement.measure(
-          model, batchSize: 256, minimumRuns: 10,
-          minimumSeconds: seconds)
-        say(
-          String(
-            format: "  %-28@ batch 1: %8.1f / %8.1f µs   batch 256: %8.3f / %8.3f ms", file as NSString,
-            one.p50Microseconds,
-            one.p95Microseconds, many.p50Microseconds / 1000, many.p95Microseconds / 1000))
-        return .init(model: file, batch1: one, batch256: many)
-      }
+        .map { folder.appendingPathComponent($0) }
+      say("model latency (one forward pass, p50) on each kernel path")
+      let paths = try PathLatencies.measure(files: files, seconds: latencySeconds ?? (quick ? 0.2 : 0.6))
+      for line in PathLatencies.table(paths) { say("  " + line) }
+      return paths
     }
 
     private func benchTraining() throws -> BenchResult.Training {
@@ -181,8 +181,14 @@ struct BenchResult: Encodable {
   var threads: Int
   var cpuFeatures: [String]
   var gemmBackend: String
+  /// The kernel path taken unforced (`lk_isa_current`), and every path this CPU supports.
+  var defaultPath: String
+  var paths: [String]
   var gemm: [GEMM]?
+  /// The default path's figures (what scripts/bench_compare.py reads).
   var models: [ModelLatency]?
+  /// Every path's figures.
+  var pathModels: [PathLatencies]?
   var training: Training?
   var layers: LayerProfile.Profile?
   var frameBuildMs: [String: Double]?

@@ -490,25 +490,28 @@ static void sliced_one(int isa, const csr *s, const float *x, const float *bias,
       order[r] = order[t], order[t] = v;
     }
   }
+  // The layout is built for the path's block width (16 or 32 columns), which portable also reads.
+  use_path(isa);
+  const int block = lk_sliced_block();
   long entries = 0;
   const int slices = (s->rows + 15) / 16;
-  const long steps = lk_sliced_from_csr(s->rows, s->cols, s->row_ptr, s->col_idx, s->values, order, NULL, NULL, NULL,
-                                        NULL, NULL, &entries);
+  const long steps = lk_sliced_from_csr(s->rows, s->cols, block, s->row_ptr, s->col_idx, s->values, order, NULL, NULL,
+                                        NULL, NULL, NULL, &entries);
   int32_t *slice_entries = malloc(sizeof(int32_t) * (slices + 1));
   int32_t *entry_block = malloc(sizeof(int32_t) * (entries + 1));
   int32_t *entry_steps = malloc(sizeof(int32_t) * (entries + 1));
   float *step_values = malloc(sizeof(float) * 16 * (steps + 1));
   uint8_t *step_lanes = malloc(16 * (steps + 1));
-  lk_sliced_from_csr(s->rows, s->cols, s->row_ptr, s->col_idx, s->values, order, slice_entries, entry_block,
+  lk_sliced_from_csr(s->rows, s->cols, block, s->row_ptr, s->col_idx, s->values, order, slice_entries, entry_block,
                      entry_steps, step_values, step_lanes, &entries);
   float *expected = alloc_garbage(sizeof(float) * (s->rows + 1)), *got = malloc(sizeof(float) * (s->rows + 1));
   memcpy(got, expected, sizeof(float) * (s->rows + 1));
   use_path(LK_ISA_PORTABLE);
-  lk_spmv_sliced(s->rows, s->cols, slice_entries, entry_block, entry_steps, step_values, step_lanes, order, x, bias,
-                 relu, expected);
+  lk_spmv_sliced(s->rows, s->cols, block, slice_entries, entry_block, entry_steps, step_values, step_lanes, order, x,
+                 bias, relu, expected);
   use_path(isa);
-  lk_spmv_sliced(s->rows, s->cols, slice_entries, entry_block, entry_steps, step_values, step_lanes, order, x, bias,
-                 relu, got);
+  lk_spmv_sliced(s->rows, s->cols, block, slice_entries, entry_block, entry_steps, step_values, step_lanes, order, x,
+                 bias, relu, got);
   close_floats(expected, got, s->rows + 1, FP32_TOLERANCE, s->cols / 4.0 + 1, "spmv sliced");
   free(order), free(slice_entries), free(entry_block), free(entry_steps), free(step_values), free(step_lanes);
   free(expected), free(got);

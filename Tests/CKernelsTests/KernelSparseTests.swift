@@ -83,7 +83,8 @@ final class KernelSparseTests: XCTestCase {
   }
 
   /// The gather-free sliced layout against the dense loops: shapes that are not multiples of
-  /// the 16-row slices or 32-column blocks, natural and permuted row orders, bias and ReLU.
+  /// the 16-row slices or the column blocks, natural and permuted row orders, bias and ReLU,
+  /// blocks of 32 (the AVX-512 kernel's), 16 (AVX2's) and 7 (none's: portable on every path).
   func testSlicedSpMVMatchesDenseOnEveryPath() {
     var rng = SeededGenerator(seed: 11)
     for (rows, cols) in [(1, 1), (3, 17), (17, 33), (100, 300), (300, 784), (40, 65)] {
@@ -94,30 +95,33 @@ final class KernelSparseTests: XCTestCase {
         let x = rng.floats(cols, -1...1)
         let expected = reference(w, x, bias, batch: 1, rows: rows, cols: cols)
         let reversed = (0..<Int32(rows)).reversed().map { $0 }
-        for order in [nil, reversed] {
+        let layouts: [(order: [Int32]?, block: Int)] = [(nil, 32), (reversed, 32), (nil, 16), (reversed, 16), (nil, 7)]
+        for (order, block) in layouts {
           var entries = 0
           let steps = lk_sliced_from_csr(
-            Int32(rows), Int32(cols), m.rowPtr, m.colIdx, m.values, order, nil, nil, nil, nil, nil, &entries)
+            Int32(rows), Int32(cols), Int32(block), m.rowPtr, m.colIdx, m.values, order, nil, nil, nil, nil, nil,
+            &entries)
           var sliceEntries = [Int32](repeating: 0, count: (rows + 15) / 16 + 1)
           var blocks = [Int32](repeating: 0, count: entries)
           var stepCounts = [Int32](repeating: 0, count: entries)
           var values = [Float](repeating: 0, count: steps * 16)
           var lanes = [UInt8](repeating: 0, count: steps * 16)
           _ = lk_sliced_from_csr(
-            Int32(rows), Int32(cols), m.rowPtr, m.colIdx, m.values, order, &sliceEntries, &blocks, &stepCounts,
-            &values, &lanes, nil)
+            Int32(rows), Int32(cols), Int32(block), m.rowPtr, m.colIdx, m.values, order, &sliceEntries, &blocks,
+            &stepCounts, &values, &lanes, nil)
           XCTAssertGreaterThanOrEqual(steps * 16, m.values.count, "every nonzero has a slot")
           XCTAssertEqual(values.filter { $0 != 0 }.count, m.values.count)
           for relu in [false, true] {
             forEachKernelPath { _, path in
               var y = [Float](repeating: .nan, count: rows)
               lk_spmv_sliced(
-                Int32(rows), Int32(cols), sliceEntries, blocks, stepCounts, values, lanes, order, x, bias,
+                Int32(rows), Int32(cols), Int32(block), sliceEntries, blocks, stepCounts, values, lanes, order, x, bias,
                 relu ? 1 : 0, &y)
               for i in 0..<rows {
                 let want = relu ? max(0, expected[i]) : expected[i]
                 if abs(Double(y[i]) - want) > 1e-4 * max(1, abs(want)) {
-                  XCTFail("\(path) \(rows)x\(cols) density \(density) relu \(relu) [\(i)]: \(y[i]) vs \(want)")
+                  XCTFail(
+                    "\(path) block \(block) \(rows)x\(cols) density \(density) relu \(relu) [\(i)]: \(y[i]) vs \(want)")
                   return
                 }
               }

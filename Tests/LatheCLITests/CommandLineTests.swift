@@ -148,6 +148,33 @@ final class CommandLineTests: XCTestCase {
     XCTAssertTrue(gemm.allSatisfy { ($0["gflops"] as? Double ?? 0) > 0.1 })
   }
 
+  /// `bench --only models` times each model on every kernel path this CPU has, marks the
+  /// default one (LK_ISA names it), and keeps that path's figures as `models` for
+  /// scripts/bench_compare.py.
+  func testBenchTimesModelsOnEveryKernelPath() throws {
+    let folder = scratch.appendingPathComponent("models")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      atPath: "samples/models/digits-mlp.safetensors", toPath: folder.appendingPathComponent("mlp.safetensors").path)
+    let result = try lathe(
+      ["bench", "--only", "models", "--models", folder.path, "--latency-seconds", "0.01", "--json"],
+      environment: ["LK_ISA": "portable"])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertEqual(result.json["default_path"] as? String, "portable")
+    let names = try XCTUnwrap(result.json["paths"] as? [String])
+    XCTAssertEqual(names.first, "portable")
+    let paths = try XCTUnwrap(result.json["path_models"] as? [[String: Any]])
+    XCTAssertEqual(paths.compactMap { $0["path"] as? String }, names, "every supported path, in order")
+    let defaults = paths.filter { $0["is_default"] as? Bool == true }
+    XCTAssertEqual(defaults.compactMap { $0["path"] as? String }, ["portable"])
+    for path in paths {
+      let models = try XCTUnwrap(path["models"] as? [[String: Any]])
+      XCTAssertEqual(models.compactMap { $0["model"] as? String }, ["mlp.safetensors"])
+    }
+    let models = try XCTUnwrap(result.json["models"] as? [[String: Any]])
+    XCTAssertEqual(models.compactMap { $0["model"] as? String }, ["mlp.safetensors"])
+  }
+
   /// `bench --layers` times every layer of the model at each batch asked for; a layer the pass
   /// never reached would read 0 µs.
   func testBenchLayersTimesEveryLayerAtEachBatch() throws {

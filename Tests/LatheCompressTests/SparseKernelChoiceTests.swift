@@ -1,6 +1,8 @@
+import CKernels
 import Dispatch
 import Foundation
 import LatheTensor
+import LatheTestSupport
 import XCTest
 
 @testable import LatheCompress
@@ -51,6 +53,28 @@ final class SparseKernelChoiceTests: XCTestCase {
     XCTAssertEqual(choices.timings, before + 2, "dense enough layers run dense without timing")
   }
 
+  /// The choice is timed on the kernel path that will run it: a shape already timed on one path
+  /// is timed again on each other path (AVX2's sparse kernels gain less than AVX-512's), and
+  /// the layer built there computes W·x + b on that path, whichever product won.
+  func testEachKernelPathTimesItsOwnChoice() {
+    let choices = SparseKernelChoices.shared
+    var g = SeededGenerator(seed: 6)
+    let x = Tensor<Float>.normal([1, 67], generator: &g)
+    var paths = 0
+    let before = choices.timings
+    forEachKernelPath { _, path in
+      paths += 1
+      let sparse = layer(rows: 31, cols: 67, nonzeros: 200, seed: 7)
+      XCTAssertEqual(choices.timings, before + paths, "\(path): the shape is timed on this path")
+      _ = layer(rows: 31, cols: 67, nonzeros: 200, seed: 8)
+      XCTAssertEqual(choices.timings, before + paths, "\(path): and only once")
+      var context = ForwardContext.inference
+      let y = sparse.forward([Variable(x)], context: &context).value
+      let want = x.linearForward(weight: sparse.weights.dense(), bias: sparse.bias?.value)
+      for (a, b) in zip(y.scalars, want.scalars) { XCTAssertEqual(a, b, accuracy: 1e-4, "\(path)") }
+    }
+  }
+
   /// Threads asking for one shape at once: it is measured once and all get that answer.
   func testConcurrentRequestsForOneShapeMeasureItOnce() {
     let choices = SparseKernelChoices()
@@ -60,7 +84,7 @@ final class SparseKernelChoiceTests: XCTestCase {
       var answers: [SparseKernelChoice] = []
     }
     let calls = Calls()
-    let shape = SparseLayerShape(rows: 300, cols: 784, nonzeros: 23520)
+    let shape = SparseLayerShape(rows: 300, cols: 784, nonzeros: 23520, isa: 0)
     DispatchQueue.concurrentPerform(iterations: 8) { i in
       let answer = choices.choice(for: shape) {
         calls.lock.withLock { calls.count += 1 }
@@ -72,7 +96,7 @@ final class SparseKernelChoiceTests: XCTestCase {
     XCTAssertEqual(choices.timings, 1)
     XCTAssertEqual(calls.answers.count, 8)
     XCTAssertTrue(calls.answers.allSatisfy { $0 == calls.answers[0] }, "every thread got the one answer")
-    let other = choices.choice(for: SparseLayerShape(rows: 300, cols: 784, nonzeros: 100)) {
+    let other = choices.choice(for: SparseLayerShape(rows: 300, cols: 784, nonzeros: 100, isa: 0)) {
       SparseKernelChoice(singleExample: .csr, sparseForBatches: true)
     }
     XCTAssertEqual(other, SparseKernelChoice(singleExample: .csr, sparseForBatches: true))

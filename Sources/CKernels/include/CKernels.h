@@ -328,16 +328,20 @@ long lk_csr_from_dense(const float *w, int rows, int cols, int32_t *row_ptr, int
 void lk_spmv(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
              const float *x, const float *bias, float *y);
 /// The same product in the "sliced" layout (sparse.c): rows (in row_order, or natural order
-/// when NULL) in slices of 16, columns in blocks of 32, each (slice, block) entry a number of
-/// steps of 16 lane indices and 16 values. Needs no gathers, which are slow on recent Xeons.
-/// lk_sliced_from_csr fills the arrays (sizes: slice_entries ceil(rows/16)+1; entry_*
-/// *entries; step_* 16 × the returned step count); with NULL arrays it only counts (returns
-/// steps, sets *entries).
-long lk_sliced_from_csr(int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
-                        const int32_t *row_order, int32_t *slice_entries, int32_t *entry_block, int32_t *entry_steps, float *step_values,
-                        uint8_t *step_lanes, long *entries);
-/// y[rows] = W·x + bias, with ReLU when relu != 0; row_order as given to lk_sliced_from_csr.
-void lk_spmv_sliced(int rows, int cols, const int32_t *slice_entries, const int32_t *entry_block,
+/// when NULL) in slices of 16, columns in blocks of `block` (at most 256), each (slice, block)
+/// entry a number of steps of 16 lane indices and 16 values. Needs no gathers, which are slow
+/// on recent Xeons. lk_sliced_from_csr fills the arrays (sizes: slice_entries
+/// ceil(rows/16)+1; entry_* *entries; step_* 16 × the returned step count); with NULL arrays
+/// it only counts (returns steps, sets *entries).
+long lk_sliced_from_csr(int rows, int cols, int block, const int32_t *row_ptr, const int32_t *col_idx,
+                        const float *values, const int32_t *row_order, int32_t *slice_entries, int32_t *entry_block,
+                        int32_t *entry_steps, float *step_values, uint8_t *step_lanes, long *entries);
+/// The block width the current path's sliced kernel reads (32 on AVX-512, 16 elsewhere); a
+/// layout of another width still computes, in portable C.
+int lk_sliced_block(void);
+/// y[rows] = W·x + bias, with ReLU when relu != 0; block and row_order as given to
+/// lk_sliced_from_csr.
+void lk_spmv_sliced(int rows, int cols, int block, const int32_t *slice_entries, const int32_t *entry_block,
                     const int32_t *entry_steps, const float *step_values, const uint8_t *step_lanes,
                     const int32_t *row_order, const float *x, const float *bias, int relu, float *y);
 /// Floats of scratch lk_spmm uses (pass NULL scratch to let it allocate).

@@ -1,11 +1,14 @@
 import Foundation
 
-/// What decides a sparse layer's kernels: its shape and how many nonzeros it holds (the
-/// density). Layers that agree on these run the same kernels.
+/// What decides a sparse layer's kernels: its shape, how many nonzeros it holds (the
+/// density), and the kernel path it runs on (`lk_isa_current`: forcing AVX2 on an AVX-512
+/// machine, or LK_ISA=avx2, changes which product is fastest). Layers that agree on these run
+/// the same kernels.
 struct SparseLayerShape: Hashable, Sendable {
   let rows: Int
   let cols: Int
   let nonzeros: Int
+  let isa: Int32
 }
 
 /// The kernels a sparse layer runs: one path for single examples, and whether CSR beats the

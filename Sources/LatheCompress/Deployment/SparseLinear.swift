@@ -19,8 +19,11 @@ public final class SparseLinear: ReLUFolding {
   var sparseForBatches: Bool { kernels.sparseForBatches }
   /// The gather-free layout for one example, kept when it won.
   let sliced: SlicedSparseRows?
-  /// The dense weight, kept when the dense BLAS path won for some batch size.
+  /// The dense weight, kept when the dense path won for some batch size.
   let denseWeight: Tensor<Float>?
+  /// The dense weight packed for products of few rows, as `Linear` keeps it (shared by copies:
+  /// the weight never changes).
+  private let packedDense: PackedWeight
 
   public init(weights: EncodedWeights, bias: Parameter?, relu: Bool = false) {
     self.weights = weights
@@ -30,12 +33,15 @@ public final class SparseLinear: ReLUFolding {
     let dense = weights.dense()
     let sliced = SlicedSparseRows(
       rows: weights.shape[0], cols: weights.shape[1], rowPointers: rowPointers, columns: columns, values: values)
+    let packed = PackedWeight()
     let choice = SparseKernels.choosePaths(
       density: weights.density, rowPointers: rowPointers, columns: columns, values: values, sliced: sliced,
-      dense: dense, bias: bias?.value)
+      dense: dense, packed: packed, bias: bias?.value)
+    packedDense = packed
     kernels = choice
     self.sliced = choice.singleExample == .sliced ? sliced : nil
     denseWeight = choice.singleExample != .dense && choice.sparseForBatches ? nil : dense
+    if denseWeight == nil { packed.release() }  // packed only to be timed
   }
 
   /// A copy of `layer` with its own bias: the weights (immutable) are shared and the kernels
@@ -48,6 +54,7 @@ public final class SparseLinear: ReLUFolding {
     kernels = layer.kernels
     sliced = layer.sliced
     denseWeight = layer.denseWeight
+    packedDense = layer.packedDense
   }
 
   public var inputs: Int { weights.shape[1] }
@@ -66,7 +73,7 @@ public final class SparseLinear: ReLUFolding {
   public var kernelName: String {
     let one: String
     switch singleExamplePath {
-    case .dense: one = "sgemv"
+    case .dense: one = "sgemm"  // packed once, as Linear runs it
     case .csr: one = "csr-spmv"
     case .sliced: one = "sliced-spmv"
     }
@@ -92,7 +99,7 @@ public final class SparseLinear: ReLUFolding {
     }
     let sparse = x.shape[0] == 1 ? singleExamplePath != .dense : sparseForBatches
     if let denseWeight, !sparse {
-      y = x.linearForward(weight: denseWeight, bias: bias?.value)
+      y = SparseKernels.denseProduct(x, denseWeight, packed: packedDense, bias: bias?.value)
     } else {
       y = SparseKernels.linear(x, self, bias: bias?.value)
     }

@@ -106,7 +106,10 @@ extension Variable {
               image.batch = 1
               // Stride 1 takes the virtual-grid path (lk_conv2d_image_direct, bias included).
               let direct = pointwise || bandRows < outH ? 0 : lk_conv2d_direct_scratch(&image, Int32(cg), Int32(og))
-              var cols = [Float](repeating: 0, count: pointwise ? 0 : (direct > 0 ? direct : k * bandRows * outW))
+              // Left unset: both kernels write all they read (zeroing LeNet-5 conv1's 115 kB of
+              // scratch took a tenth of the layer at batch 1).
+              let scratch = pointwise ? 0 : (direct > 0 ? direct : k * bandRows * outW)
+              var cols = [Float](unsafeUninitializedCapacity: scratch) { _, count in count = scratch }
               for img in Swift.stride(from: worker, to: n, by: workers) {
                 let input = xp.baseAddress! + img * c * h * wd
                 let output = out + img * outChannels * p

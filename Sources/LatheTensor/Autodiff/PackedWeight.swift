@@ -14,7 +14,7 @@ import Foundation
 /// is copy-on-write): a weight whose storage is not the one packed has changed.
 public final class PackedWeight: @unchecked Sendable {
   /// Whether a product of `rows` rows runs faster packed on this CPU (`lk_sgemm_packed_pays`:
-  /// up to 128 rows where the ISA has a SIMD tile; measured by `lathe bench --only kernels`).
+  /// up to 256 rows where the ISA has a SIMD tile; measured by `lathe bench --only kernels`).
   public static func pays(rows: Int) -> Bool { lk_sgemm_packed_pays(Int32(clamping: rows)) != 0 }
 
   private var source: Tensor<Float>?
