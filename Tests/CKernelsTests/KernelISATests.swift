@@ -4,8 +4,12 @@ import XCTest
 
 /// How the kernels pick their instruction-set path: detection, forcing and the LK_ISA variable.
 final class KernelISATests: XCTestCase {
+  /// LK_ISA as the suite was started with (`LK_ISA=avx2 swift test` runs every test on AVX2),
+  /// put back after each test here so the tests after these keep that path.
+  private static let startingPath = ProcessInfo.processInfo.environment["LK_ISA"]
+
   override func tearDown() {
-    unsetenv("LK_ISA")
+    if let path = Self.startingPath { setenv("LK_ISA", path, 1) } else { unsetenv("LK_ISA") }
     _ = lk_isa_force(-1)
   }
 
@@ -51,5 +55,14 @@ final class KernelISATests: XCTestCase {
     unsetenv("LK_ISA")
     _ = lk_isa_force(-1)
     XCTAssertEqual(lk_isa_current(), lk_isa_best())
+  }
+
+  func testTheSuitesOwnPathComesBackAfterThese() {
+    setenv("LK_ISA", "portable", 1)
+    _ = lk_isa_force(-1)
+    tearDown()
+    let supported = (0..<Int32(LK_ISA_COUNT)).filter { lk_isa_supported($0) != 0 }
+    let named = supported.first { String(cString: lk_isa_name($0)) == Self.startingPath }
+    XCTAssertEqual(lk_isa_current(), named ?? lk_isa_best(), "LK_ISA was \(Self.startingPath ?? "unset")")
   }
 }
