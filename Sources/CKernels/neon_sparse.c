@@ -74,14 +74,9 @@ void lk_spmv_sliced_neon(int rows, int cols, const int32_t *slice_entries, const
         for (int h = 0; h < 4; h++) acc[h] = vfmaq_f32(acc[h], vld1q_f32(v + 4 * h), pick4(lanes, h, low, high));
       }
     }
-    // Bias and ReLU as sparse.c's store_slice: y = max(acc + bias, 0).
     float out[SLICE];
     for (int h = 0; h < 4; h++) vst1q_f32(out + 4 * h, acc[h]);
-    for (int t = 0; t < SLICE && s * SLICE + t < rows; t++) {
-      const int r = row_order ? row_order[s * SLICE + t] : s * SLICE + t;
-      const float sum = out[t] + (bias ? bias[r] : 0.0f);
-      y[r] = relu && sum < 0 ? 0 : sum;
-    }
+    lk_store_slice(s, rows, out, row_order, bias, relu, y);
   }
 }
 

@@ -52,6 +52,11 @@ LK_INLINE int lk_isa_x86(int isa) { return isa >= LK_ISA_AVX2; }
 LK_INLINE int lk_isa_avx512(int isa) { return isa == LK_ISA_AVX512 || isa == LK_ISA_AVX512VNNI; }
 LK_INLINE int lk_isa_neon(int isa) { return isa == LK_ISA_NEON || isa == LK_ISA_NEON_DOT; }
 
+/// A sliced sparse product's 16 sums for slice s to their rows of y, with bias and ReLU
+/// (sparse.c; the NEON kernel's stores go through it too).
+void lk_store_slice(int s, int rows, const float *acc, const int32_t *row_order, const float *bias, int relu,
+                    float *y);
+
 /// The int8 GEMM writing y[j*m + i] (GEMM row i = pixel, column j = channel): NCHW for one
 /// image; f32 y_f32 if not NULL, else requantized u8 y_u8 (qgemm.c, used by qconv.c).
 void lk_qgemm_nchw(int m, int n, int k, const uint8_t *a, int lda, const void *packed, const lk_qoutput *out,

@@ -189,9 +189,10 @@ long lk_sliced_from_csr(int rows, int cols, int block, const int32_t *row_ptr, c
   return steps;
 }
 
-/// Slice s's 16 sums to their rows of y, with bias and ReLU.
-static void store_slice(int s, int rows, const float *acc, const int32_t *row_order, const float *bias, int relu,
-                        float *y) {
+/// Slice s's 16 sums to their rows of y, with bias and ReLU (declared in simd.h: the NEON
+/// sliced kernel stores through it too).
+void lk_store_slice(int s, int rows, const float *acc, const int32_t *row_order, const float *bias, int relu,
+                    float *y) {
   for (int t = 0; t < SLICE && s * SLICE + t < rows; t++) {
     const int r = row_order ? row_order[s * SLICE + t] : s * SLICE + t;
     const float v = acc[t] + (bias ? bias[r] : 0.0f);
@@ -222,7 +223,7 @@ static void spmv_sliced_portable(const sliced_rows *w, const float *x, const flo
         }
       }
     }
-    store_slice(s, w->rows, acc, w->row_order, bias, relu, y);
+    lk_store_slice(s, w->rows, acc, w->row_order, bias, relu, y);
   }
 }
 
@@ -266,7 +267,7 @@ LK_AVX512BW static void spmv_sliced_avx512(const sliced_rows *w, const float *x,
     if (w->row_order) {
       float sums[SLICE];
       _mm512_storeu_ps(sums, r);
-      store_slice(s, rows, sums, w->row_order, bias, relu, y);
+      lk_store_slice(s, rows, sums, w->row_order, bias, relu, y);
       continue;
     }
     if (bias) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(out, bias + s * SLICE));
@@ -307,7 +308,7 @@ LK_AVX2 static void spmv_sliced_avx2(const sliced_rows *w, const float *x, const
     float sums[SLICE];
     _mm256_storeu_ps(sums, lo);
     _mm256_storeu_ps(sums + 8, hi);
-    store_slice(s, rows, sums, w->row_order, bias, relu, y);
+    lk_store_slice(s, rows, sums, w->row_order, bias, relu, y);
   }
 }
 

@@ -95,6 +95,13 @@ final class ControlFlowTests: XCTestCase {
       stored.filter { $0.contains(".then.") || $0.contains(".else.") }.count,
       NodeList.storedTensors(layers[0].branches.thenBranch.nodes).count
         + NodeList.storedTensors(layers[0].branches.elseBranch.nodes).count, "each branch tensor once")
+    // A branch tensor the file lacks is refused by its full name, as a model's own would be.
+    let branchTensor = try XCTUnwrap(stored.first { $0.hasPrefix("if.then.") }, "the then-branch's k is stored")
+    var missing = Dictionary(uniqueKeysWithValues: loaded.storedTensors.map { ($0.name, $0.tensor) })
+    missing[branchTensor] = nil
+    XCTAssertThrowsError(try loaded.restore(from: missing)) {
+      XCTAssertTrue("\($0)".contains(branchTensor), "\($0)")
+    }
     // A tensor under the If's node that no branch node takes is refused by name.
     var tensors = Dictionary(uniqueKeysWithValues: loaded.storedTensors.map { ($0.name, $0.tensor) })
     tensors["if.then.nothing.weight"] = .float32(.zeros([1]))

@@ -197,6 +197,21 @@ final class LoopScanTests: XCTestCase {
     XCTAssertTrue(loops[0].body === loops[1].body, "one body runs once for both outputs")
   }
 
+  /// A loop layer whose body description is damaged, or whose owner is absent, is refused
+  /// naming the op and what it expected.
+  func testADamagedLoopBodyIsRefused() {
+    for op in ["onnx.Loop", "onnx.Scan"] {
+      let broken = LayerSpec(op: op, attributes: ["output": .int(0), "group": .string("l"), "body": .string("[1")])
+      XCTAssertThrowsError(try ONNXLayers().makeLayer(broken)) {
+        XCTAssertTrue("\($0)".contains(op) && "\($0)".contains("subgraph description"), "\($0)")
+      }
+      let orphan = LayerSpec(op: op, attributes: ["output": .int(1), "group": .string("l")])
+      XCTAssertThrowsError(try ONNXLayers().makeLayer(orphan)) {
+        XCTAssertTrue("\($0)".contains("holds its body"), "\($0)")
+      }
+    }
+  }
+
   /// `model` written to a Lathe model file and read back.
   private func savedAndLoaded(_ model: Model) throws -> Model {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-loop-\(UUID()).safetensors")

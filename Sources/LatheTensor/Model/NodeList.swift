@@ -95,6 +95,7 @@ public final class SharedLayerState: @unchecked Sendable {
   }
 
   func linkWaiting() throws(ModelError) {
+    let (objects, waiting) = lock.withLock { (self.objects, self.waiting) }
     for (key, missing, link) in waiting {
       guard let object = objects[key] else { throw missing }
       link(object)
