@@ -19,12 +19,19 @@ public struct SettingSource: Sendable, Equatable {
     PipelineError(file: file, line: keyLines[key] ?? stepLine, key: key, message: message)
   }
 
-  /// Checks that every layer a per-layer map names is one of `allowed`.
-  public func checkLayers<T>(_ key: String, _ values: PerLayer<T>?, allowed: [String]) throws {
-    guard case .each(let map) = values else { return }
-    for name in map.keys.sorted() where !allowed.contains(name) {
+  /// Resolves a per-layer setting over the layers a step can change (see `PerLayer.resolved`),
+  /// throwing when a key of its map selects none of them.
+  public func resolveLayers<T>(_ key: String, _ values: PerLayer<T>?, allowed: [String]) throws -> PerLayer<T>? {
+    guard let values else { return nil }
+    do {
+      return try values.resolved(over: allowed)
+    } catch let unmatched as PerLayer<T>.Unmatched {
       throw StepFailure(
-        error(key, "no layer \"\(name)\" this step can change; layers: \(allowed.joined(separator: ", "))").description)
+        error(
+          key,
+          "no layer \"\(unmatched.key)\" this step can change (keys are layer names, glob patterns such as \"conv*\", "
+            + "or \"last\"); layers: \(allowed.joined(separator: ", "))"
+        ).description)
     }
   }
 

@@ -162,22 +162,4 @@ public struct StepParameters: Sendable {
     default: return nil
     }
   }
-
-  /// Checks that every layer a per-layer map names exists in the model.
-  public func checkLayers<T>(_ key: String, _ values: PerLayer<T>?, in model: Model, allowed: [String]) throws {
-    try source.checkLayers(key, values, allowed: allowed)
-  }
-}
-
-/// A setting given once for every layer or per layer.
-public enum PerLayer<T: Sendable>: Sendable {
-  case all(T)
-  case each([String: T])
-
-  public func value(for layer: String) -> T? {
-    switch self {
-    case .all(let v): return v
-    case .each(let map): return map[layer]
-    }
-  }
 }

@@ -35,8 +35,7 @@ public struct GradualPrune: Technique {
   public func apply(to model: Model, context: StepContext) throws -> Model {
     let c = config
     let weights = MagnitudePruning.prunableWeights(of: model)
-    let finals = c.finalSparsity
-    try c.source.checkLayers("final_sparsity", finals, allowed: weights.map(\.layer))
+    let finals = try c.source.resolveLayers("final_sparsity", c.finalSparsity, allowed: weights.map(\.layer))
     let batchSize = c.training.configuration.batchSize
     let batches = (context.data.train.count + batchSize - 1) / batchSize
     let eventsPerEpoch = min(c.eventsPerEpoch, batches)

@@ -38,7 +38,7 @@ public struct Prune: Technique {
       }
       sparsity = .each(targets.sparsityByLayer)
     }
-    try c.source.checkLayers("sparsity", sparsity, allowed: weights.map(\.layer))
+    sparsity = try c.source.resolveLayers("sparsity", sparsity, allowed: weights.map(\.layer))
     context.report(0, "pruning")
     switch c.method {
     case .structured:

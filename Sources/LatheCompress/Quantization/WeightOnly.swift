@@ -29,11 +29,11 @@ public struct WeightOnly: Technique {
     let candidates = model.nodes.filter { $0.layer is Linear }.map(\.name)
     let chosen = c.layers ?? candidates
     try c.source.checkChosen(chosen, among: candidates, kind: "Linear layer")
-    try c.source.checkLayers("bits", c.bits, allowed: chosen)
+    let bits = try c.source.resolveLayers("bits", c.bits, allowed: chosen)
     for (index, name) in chosen.enumerated() {
       try context.checkCancellation()
       // Layers a bits map leaves out take the default width.
-      let width = c.bits?.value(for: name) ?? 4
+      let width = bits?.value(for: name) ?? 4
       guard width != 32, let linear = model.nodes.first(where: { $0.name == name })?.layer as? Linear else { continue }
       context.report(Double(index) / Double(chosen.count), "\(name): int\(width) g\(c.groupSize)")
       model.replaceLayer(

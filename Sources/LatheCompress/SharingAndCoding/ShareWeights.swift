@@ -21,10 +21,10 @@ public struct ShareWeights: Technique {
   public func apply(to model: Model, context: StepContext) throws -> Model {
     let c = config
     let weights = MagnitudePruning.prunableWeights(of: model)
-    try c.source.checkLayers("bits", c.bits, allowed: weights.map(\.layer))
+    let bits = try c.source.resolveLayers("bits", c.bits, allowed: weights.map(\.layer))
     var shared: [Parameter] = []
     for (index, (layer, parameter)) in weights.enumerated() {
-      guard let b = c.bits?.value(for: layer) else { continue }
+      guard let b = bits?.value(for: layer) else { continue }
       try context.checkCancellation()
       context.report(0.3 * Double(index) / Double(weights.count), "clustering \(layer) into \(1 << b) values")
       WeightSharing.share(
