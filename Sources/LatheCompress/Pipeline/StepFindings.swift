@@ -20,6 +20,10 @@ public struct StepFindings: Sendable, Equatable {
   public var labelledExamples: Int?
   /// sensitivity: the per-layer targets it chose.
   public var sensitivityTargets: SensitivityTargets?
+  /// sensitivity in int8 mode: each layer quantized alone, most sensitive first.
+  public var int8Sensitivity: [QuantizationSensitivity.Row]?
+  /// quantize with max_agreement_drop: the layers it kept in fp32 and why.
+  public var int8SkipList: QuantizationSensitivity.SkipList?
 
   public init() {}
 
@@ -35,6 +39,12 @@ public struct StepFindings: Sendable, Equatable {
     extra["scratch_accuracy"] = scratchAccuracy
     extra["labelled_examples"] = labelledExamples.map(Double.init)
     for (layer, target) in sensitivityTargets?.sparsityByLayer ?? [:] { extra["target_\(layer)"] = target }
+    for row in int8Sensitivity ?? [] { extra["int8_kl_\(row.layer)"] = row.meanKL }
+    if let plan = int8SkipList {
+      extra["skipped_layers"] = Double(plan.skipped.count)
+      extra["agreement_all_int8"] = plan.agreementAllQuantized
+      extra["agreement_with_skips"] = plan.agreementWithSkips
+    }
     return extra
   }
 }
