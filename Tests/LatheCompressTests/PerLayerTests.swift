@@ -58,7 +58,9 @@ final class PerLayerTests: XCTestCase {
     let quantized = try technique(
       "weight-only", [("bits", .map([(key: "*", value: .int(4)), (key: "last", value: .int(32))]))]
     ).applied(to: model, context: context(data))
-    let widths = linears.map { name in (quantized.nodes.first { $0.name == name }?.layer as? WeightOnlyLinear)?.weights.bits }
+    let widths = linears.map { name in
+      (quantized.nodes.first { $0.name == name }?.layer as? WeightOnlyLinear)?.weights.bits
+    }
     XCTAssertEqual(widths.dropLast().map { $0 }, Array(repeating: 4, count: linears.count - 1))
     XCTAssertTrue(quantized.nodes.first { $0.name == linears.last }?.layer is Linear, "last kept fp32")
   }

@@ -132,7 +132,8 @@ public struct SensitivityAnalysisConfig: TechniqueConfig, Equatable {
 
   public init(_ p: StepParameters) throws {
     try self.init(
-      mode: Mode(rawValue: p.string("mode"))!, sparsities: p.doubles("sparsities"), maxDrop: p.double("max_drop"), evalSamples: p.int("eval_samples"),
+      mode: Mode(rawValue: p.string("mode"))!, sparsities: p.doubles("sparsities"), maxDrop: p.double("max_drop"),
+      evalSamples: p.int("eval_samples"),
       source: p.source)
   }
 }

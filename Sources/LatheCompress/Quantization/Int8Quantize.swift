@@ -30,7 +30,9 @@ public struct Int8Quantize: Technique {
       ParameterDescriptor("skip", .list, default: nil, help: "layers to keep in fp32"),
       ParameterDescriptor(
         "max_agreement_drop", .float(0...1), default: nil,
-        help: "keep the most int8-sensitive layers in fp32 until top-1 agreement with the step's input drops at most this much"),
+        help:
+          "keep the most int8-sensitive layers in fp32 until top-1 agreement with the step's input drops at most this much"
+      ),
       ParameterDescriptor(
         "sensitivity_samples", .int(1...100_000), default: .int(256),
         help: "training examples the sensitivity and the agreement budget are measured on"),

@@ -75,8 +75,11 @@ public enum QuantizationSensitivity {
     }
     let target = 1 - maxAgreementDrop
     let all = try agreement(skipping: [])
-    guard all < target else { return SkipList(rows: [], skipped: [], agreementAllQuantized: all, agreementWithSkips: all) }
-    let rows = try Self.rows(of: model, layers: layers, convert: convert, data: data, context: context, progress: 0.1...0.8)
+    guard all < target else {
+      return SkipList(rows: [], skipped: [], agreementAllQuantized: all, agreementWithSkips: all)
+    }
+    let rows = try Self.rows(
+      of: model, layers: layers, convert: convert, data: data, context: context, progress: 0.1...0.8)
     let ranked = rows.map(\.layer)
     // Invariant: skipping `ranked[..<high]` is within budget (all of them is: nothing is
     // quantized); skipping `ranked[..<low]` is not.
@@ -87,7 +90,8 @@ public enum QuantizationSensitivity {
       try context?.checkCancellation()
       let middle = (low + high) / 2
       let measured = try agreement(skipping: ranked[..<middle])
-      context?.report(0.8 + 0.2 * Double(ranked.count - (high - low)) / Double(ranked.count), "skipping \(middle) layers")
+      context?.report(
+        0.8 + 0.2 * Double(ranked.count - (high - low)) / Double(ranked.count), "skipping \(middle) layers")
       if measured >= target {
         high = middle
         withSkips = measured
@@ -95,7 +99,8 @@ public enum QuantizationSensitivity {
         low = middle
       }
     }
-    return SkipList(rows: rows, skipped: Array(ranked[..<high]), agreementAllQuantized: all, agreementWithSkips: withSkips)
+    return SkipList(
+      rows: rows, skipped: Array(ranked[..<high]), agreementAllQuantized: all, agreementWithSkips: withSkips)
   }
 
   /// The table as CSV, most sensitive first (what the step writes beside its model).
