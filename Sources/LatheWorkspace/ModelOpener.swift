@@ -14,12 +14,17 @@ public enum ModelOpener {
   /// The builders for every layer a Lathe model file may hold.
   public static var builders: [LayerBuilding] { ONNXLayers.builders }
 
+  /// The bundled models are Lathe files, or ONNX files as their authors published them.
+  static let sampleExtensions = [".safetensors", ".onnx"]
+
   /// The bundled sample models' names.
   public static func sampleNames() -> [String] {
     guard let folder = SamplesDirectory.locate()?.appendingPathComponent("models"),
       let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
     else { return [] }
-    return files.filter { $0.hasSuffix(".safetensors") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
+    return files.compactMap { file in
+      sampleExtensions.first { file.hasSuffix($0) }.map { String(file.dropLast($0.count)) }
+    }.sorted()
   }
 
   /// A path (absolute, relative to `base`, or to the working directory) or a sample name.
@@ -38,7 +43,7 @@ public enum ModelOpener {
       if let base { candidates.append(base.appendingPathComponent(nameOrPath)) }
       candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent(nameOrPath))
       if let samples = SamplesDirectory.locate() {
-        candidates.append(samples.appendingPathComponent("models/\(nameOrPath).safetensors"))
+        for ext in sampleExtensions { candidates.append(samples.appendingPathComponent("models/\(nameOrPath)\(ext)")) }
       }
     }
     if let found = candidates.first(where: { fm.fileExists(atPath: $0.path) }) { return found.standardizedFileURL }

@@ -15,12 +15,12 @@ extension Lathe {
         a safetensors file that is not a Lathe model (a Hugging Face checkpoint) as its tensors.
         """)
 
-    @Argument(help: "Model file (.safetensors or .onnx).") var model: String
+    @Argument(help: "Model file (.safetensors or .onnx), or a bundled model's name.") var model: String
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
       try reportingErrors {
-        let url = URL(fileURLWithPath: model)
+        let url = try ModelOpener.resolve(model)
         let size = url.fileSizeOnDisk
         let format = try ModelOpener.format(of: url)
         // Files Lathe cannot run still show what they hold: a safetensors file without a

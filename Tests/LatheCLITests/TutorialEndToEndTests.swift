@@ -138,7 +138,9 @@ final class TutorialEndToEndTests: XCTestCase {
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     XCTAssertEqual(process.terminationStatus, 0)
-    for name in ["1-first-tour", "2-pruning", "3-int8", "4-distillation", "5-deep-compression", "6-search"] {
+    for name in [
+      "1-first-tour", "2-pruning", "3-int8", "4-distillation", "5-deep-compression", "6-search", "7-compress-a-download",
+    ] {
       XCTAssertTrue(text.contains(name), text)
     }
   }
@@ -231,6 +233,30 @@ final class TutorialEndToEndTests: XCTestCase {
     try keys("Escape")
     _ = try finish("Per-channel scales kept")
     print("TIMING int8 \(Int(Date().timeIntervalSince(started))) s")
+  }
+
+  /// The bundled third-party ONNX model: int8 sensitivity, then int8 within a budget.
+  func testCompressADownload() throws {
+    let started = Date()
+    try start("compress-a-download")
+    let base = try logged("input")
+    var text = try waitFor("exactly as its PyPI wheel ships it", inPanel: true)
+    XCTAssertTrue(text.contains("On 100 rendered test pages: \(base)"), text)
+    try keys("]", "n")
+    text = try waitFor("The model did not change", inPanel: true, timeout: 300)
+    XCTAssertFalse(text.contains("Conv_0 …"), "the sensitivity step reports Conv_0's KL: \(text)")
+    XCTAssertEqual(try logged("sensitivity"), base)
+    try keys("]", "n")
+    text = try waitFor("layers stay fp32 to keep within 99%", inPanel: true, timeout: 300)
+    let int8 = try logged("int8")
+    XCTAssertTrue(text.contains("accuracy \(base) -> \(int8)"), text)
+    XCTAssertTrue(text.contains("Size 6.70 MB -> "), text)
+    try keys("]", "Enter")
+    _ = try waitFor("layer Conv_0")
+    try waitFor("Its kernel is now int8", inPanel: true)
+    try keys("Escape")
+    _ = try finish("reading \(int8) of the test pages right")
+    print("TIMING compress-a-download \(Int(Date().timeIntervalSince(started))) s")
   }
 
   func testDistillation() throws {

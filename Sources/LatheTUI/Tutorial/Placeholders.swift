@@ -167,8 +167,8 @@ public enum Placeholders {
     }
   }
 
-  /// Findings named like accuracies are fractions and print as percentages.
+  /// Findings named like accuracies or agreements are fractions and print as percentages.
   static func formatExtra(_ key: String, _ value: Double) -> String {
-    key.hasSuffix("accuracy") ? Format.percent(value) : Format.axis(value)
+    key.hasSuffix("accuracy") || key.hasPrefix("agreement") ? Format.percent(value) : Format.axis(value)
   }
 }
