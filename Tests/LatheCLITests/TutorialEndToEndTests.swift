@@ -139,7 +139,8 @@ final class TutorialEndToEndTests: XCTestCase {
     process.waitUntilExit()
     XCTAssertEqual(process.terminationStatus, 0)
     for name in [
-      "1-first-tour", "2-pruning", "3-int8", "4-distillation", "5-deep-compression", "6-search", "7-compress-a-download",
+      "1-first-tour", "2-pruning", "3-int8", "4-distillation", "5-deep-compression", "6-search",
+      "7-compress-a-download",
     ] {
       XCTAssertTrue(text.contains(name), text)
     }
