@@ -22,6 +22,8 @@ public struct StepFindings: Sendable, Equatable {
   public var sensitivityTargets: SensitivityTargets?
   /// sensitivity in int8 mode: each layer quantized alone, most sensitive first.
   public var int8Sensitivity: [QuantizationSensitivity.Row]?
+  /// weight-only with target_bits: the width it gave each layer.
+  public var bitAllocation: BitAllocationFindings?
   /// quantize with max_agreement_drop: the layers it kept in fp32 and why.
   public var int8SkipList: QuantizationSensitivity.SkipList?
 
@@ -40,6 +42,10 @@ public struct StepFindings: Sendable, Equatable {
     extra["labelled_examples"] = labelledExamples.map(Double.init)
     for (layer, target) in sensitivityTargets?.sparsityByLayer ?? [:] { extra["target_\(layer)"] = target }
     for row in int8Sensitivity ?? [] { extra["int8_kl_\(row.layer)"] = row.meanKL }
+    if let allocation = bitAllocation {
+      extra["allocated_bits_per_weight"] = allocation.meanBits
+      for (layer, width) in allocation.widths { extra["bits_\(layer)"] = Double(width) }
+    }
     if let plan = int8SkipList {
       extra["skipped_layers"] = Double(plan.skipped.count)
       extra["agreement_all_int8"] = plan.agreementAllQuantized

@@ -18,6 +18,12 @@ public struct WeightOnly: Technique {
         help: "consecutive inputs sharing one scale (a multiple of 32; a row's last group may be shorter)"),
       ParameterDescriptor(
         "layers", .list, default: nil, help: "layers to quantize (default: every Linear)"),
+      ParameterDescriptor(
+        "target_bits", .float(4...32), default: nil,
+        help: "mixed precision: choose 4, 8 or 32 bits per layer for this mean stored bits per weight (replaces bits)"),
+      ParameterDescriptor(
+        "sensitivity_samples", .int(1...100_000), default: .int(128),
+        help: "training examples each layer's sensitivity is measured on (target_bits)"),
     ], needsTrainData: false)
 
   public let config: WeightOnlyConfig
@@ -29,20 +35,64 @@ public struct WeightOnly: Technique {
     let candidates = model.nodes.filter { $0.layer is Linear }.map(\.name)
     let chosen = c.layers ?? candidates
     try c.source.checkChosen(chosen, among: candidates, kind: "Linear layer")
-    let bits = try c.source.resolveLayers("bits", c.bits, allowed: chosen)
+    var bits = try c.source.resolveLayers("bits", c.bits, allowed: chosen)
+    if let target = c.targetBits {
+      bits = .each(try allocate(model, layers: chosen, target: target, context: context))
+    }
     for (index, name) in chosen.enumerated() {
       try context.checkCancellation()
       // Layers a bits map leaves out take the default width.
       let width = bits?.value(for: name) ?? 4
-      guard width != 32, let linear = model.nodes.first(where: { $0.name == name })?.layer as? Linear else { continue }
       context.report(Double(index) / Double(chosen.count), "\(name): int\(width) g\(c.groupSize)")
-      model.replaceLayer(
-        named: name,
-        with: WeightOnlyLinear(
-          weights: GroupQuantizedWeights(quantizing: linear.weight.value, bits: width, groupSize: c.groupSize),
-          bias: linear.bias?.value))
+      Self.quantize(model, layer: name, bits: width, groupSize: c.groupSize)
     }
     return model
+  }
+
+  /// Replaces Linear `name` by its weight-only form (`bits` 32 leaves it fp32).
+  static func quantize(_ model: Model, layer name: String, bits: Int, groupSize: Int) {
+    guard bits != 32, let linear = model.nodes.first(where: { $0.name == name })?.layer as? Linear else { return }
+    model.replaceLayer(
+      named: name,
+      with: WeightOnlyLinear(
+        weights: GroupQuantizedWeights(quantizing: linear.weight.value, bits: bits, groupSize: groupSize),
+        bias: linear.bias?.value))
+  }
+
+  /// Each layer's width for a mean of `target` stored bits per weight (`BitAllocation`), from
+  /// its sensitivity at 4 and 8 bits measured on training examples; recorded in the findings.
+  func allocate(_ model: Model, layers: [String], target: Double, context: StepContext) throws -> [String: Int] {
+    let c = config
+    let train = context.data.train
+    guard train.count > 0 else {
+      throw StepFailure(
+        "\(c.source.stepName): target_bits measures each layer's sensitivity on the train split, "
+          + "but \(train.name) has none")
+    }
+    let data = train.slice(0..<min(c.sensitivitySamples, train.count))
+    var costs: [String: [Int: Double]] = [:]
+    for (index, width) in [4, 8].enumerated() {
+      let rows = try QuantizationSensitivity.rows(
+        of: model, layers: layers,
+        convert: { trial, names in
+          names.forEach { Self.quantize(trial, layer: $0, bits: width, groupSize: c.groupSize) }
+        },
+        data: data, context: context, progress: (0.45 * Double(index))...(0.45 * Double(index + 1)))
+      for row in rows { costs[row.layer, default: [32: 0]][width] = row.meanKL }
+    }
+    let options = layers.map { name in
+      BitAllocation.Layer(
+        name: name, parameters: (model.nodes.first { $0.name == name }?.layer as? Linear)?.weight.value.count ?? 0,
+        cost: costs[name] ?? [32: 0])
+    }
+    let widths = BitAllocation.allocate(options, budget: target, groupSize: c.groupSize)
+    let total = Double(options.map(\.parameters).reduce(0, +))
+    let mean =
+      options.reduce(0.0) {
+        $0 + Double($1.parameters) * BitAllocation.storedBits(widths[$1.name]!, groupSize: c.groupSize)
+      } / max(total, 1)
+    context.findings.bitAllocation = BitAllocationFindings(widths: widths, meanBits: mean)
+    return widths
   }
 }
 
@@ -54,12 +104,17 @@ public struct WeightOnlyConfig: TechniqueConfig {
   public var groupSize: Int
   /// Layers to quantize; nil quantizes every Linear.
   public var layers: [String]?
+  /// Mixed precision: the mean stored bits per weight to allocate 4, 8 or 32 bits for
+  /// (replaces `bits`).
+  public var targetBits: Double?
+  /// Training examples each layer's sensitivity is measured on, for `targetBits`.
+  public var sensitivitySamples: Int
   public var source: SettingSource
 
   /// Throws for a group size that is not a multiple of 32 or a width other than 4, 8 or 32.
   public init(
-    bits: PerLayer<Int>? = .all(4), groupSize: Int = 32, layers: [String]? = nil,
-    source: SettingSource = .code("weight-only")
+    bits: PerLayer<Int>? = .all(4), groupSize: Int = 32, layers: [String]? = nil, targetBits: Double? = nil,
+    sensitivitySamples: Int = 128, source: SettingSource = .code("weight-only")
   ) throws {
     guard groupSize % 32 == 0 else { throw source.error("group_size", "\(groupSize) is not a multiple of 32") }
     if let bits {
@@ -75,13 +130,15 @@ public struct WeightOnlyConfig: TechniqueConfig {
     self.bits = bits
     self.groupSize = groupSize
     self.layers = layers
+    self.targetBits = targetBits
+    self.sensitivitySamples = sensitivitySamples
     self.source = source
   }
 
   public init(_ p: StepParameters) throws {
     try self.init(
       bits: p.perLayerInt("bits"), groupSize: p.int("group_size"),
-      layers: p.isSet("layers") ? p.strings("layers") : nil,
-      source: p.source)
+      layers: p.isSet("layers") ? p.strings("layers") : nil, targetBits: p.optionalDouble("target_bits"),
+      sensitivitySamples: p.int("sensitivity_samples"), source: p.source)
   }
 }
