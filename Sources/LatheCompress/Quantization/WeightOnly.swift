@@ -75,7 +75,7 @@ public struct WeightOnly: Technique {
       let rows = try QuantizationSensitivity.rows(
         of: model, layers: layers,
         convert: { trial, names in
-          names.forEach { Self.quantize(trial, layer: $0, bits: width, groupSize: c.groupSize) }
+          for name in names { Self.quantize(trial, layer: name, bits: width, groupSize: c.groupSize) }
         },
         data: data, context: context, progress: (0.45 * Double(index))...(0.45 * Double(index + 1)))
       for row in rows { costs[row.layer, default: [32: 0]][width] = row.meanKL }
