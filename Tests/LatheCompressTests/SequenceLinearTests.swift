@@ -123,7 +123,7 @@ final class SequenceLinearTests: XCTestCase {
 
   /// fc1's units sit on the last axis: removing them removes fc2's matching input columns.
   /// The 16 units made weakest contribute little, so the result equals the model with fc2's
-  /// columns for them zeroed; the flatten after fc2 ends its walk (fc2 is no site).
+  /// columns for them zeroed; the flatten after fc2 does not fold its units (fc2 keeps them).
   func testStructuredPruningAlongTheLastAxis() throws {
     let model = sequenceModel()
     let fc1 = try XCTUnwrap(layer(model, "fc1") as? Linear)
@@ -131,8 +131,9 @@ final class SequenceLinearTests: XCTestCase {
     var w = fc1.weight.value.scalars
     for unit in weak { for k in 0..<32 { w[unit * 32 + k] *= 0.01 } }
     fc1.weight.value = Tensor(shape: [32, 32], scalars: w)
-    XCTAssertEqual(StructuredPruning.sites(in: model).map(\.layer), ["fc1"])
-    XCTAssertEqual(StructuredPruning.sites(in: model).map(\.consumer), ["fc2"])
+    let groups = StructuredPruning.groups(in: model).groups.filter(\.isPrunable)
+    XCTAssertEqual(groups.map(\.producers), [["fc1"]])
+    XCTAssertEqual(groups.map(\.members), [["fc1", "fc2"]])
 
     let pruned = try technique("prune", [("method", .string("structured")), ("sparsity", .float(0.5))])
       .applied(to: model, context: context(data))
@@ -148,7 +149,7 @@ final class SequenceLinearTests: XCTestCase {
   }
 
   /// A batch norm after a rank-3 Linear normalizes axis 1 (the sequence), not the Linear's
-  /// units: no site may prune through it.
+  /// units: no group may prune through it.
   func testBatchNormAfterRankThreeLinearIsNoPruningPath() throws {
     var g = SeededGenerator(seed: 12)
     let model = try Model(
@@ -158,7 +159,7 @@ final class SequenceLinearTests: XCTestCase {
         ("fc2", Linear(inputs: 8, outputs: 4, generator: &g)), ("flatten", Function(.flatten(startAxis: 1))),
         ("head", Linear(inputs: 20, outputs: 3, generator: &g)),
       ])
-    XCTAssertEqual(StructuredPruning.sites(in: model).map(\.layer), [])
+    XCTAssertEqual(StructuredPruning.groups(in: model).groups.filter(\.isPrunable).map(\.producers), [])
   }
 
   /// Quantization-aware training's fake-quantized Linear on rank-3 input: the shape of the

@@ -109,8 +109,10 @@ final class StructuredPruningTests: XCTestCase {
     let pruned = try prunedStructured(model, .float(0.75))
     XCTAssertEqual(pruned.parameter(named: "fc2.weight")!.shape[0], 3)
     XCTAssertEqual(pruned.predict(.zeros([2, 1, 8, 8])).shape, [2, 3])
-    XCTAssertFalse(StructuredPruning.sites(in: model).contains { $0.layer == "fc2" })
-    XCTAssertEqual(StructuredPruning.sites(in: model).map(\.layer), ["conv1", "conv2", "fc1"])
+    let groups = StructuredPruning.groups(in: model).groups
+    XCTAssertEqual(groups.filter(\.isPrunable).flatMap(\.producers), ["conv1", "conv2", "fc1"])
+    XCTAssertEqual(groups.last?.producers, ["fc2"])
+    XCTAssertEqual(groups.last?.fixedBy, "the model's output")
 
     let folder = try temporaryDirectory(self)
     let before = folder.appendingPathComponent("before.safetensors")

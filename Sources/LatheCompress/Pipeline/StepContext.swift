@@ -63,7 +63,7 @@ public final class StepContext: @unchecked Sendable {
       }
     configure?(&trainer)
     let report = trainer.train(
-      model, on: data,
+      model.logitGraph, on: data,
       progress: { p in
         let done = Double((p.epoch - 1) * p.batches + p.batch) / Double(max(p.epochs * p.batches, 1))
         self.report(from + (to - from) * done, "\(label): epoch \(p.epoch)/\(p.epochs)", training: p)

@@ -18,6 +18,12 @@ public struct StepFindings: Sendable, Equatable {
   public var scratchAccuracy: Double?
   /// transfer: how many labelled examples it trained on.
   public var labelledExamples: Int?
+  /// structured prune: the model's MACs after over before.
+  public var macRatio: Double?
+  /// structured prune: channel groups that lost channels.
+  public var channelGroupsPruned: Int?
+  /// structured prune with a MAC target: the fraction of channels each group lost.
+  public var channelFraction: Double?
   /// sensitivity: the per-layer targets it chose.
   public var sensitivityTargets: SensitivityTargets?
   /// sensitivity in int8 mode: each layer quantized alone, most sensitive first.
@@ -40,6 +46,9 @@ public struct StepFindings: Sendable, Equatable {
     extra["student_alone_mean_accuracy"] = studentAloneMeanAccuracy
     extra["scratch_accuracy"] = scratchAccuracy
     extra["labelled_examples"] = labelledExamples.map(Double.init)
+    extra["mac_ratio"] = macRatio
+    extra["channel_groups_pruned"] = channelGroupsPruned.map(Double.init)
+    extra["channel_fraction"] = channelFraction
     for (layer, target) in sensitivityTargets?.sparsityByLayer ?? [:] { extra["target_\(layer)"] = target }
     for row in int8Sensitivity ?? [] { extra["int8_kl_\(row.layer)"] = row.meanKL }
     if let allocation = bitAllocation {

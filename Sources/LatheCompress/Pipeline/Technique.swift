@@ -19,10 +19,15 @@ public protocol Technique: Sendable {
   init(_ parameters: StepParameters) throws
   /// Returns the model after this step; may change `model` on the way.
   func apply(to model: Model, context: StepContext) throws -> Model
+  /// Whether the step reads the train split's labels (default: when it trains); the runner
+  /// refuses a set without labels for such a step before it starts.
+  var needsLabels: Bool { get }
 }
 
 extension Technique {
   public init(_ parameters: StepParameters) throws { self.init(try Config(parameters)) }
+
+  public var needsLabels: Bool { Self.descriptor.needsTrainableModel }
 
   /// The model after this step, leaving `model` as it was: applies the technique to a copy.
   public func applied(to model: Model, context: StepContext) throws -> Model {

@@ -22,6 +22,10 @@ public struct Prune: Technique {
       ),
       ParameterDescriptor(
         "criterion", .choice(["l1", "l2"]), default: .string("l1"), help: "structured: norm ranking"),
+      ParameterDescriptor(
+        "target_macs", .float(0.01...1), default: nil,
+        help: "structured: keep this fraction of the MACs, one channel fraction for every prunable group (not sparsity)"
+      ),
     ] + TrainingSettings.descriptors(epochs: 0, learningRate: 0.01), needsTrainableModel: true)
 
   public let config: PruneConfig
@@ -42,7 +46,15 @@ public struct Prune: Technique {
     context.report(0, "pruning")
     switch c.method {
     case .structured:
-      try StructuredPruning.prune(model, sparsity: { sparsity?.value(for: $0) }, criterion: c.criterion)
+      let summary =
+        if let target = c.targetMACs {
+          try StructuredPruning.prune(model, targetMACs: target, criterion: c.criterion)
+        } else {
+          try StructuredPruning.prune(model, sparsity: { sparsity?.value(for: $0) }, criterion: c.criterion)
+        }
+      context.findings.macRatio = summary.macRatio
+      context.findings.channelGroupsPruned = summary.groupsPruned
+      context.findings.channelFraction = summary.fraction
     case .magnitude:
       if c.scope == .global, case .all(let target) = sparsity {
         MagnitudePruning.pruneGlobally(weights, sparsity: target)
@@ -51,10 +63,14 @@ public struct Prune: Technique {
       }
     }
     if c.training.configuration.epochs > 0 {
+      context.report(0.05, "fine-tuning\(c.training.teacher.map { " from \($0)" } ?? "")")
       try c.training.train(model, on: context.data.train, context: context, from: 0.05)
     }
     return model
   }
+
+  /// Labels only when it fine-tunes without a teacher: pruning alone, and distillation, need none.
+  public var needsLabels: Bool { config.training.needsLabels }
 }
 
 /// What `prune` removes and how it ranks weights.
@@ -81,13 +97,16 @@ public struct PruneConfig: TechniqueConfig {
   /// Take per-layer targets from an earlier sensitivity step instead of `sparsity`.
   public var useSensitivity: Bool
   public var criterion: StructuredPruning.Criterion
+  /// Structured: the fraction of the model's MACs to keep (every prunable channel group loses
+  /// the same fraction of its channels); replaces `sparsity`.
+  public var targetMACs: Double?
   /// Fine-tuning after pruning (none when epochs is 0).
   public var training: TrainingSettings
   public var source: SettingSource
 
   public init(
     method: Method = .magnitude, scope: Scope = .layer, sparsity: PerLayer<Double>? = .all(0.5),
-    useSensitivity: Bool = false, criterion: StructuredPruning.Criterion = .l1,
+    useSensitivity: Bool = false, criterion: StructuredPruning.Criterion = .l1, targetMACs: Double? = nil,
     training: TrainingSettings = .defaults(epochs: 0, learningRate: 0.01),
     source: SettingSource = .code("prune")
   ) {
@@ -96,6 +115,7 @@ public struct PruneConfig: TechniqueConfig {
     self.sparsity = sparsity
     self.useSensitivity = useSensitivity
     self.criterion = criterion
+    self.targetMACs = targetMACs
     self.training = training
     self.source = source
   }
@@ -104,6 +124,13 @@ public struct PruneConfig: TechniqueConfig {
     self.init(
       method: Method(rawValue: p.string("method")) ?? .magnitude, scope: Scope(rawValue: p.string("scope")) ?? .layer,
       sparsity: p.perLayerDouble("sparsity"), useSensitivity: p.bool("use_sensitivity"),
-      criterion: p.string("criterion") == "l2" ? .l2 : .l1, training: TrainingSettings(p), source: p.source)
+      criterion: p.string("criterion") == "l2" ? .l2 : .l1, targetMACs: p.optionalDouble("target_macs"),
+      training: TrainingSettings(p), source: p.source)
+    if targetMACs != nil && method != .structured {
+      throw p.error("target_macs", "target_macs needs method: structured")
+    }
+    if targetMACs != nil && (p.isSet("sparsity") || useSensitivity) {
+      throw p.error("target_macs", "target_macs chooses the sparsity; leave out sparsity and use_sensitivity")
+    }
   }
 }

@@ -61,10 +61,15 @@ public struct TrainingSettings: Sendable, Equatable {
     ]
   }
 
+  /// Whether training with these settings reads labels: it trains, and on no teacher's outputs.
+  /// With a teacher and a set without labels, the loss is the teacher's soft targets alone.
+  public var needsLabels: Bool { configuration.epochs > 0 && teacher == nil }
+
   /// The loss for training: cross-entropy, or distillation from `teacher` when one is named.
   func loss(context: StepContext) throws -> Trainer.LossFunction? {
     guard let teacher else { return nil }
-    return Distillation.loss(teacher: try context.loadModel(teacher), temperature: temperature, alpha: alpha)
+    return Distillation.loss(
+      teacher: try context.loadModel(teacher).logitGraph, temperature: temperature, alpha: alpha)
   }
 
   /// Trains `model` in place with these settings, over [from, to] of the step's progress.

@@ -38,6 +38,31 @@ public protocol Layer: AnyObject {
   /// dequantized), output channels first; nil (the default) for layers without one. The layer
   /// inspector reads this, so a new layer type shows its weights by implementing it.
   var effectiveWeight: Tensor<Float>? { get }
+  /// How the layer carries the channels of what it reads, for structured pruning (default
+  /// `.opaque`: a reader that pruning does not understand, which keeps its channels whole).
+  /// Linear and Conv2d are not asked: pruning knows their weights.
+  var channelFlow: ChannelFlow { get }
+}
+
+/// How a layer's output channels follow its inputs' channels: what structured pruning needs to
+/// know to remove channels across a graph (`ChannelGroups` in LatheCompress).
+public enum ChannelFlow: Sendable, Equatable {
+  /// Anything else: the channels it reads stay as they are.
+  case opaque
+  /// Element by element over inputs that broadcast against each other (activations,
+  /// arithmetic, Add, dropout): an input's channel c only ever meets channel c of the others.
+  case elementwise
+  /// Channel by channel over axis 1 of [N, C, ...] (batch norm, pooling, global pooling); the
+  /// layer's own per-channel parameters along their axis 0 are removed with the channels.
+  case perChannel
+  /// Reshapes only (flatten, reshape, squeeze): pruning follows it where the shapes show
+  /// [N, C, ...] folded into [N, C·rest], and runs a flatten from axis 1 there once pruned.
+  case reshape
+  /// Joins its inputs along `axis`.
+  case concat(axis: Int)
+  /// Reads nothing and returns its one parameter (an imported initializer): sliced with the
+  /// channels of the single elementwise layer that reads it.
+  case constant
 }
 
 /// How many weights a layer has and how they are stored.
@@ -82,6 +107,7 @@ extension Layer {
 
   public var allowsTraining: Bool { true }
   public var effectiveWeight: Tensor<Float>? { nil }
+  public var channelFlow: ChannelFlow { .opaque }
 
   public var statistics: LayerStatistics {
     let trainable = parameters.filter { $0.parameter.isTrainable }

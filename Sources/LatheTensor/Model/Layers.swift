@@ -149,6 +149,8 @@ public final class BatchNorm: Layer {
       runningVariance: runningVariance.value, epsilon: epsilon)
   }
 
+  public var channelFlow: ChannelFlow { .perChannel }
+
   public func copy() -> Layer {
     let other = BatchNorm(channels: channels, epsilon: epsilon, momentum: momentum)
     for (mine, theirs) in zip(parameters, other.parameters) { theirs.parameter.value = mine.parameter.value }
@@ -181,6 +183,8 @@ public final class Pool2d: Layer {
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
     kind == .max ? inputs[0].maxPool2d(geometry) : inputs[0].avgPool2d(geometry, countIncludePad: countIncludePad)
   }
+
+  public var channelFlow: ChannelFlow { .perChannel }
 
   public func copy() -> Layer { Pool2d(kind, geometry: geometry, countIncludePad: countIncludePad) }
 }
@@ -232,6 +236,16 @@ public final class Function: Layer {
     case .dropout(let rate): return context.isTraining ? x.dropout(rate: rate, generator: &context.generator) : x
     case .add: return inputs.dropFirst().reduce(x, +)
     case .concat(let axis): return Variable.concatenate(inputs, axis: axis)
+    }
+  }
+
+  public var channelFlow: ChannelFlow {
+    switch kind {
+    case .relu, .gelu, .sigmoid, .tanh, .leakyRelu, .dropout, .add: return .elementwise
+    case .globalAvgPool: return .perChannel
+    case .flatten: return .reshape
+    case .concat(let axis): return .concat(axis: axis)
+    case .softmax, .logSoftmax: return .opaque
     }
   }
 
