@@ -4,7 +4,7 @@ import LatheTestSupport
 import XCTest
 
 /// The int8 depthwise convolution (qdwconv.c) on every path against direct loops in Int64 and
-/// against the portable path: exact sums, so every path must agree with portable bit for bit.
+/// against the portable path (exact sums; the output stage within one float rounding).
 final class KernelQDWConvTests: XCTestCase {
   /// Depthwise geometries (outChannels is unused: one output per channel): channel counts that
   /// are no multiple of 8 or 16, strides 1 and 2, odd and asymmetric padding, kernels of one to
@@ -87,7 +87,12 @@ final class KernelQDWConvTests: XCTestCase {
         for i in 0..<sums.count {
           assertClose(y[i], q.real(acc: sums[i], wsum: 0, column: i / plane), 1e-5, "\(name) output \(i)")
         }
-        XCTAssertEqual(y.dropLast(), portable.dropLast(), "\(name): differs from portable")
+        // The sums are exact on every path; only the output stage's float rounding may differ
+        // (an FMA on the SIMD paths).
+        for i in 0..<sums.count where abs(y[i] - portable[i]) > 1e-6 * max(1, abs(portable[i])) {
+          XCTFail("\(name) output \(i): \(y[i]) against portable \(portable[i])")
+          break
+        }
         // A range of channels writes those planes and nothing else.
         if t.channels > 2 {
           let part = run(t, x, weight, q, 1, t.channels - 1)
