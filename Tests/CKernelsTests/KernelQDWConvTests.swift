@@ -21,7 +21,8 @@ final class KernelQDWConvTests: XCTestCase {
     ConvolutionCase(channels: 1, height: 6, width: 70, outChannels: 0, kh: 1, kw: 9, pad: (0, 4, 0, 4)),
     ConvolutionCase(channels: 3, height: 11, width: 5, outChannels: 0, kh: 7, kw: 1, stride: (1, 2), pad: (3, 0, 3, 0)),
     ConvolutionCase(channels: 4, height: 10, width: 10, outChannels: 0, kh: 3, kw: 3, stride: (2, 1)),
-    ConvolutionCase(channels: 2, height: 12, width: 12, outChannels: 0, kh: 3, kw: 3, stride: (3, 3), pad: (1, 1, 1, 1)),
+    ConvolutionCase(
+      channels: 2, height: 12, width: 12, outChannels: 0, kh: 3, kw: 3, stride: (3, 3), pad: (1, 1, 1, 1)),
     ConvolutionCase(
       channels: 3, height: 12, width: 17, outChannels: 0, kh: 3, kw: 3, pad: (2, 2, 2, 2), dilation: (2, 2)),
   ]
@@ -67,8 +68,11 @@ final class KernelQDWConvTests: XCTestCase {
     for (index, t) in Self.cases.enumerated() {
       let taps = t.kh * t.kw
       let extreme = index % 3 == 2  // 255 against -128/127: any int16 saturation would show
-      let x = extreme ? [UInt8](repeating: 255, count: t.channels * t.height * t.width) : rng.bytes(
-        t.channels * t.height * t.width)
+      let x =
+        extreme
+        ? [UInt8](repeating: 255, count: t.channels * t.height * t.width)
+        : rng.bytes(
+          t.channels * t.height * t.width)
       let weight =
         extreme ? (0..<(t.channels * taps)).map { Int8($0 % 2 == 0 ? -128 : 127) } : rng.signedBytes(t.channels * taps)
       let zp = extreme ? Int32(0) : Int32.random(in: 1...255, using: &rng)
