@@ -1,4 +1,5 @@
-"""ONNX Runtime's top-1 accuracy on a bundled dataset's test split, for a Lathe-exported model.
+"""ONNX Runtime's top-1 accuracy on a bundled dataset's test split (IDX, or the orientation-pages
+ImageFolder), for a Lathe-exported model.
 
     python onnx_interop.py MODEL.onnx DATASET_FOLDER
 
@@ -32,9 +33,35 @@ def split(folder: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def image_folder(folder: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled ImageFolder's `train` or `test` images as Lathe's loader prepares the bundled
+    orientation-pages (stored at the size it reads: centre crop, x/255, ImageNet mean and std,
+    CHW) and labels (sorted class folders). Needs Pillow."""
+    from PIL import Image
+
+    with open(os.path.join(folder, "dataset.json")) as f:
+        crop = int(json.load(f)["crop"])
+    mean, std = np.array([0.485, 0.456, 0.406], np.float32), np.array([0.229, 0.224, 0.225], np.float32)
+    root = os.path.join(folder, name)
+    images, labels = [], []
+    for label, cls in enumerate(sorted(os.listdir(root))):
+        for file in sorted(os.listdir(os.path.join(root, cls))):
+            image = np.asarray(Image.open(os.path.join(root, cls, file)).convert("RGB"), np.float32) / 255
+            h, w = image.shape[:2]
+            if min(h, w) != 256:
+                raise SystemExit(f"{file}: stored at {w}x{h}; this reader only crops (shorter side 256)")
+            top, left = (h - crop) // 2, (w - crop) // 2
+            images.append(((image[top:top + crop, left:left + crop] - mean) / std).transpose(2, 0, 1))
+            labels.append(label)
+    return np.stack(images), np.array(labels, np.int64)
+
+
 def main() -> None:
     model, folder = sys.argv[1], sys.argv[2]
-    images, labels = split(folder, "test")
+    if os.path.isdir(os.path.join(folder, "test")):
+        images, labels = image_folder(folder, "test")
+    else:
+        images, labels = split(folder, "test")
     session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     feed = session.get_inputs()[0]
     shape = [d if isinstance(d, int) else -1 for d in feed.shape]

@@ -587,6 +587,53 @@ static void check_dwconv(int isa) {
   }
 }
 
+// ---- int8 depthwise convolution ------------------------------------------------------------------
+
+static void check_qdwconv(int isa) {
+  // MobileNet's shapes (3x3 and 5x5, strides 1 and 2, 7 to 112 wide), then random geometries:
+  // the quad paths take strides 1 and 2 without dilation, portable the rest.
+  static const int shapes[][5] = {{16, 112, 3, 1, 1}, {24, 56, 5, 2, 2}, {19, 14, 3, 2, 1}, {7, 7, 5, 1, 2},
+                                  {5, 9, 9, 1, 4}};
+  for (int t = 0; t < 125; t++) {
+    lk_window w;
+    if (t < 5) {
+      const int *sh = shapes[t];
+      memset(&w, 0, sizeof w);
+      w = (lk_window){1, sh[0], sh[1], sh[1], sh[2], sh[2], sh[3], sh[3], sh[4], sh[4], 1, 1, 0, 0, sh[4], sh[4]};
+      w.out_h = w.out_w = (sh[1] + 2 * sh[4] - sh[2]) / sh[3] + 1;
+    } else {
+      w = random_window(3);
+    }
+    const int taps = w.kernel_h * w.kernel_w, pattern = t % PATTERNS, kind = t % 2 ? DYADIC : REAL;
+    const int c0 = t % 5 == 0 ? w.channels / 2 : 0;
+    snprintf(where, sizeof where, "c %d %dx%d k %dx%d s %d,%d d %d,%d pad %d,%d,%d,%d channels %d.. %s %s", w.channels,
+             w.height, w.width, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, w.pad_top,
+             w.pad_left, w.pad_bottom, w.pad_right, c0, pattern_name[pattern], stage_name[kind]);
+    uint8_t *x = malloc((size_t)w.channels * w.height * w.width);
+    fill_u8(x, (long)w.channels * w.height * w.width, pattern);
+    int8_t *weight = malloc((size_t)w.channels * taps);
+    fill_s8(weight, (long)w.channels * taps, pattern == ZERO_TIMES_MIN ? MAX_TIMES_MIN : pattern);
+    stage s;
+    make_stage(&s, kind, w.channels);
+    const long count = (long)w.channels * w.out_h * w.out_w + 1;  // + 1: a sentinel
+    float *expected = alloc_garbage(sizeof(float) * count), *got = malloc(sizeof(float) * count);
+    memcpy(got, expected, sizeof(float) * count);
+    void *scratch = alloc_garbage(lk_qdwconv2d_scratch_size(&w));
+    use_path(LK_ISA_PORTABLE);
+    lk_qdwconv2d_image(&w, x, weight, &s.q, c0, w.channels, expected, scratch);
+    free(scratch);
+    scratch = alloc_garbage(lk_qdwconv2d_scratch_size(&w));
+    use_path(isa);
+    lk_qdwconv2d_image(&w, x, weight, &s.q, c0, w.channels, got, scratch);
+    now.cases++;
+    if (kind == REAL)
+      close_floats(expected, got, count, 1e-6, 2, "qdwconv f32");
+    else
+      same_floats(expected, got, count, "qdwconv f32");
+    free(x), free(weight), free(expected), free(got), free(scratch);
+  }
+}
+
 // ---- Activations and elementwise -----------------------------------------------------------------
 
 static void check_elementwise(int isa) {
@@ -637,6 +684,7 @@ static const kernel kernels[] = {
     {"fp32 packed gemm (lk_sgemm_packed)", check_packed_gemm},
     {"sparse (lk_spmv, lk_spmv_sliced, lk_spmm)", check_sparse},
     {"depthwise conv (lk_dwconv2d_image)", check_dwconv},
+    {"int8 depthwise conv (lk_qdwconv2d_image)", check_qdwconv},
     {"activations, lk_binary, lk_row_sums", check_elementwise},
 };
 

@@ -119,7 +119,9 @@ final class TechniqueConfigTests: XCTestCase {
     let targets = try XCTUnwrap(runner.state.sensitivityTargets?.sparsityByLayer)
     XCTAssertEqual(Set(targets.keys), ["fc1", "fc2"])
     // Every step also compares itself with the input model (ModelMeasurement.comparisonExtra).
-    let comparisonKeys: Set = ["agreement_with_input", "mean_kl_with_input", "p99_kl_with_input", "sqnr_db_with_input"]
+    let comparisonKeys: Set = [
+      "agreement_with_input", "mean_kl_with_input", "p99_kl_with_input", "sqnr_db_with_input", "cosine_with_input",
+    ]
     XCTAssertEqual(
       metrics[1].extra.filter { !comparisonKeys.contains($0.key) },
       ["target_fc1": targets["fc1"]!, "target_fc2": targets["fc2"]!])

@@ -278,6 +278,21 @@ int lk_qconv2d_method(const lk_window *w, int out_channels);
 /// Returns 0, changing nothing, for an unknown method.
 int lk_qconv2d_force(int method);
 
+// ---- int8 depthwise convolution (one image, NCHW) ----------------------------------------
+//
+// groups == channels, one output channel per input channel: weight [channels, kh*kw] as s8,
+// out->w_scale and out->bias indexed by channel. Strides 1 and 2 without dilation (kernels up
+// to 12 wide) run vpdpbusd on AVX-512 VNNI, its exact vpmaddwd form on AVX2 and plain AVX-512,
+// over rows of the image rewritten as 4-byte quads (qdwconv.c); everything else, and ARM for
+// now, runs portable C. Exact: every path gives the same int32 sums.
+
+/// Bytes of scratch lk_qdwconv2d_image needs for this geometry (any alignment).
+size_t lk_qdwconv2d_scratch_size(const lk_window *w);
+/// Channels [c0, c1) of one image: y[c, out_h, out_w] (float, through the output stage `out`,
+/// whose a_zero_point also pads the borders) = depthwise conv of x [channels, height, width].
+void lk_qdwconv2d_image(const lk_window *w, const uint8_t *x, const int8_t *weight, const lk_qoutput *out, int c0,
+                        int c1, float *y, void *scratch);
+
 // ---- Weight-only group-quantized GEMM (wqgemm.c) ----------------------------------------
 //
 // ggml's Q8_0 / Q4_0 idea: W [n, k] holds signed integers (int8 in -127...127, or int4 in

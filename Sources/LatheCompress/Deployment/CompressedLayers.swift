@@ -42,7 +42,9 @@ public struct CompressedLayers: LayerBuilding {
       }
     case "qconv2d":
       let conv = try LayerFactory.make(LayerSpec(op: "conv2d", attributes: spec.attributes)) as! Conv2d
-      guard conv.groups == 1 else { throw .badAttribute(op: spec.op, key: "groups", expected: "1") }
+      guard conv.groups == 1 || Int8Conversion.isDepthwise(conv) else {
+        throw .badAttribute(op: spec.op, key: "groups", expected: "1, or in = out = groups (depthwise)")
+      }
       let granularity = try granularityOf(spec)
       let relu = try spec.bool("relu", default: false)
       return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
@@ -52,7 +54,7 @@ public struct CompressedLayers: LayerBuilding {
           bias: try restoredBias(conv.bias, tensors, node)?.value,
           input: try InputQuantization.restore(spec: spec, tensors: tensors, node: node), relu: relu,
           inChannels: conv.weight.shape[1], kernelSize: Array(conv.weight.shape[2...]), stride: conv.stride,
-          padding: conv.padding, dilation: conv.dilation)
+          padding: conv.padding, dilation: conv.dilation, groups: conv.groups)
       }
     case "wq_linear":
       let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear

@@ -32,6 +32,9 @@ public struct StepFindings: Sendable, Equatable {
   public var bitAllocation: BitAllocationFindings?
   /// quantize with max_agreement_drop: the layers it kept in fp32 and why.
   public var int8SkipList: QuantizationSensitivity.SkipList?
+  /// quantize: the layers whose int8 form ran slower than float at batch 1 (kept float unless
+  /// pinned).
+  public var slowerInt8Layers: [SlowerInt8Layer]?
 
   public init() {}
 
@@ -60,6 +63,28 @@ public struct StepFindings: Sendable, Equatable {
       extra["agreement_all_int8"] = plan.agreementAllQuantized
       extra["agreement_with_skips"] = plan.agreementWithSkips
     }
+    if let slower = slowerInt8Layers {
+      extra["slower_layers"] = Double(slower.count)
+      extra["kept_float_layers"] = Double(slower.filter { !$0.pinned }.count)
+      // int8 time over float time, per layer (above 1: slower).
+      for layer in slower { extra["slower_\(layer.name)"] = layer.int8Microseconds / layer.floatMicroseconds }
+    }
     return extra
+  }
+}
+
+/// One layer the int8 speed check found slower than its float version (batch 1, this CPU).
+public struct SlowerInt8Layer: Sendable, Equatable {
+  public var name: String
+  public var int8Microseconds: Double
+  public var floatMicroseconds: Double
+  /// Kept int8 all the same (`pin_int8`).
+  public var pinned: Bool
+
+  public init(name: String, int8Microseconds: Double, floatMicroseconds: Double, pinned: Bool) {
+    self.name = name
+    self.int8Microseconds = int8Microseconds
+    self.floatMicroseconds = floatMicroseconds
+    self.pinned = pinned
   }
 }

@@ -86,10 +86,10 @@ extension SensitivityAnalysis {
   func applyInt8(to model: Model, context: StepContext) throws -> Model {
     let c = config
     let quantize = Int8Quantize(Int8QuantizeConfig(source: c.source))
-    let (layers, convert) = try quantize.prepare(model, context: context)
+    let plan = try quantize.prepare(model, context: context)
     let data = context.data.train.slice(0..<min(c.evalSamples, context.data.train.count))
     let rows = try QuantizationSensitivity.rows(
-      of: model, layers: layers, convert: convert, data: data, context: context, progress: 0.1...1)
+      of: model, layers: plan.layers, convert: plan.convert, data: data, context: context, progress: 0.1...1)
     context.findings.int8Sensitivity = rows
     if let folder = context.outputDirectory {
       try AtomicFile.write(QuantizationSensitivity.csv(rows), to: folder.appendingPathComponent("sensitivity.csv"))

@@ -84,8 +84,10 @@ public final class QuantizedLinear: ReLUFolding, LoadedThroughPlaceholder {
   public func copy() -> Layer { QuantizedLinear(weights: weights, bias: bias, input: input, relu: relu) }
 }
 
-/// An int8 convolution (groups 1): each image is quantized to u8, unfolded and multiplied by
-/// the int8 kernel (lk_qconv2d_image), images spread over the cores.
+/// An int8 convolution, groups 1 or depthwise (groups = channels, one output per channel):
+/// each image is quantized to u8, then unfolded and multiplied by the int8 kernel
+/// (lk_qconv2d_image, images spread over the cores), or convolved per channel by
+/// lk_qdwconv2d_image (channels spread over the cores).
 public final class QuantizedConv2d: ReLUFolding, LoadedThroughPlaceholder {
   public let weights: QuantizedWeights
   public let bias: Tensor<Float>?
@@ -96,11 +98,14 @@ public final class QuantizedConv2d: ReLUFolding, LoadedThroughPlaceholder {
   public let stride: [Int]
   public let padding: [Int]
   public let dilation: [Int]
+  /// 1, or the number of channels for a depthwise layer (`inChannels` is then 1: per group).
+  public let groups: Int
 
   public init(
     weights: QuantizedWeights, bias: Tensor<Float>?, input: InputQuantization, relu: Bool, inChannels: Int,
-    kernelSize: [Int], stride: [Int], padding: [Int], dilation: [Int]
+    kernelSize: [Int], stride: [Int], padding: [Int], dilation: [Int], groups: Int = 1
   ) {
+    precondition(groups == 1 || (inChannels == 1 && weights.rows == groups), "groups 1 or depthwise only")
     self.weights = weights
     self.bias = bias
     self.input = input
@@ -110,14 +115,18 @@ public final class QuantizedConv2d: ReLUFolding, LoadedThroughPlaceholder {
     self.stride = stride
     self.padding = padding
     self.dilation = dilation
+    self.groups = groups
   }
+
+  var isDepthwise: Bool { groups > 1 }
 
   var weightShape: [Int] { [weights.rows, inChannels, kernelSize[0], kernelSize[1]] }
 
   public var spec: LayerSpec {
     var attributes: [String: AttributeValue] = [
-      "in": .int(inChannels), "out": .int(weights.rows), "kernel": .ints(kernelSize), "stride": .ints(stride),
-      "padding": .ints(padding), "dilation": .ints(dilation), "groups": .int(1), "bias": .bool(bias != nil),
+      "in": .int(inChannels * groups), "out": .int(weights.rows), "kernel": .ints(kernelSize),
+      "stride": .ints(stride), "padding": .ints(padding), "dilation": .ints(dilation), "groups": .int(groups),
+      "bias": .bool(bias != nil),
       "relu": .bool(relu), "granularity": .string(weights.granularity.rawValue),
     ]
     attributes.merge(input.attributes) { a, _ in a }
@@ -127,7 +136,8 @@ public final class QuantizedConv2d: ReLUFolding, LoadedThroughPlaceholder {
   /// lk_qconv2d_method's choice for the usual case (stride 1: columns; wide windows over tiny
   /// outputs also fall back to im2row).
   public var kernelName: String {
-    (stride == [1, 1] ? "int8 columns+" : "int8 im2row+") + String(cString: lk_isa_name(lk_isa_current()))
+    let method = isDepthwise ? "int8 depthwise+" : (stride == [1, 1] ? "int8 columns+" : "int8 im2row+")
+    return method + String(cString: lk_isa_name(lk_isa_current()))
   }
   public var allowsTraining: Bool { false }
   public var effectiveWeight: Tensor<Float>? { weights.dequantized(shape: weightShape) }
@@ -152,6 +162,7 @@ public final class QuantizedConv2d: ReLUFolding, LoadedThroughPlaceholder {
       pad_left: Int32(padding[1]), dilation_h: Int32(dilation[0]), dilation_w: Int32(dilation[1]), out_h: Int32(oh),
       out_w: Int32(ow), pad_bottom: Int32(padding[2]), pad_right: Int32(padding[3]))
     let parameters = input.parameters(for: x)
+    if isDepthwise { return Variable(depthwise(x, window: window, parameters: parameters)) }
     let outChannels = weights.rows
     let imageSize = c * h * w
     let y = Tensor<Float>(shape: [n, outChannels, oh, ow]) { out in
@@ -185,11 +196,55 @@ public final class QuantizedConv2d: ReLUFolding, LoadedThroughPlaceholder {
     return Variable(y)
   }
 
+  /// Depthwise: the (image, channel) planes are split over the cores as the float layer splits
+  /// them; each worker quantizes its own planes (still in cache for the kernel) and convolves them.
+  private func depthwise(_ x: Tensor<Float>, window: lk_window, parameters: QuantizationParameters) -> Tensor<Float> {
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (planeIn, planeOut) = (h * w, Int(window.out_h * window.out_w))
+    let planes = n * c
+    let macs = planes * planeOut * kernelSize[0] * kernelSize[1]
+    // As the float depthwise layer: below this many multiply-adds a worker is not worth waking.
+    let workers = max(1, min(Parallel.coreCount, planes, macs / 65_536))
+    return Tensor<Float>(shape: [n, c, Int(window.out_h), Int(window.out_w)]) { out in
+      weights.scales.withUnsafeBufferPointer { scales in
+        weights.values.withUnsafeBufferPointer { levels in
+          withOptionalPointer(bias) { biasPointer in
+            x.withUnsafeBufferPointer { src in
+              Parallel.forEach(workers) { worker in
+                var win = window
+                var stage = lk_qoutput(
+                  a_zero_point: parameters.zeroPoint, a_scale: parameters.scale, w_scale: scales.baseAddress!,
+                  bias: biasPointer, relu: relu ? 1 : 0, out_scale: 1, out_zero_point: 0)
+                let scratchSize = lk_qdwconv2d_scratch_size(&win)
+                let first = planes * worker / workers
+                let end = planes * (worker + 1) / workers
+                let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchSize + c * planeIn, alignment: 64)
+                defer { scratch.deallocate() }
+                let image = (scratch + scratchSize).assumingMemoryBound(to: UInt8.self)
+                var plane = first
+                while plane < end {
+                  let (index, c0) = plane.quotientAndRemainder(dividingBy: c)
+                  let c1 = min(c, c0 + (end - plane))
+                  lk_quantize_u8(
+                    src.baseAddress! + index * c * planeIn + c0 * planeIn, (c1 - c0) * planeIn, parameters.scale,
+                    parameters.zeroPoint, image + c0 * planeIn)
+                  lk_qdwconv2d_image(
+                    &win, image, levels.baseAddress!, &stage, Int32(c0), Int32(c1),
+                    out.baseAddress! + index * c * planeOut, scratch)
+                  plane += c1 - c0
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   public func copy() -> Layer {
     QuantizedConv2d(
       weights: weights, bias: bias, input: input, relu: relu, inChannels: inChannels, kernelSize: kernelSize,
-      stride: stride,
-      padding: padding, dilation: dilation)
+      stride: stride, padding: padding, dilation: dilation, groups: groups)
   }
 }
 
@@ -220,6 +275,6 @@ extension QuantizedConv2d: ShapeChecking {
       throw ShapeError("needs a 2-D kernel, stride, dilation and padding")
     }
     let geometry = WindowGeometry(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
-    return try ShapeRules.window(inputs, geometry: geometry, channels: inChannels, outputs: weights.rows)
+    return try ShapeRules.window(inputs, geometry: geometry, channels: inChannels * groups, outputs: weights.rows)
   }
 }

@@ -32,7 +32,9 @@ extension LayerExport {
     let shape = [l.weights.rows, l.inChannels] + l.kernelSize
     try quantized(weights: l.weights, shape: shape, bias: l.bias, input: l.input) {
       (x: String, w: String, b: String?, final: Bool) in
-      emit("Conv", [x, w] + (b.map { [$0] } ?? []), conv(shape, l.stride, l.padding, l.dilation, 1), final: final)
+      emit(
+        "Conv", [x, w] + (b.map { [$0] } ?? []), conv(shape, l.stride, l.padding, l.dilation, l.groups),
+        final: final)
     }
   }
 
