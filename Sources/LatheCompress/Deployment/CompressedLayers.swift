@@ -64,11 +64,17 @@ public struct CompressedLayers: LayerBuilding {
       guard case .int(let groupSize) = spec.attributes["group_size"], groupSize > 0, groupSize % 32 == 0 else {
         throw .badAttribute(op: spec.op, key: "group_size", expected: "a positive multiple of 32")
       }
+      var computesInFloat = false
+      switch spec.attributes["compute"] {
+      case nil: break
+      case .string("fp32")?: computesInFloat = true
+      default: throw .badAttribute(op: spec.op, key: "compute", expected: "\"fp32\" or absent")
+      }
       return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
         WeightOnlyLinear(
           weights: try GroupQuantizedWeights.restore(
             from: tensors, rows: linear.outputs, columns: linear.inputs, bits: bits, groupSize: groupSize, node: node),
-          bias: try restoredBias(linear.bias, tensors, node)?.value)
+          bias: try restoredBias(linear.bias, tensors, node)?.value, computesInFloat: computesInFloat)
       }
     default:
       return nil

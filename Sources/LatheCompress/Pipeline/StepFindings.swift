@@ -32,8 +32,8 @@ public struct StepFindings: Sendable, Equatable {
   public var bitAllocation: BitAllocationFindings?
   /// quantize with max_agreement_drop: the layers it kept in fp32 and why.
   public var int8SkipList: QuantizationSensitivity.SkipList?
-  /// quantize: the layers whose int8 form ran slower than float at batch 1 (kept float unless
-  /// pinned).
+  /// quantize and weight-only: the layers whose integer kernel ran slower than float on one
+  /// example (kept float, or computed in float for weight-only, unless pinned).
   public var slowerInt8Layers: [SlowerInt8Layer]?
 
   public init() {}

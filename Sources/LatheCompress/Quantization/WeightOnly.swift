@@ -24,11 +24,24 @@ public struct WeightOnly: Technique {
       ParameterDescriptor(
         "sensitivity_samples", .int(1...100_000), default: .int(128),
         help: "training examples each layer's sensitivity is measured on (target_bits)"),
+      ParameterDescriptor(
+        "speed_check", .bool, default: .bool(true),
+        help: "time each layer's integer kernel against fp32 on one example and compute in fp32 where that is faster"),
+      ParameterDescriptor(
+        "pin_kernel", .list, default: nil,
+        help: "layers kept on the integer kernel even where the speed check finds fp32 faster"),
     ], needsTrainData: false)
 
   public let config: WeightOnlyConfig
+  /// Times the integer kernel against fp32 on one layer's inputs (tests inject their own).
+  public let timer: LayerTimer
 
-  public init(_ config: WeightOnlyConfig) { self.config = config }
+  public init(_ config: WeightOnlyConfig) { self.init(config, timer: LayerTiming.interleaved) }
+
+  public init(_ config: WeightOnlyConfig, timer: @escaping LayerTimer) {
+    self.config = config
+    self.timer = timer
+  }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
     let c = config
@@ -39,14 +52,43 @@ public struct WeightOnly: Technique {
     if let target = c.targetBits {
       bits = .each(try allocate(model, layers: chosen, target: target, context: context))
     }
+    try c.source.checkChosen(c.pinKernel, among: chosen, kind: "layer being quantized", key: "pin_kernel")
+    // The inputs each layer really gets, for the speed check: one example through the float model.
+    let timingInputs = c.speedCheck ? Self.layerInputs(of: model, layers: Set(chosen), context: context) : [:]
+    var slower: [SlowerInt8Layer] = []
     for (index, name) in chosen.enumerated() {
       try context.checkCancellation()
       // Layers a bits map leaves out take the default width.
       let width = bits?.value(for: name) ?? 4
       context.report(Double(index) / Double(chosen.count), "\(name): int\(width) g\(c.groupSize)")
+      let original = model.nodes.first { $0.name == name }?.layer
       Self.quantize(model, layer: name, bits: width, groupSize: c.groupSize)
+      guard let float = original, let inputs = timingInputs[name],
+        let quantized = model.nodes.first(where: { $0.name == name })?.layer as? WeightOnlyLinear
+      else { continue }
+      let (integer, fp32) = timer(quantized, float, inputs)
+      guard integer > fp32 else { continue }
+      let pinned = c.pinKernel.contains(name)
+      slower.append(SlowerInt8Layer(name: name, int8Microseconds: integer, floatMicroseconds: fp32, pinned: pinned))
+      if !pinned { model.replaceLayer(named: name, with: quantized.computing(inFloat: true)) }
     }
+    if c.speedCheck { context.findings.slowerInt8Layers = slower }
     return model
+  }
+
+  /// Each layer's inputs for one example (of the train split, else the test split: timing
+  /// needs no labels) as the float model computes them.
+  static func layerInputs(of model: Model, layers: Set<String>, context: StepContext) -> [String: [Variable]] {
+    let data = context.data.train.count > 0 ? context.data.train : context.data.test
+    guard data.count > 0 else { return [:] }
+    var inputs: [String: [Variable]] = [:]
+    GradientRecording.disabled {
+      var forward = ForwardContext.inference
+      _ = model.forward(feeds: model.feeds(data, 0..<1).map { Variable($0) }, context: &forward) { node, x, _ in
+        if layers.contains(node.name) { inputs[node.name] = x.map { Variable($0.value) } }
+      }
+    }
+    return inputs
   }
 
   /// Replaces Linear `name` by its weight-only form (`bits` 32 leaves it fp32).
@@ -109,12 +151,17 @@ public struct WeightOnlyConfig: TechniqueConfig {
   public var targetBits: Double?
   /// Training examples each layer's sensitivity is measured on, for `targetBits`.
   public var sensitivitySamples: Int
+  /// Time each layer's integer kernel against fp32 and compute in fp32 where that is faster.
+  public var speedCheck: Bool
+  /// Layers kept on the integer kernel whatever the speed check finds.
+  public var pinKernel: [String]
   public var source: SettingSource
 
   /// Throws for a group size that is not a multiple of 32 or a width other than 4, 8 or 32.
   public init(
     bits: PerLayer<Int>? = .all(4), groupSize: Int = 32, layers: [String]? = nil, targetBits: Double? = nil,
-    sensitivitySamples: Int = 128, source: SettingSource = .code("weight-only")
+    sensitivitySamples: Int = 128, speedCheck: Bool = true, pinKernel: [String] = [],
+    source: SettingSource = .code("weight-only")
   ) throws {
     guard groupSize % 32 == 0 else { throw source.error("group_size", "\(groupSize) is not a multiple of 32") }
     if let bits {
@@ -132,6 +179,8 @@ public struct WeightOnlyConfig: TechniqueConfig {
     self.layers = layers
     self.targetBits = targetBits
     self.sensitivitySamples = sensitivitySamples
+    self.speedCheck = speedCheck
+    self.pinKernel = pinKernel
     self.source = source
   }
 
@@ -139,6 +188,7 @@ public struct WeightOnlyConfig: TechniqueConfig {
     try self.init(
       bits: p.perLayerInt("bits"), groupSize: p.int("group_size"),
       layers: p.isSet("layers") ? p.strings("layers") : nil, targetBits: p.optionalDouble("target_bits"),
-      sensitivitySamples: p.int("sensitivity_samples"), source: p.source)
+      sensitivitySamples: p.int("sensitivity_samples"), speedCheck: p.bool("speed_check"),
+      pinKernel: p.isSet("pin_kernel") ? p.strings("pin_kernel") : [], source: p.source)
   }
 }

@@ -7,13 +7,21 @@ import LatheTensor
 /// lk_wq_gemm_f32 takes integer dot products per weight group, summing groups in fp32 with
 /// their scales. Made for batch 1, where reading the weights is the cost: 4 or 8 times fewer
 /// bytes than fp32.
+///
+/// Where the integer kernel is slower than fp32 on this CPU (many rows at once, weights already
+/// in cache), weight-only's speed check sets `computesInFloat`: the file still stores the
+/// narrow weights, and they are dequantized once, on first use, into an fp32 product.
 public final class WeightOnlyLinear: LoadedThroughPlaceholder {
   public let weights: GroupQuantizedWeights
   public let bias: Tensor<Float>?
+  /// Runs the fp32 product of the dequantized weights instead of the integer kernel.
+  public let computesInFloat: Bool
+  private let floatLayer = FloatLayerCache()
 
-  public init(weights: GroupQuantizedWeights, bias: Tensor<Float>?) {
+  public init(weights: GroupQuantizedWeights, bias: Tensor<Float>?, computesInFloat: Bool = false) {
     self.weights = weights
     self.bias = bias
+    self.computesInFloat = computesInFloat
   }
 
   public var spec: LayerSpec {
@@ -22,11 +30,13 @@ public final class WeightOnlyLinear: LoadedThroughPlaceholder {
       attributes: [
         "in": .int(weights.columns), "out": .int(weights.rows), "bias": .bool(bias != nil), "bits": .int(weights.bits),
         "group_size": .int(weights.groupSize),
-      ])
+      ].merging(computesInFloat ? ["compute": .string("fp32")] : [:]) { $1 })
   }
 
   public var kernelName: String {
-    "wq int\(weights.bits) g\(weights.groupSize) " + String(cString: lk_isa_name(lk_isa_current()))
+    computesInFloat
+      ? "wq int\(weights.bits) g\(weights.groupSize) as fp32 (faster here)"
+      : "wq int\(weights.bits) g\(weights.groupSize) " + String(cString: lk_isa_name(lk_isa_current()))
   }
   /// Its input gets no gradient, but it stays allowed: fp32 layers after it still train, and
   /// fine-tuning them around a weight-only layer is a use (only int8 conversion ends training).
@@ -49,7 +59,13 @@ public final class WeightOnlyLinear: LoadedThroughPlaceholder {
 
   /// Over the last axis like `Linear`: every row of the folded leading axes is quantized alone.
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
-    inputs[0].overLastAxis { Variable(product($0.value.contiguous())) }
+    if computesInFloat {
+      let linear = floatLayer.layer {
+        Linear(weight: Parameter(weights.dequantized()), bias: bias.map { Parameter($0) })
+      }
+      return GradientRecording.disabled { linear.forward(inputs, context: &context) }
+    }
+    return inputs[0].overLastAxis { Variable(product($0.value.contiguous())) }
   }
 
   /// The weight-only product of rows x [batch, in].
@@ -98,7 +114,28 @@ public final class WeightOnlyLinear: LoadedThroughPlaceholder {
     return y
   }
 
-  public func copy() -> Layer { WeightOnlyLinear(weights: weights, bias: bias) }
+  public func copy() -> Layer { WeightOnlyLinear(weights: weights, bias: bias, computesInFloat: computesInFloat) }
+
+  /// The same weights on the other kernel.
+  public func computing(inFloat: Bool) -> WeightOnlyLinear {
+    WeightOnlyLinear(weights: weights, bias: bias, computesInFloat: inFloat)
+  }
+}
+
+/// The fp32 layer a weight-only layer dequantizes into, built once under a lock (forward
+/// passes may run on several threads).
+private final class FloatLayerCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var cached: Linear?
+
+  func layer(_ make: () -> Linear) -> Linear {
+    lock.lock()
+    defer { lock.unlock() }
+    if let cached { return cached }
+    let made = make()
+    cached = made
+    return made
+  }
 }
 
 extension WeightOnlyLinear: ShapeChecking {
