@@ -22,10 +22,20 @@ func assertThrows<T>(
   }
 }
 
+/// One folder per test process holds every test's folder; it is removed when the process exits
+/// (these helpers have no test case to tear down with, and hundreds of runs used to pile up).
+private let temporaryRootPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+  "lathe-io-tests-\(ProcessInfo.processInfo.processIdentifier)"
+).path
+
+private let temporaryRootCleanup: Void = {
+  atexit { try? FileManager.default.removeItem(atPath: temporaryRootPath) }
+}()
+
 /// A fresh, empty directory under the system temporary directory.
 func temporaryDirectory() throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-    "lathe-io-tests-\(UUID().uuidString)")
+  _ = temporaryRootCleanup
+  let url = URL(fileURLWithPath: temporaryRootPath).appendingPathComponent(UUID().uuidString)
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url
 }
