@@ -44,6 +44,22 @@ final class ScreenTests: XCTestCase {
     XCTAssertTrue(text.contains("0.01"), text)
   }
 
+  /// After a sensitivity step in int8 mode the model panel has an "int8 KL" column with each
+  /// layer's KL divergence when quantized alone; without one, no such column.
+  func testTheModelPanelShowsInt8SensitivityAfterASensitivityStep() throws {
+    XCTAssertFalse(makeApp().render(width: 140, height: 36).text().contains("int8 KL"))
+    let session = FakeWorkbenchSession()
+    let layers = try XCTUnwrap(session.state.model?.layers.filter { $0.parameters > 0 }.map(\.name))
+    let done = try XCTUnwrap(session.state.steps.lastIndex { $0.state == .done })
+    session.state.steps[done].metrics?.extra = Dictionary(
+      uniqueKeysWithValues: layers.enumerated().map { ("int8_kl_\($0.element)", 0.0125 * Double($0.offset + 1)) })
+    let text = makeApp(session).render(width: 140, height: 36).text()
+    let lines = text.split(separator: "\n")
+    XCTAssertTrue(lines.contains { $0.contains("layer") && $0.contains("int8 KL") }, text)
+    let first = try XCTUnwrap(lines.first { $0.contains(" \(layers[0]) ") || $0.contains("┃\(layers[0]) ") })
+    XCTAssertTrue(first.contains("0.01"), String(first))
+  }
+
   /// A CTC model scored against label sequences: the first chart is exact-match and character
   /// error rate, the pipeline table has "exact" and "CER" columns, and the header says "exact".
   func testASequenceModelChartsExactMatchAndCharacterErrorRate() throws {

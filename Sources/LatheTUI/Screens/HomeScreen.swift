@@ -125,6 +125,10 @@ public final class HomeScreen: Screen {
       TableColumn("bits", .fixed(4), .right), TableColumn("bytes", .fixed(8), .right),
     ]
     if wide { columns.append(TableColumn("kernel", .weight(1))) }
+    // After an int8 sensitivity step, each layer's KL divergence when quantized alone.
+    let sensitivity = Self.int8Sensitivity(app.state)
+    let worst = sensitivity.values.sorted(by: >).prefix(3).last ?? .infinity
+    if !sensitivity.isEmpty { columns.append(TableColumn("int8 KL", .fixed(8), .right)) }
     func row(_ layer: LayerRow) -> [TableCell] {
       var cells: [TableCell] = [.text(layer.name), .text(layer.op, .inactive)]
       if wide { cells.append(.text(Format.shape(layer.shape), .inactive)) }
@@ -137,6 +141,10 @@ public final class HomeScreen: Screen {
         .text(ByteCount.format(layer.bytes)),
       ]
       if wide { cells.append(.text(layer.kernel, .inactive)) }
+      if !sensitivity.isEmpty {
+        cells.append(
+          sensitivity[layer.name].map { .text(Format.axis($0), $0 >= worst ? .highlight : .inactive) } ?? .text("-"))
+      }
       return cells
     }
     let totals = model.totals
@@ -151,8 +159,24 @@ public final class HomeScreen: Screen {
       .text(totals.bytes > 0 ? ByteCount.format(totals.bytes) : "-"),
     ]
     if wide { footer.append(.text("")) }
+    if !sensitivity.isEmpty { footer.append(.text("")) }
     let table = Table(columns: columns, rows: model.layers.map(row), footer: footer, selected: selectedLayer)
     layerOffset = table.draw(inner, context: context, focused: focus == .model)
+  }
+
+  /// The `int8_kl_<layer>` findings of the last done step that has them (a `sensitivity` step in
+  /// int8 mode), by layer; the three most sensitive layers are highlighted.
+  static func int8Sensitivity(_ state: WorkbenchState) -> [String: Double] {
+    let prefix = "int8_kl_"
+    guard
+      let extra = state.steps.last(where: { step in
+        step.state == .done && step.metrics?.extra.keys.contains { $0.hasPrefix(prefix) } == true
+      })?.metrics?.extra
+    else { return [:] }
+    return Dictionary(
+      uniqueKeysWithValues: extra.filter { $0.key.hasPrefix(prefix) }.map {
+        (String($0.key.dropFirst(prefix.count)), $0.value)
+      })
   }
 
   // MARK: pipeline panel
