@@ -26,6 +26,9 @@ public struct GradualPrune: Technique {
 
   public init(_ config: GradualPruneConfig) { self.config = config }
 
+  /// With a teacher the step learns the teacher's outputs, so a set without labels will do.
+  public var needsLabels: Bool { config.training.needsLabels }
+
   /// Sparsity after pruning event `t` of `n` (t = 1...n), for a final sparsity `final`.
   public static func scheduledSparsity(event t: Int, of n: Int, initial: Double, final: Double) -> Double {
     let progress = min(max(Double(t) / Double(n), 0), 1)

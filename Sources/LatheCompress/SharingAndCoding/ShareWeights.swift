@@ -18,6 +18,9 @@ public struct ShareWeights: Technique {
 
   public init(_ config: ShareWeightsConfig) { self.config = config }
 
+  /// With a teacher the step learns the teacher's outputs, so a set without labels will do.
+  public var needsLabels: Bool { config.training.needsLabels }
+
   public func apply(to model: Model, context: StepContext) throws -> Model {
     let c = config
     let weights = MagnitudePruning.prunableWeights(of: model)

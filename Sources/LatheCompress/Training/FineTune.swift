@@ -10,6 +10,9 @@ public struct FineTune: Technique {
 
   public init(_ config: FineTuneConfig) { self.config = config }
 
+  /// With a teacher the step learns the teacher's outputs, so a set without labels will do.
+  public var needsLabels: Bool { config.training.needsLabels }
+
   public func apply(to model: Model, context: StepContext) throws -> Model {
     try config.training.train(model, on: context.data.train, context: context)
     return model
