@@ -61,7 +61,8 @@ public struct Distill: Technique {
       let current = config.student == .current && r < repeats - 1 ? model.copy() : model
       let student = try makeStudent(teacher: teacher, current: current, context: context, seed: seed)
       let alone = compare ? student.copy() : nil
-      var loss = Distillation.loss(teacher: teacher, temperature: c.training.temperature, alpha: c.training.alpha)
+      var loss = Distillation.loss(
+        teacher: teacher.logitGraph, temperature: c.training.temperature, alpha: c.training.alpha)
       var configure: ((inout Trainer) -> Void)?
       if let hintNodes = c.hint {
         let hint = try FeatureHint(
