@@ -170,6 +170,15 @@ typedef struct {
   int relu;
 } qdw_channel;
 
+/// A quad of 4 weight bytes (w0..w3) as the two int16 pairs vpmaddwd multiplies the even and
+/// odd activation bytes by: (w0, w2) and (w1, w3), each sign-extended.
+static inline void quad_pairs(uint32_t quad, int32_t *even, int32_t *odd) {
+  const uint32_t w0 = (uint16_t)(int16_t)(int8_t)(quad & 0xFF), w1 = (uint16_t)(int16_t)(int8_t)((quad >> 8) & 0xFF);
+  const uint32_t w2 = (uint16_t)(int16_t)(int8_t)((quad >> 16) & 0xFF), w3 = (uint16_t)(int16_t)(int8_t)(quad >> 24);
+  *even = (int32_t)(w0 | (w2 << 16));
+  *odd = (int32_t)(w1 | (w3 << 16));
+}
+
 /// AVX2: vpdpbusd emulated exactly with vpmaddwd on the even and odd bytes of each quad.
 LK_AVX2 LK_INLINE void tile_avx2(const lk_window *w, const qdw_plan *p, const qdw_channel *ch, int oy, int ox,
                                  int ROWS, int VECS, float *y) {
@@ -180,11 +189,8 @@ LK_AVX2 LK_INLINE void tile_avx2(const lk_window *w, const qdw_plan *p, const qd
   for (int i = 0; i < w->kernel_h; i++) {
     for (int g = 0; g < p->groups; g++) {
       const uint32_t quad = (uint32_t)ch->wq[i * p->groups + g];
-      // (w0, w2) and (w1, w3) as int16 pairs, sign-extended.
-      const int32_t even = (int32_t)(uint16_t)(int16_t)(int8_t)(quad & 0xFF) |
-                           (int32_t)((uint32_t)(uint16_t)(int16_t)(int8_t)((quad >> 16) & 0xFF) << 16);
-      const int32_t odd = (int32_t)(uint16_t)(int16_t)(int8_t)((quad >> 8) & 0xFF) |
-                          (int32_t)((uint32_t)(uint16_t)(int16_t)(int8_t)(quad >> 24) << 16);
+      int32_t even, odd;
+      quad_pairs(quad, &even, &odd);
       const __m256i we = _mm256_set1_epi32(even), wo = _mm256_set1_epi32(odd);
       const int shift = 4 * g / p->s;
       for (int r = 0; r < ROWS; r++) {
@@ -259,10 +265,8 @@ LK_AVX512BW LK_INLINE void tile_avx512(const lk_window *w, const qdw_plan *p, co
   for (int i = 0; i < w->kernel_h; i++) {
     for (int g = 0; g < p->groups; g++) {
       const uint32_t quad = (uint32_t)ch->wq[i * p->groups + g];
-      const int32_t even = (int32_t)(uint16_t)(int16_t)(int8_t)(quad & 0xFF) |
-                           (int32_t)((uint32_t)(uint16_t)(int16_t)(int8_t)((quad >> 16) & 0xFF) << 16);
-      const int32_t odd = (int32_t)(uint16_t)(int16_t)(int8_t)((quad >> 8) & 0xFF) |
-                          (int32_t)((uint32_t)(uint16_t)(int16_t)(int8_t)(quad >> 24) << 16);
+      int32_t even, odd;
+      quad_pairs(quad, &even, &odd);
       const __m512i we = _mm512_set1_epi32(even), wo = _mm512_set1_epi32(odd);
       const int shift = 4 * g / p->s;
       for (int r = 0; r < ROWS; r++) {

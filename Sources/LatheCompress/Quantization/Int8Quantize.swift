@@ -154,15 +154,7 @@ public struct Int8Quantize: Technique {
     of model: Model, chosen: [String], data: Dataset, input: (String) -> InputQuantization,
     granularity: QuantizationGranularity, timer: LayerTimer, context: StepContext
   ) throws -> [(name: String, int8: Double, float: Double)] {
-    guard data.count > 0 else { return [] }
-    let wanted = Set(chosen)
-    var inputs: [String: [Variable]] = [:]
-    GradientRecording.disabled {
-      var forward = ForwardContext.inference
-      _ = model.forward(feeds: model.feeds(data, 0..<1).map { Variable($0) }, context: &forward) { node, x, _ in
-        if wanted.contains(node.name) { inputs[node.name] = x.map { Variable($0.value) } }
-      }
-    }
+    let inputs = model.firstExampleInputs(of: Set(chosen), in: data)
     var slower: [(name: String, int8: Double, float: Double)] = []
     for name in chosen {
       try context.checkCancellation()

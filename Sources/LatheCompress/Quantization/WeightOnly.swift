@@ -76,19 +76,11 @@ public struct WeightOnly: Technique {
     return model
   }
 
-  /// Each layer's inputs for one example (of the train split, else the test split: timing
-  /// needs no labels) as the float model computes them.
+  /// Each layer's inputs for one example of the train split, else of the test split (timing
+  /// needs no labels).
   static func layerInputs(of model: Model, layers: Set<String>, context: StepContext) -> [String: [Variable]] {
-    let data = context.data.train.count > 0 ? context.data.train : context.data.test
-    guard data.count > 0 else { return [:] }
-    var inputs: [String: [Variable]] = [:]
-    GradientRecording.disabled {
-      var forward = ForwardContext.inference
-      _ = model.forward(feeds: model.feeds(data, 0..<1).map { Variable($0) }, context: &forward) { node, x, _ in
-        if layers.contains(node.name) { inputs[node.name] = x.map { Variable($0.value) } }
-      }
-    }
-    return inputs
+    model.firstExampleInputs(
+      of: layers, in: context.data.train.count > 0 ? context.data.train : context.data.test)
   }
 
   /// Replaces Linear `name` by its weight-only form (`bits` 32 leaves it fp32).
