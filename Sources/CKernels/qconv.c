@@ -135,18 +135,6 @@ static plan make_plan(const lk_window *w) {
   return p;
 }
 
-/// Copies n bytes with 16-byte moves (the last one overlapping) where n >= 16: image rows
-/// are short, and a libc call per row costs more than the copy.
-static inline void copy_bytes(uint8_t *dst, const uint8_t *src, int n) {
-  if (n < 16) {
-    for (int t = 0; t < n; t++) dst[t] = src[t];
-    return;
-  }
-  int t = 0;
-  for (; t + 16 <= n; t += 16) memcpy(dst + t, src + t, 16);
-  if (t < n) memcpy(dst + n - 16, src + n - 16, 16);
-}
-
 /// The zero-point padded copy of the image (direct plan): hp x wp per channel. One fill for
 /// the borders, then the image rows.
 static void pad_image(const lk_window *w, const plan *p, const uint8_t *x, uint8_t zp, uint8_t *dst) {
@@ -159,7 +147,7 @@ static void pad_image(const lk_window *w, const plan *p, const uint8_t *x, uint8
     for (int r = 0; r < p->hp; r++) {
       const int iy = r - w->pad_top;
       if (iy < 0 || iy >= w->height) continue;
-      copy_bytes(dst + ((long)c * p->hp + r) * p->wp + lo, x + ((long)c * w->height + iy) * w->width + (lo - w->pad_left),
+      lk_copy_bytes(dst + ((long)c * p->hp + r) * p->wp + lo, x + ((long)c * w->height + iy) * w->width + (lo - w->pad_left),
                  hi - lo);
     }
   }

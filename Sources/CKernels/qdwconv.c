@@ -62,18 +62,6 @@ size_t lk_qdwconv2d_scratch_size(const lk_window *w) {
   return p.simd ? p.total + 64 : 64;
 }
 
-/// Copies n bytes with 16-byte moves (the last one overlapping) where n >= 16: image rows are
-/// short, and a libc call per row costs more than the copy.
-static inline void copy_bytes(uint8_t *dst, const uint8_t *src, int n) {
-  if (n < 16) {
-    for (int t = 0; t < n; t++) dst[t] = src[t];
-    return;
-  }
-  int t = 0;
-  for (; t + 16 <= n; t += 16) memcpy(dst + t, src + t, 16);
-  if (t < n) memcpy(dst + n - 16, src + n - 16, 16);
-}
-
 /// The input columns [lo, lo + count) that land in the padded row buffer, at column first.
 static void row_span(const lk_window *w, const qdw_plan *p, int *lo, int *first, int *count) {
   int l = w->pad_left < 0 ? -w->pad_left : 0;
@@ -365,7 +353,7 @@ void lk_qdwconv2d_image(const lk_window *w, const uint8_t *x, const int8_t *weig
         const int iy = r - w->pad_top;
         const int inside = iy >= 0 && iy < w->height && count > 0;
         if (!inside && !first_channel) continue;
-        if (inside) copy_bytes(base + first, img + (long)iy * w->width + lo, count);
+        if (inside) lk_copy_bytes(base + first, img + (long)iy * w->width + lo, count);
         if (!inside) memset(base + first, zp, count);
         if (wide)
           quads_avx512(base, p.s, p.qs, qplane + (long)r * p.qs);

@@ -9,6 +9,8 @@
 #define LATHE_CKERNELS_SIMD_H
 
 #include "CKernels.h"
+#include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define LK_X86 1
@@ -51,6 +53,19 @@
 LK_INLINE int lk_isa_x86(int isa) { return isa >= LK_ISA_AVX2; }
 LK_INLINE int lk_isa_avx512(int isa) { return isa == LK_ISA_AVX512 || isa == LK_ISA_AVX512VNNI; }
 LK_INLINE int lk_isa_neon(int isa) { return isa == LK_ISA_NEON || isa == LK_ISA_NEON_DOT; }
+
+/// Copies n bytes with 16-byte moves (the last one overlapping) where n >= 16: image rows are
+/// short, and a libc call per row costs more than the copy. Shared by the int8 convolutions'
+/// padded-row copies (qconv.c, qdwconv.c).
+static inline void lk_copy_bytes(uint8_t *dst, const uint8_t *src, int n) {
+  if (n < 16) {
+    for (int t = 0; t < n; t++) dst[t] = src[t];
+    return;
+  }
+  int t = 0;
+  for (; t + 16 <= n; t += 16) memcpy(dst + t, src + t, 16);
+  if (t < n) memcpy(dst + n - 16, src + n - 16, 16);
+}
 
 /// A sliced sparse product's 16 sums for slice s to their rows of y, with bias and ReLU
 /// (sparse.c; the NEON kernel's stores go through it too).
