@@ -30,11 +30,31 @@ public enum QuantizationSensitivity {
   /// Turns `layers` of a model (a copy the caller owns) into their compressed form.
   public typealias Convert = (_ model: Model, _ layers: [String]) throws -> Void
 
-  /// The first output of `candidate` against `reference`'s on `data`.
-  static func compare(_ candidate: Model, with reference: Model, on data: Dataset) throws -> OutputComparison.Result {
-    let results = try ModelComparison.compare(candidate, with: reference, on: data, batchSize: 64)
-    guard let first = results.first else { throw StepFailure("sensitivity: the model has no outputs") }
-    return first
+  /// The unquantized model's outputs on the sensitivity examples, computed once: every trial is
+  /// compared with them, so the reference model does not run again per layer.
+  struct Reference {
+    static let batchSize = 64
+    let data: Dataset
+    let batches: [(Range<Int>, [Tensor<Float>])]
+
+    init(_ model: Model, on data: Dataset) throws {
+      self.data = data
+      var batches: [(Range<Int>, [Tensor<Float>])] = []
+      try ModelOutputs.forEachBatch(of: [model], data: data, batchSize: Self.batchSize) { range, outputs in
+        batches.append((range, outputs[0]))
+      }
+      self.batches = batches
+    }
+
+    /// The first output of `candidate` against the reference's.
+    func compare(_ candidate: Model) throws -> OutputComparison.Result {
+      var comparisons: [OutputComparison] = []
+      for (range, reference) in batches {
+        try comparisons.add(reference: reference, candidate: try ModelOutputs.outputs(of: candidate, for: data, range))
+      }
+      guard let first = comparisons.first else { throw StepFailure("sensitivity: the model has no outputs") }
+      return first.result
+    }
   }
 
   /// Each of `layers` quantized alone, most sensitive (largest mean KL) first.
@@ -42,12 +62,21 @@ public enum QuantizationSensitivity {
     of model: Model, layers: [String], convert: Convert, data: Dataset, context: StepContext? = nil,
     progress: ClosedRange<Double> = 0...1
   ) throws -> [Row] {
+    try rows(
+      of: model, layers: layers, convert: convert, reference: Reference(model, on: data), context: context,
+      progress: progress)
+  }
+
+  static func rows(
+    of model: Model, layers: [String], convert: Convert, reference: Reference, context: StepContext?,
+    progress: ClosedRange<Double>
+  ) throws -> [Row] {
     var rows: [Row] = []
     for (index, layer) in layers.enumerated() {
       try context?.checkCancellation()
       let trial = model.copy()
       try convert(trial, [layer])
-      let result = try compare(trial, with: model, on: data)
+      let result = try reference.compare(trial)
       rows.append(Row(layer: layer, agreement: result.agreement, meanKL: result.meanKL, sqnrDB: result.sqnrDB))
       let done = Double(index + 1) / Double(max(layers.count, 1))
       context?.report(
@@ -67,11 +96,12 @@ public enum QuantizationSensitivity {
     for model: Model, layers: [String], maxAgreementDrop: Double, convert: Convert, data: Dataset,
     context: StepContext? = nil
   ) throws -> SkipList {
+    let reference = try Reference(model, on: data)
     func agreement(skipping skipped: ArraySlice<String>) throws -> Double {
       let trial = model.copy()
       let skip = Set(skipped)
       try convert(trial, layers.filter { !skip.contains($0) })
-      return try compare(trial, with: model, on: data).agreement
+      return try reference.compare(trial).agreement
     }
     let target = 1 - maxAgreementDrop
     let all = try agreement(skipping: [])
@@ -79,7 +109,7 @@ public enum QuantizationSensitivity {
       return SkipList(rows: [], skipped: [], agreementAllQuantized: all, agreementWithSkips: all)
     }
     let rows = try Self.rows(
-      of: model, layers: layers, convert: convert, data: data, context: context, progress: 0.1...0.8)
+      of: model, layers: layers, convert: convert, reference: reference, context: context, progress: 0.1...0.8)
     let ranked = rows.map(\.layer)
     // Invariant: skipping `ranked[..<high]` is within budget (all of them is: nothing is
     // quantized); skipping `ranked[..<low]` is not.

@@ -105,13 +105,15 @@ public struct WeightOnly: Technique {
     }
     let data = train.slice(0..<min(c.sensitivitySamples, train.count))
     var costs: [String: [Int: Double]] = [:]
+    // The fp32 model's outputs, once for both widths.
+    let reference = try QuantizationSensitivity.Reference(model, on: data)
     for (index, width) in [4, 8].enumerated() {
       let rows = try QuantizationSensitivity.rows(
         of: model, layers: layers,
         convert: { trial, names in
           for name in names { Self.quantize(trial, layer: name, bits: width, groupSize: c.groupSize) }
         },
-        data: data, context: context, progress: (0.45 * Double(index))...(0.45 * Double(index + 1)))
+        reference: reference, context: context, progress: (0.45 * Double(index))...(0.45 * Double(index + 1)))
       for row in rows { costs[row.layer, default: [32: 0]][width] = row.meanKL }
     }
     let options = layers.map { name in
