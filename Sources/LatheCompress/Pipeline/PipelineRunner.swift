@@ -99,7 +99,7 @@ public final class PipelineRunner: @unchecked Sendable {
     }
     // Data without labels measures agreement with the input model; a technique that trains
     // on a loss over labels cannot run on it.
-    if !data.train.isLabelled && data.train.count > 0 && techniques[index].needsLabels {
+    if !data.train.isLabelled && data.train.nextTokens == nil && data.train.count > 0 && techniques[index].needsLabels {
       throw StepFailure(
         "\(step.name): \(step.technique) trains on labels, but \(data.train.name) has none; "
           + "add a \"y\" array to the .npz, or class folders to the ImageFolder")

@@ -31,7 +31,9 @@ public struct StepMetrics: Codable, Sendable, Equatable {
 
   public var name: String
   public var technique: String
-  /// Top-1 accuracy on the test split, 0...1; for a sequence model on data with label sequences,
+  /// Top-1 accuracy on the test split, 0...1; for a language model on text, the share of
+  /// positions whose most likely next token is right (its perplexity is in `extra`); for a
+  /// sequence model on data with label sequences,
   /// the share of examples CTC decoding reads exactly (its character error rate is in `extra`);
   /// for another model that is not a classifier, or data without labels, top-1 agreement with
   /// the pipeline's input model (`scoredAgainst`).
@@ -150,7 +152,8 @@ public enum ModelMeasurement {
     var extra: [String: Double] = [:]
   }
 
-  /// Top-1 accuracy for a classifier on labelled data; for a sequence model's [N, T, classes]
+  /// Top-1 accuracy for a classifier on labelled data; for a language model on text windows,
+  /// next-token accuracy with `perplexity` and `nll_per_token` in `extra`; for a sequence model's [N, T, classes]
   /// scores on data with label sequences, the exact-match rate of greedy CTC decoding, with its
   /// character error rate in `extra`; otherwise top-1 agreement with `reference` (1 for the
   /// input model itself, which is its own reference).
@@ -164,6 +167,11 @@ public enum ModelMeasurement {
       model.canRun(on: test) ? model.outputShapes(feeds: model.feeds(test, 0..<1)) : model.outputShapes()
     }
     let outputRank = shapes[model.nodes.last?.name ?? ""]?.count
+    if test.nextTokens != nil, outputRank == 3 {
+      let text = try RunFailure.checking(file: file) { TextScore.measure(model, on: test) }
+      return Score(
+        accuracy: Float(text.tokenAccuracy), extra: ["perplexity": text.perplexity, "nll_per_token": text.meanNLL])
+    }
     if test.isLabelled, outputRank == 2 {
       return Score(accuracy: try RunFailure.checking(file: file) { Evaluator.accuracy(of: model, on: test) })
     }

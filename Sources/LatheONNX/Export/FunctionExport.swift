@@ -11,6 +11,9 @@ extension LayerExport {
     switch kind {
     case .relu: emit("Relu", [x])
     case .sigmoid: emit("Sigmoid", [x])
+    case .silu:
+      let gate = emit("Sigmoid", [x], final: false)
+      emit("Mul", [x, gate])
     case .tanh: emit("Tanh", [x])
     case .softmax: emit("Softmax", [x], [Attr.int("axis", -1)])
     case .logSoftmax: emit("LogSoftmax", [x], [Attr.int("axis", -1)])

@@ -63,6 +63,14 @@ extension Variable {
     }
   }
 
+  /// x·σ(x) (SiLU or swish, Llama's MLP activation).
+  public func silu() -> Variable {
+    let s = value.mapFloat { 1 / (1 + Foundation.exp(-$0)) }
+    return Variable(value * s, parents: [self]) { g in
+      [g * s.zipWith(self.value) { sv, xv in sv * (1 + xv * (1 - sv)) }]
+    }
+  }
+
   public func sigmoid() -> Variable {
     let y = value.mapFloat { 1 / (1 + Foundation.exp(-$0)) }
     return Variable(y, parents: [self]) { g in [g.zipWith(y) { $0 * $1 * (1 - $1) }] }

@@ -8,12 +8,16 @@ public enum Architecture: String, CaseIterable, Sendable {
   case digitsMLP = "digits-mlp"
   /// Two 3x3 conv blocks with batch norm, then 64 and 10 units, for the 8x8 digits.
   case digitsCNN = "digits-cnn"
+  /// A byte-level GPT (`TransformerConfig.charGPT`): 4 blocks of width 128 over 128 positions,
+  /// trained on text (`TextCorpus`); `classCount` is its vocabulary (256 bytes).
+  case charGPT = "char-gpt"
 
   /// The shape of one example the architecture reads.
   public var inputShape: [Int] {
     switch self {
     case .lenet300100, .lenet5: return [1, 28, 28]
     case .digitsMLP, .digitsCNN: return [1, 8, 8]
+    case .charGPT: return [TransformerConfig.charGPT().positions]
     }
   }
 
@@ -26,9 +30,11 @@ public enum Architecture: String, CaseIterable, Sendable {
 
   /// A freshly initialised model, reproducible from `seed`.
   public func build(classCount: Int = 10, seed: UInt64 = 0) -> Model {
+    if self == .charGPT { return Transformer.decoder(.charGPT(vocabulary: classCount), seed: seed) }
     var g = SeededGenerator(seed: seed)
     let sequence: [(String, Layer)]
     switch self {
+    case .charGPT: preconditionFailure("built above")
     case .lenet300100:
       sequence = [
         ("flatten", Function(.flatten(startAxis: 1))),

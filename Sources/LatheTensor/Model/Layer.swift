@@ -3,10 +3,14 @@
 public struct ForwardContext {
   public var isTraining: Bool
   public var generator: SeededGenerator
+  /// Keys and values of the tokens already run, for generating one token at a time; nil
+  /// (the default) runs each pass on its own.
+  public var cache: KVCache?
 
-  public init(isTraining: Bool, seed: UInt64 = 0) {
+  public init(isTraining: Bool, seed: UInt64 = 0, cache: KVCache? = nil) {
     self.isTraining = isTraining
     self.generator = SeededGenerator(seed: seed)
+    self.cache = cache
   }
 
   public static var inference: ForwardContext { ForwardContext(isTraining: false) }

@@ -50,6 +50,32 @@ public enum LayerFactory {
         countIncludePad: try spec.bool("count_include_pad", default: false))
     case "relu": return Function(.relu)
     case "gelu": return Function(.gelu)
+    case "silu": return Function(.silu)
+    case "token_table", "position_embedding":
+      let rows = try spec.int(spec.op == "token_table" ? "vocabulary" : "positions")
+      let width = try spec.int("width")
+      try positive(spec, spec.op == "token_table" ? "vocabulary" : "positions", rows)
+      try positive(spec, "width", width)
+      try allocatable(spec, [rows, width])
+      let weight = Parameter(.zeros([rows, width]))
+      return spec.op == "token_table" ? TokenTable(weight: weight) : PositionEmbedding(weight: weight)
+    case "token_embedding": return TokenEmbedding()
+    case "tied_head": return TiedHead()
+    case "layer_norm", "rms_norm":
+      let width = try spec.int("width")
+      try positive(spec, "width", width)
+      try allocatable(spec, [width])
+      return Normalization(
+        spec.op == "layer_norm" ? .layer : .rms, width: width, epsilon: try spec.float("epsilon", default: 1e-5))
+    case "attention":
+      let (heads, kvHeads) = (try spec.int("heads"), try spec.int("kv_heads"))
+      try positive(spec, "heads", heads)
+      try positive(spec, "kv_heads", kvHeads)
+      guard heads % kvHeads == 0 else {
+        throw .badAttribute(op: spec.op, key: "kv_heads", expected: "a divisor of heads (\(heads))")
+      }
+      return Attention(
+        AttentionGeometry(heads: heads, kvHeads: kvHeads, causal: try spec.bool("causal", default: false)))
     case "sigmoid": return Function(.sigmoid)
     case "tanh": return Function(.tanh)
     case "softmax": return Function(.softmax)

@@ -192,7 +192,7 @@ public final class Pool2d: Layer {
 /// Parameter-free layers: activations, reshapes, joins.
 public final class Function: Layer {
   public enum Kind: Sendable, Equatable {
-    case relu, gelu, sigmoid, tanh, softmax, logSoftmax
+    case relu, gelu, silu, sigmoid, tanh, softmax, logSoftmax
     case leakyRelu(slope: Float)
     case flatten(startAxis: Int)
     case globalAvgPool
@@ -208,6 +208,7 @@ public final class Function: Layer {
     switch kind {
     case .relu: return LayerSpec(op: "relu")
     case .gelu: return LayerSpec(op: "gelu")
+    case .silu: return LayerSpec(op: "silu")
     case .sigmoid: return LayerSpec(op: "sigmoid")
     case .tanh: return LayerSpec(op: "tanh")
     case .softmax: return LayerSpec(op: "softmax")
@@ -226,6 +227,7 @@ public final class Function: Layer {
     switch kind {
     case .relu: return x.relu()
     case .gelu: return x.gelu()
+    case .silu: return x.silu()
     case .sigmoid: return x.sigmoid()
     case .tanh: return x.tanh()
     case .softmax: return x.softmax()
@@ -241,7 +243,7 @@ public final class Function: Layer {
 
   public var channelFlow: ChannelFlow {
     switch kind {
-    case .relu, .gelu, .sigmoid, .tanh, .leakyRelu, .dropout, .add: return .elementwise
+    case .relu, .gelu, .silu, .sigmoid, .tanh, .leakyRelu, .dropout, .add: return .elementwise
     case .globalAvgPool: return .perChannel
     case .flatten: return .reshape
     case .concat(let axis): return .concat(axis: axis)

@@ -26,6 +26,10 @@ public struct Dataset: Sendable {
   public var sequenceLabels: [[Int]]?
   /// The class a CTC model emits for "no label here" (0 in PaddleOCR and PyTorch's CTCLoss).
   public var ctcBlank = 0
+  /// For text cut into windows for a language model: the token that follows each input
+  /// position ([N, sequence], ids as floats), so training and perplexity score every position.
+  /// nil for every other set.
+  public var nextTokens: Tensor<Float>?
 
   public init(name: String, inputs: Tensor<Float>, labels: [Int], classCount: Int) {
     precondition(inputs.shape.first == labels.count, "\(labels.count) labels for inputs of shape \(inputs.shape)")
@@ -35,6 +39,15 @@ public struct Dataset: Sendable {
     self.classCount = classCount
     self.namedInputs = [:]
     self.isLabelled = true
+  }
+
+  /// Text windows for a language model: `inputs` [N, sequence] token ids and the token after
+  /// each position (`nextTokens`, same shape), over a vocabulary of `vocabulary` ids.
+  public init(name: String, tokens inputs: Tensor<Float>, nextTokens: Tensor<Float>, vocabulary: Int) {
+    precondition(
+      inputs.shape == nextTokens.shape && inputs.rank == 2, "windows \(inputs.shape), next \(nextTokens.shape)")
+    self.init(name: name, inputs: inputs, labels: nil, classCount: vocabulary)
+    self.nextTokens = nextTokens
   }
 
   /// A set without labels, optionally with several named inputs. `inputs` must be one of
@@ -70,6 +83,7 @@ public struct Dataset: Sendable {
     result.namedInputs = namedInputs.mapValues { Self.rows(indices, of: $0) }
     result.labels = isLabelled ? indices.map { labels[$0] } : []
     result.sequenceLabels = sequenceLabels.map { all in indices.map { all[$0] } }
+    result.nextTokens = nextTokens.map { Self.rows(indices, of: $0) }
     return result
   }
 

@@ -12,6 +12,7 @@ extension Dataset {
   /// `classifier` false only the input is checked (eval against a reference model, label-free
   /// metrics); a classifier needs labels, so a non-empty label-free set is refused.
   public func fitted(to model: Model, modelName: String, classifier: Bool = true) throws(DatasetMismatch) -> Dataset {
+    if nextTokens != nil { return try fittedText(to: model, modelName: modelName) }
     if classifier && !isLabelled && count > 0 {
       throw DatasetMismatch(
         description: "\(name) has no labels (an .npy, or an .npz without a \"y\" array), "
@@ -43,6 +44,26 @@ extension Dataset {
       )
     }
     return reshapedInputs(to: wanted, keepingOpenSizes: fitsOpenSizes)
+  }
+
+  /// Text windows feed a language model whose positions cover a window and whose vocabulary
+  /// holds every id (a byte model reads any text; a 100-token vocabulary would not).
+  private func fittedText(to model: Model, modelName: String) throws(DatasetMismatch) -> Dataset {
+    guard let config = model.transformerConfig, model.isLanguageModel else {
+      throw DatasetMismatch(
+        description: "\(name) is text for a language model, but \(modelName) is not one (its output is not "
+          + "next-token scores at every position)")
+    }
+    let window = sampleShape.first ?? 0
+    guard window <= config.positions else {
+      throw DatasetMismatch(
+        description: "\(name) has windows of \(window) tokens, but \(modelName) has \(config.positions) positions")
+    }
+    if let largest = inputs.scalars.max(), Int(largest) >= config.vocabulary {
+      throw DatasetMismatch(
+        description: "\(name) holds token id \(Int(largest)), but \(modelName)'s vocabulary is \(config.vocabulary)")
+    }
+    return self
   }
 
   private func reshapedInputs(to wanted: [Int], keepingOpenSizes: Bool) -> Dataset {

@@ -50,7 +50,6 @@ public struct Trainer {
 
     epochs: for epoch in 0..<c.epochs {
       let epochStart = Date()
-      let rate = c.schedule.rate(base: c.learningRate, epoch: epoch, totalEpochs: c.epochs)
       generator.shuffle(&indices)
       var lossSum: Float = 0
       var correct = 0
@@ -58,6 +57,8 @@ public struct Trainer {
       for b in 0..<batches {
         let picked = Array(indices[(b * c.batchSize)..<min((b + 1) * c.batchSize, training.count)])
         let batch = training.subset(picked)
+        let rate = c.schedule.rate(
+          base: c.learningRate, epoch: epoch, totalEpochs: c.epochs, within: Float(b) / Float(batches))
         let (batchLoss, batchCorrect) = trainStep(model, batch, generator: &generator)
         for parameter in parameters { parameter.collectGradient() }
         optimizer.step(parameters, learningRate: rate)
@@ -103,14 +104,23 @@ public struct Trainer {
   /// graph is released on return, before the optimizer touches the weights.
   private func trainStep(_ model: Model, _ batch: Dataset, generator: inout SeededGenerator) -> (Float, Int) {
     var context = ForwardContext(isTraining: true, seed: generator.next())
-    let logits = model.forward(Variable(batch.inputs), context: &context, observe: observe)
+    var logits = model.forward(Variable(batch.inputs), context: &context, observe: observe)
+    var labels = batch.labels
+    // A language model scores every position: [batch, sequence, vocabulary] logits become
+    // rows of one classification each, against the token that follows.
+    if let next = batch.nextTokens, logits.shape.count == 3 {
+      logits = logits.reshaped([logits.shape[0] * logits.shape[1], logits.shape[2]])
+      labels = next.scalars.map { Int($0) }
+    }
     let objective =
-      loss?(logits, batch.labels, batch.inputs)
-      ?? logits.crossEntropy(labels: batch.labels, labelSmoothing: configuration.labelSmoothing)
+      loss?(logits, labels, batch.inputs)
+      ?? logits.crossEntropy(labels: labels, labelSmoothing: configuration.labelSmoothing)
     objective.backpropagate()
     let predictions = logits.value.argmaxRows()
-    let correct = zip(predictions, batch.labels).filter { $0 == $1 }.count
-    return (objective.value.scalar, correct)
+    let correct = zip(predictions, labels).filter { $0 == $1 }.count
+    // Accuracy is per example; for text, the share of positions right stands for it.
+    let examples = batch.count
+    return (objective.value.scalar, labels.count == examples ? correct : correct * examples / max(labels.count, 1))
   }
 }
 
@@ -118,6 +128,7 @@ public struct Trainer {
 public enum Evaluator {
   /// Top-1 accuracy in [0, 1].
   public static func accuracy(of model: Model, on data: Dataset, batchSize: Int = 256) -> Float {
+    if data.nextTokens != nil { return Float(TextScore.measure(model, on: data).tokenAccuracy) }
     let predicted = predictions(of: model, on: data, batchSize: batchSize)
     let correct = zip(predicted, data.labels).filter { $0 == $1 }.count
     return data.count == 0 ? 0 : Float(correct) / Float(data.count)
