@@ -119,6 +119,14 @@ final class OneShotQuantizationTests: XCTestCase {
     }
   }
 
+  func testAChannelSilentInCalibrationIsScaledLikeTheQuietestLiveOne() {
+    let s = AWQ.channelScale([0, 0.01, 1, 4], alpha: 0.5)
+    XCTAssertEqual(s[0], s[1], "not the 1e-4 floor")
+    XCTAssertEqual(Double(s[3] / s[2]), 2, accuracy: 1e-5)
+    XCTAssertEqual(Double(s.max()! * s.min()!), 1, accuracy: 1e-5)
+    XCTAssertEqual(AWQ.channelScale([0, 0.01, 1, 4], alpha: 0), [1, 1, 1, 1], "α = 0 is round-to-nearest")
+  }
+
   func testAWQStepStoresItsScalesAndReloads() throws {
     let (model, data) = try bundledDigitsMLP()
     let ctx = context(data)

@@ -11,6 +11,13 @@ import LatheTensor
 /// group's clipping bound (to 1, 0.95, ..., 0.55 of its max|w|) for the smallest error of that
 /// group's share of the output.
 ///
+/// Two departures from the reference code, both for Lathe's kernel and small calibration sets:
+/// the α search measures the error of the layer as it computes (its integer kernel quantizes
+/// each input row x/s to int8 with one scale, so a channel divided by a small s can swamp a
+/// row's activation scale; the paper's fp16 activations have no such cost), and a channel that
+/// was zero in every calibration row takes the smallest magnitude seen instead of 0 (with 0 its
+/// s would be the floor, 1e-4, and any input it gets later would be multiplied ten-thousandfold).
+///
 /// In the papers' transformers s folds into the op before the layer (a LayerNorm's gain, the
 /// previous Linear's rows), costing nothing. A general graph has no such op before every
 /// Linear, so here s stays in the layer (`WeightOnlyLinear.inputScale`: `in` fp32 values in the
@@ -44,7 +51,8 @@ public enum AWQ {
       let alpha = gridPoints > 1 ? Double(point) / Double(gridPoints - 1) : 0
       let scale = channelScale(magnitude, alpha: alpha)
       let q = GroupQuantizedWeights(quantizing: scaled(w, scale, rows: rows), bits: bits, groupSize: groupSize)
-      let error = outputError(x, reference, effective(q.dequantized(), scale))
+      let layer = WeightOnlyLinear(weights: q, bias: nil, inputScale: Tensor(shape: [columns], scalars: scale))
+      let error = outputError(layer.outputs(x), reference)
       if best == nil || error < best!.error { best = (alpha, scale, error) }
     }
     let chosen = best!
@@ -56,9 +64,11 @@ public enum AWQ {
     return Result(weights: weights, inputScale: chosen.scale, alpha: chosen.alpha)
   }
 
-  /// s_j = max(m_j^α, 1e-4), divided by √(max s · min s) so the scales centre on 1.
+  /// s_j = max(m_j^α, 1e-4), divided by √(max s · min s) so the scales centre on 1; a channel
+  /// with m_j = 0 counts as the smallest m seen.
   static func channelScale(_ magnitude: [Double], alpha: Double) -> [Float] {
-    let s = magnitude.map { max(pow($0, alpha), 1e-4) }
+    let floor = magnitude.filter { $0 > 0 }.min() ?? 1
+    let s = magnitude.map { max(pow($0 > 0 ? $0 : floor, alpha), 1e-4) }
     let centre = (s.max()! * s.min()!).squareRoot()
     return s.map { Float($0 / centre) }
   }
@@ -71,18 +81,8 @@ public enum AWQ {
     }
   }
 
-  /// The dequantized levels of W·s divided back by s: what the layer applies to x.
-  static func effective(_ q: Tensor<Float>, _ scale: [Float]) -> Tensor<Float> {
-    let columns = scale.count
-    let v = q.scalars
-    return Tensor(shape: q.shape) { out in
-      for i in 0..<v.count { out[i] = v[i] / scale[i % columns] }
-    }
-  }
-
-  /// ‖x·Ŵᵀ − reference‖² over the kept rows.
-  static func outputError(_ x: Tensor<Float>, _ reference: Tensor<Float>, _ approximation: Tensor<Float>) -> Double {
-    let y = x.matmul(approximation, transposeOther: true)
+  /// ‖y − reference‖² over the kept rows.
+  static func outputError(_ y: Tensor<Float>, _ reference: Tensor<Float>) -> Double {
     var total = 0.0
     y.withUnsafeBufferPointer { a in
       reference.withUnsafeBufferPointer { b in

@@ -97,6 +97,13 @@ public final class WeightOnlyLinear: LoadedThroughPlaceholder {
     return inputs[0].overLastAxis { Variable(product($0.value.contiguous())) }
   }
 
+  /// The layer's outputs for rows x [batch, in] on its kernel, bias included (calibration
+  /// searches measure what the layer will compute).
+  func outputs(_ x: Tensor<Float>) -> Tensor<Float> {
+    var context = ForwardContext.inference
+    return GradientRecording.disabled { forward([Variable(x)], context: &context).value }
+  }
+
   /// The weight-only product of rows x [batch, in].
   private func product(_ x: Tensor<Float>) -> Tensor<Float> {
     let batch = x.shape[0]
@@ -110,7 +117,12 @@ public final class WeightOnlyLinear: LoadedThroughPlaceholder {
     let scaled = inverseInputScale.map { inverse in
       Tensor<Float>(shape: x.shape) { out in
         x.withUnsafeBufferPointer { v in
-          for i in 0..<v.count { out[i] = v[i] * inverse[i % k] }
+          inverse.withUnsafeBufferPointer { inverse in
+            for r in 0..<batch {
+              let row = r * k
+              for j in 0..<k { out[row + j] = v[row + j] * inverse[j] }
+            }
+          }
         }
       }
     }
