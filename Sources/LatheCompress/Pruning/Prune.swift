@@ -51,7 +51,7 @@ public struct Prune: Technique {
   public func apply(to model: Model, context: StepContext) throws -> Model {
     let c = config
     // Wanda, SparseGPT and N:M patterns read a Linear's inputs along its last axis.
-    let linearOnly = c.method != .magnitude || c.pattern != .unstructured
+    let linearOnly = c.method == .wanda || c.method == .sparsegpt || c.pattern != .unstructured
     let prunable = MagnitudePruning.prunableWeights(of: model).filter { !linearOnly || $0.parameter.shape.count == 2 }
     let candidates = prunable.map(\.layer)
     if let layers = c.layers {
