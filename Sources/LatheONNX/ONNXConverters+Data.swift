@@ -59,7 +59,8 @@ extension ONNXConverters {
     if let linear = layer as? Linear {
       n.importer.replaceLayer(of: name, with: Linear(weight: linear.weight, bias: Parameter(bias)))
     } else if let weightOnly = layer as? WeightOnlyLinear {
-      n.importer.replaceLayer(of: name, with: WeightOnlyLinear(weights: weightOnly.weights, bias: bias))
+      n.importer.replaceLayer(
+        of: name, with: WeightOnlyLinear(weights: weightOnly.weights, bias: bias, inputScale: weightOnly.inputScale))
     }
     return value
   }

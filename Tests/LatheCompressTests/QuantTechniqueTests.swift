@@ -95,8 +95,8 @@ final class QuantTechniqueTests: XCTestCase {
   }
 
   func testBadSettingsAreRejected() throws {
-    XCTAssertThrowsError(try technique("weight-only", [("bits", .int(6))])) {
-      XCTAssertTrue("\($0)".contains("6 bits"))
+    XCTAssertThrowsError(try technique("weight-only", [("bits", .int(9))])) {
+      XCTAssertTrue("\($0)".contains("9 bits: expected 2 to 8, or 32"), "\($0)")
     }
     XCTAssertThrowsError(try technique("weight-only", [("group_size", .int(48))])) {
       XCTAssertTrue("\($0)".contains("multiple of 32"))
@@ -133,7 +133,7 @@ final class QuantTechniqueTests: XCTestCase {
     bad["weight_scale"] = nil
     XCTAssertThrowsError(try restore(bad)) { XCTAssertEqual($0 as? ModelError, .missingParameter("fc.weight_scale")) }
     // A spec with an unsupported width or group size is refused before any tensor is read.
-    for (key, value) in [("bits", AttributeValue.int(3)), ("group_size", .int(40))] {
+    for (key, value) in [("bits", AttributeValue.int(9)), ("bits", .int(1)), ("group_size", .int(40))] {
       var attributes: [String: AttributeValue] = [
         "in": .int(40), "out": .int(2), "bias": .bool(true), "bits": .int(8),
         "group_size": .int(32),

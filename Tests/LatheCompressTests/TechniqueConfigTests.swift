@@ -157,8 +157,11 @@ final class TechniqueConfigTests: XCTestCase {
     XCTAssertThrowsError(try WeightOnlyConfig(groupSize: 48)) { e in
       XCTAssertEqual("\(e)", "weight-only: group_size: 48 is not a multiple of 32")
     }
-    XCTAssertThrowsError(try WeightOnlyConfig(bits: .each(["fc1": 6]))) { e in
-      XCTAssertEqual("\(e)", "weight-only: bits: 6 bits: expected 4, 8 or 32 (fp32)")
+    XCTAssertThrowsError(try WeightOnlyConfig(bits: .each(["fc1": 12]))) { e in
+      XCTAssertEqual("\(e)", "weight-only: bits: 12 bits: expected 2 to 8, or 32 (fp32)")
+    }
+    XCTAssertThrowsError(try WeightOnlyConfig(method: .awq, actOrder: true)) { e in
+      XCTAssertEqual("\(e)", "weight-only: act_order: act_order applies to method: gptq")
     }
     XCTAssertThrowsError(try GradualPruneConfig(pruningEpochs: 20)) { e in
       XCTAssertEqual("\(e)", "gradual-prune: epochs: must be at least pruning_epochs (20)")

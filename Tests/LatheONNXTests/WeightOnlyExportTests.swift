@@ -61,6 +61,29 @@ final class WeightOnlyExportTests: XCTestCase {
     }
   }
 
+  /// Levels of 3 bits travel as INT4 (ONNX has nothing narrower) and come back as int4 levels
+  /// of the same values; AWQ's input scale becomes a Div before the MatMul, imported as its own
+  /// node: the outputs are the same.
+  func testThreeBitAndInputScaledLayersExportAndComputeTheSame() throws {
+    var g = SeededGenerator(seed: 21)
+    let fc1 = Linear(inputs: 70, outputs: 5, generator: &g)
+    let scale = Tensor<Float>.uniform([70], low: 0.5, high: 3, generator: &g)
+    let quantized = WeightOnlyLinear(
+      weights: GroupQuantizedWeights(quantizing: fc1.weight.value, bits: 3, groupSize: 32), bias: fc1.bias?.value,
+      inputScale: scale)
+    let model = try Model(architecture: "awq-mlp", inputShape: [70], classCount: 5, sequence: [("fc1", quantized)])
+    let proto = try ONNXExporter.proto(model)
+    XCTAssertEqual(proto.graph.node.map(\.opType), ["DequantizeLinear", "Div", "MatMul", "Add"])
+    let dequantize = try XCTUnwrap(proto.graph.node.first { $0.opType == "DequantizeLinear" })
+    let levels = try XCTUnwrap(proto.graph.initializer.first { $0.name == dequantize.input[0] })
+    XCTAssertEqual(levels.dataType, Int32(Onnx_TensorProto.DataType.int4.rawValue))
+    let back = try ONNXImporter.load(data: ONNXExporter.data(model), path: "awq.onnx").model()
+    let imported = try XCTUnwrap(back.nodes.first { $0.layer is WeightOnlyLinear }?.layer as? WeightOnlyLinear)
+    XCTAssertEqual(imported.weights.values, quantized.weights.values)
+    let x = Tensor<Float>.uniform([4, 70], low: -1, high: 1, generator: &g)
+    XCTAssertLessThan(back.predict(x).maxAbsDifference(model.predict(x)), 1e-5)
+  }
+
   /// Blocks that the weight-only kernels cannot take (16 is not a multiple of 32) import as an
   /// fp32 Linear holding the dequantized weights.
   func testOtherBlockSizesImportAsDequantizedLinear() throws {

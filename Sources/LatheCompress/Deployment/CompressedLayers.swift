@@ -58,8 +58,8 @@ public struct CompressedLayers: LayerBuilding {
       }
     case "wq_linear":
       let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
-      guard case .int(let bits) = spec.attributes["bits"], bits == 8 || bits == 4 else {
-        throw .badAttribute(op: spec.op, key: "bits", expected: "8 or 4")
+      guard case .int(let bits) = spec.attributes["bits"], GroupQuantizedWeights.storableBits.contains(bits) else {
+        throw .badAttribute(op: spec.op, key: "bits", expected: "2 to 8")
       }
       guard case .int(let groupSize) = spec.attributes["group_size"], groupSize > 0, groupSize % 32 == 0 else {
         throw .badAttribute(op: spec.op, key: "group_size", expected: "a positive multiple of 32")
@@ -70,11 +70,13 @@ public struct CompressedLayers: LayerBuilding {
       case .string("fp32")?: computesInFloat = true
       default: throw .badAttribute(op: spec.op, key: "compute", expected: "\"fp32\" or absent")
       }
+      let scaled = try spec.bool("input_scale", default: false)
       return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
         WeightOnlyLinear(
           weights: try GroupQuantizedWeights.restore(
             from: tensors, rows: linear.outputs, columns: linear.inputs, bits: bits, groupSize: groupSize, node: node),
-          bias: try restoredBias(linear.bias, tensors, node)?.value, computesInFloat: computesInFloat)
+          bias: try restoredBias(linear.bias, tensors, node)?.value, computesInFloat: computesInFloat,
+          inputScale: scaled ? try restoredInputScale(tensors, columns: linear.inputs, node: node) : nil)
       }
     default:
       return nil
@@ -105,6 +107,19 @@ private func restoredBias(_ template: Parameter?, _ tensors: [String: AnyTensor]
   let bias = Parameter(template.value, isTrainable: false)
   try bias.restore(from: tensors["bias"], name: "\(node).bias")
   return bias
+}
+
+/// AWQ's per-input scale of a weight-only layer: [in] fp32, every one positive and finite
+/// (the layer divides its input by it).
+private func restoredInputScale(_ tensors: [String: AnyTensor], columns: Int, node: String) throws(ModelError)
+  -> Tensor<Float>
+{
+  let scale = Parameter(.zeros([columns]), isTrainable: false)
+  try scale.restore(from: tensors["input_scale"], name: "\(node).input_scale")
+  guard scale.value.scalars.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+    throw .invalidValue(parameter: "\(node).input_scale", reason: "input scales must be positive and finite")
+  }
+  return scale.value
 }
 
 /// A compressed layer between reading its spec and reading its tensors: `restore` builds the

@@ -35,6 +35,11 @@ public struct StepFindings: Sendable, Equatable {
   /// quantize and weight-only: the layers whose integer kernel ran slower than float on one
   /// example (kept float, or computed in float for weight-only, unless pinned).
   public var slowerInt8Layers: [SlowerInt8Layer]?
+  /// weight-only with gptq or awq, prune with wanda or sparsegpt: each layer's squared output
+  /// error over its output's squared norm, on the calibration inputs it was compressed for.
+  public var layerOutputErrors: [String: Double]?
+  /// weight-only with awq: the exponent α of each layer's input scale.
+  public var awqAlphas: [String: Double]?
 
   public init() {}
 
@@ -69,6 +74,8 @@ public struct StepFindings: Sendable, Equatable {
       // int8 time over float time, per layer (above 1: slower).
       for layer in slower { extra["slower_\(layer.name)"] = layer.int8Microseconds / layer.floatMicroseconds }
     }
+    for (layer, error) in layerOutputErrors ?? [:] { extra["output_error_\(layer)"] = error }
+    for (layer, alpha) in awqAlphas ?? [:] { extra["awq_alpha_\(layer)"] = alpha }
     return extra
   }
 }

@@ -1,18 +1,26 @@
 import Foundation
 import LatheTensor
 
-/// Weight-only quantization with group-wise scales (ggml's Q8_0 / Q4_0): Linear weights to int8
-/// or int4, one fp32 scale per `group_size` consecutive inputs of an output row; activations
-/// stay fp32 in the graph and are quantized per row inside the kernel. Needs no calibration
-/// data. `bits` may differ per layer (mixed precision): 4, 8, or 32 to keep a layer fp32.
+/// Weight-only quantization with group-wise scales (ggml's Q8_0 / Q4_0): Linear weights to 2 to
+/// 8 bits, one fp32 scale per `group_size` consecutive inputs of an output row; activations
+/// stay fp32 in the graph and are quantized per row inside the kernel. `bits` may differ per
+/// layer (mixed precision), 32 keeping a layer fp32.
+///
+/// `method` chooses how the levels are found: `rtn` rounds each weight to nearest and needs no
+/// data; `gptq` (`GPTQ`) and `awq` (`AWQ`) calibrate on the train split's inputs (no labels),
+/// layer by layer in graph order (`SequentialCalibration`). GPTQ stores the same form as RTN;
+/// AWQ adds one fp32 input scale per input channel.
 public struct WeightOnly: Technique {
   public static let descriptor = TechniqueDescriptor(
     name: "weight-only",
-    summary: "int8/int4 weights with group-wise scales (Q8_0/Q4_0); per-layer bit widths.",
+    summary: "2-8-bit weights with group-wise scales (Q8_0/Q4_0), by rounding, GPTQ or AWQ; per-layer bit widths.",
     parameters: [
       ParameterDescriptor(
-        "bits", .perLayerInt(4...32), default: .int(4),
-        help: "4 or 8, or 32 to keep fp32; one value or a map such as {fc1: 4, fc3: 8}"),
+        "method", .choice(Method.allCases.map(\.rawValue)), default: .string("rtn"),
+        help: "rtn rounds to nearest (no data); gptq and awq calibrate on the train split's inputs"),
+      ParameterDescriptor(
+        "bits", .perLayerInt(2...32), default: .int(4),
+        help: "2 to 8, or 32 to keep fp32; one value or a map such as {fc1: 4, fc3: 8}"),
       ParameterDescriptor(
         "group_size", .int(32...65536), default: .int(32),
         help: "consecutive inputs sharing one scale (a multiple of 32; a row's last group may be shorter)"),
@@ -30,7 +38,28 @@ public struct WeightOnly: Technique {
       ParameterDescriptor(
         "pin_kernel", .list, default: nil,
         help: "layers kept on the integer kernel even where the speed check finds fp32 faster"),
+      ParameterDescriptor(
+        "act_order", .bool, default: .bool(false),
+        help: "gptq: quantize the inputs with the largest activations first (static group scales)"),
+      ParameterDescriptor(
+        "damp", .float(0.000_001...1), default: .float(0.01),
+        help: "gptq: fraction of the input Hessian's mean diagonal added to its diagonal"),
+      ParameterDescriptor(
+        "clip", .bool, default: .bool(true), help: "awq: also search each group's clipping bound"),
+      ParameterDescriptor(
+        "calibration_samples", .int(1...100_000), default: .int(128),
+        help: "gptq, awq: training examples whose inputs calibrate each layer"),
     ], needsTrainData: false)
+
+  /// How the levels are chosen.
+  public enum Method: String, Sendable, CaseIterable {
+    /// Round to nearest; no data.
+    case rtn
+    /// GPTQ: error compensation through the inverse input Hessian.
+    case gptq
+    /// AWQ: activation-aware per-input scales.
+    case awq
+  }
 
   public let config: WeightOnlyConfig
   /// Times the integer kernel against fp32 on one layer's inputs (tests inject their own).
@@ -55,15 +84,24 @@ public struct WeightOnly: Technique {
     try c.source.checkChosen(c.pinKernel, among: chosen, kind: "layer being quantized", key: "pin_kernel")
     // The inputs each layer really gets, for the speed check: one example through the float model.
     let timingInputs = c.speedCheck ? Self.layerInputs(of: model, layers: Set(chosen), context: context) : [:]
+    let originals = Dictionary(
+      chosen.compactMap { name in model.nodes.first { $0.name == name }.map { (name, $0.layer) } }
+    ) { first, _ in first }
+    // Layers a bits map leaves out take the default width.
+    let width = { (name: String) in bits?.value(for: name) ?? 4 }
+    switch c.method {
+    case .rtn:
+      for (index, name) in chosen.enumerated() {
+        try context.checkCancellation()
+        context.report(Double(index) / Double(chosen.count), "\(name): int\(width(name)) g\(c.groupSize)")
+        Self.quantize(model, layer: name, bits: width(name), groupSize: c.groupSize)
+      }
+    case .gptq, .awq:
+      try calibrate(model, layers: chosen.filter { width($0) != 32 }, width: width, context: context)
+    }
     var slower: [SlowerInt8Layer] = []
-    for (index, name) in chosen.enumerated() {
-      try context.checkCancellation()
-      // Layers a bits map leaves out take the default width.
-      let width = bits?.value(for: name) ?? 4
-      context.report(Double(index) / Double(chosen.count), "\(name): int\(width) g\(c.groupSize)")
-      let original = model.nodes.first { $0.name == name }?.layer
-      Self.quantize(model, layer: name, bits: width, groupSize: c.groupSize)
-      guard let float = original, let inputs = timingInputs[name],
+    for name in chosen {
+      guard let float = originals[name], let inputs = timingInputs[name],
         let quantized = model.nodes.first(where: { $0.name == name })?.layer as? WeightOnlyLinear
       else { continue }
       let (integer, fp32) = timer(quantized, float, inputs)
@@ -81,6 +119,42 @@ public struct WeightOnly: Technique {
   static func layerInputs(of model: Model, layers: Set<String>, context: StepContext) -> [String: [Variable]] {
     model.firstExampleInputs(
       of: layers, in: context.data.train.count > 0 ? context.data.train : context.data.test)
+  }
+
+  /// GPTQ or AWQ over `layers`, one after another in graph order, each calibrated on the inputs
+  /// the model quantized so far gives it; each layer's relative output error on its
+  /// calibration inputs goes to the findings (and AWQ's chosen α).
+  func calibrate(_ model: Model, layers: [String], width: (String) -> Int, context: StepContext) throws {
+    let c = config
+    let train = try SequentialCalibration.trainData(context, source: c.source, key: "method", method: c.method.rawValue)
+    var errors: [String: Double] = [:]
+    var alphas: [String: Double] = [:]
+    try SequentialCalibration.run(
+      model, layers: layers, data: train, samples: c.calibrationSamples,
+      keptRows: c.method == .awq ? AWQ.keptRows : 0, context: context, label: c.method.rawValue
+    ) { name, linear, statistics in
+      let bits = width(name)
+      let layer: WeightOnlyLinear
+      switch c.method {
+      case .gptq:
+        let settings = GPTQ.Settings(bits: bits, groupSize: c.groupSize, actOrder: c.actOrder, damp: c.damp)
+        let weights = try GPTQ.quantize(
+          linear.weight.value, hessian: statistics.hessian, settings: settings, mask: linear.weight.mask)
+        layer = WeightOnlyLinear(weights: weights, bias: linear.bias?.value)
+      default:
+        let result = AWQ.quantize(
+          linear.weight.value, statistics: statistics, bits: bits, groupSize: c.groupSize, clip: c.clip)
+        alphas[name] = result.alpha
+        layer = WeightOnlyLinear(
+          weights: result.weights, bias: linear.bias?.value,
+          inputScale: Tensor(shape: [result.inputScale.count], scalars: result.inputScale))
+      }
+      errors[name] = statistics.relativeOutputError(
+        linear.weight.value.contiguous().scalars, layer.floatWeight().scalars, rows: linear.outputs)
+      model.replaceLayer(named: name, with: layer)
+    }
+    context.findings.layerOutputErrors = errors
+    if c.method == .awq { context.findings.awqAlphas = alphas }
   }
 
   /// Replaces Linear `name` by its weight-only form (`bits` 32 leaves it fp32).
@@ -134,7 +208,8 @@ public struct WeightOnly: Technique {
 
 /// The bit widths and scale groups of weight-only quantization.
 public struct WeightOnlyConfig: TechniqueConfig {
-  /// 4 or 8 bits, or 32 to keep a layer fp32; for every layer or by layer (others get 4).
+  public var method: WeightOnly.Method
+  /// 2 to 8 bits, or 32 to keep a layer fp32; for every layer or by layer (others get 4).
   public var bits: PerLayer<Int>?
   /// Consecutive inputs sharing one scale, a multiple of 32.
   public var groupSize: Int
@@ -149,12 +224,22 @@ public struct WeightOnlyConfig: TechniqueConfig {
   public var speedCheck: Bool
   /// Layers kept on the integer kernel whatever the speed check finds.
   public var pinKernel: [String]
+  /// GPTQ: quantize the columns of largest input Hessian diagonal first (static group scales).
+  public var actOrder: Bool
+  /// GPTQ: fraction of the input Hessian's mean diagonal added to its diagonal.
+  public var damp: Double
+  /// AWQ: search each group's clipping bound too.
+  public var clip: Bool
+  /// GPTQ, AWQ: training examples whose inputs calibrate each layer.
+  public var calibrationSamples: Int
   public var source: SettingSource
 
-  /// Throws for a group size that is not a multiple of 32 or a width other than 4, 8 or 32.
+  /// Throws for a group size that is not a multiple of 32, a width outside 2...8 other than
+  /// 32, or a GPTQ or AWQ setting given to another method.
   public init(
-    bits: PerLayer<Int>? = .all(4), groupSize: Int = 32, layers: [String]? = nil, targetBits: Double? = nil,
-    sensitivitySamples: Int = 128, speedCheck: Bool = true, pinKernel: [String] = [],
+    method: WeightOnly.Method = .rtn, bits: PerLayer<Int>? = .all(4), groupSize: Int = 32, layers: [String]? = nil,
+    targetBits: Double? = nil, sensitivitySamples: Int = 128, speedCheck: Bool = true, pinKernel: [String] = [],
+    actOrder: Bool = false, damp: Double = 0.01, clip: Bool = true, calibrationSamples: Int = 128,
     source: SettingSource = .code("weight-only")
   ) throws {
     guard groupSize % 32 == 0 else { throw source.error("group_size", "\(groupSize) is not a multiple of 32") }
@@ -164,10 +249,17 @@ public struct WeightOnlyConfig: TechniqueConfig {
       case .all(let b): values = [b]
       case .each(let map): values = Array(map.values)
       }
-      for b in values where ![4, 8, 32].contains(b) {
-        throw source.error("bits", "\(b) bits: expected 4, 8 or 32 (fp32)")
+      for b in values where !GroupQuantizedWeights.storableBits.contains(b) && b != 32 {
+        throw source.error("bits", "\(b) bits: expected 2 to 8, or 32 (fp32)")
       }
     }
+    if actOrder && method != .gptq { throw source.error("act_order", "act_order applies to method: gptq") }
+    guard damp > 0 && damp <= 1 else { throw source.error("damp", "\(damp) is outside (0, 1]") }
+    self.method = method
+    self.actOrder = actOrder
+    self.damp = damp
+    self.clip = clip
+    self.calibrationSamples = calibrationSamples
     self.bits = bits
     self.groupSize = groupSize
     self.layers = layers
@@ -179,10 +271,17 @@ public struct WeightOnlyConfig: TechniqueConfig {
   }
 
   public init(_ p: StepParameters) throws {
+    let method = WeightOnly.Method(rawValue: p.string("method")) ?? .rtn
     try self.init(
-      bits: p.perLayerInt("bits"), groupSize: p.int("group_size"),
+      method: method, bits: p.perLayerInt("bits"), groupSize: p.int("group_size"),
       layers: p.isSet("layers") ? p.strings("layers") : nil, targetBits: p.optionalDouble("target_bits"),
       sensitivitySamples: p.int("sensitivity_samples"), speedCheck: p.bool("speed_check"),
-      pinKernel: p.isSet("pin_kernel") ? p.strings("pin_kernel") : [], source: p.source)
+      pinKernel: p.isSet("pin_kernel") ? p.strings("pin_kernel") : [], actOrder: p.bool("act_order"),
+      damp: p.double("damp"), clip: p.bool("clip"), calibrationSamples: p.int("calibration_samples"),
+      source: p.source)
+    for key in ["damp", "calibration_samples"] where p.isSet(key) && method == .rtn {
+      throw p.error(key, "\(key) applies to method: gptq or awq (rtn reads no data)")
+    }
+    if p.isSet("clip") && method != .awq { throw p.error("clip", "clip applies to method: awq") }
   }
 }

@@ -12,7 +12,9 @@ extension LayerExport {
   /// A weight-only layer as opset 21's blocked DequantizeLinear feeding MatMul: the levels
   /// transposed to [in, out] (INT4 packed two per byte, or INT8), one scale per block of
   /// `groupSize` inputs along axis 0, no zero point (symmetric), then Add of the fp32 bias.
-  /// ONNX Runtime fuses the DequantizeLinear and MatMul into MatMulNBits.
+  /// ONNX Runtime fuses the DequantizeLinear and MatMul into MatMulNBits. Levels of 2 or 3
+  /// bits travel as INT4, of 5 to 7 as INT8 (they fit; ONNX has no narrower integer types).
+  /// AWQ's input scale becomes a Div of the input before the MatMul.
   fileprivate func weightOnly(_ l: WeightOnlyLinear) throws(ONNXError) {
     guard builder.opset >= 21 else { throw fail("blocked DequantizeLinear needs opset 21") }
     let w = l.weights
@@ -28,7 +30,7 @@ extension LayerExport {
     }
     let shape = [columns, rows]
     let levels =
-      w.bits == 4
+      w.bits <= 4
       ? TensorEncoder.proto("\(name).weight_quantized", shape: shape, int4: transposed)
       : TensorEncoder.proto("\(name).weight_quantized", shape: shape, int8: transposed.map { Int8($0) })
     let scale = builder.floats("\(name).weight_scale", Tensor(shape: [groups, rows], scalars: scales))
@@ -36,6 +38,9 @@ extension LayerExport {
     let weight = builder.node(
       "DequantizeLinear", [builder.initializer(levels), scale], name: "\(name)_weight",
       [Attr.int("axis", 0), Attr.int("block_size", w.groupSize)])
-    matMulAdd(inputs[0], weight, l.bias.map { builder.floats("\(name).bias", $0) }, final: true)
+    let x =
+      l.inputScale.map { emit("Div", [inputs[0], builder.floats("\(name).input_scale", $0)], final: false) }
+      ?? inputs[0]
+    matMulAdd(x, weight, l.bias.map { builder.floats("\(name).bias", $0) }, final: true)
   }
 }
