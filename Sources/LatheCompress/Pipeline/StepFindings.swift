@@ -40,6 +40,10 @@ public struct StepFindings: Sendable, Equatable {
   public var layerOutputErrors: [String: Double]?
   /// weight-only with awq: the exponent α of each layer's input scale.
   public var awqAlphas: [String: Double]?
+  /// smoothquant: normalisations whose readers' inputs were smoothed, and how much the
+  /// largest channel's range over the median one shrank on average.
+  public var smoothedNorms: Int?
+  public var activationSpreadReduction: Double?
 
   public init() {}
 
@@ -57,6 +61,8 @@ public struct StepFindings: Sendable, Equatable {
     extra["mac_ratio"] = macRatio
     extra["channel_groups_pruned"] = channelGroupsPruned.map(Double.init)
     extra["channel_fraction"] = channelFraction
+    extra["smoothed_norms"] = smoothedNorms.map(Double.init)
+    extra["activation_spread_reduction"] = activationSpreadReduction
     for (layer, target) in sensitivityTargets?.sparsityByLayer ?? [:] { extra["target_\(layer)"] = target }
     for row in int8Sensitivity ?? [] { extra["int8_kl_\(row.layer)"] = row.meanKL }
     if let allocation = bitAllocation {
