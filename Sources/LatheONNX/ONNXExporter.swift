@@ -37,9 +37,15 @@ public enum ONNXExporter {
     graph.name = model.architecture
     graph.node = builder.nodes
     graph.initializer = builder.initializers
-    graph.input = [valueInfo("input", ["batch"] + model.inputShape.map { String($0) })]
+    // Sizes the model leaves open (a sentence's length) stay open in the file, named by axis.
+    let open = Set(model.symbolicAxes)
+    let inputDims = model.inputShape.enumerated().map { open.contains($0) ? "size\($0 + 1)" : String($1) }
+    graph.input = [valueInfo("input", ["batch"] + inputDims)]
     let outputShape = shapes[model.nodes.last!.name] ?? []
-    graph.output = [valueInfo("output", ["batch"] + outputShape.dropFirst().map { String($0) })]
+    var outputDims = outputShape.dropFirst().map { String($0) }
+    // A language model's logits follow the input's length.
+    if model.isLanguageModel, outputDims.count == 2 { outputDims[0] = inputDims[0] }
+    graph.output = [valueInfo("output", ["batch"] + outputDims)]
     var proto = Onnx_ModelProto()
     proto.irVersion = irVersion
     proto.producerName = "lathe"

@@ -83,7 +83,7 @@ public final class PipelineRunner: @unchecked Sendable {
     context.outputDirectory = outputDirectory
     context.fullData = dataHistory.first
     let type = type(of: techniques[index])
-    let current = snapshots.last!.model
+    let current = step.startsFromInput ? snapshots[0].model : snapshots.last!.model
     // Some layers end training (int8: no gradient, only batch norm would be left to train).
     let trainingEnded = current.nodes.contains { !$0.layer.allowsTraining }
     if type.descriptor.needsTrainableModel && (trainingEnded || current.trainableParameters.isEmpty) {

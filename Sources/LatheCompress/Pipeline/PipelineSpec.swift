@@ -86,6 +86,14 @@ public struct StepSpec: Sendable, Equatable {
   }
 
   public subscript(key: String) -> ParameterValue? { parameters.first { $0.key == key }?.value }
+
+  /// The setting every step may have: `from: input` starts the step from the pipeline's input
+  /// model instead of the step before, so methods can be compared side by side from the same
+  /// model (RTN and GPTQ in `llm-int4`); `from: previous` is the default.
+  public static let startKey = "from"
+
+  /// Whether the step starts from the pipeline's input model (`from: input`).
+  public var startsFromInput: Bool { self[Self.startKey] == .string("input") }
 }
 
 /// A pipeline: the model and dataset it starts from and its steps in order.

@@ -12,7 +12,11 @@ public struct StepParameters: Sendable {
     self.step = step
     self.file = file
     self.descriptor = descriptor
-    let known = Set(descriptor.parameters.map(\.key))
+    let known = Set(descriptor.parameters.map(\.key) + [StepSpec.startKey])
+    if let start = step[StepSpec.startKey], start != .string("input"), start != .string("previous") {
+      throw error(
+        StepSpec.startKey, "expected input (the pipeline's model) or previous (the step before), got \(start)")
+    }
     for (key, _) in step.parameters where !known.contains(key) {
       throw error(
         key,
