@@ -17,6 +17,14 @@ public struct CompressedLayers: LayerBuilding {
             from: tensors, prefix: "weight.", shape: linear.weight.shape, encoding: encoding, node: node),
           bias: try restoredBias(linear.bias, tensors, node), relu: relu)
       }
+    case "sparse24_linear":
+      let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        SemiStructuredLinear(
+          weights: try SemiStructuredWeights.restore(
+            from: tensors, prefix: "weight.", rows: linear.outputs, columns: linear.inputs, node: node),
+          bias: try restoredBias(linear.bias, tensors, node)?.value)
+      }
     case "encoded_conv2d":
       let conv = try LayerFactory.make(LayerSpec(op: "conv2d", attributes: spec.attributes)) as! Conv2d
       let encoding = try encodingOf(spec)
