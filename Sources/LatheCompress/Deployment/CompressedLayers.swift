@@ -84,6 +84,17 @@ public struct CompressedLayers: LayerBuilding {
             from: tensors, rows: linear.outputs, columns: linear.inputs, bits: bits, groupSize: groupSize, node: node),
           bias: try restoredBias(linear.bias, tensors, node)?.value, computesInFloat: computesInFloat)
       }
+    case "float_coded_linear":
+      let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
+      guard case .string(let name) = spec.attributes["format"], let format = FloatWeightFormat(rawValue: name) else {
+        throw .badAttribute(op: spec.op, key: "format", expected: "fp8-e4m3, fp8-e5m2, mxfp4 or nvfp4")
+      }
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        FloatCodedLinear(
+          weights: try FloatCodedWeights.restore(
+            from: tensors, format: format, rows: linear.outputs, columns: linear.inputs, node: node),
+          bias: try restoredBias(linear.bias, tensors, node)?.value)
+      }
     default:
       return nil
     }

@@ -5,11 +5,18 @@ import LatheTensor
 /// or int4, one fp32 scale per `group_size` consecutive inputs of an output row; activations
 /// stay fp32 in the graph and are quantized per row inside the kernel. Needs no calibration
 /// data. `bits` may differ per layer (mixed precision): 4, 8, or 32 to keep a layer fp32.
+/// `format` other than `int` stores FP8 (E4M3, E5M2) or FP4 (MXFP4, NVFP4) codes instead,
+/// decoded to fp32 at load (`FloatCodedLinear`: emulated compute, smaller files).
 public struct WeightOnly: Technique {
   public static let descriptor = TechniqueDescriptor(
     name: "weight-only",
     summary: "int8/int4 weights with group-wise scales (Q8_0/Q4_0); per-layer bit widths.",
     parameters: [
+      ParameterDescriptor(
+        "format", .choice(["int"] + FloatWeightFormat.allCases.map(\.rawValue)), default: .string("int"),
+        help:
+          "int (bits, group_size), or fp8-e4m3, fp8-e5m2, mxfp4, nvfp4: stored coded, decoded to fp32 at load (emulated)"
+      ),
       ParameterDescriptor(
         "bits", .perLayerInt(4...32), default: .int(4),
         help: "4 or 8, or 32 to keep fp32; one value or a map such as {fc1: 4, fc3: 8}"),
@@ -48,6 +55,18 @@ public struct WeightOnly: Technique {
     let candidates = model.nodes.filter { $0.layer is Linear }.map(\.name)
     let chosen = c.layers ?? candidates
     try c.source.checkChosen(chosen, among: candidates, kind: "Linear layer")
+    if let format = c.format {
+      for (index, name) in chosen.enumerated() {
+        try context.checkCancellation()
+        context.report(Double(index) / Double(chosen.count), "\(name): \(format.rawValue)")
+        guard let linear = model.nodes.first(where: { $0.name == name })?.layer as? Linear else { continue }
+        model.replaceLayer(
+          named: name,
+          with: FloatCodedLinear(
+            weights: FloatCodedWeights(quantizing: linear.weight.value, format: format), bias: linear.bias?.value))
+      }
+      return model
+    }
     var bits = try c.source.resolveLayers("bits", c.bits, allowed: chosen)
     if let target = c.targetBits {
       bits = .each(try allocate(model, layers: chosen, target: target, context: context))
@@ -134,6 +153,8 @@ public struct WeightOnly: Technique {
 
 /// The bit widths and scale groups of weight-only quantization.
 public struct WeightOnlyConfig: TechniqueConfig {
+  /// A floating-point format for every chosen layer, or nil for the integer formats (`bits`).
+  public var format: FloatWeightFormat?
   /// 4 or 8 bits, or 32 to keep a layer fp32; for every layer or by layer (others get 4).
   public var bits: PerLayer<Int>?
   /// Consecutive inputs sharing one scale, a multiple of 32.
@@ -155,8 +176,12 @@ public struct WeightOnlyConfig: TechniqueConfig {
   public init(
     bits: PerLayer<Int>? = .all(4), groupSize: Int = 32, layers: [String]? = nil, targetBits: Double? = nil,
     sensitivitySamples: Int = 128, speedCheck: Bool = true, pinKernel: [String] = [],
-    source: SettingSource = .code("weight-only")
+    format: FloatWeightFormat? = nil, source: SettingSource = .code("weight-only")
   ) throws {
+    if format != nil, targetBits != nil {
+      throw source.error("target_bits", "mixed precision allocates int widths; it does not apply to format \(format!.rawValue)")
+    }
+    self.format = format
     guard groupSize % 32 == 0 else { throw source.error("group_size", "\(groupSize) is not a multiple of 32") }
     if let bits {
       let values: [Int]
@@ -183,6 +208,7 @@ public struct WeightOnlyConfig: TechniqueConfig {
       bits: p.perLayerInt("bits"), groupSize: p.int("group_size"),
       layers: p.isSet("layers") ? p.strings("layers") : nil, targetBits: p.optionalDouble("target_bits"),
       sensitivitySamples: p.int("sensitivity_samples"), speedCheck: p.bool("speed_check"),
-      pinKernel: p.isSet("pin_kernel") ? p.strings("pin_kernel") : [], source: p.source)
+      pinKernel: p.isSet("pin_kernel") ? p.strings("pin_kernel") : [],
+      format: FloatWeightFormat(rawValue: p.string("format")), source: p.source)
   }
 }

@@ -15,6 +15,13 @@ extension SemiStructuredLinear: ONNXExportable {
   }
 }
 
+/// FP8/FP4 weights as the fp32 values they decode to (what Lathe computes with).
+extension FloatCodedLinear: ONNXExportable {
+  func writeONNX(_ export: LayerExport) throws(ONNXError) {
+    export.fullyConnected(weight: effectiveWeight!, bias: bias)
+  }
+}
+
 extension EncodedConv2d: ONNXExportable {
   func writeONNX(_ export: LayerExport) throws(ONNXError) { export.encodedConv2d(self) }
 }
