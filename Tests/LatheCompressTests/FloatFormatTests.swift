@@ -65,7 +65,9 @@ final class FloatFormatTests: XCTestCase {
   }
 
   func testEncodingRoundsToNearestTiesToEvenAndSaturates() {
-    let e4 = MiniFloat.e4m3, e5 = MiniFloat.e5m2, e2 = MiniFloat.e2m1
+    let e4 = MiniFloat.e4m3
+    let e5 = MiniFloat.e5m2
+    let e2 = MiniFloat.e2m1
     // Every finite code encodes back to itself (−0 to +0).
     for f in [e4, e5, e2] {
       for code in 0..<(1 << f.bits) where f.decode(UInt8(code)).isFinite && f.decode(UInt8(code)) != 0 {

@@ -43,7 +43,9 @@ final class SemiStructuredLinearTests: XCTestCase {
     let x = data.test.slice(0..<32).inputs
     assertClose(logits(loaded, x), logits(model, x), tolerance: 1e-4, "batch 32")
     for i in 0..<3 {
-      assertClose(logits(loaded, data.test.slice(i..<(i + 1)).inputs), logits(model, data.test.slice(i..<(i + 1)).inputs), tolerance: 1e-5, "row \(i)")
+      assertClose(
+        logits(loaded, data.test.slice(i..<(i + 1)).inputs), logits(model, data.test.slice(i..<(i + 1)).inputs),
+        tolerance: 1e-5, "row \(i)")
     }
   }
 

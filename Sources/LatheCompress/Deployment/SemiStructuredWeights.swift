@@ -108,7 +108,8 @@ public final class SemiStructuredWeights: @unchecked Sendable {
     from tensors: [String: AnyTensor], prefix: String, rows: Int, columns: Int, node: String
   ) throws(ModelError) -> SemiStructuredWeights {
     guard columns % 4 == 0 else {
-      throw .invalidValue(parameter: "\(node).\(prefix)values", reason: "2:4 weights need a multiple of 4 inputs, not \(columns)")
+      throw .invalidValue(
+        parameter: "\(node).\(prefix)values", reason: "2:4 weights need a multiple of 4 inputs, not \(columns)")
     }
     let blocks = columns / 4
     let width = (blocks + 1) / 2

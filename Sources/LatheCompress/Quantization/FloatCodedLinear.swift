@@ -15,7 +15,8 @@ public final class FloatCodedLinear: LoadedThroughPlaceholder {
     self.weights = weights
     self.bias = bias
     decoded = Linear(
-      weight: Parameter(weights.dequantized(), isTrainable: false), bias: bias.map { Parameter($0, isTrainable: false) })
+      weight: Parameter(weights.dequantized(), isTrainable: false), bias: bias.map { Parameter($0, isTrainable: false) }
+    )
   }
 
   public var spec: LayerSpec {

@@ -183,7 +183,9 @@ public struct FloatCodedWeights: Sendable, Equatable {
       guard case .uint8(let u) = t else {
         throw .wrongType(parameter: "\(node).\(name)", expected: "U8", found: t.dtype.rawValue)
       }
-      guard u.shape == shape else { throw .shapeMismatch(parameter: "\(node).\(name)", expected: shape, found: u.shape) }
+      guard u.shape == shape else {
+        throw .shapeMismatch(parameter: "\(node).\(name)", expected: shape, found: u.shape)
+      }
       return u.scalars
     }
     func positiveFloats(_ name: String, shape: [Int]) throws(ModelError) -> [Float] {

@@ -20,8 +20,10 @@ public struct MiniFloat: Sendable, Equatable {
   public let allOnesIsNaN: Bool
 
   public static let e4m3 = MiniFloat(exponentBits: 4, mantissaBits: 3, bias: 7, ieeeSpecials: false, allOnesIsNaN: true)
-  public static let e5m2 = MiniFloat(exponentBits: 5, mantissaBits: 2, bias: 15, ieeeSpecials: true, allOnesIsNaN: false)
-  public static let e2m1 = MiniFloat(exponentBits: 2, mantissaBits: 1, bias: 1, ieeeSpecials: false, allOnesIsNaN: false)
+  public static let e5m2 = MiniFloat(
+    exponentBits: 5, mantissaBits: 2, bias: 15, ieeeSpecials: true, allOnesIsNaN: false)
+  public static let e2m1 = MiniFloat(
+    exponentBits: 2, mantissaBits: 1, bias: 1, ieeeSpecials: false, allOnesIsNaN: false)
 
   public var bits: Int { 1 + exponentBits + mantissaBits }
   var signBit: Int { 1 << (exponentBits + mantissaBits) }

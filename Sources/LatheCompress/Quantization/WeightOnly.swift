@@ -179,7 +179,8 @@ public struct WeightOnlyConfig: TechniqueConfig {
     format: FloatWeightFormat? = nil, source: SettingSource = .code("weight-only")
   ) throws {
     if format != nil, targetBits != nil {
-      throw source.error("target_bits", "mixed precision allocates int widths; it does not apply to format \(format!.rawValue)")
+      throw source.error(
+        "target_bits", "mixed precision allocates int widths; it does not apply to format \(format!.rawValue)")
     }
     self.format = format
     guard groupSize % 32 == 0 else { throw source.error("group_size", "\(groupSize) is not a multiple of 32") }
