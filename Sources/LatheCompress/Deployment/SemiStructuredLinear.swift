@@ -30,12 +30,9 @@ public final class SemiStructuredLinear: LoadedThroughPlaceholder {
   }
 
   public var statistics: LayerStatistics {
-    let parameters = weights.rows * weights.columns + (bias?.count ?? 0)
-    let nonzeros = weights.values.filter { $0 != 0 }.count + (bias?.scalars.filter { $0 != 0 }.count ?? 0)
-    let bytes = storedTensors.reduce(0) { $0 + $1.tensor.byteCount }
-    return LayerStatistics(
-      parameters: parameters, nonzeros: nonzeros, storedBytes: bytes,
-      bitsPerParameter: parameters == 0 ? 0 : Double(bytes * 8) / Double(parameters), storage: "2:4 f32 + positions")
+    .stored(
+      weights: weights.rows * weights.columns, nonzeroWeights: weights.values.filter { $0 != 0 }.count, bias: bias,
+      tensors: storedTensors, storage: "2:4 f32 + positions")
   }
 
   /// Over the last axis like `Linear`: a [batch, sequence, in] input is batch · sequence rows.

@@ -36,13 +36,9 @@ public final class FloatCodedLinear: LoadedThroughPlaceholder {
   }
 
   public var statistics: LayerStatistics {
-    let parameters = weights.rows * weights.columns + (bias?.count ?? 0)
-    let nonzeros = decoded.weight.value.scalars.filter { $0 != 0 }.count + (bias?.scalars.filter { $0 != 0 }.count ?? 0)
-    let bytes = storedTensors.reduce(0) { $0 + $1.tensor.byteCount }
-    return LayerStatistics(
-      parameters: parameters, nonzeros: nonzeros, storedBytes: bytes,
-      bitsPerParameter: parameters == 0 ? 0 : Double(bytes * 8) / Double(parameters),
-      storage: "\(weights.format.rawValue) weight-only")
+    .stored(
+      weights: weights.rows * weights.columns, nonzeroWeights: decoded.weight.value.scalars.filter { $0 != 0 }.count,
+      bias: bias, tensors: storedTensors, storage: "\(weights.format.rawValue) weight-only")
   }
 
   public func forward(_ inputs: [Variable], context: inout ForwardContext) -> Variable {
