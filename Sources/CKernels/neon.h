@@ -43,6 +43,10 @@ void lk_spmv_sliced_neon(int rows, int cols, const int32_t *slice_entries, const
 void lk_spmm_chunk_neon(int rows, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
                         const float *xt, const float *bias, float *yt, int width);
 
+/// sparse24.c's 2:4 product for groups [first, last) of 16 outputs (neon_sparse24.c).
+void lk_sp24_groups_neon(int m, int n, int k, const float *x, int ldx, const float *packed, const float *bias,
+                         float *y, int ldy, int first, int last);
+
 /// wqgemm.c's tile: out[r] = Σ_g ws[r * groups + g] · Σ_{c in g} a[c] · w_r[c] for `rows`
 /// packed weight rows of `stride` bytes from w (neon_wqgemm.c).
 void lk_wq_tile_neon(int dot, int kp, int group, int groups, int bits, size_t stride, const int8_t *a,

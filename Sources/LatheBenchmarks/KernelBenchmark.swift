@@ -143,6 +143,65 @@ public enum KernelBenchmark {
     return results
   }
 
+  /// `lathe bench --only sparse24`: a 2:4 semi-structured Linear (`SemiStructuredLinear`,
+  /// lk_sp24_gemm) against Lathe's dense `Linear` on the same masked weight, as layers run them
+  /// (the dense one through its weight packed once), on a transformer's projection shapes at
+  /// batch 1 and 8, one thread, on every kernel path this CPU has; each pair timed in the same
+  /// run, interleaved by shape.
+  public static func sparse24(quick: Bool) -> [Result] {
+    let budget = quick ? 0.02 : 0.25
+    var results: [Result] = []
+    var rng = SeededGenerator(seed: 24)
+    let paths = (0..<Int32(LK_ISA_COUNT)).filter { lk_isa_supported($0) != 0 }
+    lk_set_num_threads(1)
+    defer {
+      lk_set_num_threads(Int32(Parallel.coreCount))
+      _ = lk_isa_force(-1)
+    }
+    // out x in: a 4x MLP of hidden 256 both ways, MiniLM's 384 ↔ 1536, and a square 384.
+    let shapes = quick ? [(1024, 256)] : [(1024, 256), (256, 1024), (1536, 384), (384, 1536), (384, 384)]
+    for (n, k) in shapes {
+      let dense = Linear(inputs: k, outputs: n, generator: &rng)
+      let w = dense.weight.value.scalars
+      var mask = [Float](repeating: 0, count: w.count)
+      for b in stride(from: 0, to: w.count, by: 4) {
+        let order = (b..<(b + 4)).sorted { abs(w[$0]) > abs(w[$1]) }
+        mask[order[0]] = 1
+        mask[order[1]] = 1
+      }
+      dense.weight.mask = Tensor(shape: [n, k], scalars: mask)
+      dense.weight.applyMask()
+      let sparse = SemiStructuredLinear(
+        weights: SemiStructuredWeights(weight: dense.weight.value, mask: dense.weight.mask!)!,
+        bias: dense.bias?.value)
+      for batch in quick ? [1] : [1, 8] {
+        let x = Variable(.uniform([batch, k], low: -1, high: 1, generator: &rng))
+        let work = 2 * Double(batch * n * k)
+        for isa in paths where !(quick && isa != lk_isa_best()) {
+          _ = lk_isa_force(isa)
+          var context = ForwardContext.inference
+          let (denseSeconds, sparseSeconds) = GradientRecording.disabled {
+            (
+              time(budget: budget) { _ = dense.forward([x], context: &context) },
+              time(budget: budget) { _ = sparse.forward([x], context: &context) }
+            )
+          }
+          let path = String(cString: lk_isa_name(isa))
+          let shape = "\(batch)x\(n)x\(k)"
+          results.append(
+            Result(
+              name: "sparse24-b\(batch) Linear f32 dense \(shape)", path: path, threads: 1, seconds: denseSeconds,
+              gops: work / denseSeconds / 1e9))
+          results.append(
+            Result(
+              name: "sparse24-b\(batch) Linear 2:4 \(shape) (\(format(denseSeconds / sparseSeconds, 2))x dense)",
+              path: path, threads: 1, seconds: sparseSeconds, gops: work / sparseSeconds / 1e9))
+        }
+      }
+    }
+    return results
+  }
+
   /// 784→300 at several sparsities, batch 1 and 256, against the dense BLAS product.
   static func sparse(budget: Double, quick: Bool, paths: [Int32], rng: inout SeededGenerator) -> [Result] {
     var results: [Result] = []

@@ -18,7 +18,9 @@ extension Lathe {
     @Flag(name: .long, help: "Shorter runs (noisier figures).") var quick = false
     @Option(
       name: .long, parsing: .upToNextOption,
-      help: "Parts to run: gemm, models, train; also kernels (int8/sparse) and tui (frame build), not by default.")
+      help:
+        "Parts to run: gemm, models, train; also kernels (int8/sparse), sparse24 (2:4 Linear against dense) and tui (frame build), not by default."
+    )
     var only: [String] = ["gemm", "models", "train"]
     @Option(name: .long, help: "Folder of models to time (default: the bundled samples/models).") var models: String?
     @Option(name: .long, help: "Time each layer of this model alone (at --layer-batches) instead.") var layers: String?
@@ -67,6 +69,10 @@ extension Lathe {
         if only.contains("kernels") {
           say("int8 and sparse kernels (median per call)")
           for r in KernelBenchmark.run(quick: quick) { say("  \(r)") }
+        }
+        if only.contains("sparse24") {
+          say("2:4 semi-structured Linear against the dense Linear, as layers (median per call)")
+          for r in KernelBenchmark.sparse24(quick: quick) { say("  \(r)") }
         }
         if only.contains("tui") {
           // Building one full frame (layout, tables, charts) into the cell grid, at 200x60.

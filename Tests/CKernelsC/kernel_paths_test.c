@@ -456,6 +456,66 @@ static void check_packed_gemm(int isa) {
       }
 }
 
+// ---- 2:4 semi-structured sparse products ----------------------------------------------------------
+
+/// A random 2:4 weight: values [n][k/2], positions [n][k/4] (two distinct positions per block,
+/// in either order; some kept values exactly zero).
+static void random_sp24(int n, int k, float *values, uint8_t *positions) {
+  for (long b = 0; b < (long)n * (k / 4); b++) {
+    const int p0 = rand_int(0, 3);
+    int p1 = rand_int(0, 2);
+    if (p1 >= p0) p1++;
+    positions[b] = (uint8_t)(p0 | p1 << 2);
+    values[2 * b] = rand_int(0, 9) ? rand_float(-1, 1) : 0.0f;
+    values[2 * b + 1] = rand_float(-1, 1);
+  }
+}
+
+static void check_sparse24(int isa) {
+  static const int ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  static const int ns[] = {1, 5, 15, 16, 17, 32, 33, 100};
+  static const int ks[] = {0, 4, 8, 12, 28, 32, 36, 64, 100, 260};
+  int index = 0;
+  for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+    for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
+      for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++, index++) {
+        const int m = ms[mi], n = ns[ni], k = ks[ki], ldx = k + index % 3 + 1, ldy = n + (index / 3) % 2;
+        snprintf(where, sizeof where, "m %d n %d k %d ldx %d ldy %d", m, n, k, ldx, ldy);
+        float *x = malloc(sizeof(float) * (size_t)m * ldx), *values = malloc(sizeof(float) * ((size_t)n * k / 2 + 1));
+        uint8_t *positions = malloc((size_t)n * k / 4 + 1);
+        float *bias = malloc(sizeof(float) * n);
+        for (long i = 0; i < (long)m * ldx; i++) x[i] = rand_float(-1, 1);
+        random_sp24(n, k, values, positions);
+        for (int j = 0; j < n; j++) bias[j] = rand_float(-1, 1);
+        void *packed = malloc((size_t)lk_sp24_packed_bytes(n, k) + 1);
+        lk_sp24_pack(n, k, values, positions, packed);
+        const long count = (long)m * ldy;
+        float *expected = alloc_garbage(sizeof(float) * count), *got = malloc(sizeof(float) * count);
+        memcpy(got, expected, sizeof(float) * count);
+        // The portable path against the definition first (in double), then the path against it.
+        use_path(LK_ISA_PORTABLE);
+        lk_sp24_gemm(m, n, k, x, ldx, packed, index % 2 ? bias : NULL, expected, ldy);
+        float *reference = malloc(sizeof(float) * count);
+        memcpy(reference, expected, sizeof(float) * count);
+        for (int r = 0; r < m; r++)
+          for (int j = 0; j < n; j++) {
+            double sum = index % 2 ? bias[j] : 0.0;
+            for (int b = 0; b < k / 4; b++) {
+              const long e = (long)j * (k / 4) + b;
+              sum += (double)values[2 * e] * x[(long)r * ldx + 4 * b + (positions[e] & 3)];
+              sum += (double)values[2 * e + 1] * x[(long)r * ldx + 4 * b + (positions[e] >> 2)];
+            }
+            reference[(long)r * ldy + j] = (float)sum;
+          }
+        close_floats(reference, expected, count, FP32_TOLERANCE, k / 4.0 + 1, "sp24 portable vs definition");
+        use_path(isa);
+        lk_sp24_gemm(m, n, k, x, ldx, packed, index % 2 ? bias : NULL, got, ldy);
+        now.cases++;
+        close_floats(expected, got, count, FP32_TOLERANCE, k / 4.0 + 1, "sp24 gemm");
+        free(x), free(values), free(positions), free(bias), free(packed), free(expected), free(got), free(reference);
+      }
+}
+
 // ---- Sparse products ----------------------------------------------------------------------------
 
 typedef struct {
@@ -683,6 +743,7 @@ static const kernel kernels[] = {
     {"quantize, dequantize, minmax", check_quantize},
     {"fp32 packed gemm (lk_sgemm_packed)", check_packed_gemm},
     {"sparse (lk_spmv, lk_spmv_sliced, lk_spmm)", check_sparse},
+    {"2:4 sparse (lk_sp24_gemm)", check_sparse24},
     {"depthwise conv (lk_dwconv2d_image)", check_dwconv},
     {"int8 depthwise conv (lk_qdwconv2d_image)", check_qdwconv},
     {"activations, lk_binary, lk_row_sums", check_elementwise},

@@ -15,3 +15,13 @@ final class KernelBenchmarkTests: XCTestCase {
     }
   }
 }
+
+/// `lathe bench --only sparse24` times both layers of every shape on the best path (quick mode).
+final class Sparse24BenchmarkTests: XCTestCase {
+  func testBothLayersAreTimedPerShape() {
+    let results = KernelBenchmark.sparse24(quick: true)
+    XCTAssertEqual(results.filter { $0.name.contains("dense") && !$0.name.contains("x dense") }.count, 1)
+    XCTAssertEqual(results.filter { $0.name.contains("2:4") }.count, 1)
+    for r in results { XCTAssertTrue(r.seconds > 0 && r.seconds.isFinite, r.description) }
+  }
+}

@@ -367,6 +367,22 @@ size_t lk_spmm_scratch_size(int rows, int cols);
 void lk_spmm(int batch, int rows, int cols, const int32_t *row_ptr, const int32_t *col_idx, const float *values,
              const float *x, const float *bias, float *y, float *scratch);
 
+// ---- 2:4 semi-structured sparse fp32 layers (sparse24.c) ---------------------------------------
+//
+// W [n = out, k = in] with k a multiple of 4 keeps at most 2 weights in every block of 4
+// consecutive inputs of a row: values [n][k/2] (block b's two kept weights at 2b, 2b + 1) and
+// positions [n][k/4], one byte per block, p0 | p1 << 2 (each 0..3: where in the block the
+// value at 2b, 2b + 1 sits). Packed once into groups of 16 outputs for the kernels.
+
+/// Bytes of the packed form of an [n, k] 2:4 weight.
+long lk_sp24_packed_bytes(int n, int k);
+void lk_sp24_pack(int n, int k, const float *values, const uint8_t *positions, void *packed);
+/// y[m, n] = x[m, k] · Wᵀ + bias (bias may be NULL) with W packed by lk_sp24_pack; made for
+/// few rows (batch 1..8). Groups are split over the pool above LK_GEMM_SPLIT_WORK
+/// multiply-adds. The ISA follows lk_isa_current.
+void lk_sp24_gemm(int m, int n, int k, const float *x, int ldx, const void *packed, const float *bias, float *y,
+                  int ldy);
+
 #ifdef __cplusplus
 }
 #endif

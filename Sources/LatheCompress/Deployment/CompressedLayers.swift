@@ -17,6 +17,14 @@ public struct CompressedLayers: LayerBuilding {
             from: tensors, prefix: "weight.", shape: linear.weight.shape, encoding: encoding, node: node),
           bias: try restoredBias(linear.bias, tensors, node), relu: relu)
       }
+    case "sparse24_linear":
+      let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        SemiStructuredLinear(
+          weights: try SemiStructuredWeights.restore(
+            from: tensors, prefix: "weight.", rows: linear.outputs, columns: linear.inputs, node: node),
+          bias: try restoredBias(linear.bias, tensors, node)?.value)
+      }
     case "encoded_conv2d":
       let conv = try LayerFactory.make(LayerSpec(op: "conv2d", attributes: spec.attributes)) as! Conv2d
       let encoding = try encodingOf(spec)
@@ -77,6 +85,17 @@ public struct CompressedLayers: LayerBuilding {
             from: tensors, rows: linear.outputs, columns: linear.inputs, bits: bits, groupSize: groupSize, node: node),
           bias: try restoredBias(linear.bias, tensors, node)?.value, computesInFloat: computesInFloat,
           inputScale: scaled ? try restoredInputScale(tensors, columns: linear.inputs, node: node) : nil)
+      }
+    case "float_coded_linear":
+      let linear = try LayerFactory.make(LayerSpec(op: "linear", attributes: spec.attributes)) as! Linear
+      guard case .string(let name) = spec.attributes["format"], let format = FloatWeightFormat(rawValue: name) else {
+        throw .badAttribute(op: spec.op, key: "format", expected: "fp8-e4m3, fp8-e5m2, mxfp4 or nvfp4")
+      }
+      return PendingLayer(spec: spec) { tensors, node throws(ModelError) in
+        FloatCodedLinear(
+          weights: try FloatCodedWeights.restore(
+            from: tensors, format: format, rows: linear.outputs, columns: linear.inputs, node: node),
+          bias: try restoredBias(linear.bias, tensors, node)?.value)
       }
     default:
       return nil

@@ -14,6 +14,11 @@ public enum Deployment {
     for node in result.nodes {
       switch node.layer {
       case let linear as Linear:
+        if let weights = semiStructured(linear.weight) {
+          result.replaceLayer(
+            named: node.name, with: SemiStructuredLinear(weights: weights, bias: linear.bias?.value))
+          continue
+        }
         guard let encoding = encoding(for: linear.weight, huffman: huffman) else { continue }
         var weights = EncodedWeights(linear.weight.value, codebook: linear.weight.codebook, encoding: encoding)
         weights.gapBits = gapBits
@@ -35,6 +40,17 @@ public enum Deployment {
       }
     }
     return result
+  }
+
+  /// The 2:4 form of a weight whose mask keeps exactly 2 of every 4 inputs in every row (what
+  /// pruning with pattern "2:4" leaves), or nil. A weight far sparser than its mask (below
+  /// `sparseStorageBelow` / 2 nonzeros, e.g. 2:4 then unstructured pruning on top) and a
+  /// shared one keep the CSR and codebook rules.
+  static func semiStructured(_ weight: Parameter) -> SemiStructuredWeights? {
+    guard weight.codebook == nil, let mask = weight.mask, SemiStructuredWeights.isTwoFour(mask) else { return nil }
+    let density = 1 - Double(weight.zeroCount) / Double(max(weight.value.count, 1))
+    guard density >= sparseStorageBelow / 2 else { return nil }
+    return SemiStructuredWeights(weight: weight.value, mask: mask)
   }
 
   /// How a weight should be stored, or nil to keep it dense fp32.

@@ -83,6 +83,7 @@ public enum GPTQ {
     w.withUnsafeMutableBufferPointer { w in
       u.withUnsafeBufferPointer { u in
         errors.withUnsafeMutableBufferPointer { errors in
+          let pass = OBSUpdate.Pass(w: w, u: u, errors: errors, rows: rows, columns: columns, block: block)
           var start = 0
           while start < columns {
             let end = min(start + block, columns)
@@ -105,7 +106,6 @@ public enum GPTQ {
                   scales[r * groups + group] = GroupQuantizedWeights.scale(bound: Float(bound), bits: s.bits)
                 }
               }
-              let d = u[i * columns + i]
               for r in 0..<rows {
                 let value = w[r * columns + i]
                 let scale = Double(scales[r * groups + group])
@@ -114,23 +114,10 @@ public enum GPTQ {
                   level = min(max((value / scale).rounded(.toNearestOrEven), -top), top)
                 }
                 levels[r * columns + column] = Int8(level)
-                let error = (value - level * scale) / d
-                errors[r * block + i - start] = error
-                if error != 0 {
-                  for j in (i + 1)..<end { w[r * columns + j] -= error * u[i * columns + j] }
-                }
+                pass.spread(value - level * scale, row: r, column: i, blockStart: start, blockEnd: end)
               }
             }
-            // Lazy batch update: the block's errors reach the columns after it in one product.
-            if end < columns {
-              for r in 0..<rows {
-                for k in start..<end {
-                  let error = errors[r * block + k - start]
-                  guard error != 0 else { continue }
-                  for j in end..<columns { w[r * columns + j] -= error * u[k * columns + j] }
-                }
-              }
-            }
+            pass.finishBlock(start: start, end: end)
             start = end
           }
         }

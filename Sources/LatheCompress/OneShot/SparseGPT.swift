@@ -46,57 +46,47 @@ public enum SparseGPT {
     var errors = [Double](repeating: 0, count: rows * block)
     w.withUnsafeMutableBufferPointer { w in
       u.withUnsafeBufferPointer { u in
-        // OBS saliency of weight (r, c) with the inverse Hessian as it stands at column c.
-        func saliency(_ r: Int, _ c: Int) -> Double {
-          if forced?[r * columns + c] == true { return -1 }
-          let d = u[c * columns + c]
-          return w[r * columns + c] * w[r * columns + c] / (d * d)
-        }
-        var start = 0
-        while start < columns {
-          let end = min(start + block, columns)
-          let width = end - start
-          if pattern == .unstructured {
-            let count = Int((Double(rows * width) * sparsity).rounded())
-            let candidates = (0..<rows).flatMap { r in (start..<end).map { (r, $0) } }
-            let ranked = candidates.map { ($0, saliency($0.0, $0.1)) }.sorted {
-              ($0.1, $0.0.0 * columns + $0.0.1) < ($1.1, $1.0.0 * columns + $1.0.1)
-            }
-            for (position, (index, score)) in ranked.enumerated() where position < count || score < 0 {
-              removed[index.0 * columns + index.1] = true
-            }
+        errors.withUnsafeMutableBufferPointer { errors in
+          let pass = OBSUpdate.Pass(w: w, u: u, errors: errors, rows: rows, columns: columns, block: block)
+          // OBS saliency of weight (r, c) with the inverse Hessian as it stands at column c.
+          func saliency(_ r: Int, _ c: Int) -> Double {
+            if forced?[r * columns + c] == true { return -1 }
+            let d = u[c * columns + c]
+            return w[r * columns + c] * w[r * columns + c] / (d * d)
           }
-          for i in start..<end {
-            if case .keep(let n, let m) = pattern, (i - start) % m == 0 {
-              for r in 0..<rows {
-                let run = (i..<(i + m)).sorted { (saliency(r, $0), $0) < (saliency(r, $1), $1) }
-                for (position, c) in run.enumerated() where position < m - n || saliency(r, c) < 0 {
-                  removed[r * columns + c] = true
+          var start = 0
+          while start < columns {
+            let end = min(start + block, columns)
+            let width = end - start
+            if pattern == .unstructured {
+              let count = Int((Double(rows * width) * sparsity).rounded())
+              let candidates = (0..<rows).flatMap { r in (start..<end).map { (r, $0) } }
+              let ranked = candidates.map { ($0, saliency($0.0, $0.1)) }.sorted {
+                ($0.1, $0.0.0 * columns + $0.0.1) < ($1.1, $1.0.0 * columns + $1.0.1)
+              }
+              for (position, (index, score)) in ranked.enumerated() where position < count || score < 0 {
+                removed[index.0 * columns + index.1] = true
+              }
+            }
+            for i in start..<end {
+              if case .keep(let n, let m) = pattern, (i - start) % m == 0 {
+                for r in 0..<rows {
+                  let run = (i..<(i + m)).sorted { (saliency(r, $0), $0) < (saliency(r, $1), $1) }
+                  for (position, c) in run.enumerated() where position < m - n || saliency(r, c) < 0 {
+                    removed[r * columns + c] = true
+                  }
                 }
               }
-            }
-            let d = u[i * columns + i]
-            for r in 0..<rows {
-              let value = w[r * columns + i]
-              let kept = removed[r * columns + i] ? 0 : value
-              w[r * columns + i] = kept
-              let error = (value - kept) / d
-              errors[r * block + i - start] = error
-              if error != 0 {
-                for j in (i + 1)..<end { w[r * columns + j] -= error * u[i * columns + j] }
+              for r in 0..<rows {
+                let value = w[r * columns + i]
+                let kept = removed[r * columns + i] ? 0 : value
+                w[r * columns + i] = kept
+                pass.spread(value - kept, row: r, column: i, blockStart: start, blockEnd: end)
               }
             }
+            pass.finishBlock(start: start, end: end)
+            start = end
           }
-          if end < columns {
-            for r in 0..<rows {
-              for k in start..<end {
-                let error = errors[r * block + k - start]
-                guard error != 0 else { continue }
-                for j in end..<columns { w[r * columns + j] -= error * u[k * columns + j] }
-              }
-            }
-          }
-          start = end
         }
       }
     }

@@ -10,11 +10,19 @@ import LatheTensor
 /// data; `gptq` (`GPTQ`) and `awq` (`AWQ`) calibrate on the train split's inputs (no labels),
 /// layer by layer in graph order (`SequentialCalibration`). GPTQ stores the same form as RTN;
 /// AWQ adds one fp32 input scale per input channel.
+///
+/// `format` other than `int` stores FP8 (E4M3, E5M2) or FP4 (MXFP4, NVFP4) codes instead,
+/// decoded to fp32 at load (`FloatCodedLinear`: emulated compute, smaller files).
 public struct WeightOnly: Technique {
   public static let descriptor = TechniqueDescriptor(
     name: "weight-only",
     summary: "2-8-bit weights with group-wise scales (Q8_0/Q4_0), by rounding, GPTQ or AWQ; per-layer bit widths.",
     parameters: [
+      ParameterDescriptor(
+        "format", .choice(["int"] + FloatWeightFormat.allCases.map(\.rawValue)), default: .string("int"),
+        help:
+          "int (bits, group_size), or fp8-e4m3, fp8-e5m2, mxfp4, nvfp4: stored coded, decoded to fp32 at load (emulated)"
+      ),
       ParameterDescriptor(
         "method", .choice(Method.allCases.map(\.rawValue)), default: .string("rtn"),
         help: "rtn rounds to nearest (no data); gptq and awq calibrate on the train split's inputs"),
@@ -77,6 +85,18 @@ public struct WeightOnly: Technique {
     let candidates = model.nodes.filter { $0.layer is Linear }.map(\.name)
     let chosen = c.layers ?? candidates
     try c.source.checkChosen(chosen, among: candidates, kind: "Linear layer")
+    if let format = c.format {
+      for (index, name) in chosen.enumerated() {
+        try context.checkCancellation()
+        context.report(Double(index) / Double(chosen.count), "\(name): \(format.rawValue)")
+        guard let linear = model.nodes.first(where: { $0.name == name })?.layer as? Linear else { continue }
+        model.replaceLayer(
+          named: name,
+          with: FloatCodedLinear(
+            weights: FloatCodedWeights(quantizing: linear.weight.value, format: format), bias: linear.bias?.value))
+      }
+      return model
+    }
     var bits = try c.source.resolveLayers("bits", c.bits, allowed: chosen)
     if let target = c.targetBits {
       bits = .each(try allocate(model, layers: chosen, target: target, context: context))
@@ -209,6 +229,8 @@ public struct WeightOnly: Technique {
 /// The bit widths and scale groups of weight-only quantization.
 public struct WeightOnlyConfig: TechniqueConfig {
   public var method: WeightOnly.Method
+  /// A floating-point format for every chosen layer, or nil for the integer formats (`bits`).
+  public var format: FloatWeightFormat?
   /// 2 to 8 bits, or 32 to keep a layer fp32; for every layer or by layer (others get 4).
   public var bits: PerLayer<Int>?
   /// Consecutive inputs sharing one scale, a multiple of 32.
@@ -240,8 +262,17 @@ public struct WeightOnlyConfig: TechniqueConfig {
     method: WeightOnly.Method = .rtn, bits: PerLayer<Int>? = .all(4), groupSize: Int = 32, layers: [String]? = nil,
     targetBits: Double? = nil, sensitivitySamples: Int = 128, speedCheck: Bool = true, pinKernel: [String] = [],
     actOrder: Bool = false, damp: Double = 0.01, clip: Bool = true, calibrationSamples: Int = 128,
-    source: SettingSource = .code("weight-only")
+    format: FloatWeightFormat? = nil, source: SettingSource = .code("weight-only")
   ) throws {
+    if format != nil, targetBits != nil {
+      throw source.error(
+        "target_bits", "mixed precision allocates int widths; it does not apply to format \(format!.rawValue)")
+    }
+    if let format, method != .rtn {
+      throw source.error(
+        "method", "\(method.rawValue) chooses integer levels; it does not apply to format \(format.rawValue)")
+    }
+    self.format = format
     guard groupSize % 32 == 0 else { throw source.error("group_size", "\(groupSize) is not a multiple of 32") }
     if let bits {
       let values: [Int]
@@ -278,7 +309,7 @@ public struct WeightOnlyConfig: TechniqueConfig {
       sensitivitySamples: p.int("sensitivity_samples"), speedCheck: p.bool("speed_check"),
       pinKernel: p.isSet("pin_kernel") ? p.strings("pin_kernel") : [], actOrder: p.bool("act_order"),
       damp: p.double("damp"), clip: p.bool("clip"), calibrationSamples: p.int("calibration_samples"),
-      source: p.source)
+      format: FloatWeightFormat(rawValue: p.string("format")), source: p.source)
     for key in ["damp", "calibration_samples"] where p.isSet(key) && method == .rtn {
       throw p.error(key, "\(key) applies to method: gptq or awq (rtn reads no data)")
     }

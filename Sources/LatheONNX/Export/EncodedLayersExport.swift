@@ -2,10 +2,24 @@ import LatheCompress
 import LatheTensor
 
 // The ONNX forms of LatheCompress's sparse and shared-weight layers (SparseLinear.swift):
-// their weights decoded to dense fp32, which ONNX Runtime runs densely.
+// their weights decoded to dense fp32, which ONNX Runtime runs densely. 2:4 weights too: ONNX
+// has no 2:4 sparse type.
 
 extension SparseLinear: ONNXExportable {
   func writeONNX(_ export: LayerExport) throws(ONNXError) { export.sparseLinear(self) }
+}
+
+extension SemiStructuredLinear: ONNXExportable {
+  func writeONNX(_ export: LayerExport) throws(ONNXError) {
+    export.fullyConnected(weight: weights.dense(), bias: bias)
+  }
+}
+
+/// FP8/FP4 weights as the fp32 values they decode to (what Lathe computes with).
+extension FloatCodedLinear: ONNXExportable {
+  func writeONNX(_ export: LayerExport) throws(ONNXError) {
+    export.fullyConnected(weight: effectiveWeight!, bias: bias)
+  }
 }
 
 extension EncodedConv2d: ONNXExportable {
