@@ -1,5 +1,6 @@
-"""ONNX Runtime's top-1 accuracy on a bundled dataset's test split (IDX, or the orientation-pages
-ImageFolder), for a Lathe-exported model.
+"""ONNX Runtime's top-1 accuracy on a bundled dataset's test split (IDX, the orientation-pages
+ImageFolder, or the kjv text, scored as next-byte accuracy with the perplexity beside it), for a
+Lathe-exported model.
 
     python onnx_interop.py MODEL.onnx DATASET_FOLDER
 
@@ -56,8 +57,42 @@ def image_folder(folder: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), np.array(labels, np.int64)
 
 
+def text_windows(folder: str, window: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """A text corpus's test part as Lathe's TextCorpus cuts it: bytes are the ids, windows of
+    `window` do not overlap, each position's target is the byte after it."""
+    path = os.path.join(folder, "test.txt")
+    data = gzip.open(path + ".gz").read() if os.path.exists(path + ".gz") else open(path, "rb").read()
+    text = np.frombuffer(data, np.uint8)
+    count = (len(text) - window - 1) // window + 1
+    inputs = np.stack([text[w * window:(w + 1) * window] for w in range(count)]).astype(np.float32)
+    targets = np.stack([text[w * window + 1:(w + 1) * window + 1] for w in range(count)]).astype(np.int64)
+    return inputs, targets
+
+
+def text_scores(session: ort.InferenceSession, inputs: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
+    """Next-token accuracy and perplexity over every position, 32 windows per run."""
+    feed = session.get_inputs()[0].name
+    correct, nll = 0, 0.0
+    for start in range(0, len(inputs), 32):
+        logits = session.run(None, {feed: inputs[start:start + 32]})[0].astype(np.float64)
+        t = targets[start:start + 32]
+        correct += int((logits.argmax(axis=-1) == t).sum())
+        top = logits.max(axis=-1, keepdims=True)
+        log_z = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
+        nll += float((log_z - np.take_along_axis(logits, t[..., None], axis=-1)[..., 0]).sum())
+    return correct / targets.size, float(np.exp(nll / targets.size))
+
+
 def main() -> None:
     model, folder = sys.argv[1], sys.argv[2]
+    ops = sorted({n.op_type for n in onnx.load(model).graph.node})
+    if any(os.path.exists(os.path.join(folder, f)) for f in ("test.txt", "test.txt.gz")):
+        inputs, targets = text_windows(folder)
+        session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+        accuracy, perplexity = text_scores(session, inputs, targets)
+        print(json.dumps({"model": model, "accuracy": accuracy, "perplexity": perplexity,
+                          "samples": len(inputs), "ops": ops}))
+        return
     if os.path.isdir(os.path.join(folder, "test")):
         images, labels = image_folder(folder, "test")
     else:
@@ -70,7 +105,6 @@ def main() -> None:
     scores = next(o.name for o in session.get_outputs() if o.type in ("tensor(float)", "tensor(double)"))
     logits = session.run([scores], {feed.name: x})[0]
     accuracy = float((logits.argmax(axis=1) == labels).mean())
-    ops = sorted({n.op_type for n in onnx.load(model).graph.node})
     print(json.dumps({"model": model, "accuracy": accuracy, "samples": len(labels), "ops": ops}))
 
 

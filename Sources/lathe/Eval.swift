@@ -11,7 +11,8 @@ extension Lathe {
     static let configuration = CommandConfiguration(
       abstract: "Measure a model on a dataset's test split: accuracy, agreement with a reference, CTC decoding.",
       discussion: """
-        With labels and [N, classes] outputs: top-1 accuracy. With --reference: per output, top-1 \
+        With labels and [N, classes] outputs: top-1 accuracy. On text (a language model): next-token \
+        accuracy and perplexity over every position. With --reference: per output, top-1 \
         agreement, KL divergence (mean and p99), cosine similarity, max error and SQNR against the \
         reference model's outputs on the same inputs; this needs no labels. With --ctc: [N, T, classes] \
         outputs decoded greedily (repeats collapsed, blanks dropped), scored by exact match and \
@@ -36,7 +37,8 @@ extension Lathe {
         let (network, name, test) = (workspace.model, workspace.datasetName, workspace.data.test)
         let samples = test.inputs.shape.first ?? 0
         let expected = try ctcLabels.map { try LabelSequenceFile.read(URL(fileURLWithPath: $0)) }
-        try checkMeasurable(dataset: name, labelled: !test.labels.isEmpty, samples: samples, expected: expected)
+        try checkMeasurable(
+          dataset: name, labelled: !test.labels.isEmpty || test.nextTokens != nil, samples: samples, expected: expected)
         let referenceModel = try reference.map { try ModelOpener.open($0) }
         var measures = EvalMeasures(
           labels: test.labels, expected: expected, blank: ctc || expected != nil ? blank : nil,
@@ -46,9 +48,16 @@ extension Lathe {
           range, outputs in
           try measures.add(range, outputs[0], reference: outputs.count > 1 ? outputs[1] : nil)
         }
-        let result = measures.result(
+        var result = measures.result(
           model: model, dataset: name, reference: reference, samples: samples,
           seconds: Date().timeIntervalSince(start))
+        // Text: every position's next token, scored as accuracy and perplexity.
+        if test.nextTokens != nil {
+          let text = try RunFailure.checking(file: network.sourceFile) { TextScore.measure(network, on: test) }
+          result.accuracy = Float(text.tokenAccuracy)
+          result.perplexity = text.perplexity
+          result.tokens = text.tokens
+        }
         if json {
           try printJSON(result)
         } else {

@@ -15,6 +15,9 @@ struct EvalResult: Encodable {
   /// One entry per output, with --reference.
   var comparisons: [OutputComparison.Result]?
   var ctc: CTC?
+  /// On text: perplexity over every position of the test windows, and how many positions.
+  var perplexity: Double?
+  var tokens: Int?
 
   struct CTC: Encodable {
     var blank: Int
@@ -49,7 +52,12 @@ struct EvalResult: Encodable {
 
   func lines() -> [String] {
     var out: [String] = []
-    if let accuracy, let correct {
+    if let perplexity, let accuracy, let tokens {
+      out.append(
+        String(
+          format: "%@ on %@: perplexity %.3f, next-token accuracy %.2f%% over %d tokens", model, dataset, perplexity,
+          accuracy * 100, tokens))
+    } else if let accuracy, let correct {
       out.append(
         String(format: "%@ on %@: top-1 accuracy %.2f%% (%d/%d)", model, dataset, accuracy * 100, correct, samples))
     } else {

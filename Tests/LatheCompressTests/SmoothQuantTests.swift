@@ -69,3 +69,46 @@ final class SmoothQuantTests: XCTestCase {
     }
   }
 }
+
+/// `from: input` starts a step from the pipeline's model, not the step before.
+final class StepStartTests: XCTestCase {
+  func testFromInputBranchesAndABadValueIsNamed() throws {
+    let text = """
+      name: branch
+      model: m
+      dataset: d
+      steps:
+        - name: first
+          technique: weight-only
+          bits: 8
+          speed_check: false
+        - name: second
+          technique: weight-only
+          from: input
+          bits: 4
+          speed_check: false
+      """
+    let spec = try PipelineSpec.parse(text, file: "branch.yaml")
+    XCTAssertFalse(spec.steps[0].startsFromInput)
+    XCTAssertTrue(spec.steps[1].startsFromInput)
+    let model = SmoothQuantTests.modelWithOutliers()
+    let data = DatasetSplit(train: SmoothQuantTests.text(8, seed: 1), test: SmoothQuantTests.text(4, seed: 2))
+    let runner = try PipelineRunner(
+      spec: spec, model: model, data: data, outputDirectory: try temporaryDirectory(self), loadModel: { _ in model })
+    let metrics = try runner.runAll()
+    // The second step quantized the fp32 model to int4: every matrix at 4 bits (not 8 then 4).
+    let second = runner.snapshots[2].model
+    for node in second.nodes where node.layer is WeightOnlyLinear {
+      XCTAssertEqual((node.layer as! WeightOnlyLinear).weights.bits, 4, node.name)
+    }
+    XCTAssertLessThan(metrics[2].sizeBytes, metrics[1].sizeBytes)
+    XCTAssertNotNil(metrics[2].extra["perplexity"])
+
+    let bad = text.replacingOccurrences(of: "from: input", with: "from: first")
+    let badSpec = try PipelineSpec.parse(bad, file: "bad.yaml")
+    XCTAssertThrowsError(try Techniques.make(badSpec.steps[1], file: "bad.yaml")) { error in
+      XCTAssertTrue("\(error)".contains("bad.yaml:"), "\(error)")
+      XCTAssertTrue("\(error)".contains("expected input (the pipeline's model) or previous"), "\(error)")
+    }
+  }
+}

@@ -20,11 +20,16 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
   /// Whether the output head is the token table (GPT-2) or a Linear of its own.
   public var tiedHead: Bool
   public var epsilon: Float
+  /// A decoder (each position sees only those before it, and predicts the next token) or an
+  /// encoder (BERT: every position sees every other).
+  public var causal: Bool
 
   public init(
     vocabulary: Int, positions: Int, width: Int, layers: Int, heads: Int, kvHeads: Int? = nil, mlpWidth: Int? = nil,
-    norm: Normalization.Kind = .layer, activation: Activation = .gelu, tiedHead: Bool = true, epsilon: Float = 1e-5
+    norm: Normalization.Kind = .layer, activation: Activation = .gelu, tiedHead: Bool = true, epsilon: Float = 1e-5,
+    causal: Bool = true
   ) {
+    self.causal = causal
     (self.vocabulary, self.positions, self.width, self.layers, self.heads) = (
       vocabulary, positions, width, layers, heads
     )
@@ -40,10 +45,27 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case vocabulary, positions, width, layers, heads, norm, activation, epsilon
+    case vocabulary, positions, width, layers, heads, norm, activation, epsilon, causal
     case kvHeads = "kv_heads"
     case mlpWidth = "mlp_width"
     case tiedHead = "tied_head"
+  }
+
+  /// `causal` may be missing: files written before encoders existed hold decoders only.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    vocabulary = try c.decode(Int.self, forKey: .vocabulary)
+    positions = try c.decode(Int.self, forKey: .positions)
+    width = try c.decode(Int.self, forKey: .width)
+    layers = try c.decode(Int.self, forKey: .layers)
+    heads = try c.decode(Int.self, forKey: .heads)
+    kvHeads = try c.decode(Int.self, forKey: .kvHeads)
+    mlpWidth = try c.decode(Int.self, forKey: .mlpWidth)
+    norm = try c.decode(Normalization.Kind.self, forKey: .norm)
+    activation = try c.decode(Activation.self, forKey: .activation)
+    tiedHead = try c.decode(Bool.self, forKey: .tiedHead)
+    epsilon = try c.decode(Float.self, forKey: .epsilon)
+    causal = try c.decodeIfPresent(Bool.self, forKey: .causal) ?? true
   }
 }
 
@@ -138,5 +160,6 @@ extension Model {
 
   /// Whether this model predicts the next token at every position ([batch, sequence,
   /// vocabulary] logits from token ids), which is what perplexity and generation need.
-  public var isLanguageModel: Bool { transformerConfig.map { _ in architecture == "gpt" } ?? false }
+  /// A model imported back from its ONNX export keeps the config in the file's metadata.
+  public var isLanguageModel: Bool { transformerConfig?.causal ?? false }
 }

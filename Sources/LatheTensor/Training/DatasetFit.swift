@@ -46,24 +46,41 @@ extension Dataset {
     return reshapedInputs(to: wanted, keepingOpenSizes: fitsOpenSizes)
   }
 
-  /// Text windows feed a language model whose positions cover a window and whose vocabulary
-  /// holds every id (a byte model reads any text; a 100-token vocabulary would not).
+  /// Text windows feed a language model (next-token scores [batch, sequence, vocabulary] at
+  /// every position) whose positions cover a window and whose vocabulary holds every id (a byte
+  /// model reads any text; a 100-token vocabulary would not). A model opened from another
+  /// format (an exported GPT read back from ONNX) has no `TransformerConfig`: its output
+  /// shape tells its vocabulary, and its input shape its length.
   private func fittedText(to model: Model, modelName: String) throws(DatasetMismatch) -> Dataset {
-    guard let config = model.transformerConfig, model.isLanguageModel else {
-      throw DatasetMismatch(
-        description: "\(name) is text for a language model, but \(modelName) is not one (its output is not "
-          + "next-token scores at every position)")
-    }
     let window = sampleShape.first ?? 0
-    guard window <= config.positions else {
-      throw DatasetMismatch(
-        description: "\(name) has windows of \(window) tokens, but \(modelName) has \(config.positions) positions")
+    let vocabulary: Int
+    if let config = model.transformerConfig {
+      guard model.isLanguageModel else { throw notALanguageModel(modelName) }
+      guard window <= config.positions else {
+        throw DatasetMismatch(
+          description: "\(name) has windows of \(window) tokens, but \(modelName) has \(config.positions) positions")
+      }
+      vocabulary = config.vocabulary
+    } else {
+      let output = model.outputShapes()[model.nodes.last?.name ?? ""] ?? []
+      guard output.count == 3, model.inputShape.count == 1 else { throw notALanguageModel(modelName) }
+      guard model.symbolicAxes.contains(0) || window == model.inputShape[0] else {
+        throw DatasetMismatch(
+          description: "\(name) has windows of \(window) tokens, but \(modelName) reads \(model.inputShape[0])")
+      }
+      vocabulary = output[2]
     }
-    if let largest = inputs.scalars.max(), Int(largest) >= config.vocabulary {
+    if let largest = inputs.scalars.max(), Int(largest) >= vocabulary {
       throw DatasetMismatch(
-        description: "\(name) holds token id \(Int(largest)), but \(modelName)'s vocabulary is \(config.vocabulary)")
+        description: "\(name) holds token id \(Int(largest)), but \(modelName)'s vocabulary is \(vocabulary)")
     }
     return self
+  }
+
+  private func notALanguageModel(_ modelName: String) -> DatasetMismatch {
+    DatasetMismatch(
+      description: "\(name) is text for a language model, but \(modelName) is not one (its output is not "
+        + "next-token scores at every position)")
   }
 
   private func reshapedInputs(to wanted: [Int], keepingOpenSizes: Bool) -> Dataset {
