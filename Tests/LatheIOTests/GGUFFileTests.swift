@@ -67,6 +67,8 @@ final class GGUFFileTests: XCTestCase {
     XCTAssertThrowsError(
       try GGUFWriter.encode(metadata: [("a", .array(.uint8, [.int8(1)]))], tensors: []))
     XCTAssertThrowsError(try GGUFWriter.encode(metadata: [("general.alignment", .uint32(24))], tensors: []))
+    let long = GGUFTensor(name: String(repeating: "n", count: 64), dimensions: [1], type: .f32, data: [0, 0, 0, 0])
+    XCTAssertThrowsError(try GGUFWriter.encode(metadata: [], tensors: [long]), "63 bytes at most")
     let t = GGUFTensor(name: "t", dimensions: [4], type: .f32, data: [0, 0, 0, 0])
     XCTAssertThrowsError(try GGUFWriter.encode(metadata: [], tensors: [t]), "4 bytes for 4 floats")
   }
@@ -242,4 +244,37 @@ final class GGUFFileTests: XCTestCase {
   private func string(_ text: String) -> [UInt8] { le64(UInt64(text.utf8.count)) + Array(text.utf8) }
   private func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
   private func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+}
+
+/// A file written by llama.cpp's own Python writer (`gguf` 0.19.0: `GGUFWriter(path, arch="test")`,
+/// `add_name("fixture")`, the `test.*` keys below, and x = (arange(128).reshape(2, 64) % 37 - 18) / 8
+/// as `w.f32` (x[:, :3]), `w.f16` (x[:, :5] as float16), and `gguf.quants.quantize(x, Q8_0 / Q4_0)`).
+final class GGUFReferenceFileTests: XCTestCase {
+  func testFileWrittenByTheGGUFPackage() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/gguf-py-0.19.0.gguf")
+    let file = try GGUFFile.read(from: url)
+    XCTAssertEqual(file.version, 3)
+    XCTAssertEqual(file.alignment, 32, "no general.alignment key: the default")
+    XCTAssertEqual(file["general.architecture"], .string("test"))
+    XCTAssertEqual(file["general.name"], .string("fixture"))
+    XCTAssertEqual(file["test.u32"], .uint32(7))
+    XCTAssertEqual(file["test.i32"], .int32(-3))
+    XCTAssertEqual(file["test.f32"], .float32(0.5))
+    XCTAssertEqual(file["test.flag"], .bool(true))
+    XCTAssertEqual(file["test.tokens"], .strings(["a", "bc", "ü"]))
+    XCTAssertEqual(file["test.ids"], .int32s([1, 2, 3]))
+    XCTAssertEqual(file.tensors.map(\.name), ["w.f32", "w.f16", "w.q8_0", "w.q4_0"])
+    XCTAssertEqual(file.tensors.map(\.type), [.f32, .f16, .q80, .q40])
+    XCTAssertEqual(file.tensors.map(\.shape), [[2, 3], [2, 5], [2, 64], [2, 64]])
+
+    let x = (0..<128).map { Float($0 % 37 - 18) / 8 }
+    let columns = { (n: Int) in (0..<2).flatMap { row in x[(64 * row)..<(64 * row + n)] } }
+    XCTAssertEqual(try file.floats(of: file.tensors[0]), columns(3))
+    XCTAssertEqual(try file.floats(of: file.tensors[1]), columns(5), "every x is exact in fp16")
+    // Lathe's encoders give the very bytes the gguf package's quantizers gave.
+    XCTAssertEqual(file.data(of: file.tensors[1]), GGMLCodec.encode(columns(5), as: .f16))
+    XCTAssertEqual(file.data(of: file.tensors[2]), GGMLCodec.encode(x, as: .q80))
+    XCTAssertEqual(file.data(of: file.tensors[3]), GGMLCodec.encode(x, as: .q40))
+  }
 }

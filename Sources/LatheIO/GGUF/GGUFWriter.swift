@@ -104,6 +104,10 @@ public enum GGUFWriter {
   /// Dimensions, type and byte count agree, as a reader will check them.
   private static func check(_ tensor: GGUFTensor) throws(LatheIOError) {
     let what = "tensor \"\(OneLine.escaping(tensor.name))\""
+    // ggml keeps a tensor's name in char[GGML_MAX_NAME = 64], terminator included.
+    guard tensor.name.utf8.count < 64 else {
+      throw .unencodable(what: what, reason: "GGUF readers take names of at most 63 bytes")
+    }
     guard (1...4).contains(tensor.dimensions.count), tensor.dimensions.allSatisfy({ $0 >= 0 }) else {
       throw .unencodable(what: what, reason: "GGUF holds 1 to 4 dimensions of size ≥ 0, got \(tensor.dimensions)")
     }
