@@ -151,6 +151,42 @@ final class GGMLCodecTests: XCTestCase {
     + "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f00000000000000000000000000000000"
     + "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 
+  /// Roughly Gaussian inputs, exact in Float (a sum of four 16-bit uniforms from a 64-bit LCG,
+  /// over 2¹⁶, centred, times a power of two that changes every 32 elements): ragged values
+  /// where Q4_K's search over trial scales changes the outcome, unlike the grid above.
+  static func gaussianInputs(_ count: Int) -> [Float] {
+    var state: UInt64 = 12345
+    func next16() -> UInt32 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return UInt32(state >> 48)
+    }
+    return (0..<count).map { i in
+      let sum = Int32(next16() + next16() + next16() + next16()) - 2 * 65536
+      return Float(sum) / 65536 * (Float(1 << ((i / 32) % 4)) / 8)
+    }
+  }
+
+  /// ggml's reference functions (as above) on `gaussianInputs(512)`.
+  static let ggmlGaussianQ4K =
+    "d31834250952a0f9064e94bf670187ff76768c6534907764068052a64b41a576a8356759b2874ff65857198348815555"
+    + "88d764ca8ea1ed5373a0df6766f0a7e138531392f769e9587807813dc07195239d6b75a7b98ab1f395c46cea8983d4a1"
+    + "d0620a69d854cd79dd6717c0d89e94f70ff87d2afa549dfa76e77bd5c4fb90a917e8a79dae89888fe55956f77deb9996"
+    + "0d1a0326060d59bf070a58bf569bbc3e6f15cac9a4a49b968fb224499d1dfa9c0076a82fa46d56296d985c1c22432e0b"
+    + "dacff76084a47d899638624d9a37c9926499d88a688207b6a64aca76a495957c814728c0677d4b161a56427471b3ea32"
+    + "137e9399433667b8903488fb895d0441d996fc88677c6b6684979f2970ef8b6d6529a67c83ba03cc848698a19049a3a4"
+  static let ggmlGaussianQ80 =
+    "721608064ef0eea716ea00adcdff49bcf2041af81329d00b7f01211229dc22c1f5f7d919090a11f1cc2209fc9e0fe235"
+    + "dbde2aff2ec4efed4113d67fece8a81ad616ebe0"
+  static let ggmlGaussianQ40 =
+    "65a668887359b97e0789687d5ba863cc9998cea957c797994b76b7089ea7ea65ba7a95a8"
+
+  func testEncodersMatchGGMLReferenceBytesOnRaggedInputs() {
+    let x = Self.gaussianInputs(512)
+    XCTAssertEqual(hex(GGMLCodec.encode(x, as: .q4K)), Self.ggmlGaussianQ4K)
+    XCTAssertEqual(hex(GGMLCodec.encode(Array(x[0..<64]), as: .q80)), Self.ggmlGaussianQ80)
+    XCTAssertEqual(hex(GGMLCodec.encode(Array(x[0..<64]), as: .q40)), Self.ggmlGaussianQ40)
+  }
+
   func testEncodersMatchGGMLReferenceBytes() {
     let x = (0..<512).map(Self.referenceInput)
     XCTAssertEqual(hex(GGMLCodec.encode(Array(x[0..<64]), as: .q80)), Self.ggmlQ80)
