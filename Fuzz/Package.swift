@@ -15,7 +15,7 @@ import PackageDescription
 // is linked instead.
 
 let readers = [
-  "safetensors", "onnx", "idx", "csv", "gzip", "pipeline", "journal", "theme", "tutorial", "npy", "image",
+  "safetensors", "onnx", "idx", "csv", "gzip", "pipeline", "journal", "theme", "tutorial", "npy", "image", "gguf",
 ]
 
 let package = Package(

@@ -12,7 +12,7 @@ enum FileBytes {
 
   /// The underlying POSIX message when there is one ("No such file or directory"), rather than
   /// Foundation's generic wording.
-  private static func reason(_ error: Error) -> String {
+  static func reason(_ error: Error) -> String {
     let nsError = error as NSError
     if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
       underlying.domain == NSPOSIXErrorDomain

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CKernels
 import Foundation
+import LatheCompress
 import LatheIO
 import LatheONNX
 import LatheWorkspace
@@ -8,25 +9,65 @@ import LatheWorkspace
 extension Lathe {
   struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Write a model as ONNX (fp32, pruned, or int8 as QDQ) or as a Lathe safetensors file.")
+      abstract: "Write a model as ONNX (fp32, pruned, or int8 as QDQ), as a Lathe safetensors file, or as GGUF.",
+      discussion: """
+        GGUF (llama.cpp's format) holds the weights: tensors of rank 2 and more in --type when their rows \
+        are whole blocks (32, or 256 for q4_k), else Q8_0 or F32, each such fallback printed; 1-D tensors \
+        stay F32. --reference writes every tensor as the file decodes to an .npz, which \
+        scripts/gguf_check.py compares with what the gguf Python package reads.
+        """)
 
     @Argument(help: "Model: a .safetensors or .onnx file, or a bundled sample name.") var model: String
-    @Option(name: .long, help: "onnx or safetensors.") var format: String
-    @Option(name: .long, help: "File to write (replaced atomically).") var output: String
+    @Option(name: .long, help: "onnx, safetensors or gguf.") var format: String
+    @Option(name: [.short, .long], help: "File to write (replaced atomically).") var output: String
+    @Option(name: .long, help: "gguf: the weights' type: f32, f16, q8_0, q4_0 or q4_k (default q8_0).")
+    var type: String?
+    @Option(name: .long, help: "gguf: general.name (default: the model's file or sample name).") var name: String?
+    @Option(name: .long, help: "gguf: also write this .npz of every tensor as the file decodes.")
+    var reference: String?
+
+    func validate() throws {
+      if format.lowercased() != "gguf", type != nil || name != nil || reference != nil {
+        throw ValidationError("--type, --name and --reference are for --format gguf")
+      }
+    }
 
     func run() throws {
       try reportingErrors {
+        let url = URL(fileURLWithPath: output)
+        if format.lowercased() == "gguf" { return try exportGGUF(to: url) }
         guard let target = ModelOpener.Format(rawValue: format.lowercased()) else {
-          throw CommandFailure("--format must be onnx or safetensors, got \"\(format)\"")
+          throw CommandFailure("--format must be onnx, safetensors or gguf, got \"\(format)\"")
         }
         let network = try ModelOpener.open(model)
-        let url = URL(fileURLWithPath: output)
         // The folder is made first, so a path that cannot exist fails with one line naming it.
         try AtomicFile.createFolder(url.deletingLastPathComponent())
         try ModelOpener.save(network, to: url, format: target)
         let size = url.fileSizeOnDisk
         print("wrote \(output) (\(target.rawValue), \(size) bytes, \(network.nodes.count) nodes)")
       }
+    }
+
+    private func exportGGUF(to url: URL) throws {
+      let typeName = (type ?? "q8_0").lowercased()
+      guard let weightType = GGUFExportOptions.typeNames[typeName] else {
+        let known = GGUFExportOptions.typeNames.keys.sorted().joined(separator: ", ")
+        throw CommandFailure("--type must be one of \(known), got \"\(typeName)\"")
+      }
+      let network = try ModelOpener.open(model)
+      let modelName = name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+      try AtomicFile.createFolder(url.deletingLastPathComponent())
+      let written = try GGUFExport.write(
+        network, to: url, options: GGUFExportOptions(type: weightType, name: modelName))
+      if let reference {
+        let referenceURL = URL(fileURLWithPath: reference)
+        try AtomicFile.createFolder(referenceURL.deletingLastPathComponent())
+        try NumpyArchive.write(written.reference, to: referenceURL)
+      }
+      print(
+        "wrote \(output) (gguf \(weightType), \(url.fileSizeOnDisk) bytes, \(written.tensors.count) tensors)"
+          + (reference.map { ", reference \($0)" } ?? ""))
+      for fallback in written.fallbacks { print("  \(fallback)") }
     }
   }
 

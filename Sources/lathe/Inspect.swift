@@ -12,16 +12,21 @@ extension Lathe {
       abstract: "The layers of a model: shapes, parameters, bytes, sparsity, kernels.",
       discussion: """
         An ONNX graph with operators Lathe cannot run is listed node by node, those nodes marked; \
-        a safetensors file that is not a Lathe model (a Hugging Face checkpoint) as its tensors.
+        a safetensors file that is not a Lathe model (a Hugging Face checkpoint) as its tensors, and a \
+        GGUF file (llama.cpp's) as its tensors, their ggml types and its metadata.
         """)
 
-    @Argument(help: "Model file (.safetensors or .onnx), or a bundled model's name.") var model: String
+    @Argument(help: "Model file (.safetensors, .onnx or .gguf), or a bundled model's name.") var model: String
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
       try reportingErrors {
         let url = try ModelOpener.resolve(model)
         let size = url.fileSizeOnDisk
+        // GGUF holds weights without a Lathe graph: listed, never opened as a model.
+        if GGUFFile.isGGUF(url) {
+          return try show(GGUFListingReport(try GGUFFile.read(from: url), path: model, sizeBytes: size))
+        }
         let format = try ModelOpener.format(of: url)
         // Files Lathe cannot run still show what they hold: a safetensors file without a
         // Lathe graph as its tensors, an ONNX graph with operators Lathe lacks as its nodes.

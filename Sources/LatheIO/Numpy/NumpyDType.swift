@@ -73,22 +73,10 @@ public struct NumpyDType: Sendable, Equatable, CustomStringConvertible {
       return Float(Int64(bitPattern: raw << shift) >> Int64(shift))
     case .float:
       switch byteSize {
-      case 2: return Self.halfToFloat(UInt16(raw))
+      case 2: return HalfFloat.value(UInt16(raw))
       case 4: return Float(bitPattern: UInt32(raw))
       default: return Float(Double(bitPattern: raw))
       }
-    }
-  }
-
-  /// IEEE binary16 to binary32 by hand (Swift's `Float16` is missing on Intel Macs).
-  static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1f)
-    let fraction = Float(bits & 0x3ff)
-    switch exponent {
-    case 0: return sign * fraction * 0x1p-24
-    case 31: return fraction == 0 ? sign * .infinity : .nan
-    default: return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
     }
   }
 
