@@ -57,8 +57,11 @@ extension Lathe {
       let network = try ModelOpener.open(model)
       let modelName = name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
       try AtomicFile.createFolder(url.deletingLastPathComponent())
-      let written = try GGUFExport.write(
-        network, to: url, options: GGUFExportOptions(type: weightType, name: modelName))
+      // A transformer gets llama.cpp's tensor names and hyperparameter keys.
+      let options =
+        GGUFTransformer.options(for: network, type: weightType, name: modelName)
+        ?? GGUFExportOptions(type: weightType, name: modelName)
+      let written = try GGUFExport.write(network, to: url, options: options)
       if let reference {
         let referenceURL = URL(fileURLWithPath: reference)
         try AtomicFile.createFolder(referenceURL.deletingLastPathComponent())

@@ -140,7 +140,7 @@ final class TutorialEndToEndTests: XCTestCase {
     XCTAssertEqual(process.terminationStatus, 0)
     for name in [
       "1-first-tour", "2-pruning", "3-int8", "4-distillation", "5-deep-compression", "6-search",
-      "7-compress-a-download",
+      "7-compress-a-download", "8-quantize-a-gpt",
     ] {
       XCTAssertTrue(text.contains(name), text)
     }
@@ -260,6 +260,36 @@ final class TutorialEndToEndTests: XCTestCase {
     _ = try waitFor("int8 KL")
     _ = try finish("reading \(int8) of the test pages right")
     print("TIMING compress-a-download \(Int(Date().timeIntervalSince(started))) s")
+  }
+
+  /// The bundled GPT: RTN and GPTQ int4 from the same model, perplexities and KL filled in,
+  /// and the Prompt screen writing text with both.
+  func testQuantizeALanguageModel() throws {
+    let started = Date()
+    try start("quantize-a-gpt")
+    var text = try waitFor("perplexity on text it never saw", inPanel: true, timeout: 300)
+    XCTAssertFalse(text.contains("chapters: …"), "the baseline perplexity is filled in: \(text)")
+    try keys("]", "n")
+    text = try waitFor("nats, and the most likely next byte", inPanel: true, timeout: 300)
+    XCTAssertFalse(text.contains("-> …") || text.contains("divergence …"), text)
+    try keys("]", "n")
+    text = try waitFor("(rounding gave", inPanel: true, timeout: 300)
+    XCTAssertFalse(text.contains("Perplexity …") || text.contains("mean KL …"), text)
+    // GPTQ's perplexity is no worse than rounding's (the figure itself is in docs/transformers.md).
+    let numbers = text.components(separatedBy: "Perplexity ").last?.split(separator: " ")
+    let gptq = Double(numbers?.first ?? "")
+    let rtn = Double(text.components(separatedBy: "(rounding gave ").last?.prefix(5) ?? "")
+    XCTAssertNotNil(gptq, text)
+    XCTAssertNotNil(rtn, text)
+    if let gptq, let rtn { XCTAssertLessThanOrEqual(gptq, rtn, text) }
+    try keys("]", "p", "Enter")
+    _ = try waitFor("ppl")
+    text = try screen()
+    XCTAssertTrue(text.contains("original") && text.contains("gptq"), text)
+    try waitFor("any difference is the quantization's", inPanel: true)
+    try keys("Escape")
+    _ = try finish("GPTQ to")
+    print("TIMING quantize-a-gpt \(Int(Date().timeIntervalSince(started))) s")
   }
 
   func testDistillation() throws {

@@ -117,6 +117,29 @@ final class DeploymentTests: XCTestCase {
     return model
   }
 
+  /// A layer pruned to half its weights is stored sparse (smaller than fp32, same outputs); an
+  /// unpruned layer with as many zeros by chance, and a pruned one too dense to gain, stay fp32.
+  func testHalfPrunedLayersAreSmallerOnDisk() throws {
+    var g = SeededGenerator(seed: 4)
+    for (density, pruned, sparse) in [(0.5, true, true), (0.7, true, true), (0.6, false, false), (0.9, true, false)] {
+      let weight = Parameter(.uniform([64, 128], low: -1, high: 1, generator: &g))
+      let keep = Tensor<Float>(
+        shape: [64, 128], scalars: (0..<8192).map { _ in g.nextUniform() < Float(density) ? 1 : 0 })
+      weight.value = weight.value * keep
+      if pruned { weight.mask = keep }
+      let model = try Model(
+        architecture: "one", inputShape: [128], classCount: 64, sequence: [("fc", Linear(weight: weight, bias: nil))])
+      let deployed = Deployment.inferenceModel(model)
+      let layer = deployed.nodes[0].layer
+      XCTAssertEqual(layer is SparseLinear, sparse, "density \(density), mask \(pruned)")
+      if sparse {
+        XCTAssertLessThan(layer.statistics.storedBytes, 8192 * 4, "density \(density)")
+        let x = Tensor<Float>.uniform([3, 128], low: -1, high: 1, generator: &g)
+        assertClose(logits(deployed, x), logits(model, x), tolerance: 1e-5)
+      }
+    }
+  }
+
   func testSavedInferenceModelsPredictLikeTheModelInMemory() throws {
     let data = blobSplit()
     let folder = try temporaryDirectory(self)

@@ -82,4 +82,36 @@ final class GGUFInteropTests: XCTestCase {
     let mismatch = try decoder.decode(Check.self, from: Data(output.utf8))
     XCTAssertTrue(mismatch.problems.contains { $0.hasPrefix("a.weight: values differ") }, "\(mismatch.problems)")
   }
+
+  /// The bundled GPT's layout (llama.cpp's tensor names, its hyperparameters) read back by the
+  /// `gguf` package, values equal to Lathe's decoding, at Q8_0, Q4_0 and Q4_K.
+  func testGPTLayoutReadsBackInTheGGUFPackage() throws {
+    let model = Transformer.decoder(
+      TransformerConfig(vocabulary: 256, positions: 32, width: 256, layers: 2, heads: 4), seed: 5)
+    let folder = try temporaryDirectory(self)
+    for type in [GGMLType.q80, .q40, .q4K] {
+      let options = try XCTUnwrap(GGUFTransformer.options(for: model, type: type, name: "gpt"))
+      let file = folder.appendingPathComponent("gpt-\(type).gguf")
+      let reference = folder.appendingPathComponent("gpt-\(type).npz")
+      let written = try GGUFExport.write(model, to: file, options: options)
+      try NumpyArchive.write(written.reference, to: reference)
+      XCTAssertEqual(written.fallbacks, [], "\(type)")
+      let names = written.tensors.map(\.name)
+      for name in [
+        "token_embd.weight", "position_embd.weight", "blk.1.attn_q.weight", "blk.0.ffn_down.bias",
+        "output_norm.weight",
+      ] {
+        XCTAssertTrue(names.contains(name), "\(type): \(name) missing from \(names)")
+      }
+      let read = try GGUFFile.read(from: file)
+      XCTAssertEqual(read["general.architecture"], .string("lathe-gpt"))
+      XCTAssertEqual(read["lathe-gpt.block_count"], .uint32(2))
+      XCTAssertEqual(read["lathe-gpt.attention.head_count"], .uint32(4))
+      let (status, output) = try check(file, reference)
+      XCTAssertEqual(status, 0, "\(type): \(output)")
+      let result = try decoder.decode(Check.self, from: Data(output.utf8))
+      XCTAssertEqual(result.problems, [], "\(type)")
+      XCTAssertEqual(result.tensors.map(\.name), names)
+    }
+  }
 }

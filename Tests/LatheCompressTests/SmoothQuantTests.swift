@@ -104,11 +104,32 @@ final class StepStartTests: XCTestCase {
     XCTAssertLessThan(metrics[2].sizeBytes, metrics[1].sizeBytes)
     XCTAssertNotNil(metrics[2].extra["perplexity"])
 
-    let bad = text.replacingOccurrences(of: "from: input", with: "from: first")
-    let badSpec = try PipelineSpec.parse(bad, file: "bad.yaml")
-    XCTAssertThrowsError(try Techniques.make(badSpec.steps[1], file: "bad.yaml")) { error in
-      XCTAssertTrue("\(error)".contains("bad.yaml:"), "\(error)")
-      XCTAssertTrue("\(error)".contains("expected input (the pipeline's model) or previous"), "\(error)")
+    // From a named earlier step: the third starts from "first"'s int8 model, not from int4.
+    let named =
+      text + """
+
+          - name: third
+            technique: weight-only
+            from: first
+            bits: 4
+            speed_check: false
+        """
+    let namedRunner = try PipelineRunner(
+      spec: try PipelineSpec.parse(named, file: "named.yaml"), model: model, data: data,
+      outputDirectory: try temporaryDirectory(self), loadModel: { _ in model })
+    XCTAssertEqual(try namedRunner.startSnapshot(of: 2), 1)
+    XCTAssertEqual(try namedRunner.startSnapshot(of: 1), 0)
+    XCTAssertEqual(try namedRunner.startSnapshot(of: 0), 0)
+
+    // A name that is no earlier step fails before anything runs, naming the file and key.
+    let bad = text.replacingOccurrences(of: "from: input", with: "from: later")
+    XCTAssertThrowsError(
+      try PipelineRunner(
+        spec: try PipelineSpec.parse(bad, file: "bad.yaml"), model: model, data: data,
+        outputDirectory: try temporaryDirectory(self), loadModel: { _ in model })
+    ) { error in
+      XCTAssertTrue("\(error)".contains("branch:11: from:"), "\(error)")
+      XCTAssertTrue("\(error)".contains("no earlier step is named \"later\""), "\(error)")
     }
   }
 }

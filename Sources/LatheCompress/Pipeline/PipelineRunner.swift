@@ -43,6 +43,8 @@ public final class PipelineRunner: @unchecked Sendable {
     techniques = try spec.steps.map { try Techniques.make($0, file: file) }
     try AtomicFile.createFolder(outputDirectory)
     initialModel = model
+    // A `from:` naming no earlier step is an error before anything runs.
+    for index in spec.steps.indices { _ = try startSnapshot(of: index) }
   }
 
   private let initialModel: Model
@@ -83,7 +85,7 @@ public final class PipelineRunner: @unchecked Sendable {
     context.outputDirectory = outputDirectory
     context.fullData = dataHistory.first
     let type = type(of: techniques[index])
-    let current = step.startsFromInput ? snapshots[0].model : snapshots.last!.model
+    let current = snapshots[try startSnapshot(of: index)].model
     // Some layers end training (int8: no gradient, only batch norm would be left to train).
     let trainingEnded = current.nodes.contains { !$0.layer.allowsTraining }
     if type.descriptor.needsTrainableModel && (trainingEnded || current.trainableParameters.isEmpty) {
@@ -128,6 +130,21 @@ public final class PipelineRunner: @unchecked Sendable {
     dataHistory.append(data)
     snapshots.append(Snapshot(model: model, deployed: deployed, metrics: metrics))
     return metrics
+  }
+
+  /// The snapshot step `index` starts from (`StepSpec.start`): the input model, an earlier
+  /// step's result, or the step before.
+  public func startSnapshot(of index: Int) throws -> Int {
+    let step = spec.steps[index]
+    guard let start = step.start else { return index }
+    if start == "input" { return 0 }
+    guard let earlier = spec.steps.prefix(index).firstIndex(where: { $0.name == start }) else {
+      let file = spec.file?.path ?? spec.name
+      throw PipelineError(
+        file: file, line: step.parameterLines[StepSpec.startKey] ?? step.line, key: StepSpec.startKey,
+        message: "no earlier step is named \"\(start)\"; use input, previous or an earlier step's name")
+    }
+    return earlier + 1
   }
 
   /// Runs every remaining step.

@@ -87,13 +87,20 @@ public struct StepSpec: Sendable, Equatable {
 
   public subscript(key: String) -> ParameterValue? { parameters.first { $0.key == key }?.value }
 
-  /// The setting every step may have: `from: input` starts the step from the pipeline's input
-  /// model instead of the step before, so methods can be compared side by side from the same
-  /// model (RTN and GPTQ in `llm-int4`); `from: previous` is the default.
+  /// The setting every step may have: which model the step starts from. `from: input` is the
+  /// pipeline's input model, `from: NAME` an earlier step's result, so methods can be compared
+  /// side by side from the same model (RTN and GPTQ in `llm-int4`); `from: previous` (the
+  /// default) is the step before.
   public static let startKey = "from"
 
+  /// Where the step starts: nil for the step before, "input", or an earlier step's name.
+  public var start: String? {
+    guard case .string(let name)? = self[Self.startKey], name != "previous" else { return nil }
+    return name
+  }
+
   /// Whether the step starts from the pipeline's input model (`from: input`).
-  public var startsFromInput: Bool { self[Self.startKey] == .string("input") }
+  public var startsFromInput: Bool { start == "input" }
 }
 
 /// A pipeline: the model and dataset it starts from and its steps in order.

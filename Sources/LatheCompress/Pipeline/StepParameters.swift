@@ -13,9 +13,9 @@ public struct StepParameters: Sendable {
     self.file = file
     self.descriptor = descriptor
     let known = Set(descriptor.parameters.map(\.key) + [StepSpec.startKey])
-    if let start = step[StepSpec.startKey], start != .string("input"), start != .string("previous") {
-      throw error(
-        StepSpec.startKey, "expected input (the pipeline's model) or previous (the step before), got \(start)")
+    if let start = step[StepSpec.startKey], case .string = start {
+    } else if let start = step[StepSpec.startKey] {
+      throw error(StepSpec.startKey, "expected input, previous or an earlier step's name, got \(start)")
     }
     for (key, _) in step.parameters where !known.contains(key) {
       throw error(

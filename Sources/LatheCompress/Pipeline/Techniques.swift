@@ -2,7 +2,8 @@
 public enum Techniques {
   public static let all: [any Technique.Type] = [
     FineTune.self, TrainFromScratch.self, Prune.self, GradualPrune.self, SensitivityAnalysis.self, ShareWeights.self,
-    EntropyCode.self, SmoothQuant.self, Int8Quantize.self, WeightOnly.self, QuantizationAwareTraining.self,
+    EntropyCode.self, SmoothQuant.self, OutlierPlanting.self, Int8Quantize.self, WeightOnly.self,
+    QuantizationAwareTraining.self,
     Distill.self,
     Transfer.self,
   ]

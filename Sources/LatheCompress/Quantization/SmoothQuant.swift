@@ -98,7 +98,6 @@ public struct SmoothQuant: Technique {
   /// Divides the norm's γ (and β) by s and multiplies the readers' columns by s; returns s.
   @discardableResult
   static func apply(_ group: Group, in model: Model, activationMax: [Float], alpha: Float) -> [Float] {
-    let norm = model.nodes.first { $0.name == group.norm }!.layer as! Normalization
     let linears = group.readers.map { name in model.nodes.first { $0.name == name }!.layer as! Linear }
     let width = activationMax.count
     var weightMax = [Float](repeating: 0, count: width)
@@ -110,11 +109,21 @@ public struct SmoothQuant: Technique {
       guard activationMax[j] > 0, weightMax[j] > 0 else { return 1 }
       return max(1e-5, Foundation.pow(activationMax[j], alpha) / Foundation.pow(weightMax[j], 1 - alpha))
     }
-    let s = Tensor<Float>(shape: [width], scalars: scales)
+    rescale(group, in: model, by: scales)
+    return scales
+  }
+
+  /// Divides the norm's output channel j by s_j (its γ and β) and multiplies column j of each
+  /// reader's weight by s_j: the readers compute what they computed before.
+  static func rescale(_ group: Group, in model: Model, by scales: [Float]) {
+    let norm = model.nodes.first { $0.name == group.norm }!.layer as! Normalization
+    let s = Tensor<Float>(shape: [scales.count], scalars: scales)
     norm.gamma.value = norm.gamma.value / s
     if let beta = norm.beta { beta.value = beta.value / s }
-    for linear in linears { linear.weight.value = linear.weight.value * s }
-    return scales
+    for name in group.readers {
+      let linear = model.nodes.first { $0.name == name }!.layer as! Linear
+      linear.weight.value = linear.weight.value * s
+    }
   }
 
   /// Largest over median channel maximum: how far the outliers stand out.

@@ -13,7 +13,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// Everything the UI reads, guarded by `lock`; the engine queue writes new copies.
   let lock = NSLock()
   var current = WorkbenchState()
-  private var runner: PipelineRunner?
+  var runner: PipelineRunner?
   private var summaries: [SnapshotSummary] = []
   private var cancelRequested = false
   private var stepFailures: [Int: String] = [:]

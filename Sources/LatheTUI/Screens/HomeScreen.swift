@@ -65,6 +65,9 @@ public final class HomeScreen: Screen {
       // The app's key (every screen has it); shown here because the workbench is where themes are tried.
       KeyBinding([Key("t")], hint: ("t", "theme")),
       KeyBinding([Key("m")], help: ("m", "training monitor")) { _, _ in .open(TrainingMonitorScreen()) },
+      KeyBinding([Key("p")], help: ("p", "prompt a language model")) { _, _ in
+        .open(PromptScreen())
+      },
       KeyBinding([.mouse(x: 0, y: 0, button: 1)], help: ("mouse", "click panel / row")) { key, app in
         guard case .mouse(let x, let y, _) = key else { return .handled }
         return self.click(x: x, y: y, app: app)

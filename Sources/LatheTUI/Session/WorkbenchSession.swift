@@ -78,6 +78,33 @@ public protocol WorkbenchSession: AnyObject {
   /// Opens a complete trial's final model with its pipeline (the searched pipeline with the
   /// trial's values in place of the ranges), replacing the session's model and pipeline.
   func loadTrial(_ number: Int) throws
+
+  // MARK: language models
+
+  /// `prompt` continued by `count` tokens, greedily, by the model as opened and then by each
+  /// done step's model, in order (the Prompt screen); throws, saying why, for a model that is
+  /// not a language model or whose tokens are not bytes.
+  func continuations(of prompt: String, count: Int) throws -> [Continuation]
+}
+
+/// What one snapshot of a language model wrote after a prompt.
+public struct Continuation: Sendable, Equatable {
+  /// "original", or the step's name.
+  public var name: String
+  public var text: String
+  /// The snapshot's perplexity on the test text, when measured.
+  public var perplexity: Double?
+
+  public init(name: String, text: String, perplexity: Double?) {
+    (self.name, self.text, self.perplexity) = (name, text, perplexity)
+  }
+}
+
+extension WorkbenchSession {
+  /// Sessions that hold no models (the frame benchmark's, tests' fakes) generate nothing.
+  public func continuations(of prompt: String, count: Int) throws -> [Continuation] {
+    throw SessionError("this session holds no models to generate with")
+  }
 }
 
 /// One copy of all the numbers the workbench draws.

@@ -8,7 +8,8 @@ import LatheIO
 /// - `{model}`, `{dataset}`, `{accuracy}`, `{size}`, `{latency}`, `{sparsity}`, `{params}`: the
 ///   model now.
 /// - `{baseline.METRIC}`: the model as opened; `{step.NAME.METRIC}`: after step NAME, where
-///   METRIC is accuracy, size, latency, latency256, ratio, bits, params, nonzeros or seconds, a
+///   METRIC is accuracy, size, latency, latency256, ratio, bits, params, nonzeros, seconds or
+///   perplexity (a language model's), a
 ///   finding the step reported (`student_alone_accuracy`), or one of its settings (`sparsity`).
 /// - `{layer.NAME.FIELD}`: sparsity, bits, bytes, kernel or params of a layer now.
 /// - `{kept.NAME}`: a value a step kept (`keep:`).
@@ -21,7 +22,7 @@ public enum Placeholders {
   public static let missing = "…"
   static let modelFields: Set<String> = ["model", "dataset", "accuracy", "size", "latency", "sparsity", "params"]
   static let metricFields: Set<String> = [
-    "accuracy", "size", "latency", "latency256", "ratio", "bits", "params", "nonzeros", "seconds",
+    "accuracy", "size", "latency", "latency256", "ratio", "bits", "params", "nonzeros", "seconds", "perplexity",
   ]
   static let layerFields: Set<String> = ["sparsity", "bits", "bytes", "kernel", "params"]
   static let searchFields: Set<String> = ["complete", "trials", "best"]
@@ -163,12 +164,18 @@ public enum Placeholders {
     case "params": return Format.count(m.parameters)
     case "nonzeros": return Format.count(m.nonzeros)
     case "seconds": return Format.duration(m.wallSeconds)
+    case "perplexity": return m.extra["perplexity"].map { String(format: "%.3f", $0) }
     default: return nil
     }
   }
 
   /// Findings named like accuracies or agreements are fractions and print as percentages.
+  /// KL divergences are small numbers whose size matters: three significant digits.
   static func formatExtra(_ key: String, _ value: Double) -> String {
-    key.hasSuffix("accuracy") || key.hasPrefix("agreement") ? Format.percent(value) : Format.axis(value)
+    if key.hasSuffix("accuracy") || key.hasPrefix("agreement") { return Format.percent(value) }
+    if key.contains("kl_") || key == "perplexity" {
+      return String(format: key == "perplexity" ? "%.3f" : "%.3g", value)
+    }
+    return Format.axis(value)
   }
 }
