@@ -16,7 +16,7 @@ extension Lathe {
 
     func run() throws {
       try reportingErrors {
-        guard let target = ModelOpener.Format(rawValue: format.lowercased()) else {
+        guard let target = ModelOpener.Format(rawValue: format.lowercased()), target != .huggingFace else {
           throw CommandFailure("--format must be onnx or safetensors, got \"\(format)\"")
         }
         let network = try ModelOpener.open(model)
