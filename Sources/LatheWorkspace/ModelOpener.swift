@@ -4,12 +4,17 @@ import LatheIO
 import LatheONNX
 import LatheTensor
 
-/// The one way Lathe opens a model: by bundled sample name (`lenet-5`) or by path, in either
-/// format, chosen by content: ONNX protobuf or Lathe's safetensors files (compressed layers and
-/// imported ONNX layers included). The CLI, the workbench, pipelines and search trials all open
+/// The one way Lathe opens a model: by bundled sample name (`lenet-5`) or by path, in any
+/// format, chosen by content: ONNX protobuf, Lathe's safetensors files (compressed layers and
+/// imported ONNX layers included), or a Hugging Face checkpoint folder (config.json and
+/// model.safetensors of a BERT or GPT-2 model). The CLI, the workbench, pipelines and search trials all open
 /// models here, so a file that opens in one opens in all.
 public enum ModelOpener {
-  public enum Format: String, Sendable { case onnx, safetensors }
+  public enum Format: String, Sendable {
+    case onnx, safetensors
+    /// A Hugging Face checkpoint folder: opened, never written.
+    case huggingFace = "huggingface"
+  }
 
   /// The builders for every layer a Lathe model file may hold.
   public static var builders: [LayerBuilding] { ONNXLayers.builders }
@@ -60,12 +65,15 @@ public enum ModelOpener {
       return try graph.model(architecture: url.deletingPathExtension().lastPathComponent)
     case .safetensors:
       return try ModelFile.load(from: url, builders: builders)
+    case .huggingFace:
+      return try HuggingFaceCheckpoint.load(folder: url)
     }
   }
 
   /// ONNX by extension; otherwise by the first bytes: a safetensors file starts with an 8-byte
   /// little-endian header length followed by "{", an ONNX file with protobuf field 1 (0x08).
   public static func format(of url: URL) throws -> Format {
+    if HuggingFaceCheckpoint.isCheckpoint(url) { return .huggingFace }
     let ext = url.pathExtension.lowercased()
     if ext == "onnx" { return .onnx }
     if ext == "safetensors" { return .safetensors }
@@ -83,6 +91,9 @@ public enum ModelOpener {
     switch format {
     case .onnx: try ONNXExporter.save(model, to: url)
     case .safetensors: try ModelFile.save(model, to: url)
+    case .huggingFace:
+      throw LatheIOError.unencodable(
+        what: url.path, reason: "Lathe opens Hugging Face checkpoints but writes onnx or safetensors")
     }
   }
 }

@@ -29,6 +29,10 @@ extension Lathe {
     @Option(
       name: .long, help: "Expected CTC label sequences: one line per example, class indices separated by spaces.")
     var ctcLabels: String?
+    @Option(
+      name: .long,
+      help: "Write the model's first output on the test split to this .npy file (sentence embeddings, logits).")
+    var saveOutputs: String?
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func run() throws {
@@ -36,6 +40,11 @@ extension Lathe {
         let workspace = try openWorkspace()
         let (network, name, test) = (workspace.model, workspace.datasetName, workspace.data.test)
         let samples = test.inputs.shape.first ?? 0
+        if let saveOutputs {
+          try save(network, test, to: saveOutputs)
+          // With nothing to measure against, the outputs are what was asked for.
+          if test.labels.isEmpty && reference == nil && ctcLabels == nil { return }
+        }
         let expected = try ctcLabels.map { try LabelSequenceFile.read(URL(fileURLWithPath: $0)) }
         try checkMeasurable(
           dataset: name, labelled: !test.labels.isEmpty || test.nextTokens != nil, samples: samples, expected: expected)
@@ -66,11 +75,26 @@ extension Lathe {
       }
     }
 
+    /// The model's first output over `data`, batch after batch, as one float32 .npy file.
+    private func save(_ network: Model, _ data: Dataset, to path: String) throws {
+      var values: [Float] = []
+      var shape: [Int] = []
+      try ModelOutputs.forEachBatch(of: [network], data: data) { _, outputs in
+        let output = outputs[0][0]
+        shape = [data.count] + output.shape.dropFirst()
+        values += output.contiguous().scalars
+      }
+      let url = URL(fileURLWithPath: path)
+      try AtomicFile.createFolder(url.deletingLastPathComponent())
+      try NumpyArray(shape: shape, values: values).write(to: url)
+      print("wrote \(path): outputs \(shape)")
+    }
+
     /// Model and data. Plain `eval` scores a classifier; measures that need no argmax over
     /// classes (a reference, CTC) take a model of any outputs.
     private func openWorkspace() throws -> Workspace {
       let workspace = try Workspace.open(model: model, dataset: dataset, classifier: false)
-      guard reference == nil && !ctc && ctcLabels == nil else { return workspace }
+      guard reference == nil && !ctc && ctcLabels == nil && saveOutputs == nil else { return workspace }
       do {
         // The inputs fit (checked above): what can still be wrong is the outputs or the labels.
         _ = try workspace.data.test.fitted(to: workspace.model, modelName: model)

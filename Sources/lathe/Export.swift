@@ -36,7 +36,7 @@ extension Lathe {
       try reportingErrors {
         let url = URL(fileURLWithPath: output)
         if format.lowercased() == "gguf" { return try exportGGUF(to: url) }
-        guard let target = ModelOpener.Format(rawValue: format.lowercased()) else {
+        guard let target = ModelOpener.Format(rawValue: format.lowercased()), target != .huggingFace else {
           throw CommandFailure("--format must be onnx, safetensors or gguf, got \"\(format)\"")
         }
         let network = try ModelOpener.open(model)

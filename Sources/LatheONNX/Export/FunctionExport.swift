@@ -39,6 +39,21 @@ extension LayerExport {
       let shifted = emit("Add", [erf, one], final: false)
       let product = emit("Mul", [x, shifted], final: false)
       emit("Mul", [product, half])
+    case .geluTanh:
+      // 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))).
+      let cube = builder.floats("\(name).c3", Tensor(0.044715))
+      let root = builder.floats("\(name).c", Tensor(Float(2 / Double.pi).squareRoot()))
+      let one = builder.floats("\(name).one", Tensor(1))
+      let half = builder.floats("\(name).half", Tensor(0.5))
+      let square = emit("Mul", [x, x], final: false)
+      let cubed = emit("Mul", [square, x], final: false)
+      let scaledCube = emit("Mul", [cubed, cube], final: false)
+      let inner = emit("Add", [x, scaledCube], final: false)
+      let argument = emit("Mul", [inner, root], final: false)
+      let tanh = emit("Tanh", [argument], final: false)
+      let shifted = emit("Add", [tanh, one], final: false)
+      let product = emit("Mul", [x, shifted], final: false)
+      emit("Mul", [product, half])
     }
   }
 }

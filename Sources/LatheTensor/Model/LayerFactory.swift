@@ -50,6 +50,9 @@ public enum LayerFactory {
         countIncludePad: try spec.bool("count_include_pad", default: false))
     case "relu": return Function(.relu)
     case "gelu": return Function(.gelu)
+    case "gelu_tanh": return Function(.geluTanh)
+    case "mean_pooling": return MeanPooling()
+    case "l2_normalize": return L2Normalization()
     case "silu": return Function(.silu)
     case "token_table", "position_embedding":
       let rows = try spec.int(spec.op == "token_table" ? "vocabulary" : "positions")

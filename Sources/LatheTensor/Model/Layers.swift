@@ -193,6 +193,8 @@ public final class Pool2d: Layer {
 public final class Function: Layer {
   public enum Kind: Sendable, Equatable {
     case relu, gelu, silu, sigmoid, tanh, softmax, logSoftmax
+    /// GELU's tanh approximation (GPT-2's "gelu_new"); `gelu` is the exact erf form.
+    case geluTanh
     case leakyRelu(slope: Float)
     case flatten(startAxis: Int)
     case globalAvgPool
@@ -208,6 +210,7 @@ public final class Function: Layer {
     switch kind {
     case .relu: return LayerSpec(op: "relu")
     case .gelu: return LayerSpec(op: "gelu")
+    case .geluTanh: return LayerSpec(op: "gelu_tanh")
     case .silu: return LayerSpec(op: "silu")
     case .sigmoid: return LayerSpec(op: "sigmoid")
     case .tanh: return LayerSpec(op: "tanh")
@@ -227,6 +230,7 @@ public final class Function: Layer {
     switch kind {
     case .relu: return x.relu()
     case .gelu: return x.gelu()
+    case .geluTanh: return x.geluTanh()
     case .silu: return x.silu()
     case .sigmoid: return x.sigmoid()
     case .tanh: return x.tanh()
@@ -243,7 +247,7 @@ public final class Function: Layer {
 
   public var channelFlow: ChannelFlow {
     switch kind {
-    case .relu, .gelu, .silu, .sigmoid, .tanh, .leakyRelu, .dropout, .add: return .elementwise
+    case .relu, .gelu, .geluTanh, .silu, .sigmoid, .tanh, .leakyRelu, .dropout, .add: return .elementwise
     case .globalAvgPool: return .perChannel
     case .flatten: return .reshape
     case .concat(let axis): return .concat(axis: axis)

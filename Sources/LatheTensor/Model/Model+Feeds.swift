@@ -1,8 +1,22 @@
 /// The tensors a model of several inputs runs on: its first input from a dataset's `inputs`,
 /// each extra one from the dataset's `namedInputs` under the name the model's file gives it.
 extension Model {
+  /// Where a model keeps the name of its first input when it has others (an encoder's
+  /// "input_ids"); ONNX models keep the file's under "onnx.input-name".
+  public static let inputNameKey = "input-name"
+
   /// The name the model's file gives its first input, when it came from one ("input_ids").
-  public var inputSourceName: String? { metadata["onnx.input-name"] }
+  public var inputSourceName: String? { metadata[Model.inputNameKey] ?? metadata["onnx.input-name"] }
+
+  /// The array of `data` that feeds the first input: the one named as the model names it when
+  /// the data holds several (a dataset's `inputs` is its first array in sorted order, which for
+  /// `input_ids` and `attention_mask` is the mask), else `data.inputs`.
+  public func primaryInputs(of data: Dataset) -> Tensor<Float> {
+    guard !extraInputs.isEmpty, let name = inputSourceName, let named = data.namedInputs[name] else {
+      return data.inputs
+    }
+    return named
+  }
 
   /// Why `data` cannot feed this model's extra inputs; nil when it can (or there are none):
   /// an array missing, examples of another shape than the input takes, or, for an input with
@@ -52,7 +66,7 @@ extension Model {
 
   /// Feeds for examples `range` of `data`, once `missingFeeds` said they are there.
   public func feeds(_ data: Dataset, _ range: Range<Int>) -> [Tensor<Float>] {
-    let first = data.inputs.sliced(axis: 0, range)
+    let first = primaryInputs(of: data).sliced(axis: 0, range)
     let primary = first.reshaped(batchShape(range.count, of: data))
     return [primary]
       + extraInputs.map { input in

@@ -162,7 +162,7 @@ extension Pool2d: ShapeChecking {
 extension Function: ShapeChecking {
   public func outputShape(for inputs: [[Int]]) throws(ShapeError) -> [Int] {
     switch kind {
-    case .relu, .gelu, .silu, .sigmoid, .tanh, .leakyRelu, .dropout:
+    case .relu, .gelu, .geluTanh, .silu, .sigmoid, .tanh, .leakyRelu, .dropout:
       return try ShapeRules.same(inputs)
     case .softmax, .logSoftmax:
       let x = try ShapeRules.same(inputs)

@@ -3,7 +3,19 @@ import Foundation
 /// The sizes and choices of a transformer, decoder (GPT) or encoder (BERT). Kept in the model's
 /// metadata (`Transformer.configKey`) so exporters and the generator can read them back.
 public struct TransformerConfig: Codable, Sendable, Equatable {
-  public enum Activation: String, Codable, Sendable { case gelu, silu }
+  public enum Activation: String, Codable, Sendable {
+    case gelu, silu
+    /// GELU's tanh approximation, GPT-2's "gelu_new".
+    case geluTanh = "gelu_tanh"
+
+    var function: Function.Kind {
+      switch self {
+      case .gelu: return .gelu
+      case .silu: return .silu
+      case .geluTanh: return .geluTanh
+      }
+    }
+  }
 
   public var vocabulary: Int
   /// The longest sequence the position table covers.
@@ -108,7 +120,7 @@ public enum Transformer {
         Node(p + "res1", Function(.add), inputs: [x, p + "proj"]),
         Node(p + "ln2", Normalization(c.norm, width: c.width, epsilon: c.epsilon), inputs: [p + "res1"]),
         Node(p + "fc1", linear(c.width, c.mlpWidth, std: 0.02, &g), inputs: [p + "ln2"]),
-        Node(p + "act", Function(c.activation == .gelu ? .gelu : .silu), inputs: [p + "fc1"]),
+        Node(p + "act", Function(c.activation.function), inputs: [p + "fc1"]),
         Node(p + "fc2", linear(c.mlpWidth, c.width, std: residualStd, &g), inputs: [p + "act"]),
         Node(p + "res2", Function(.add), inputs: [p + "res1", p + "fc2"]),
       ]
@@ -123,12 +135,71 @@ public enum Transformer {
     return model(c, nodes: nodes, architecture: "gpt")
   }
 
+  /// The name of an encoder's second input, the key mask [batch, sequence] of 1 (token) and 0
+  /// (padding): Hugging Face's, so a dataset's `attention_mask` array feeds it.
+  public static let maskInput = "attention_mask"
+
+  /// A BERT encoder with sentence-transformers' embedding head: token and position embeddings
+  /// and a LayerNorm (`ln_e`), then `layers` post-norm blocks x = norm(x + attn(x)),
+  /// x = norm(x + mlp(x)) whose attention sees every unmasked token (no causal mask), then
+  /// `pool` (the mean over unmasked tokens) and `normalize` (unit length): [batch, width]
+  /// sentence embeddings from token ids and `attention_mask`. Block names are the decoder's
+  /// (`h0.q`, `h0.fc1`), with `h0.ln1` after the attention and `h0.ln2` after the MLP.
+  ///
+  /// BERT also adds a token-type row; only type 0 is used for single sentences, so a checkpoint
+  /// opener folds that row into the position table (`wpe`) instead of a node of its own.
+  public static func encoder(_ config: TransformerConfig, seed: UInt64 = 0) -> Model {
+    // Recorded as an encoder: not a language model, whatever the caller's config said.
+    var c = config
+    c.causal = false
+    var g = SeededGenerator(seed: seed)
+    var nodes: [Node] = [
+      Node("wte", TokenTable(vocabulary: c.vocabulary, width: c.width, generator: &g), inputs: []),
+      Node("embed", TokenEmbedding(), inputs: ["wte", "input"]),
+      Node("wpe", PositionEmbedding(positions: c.positions, width: c.width, generator: &g), inputs: ["embed"]),
+      Node("ln_e", Normalization(c.norm, width: c.width, epsilon: c.epsilon), inputs: ["wpe"]),
+    ]
+    var x = "ln_e"
+    let headSize = c.width / c.heads
+    for i in 0..<c.layers {
+      let p = "h\(i)."
+      nodes += [
+        Node(p + "q", linear(c.width, c.width, std: 0.02, &g), inputs: [x]),
+        Node(p + "k", linear(c.width, c.kvHeads * headSize, std: 0.02, &g), inputs: [x]),
+        Node(p + "v", linear(c.width, c.kvHeads * headSize, std: 0.02, &g), inputs: [x]),
+        Node(
+          p + "attn", Attention(AttentionGeometry(heads: c.heads, kvHeads: c.kvHeads, causal: false)),
+          inputs: [p + "q", p + "k", p + "v", maskInput]),
+        Node(p + "proj", linear(c.width, c.width, std: 0.02, &g), inputs: [p + "attn"]),
+        Node(p + "res1", Function(.add), inputs: [x, p + "proj"]),
+        Node(p + "ln1", Normalization(c.norm, width: c.width, epsilon: c.epsilon), inputs: [p + "res1"]),
+        Node(p + "fc1", linear(c.width, c.mlpWidth, std: 0.02, &g), inputs: [p + "ln1"]),
+        Node(p + "act", Function(c.activation.function), inputs: [p + "fc1"]),
+        Node(p + "fc2", linear(c.mlpWidth, c.width, std: 0.02, &g), inputs: [p + "act"]),
+        Node(p + "res2", Function(.add), inputs: [p + "ln1", p + "fc2"]),
+        Node(p + "ln2", Normalization(c.norm, width: c.width, epsilon: c.epsilon), inputs: [p + "res2"]),
+      ]
+      x = p + "ln2"
+    }
+    nodes += [
+      Node("pool", MeanPooling(), inputs: [x, maskInput]),
+      Node("normalize", L2Normalization(), inputs: ["pool"]),
+    ]
+    let mask = ModelInput(
+      name: maskInput, shape: [-1, -1], exampleShape: [1, c.positions], elementType: "int64", batchAxis: 0)
+    return model(c, nodes: nodes, architecture: "bert", extraInputs: [mask], classCount: c.width)
+  }
+
   /// A model of these nodes with `c` in its metadata, reading token ids [batch, sequence] of
   /// any length up to `c.positions`.
-  static func model(_ c: TransformerConfig, nodes: [Node], architecture: String) -> Model {
+  static func model(
+    _ c: TransformerConfig, nodes: [Node], architecture: String, extraInputs: [ModelInput] = [],
+    classCount: Int? = nil
+  ) -> Model {
     // The graphs above are well-formed by construction.
     let model = try! Model(
-      architecture: architecture, inputShape: [c.positions], classCount: c.vocabulary, nodes: nodes)
+      architecture: architecture, inputShape: [c.positions], classCount: classCount ?? c.vocabulary, nodes: nodes,
+      metadata: extraInputs.isEmpty ? [:] : [Model.inputNameKey: "input_ids"], extraInputs: extraInputs)
     model.symbolicAxes = [0]
     model.transformerConfig = c
     return model
