@@ -158,8 +158,11 @@ public enum KernelBenchmark {
       lk_set_num_threads(Int32(Parallel.coreCount))
       _ = lk_isa_force(-1)
     }
-    // out x in: a 4x MLP of hidden 256 both ways, MiniLM's 384 ↔ 1536, and a square 384.
-    let shapes = quick ? [(1024, 256)] : [(1024, 256), (256, 1024), (1536, 384), (384, 1536), (384, 384)]
+    // out x in: the bundled char-gpt's MLP (128 ↔ 512, its largest matrices), a 4x MLP of
+    // hidden 256 both ways, MiniLM's 384 ↔ 1536, and a square 384.
+    let shapes =
+      quick
+      ? [(1024, 256)] : [(512, 128), (128, 512), (1024, 256), (256, 1024), (1536, 384), (384, 1536), (384, 384)]
     for (n, k) in shapes {
       let dense = Linear(inputs: k, outputs: n, generator: &rng)
       let w = dense.weight.value.scalars

@@ -65,7 +65,10 @@ final class WorkbenchEndToEndTests: XCTestCase {
     let row = text.split(separator: "\n").first { $0.contains("prune-half") && $0.contains("%") }
     XCTAssertNotNil(row, "the pipeline row shows the step's accuracy:\n\(text)")
     // Half of each layer's weights (biases stay) are zero: the table shows 49% of the parameters.
-    let fc1 = text.split(separator: "\n").first { $0.contains("fc1") && $0.contains("linear") }
+    // (Stored sparse since half-pruned layers are smaller as CSR: the op reads sparse_linear.)
+    let fc1 = text.split(separator: "\n").first {
+      $0.contains("fc1 ") && ($0.contains("linear") || $0.contains("sparse_"))
+    }
     XCTAssertTrue(fc1?.contains("49%") ?? false, "the model table shows the pruned layer's sparsity:\n\(text)")
 
     // Help lists the keys; any key closes it.

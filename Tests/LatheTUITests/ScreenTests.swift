@@ -76,6 +76,20 @@ final class ScreenTests: XCTestCase {
     XCTAssertFalse(makeApp().render(width: 140, height: 36).text().contains("CER"), "a classifier has no CER")
   }
 
+  /// A language model: the first chart is perplexity across the steps, with the KL to the
+  /// input model in its title; a classifier's charts never say perplexity.
+  func testALanguageModelChartsPerplexity() throws {
+    let session = FakeWorkbenchSession()
+    session.state.baseline?.extra = ["perplexity": 3.3997]
+    for i in session.state.steps.indices {
+      session.state.steps[i].metrics?.extra = ["perplexity": 3.4146 + Double(i), "mean_kl_with_input": 0.0039]
+    }
+    let last = 3.4146 + Double(session.state.steps.count - 1)
+    let text = makeApp(session).render(width: 140, height: 36).text()
+    XCTAssertTrue(text.contains(String(format: "perplexity %.3f · KL 0.0039", last)), text)
+    XCTAssertFalse(makeApp().render(width: 140, height: 36).text().contains("perplexity"))
+  }
+
   /// Before the model is measured its file size is unknown: the header says nothing rather than
   /// "0 B", and the totals row has "-".
   func testAnUnmeasuredModelShowsNoZeroSize() {

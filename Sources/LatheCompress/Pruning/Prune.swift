@@ -16,6 +16,12 @@ public struct Prune: Technique {
           "magnitude zeroes the smallest weights; wanda and sparsegpt calibrate on the train split's inputs; structured removes whole neurons and filters"
       ),
       ParameterDescriptor(
+        "scope", .choice(["layer", "global"]), default: .string("layer"),
+        help: "layer: each layer reaches the sparsity; global: rank all weights together"),
+      ParameterDescriptor(
+        "sparsity", .perLayerFloat(0...0.999), default: .float(0.5),
+        help: "fraction removed; one number or {layer: fraction}"),
+      ParameterDescriptor(
         "pattern", .text, default: .string("unstructured"),
         help: "unstructured, or N:M (\"2:4\": at most N nonzeros in every M consecutive inputs of a Linear row)"),
       ParameterDescriptor(
@@ -27,12 +33,6 @@ public struct Prune: Technique {
       ParameterDescriptor(
         "damp", .float(0.000_001...1), default: .float(0.01),
         help: "sparsegpt: fraction of the input Hessian's mean diagonal added to its diagonal"),
-      ParameterDescriptor(
-        "scope", .choice(["layer", "global"]), default: .string("layer"),
-        help: "layer: each layer reaches the sparsity; global: rank all weights together"),
-      ParameterDescriptor(
-        "sparsity", .perLayerFloat(0...0.999), default: .float(0.5),
-        help: "fraction removed; one number or {layer: fraction}"),
       ParameterDescriptor(
         "use_sensitivity", .bool, default: .bool(false), help: "take per-layer targets from an earlier sensitivity step"
       ),

@@ -11,6 +11,9 @@ import LatheTensor
 /// starts at the narrowest width, and the upgrade with the largest drop in cost per extra bit
 /// is taken while the budget allows.
 public enum BitAllocation {
+  /// The widths `weight-only`'s `target_bits` chooses among, besides fp32.
+  public static let widths = [3, 4, 5, 6, 8]
+
   /// One layer's options: its weight count and the cost of each width.
   public struct Layer: Sendable, Equatable {
     public var name: String

@@ -36,7 +36,8 @@ public struct WeightOnly: Technique {
         "layers", .list, default: nil, help: "layers to quantize (default: every Linear)"),
       ParameterDescriptor(
         "target_bits", .float(4...32), default: nil,
-        help: "mixed precision: choose 4, 8 or 32 bits per layer for this mean stored bits per weight (replaces bits)"),
+        help: "mixed precision: choose 3-6, 8 or 32 bits per layer for this mean stored bits per weight (replaces bits)"
+      ),
       ParameterDescriptor(
         "sensitivity_samples", .int(1...100_000), default: .int(128),
         help: "training examples each layer's sensitivity is measured on (target_bits)"),
@@ -201,13 +202,17 @@ public struct WeightOnly: Technique {
     var costs: [String: [Int: Double]] = [:]
     // The fp32 model's outputs, once for both widths.
     let reference = try QuantizationSensitivity.Reference(model, on: data)
-    for (index, width) in [4, 8].enumerated() {
+    // Every width the stored form holds from 3 bits up (2 bits costs too much on any layer
+    // measured so far); 32 keeps a layer fp32 at no cost.
+    let widths = BitAllocation.widths
+    for (index, width) in widths.enumerated() {
       let rows = try QuantizationSensitivity.rows(
         of: model, layers: layers,
         convert: { trial, names in
           for name in names { Self.quantize(trial, layer: name, bits: width, groupSize: c.groupSize) }
         },
-        reference: reference, context: context, progress: (0.45 * Double(index))...(0.45 * Double(index + 1)))
+        reference: reference, context: context,
+        progress: (0.9 * Double(index) / Double(widths.count))...(0.9 * Double(index + 1) / Double(widths.count)))
       for row in rows { costs[row.layer, default: [32: 0]][width] = row.meanKL }
     }
     let options = layers.map { name in
@@ -215,14 +220,14 @@ public struct WeightOnly: Technique {
         name: name, parameters: (model.nodes.first { $0.name == name }?.layer as? Linear)?.weight.value.count ?? 0,
         cost: costs[name] ?? [32: 0])
     }
-    let widths = BitAllocation.allocate(options, budget: target, groupSize: c.groupSize)
+    let chosen = BitAllocation.allocate(options, budget: target, groupSize: c.groupSize)
     let total = Double(options.map(\.parameters).reduce(0, +))
     let mean =
       options.reduce(0.0) {
-        $0 + Double($1.parameters) * BitAllocation.storedBits(widths[$1.name]!, groupSize: c.groupSize)
+        $0 + Double($1.parameters) * BitAllocation.storedBits(chosen[$1.name]!, groupSize: c.groupSize)
       } / max(total, 1)
-    context.findings.bitAllocation = BitAllocationFindings(widths: widths, meanBits: mean)
-    return widths
+    context.findings.bitAllocation = BitAllocationFindings(widths: chosen, meanBits: mean)
+    return chosen
   }
 }
 

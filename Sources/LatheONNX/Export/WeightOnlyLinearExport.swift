@@ -38,9 +38,34 @@ extension LayerExport {
     let weight = builder.node(
       "DequantizeLinear", [builder.initializer(levels), scale], name: "\(name)_weight",
       [Attr.int("axis", 0), Attr.int("block_size", w.groupSize)])
-    let x =
+    var x =
       l.inputScale.map { emit("Div", [inputs[0], builder.floats("\(name).input_scale", $0)], final: false) }
       ?? inputs[0]
+    if !l.computesInFloat { x = rowQuantized(x) }
     matMulAdd(x, weight, l.bias.map { builder.floats("\(name).bias", $0) }, final: true)
+  }
+
+  /// The integer kernel's input as it sees it: each row rounded to s8 with one scale,
+  /// max|x| / 127, and scaled back (lk_wq_quantize_rows: x · (1/scale), rounded half to even,
+  /// clamped to ±127). Without it the exported model computes with unrounded inputs and scores
+  /// differently from the layer (a language model's next-byte argmax flips on a few positions
+  /// in a thousand).
+  private func rowQuantized(_ x: String) -> String {
+    let b = builder
+    // Nodes named apart, so the MatMul keeps the layer's name (imports name the layer after it).
+    let part = "\(name)_input_s8"
+    func node(_ op: String, _ ins: [String], _ attributes: [Onnx_AttributeProto] = []) -> String {
+      b.node(op, ins, output: nil, name: part, attributes)
+    }
+    let largest = node(
+      "ReduceMax", [node("Abs", [x]), b.int64s("\(name).row_axis", [-1])], [Attr.int("keepdims", 1)])
+    let step = node("Div", [largest, b.floats("\(name).s8_max", Tensor(127))])
+    // An all-zero row has scale 1 in the kernel; any positive scale gives its zeros back.
+    let zeroRow = node("Equal", [step, b.floats("\(name).zero", Tensor(0))])
+    let scale = node("Where", [zeroRow, b.floats("\(name).one", Tensor(1)), step])
+    let levels = node("Round", [node("Mul", [x, node("Reciprocal", [scale])])])
+    let clamped = node(
+      "Clip", [levels, b.floats("\(name).s8_low", Tensor(-127)), b.floats("\(name).s8_high", Tensor(127))])
+    return node("Mul", [clamped, scale])
   }
 }

@@ -1,8 +1,9 @@
 import LatheCompress
 import LatheIO
 
-/// The Charts panel: accuracy, size and latency across the steps done so far (step 0 is the
-/// model as opened), and accuracy against size with the Pareto front.
+/// The Charts panel: accuracy (perplexity for a language model), size and latency across the
+/// steps done so far (step 0 is the model as opened), and accuracy against size with the
+/// Pareto front.
 enum ChartsPanel {
   /// (x = step number, metrics) for the baseline and every done step.
   static func history(_ state: WorkbenchState) -> [(step: Int, metrics: StepMetrics)] {
@@ -64,6 +65,18 @@ enum ChartsPanel {
       ).draw(
         titled("accuracy", "exact " + Format.percent(last.accuracy) + " · CER " + Format.percent(cer), .accuracy),
         context: context)
+    } else if let perplexity = last.extra["perplexity"] {
+      // A language model: perplexity on the held-out text (lower is better), with the KL of its
+      // next-token distributions from the input model's in the title.
+      let points = history.map { (Double($0.step), $0.metrics.extra["perplexity"] ?? .nan) }
+      let values = points.map(\.1).filter(\.isFinite)
+      let (low, high) = (values.min() ?? perplexity, values.max() ?? perplexity)
+      var title = String(format: "perplexity %.3f", perplexity)
+      if let kl = last.extra["mean_kl_with_input"] { title += " · KL " + String(format: "%.3g", kl) }
+      LineChart(
+        series: [.init(points: points, color: .accuracy)], yRange: (low * 0.99)...max(high * 1.01, low * 0.99 + 1e-3),
+        yLabel: { String(format: "%.2f", $0) }, xLabel: xLabel
+      ).draw(titled("accuracy", title, .accuracy), context: context)
     } else if last.scoredAgainst == nil {
       LineChart(
         series: [.init(points: history.map { (Double($0.step), $0.metrics.accuracy) }, color: .accuracy)],

@@ -86,9 +86,13 @@ extension Model {
   }
 
   /// Feeds of `batchSize` random examples (uniform in [0, 1)) for timing: the extra inputs
-  /// at their example shapes with the batch axis sized, zeros (a mask, a recurrent state).
+  /// at their example shapes with the batch axis sized, zeros (a mask, a recurrent state). A
+  /// transformer reads token ids, so its examples are random whole ids in its vocabulary.
   public func exampleFeeds(batchSize: Int, generator: inout SeededGenerator) -> [Tensor<Float>] {
-    let primary = Tensor<Float>.uniform([batchSize] + inputShape, low: 0, high: 1, generator: &generator)
+    var primary = Tensor<Float>.uniform([batchSize] + inputShape, low: 0, high: 1, generator: &generator)
+    if let vocabulary = transformerConfig?.vocabulary {
+      primary = primary.mapFloat { ($0 * Float(vocabulary)).rounded(.down) }
+    }
     return [primary]
       + extraInputs.map { input in
         var shape = input.exampleShape
