@@ -20,10 +20,17 @@ public enum ONNXExporter {
     builder.reserve("input")
     builder.reserve("output")
     var names: [String: String] = ["input": "input"]
+    // Inputs after the first (a BERT's attention_mask) keep their names; their open sizes
+    // (-1) stay open.
+    for extra in model.extraInputs {
+      builder.reserve(extra.name)
+      names[extra.name] = extra.name
+    }
     for node in model.nodes { builder.reserve(node.name) }
     // Shapes choose between forms: a fully connected layer is Gemm on matrices only.
     var shapes = model.outputShapes()
     shapes["input"] = [1] + model.inputShape
+    for extra in model.extraInputs { shapes[extra.name] = extra.exampleShape }
     for (index, node) in model.nodes.enumerated() {
       let last = index == model.nodes.count - 1
       let inputs = node.inputs.map { names[$0]! }
@@ -40,7 +47,15 @@ public enum ONNXExporter {
     // Sizes the model leaves open (a sentence's length) stay open in the file, named by axis.
     let open = Set(model.symbolicAxes)
     let inputDims = model.inputShape.enumerated().map { open.contains($0) ? "size\($0 + 1)" : String($1) }
-    graph.input = [valueInfo("input", ["batch"] + inputDims)]
+    graph.input =
+      [valueInfo("input", ["batch"] + inputDims)]
+      + model.extraInputs.map { extra in
+        valueInfo(
+          extra.name,
+          extra.shape.enumerated().map { axis, size in
+            axis == extra.batchAxis ? "batch" : size < 0 ? "size\(axis)" : String(size)
+          })
+      }
     let outputShape = shapes[model.nodes.last!.name] ?? []
     var outputDims = outputShape.dropFirst().map { String($0) }
     // A language model's logits follow the input's length.

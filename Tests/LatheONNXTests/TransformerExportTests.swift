@@ -30,4 +30,21 @@ final class TransformerExportTests: XCTestCase {
       }
     }
   }
+
+  /// A BERT-style encoder with its attention mask input and sentence-embedding head: the file
+  /// has both inputs, and imported back gives the same unit-length embeddings, padding ignored.
+  func testEncoderExportsWithItsMaskAndPooling() throws {
+    let config = TransformerConfig(
+      vocabulary: 30, positions: 32, width: 16, layers: 2, heads: 4, mlpWidth: 32, tiedHead: false, epsilon: 1e-12)
+    let model = Transformer.encoder(config, seed: 8)
+    let proto = try ONNXExporter.proto(model)
+    XCTAssertEqual(proto.graph.input.map(\.name), ["input", "attention_mask"])
+    let imported = try ONNXImporter.load(data: ONNXExporter.data(model)).model()
+    let ids = Tensor<Float>(shape: [2, 6], scalars: [3, 14, 15, 9, 2, 6, 3, 14, 15, 0, 0, 0])
+    let mask = Tensor<Float>(shape: [2, 6], scalars: [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0])
+    let expected = model.predict(feeds: [ids, mask])[0]
+    let got = imported.predict(feeds: [ids, mask])[0]
+    XCTAssertEqual(got.shape, [2, 16])
+    XCTAssertLessThan(got.maxAbsDifference(expected), 1e-5)
+  }
 }

@@ -74,3 +74,31 @@ extension TiedHead: ONNXExportable {
     export.emit("MatMul", [export.inputs[0], transposed])
   }
 }
+
+/// Σ_t x[b, t]·m[b, t] / max(Σ_t m[b, t], 1e-9): the mask unsqueezed to [batch, sequence, 1],
+/// ReduceSum over the sequence (axes as an input: opset 13).
+extension MeanPooling: ONNXExportable {
+  func writeONNX(_ export: LayerExport) throws(ONNXError) {
+    let b = export.builder
+    let name = export.name
+    let mask = export.emit("Unsqueeze", [export.inputs[1], b.int64s("\(name).last", [-1])], final: false)
+    let weighted = export.emit("Mul", [export.inputs[0], mask], final: false)
+    let sequence = b.int64s("\(name).sequence", [1])
+    let total = export.emit("ReduceSum", [weighted, sequence], [Attr.int("keepdims", 0)], final: false)
+    let count = export.emit("ReduceSum", [mask, sequence], [Attr.int("keepdims", 0)], final: false)
+    let floor = export.emit("Max", [count, b.floats("\(name).floor", Tensor(1e-9))], final: false)
+    export.emit("Div", [total, floor])
+  }
+}
+
+/// x / max(‖x‖₂, 1e-12) over the last axis.
+extension L2Normalization: ONNXExportable {
+  func writeONNX(_ export: LayerExport) throws(ONNXError) {
+    let b = export.builder
+    let x = export.inputs[0]
+    let norm = export.emit(
+      "ReduceL2", [x, b.int64s("\(export.name).last", [-1])], [Attr.int("keepdims", 1)], final: false)
+    let floor = export.emit("Max", [norm, b.floats("\(export.name).floor", Tensor(1e-12))], final: false)
+    export.emit("Div", [x, floor])
+  }
+}
