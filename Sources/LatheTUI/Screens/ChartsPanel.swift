@@ -71,7 +71,7 @@ enum ChartsPanel {
       let points = history.map { (Double($0.step), $0.metrics.extra["perplexity"] ?? .nan) }
       let values = points.map(\.1).filter(\.isFinite)
       let (low, high) = (values.min() ?? perplexity, values.max() ?? perplexity)
-      var title = String(format: "perplexity %.3f", perplexity)
+      var title = String(format: "ppl %.3f", perplexity)
       if let kl = last.extra["mean_kl_with_input"] { title += " · KL " + String(format: "%.3g", kl) }
       LineChart(
         series: [.init(points: points, color: .accuracy)], yRange: (low * 0.99)...max(high * 1.01, low * 0.99 + 1e-3),
