@@ -90,11 +90,11 @@ extension CommandLineTests {
     XCTAssertGreaterThanOrEqual(checked, 10, "too few step models were exported")
   }
 
-  /// The first 12 kB of the bundled text's training part and 1.6 kB of its test part.
+  /// The first 24 kB of the bundled text's training part and 3 kB of its test part.
   private func shortText() throws -> URL {
     let folder = scratch.appendingPathComponent("kjv-short")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    for (part, bytes) in [("train", 12_000), ("test", 1_600)] {
+    for (part, bytes) in [("train", 24_000), ("test", 3_000)] {
       let source = Self.packageRoot.appendingPathComponent("samples/datasets/kjv/\(part).txt.gz").path
       let text = try shell("/bin/sh", ["-c", "gzip -dc '\(source)' | head -c \(bytes)"])
       try Data(text.stdout.utf8).write(to: folder.appendingPathComponent("\(part).txt"))
