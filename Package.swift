@@ -79,7 +79,7 @@ let package = Package(
     .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "LatheTensor", "LatheTestSupport"]),
     .testTarget(name: "LatheTensorTests", dependencies: ["LatheTensor", "LatheTestSupport"]),
     // Fixtures: small files made by numpy itself, so the readers are checked against the real writer.
-    .testTarget(name: "LatheIOTests", dependencies: ["LatheIO"], exclude: ["Fixtures"]),
+    .testTarget(name: "LatheIOTests", dependencies: ["LatheIO", "LatheTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "LatheCompressTests", dependencies: ["LatheCompress", "CKernels", "LatheTestSupport"]),
     // Helpers several test targets share (seeded text mutators, convolution geometries); never linked into the product.
     .target(name: "LatheTestSupport", dependencies: ["CKernels"], path: "Tests/LatheTestSupport"),

@@ -1,4 +1,5 @@
 import Foundation
+import LatheTestSupport
 import XCTest
 
 @testable import LatheIO
@@ -146,29 +147,11 @@ final class TokenizerTests: XCTestCase {
 
   // MARK: Against the `tokenizers` package
 
-  /// A Python with `tokenizers` and numpy: LATHE_HF_PYTHON, else the ONNX scripts' venv.
-  static func python() -> String? {
-    let environment = ProcessInfo.processInfo.environment
-    let candidates = [
-      environment["LATHE_HF_PYTHON"], (environment["TMPDIR"] ?? "/tmp") + "/lathe-onnx-venv/bin/python",
-    ].compactMap { $0 }
-    return candidates.first { path in
-      FileManager.default.isExecutableFile(atPath: path)
-        && (try? run(path, ["-c", "import tokenizers, numpy"]).status) == 0
-    }
-  }
+  /// A Python with `tokenizers` and numpy (`ExternalPython`).
+  static func python() -> String? { ExternalPython.interpreter() }
 
   static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try ExternalPython.run(executable, arguments)
   }
 
   /// The sentences `scripts/hf_check.py tokens` writes, each encoded and decoded by Lathe.

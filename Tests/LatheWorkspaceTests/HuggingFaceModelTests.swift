@@ -3,6 +3,7 @@ import LatheCompress
 import LatheIO
 import LatheTensor
 import LatheWorkspace
+import LatheTestSupport
 import XCTest
 
 /// all-MiniLM-L6-v2 opened as a Hugging Face folder through `ModelOpener`, its sentence
@@ -14,26 +15,10 @@ final class HuggingFaceModelTests: XCTestCase {
   static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
-  func python() -> String? {
-    let environment = ProcessInfo.processInfo.environment
-    return [environment["LATHE_HF_PYTHON"], (environment["TMPDIR"] ?? "/tmp") + "/lathe-onnx-venv/bin/python"]
-      .compactMap { $0 }.first { path in
-        guard FileManager.default.isExecutableFile(atPath: path) else { return false }
-        return (try? run(path, ["-c", "import tokenizers, numpy"]).status) == 0
-      }
-  }
+  func python() -> String? { ExternalPython.interpreter() }
 
   func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try ExternalPython.run(executable, arguments)
   }
 
   func testAllMiniLMMatchesSentenceTransformersRecipe() throws {

@@ -22,11 +22,7 @@ public struct OutlierPlanting: Technique {
   public init(_ config: OutlierPlantingConfig) { self.config = config }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
-    let groups = SmoothQuant.smoothable(model)
-    guard !groups.isEmpty else {
-      throw StepFailure(
-        "\(config.source.stepName): no LayerNorm or RMSNorm whose readers are all Linear layers to plant outliers in")
-    }
+    let groups = try SmoothQuant.smoothable(model, step: config.source.stepName, to: "plant outliers in")
     for group in groups {
       let norm = model.nodes.first { $0.name == group.norm }!.layer as! Normalization
       let width = norm.width

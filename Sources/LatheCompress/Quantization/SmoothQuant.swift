@@ -32,11 +32,7 @@ public struct SmoothQuant: Technique {
   public init(_ config: SmoothQuantConfig) { self.config = config }
 
   public func apply(to model: Model, context: StepContext) throws -> Model {
-    let groups = Self.smoothable(model)
-    guard !groups.isEmpty else {
-      throw StepFailure(
-        "\(config.source.stepName): no LayerNorm or RMSNorm whose readers are all Linear layers to fold scales into")
-    }
+    let groups = try Self.smoothable(model, step: config.source.stepName, to: "fold scales into")
     context.report(0, "measuring activation ranges")
     let ranges = Self.activationMaxima(
       model, norms: Set(groups.map(\.norm)), data: context.data.train, samples: config.samples)
@@ -58,6 +54,15 @@ public struct SmoothQuant: Technique {
   struct Group {
     var norm: String
     var readers: [String]
+  }
+
+  /// The groups of `model`, or an error naming `step` and what it wanted them for when there is none.
+  static func smoothable(_ model: Model, step: String, to purpose: String) throws -> [Group] {
+    let groups = smoothable(model)
+    guard !groups.isEmpty else {
+      throw StepFailure("\(step): no LayerNorm or RMSNorm whose readers are all Linear layers to \(purpose)")
+    }
+    return groups
   }
 
   static func smoothable(_ model: Model) -> [Group] {

@@ -53,23 +53,26 @@ public struct Trainer {
       generator.shuffle(&indices)
       var lossSum: Float = 0
       var correct = 0
+      // Predictions scored: one per example, or one per position for text.
+      var scored = 0
       var seen = 0
       for b in 0..<batches {
         let picked = Array(indices[(b * c.batchSize)..<min((b + 1) * c.batchSize, training.count)])
         let batch = training.subset(picked)
         let rate = c.schedule.rate(
           base: c.learningRate, epoch: epoch, totalEpochs: c.epochs, within: Float(b) / Float(batches))
-        let (batchLoss, batchCorrect) = trainStep(model, batch, generator: &generator)
+        let (batchLoss, batchCorrect, batchScored) = trainStep(model, batch, generator: &generator)
         for parameter in parameters { parameter.collectGradient() }
         optimizer.step(parameters, learningRate: rate)
         afterStep?()
         lossSum += batchLoss * Float(picked.count)
         correct += batchCorrect
+        scored += batchScored
         seen += picked.count
         progress?(
           TrainingProgress(
             epoch: epoch + 1, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Float(seen),
-            accuracy: Float(correct) / Float(seen), learningRate: rate, elapsedSeconds: Date().timeIntervalSince(start))
+            accuracy: Float(correct) / Float(max(scored, 1)), learningRate: rate, elapsedSeconds: Date().timeIntervalSince(start))
         )
         if let shouldContinue, !shouldContinue() {
           cancelled = true
@@ -77,7 +80,7 @@ public struct Trainer {
         }
       }
       var record = EpochRecord(
-        epoch: epoch + 1, loss: lossSum / Float(max(seen, 1)), trainAccuracy: Float(correct) / Float(max(seen, 1)),
+        epoch: epoch + 1, loss: lossSum / Float(max(seen, 1)), trainAccuracy: Float(correct) / Float(max(scored, 1)),
         validationAccuracy: nil, seconds: Date().timeIntervalSince(epochStart))
       if let validation {
         let accuracy = Evaluator.accuracy(of: model, on: validation)
@@ -100,9 +103,10 @@ public struct Trainer {
       epochs: records, bestEpoch: best?.epoch ?? records.count, stoppedEarly: stoppedEarly, cancelled: cancelled)
   }
 
-  /// Forward and backward for one batch; returns the batch loss and correct predictions. The
-  /// graph is released on return, before the optimizer touches the weights.
-  private func trainStep(_ model: Model, _ batch: Dataset, generator: inout SeededGenerator) -> (Float, Int) {
+  /// Forward and backward for one batch; returns the batch loss, the correct predictions and
+  /// how many were scored (examples, or positions for text). The graph is released on return,
+  /// before the optimizer touches the weights.
+  private func trainStep(_ model: Model, _ batch: Dataset, generator: inout SeededGenerator) -> (Float, Int, Int) {
     var context = ForwardContext(isTraining: true, seed: generator.next())
     var logits = model.forward(Variable(batch.inputs), context: &context, observe: observe)
     var labels = batch.labels
@@ -118,9 +122,7 @@ public struct Trainer {
     objective.backpropagate()
     let predictions = logits.value.argmaxRows()
     let correct = zip(predictions, labels).filter { $0 == $1 }.count
-    // Accuracy is per example; for text, the share of positions right stands for it.
-    let examples = batch.count
-    return (objective.value.scalar, labels.count == examples ? correct : correct * examples / max(labels.count, 1))
+    return (objective.value.scalar, correct, labels.count)
   }
 }
 
