@@ -2,8 +2,8 @@ import Foundation
 import LatheCompress
 import LatheIO
 import LatheTensor
-import LatheWorkspace
 import LatheTestSupport
+import LatheWorkspace
 import XCTest
 
 /// all-MiniLM-L6-v2 opened as a Hugging Face folder through `ModelOpener`, its sentence

@@ -72,7 +72,8 @@ public struct Trainer {
         progress?(
           TrainingProgress(
             epoch: epoch + 1, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Float(seen),
-            accuracy: Float(correct) / Float(max(scored, 1)), learningRate: rate, elapsedSeconds: Date().timeIntervalSince(start))
+            accuracy: Float(correct) / Float(max(scored, 1)), learningRate: rate,
+            elapsedSeconds: Date().timeIntervalSince(start))
         )
         if let shouldContinue, !shouldContinue() {
           cancelled = true
