@@ -20,6 +20,7 @@ let package = Package(
     .library(name: "LatheCompress", targets: ["LatheCompress"]),
     .library(name: "LatheONNX", targets: ["LatheONNX"]),
     .library(name: "LatheSearch", targets: ["LatheSearch"]),
+    .library(name: "LatheStudyStore", targets: ["LatheStudyStore"]),
     .library(name: "LatheWorkspace", targets: ["LatheWorkspace"]),
     // A library too so that Fuzz/ can reach the theme and tutorial readers.
     .library(name: "LatheTUI", targets: ["LatheTUI"]),
@@ -28,6 +29,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    // Studies in Optuna's schema: SQLite embedded, PostgreSQL for many machines.
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
   ],
   targets: [
     .target(
@@ -58,6 +62,13 @@ let package = Package(
       exclude: ["Proto/onnx.proto"]
     ),
     .target(name: "LatheSearch"),
+    // Study storage in Optuna's RDB schema (SQLite through GRDB, PostgreSQL through PostgresNIO).
+    .target(
+      name: "LatheStudyStore",
+      dependencies: [
+        "LatheSearch", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ]),
     .target(
       name: "LatheWorkspace", dependencies: ["LatheTensor", "LatheIO", "LatheCompress", "LatheONNX", "LatheSearch"]),
     .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
@@ -84,6 +95,7 @@ let package = Package(
     // Helpers several test targets share (seeded text mutators, convolution geometries); never linked into the product.
     .target(name: "LatheTestSupport", dependencies: ["CKernels"], path: "Tests/LatheTestSupport"),
     .testTarget(name: "LatheSearchTests", dependencies: ["LatheSearch", "LatheTestSupport"]),
+    .testTarget(name: "LatheStudyStoreTests", dependencies: ["LatheStudyStore", "LatheSearch", "LatheTestSupport"]),
     .testTarget(
       name: "LatheWorkspaceTests", dependencies: ["LatheWorkspace", "LatheSearch", "LatheCompress", "LatheTestSupport"]),
     .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI", "LatheWorkspace", "LatheTestSupport"], exclude: ["Golden"]),
