@@ -3,8 +3,9 @@ import PackageDescription
 
 // Lathe: a terminal workbench for making neural networks smaller and faster.
 // Dependencies point down: lathe -> LatheBenchmarks, LatheTUI -> LatheWorkspace -> LatheONNX -> LatheCompress -> LatheIO
-// -> LatheTensor -> CKernels; LatheSearch (samplers, studies, journals) needs Foundation only and
-// LatheWorkspace joins it to pipelines. docs/architecture.md draws it.
+// -> LatheTensor -> CKernels; LatheSearch (samplers, studies, journals) needs Foundation only,
+// LatheStudyStore keeps its studies in Optuna's schema (SQLite, PostgreSQL), and LatheWorkspace
+// joins them to pipelines. docs/architecture.md draws it.
 
 /// C kernels are always built optimised: a debug `swift test` still runs real training loops.
 /// No `-march`: kernels choose their instruction set at run time.
@@ -70,7 +71,8 @@ let package = Package(
         .product(name: "PostgresNIO", package: "postgres-nio"),
       ]),
     .target(
-      name: "LatheWorkspace", dependencies: ["LatheTensor", "LatheIO", "LatheCompress", "LatheONNX", "LatheSearch"]),
+      name: "LatheWorkspace",
+      dependencies: ["LatheTensor", "LatheIO", "LatheCompress", "LatheONNX", "LatheSearch", "LatheStudyStore"]),
     .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
     .target(
       name: "LatheTUI",
@@ -82,8 +84,8 @@ let package = Package(
     .executableTarget(
       name: "lathe",
       dependencies: [
-        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI", "LatheONNX", "LatheSearch", "LatheWorkspace",
-        "LatheBenchmarks",
+        "LatheTensor", "LatheIO", "LatheCompress", "LatheTUI", "LatheONNX", "LatheSearch", "LatheStudyStore",
+        "LatheWorkspace", "LatheBenchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -95,9 +97,13 @@ let package = Package(
     // Helpers several test targets share (seeded text mutators, convolution geometries); never linked into the product.
     .target(name: "LatheTestSupport", dependencies: ["CKernels"], path: "Tests/LatheTestSupport"),
     .testTarget(name: "LatheSearchTests", dependencies: ["LatheSearch", "LatheTestSupport"]),
-    .testTarget(name: "LatheStudyStoreTests", dependencies: ["LatheStudyStore", "LatheSearch", "LatheTestSupport"]),
+    // Fixtures: study databases Optuna itself wrote, so the reader is checked against the real writer.
     .testTarget(
-      name: "LatheWorkspaceTests", dependencies: ["LatheWorkspace", "LatheSearch", "LatheCompress", "LatheTestSupport"]),
+      name: "LatheStudyStoreTests", dependencies: ["LatheStudyStore", "LatheSearch", "LatheTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "LatheWorkspaceTests",
+      dependencies: ["LatheWorkspace", "LatheSearch", "LatheStudyStore", "LatheCompress", "LatheTestSupport"]),
     .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI", "LatheWorkspace", "LatheTestSupport"], exclude: ["Golden"]),
     .testTarget(name: "LatheBenchmarksTests", dependencies: ["LatheBenchmarks", "LatheTUI"]),
     .testTarget(

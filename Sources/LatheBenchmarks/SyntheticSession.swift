@@ -86,7 +86,7 @@ final class SyntheticSession: WorkbenchSession {
       constraints: ["accuracy >= 0.94"], totalTrials: count + 20, jobs: 2, trials: trials, bestSoFar: bestSoFar,
       front: bestTrial.map { [$0.number] } ?? [],
       importance: (1...4).map { SettingImportance(name: "prune.final_sparsity.fc\($0)", share: Double(5 - $0) / 10) },
-      isRunning: true, journal: "/tmp/search-pruning.study.jsonl")
+      isRunning: true, storage: "/tmp/search-pruning.study.db")
   }
 
   func runNextStep() {}

@@ -3,8 +3,10 @@ import Foundation
 /// One line of a study journal. A trial writes `start` when a worker takes it, `report` after
 /// each early-stopping rung it passes, and `finish` once (complete, pruned or failed). The first
 /// line of a journal is a `study` event naming the space, so a different pipeline cannot resume it.
+/// A database (`StudyStorage`) keeps rows instead and gives them back as these events, adding
+/// `heartbeat` events: when a running trial's worker last said it was alive.
 public struct JournalEvent: Codable, Sendable, Equatable {
-  public enum Kind: String, Codable, Sendable { case study, start, report, finish }
+  public enum Kind: String, Codable, Sendable { case study, start, report, finish, heartbeat }
 
   public var event: Kind
   public var trial: Int?
@@ -21,6 +23,8 @@ public struct JournalEvent: Codable, Sendable, Equatable {
   public var params: [String: JournalValue]?
   public var host: String?
   public var pid: Int32?
+  /// The failed trial this one runs again (its worker was lost), with the same values.
+  public var retryOf: Int?
   // report and finish
   public var budget: Int?
   public var metrics: [String: Double]?
@@ -45,6 +49,9 @@ extension JournalEvent {
   public var problem: String? {
     if let trial, !(0...Self.maxTrial).contains(trial) {
       return "trial: expected a number in 0...\(Self.maxTrial), got \(trial)"
+    }
+    if let retryOf, !(0...Self.maxTrial).contains(retryOf) {
+      return "retryOf: expected a trial number in 0...\(Self.maxTrial), got \(retryOf)"
     }
     if event != .study, trial == nil { return "trial: missing for a \(event.rawValue) event" }
     guard time.isFinite else { return "time: expected a finite number, got \(time)" }

@@ -14,6 +14,17 @@ public struct SearchSpace: Sendable, Equatable {
     Dictionary(uniqueKeysWithValues: zip(dimensions, unit).map { ($0.name, $0.value(at: $1)) })
   }
 
+  /// The point of [0, 1]^d at which every dimension takes its value in `values`, or nil when
+  /// one is missing or outside its range (a trial another tool wrote for another space).
+  public func unit(of values: [String: JournalValue]) -> [Double]? {
+    var point: [Double] = []
+    for dimension in dimensions {
+      guard let value = values[dimension.name], let u = dimension.unit(of: value) else { return nil }
+      point.append(u)
+    }
+    return point
+  }
+
   /// A short fingerprint of the dimensions and their ranges: a journal written for another
   /// space cannot be resumed by this one.
   public var fingerprint: String {

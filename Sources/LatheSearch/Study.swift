@@ -17,6 +17,10 @@ public struct TrialRecord: Sendable, Equatable {
   public var seconds: Double?
   public var host: String?
   public var pid: Int32?
+  /// The failed trial this one runs again, when its worker was lost.
+  public var retryOf: Int?
+  /// When the trial's worker last said it was alive (storages that keep heartbeats), else nil.
+  public var lastHeartbeat: Double?
 
   public var isFinished: Bool { state != .running }
 }
@@ -45,7 +49,10 @@ public struct Study: Sendable {
         byNumber[n] = TrialRecord(
           number: n, state: .running, unit: e.unit ?? [], params: e.params ?? [:], metrics: [:],
           rungs: byNumber[n]?.rungs ?? [:], error: nil, started: e.time, finished: nil, seconds: nil, host: e.host,
-          pid: e.pid)
+          pid: e.pid, retryOf: e.retryOf)
+      case .heartbeat:
+        guard let n = e.trial, byNumber[n]?.isFinished == false else { continue }
+        byNumber[n]!.lastHeartbeat = max(byNumber[n]!.lastHeartbeat ?? e.time, e.time)
       case .report:
         guard let n = e.trial, let budget = e.budget, byNumber[n]?.isFinished == false else { continue }
         byNumber[n]!.rungs[budget] = e.metrics ?? [:]
@@ -62,6 +69,15 @@ public struct Study: Sendable {
   }
 
   public var finished: [TrialRecord] { trials.filter(\.isFinished) }
+
+  /// Failed trials that another trial ran again: they do not count toward the study's total.
+  public var retried: Set<Int> { Set(trials.compactMap(\.retryOf)) }
+
+  /// Trials that count toward the study's total: all but the failed ones run again.
+  public var counted: Int {
+    let retried = retried
+    return trials.filter { !retried.contains($0.number) }.count
+  }
   public var complete: [TrialRecord] { trials.filter { $0.state == .complete } }
 
   /// The trial's objectives as losses (minimized), or nil if it has no result.

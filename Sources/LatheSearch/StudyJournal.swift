@@ -14,7 +14,7 @@ import Foundation
 /// lets the caller decide (e.g. which trial to take next) and appends its events in one
 /// `write`, before unlocking. A line cut short by a crash is skipped when read and closed
 /// with a newline before the next append.
-public final class StudyJournal: @unchecked Sendable {
+public final class StudyJournal: StudyStorage, @unchecked Sendable {
   public let url: URL
   private let mutex = NSLock()
   private var events: [JournalEvent] = []
@@ -70,11 +70,10 @@ public final class StudyJournal: @unchecked Sendable {
     return result
   }
 
-  /// Every event in the journal now.
-  public func read() throws -> [JournalEvent] { try transaction { ([], $0) } }
-
-  /// Appends events.
-  public func append(_ new: [JournalEvent]) throws { try transaction { _ in (new, ()) } }
+  public var location: String { url.path }
+  /// A journal keeps no heartbeats: a dead worker is found by its pid, or by `staleAfter`.
+  public var heartbeatInterval: Double? { nil }
+  public func beat(trial: Int) throws {}
 
   private func readNew(_ fd: Int32) throws {
     var stats = stat()

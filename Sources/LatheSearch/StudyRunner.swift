@@ -28,14 +28,17 @@ public struct ClosureExecutor: TrialExecutor {
   public func run(_ request: TrialRequest) throws -> [String: Double] { try body(request) }
 }
 
-/// The journal was written for a different search space.
+/// The study was made for a different search space (or different objectives).
 public struct StudyMismatch: Error, CustomStringConvertible {
   public var description: String
 }
 
-/// Drives a study: `jobs` workers each take the next trial from the journal (under its lock, so
-/// other processes sharing the journal take different ones), run it, and append the result.
-/// Trials a dead process left running on this host are taken again, with the same values.
+/// Drives a study: `jobs` workers each take the next trial from the storage (under its lock, so
+/// other processes sharing the study take different ones), run it, and record the result.
+/// A trial whose worker is gone (a dead process on this host, a heartbeat that stopped, or
+/// `staleAfter` for journals shared between hosts) is marked failed and run again as a new
+/// trial with the same values, as Optuna's `RetryFailedTrialCallback` does: no trial is lost,
+/// and none counts twice.
 public final class StudyRunner: @unchecked Sendable {
   public struct Configuration: Sendable {
     public var space: SearchSpace
@@ -64,7 +67,7 @@ public final class StudyRunner: @unchecked Sendable {
   }
 
   public let configuration: Configuration
-  public let journal: StudyJournal
+  public let storage: any StudyStorage
   public let executor: any TrialExecutor
   /// Called (from worker threads, one at a time) after every change to the study.
   private let onUpdate: @Sendable (Study, String) -> Void
@@ -72,15 +75,16 @@ public final class StudyRunner: @unchecked Sendable {
   private var stopping = false
   private var failure: Error?
   /// This process's identity in start events: a trial whose owner is gone can be taken again.
-  private let host = ProcessInfo.processInfo.hostName
+  /// `LATHE_WORKER_HOST` overrides the host name, for containers (and tests) that share one.
+  private let host = ProcessInfo.processInfo.environment["LATHE_WORKER_HOST"] ?? ProcessInfo.processInfo.hostName
   private let pid = getpid()
 
   public init(
-    configuration: Configuration, journal: StudyJournal, executor: any TrialExecutor,
+    configuration: Configuration, storage: any StudyStorage, executor: any TrialExecutor,
     onUpdate: @escaping @Sendable (Study, String) -> Void = { _, _ in }
   ) {
     self.configuration = configuration
-    self.journal = journal
+    self.storage = storage
     self.executor = executor
     self.onUpdate = onUpdate
   }
@@ -98,9 +102,16 @@ public final class StudyRunner: @unchecked Sendable {
     return stopping
   }
 
+  /// The study the events tell, with each trial's point in [0, 1]^d: trials another tool
+  /// (Optuna) wrote carry only their values, so their points are worked out from those.
   public func study(_ events: [JournalEvent]) -> Study {
-    Study(
+    var study = Study(
       events: events, objectives: configuration.settings.objectives, constraints: configuration.settings.constraints)
+    let space = configuration.space
+    for i in study.trials.indices where study.trials[i].unit.count != space.count {
+      if let unit = space.unit(of: study.trials[i].params) { study.trials[i].unit = unit }
+    }
+    return study
   }
 
   /// Runs until the study has all its trials (or `stop()`), then returns it.
@@ -126,7 +137,7 @@ public final class StudyRunner: @unchecked Sendable {
     }
     group.wait()
     if let failure { throw failure }
-    return study(try journal.read())
+    return study(try storage.read())
   }
 
   struct Ticket {
@@ -134,35 +145,25 @@ public final class StudyRunner: @unchecked Sendable {
     var unit: [Double]
   }
 
-  /// Takes the next trial under the journal's lock: one a dead process left, else a new one.
+  /// Takes the next trial under the storage's lock: a lost one again, else a new one.
   func reserve() throws -> Ticket? {
     let configuration = configuration
-    let (ticket, snapshot): (Ticket?, Study?) = try journal.transaction { events in
-      var append: [JournalEvent] = []
-      if let header = events.first(where: { $0.event == .study }) {
-        if header.space != configuration.space.fingerprint {
-          throw StudyMismatch(
-            description:
-              "\(journal.url.path) holds a study of another search space (pipeline \(header.pipeline ?? "?")); "
-              + "use another --study file")
-        }
-      } else {
-        var header = JournalEvent(event: .study)
-        header.pipeline = configuration.pipelineName
-        header.space = configuration.space.fingerprint
-        header.objectives = configuration.settings.objectives.map(\.description)
-        header.sampler = configuration.sampler.name
-        header.seed = configuration.settings.seed
-        append.append(header)
-      }
+    let (ticket, snapshot): (Ticket?, Study?) = try storage.transaction { events in
+      var append = try header(for: events)
       let study = self.study(events)
       var start: JournalEvent
-      if let orphan = study.trials.first(where: { $0.state == .running && isAbandoned($0) }) {
-        start = JournalEvent(event: .start, trial: orphan.number)
-        start.unit = orphan.unit
+      let next = (study.trials.last?.number ?? -1) + 1
+      if let lost = study.trials.first(where: { $0.state == .running && isAbandoned($0) }) {
+        var end = JournalEvent(event: .finish, trial: lost.number)
+        end.state = .failed
+        end.error = "worker lost (\(lost.host ?? "?") pid \(lost.pid.map(String.init) ?? "?")); run again as trial \(next)"
+        end.seconds = Date().timeIntervalSince1970 - lost.started
+        append.append(end)
+        start = JournalEvent(event: .start, trial: next)
+        start.unit = lost.unit
+        start.retryOf = lost.number
       } else {
-        let next = (study.trials.last?.number ?? -1) + 1
-        guard next < configuration.trials else { return (append, (nil, nil)) }
+        guard study.counted < configuration.trials else { return (append, (nil, nil)) }
         let context = SamplerContext(
           dimensions: configuration.space.unitDimensions, trial: next, totalTrials: configuration.trials,
           objectives: configuration.settings.objectives.count,
@@ -180,11 +181,64 @@ public final class StudyRunner: @unchecked Sendable {
     return ticket
   }
 
-  /// A running trial whose process is gone: on this host with a dead pid, or elsewhere for too long.
+  /// The `study` event to write first, if any: none when the study is this space's already; a
+  /// new one for a new study, or for one another tool made whose trials all fit this space.
+  private func header(for events: [JournalEvent]) throws -> [JournalEvent] {
+    let configuration = configuration
+    var header = JournalEvent(event: .study)
+    header.pipeline = configuration.pipelineName
+    header.space = configuration.space.fingerprint
+    header.objectives = configuration.settings.objectives.map(\.description)
+    header.sampler = configuration.sampler.name
+    header.seed = configuration.settings.seed
+    guard let found = events.last(where: { $0.event == .study }) else { return [header] }
+    if let space = found.space {
+      guard space == configuration.space.fingerprint else {
+        throw StudyMismatch(
+          description:
+            "\(storage.location) holds a study of another search space (pipeline \(found.pipeline ?? "?")); "
+            + "use another study")
+      }
+      return []
+    }
+    // A study another tool (Optuna) made: same directions, and every trial's values in range.
+    let theirs = found.objectives ?? []
+    let ours = configuration.settings.objectives
+    let sameDirections =
+      theirs.count == ours.count
+      && zip(theirs, ours).allSatisfy { text, objective in
+        let words = text.split(separator: " ", maxSplits: 1).map(String.init)
+        return words.first == objective.direction.rawValue && (words.count == 1 || words[1] == objective.metric)
+      }
+    guard sameDirections else {
+      throw StudyMismatch(
+        description:
+          "\(storage.location): the study's objectives are [\(theirs.joined(separator: ", "))]; "
+          + "this search has [\(ours.map(\.description).joined(separator: ", "))]")
+    }
+    for trial in Study(events: events, objectives: ours).trials
+    where !trial.params.isEmpty && configuration.space.unit(of: trial.params) == nil {
+      let names = configuration.space.dimensions.map(\.name).joined(separator: ", ")
+      throw StudyMismatch(
+        description:
+          "\(storage.location): trial \(trial.number) has parameters "
+          + "{\(trial.params.keys.sorted().map { "\($0): \(trial.params[$0]!)" }.joined(separator: ", "))} "
+          + "outside this search's space (\(names))")
+    }
+    return [header]
+  }
+
+  /// A running trial whose worker is gone: its heartbeat stopped (storages that keep them), a
+  /// dead pid on this host, or running too long on another host (`staleAfter`, for journals).
   private func isAbandoned(_ trial: TrialRecord) -> Bool {
+    let now = Date().timeIntervalSince1970
+    // Two missed heartbeats, Optuna's default grace period.
+    if let interval = storage.heartbeatInterval, now - (trial.lastHeartbeat ?? trial.started) > 2 * interval {
+      return true
+    }
     if trial.host != host {
       guard let stale = configuration.staleAfter else { return false }
-      return Date().timeIntervalSince1970 - trial.started > stale
+      return now - trial.started > stale
     }
     guard let owner = trial.pid, owner != pid else { return false }
     return kill(owner, 0) != 0 && errno == ESRCH
@@ -209,6 +263,10 @@ public final class StudyRunner: @unchecked Sendable {
       rungs = [nil]
     }
     let started = Date()
+    let heartbeat = storage.heartbeatInterval.map { [storage] interval in
+      Heartbeat(every: interval) { try? storage.beat(trial: ticket.number) }
+    }
+    defer { heartbeat?.stop() }
     for (index, budget) in rungs.enumerated() {
       let metrics: [String: Double]
       do {
@@ -225,7 +283,7 @@ public final class StudyRunner: @unchecked Sendable {
         return
       }
       guard let budget else { continue }
-      let stop: Bool = try journal.transaction { events in
+      let stop: Bool = try storage.transaction { events in
         var report = JournalEvent(event: .report, trial: ticket.number)
         report.budget = budget
         report.metrics = metrics
@@ -243,7 +301,7 @@ public final class StudyRunner: @unchecked Sendable {
         return (append, prune)
       }
       onUpdate(
-        study(try journal.read()),
+        study(try storage.read()),
         stop ? "trial \(ticket.number) stopped at budget \(budget)" : "trial \(ticket.number) passed budget \(budget)")
       if stop { return }
     }
@@ -294,7 +352,7 @@ public final class StudyRunner: @unchecked Sendable {
     end.metrics = metrics
     end.error = error
     end.seconds = Date().timeIntervalSince(since)
-    try journal.append([end])
-    onUpdate(study(try journal.read()), "trial \(number) \(state.rawValue)")
+    try storage.append([end])
+    onUpdate(study(try storage.read()), "trial \(number) \(state.rawValue)")
   }
 }

@@ -79,9 +79,12 @@ public enum SQLDialect: Sendable {
     self == .postgresql ? "to_char(\(column), 'YYYY-MM-DD HH24:MI:SS.US')" : column
   }
 
-  /// The database's clock, in the type Optuna's heartbeat column holds. The database's own
+  /// The database's clock, in the type Optuna's heartbeat column holds: the database's own
   /// clock, as Optuna uses it, so that hosts whose clocks disagree still agree on staleness.
-  public var now: String { self == .postgresql ? "LOCALTIMESTAMP" : "CURRENT_TIMESTAMP" }
+  /// SQLite's `CURRENT_TIMESTAMP` has whole seconds only; this is the same text with milliseconds.
+  public var now: String {
+    self == .postgresql ? "LOCALTIMESTAMP" : "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+  }
 
   /// Seconds between `column` and the database's clock.
   public func secondsSince(_ column: String) -> String {

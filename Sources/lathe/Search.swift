@@ -3,6 +3,7 @@ import Foundation
 import LatheCompress
 import LatheIO
 import LatheSearch
+import LatheStudyStore
 import LatheTensor
 import LatheWorkspace
 
@@ -12,8 +13,10 @@ extension Lathe {
       abstract: "Search a pipeline's settings: many trials, each a `lathe run` in its own process.",
       discussion:
         "Write ranges in the pipeline's steps (lr: {search: float, low: 0.001, high: 0.1, log: true}) and a "
-        + "search: section with objectives and constraints. Every finished trial is appended to the study journal, "
-        + "so --resume carries on where a stopped study was. See docs/search.md.")
+        + "search: section with objectives and constraints. The study lives in a database in Optuna's schema "
+        + "(NAME.study.db, SQLite, beside the pipeline; or --storage postgresql://USER@HOST/DB, shared by --worker "
+        + "processes on many machines), which optuna-dashboard and optuna.load_study read; --resume carries on "
+        + "where a stopped study was. See docs/search.md.")
 
     @Argument(help: "Pipeline file with search ranges (.yaml), or a bundled pipeline's name.") var pipeline: String?
     @Option(name: .long, help: "The study's total number of trials (default: the file's, else 20).") var trials: Int?
@@ -21,8 +24,31 @@ extension Lathe {
     @Option(name: .long, help: "grid, random, tpe, gp, pso or nsga2 (default: tpe, nsga2 for several objectives).")
     var sampler: String?
     @Option(name: .long, help: "Seed for the sampler (default: the file's, else 0).") var seed: Int?
-    @Option(name: .long, help: "Journal file (default: NAME.study.jsonl here).") var study: String?
-    @Flag(name: .long, help: "Carry on the study in --study instead of refusing to touch it.") var resume = false
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "Where the study lives: sqlite:///PATH, postgresql://USER@HOST[:PORT]/DB, or a .db or .jsonl file "
+          + "(default: NAME.study.db beside the pipeline file, here for a bundled pipeline).",
+        valueName: "url"))
+    var storage: String?
+    @Option(name: .long, help: ArgumentHelp("Same as --storage (a .db or .jsonl file).", visibility: .hidden))
+    var study: String?
+    @Option(name: .long, help: "The study's name in the database (default: the pipeline's name).") var studyName: String?
+    @Flag(name: .long, help: "Carry on the study in --storage instead of refusing to touch it.") var resume = false
+    @Flag(
+      name: .long,
+      help: "Join the study (creating it if it is new) as one of many workers sharing --storage; never refuses.")
+    var worker = false
+    @Option(name: .long, help: "Copy the trials of this .jsonl journal into --storage first (once), then carry on.")
+    var importJournal: String?
+    @Option(name: .long, help: "Seconds between a running trial's heartbeats; two missed mark it lost.")
+    var heartbeat: Double = 10
+    @Option(
+      name: .long,
+      help: "Search a test function instead of a pipeline: branin, hartmann6 or zdt1 (storage and worker tests).")
+    var function: String?
+    @Option(name: .long, help: "--function: seconds each trial sleeps, standing in for training.")
+    var functionSeconds: Double = 0
     @Option(name: .long, help: "Where to write the best pipeline (default: NAME.best.yaml here).") var output: String?
     @Option(name: .long, help: "Run again trials another host has been running this many seconds (its job died).")
     var staleAfter: Double?
@@ -33,7 +59,14 @@ extension Lathe {
     @Option(name: .long, help: "--benchmark: samplers to compare.") var samplers = "random,tpe,gp,pso"
 
     func validate() throws {
-      if !benchmark && pipeline == nil { throw ValidationError("give a pipeline file (or --benchmark)") }
+      if !benchmark && pipeline == nil && function == nil {
+        throw ValidationError("give a pipeline file (or --function, or --benchmark)")
+      }
+      if let function, TestFunction.named[function] == nil {
+        throw ValidationError("unknown function \(function); known: \(TestFunction.named.keys.sorted().joined(separator: ", "))")
+      }
+      if storage != nil && study != nil { throw ValidationError("give --storage or --study, not both") }
+      if heartbeat <= 0 { throw ValidationError("--heartbeat must be more than 0 seconds") }
       if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
       if let trials, trials < 1 { throw ValidationError("--trials must be at least 1") }
       if let sampler, Samplers.named(sampler) == nil {
@@ -52,30 +85,45 @@ extension Lathe {
     }
 
     private func runStudy() throws {
-      var searchable = try SearchablePipeline.read(from: try WorkspaceSources.pipelineFile(pipeline!))
+      var searchable =
+        try function.map(FunctionStudy.searchable) ?? SearchablePipeline.read(from: WorkspaceSources.pipelineFile(pipeline!))
       let spec = searchable.spec
       if let trials { searchable.settings.trials = trials }
       if let sampler { searchable.settings.sampler = sampler }
       if let seed { searchable.settings.seed = UInt64(seed) }
+      if let studyName { searchable.spec.name = studyName }
       let settings = searchable.settings
+      let name = searchable.spec.name
       let jobs = jobs ?? settings.jobs ?? ProcessInfo.processInfo.activeProcessorCount
-      let journalURL = URL(fileURLWithPath: study ?? "\(spec.name).study.jsonl")
-      if journalURL.fileSizeOnDisk > 0 && !resume {
+      let location = try StudyLocation(storage ?? study ?? defaultStorage(name: name))
+      if !resume && !worker && importJournal == nil, try location.holdsStudy(named: name) {
         throw CommandFailure(
-          "\(journalURL.path) already holds a study: pass --resume to carry it on, or another --study")
+          "\(location) already holds a study named \(name): pass --resume to carry it on, --worker to join it, "
+            + "or another --storage (or --study-name)")
       }
-      let setup = StudySetup(
-        searchable, journal: journalURL, jobs: jobs, binary: ProcessTrialExecutor.runningBinary(),
-        staleAfter: staleAfter,
-        onUpdate: { study, message in
-          guard message.hasSuffix("complete") || message.hasSuffix("failed") || message.contains("stopped") else {
-            return
-          }
-          printError(progressLine(study, message))
-        })
-      let (runner, journal, trialsFolder) = (setup.runner, setup.runner.journal, setup.trialsFolder)
-      let before = runner.study(try journal.read())
-      for warning in journal.warnings { printError("warning: \(warning)") }
+      let storage = try StudySetup.openStorage(searchable, at: location, heartbeatInterval: heartbeat)
+      if let importJournal { try importStudy(from: importJournal, into: storage) }
+      let onUpdate: @Sendable (Study, String) -> Void = { study, message in
+        guard message.hasSuffix("complete") || message.hasSuffix("failed") || message.contains("stopped") else {
+          return
+        }
+        printError(progressLine(study, message))
+      }
+      let runner: StudyRunner
+      var trialsFolder: URL?
+      if let function {
+        runner = FunctionStudy.runner(
+          function, searchable: searchable, storage: storage, jobs: jobs, seconds: functionSeconds,
+          staleAfter: staleAfter, onUpdate: onUpdate)
+      } else {
+        let setup = StudySetup(
+          searchable, storage: storage, trialsFolder: StudySetup.trialsFolder(for: location, studyName: name),
+          jobs: jobs, binary: ProcessTrialExecutor.runningBinary(), staleAfter: staleAfter, onUpdate: onUpdate)
+        runner = setup.runner
+        trialsFolder = setup.trialsFolder
+      }
+      let before = runner.study(try storage.read())
+      for warning in storage.warnings { printError("warning: \(warning)") }
       if !json {
         let objectives = settings.objectives.map(\.description).joined(separator: ", ")
         print(
@@ -84,19 +132,21 @@ extension Lathe {
               ? "" : " with \(settings.constraints.map(\.description).joined(separator: ", "))")
             + "; \(settings.samplerName), \(settings.trials) trials, \(jobs) jobs"
             + (before.finished.isEmpty ? "" : "; resuming after \(before.finished.count) finished"))
-        print("journal \(journalURL.path), trials in \(trialsFolder.path)/")
+        print(
+          "study \(name) in \(location)" + (trialsFolder.map { ", trials in \($0.path)/" } ?? "")
+            + (location.optunaURL.map { "\n(optuna-dashboard \(StudyLocation.redacted($0)) shows it live)" } ?? ""))
       }
       let interrupt = InterruptWatcher { runner.stop() }
       let started = Date()
       let study = try runner.run()
       interrupt.cancel()
       let report = SearchReport(
-        study: study, space: searchable.space, settings: settings, journal: journalURL.path,
+        study: study, space: searchable.space, settings: settings, journal: location.description,
         seconds: Date().timeIntervalSince(started), newTrials: study.finished.count - before.finished.count)
       var bestPath: String?
-      if let best = study.paretoFront.first ?? study.best {
+      if function == nil, let best = study.paretoFront.first ?? study.best {
         let url = URL(fileURLWithPath: output ?? "\(spec.name).best.yaml")
-        try searchable.writePipeline(of: best, named: "\(spec.name)-best", journal: journalURL, to: url)
+        try searchable.writePipeline(of: best, named: "\(spec.name)-best", study: location.description, to: url)
         bestPath = url.path
       }
       if json {
@@ -104,6 +154,32 @@ extension Lathe {
       } else {
         print(report.text())
         if let bestPath { print("best pipeline written to \(bestPath)") }
+      }
+    }
+
+    /// `NAME.study.db` beside the pipeline file the user gave; here for a bundled pipeline or a function.
+    private func defaultStorage(name: String) -> String {
+      let file = "\(name).study.db"
+      guard let pipeline, pipeline.contains("/") || pipeline.hasSuffix(".yaml") || pipeline.hasSuffix(".yml") else {
+        return file
+      }
+      return URL(fileURLWithPath: pipeline).deletingLastPathComponent().appendingPathComponent(file).path
+    }
+
+    /// Copies a journal's study into an empty storage, as a clean log (one start per trial).
+    private func importStudy(from path: String, into storage: any StudyStorage) throws {
+      let journal = StudyJournal(url: URL(fileURLWithPath: path))
+      guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("\(path): no such journal") }
+      let events = Study.canonicalEvents(try journal.read())
+      for warning in journal.warnings { printError("warning: \(warning)") }
+      let copied: Bool = try storage.transaction { existing in
+        guard existing.isEmpty else { return ([], false) }
+        return (events, true)
+      }
+      if !copied {
+        printError("\(storage.location) already holds the study; \(path) was imported before (or is another study)")
+      } else {
+        printError("imported \(events.filter { $0.event == .start }.count) trials from \(path) into \(storage.location)")
       }
     }
 

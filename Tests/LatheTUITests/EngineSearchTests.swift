@@ -64,14 +64,14 @@ final class EngineSearchTests: XCTestCase {
     XCTAssertThrowsError(try session.startSearch(SearchRequest(pipeline: pipeline.path, trials: 2, jobs: 2)))
     wait(session) { $0.search?.isRunning == false }
     let search = try XCTUnwrap(session.state.search)
-    studyFolders.append(URL(fileURLWithPath: search.journal).deletingLastPathComponent())
+    studyFolders.append(URL(fileURLWithPath: search.storage).deletingLastPathComponent())
     XCTAssertNil(search.error)
     XCTAssertEqual(search.trials.map(\.state), [.complete, .complete], search.trials.map { $0.error ?? "" }.joined())
     XCTAssertEqual(search.trials[0].settings.map(\.name), ["prune.sparsity.fc1", "prune.sparsity.fc2", "prune.lr"])
     XCTAssertTrue(search.trials.allSatisfy { ($0.accuracy ?? 0) > 0.5 && ($0.sizeBytes ?? 0) > 0 })
     XCTAssertFalse(search.front.isEmpty)
     XCTAssertEqual(search.bestSoFar.count, 2)
-    XCTAssertTrue(FileManager.default.fileExists(atPath: search.journal))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: search.storage))
     XCTAssertTrue(session.state.log.contains { $0.text.hasPrefix("search ended: 2 of 2 trials finished") })
 
     let trial = search.front[0]
@@ -99,11 +99,11 @@ final class EngineSearchTests: XCTestCase {
     session.cancelSearch()
     wait(session) { $0.search?.isRunning == false }
     let search = try XCTUnwrap(session.state.search)
-    studyFolders.append(URL(fileURLWithPath: search.journal).deletingLastPathComponent())
+    studyFolders.append(URL(fileURLWithPath: search.storage).deletingLastPathComponent())
     XCTAssertLessThanOrEqual(search.trials.count, 2, "no new trials after c")
     XCTAssertEqual(search.runningCount, 0, "the running trial finished")
     XCTAssertTrue(session.state.log.contains { $0.text.hasPrefix("stopping the search") })
-    let lines = try String(contentsOfFile: search.journal, encoding: .utf8).split(separator: "\n")
+    let lines = try String(contentsOfFile: search.storage, encoding: .utf8).split(separator: "\n")
     XCTAssertEqual(lines.count, 1 + 2 * search.finishedCount, "finished trials stay in the journal")
   }
 

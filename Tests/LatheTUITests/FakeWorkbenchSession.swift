@@ -164,5 +164,5 @@ final class FakeWorkbenchSession: WorkbenchSession {
       SearchTrial(number: 4, state: .running, settings: settings("0.87", "0.9")),
     ],
     bestSoFar: [BestSoFarPoint(trial: 0, value: 180_400), BestSoFarPoint(trial: 1, value: 64_200)],
-    front: [1], isRunning: true, journal: "/tmp/lathe-search/search-pruning.study.jsonl")
+    front: [1], isRunning: true, storage: "/tmp/lathe-search/search-pruning.study.db")
 }

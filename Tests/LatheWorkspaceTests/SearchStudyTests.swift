@@ -1,6 +1,7 @@
 import Foundation
 import LatheCompress
 import LatheSearch
+import LatheStudyStore
 import LatheTestSupport
 import LatheWorkspace
 import XCTest
@@ -44,7 +45,7 @@ final class SearchStudyTests: XCTestCase {
     StudyRunner(
       configuration: .init(
         space: space, settings: settings ?? self.settings(), sampler: sampler, trials: trials, jobs: jobs),
-      journal: StudyJournal(url: journal), executor: executor)
+      storage: StudyJournal(url: journal), executor: executor)
   }
 
   func testParallelWorkersRunEveryTrialOnce() throws {
@@ -98,19 +99,28 @@ final class SearchStudyTests: XCTestCase {
     alive.pid = 1
     try StudyJournal(url: url).append([orphan, alive])
     let study = try runner(url, trials: 9, jobs: 2).run()
-    XCTAssertEqual(study.trials.map(\.number), Array(0..<9))
-    XCTAssertEqual(study.trials[5].state, .complete)
-    XCTAssertEqual(study.trials[5].unit, [0.25, 0.75])
+    // The lost trial is marked failed and runs again as a new trial with its values; it does
+    // not count toward the study's nine.
+    XCTAssertEqual(study.trials[5].state, .failed)
+    XCTAssertTrue(study.trials[5].error?.contains("worker lost") == true, "\(study.trials[5].error ?? "")")
+    let retry = try XCTUnwrap(study.trials.first { $0.retryOf == 5 })
+    XCTAssertEqual(retry.state, .complete)
+    XCTAssertEqual(retry.unit, [0.25, 0.75])
+    XCTAssertEqual(study.counted, 9)
+    XCTAssertEqual(study.trials.count, 10)
     // Another host's running trial is left to its owner...
     XCTAssertEqual(study.trials[6].state, .running)
     // ...until it has run longer than staleAfter.
     let patient = StudyRunner(
       configuration: .init(
         space: space, settings: settings(), sampler: TPESampler(), trials: 9, jobs: 1, staleAfter: 0),
-      journal: StudyJournal(url: url), executor: Self.branin)
+      storage: StudyJournal(url: url), executor: Self.branin)
     let retaken = try patient.run()
-    XCTAssertEqual(retaken.trials[6].state, .complete)
-    XCTAssertEqual(retaken.trials[6].unit, [0.5, 0.5])
+    XCTAssertEqual(retaken.trials[6].state, .failed)
+    XCTAssertEqual(retaken.trials.first { $0.retryOf == 6 }?.unit, [0.5, 0.5])
+    XCTAssertEqual(retaken.trials.first { $0.retryOf == 6 }?.state, .complete)
+    XCTAssertEqual(retaken.counted, 9)
+    XCTAssertEqual(retaken.complete.count, 9)
   }
 
   func testFailedTrialsAreRecordedAndTheStudyGoesOn() throws {
@@ -133,7 +143,7 @@ final class SearchStudyTests: XCTestCase {
       configuration: .init(
         space: SearchSpace([SearchDimension(name: "z", kind: .int(low: 0, high: 3, log: false))]),
         settings: settings(), sampler: RandomSampler(), trials: 4, jobs: 1),
-      journal: StudyJournal(url: url), executor: Self.branin)
+      storage: StudyJournal(url: url), executor: Self.branin)
     XCTAssertThrowsError(try other.run()) { XCTAssertTrue($0 is StudyMismatch) }
   }
 
@@ -230,9 +240,11 @@ final class SearchStudyTests: XCTestCase {
     let best = try PipelineSpec.read(from: folder.appendingPathComponent("tiny.best.yaml"))
     XCTAssertNil(best.search)
     for step in best.steps { XCTAssertNoThrow(try Techniques.make(step, file: "best")) }
-    let lines = try String(contentsOf: folder.appendingPathComponent("tiny.study.jsonl"), encoding: .utf8)
-      .split(separator: "\n")
-    XCTAssertEqual(lines.count, 1 + 3 + 3)
+    // The study is in Optuna's schema beside the pipeline, one row per trial.
+    let location = StudyLocation.sqlite(path: folder.appendingPathComponent("tiny.study.db").path)
+    let stored = try StudySetup.openStorage(try SearchablePipeline.read(from: pipeline), at: location).read()
+    XCTAssertEqual(stored.filter { $0.event == .start }.count, 3)
+    XCTAssertEqual(stored.filter { $0.event == .finish && $0.state == .complete }.count, 3)
     let model = ProcessTrialExecutor.finalModel(directory: folder.appendingPathComponent("tiny.study.trials"), trial: 0)
     XCTAssertEqual(model?.lastPathComponent, "01-prune.safetensors")
   }

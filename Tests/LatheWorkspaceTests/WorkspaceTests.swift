@@ -2,6 +2,7 @@ import Foundation
 import LatheCompress
 import LatheIO
 import LatheSearch
+import LatheStudyStore
 import LatheWorkspace
 import XCTest
 
@@ -102,9 +103,12 @@ final class WorkspaceTests: XCTestCase {
           sparsity: {search: float, low: 0.1, high: 0.9}
       """)
     let searchable = try SearchablePipeline.read(from: url)
-    let journal = folder.appendingPathComponent("s.study.jsonl")
+    let location = StudyLocation.sqlite(path: folder.appendingPathComponent("s.study.db").path)
     let setup = StudySetup(
-      searchable, journal: journal, jobs: 0, binary: URL(fileURLWithPath: "/bin/false"), onUpdate: { _, _ in })
+      searchable, storage: try StudySetup.openStorage(searchable, at: location),
+      trialsFolder: StudySetup.trialsFolder(for: location, studyName: "s"), jobs: 0,
+      binary: URL(fileURLWithPath: "/bin/false"), onUpdate: { _, _ in })
+    XCTAssertEqual(setup.trialsFolder.deletingLastPathComponent().path, folder.path)
     XCTAssertEqual(setup.trialsFolder.lastPathComponent, "s.study.trials")
     XCTAssertEqual(setup.jobs, 1)
     XCTAssertEqual(setup.runner.configuration.trials, 3)

@@ -43,7 +43,7 @@ extension EngineSession {
       log(
         .info,
         "searching \(study.searchable.spec.name): \(request.trials) trials, \(request.jobs) at once; "
-          + "journal \(study.journalURL.path)")
+          + "study \(study.studyFile.path) (optuna-dashboard sqlite:///\(study.studyFile.path))")
     }
     study.start()
   }
@@ -51,7 +51,7 @@ extension EngineSession {
   /// A new state from the study's thread; states of an earlier study are dropped.
   private func searchChanged(_ state: SearchState) {
     lock.withLock {
-      guard current.search?.journal == state.journal else { return }
+      guard current.search?.storage == state.storage else { return }
       let previous = current.search
       current.search = state
       current.revision += 1

@@ -75,7 +75,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       lost.append(steps == 1 ? "1 step model" : "\(steps) step models")
     }
     if pipelineEdited { lost.append("the edited pipeline") }
-    if current.search != nil { lost.append("the study journal") }
+    if current.search != nil { lost.append("the study") }
     return lost
   }
 

@@ -2,14 +2,16 @@ import Foundation
 import LatheCompress
 import LatheIO
 import LatheSearch
+import LatheStudyStore
 import LatheWorkspace
 
 /// One study started from the workbench: a `StudyRunner` on a thread of its own, each trial a
-/// `lathe run` worker process, the journal and trial folders in `directory`. Every change to
+/// `lathe run` worker process, the study database (`NAME.study.db`, Optuna's schema) and trial folders in `directory`. Every change to
 /// the study is handed to `onChange` as a `SearchState`.
 final class WorkbenchStudy: @unchecked Sendable {
   let searchable: SearchablePipeline
-  let journalURL: URL
+  /// The study's database file: optuna-dashboard opens it too.
+  let studyFile: URL
   let trialsFolder: URL
   private let runner: StudyRunner
   private let executor: ProcessTrialExecutor
@@ -29,15 +31,18 @@ final class WorkbenchStudy: @unchecked Sendable {
     self.searchable = searchable
     self.onChange = onChange
     try AtomicFile.createFolder(directory)
-    let journal = directory.appendingPathComponent("\(searchable.spec.name).study.jsonl")
+    let file = directory.appendingPathComponent("\(searchable.spec.name).study.db")
+    let location = StudyLocation.sqlite(path: file.path)
     let jobs = max(1, request.jobs)
     let setup = StudySetup(
-      searchable, journal: journal, jobs: jobs, binary: binary,
+      searchable, storage: try StudySetup.openStorage(searchable, at: location),
+      trialsFolder: StudySetup.trialsFolder(for: location, studyName: searchable.spec.name), jobs: jobs,
+      binary: binary,
       onUpdate: { study, _ in
-        onChange(Self.state(study, of: searchable, jobs: jobs, journal: journal.path, isRunning: true))
+        onChange(Self.state(study, of: searchable, jobs: jobs, storage: file.path, isRunning: true))
       })
     self.jobs = jobs
-    journalURL = journal
+    studyFile = file
     trialsFolder = setup.trialsFolder
     executor = setup.executor
     runner = setup.runner
@@ -45,7 +50,7 @@ final class WorkbenchStudy: @unchecked Sendable {
 
   /// The study as it stands before any trial, for the screen to show at once.
   var initialState: SearchState {
-    Self.state(runner.study([]), of: searchable, jobs: jobs, journal: journalURL.path, isRunning: true)
+    Self.state(runner.study([]), of: searchable, jobs: jobs, storage: studyFile.path, isRunning: true)
   }
 
   /// Runs the study on its own thread; the last state says whether it ended with an error.
@@ -53,10 +58,10 @@ final class WorkbenchStudy: @unchecked Sendable {
     let thread = Thread { [self] in
       var state: SearchState
       do {
-        state = Self.state(try runner.run(), of: searchable, jobs: jobs, journal: journalURL.path, isRunning: false)
+        state = Self.state(try runner.run(), of: searchable, jobs: jobs, storage: studyFile.path, isRunning: false)
       } catch {
-        let study = (try? runner.journal.read()).map(runner.study) ?? runner.study([])
-        state = Self.state(study, of: searchable, jobs: jobs, journal: journalURL.path, isRunning: false)
+        let study = (try? runner.storage.read()).map(runner.study) ?? runner.study([])
+        state = Self.state(study, of: searchable, jobs: jobs, storage: studyFile.path, isRunning: false)
         state.error = "\(error)"
       }
       onChange(state)
@@ -73,14 +78,14 @@ final class WorkbenchStudy: @unchecked Sendable {
   func shutdown() {
     runner.stop()
     executor.terminateRunning()
-    // A worker's last journal write takes milliseconds; the bound is for a journal on a hung disk.
+    // A worker's last write takes milliseconds; the bound is for a study on a hung disk.
     _ = finished.wait(timeout: .now() + 10)
     finished.signal()  // a second shutdown must not wait again
   }
 
   /// A complete trial's final model, and its pipeline written into its folder.
   func trialFiles(_ number: Int) throws -> (model: URL, pipeline: URL) {
-    let study = runner.study(try runner.journal.read())
+    let study = runner.study(try runner.storage.read())
     guard let trial = study.trials.first(where: { $0.number == number }) else {
       throw SessionError("the study has no trial \(number)")
     }
@@ -93,14 +98,14 @@ final class WorkbenchStudy: @unchecked Sendable {
     let name = "\(searchable.spec.name)-trial-\(number)"
     let pipeline = trialsFolder.appendingPathComponent(ProcessTrialExecutor.folderName(number))
       .appendingPathComponent("\(name).yaml")
-    try searchable.writePipeline(of: trial, named: name, journal: journalURL, to: pipeline)
+    try searchable.writePipeline(of: trial, named: name, study: studyFile.lastPathComponent, to: pipeline)
     return (model, pipeline)
   }
 
   // MARK: - Study to screen state
 
   static func state(
-    _ study: Study, of searchable: SearchablePipeline, jobs: Int, journal: String, isRunning: Bool
+    _ study: Study, of searchable: SearchablePipeline, jobs: Int, storage: String, isRunning: Bool
   ) -> SearchState {
     let space = searchable.space
     let settings = searchable.settings
@@ -111,7 +116,7 @@ final class WorkbenchStudy: @unchecked Sendable {
       bestSoFar: study.bestSoFar.map { BestSoFarPoint(trial: $0.trial, value: $0.value) },
       front: study.paretoFront.map(\.number),
       importance: study.importance(space: space).map { SettingImportance(name: $0.name, share: $0.share) },
-      isRunning: isRunning, journal: journal)
+      isRunning: isRunning, storage: storage)
   }
 
   static func trial(_ record: TrialRecord, space: SearchSpace) -> SearchTrial {

@@ -43,7 +43,7 @@ struct SearchStudyView {
     if let error = search.error {
       inner.text(1, 1, error, context.style(.error), ellipsis: context.glyphs.ellipsis)
     } else {
-      inner.text(1, 1, "journal \(search.journal)", context.style(.inactive), ellipsis: context.glyphs.ellipsis)
+      inner.text(1, 1, "study \(search.storage)", context.style(.inactive), ellipsis: context.glyphs.ellipsis)
     }
   }
 

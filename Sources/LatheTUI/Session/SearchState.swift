@@ -23,13 +23,13 @@ public struct SearchState: Sendable, Equatable {
   public var isRunning: Bool
   /// Why the study stopped early, when it failed as a whole (not one trial).
   public var error: String?
-  /// The journal file: `lathe search FILE --study JOURNAL --resume` carries the study on.
-  public var journal: String
+  /// Where the study is (a `NAME.study.db` in Optuna's schema): `lathe search FILE --storage sqlite:///PATH --resume` carries it on.
+  public var storage: String
 
   public init(
     pipelineName: String, sampler: String, objectives: [String], constraints: [String] = [], totalTrials: Int,
     jobs: Int, trials: [SearchTrial] = [], bestSoFar: [BestSoFarPoint] = [], front: [Int] = [],
-    importance: [SettingImportance] = [], isRunning: Bool, error: String? = nil, journal: String
+    importance: [SettingImportance] = [], isRunning: Bool, error: String? = nil, storage: String
   ) {
     self.pipelineName = pipelineName
     self.sampler = sampler
@@ -43,7 +43,7 @@ public struct SearchState: Sendable, Equatable {
     self.importance = importance
     self.isRunning = isRunning
     self.error = error
-    self.journal = journal
+    self.storage = storage
   }
 
   /// Trials that have ended, one way or another.

@@ -18,9 +18,9 @@ extension SearchablePipeline {
 
   /// Writes a trial's pipeline (its values at the full budget, no ranges, no `search:`) to `url`,
   /// as `lathe search` writes the best one: ready for `lathe run` and the workbench.
-  public func writePipeline(of trial: TrialRecord, named name: String, journal: URL, to url: URL) throws {
+  public func writePipeline(of trial: TrialRecord, named name: String, study: String, to url: URL) throws {
     var concrete = pipeline(for: space.values(at: trial.unit), budget: fullBudget, name: name)
-    concrete.summary = "Trial \(trial.number) of the study in \(journal.lastPathComponent)."
+    concrete.summary = "Trial \(trial.number) of the study in \(study)."
     try AtomicFile.write(
       "# Found by lathe search (trial \(trial.number)); run it with: lathe run \(url.lastPathComponent)\n"
         + concrete.yaml(), to: url)
