@@ -104,7 +104,9 @@ let package = Package(
     .testTarget(
       name: "LatheWorkspaceTests",
       dependencies: ["LatheWorkspace", "LatheSearch", "LatheStudyStore", "LatheCompress", "LatheTestSupport"]),
-    .testTarget(name: "LatheTUITests", dependencies: ["LatheTUI", "LatheWorkspace", "LatheTestSupport"], exclude: ["Golden"]),
+    .testTarget(
+      name: "LatheTUITests", dependencies: ["LatheTUI", "LatheWorkspace", "LatheStudyStore", "LatheTestSupport"],
+      exclude: ["Golden"]),
     .testTarget(name: "LatheBenchmarksTests", dependencies: ["LatheBenchmarks", "LatheTUI"]),
     .testTarget(
       name: "LatheONNXTests",

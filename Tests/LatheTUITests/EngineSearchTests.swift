@@ -2,6 +2,7 @@ import Foundation
 import LatheTestSupport
 import XCTest
 
+import LatheStudyStore
 @testable import LatheTUI
 
 /// The Search screen's commands on the real engine: a two-trial study of a tiny search
@@ -103,8 +104,9 @@ final class EngineSearchTests: XCTestCase {
     XCTAssertLessThanOrEqual(search.trials.count, 2, "no new trials after c")
     XCTAssertEqual(search.runningCount, 0, "the running trial finished")
     XCTAssertTrue(session.state.log.contains { $0.text.hasPrefix("stopping the search") })
-    let lines = try String(contentsOfFile: search.storage, encoding: .utf8).split(separator: "\n")
-    XCTAssertEqual(lines.count, 1 + 2 * search.finishedCount, "finished trials stay in the journal")
+    let connection = try SQLiteStudyConnection(path: search.storage)
+    let finished = try connection.query("SELECT COUNT(*) FROM trials WHERE state IN ('COMPLETE', 'PRUNED', 'FAIL')")
+    XCTAssertEqual(finished.first?.first?.int, search.finishedCount, "finished trials stay in the study")
   }
 
   func testMistakesAreReported() throws {
