@@ -156,7 +156,8 @@ public final class StudyRunner: @unchecked Sendable {
       if let lost = study.trials.first(where: { $0.state == .running && isAbandoned($0) }) {
         var end = JournalEvent(event: .finish, trial: lost.number)
         end.state = .failed
-        end.error = "worker lost (\(lost.host ?? "?") pid \(lost.pid.map(String.init) ?? "?")); run again as trial \(next)"
+        end.error =
+          "worker lost (\(lost.host ?? "?") pid \(lost.pid.map(String.init) ?? "?")); run again as trial \(next)"
         end.seconds = Date().timeIntervalSince1970 - lost.started
         append.append(end)
         start = JournalEvent(event: .start, trial: next)

@@ -65,7 +65,8 @@ enum OptunaDistribution {
   }
 
   static func text(_ object: Any) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])) ?? Data()
+    let data =
+      (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])) ?? Data()
     return String(decoding: data, as: UTF8.self)
   }
 }

@@ -14,8 +14,13 @@ enum FunctionStudy {
     settings.objectives = metrics(function).map { Objective(.minimize, $0) }
     let space = SearchSpace(
       (0..<function.dimensions).map { SearchDimension(name: "x\($0)", kind: .float(low: 0, high: 1, log: false)) })
-    return SearchablePipeline(spec: PipelineSpec(name: name, model: nil, dataset: nil, steps: []), space: space, settings: settings)
+    return SearchablePipeline(
+      spec: PipelineSpec(name: name, model: nil, dataset: nil, steps: []), space: space, settings: settings)
   }
+
+  /// Early stopping's budget for `--pruner`: rungs 1, 3 and 9. A trial's value at budget b is
+  /// f(x)·(1 + 1/b), so early rungs rank trials as the last does, as a learning curve would.
+  static let budget = BudgetSetting(step: "function", scale: [], min: 1, max: 9, eta: 3)
 
   static func metrics(_ function: TestFunction) -> [String] { function.objectives == 1 ? ["value"] : ["f1", "f2"] }
 
@@ -28,7 +33,8 @@ enum FunctionStudy {
     let executor = ClosureExecutor { request in
       if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
       let point = (0..<function.dimensions).map { request.values["x\($0)"]?.number ?? 0.5 }
-      return Dictionary(uniqueKeysWithValues: zip(names, function.evaluate(point)))
+      let scale = request.budget.map { 1 + 1 / Double($0) } ?? 1
+      return Dictionary(uniqueKeysWithValues: zip(names, function.evaluate(point).map { $0 * scale }))
     }
     let settings = searchable.settings
     return StudyRunner(

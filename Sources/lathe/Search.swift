@@ -33,7 +33,8 @@ extension Lathe {
     var storage: String?
     @Option(name: .long, help: ArgumentHelp("Same as --storage (a .db or .jsonl file).", visibility: .hidden))
     var study: String?
-    @Option(name: .long, help: "The study's name in the database (default: the pipeline's name).") var studyName: String?
+    @Option(name: .long, help: "The study's name in the database (default: the pipeline's name).") var studyName:
+      String?
     @Flag(name: .long, help: "Carry on the study in --storage instead of refusing to touch it.") var resume = false
     @Flag(
       name: .long,
@@ -47,6 +48,10 @@ extension Lathe {
       name: .long,
       help: "Search a test function instead of a pipeline: branin, hartmann6 or zdt1 (storage and worker tests).")
     var function: String?
+    @Option(
+      name: .long,
+      help: "Early stopping: none, median, successive-halving or hyperband (default: the file's; --function: none).")
+    var pruner: String?
     @Option(name: .long, help: "--function: seconds each trial sleeps, standing in for training.")
     var functionSeconds: Double = 0
     @Option(name: .long, help: "Where to write the best pipeline (default: NAME.best.yaml here).") var output: String?
@@ -63,9 +68,13 @@ extension Lathe {
         throw ValidationError("give a pipeline file (or --function, or --benchmark)")
       }
       if let function, TestFunction.named[function] == nil {
-        throw ValidationError("unknown function \(function); known: \(TestFunction.named.keys.sorted().joined(separator: ", "))")
+        throw ValidationError(
+          "unknown function \(function); known: \(TestFunction.named.keys.sorted().joined(separator: ", "))")
       }
       if storage != nil && study != nil { throw ValidationError("give --storage or --study, not both") }
+      if let pruner, PrunerKind(rawValue: pruner) == nil {
+        throw ValidationError("unknown pruner \(pruner); known: none, median, successive-halving, hyperband")
+      }
       if heartbeat <= 0 { throw ValidationError("--heartbeat must be more than 0 seconds") }
       if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
       if let trials, trials < 1 { throw ValidationError("--trials must be at least 1") }
@@ -86,12 +95,21 @@ extension Lathe {
 
     private func runStudy() throws {
       var searchable =
-        try function.map(FunctionStudy.searchable) ?? SearchablePipeline.read(from: WorkspaceSources.pipelineFile(pipeline!))
+        try function.map(FunctionStudy.searchable)
+        ?? SearchablePipeline.read(from: WorkspaceSources.pipelineFile(pipeline!))
       let spec = searchable.spec
       if let trials { searchable.settings.trials = trials }
       if let sampler { searchable.settings.sampler = sampler }
       if let seed { searchable.settings.seed = UInt64(seed) }
       if let studyName { searchable.spec.name = studyName }
+      if let pruner = pruner.flatMap(PrunerKind.init(rawValue:)) {
+        searchable.settings.pruner = pruner
+        if function != nil && pruner != .none {
+          searchable.settings.budget = FunctionStudy.budget
+        } else if pruner != .none && searchable.settings.budget == nil {
+          throw CommandFailure("--pruner \(pruner.rawValue) needs a budget: write one in the file's search: section")
+        }
+      }
       let settings = searchable.settings
       let name = searchable.spec.name
       let jobs = jobs ?? settings.jobs ?? ProcessInfo.processInfo.activeProcessorCount
@@ -179,7 +197,8 @@ extension Lathe {
       if !copied {
         printError("\(storage.location) already holds the study; \(path) was imported before (or is another study)")
       } else {
-        printError("imported \(events.filter { $0.event == .start }.count) trials from \(path) into \(storage.location)")
+        printError(
+          "imported \(events.filter { $0.event == .start }.count) trials from \(path) into \(storage.location)")
       }
     }
 

@@ -1,8 +1,8 @@
 import Foundation
+import LatheStudyStore
 import LatheTestSupport
 import XCTest
 
-import LatheStudyStore
 @testable import LatheTUI
 
 /// The Search screen's commands on the real engine: a two-trial study of a tiny search
