@@ -16,6 +16,7 @@ import PackageDescription
 
 let readers = [
   "safetensors", "onnx", "idx", "csv", "gzip", "pipeline", "journal", "theme", "tutorial", "npy", "image", "gguf",
+  "studydb",
 ]
 
 let package = Package(
@@ -34,6 +35,7 @@ let package = Package(
           .product(name: "LatheCompress", package: "Lathe"),
           .product(name: "LatheONNX", package: "Lathe"),
           .product(name: "LatheSearch", package: "Lathe"),
+          .product(name: "LatheStudyStore", package: "Lathe"),
           .product(name: "LatheWorkspace", package: "Lathe"),
           .product(name: "LatheTUI", package: "Lathe"),
         ],

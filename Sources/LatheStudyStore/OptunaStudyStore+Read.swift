@@ -29,10 +29,18 @@ extension OptunaStudyStore {
     let now = Date().timeIntervalSince1970
     var waiting = 0
     for row in trials {
-      guard let trialID = row[0].int, let number = row[1].int, let state = row[2].text else { continue }
+      guard let trialID = row[0].int, let number = row[1].int, let state = row[2].text else {
+        throw StudyStoreError(
+          "\(location): trials row \(row[0]): expected a trial number and a state, got \(row[1]) and \(row[2])")
+      }
       if state == "WAITING" {
         waiting += 1
         continue
+      }
+      guard ["RUNNING", "COMPLETE", "PRUNED", "FAIL"].contains(state) else {
+        throw StudyStoreError(
+          "\(location): trials.state of trial \(number): expected RUNNING, COMPLETE, PRUNED, FAIL or WAITING, "
+            + "got \(state.prefix(40))")
       }
       let attributes = Dictionary(
         (system[trialID] ?? []).compactMap { r in r[1].text.map { ($0, r[2].text ?? "null") } },
@@ -42,9 +50,14 @@ extension OptunaStudyStore {
       start.unit = attributes["lathe:unit"].flatMap { decode([Double].self, $0) }
       var decoded: [String: JournalValue] = [:]
       for p in params[trialID] ?? [] {
-        guard let name = p[1].text, let value = p[2].double, let distribution = p[3].text,
+        let name = p[1].text ?? "?"
+        guard let value = p[2].double, let distribution = p[3].text,
           let parameter = OptunaDistribution.value(value, distribution: distribution)
-        else { continue }
+        else {
+          throw StudyStoreError(
+            "\(location): trial_params of trial \(number) (\(name.prefix(40))): expected a param_value and "
+              + "Optuna's distribution_json for it, got \(p[2]) and \(String(describing: p[3]).prefix(60))")
+        }
         decoded[name] = parameter
       }
       start.params = decoded
@@ -86,6 +99,13 @@ extension OptunaStudyStore {
         finish.error = attributes["fail_reason"].flatMap { decode(String.self, $0) }
         finish.seconds = attributes["lathe:seconds"].flatMap { decode(Double.self, $0) } ?? (finished - started)
         events.append(finish)
+      }
+    }
+    // What the runner and samplers rely on (trial numbers and budgets in range, points in
+    // [0, 1]): the journal's checks, so a damaged database stops here with its place named.
+    for event in events {
+      if let problem = event.problem {
+        throw StudyStoreError("\(location): trial \(event.trial.map(String.init) ?? "?"): \(problem)")
       }
     }
     if waiting > 0 {

@@ -12,7 +12,7 @@ public enum SQLValue: Sendable, Equatable, CustomStringConvertible {
   public var int: Int? {
     switch self {
     case .int(let v): return Int(v)
-    case .double(let v): return v.isFinite ? Int(v) : nil
+    case .double(let v): return v.isFinite && abs(v) < 9e18 ? Int(v) : nil
     case .text(let s): return Int(s)
     case .null: return nil
     }
