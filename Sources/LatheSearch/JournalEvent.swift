@@ -18,6 +18,9 @@ public struct JournalEvent: Codable, Sendable, Equatable {
   public var objectives: [String]?
   public var sampler: String?
   public var seed: UInt64?
+  /// The best trial's pipeline (YAML), written when a search ends: what a person opening the
+  /// study elsewhere (optuna-dashboard's user attributes) needs to run the result.
+  public var bestPipeline: String?
   // start
   public var unit: [Double]?
   public var params: [String: JournalValue]?

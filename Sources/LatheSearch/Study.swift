@@ -34,6 +34,8 @@ public struct Study: Sendable {
   public var trials: [TrialRecord]
   public var pipelineName: String?
   public var spaceFingerprint: String?
+  /// The best trial's pipeline as `lathe search` last wrote it (YAML), when it has.
+  public var bestPipeline: String?
 
   public init(events: [JournalEvent], objectives: [Objective], constraints: [Constraint] = []) {
     self.objectives = objectives
@@ -42,8 +44,10 @@ public struct Study: Sendable {
     for e in events {
       switch e.event {
       case .study:
-        pipelineName = e.pipeline
-        spaceFingerprint = e.space
+        // A later study event (the best pipeline, a study adopted from Optuna) adds to the first.
+        pipelineName = e.pipeline ?? pipelineName
+        spaceFingerprint = e.space ?? spaceFingerprint
+        bestPipeline = e.bestPipeline ?? bestPipeline
       case .start:
         guard let n = e.trial, byNumber[n]?.isFinished != true else { continue }
         byNumber[n] = TrialRecord(

@@ -192,7 +192,13 @@ public final class StudyRunner: @unchecked Sendable {
     header.objectives = configuration.settings.objectives.map(\.description)
     header.sampler = configuration.sampler.name
     header.seed = configuration.settings.seed
-    guard let found = events.last(where: { $0.event == .study }) else { return [header] }
+    let headers = events.filter { $0.event == .study }
+    guard !headers.isEmpty else { return [header] }
+    // Later study events add to the first (the best pipeline); the space is the last one named.
+    var found = JournalEvent(event: .study)
+    found.space = headers.compactMap(\.space).last
+    found.pipeline = headers.compactMap(\.pipeline).last
+    found.objectives = headers.compactMap(\.objectives).last
     if let space = found.space {
       guard space == configuration.space.fingerprint else {
         throw StudyMismatch(

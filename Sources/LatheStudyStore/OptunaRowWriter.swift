@@ -21,7 +21,20 @@ struct OptunaRowWriter {
   // MARK: - Study
 
   private func writeHeader(_ event: JournalEvent) throws {
-    let objectives = (event.objectives ?? []).map { text -> (direction: String, metric: String) in
+    if let objectives = event.objectives { try writeObjectives(objectives) }
+    let attributes: [(String, Encodable?)] = [
+      ("lathe:pipeline", event.pipeline), ("lathe:space", event.space), ("lathe:sampler", event.sampler),
+      ("lathe:seed", event.seed), ("best_pipeline", event.bestPipeline),
+    ]
+    for case (let key, let value?) in attributes {
+      try setAttribute("study_user_attributes", "study_id", studyID, key, value)
+    }
+  }
+
+  /// The study's directions, once, and its metric names (Optuna's `set_metric_names`, what
+  /// optuna-dashboard titles its charts with).
+  private func writeObjectives(_ texts: [String]) throws {
+    let objectives = texts.map { text -> (direction: String, metric: String) in
       let words = text.split(separator: " ", maxSplits: 1).map(String.init)
       return (words.first == "maximize" ? "MAXIMIZE" : "MINIMIZE", words.count > 1 ? words[1] : "value")
     }
@@ -34,15 +47,7 @@ struct OptunaRowWriter {
           [id, .int(Int64(index))])
       }
     }
-    // What optuna-dashboard titles its charts with (Optuna's `set_metric_names`).
     try setAttribute("study_system_attributes", "study_id", studyID, "study:metric_names", objectives.map(\.metric))
-    let attributes: [(String, Encodable?)] = [
-      ("lathe:pipeline", event.pipeline), ("lathe:space", event.space), ("lathe:sampler", event.sampler),
-      ("lathe:seed", event.seed),
-    ]
-    for case (let key, let value?) in attributes {
-      try setAttribute("study_user_attributes", "study_id", studyID, key, value)
-    }
   }
 
   // MARK: - Trials

@@ -128,6 +128,7 @@ extension OptunaStudyStore {
       case "lathe:space": header.space = decode(String.self, json)
       case "lathe:sampler": header.sampler = decode(String.self, json)
       case "lathe:seed": header.seed = decode(UInt64.self, json)
+      case "best_pipeline": header.bestPipeline = decode(String.self, json)
       default: break
       }
     }

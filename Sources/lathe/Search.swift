@@ -166,6 +166,10 @@ extension Lathe {
         let url = URL(fileURLWithPath: output ?? "\(spec.name).best.yaml")
         try searchable.writePipeline(of: best, named: "\(spec.name)-best", study: location.description, to: url)
         bestPath = url.path
+        // Beside the trials too, for whoever opens the study elsewhere (optuna-dashboard).
+        var record = JournalEvent(event: .study)
+        record.bestPipeline = try String(contentsOf: url, encoding: .utf8)
+        try storage.append([record])
       }
       if json {
         try printJSON(report.json(bestPipeline: bestPath))

@@ -5,7 +5,13 @@ import XCTest
 
 /// Studies in Optuna's schema on SQLite: what the runner writes reads back the same, workers
 /// sharing the file take different trials, a lost worker's trial runs again once.
-final class SQLiteStudyStoreTests: StudyStoreTestCase {
+/// `PostgresStudyStoreTests` runs the same scenarios on PostgreSQL.
+class SQLiteStudyStoreTests: StudyStoreTestCase {
+  /// The study every scenario uses, on a new connection each call (as another process would).
+  func store(heartbeat: Double? = 10, space: SearchSpace? = nil) throws -> OptunaStudyStore {
+    try sqlite(heartbeat: heartbeat, space: space)
+  }
+
   func testAStudyReadsBackAsTheRunnerLeftIt() throws {
     var s = settings()
     s.pruner = .successiveHalving
@@ -16,12 +22,12 @@ final class SQLiteStudyStoreTests: StudyStoreTestCase {
       let value = TestFunction.branin.evaluate(request.unit)[0]
       return ["value": value / Double(request.budget ?? 1), "size_bytes": 1000 + Double(request.number)]
     }
-    let ran = try runner(try sqlite(), trials: 12, settings: s, executor: executor).run()
+    let ran = try runner(try store(), trials: 12, settings: s, executor: executor).run()
     XCTAssertEqual(ran.trials.count, 12)
     XCTAssertEqual(ran.trials[4].state, .failed)
     XCTAssertGreaterThan(ran.trials.filter { $0.state == .pruned }.count, 0, "successive halving stopped none")
     // A new connection, as another process would open it.
-    let reread = runner(try sqlite(), trials: 12, settings: s).study(try sqlite().read())
+    let reread = runner(try store(), trials: 12, settings: s).study(try store().read())
     XCTAssertEqual(reread.trials.map(\.number), ran.trials.map(\.number))
     XCTAssertEqual(reread.trials.map(\.state), ran.trials.map(\.state))
     XCTAssertEqual(reread.trials.map(\.unit), ran.trials.map(\.unit))
@@ -37,7 +43,7 @@ final class SQLiteStudyStoreTests: StudyStoreTestCase {
     let group = DispatchGroup()
     let failures = FailureBox()
     for _ in 0..<3 {
-      let runner = runner(try sqlite(), trials: 30, jobs: 2)
+      let runner = runner(try store(), trials: 30, jobs: 2)
       group.enter()
       Thread.detachNewThread {
         defer { group.leave() }
@@ -46,13 +52,13 @@ final class SQLiteStudyStoreTests: StudyStoreTestCase {
     }
     group.wait()
     XCTAssertEqual(failures.all, [])
-    let study = Study(events: try sqlite().read(), objectives: settings().objectives)
+    let study = Study(events: try store().read(), objectives: settings().objectives)
     XCTAssertEqual(study.trials.map(\.number), Array(0..<30))
     XCTAssertEqual(study.complete.count, 30)
   }
 
   func testATrialWhoseHeartbeatStoppedIsFailedAndRunAgainWithItsValues() throws {
-    let storage = try sqlite(heartbeat: 0.2)
+    let storage = try store(heartbeat: 0.2)
     _ = try runner(storage, trials: 3).run()
     // A worker on another host took trial 3, beat once, and died.
     var lost = JournalEvent(event: .start, trial: 3)
@@ -83,7 +89,7 @@ final class SQLiteStudyStoreTests: StudyStoreTestCase {
     let group = DispatchGroup()
     let failures = FailureBox()
     for _ in 0..<2 {
-      let runner = runner(try sqlite(heartbeat: 0.25), trials: 4, executor: slow)
+      let runner = runner(try store(heartbeat: 0.25), trials: 4, executor: slow)
       group.enter()
       Thread.detachNewThread {
         defer { group.leave() }
@@ -92,7 +98,7 @@ final class SQLiteStudyStoreTests: StudyStoreTestCase {
     }
     group.wait()
     XCTAssertEqual(failures.all, [])
-    let study = Study(events: try sqlite().read(), objectives: settings().objectives)
+    let study = Study(events: try store().read(), objectives: settings().objectives)
     XCTAssertEqual(study.trials.filter { $0.state == .failed }.map(\.number), [])
     XCTAssertEqual(study.complete.count, 4)
   }
@@ -107,17 +113,17 @@ final class SQLiteStudyStoreTests: StudyStoreTestCase {
       SearchDimension(name: "width", kind: .choice([.int(16), .int(32), .float(0.5)])),
     ])
     let executor = ClosureExecutor { _ in ["value": 1] }
-    let ran = try runner(try sqlite(space: space), trials: 8, space: space, executor: executor).run()
-    let reread = runner(try sqlite(space: space), trials: 8, space: space).study(try sqlite(space: space).read())
+    let ran = try runner(try store(space: space), trials: 8, space: space, executor: executor).run()
+    let reread = runner(try store(space: space), trials: 8, space: space).study(try store(space: space).read())
     XCTAssertEqual(reread.trials.map(\.params), ran.trials.map(\.params))
     XCTAssertEqual(reread.trials.count, 8)
     XCTAssertTrue(reread.trials.allSatisfy { $0.params.count == 6 }, "\(reread.trials.map(\.params))")
   }
 
   func testAnotherSpaceIsRefused() throws {
-    _ = try runner(try sqlite(), trials: 2).run()
+    _ = try runner(try store(), trials: 2).run()
     let other = SearchSpace([SearchDimension(name: "z", kind: .int(low: 0, high: 3, log: false))])
-    XCTAssertThrowsError(try runner(try sqlite(space: other), trials: 4, space: other).run()) {
+    XCTAssertThrowsError(try runner(try store(space: other), trials: 4, space: other).run()) {
       XCTAssertTrue($0 is StudyMismatch, "\($0)")
     }
   }

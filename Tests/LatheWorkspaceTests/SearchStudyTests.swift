@@ -245,6 +245,9 @@ final class SearchStudyTests: XCTestCase {
     let stored = try StudySetup.openStorage(try SearchablePipeline.read(from: pipeline), at: location).read()
     XCTAssertEqual(stored.filter { $0.event == .start }.count, 3)
     XCTAssertEqual(stored.filter { $0.event == .finish && $0.state == .complete }.count, 3)
+    // The best pipeline is kept in the study too (a study user attribute optuna-dashboard shows).
+    let kept = Study(events: stored, objectives: []).bestPipeline
+    XCTAssertEqual(kept, try String(contentsOf: folder.appendingPathComponent("tiny.best.yaml"), encoding: .utf8))
     let model = ProcessTrialExecutor.finalModel(directory: folder.appendingPathComponent("tiny.study.trials"), trial: 0)
     XCTAssertEqual(model?.lastPathComponent, "01-prune.safetensors")
   }
