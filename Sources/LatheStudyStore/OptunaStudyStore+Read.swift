@@ -14,18 +14,12 @@ extension OptunaStudyStore {
         \(dialect.timestampText("datetime_complete"))
       FROM trials WHERE study_id = ? ORDER BY number, trial_id
       """, id)
-    let params = try grouped(
-      "SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json FROM trial_params p", studyID)
-    let values = try grouped(
-      "SELECT v.trial_id, v.objective, v.value, CAST(v.value_type AS TEXT) FROM trial_values v", studyID)
-    let steps = try grouped(
-      """
-      SELECT v.trial_id, v.step, v.intermediate_value, CAST(v.intermediate_value_type AS TEXT)
-      FROM trial_intermediate_values v
-      """, studyID)
-    let system = try grouped("SELECT a.trial_id, a.\"key\", a.value_json FROM trial_system_attributes a", studyID)
-    let beats = try grouped(
-      "SELECT h.trial_id, \(dialect.secondsSince("h.heartbeat")) FROM trial_heartbeats h", studyID)
+    let params = try perTrial("trial_params", ["param_name", "param_value", "distribution_json"], studyID)
+    let values = try perTrial("trial_values", ["objective", "value", "CAST(r.value_type AS TEXT)"], studyID)
+    let steps = try perTrial(
+      "trial_intermediate_values", ["step", "intermediate_value", "CAST(r.intermediate_value_type AS TEXT)"], studyID)
+    let system = try perTrial("trial_system_attributes", ["\"key\"", "value_json"], studyID)
+    let beats = try perTrial("trial_heartbeats", [dialect.secondsSince("r.heartbeat")], studyID)
     let now = Date().timeIntervalSince1970
     var waiting = 0
     for row in trials {
@@ -145,11 +139,13 @@ extension OptunaStudyStore {
     return header
   }
 
-  /// Rows of a per-trial table of this study, by trial id (the query's first column).
-  private func grouped(_ select: String, _ studyID: Int) throws -> [Int: [[SQLValue]]] {
-    let alias = select.split(separator: " ").last!
+  /// The rows of a per-trial table (aliased `r`) for this study's trials, by trial id; each row
+  /// is the trial id and then `columns` (plain names are `r.`'s, expressions as written).
+  private func perTrial(_ table: String, _ columns: [String], _ studyID: Int) throws -> [Int: [[SQLValue]]] {
+    let selected = columns.map { $0.contains("(") || $0.contains(".") ? $0 : "r.\($0)" }
     let rows = try connection.query(
-      select + " JOIN trials t ON t.trial_id = \(alias).trial_id WHERE t.study_id = ?", [.int(Int64(studyID))])
+      "SELECT r.trial_id, \(selected.joined(separator: ", ")) FROM \(table) r "
+        + "JOIN trials t ON t.trial_id = r.trial_id WHERE t.study_id = ?", [.int(Int64(studyID))])
     return Dictionary(grouping: rows) { $0[0].int ?? -1 }
   }
 
