@@ -123,7 +123,13 @@ public final class StudyRunner: @unchecked Sendable {
       let thread = Thread { [self] in
         defer { group.leave() }
         do {
-          while !isStopping, let ticket = try reserve() { try runTrial(ticket) }
+          while !isStopping {
+            switch try reserve() {
+            case .trial(let ticket): try runTrial(ticket)
+            case .waitForOthers: Thread.sleep(forTimeInterval: waitInterval)
+            case .done: return
+            }
+          }
         } catch {
           lock.lock()
           if failure == nil { failure = error }
@@ -145,10 +151,23 @@ public final class StudyRunner: @unchecked Sendable {
     var unit: [Double]
   }
 
+  /// What a worker does next.
+  enum Next {
+    case trial(Ticket)
+    /// Every trial is taken, but some run in other workers: with heartbeats each of them ends
+    /// or is found lost within two intervals, and then a waiting worker runs it again, so no
+    /// trial is left behind when its worker dies after the others ran out of new trials.
+    case waitForOthers
+    case done
+  }
+
+  /// How often a waiting worker looks again: half a heartbeat, at most a second.
+  private var waitInterval: Double { min((storage.heartbeatInterval ?? 2) / 2, 1) }
+
   /// Takes the next trial under the storage's lock: a lost one again, else a new one.
-  func reserve() throws -> Ticket? {
+  func reserve() throws -> Next {
     let configuration = configuration
-    let (ticket, snapshot): (Ticket?, Study?) = try storage.transaction { events in
+    let (next, snapshot): (Next, Study?) = try storage.transaction { events in
       var append = try header(for: events)
       let study = self.study(events)
       var start: JournalEvent
@@ -164,7 +183,10 @@ public final class StudyRunner: @unchecked Sendable {
         start.unit = lost.unit
         start.retryOf = lost.number
       } else {
-        guard study.counted < configuration.trials else { return (append, (nil, nil)) }
+        guard study.counted < configuration.trials else {
+          let othersRunning = study.trials.contains { $0.state == .running }
+          return (append, (othersRunning && storage.heartbeatInterval != nil ? .waitForOthers : .done, nil))
+        }
         let context = SamplerContext(
           dimensions: configuration.space.unitDimensions, trial: next, totalTrials: configuration.trials,
           objectives: configuration.settings.objectives.count,
@@ -176,10 +198,10 @@ public final class StudyRunner: @unchecked Sendable {
       start.host = host
       start.pid = pid
       append.append(start)
-      return (append, (Ticket(number: start.trial!, unit: start.unit!), self.study(events + append)))
+      return (append, (.trial(Ticket(number: start.trial!, unit: start.unit!)), self.study(events + append)))
     }
-    if let snapshot, let ticket { onUpdate(snapshot, "trial \(ticket.number) started") }
-    return ticket
+    if let snapshot, case .trial(let ticket) = next { onUpdate(snapshot, "trial \(ticket.number) started") }
+    return next
   }
 
   /// The `study` event to write first, if any: none when the study is this space's already; a

@@ -67,17 +67,22 @@ class SQLiteStudyStoreTests: StudyStoreTestCase {
     lost.host = "elsewhere"
     lost.pid = 1
     try storage.append([lost])
-    // Still beating (within two intervals): left alone.
-    XCTAssertNil(try runner(storage, trials: 3).run().trials.first { $0.retryOf == 3 })
-    Thread.sleep(forTimeInterval: 0.6)
-    let study = try runner(storage, trials: 5).run()
+    let appended = Date()
+    // With every new trial taken, the runner waits for trial 3: left alone while its last beat
+    // is within two intervals, then failed and run again.
+    let study = try runner(storage, trials: 4).run()
+    XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(appended), 0.4, "taken before two intervals passed")
     XCTAssertEqual(study.trials[3].state, .failed)
     XCTAssertTrue(study.trials[3].error?.contains("worker lost") == true)
     let retry = try XCTUnwrap(study.trials.first { $0.retryOf == 3 })
     XCTAssertEqual(retry.state, .complete)
     XCTAssertEqual(retry.params, lost.params)
-    XCTAssertEqual(study.counted, 5)
-    XCTAssertEqual(study.complete.count, 5)
+    XCTAssertEqual(study.counted, 4)
+    XCTAssertEqual(study.complete.count, 4)
+    // More trials later: the study goes on past the retry.
+    let more = try runner(storage, trials: 5).run()
+    XCTAssertEqual(more.counted, 5)
+    XCTAssertEqual(more.complete.count, 5)
   }
 
   func testLiveWorkersKeepTheirTrialsThroughTheirHeartbeats() throws {
