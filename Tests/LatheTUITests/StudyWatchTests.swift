@@ -32,12 +32,17 @@ final class StudyWatchTests: XCTestCase {
   var studyFile: URL { folder.appendingPathComponent("tiny-search.study.db") }
 
   /// One worker on `host` taking trials of the study until it has `total`. Odd trials miss
-  /// the accuracy floor.
-  func runWorker(host: String, total: Int, _ searchable: SearchablePipeline) throws {
+  /// the accuracy floor. The study is `studyFile`'s unless `location` and `studyName` say.
+  func runWorker(
+    host: String, total: Int, _ searchable: SearchablePipeline, location: StudyLocation? = nil,
+    studyName: String? = nil
+  ) throws {
     // The runner names its host from the environment when it is made, as in a container.
     setenv("LATHE_WORKER_HOST", host, 1)
     defer { unsetenv("LATHE_WORKER_HOST") }
-    let storage = try StudySetup.openStorage(searchable, at: .sqlite(path: studyFile.path))
+    let storage = try (location ?? .sqlite(path: studyFile.path)).open(
+      studyName: studyName ?? searchable.spec.name, space: searchable.space,
+      objectiveMetrics: searchable.settings.objectives.map(\.metric))
     let runner = StudyRunner(
       configuration: .init(
         space: searchable.space, settings: searchable.settings, sampler: Samplers.named("random")!, trials: total,
@@ -145,6 +150,26 @@ final class StudyWatchTests: XCTestCase {
     // Its trial's model was made on another machine: none here to open.
     app.handle(.enter)
     XCTAssertTrue(app.render(width: 140, height: 40).text().contains("left no model in"))
+  }
+
+  /// The same through a PostgreSQL server (`LATHE_TEST_POSTGRES`, as the study-store tests
+  /// use; skipped without one), as a cluster shares a study. Study names are unique per run.
+  func testAStudyOnAPostgreSQLServer() throws {
+    guard let url = ProcessInfo.processInfo.environment["LATHE_TEST_POSTGRES"], !url.isEmpty else {
+      throw XCTSkip("LATHE_TEST_POSTGRES is not set (scripts/postgres-server start DIR prints one)")
+    }
+    let (_, searchable) = try tinySearch()
+    let location = try StudyLocation(url)
+    let name = "lathe-watch-\(UUID().uuidString.prefix(8).lowercased())"
+    let watcher = StudyWatcher(location: location, studyName: name, searchable: searchable, onChange: { _ in })
+    XCTAssertTrue(watcher.poll().error?.contains("has no study named \(name) yet") ?? false)
+    try runWorker(host: "node-a", total: 2, searchable, location: location, studyName: name)
+    try runWorker(host: "node-b", total: 3, searchable, location: location, studyName: name)
+    let state = watcher.poll()
+    XCTAssertNil(state.error)
+    XCTAssertEqual(state.trials.map(\.host), ["node-a", "node-a", "node-b"])
+    XCTAssertEqual(state.trials[1].violations, ["accuracy >= 0.9"])
+    XCTAssertEqual(state.dashboardURL, StudyLocation.redacted(url))
   }
 
   // MARK: the screen, from a study written row by row
