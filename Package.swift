@@ -105,7 +105,8 @@ let package = Package(
       name: "LatheWorkspaceTests",
       dependencies: ["LatheWorkspace", "LatheSearch", "LatheStudyStore", "LatheCompress", "LatheTestSupport"]),
     .testTarget(
-      name: "LatheTUITests", dependencies: ["LatheTUI", "LatheWorkspace", "LatheStudyStore", "LatheTestSupport"],
+      name: "LatheTUITests",
+      dependencies: ["LatheTUI", "LatheWorkspace", "LatheSearch", "LatheStudyStore", "LatheTestSupport"],
       exclude: ["Golden"]),
     .testTarget(name: "LatheBenchmarksTests", dependencies: ["LatheBenchmarks", "LatheTUI"]),
     .testTarget(

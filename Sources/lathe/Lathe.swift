@@ -34,6 +34,21 @@ extension Lathe {
     @Option(name: .long, help: "Dataset name or path (default: the model's).") var dataset: String?
     @Option(name: .long, help: "Pipeline to open (bundled name or path).") var pipeline = "deep-compression"
     @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "Watch a study that lathe search workers run, read-only: sqlite:///PATH, postgresql://USER@HOST/DATABASE, "
+          + "or a .db or .jsonl path.",
+        discussion:
+          "Opens on the Search screen, reading the study about once a second; --pipeline names the search "
+          + "pipeline that made it."))
+    var study: String?
+    @Option(name: .long, help: "The watched study's name in its database (default: the pipeline's name).")
+    var studyName: String?
+
+    func validate() throws {
+      if studyName != nil && study == nil { throw ValidationError("--study-name names a study of --study; give both") }
+    }
 
     func run() throws {
       // The workbench needs a terminal; piped or scripted, show the commands instead.
@@ -44,8 +59,21 @@ extension Lathe {
       try reportingErrors {
         // The pipeline's own model unless one is named: a digits pipeline opens the digits model.
         let chosen = model ?? WorkspaceSources.model(ofPipeline: pipeline) ?? "lenet-300-100"
-        let session = try EngineSession(model: chosen, dataset: dataset, pipeline: pipeline)
-        try Workbench.run(session: session, theme: theme)
+        guard let study else {
+          let session = try EngineSession(model: chosen, dataset: dataset, pipeline: pipeline)
+          try Workbench.run(session: session, theme: theme)
+          return
+        }
+        // A search pipeline has ranges where values go: the workbench opens its model alone,
+        // and a trial opened from the Search screen brings the pipeline with its values.
+        let session = try EngineSession(model: chosen, dataset: dataset, pipeline: nil)
+        do {
+          try session.watchStudy(study, studyName: studyName, pipeline: pipeline)
+        } catch {
+          session.shutdown(keepingFolder: false)
+          throw error
+        }
+        try Workbench.run(session: session, theme: theme, openingSearch: true)
       }
     }
   }

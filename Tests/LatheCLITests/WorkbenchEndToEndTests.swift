@@ -167,7 +167,48 @@ final class WorkbenchEndToEndTests: XCTestCase {
     XCTAssertTrue(text.contains("acc "), "the header shows the trial model's accuracy:\n\(text)")
 
     try tmux("send-keys", "-t", "wb", "q")
-    _ = try waitFor("unsaved: the study journal")
+    _ = try waitFor("unsaved: the study")
+    try tmux("send-keys", "-t", "wb", "q")
+    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+  }
+
+  /// `lathe --study`: a study that `lathe search` workers on two "machines" (host names given
+  /// through LATHE_WORKER_HOST) run, watched as the second one adds its trials.
+  func testStudyFlagWatchesWorkersOfEveryHost() throws {
+    let search = try TinySearchPipeline.write(
+      to: scratch.appendingPathComponent("tiny-search.yaml"), name: "tiny-search", settings: ["trials: 2"])
+    let url = "sqlite:///" + scratch.appendingPathComponent("tiny-search.study.db").path
+    let lathe = CommandLineTests.binary.path
+    try tmux(
+      "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
+      // In the scratch folder: each lathe search writes tiny-search.best.yaml where it runs.
+      "cd \(scratch.path) && env LATHE_WORKER_HOST=node-a \(lathe) search \(search.path) --storage \(url) "
+        + "> /dev/null 2>&1 && env LANG=C.UTF-8 \(lathe) --study \(url) --pipeline \(search.path); echo LATHE-EXITED-$?; sleep 60"
+    )
+    var text = try waitFor("watching", timeout: 120)
+    XCTAssertTrue(text.contains("optuna-dashboard \(url)"), text)
+    text = try waitFor("2/2 finished")
+    XCTAssertTrue(text.contains(" 0 complete") && text.contains(" 1 complete") && text.contains("node-a"), text)
+
+    // A worker on another machine joins with a larger total while the workbench watches.
+    let worker = Process()
+    worker.executableURL = CommandLineTests.binary
+    worker.arguments = ["search", search.path, "--storage", url, "--worker", "--trials", "4"]
+    worker.environment = ProcessInfo.processInfo.environment.merging(["LATHE_WORKER_HOST": "node-b"]) { $1 }
+    worker.currentDirectoryURL = scratch
+    worker.standardOutput = FileHandle.nullDevice
+    worker.standardError = FileHandle.nullDevice
+    try worker.run()
+    worker.waitUntilExit()
+    XCTAssertEqual(worker.terminationStatus, 0)
+    text = try waitFor("4/4 finished", timeout: 30)
+    XCTAssertTrue(text.contains("2 hosts") && text.contains(" 3 complete"), text)
+    XCTAssertTrue(text.split(separator: "\n").contains { $0.contains(" 3 complete") && $0.contains("node-b") }, text)
+
+    // s sorts by the next column, and the header says so.
+    try tmux("send-keys", "-t", "wb", "s")
+    _ = try waitFor("state▲")
+    // Nothing of a watched study is lost by quitting: q quits at once.
     try tmux("send-keys", "-t", "wb", "q")
     _ = try waitFor("LATHE-EXITED-0", timeout: 20)
   }

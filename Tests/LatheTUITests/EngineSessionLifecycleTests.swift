@@ -99,7 +99,8 @@ final class EngineSessionLifecycleTests: XCTestCase {
     defer { session.shutdown(keepingFolder: false) }
     wait(session) { !$0.isBusy }
     session.runNextStep()
-    wait(session) { $0.steps.first?.state == .done }
+    // The step is done a moment before the session stops being busy, and saving waits for that.
+    wait(session) { $0.steps.first?.state == .done && !$0.isBusy }
 
     let saved = folder.appendingPathComponent("pruned.safetensors")
     try session.saveModel(to: saved.path)

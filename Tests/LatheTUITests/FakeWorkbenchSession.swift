@@ -145,23 +145,24 @@ final class FakeWorkbenchSession: WorkbenchSession {
     [("prune.final_sparsity.fc1", fc1), ("prune.final_sparsity.fc2", fc2)]
   }
 
+  /// Trial 3 misses the accuracy floor; the trials ran on two hosts.
   static let study = SearchState(
     pipelineName: "search-pruning", sampler: "tpe", objectives: ["minimize size_bytes"],
     constraints: ["accuracy >= 0.94"], totalTrials: 12, jobs: 2,
     trials: [
       SearchTrial(
         number: 0, state: .complete, settings: settings("0.62", "0.71"), accuracy: 0.962, sizeBytes: 180_400,
-        latencyB1: 95, seconds: 41),
+        latencyB1: 95, seconds: 41, host: "node-a"),
       SearchTrial(
         number: 1, state: .complete, settings: settings("0.91", "0.88"), accuracy: 0.948, sizeBytes: 64_200,
-        latencyB1: 61, seconds: 39),
+        latencyB1: 61, seconds: 39, host: "node-b.cluster.local"),
       SearchTrial(
         number: 2, state: .failed, settings: settings("0.99", "0.5"), seconds: 3,
-        error: "lathe run: exit status 1: out of memory"),
+        error: "lathe run: exit status 1: out of memory", host: "node-a"),
       SearchTrial(
         number: 3, state: .complete, settings: settings("0.95", "0.93"), accuracy: 0.931, sizeBytes: 41_800,
-        latencyB1: 52, seconds: 40),
-      SearchTrial(number: 4, state: .running, settings: settings("0.87", "0.9")),
+        latencyB1: 52, seconds: 40, host: "node-b.cluster.local", violations: ["accuracy >= 0.94"]),
+      SearchTrial(number: 4, state: .running, settings: settings("0.87", "0.9"), host: "node-a"),
     ],
     bestSoFar: [BestSoFarPoint(trial: 0, value: 180_400), BestSoFarPoint(trial: 1, value: 64_200)],
     front: [1], isRunning: true, storage: "/tmp/lathe-search/search-pruning.study.db")

@@ -69,6 +69,12 @@ final class KeyBindingTests: XCTestCase {
       session.state.search = FakeWorkbenchSession.study
       return after([Key("s")], makeApp(session))
     },
+    Case(name: "search, watching", title: "search") {
+      let session = FakeWorkbenchSession()
+      session.state.search = FakeWorkbenchSession.study
+      session.state.search?.isWatching = true
+      return after([Key("s")], makeApp(session))
+    },
     Case(name: "tutorials", title: "tutorials") {
       let app = WorkbenchApp(
         session: FakeWorkbenchSession(), theme: .builtIn, themeLibrary: ThemeLibrary(directory: nil),

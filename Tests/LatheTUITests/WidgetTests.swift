@@ -46,6 +46,10 @@ final class WidgetTests: XCTestCase {
       ScatterChart.Point(size: 25, accuracy: 0.90, label: "3"),
     ]
     XCTAssertEqual(ScatterChart.paretoFront(points), [3, 1, 0])
+    // A point that misses a constraint never joins the front, nor pushes others off it.
+    var missing = points
+    missing[1].missesConstraint = true
+    XCTAssertEqual(ScatterChart.paretoFront(missing), [3, 2, 0])
   }
 
   func testTableGolden() {

@@ -20,16 +20,19 @@ public enum Workbench {
   ///     the built-in theme with a warning on the status line.
   ///   - tutorial: a tutorial to start in, whose files `session` was opened from; `restart`
   ///     starts it from the top rather than where the learner left it.
+  ///   - openingSearch: start on the Search screen (`lathe workbench --study`).
   public static func run(
-    session: WorkbenchSession, theme: String? = nil, tutorial: Tutorial? = nil, restart: Bool = false
+    session: WorkbenchSession, theme: String? = nil, tutorial: Tutorial? = nil, restart: Bool = false,
+    openingSearch: Bool = false
   ) throws {
-    let kept = try runInTerminal(session: session, theme: theme, tutorial: tutorial, restart: restart)
+    let kept = try runInTerminal(
+      session: session, theme: theme, tutorial: tutorial, restart: restart, openingSearch: openingSearch)
     if let kept { FileHandle.standardError.write(Data("lathe: kept the session folder \(kept)\n".utf8)) }
   }
 
   /// The workbench proper; returns the session folder when the user chose to keep it.
   static func runInTerminal(
-    session: WorkbenchSession, theme: String?, tutorial: Tutorial?, restart: Bool
+    session: WorkbenchSession, theme: String?, tutorial: Tutorial?, restart: Bool, openingSearch: Bool = false
   ) throws -> String? {
     // `shutdown` may run twice: here when the terminal cannot be opened, and before the
     // terminal is restored otherwise; the second call finds nothing left to do.
@@ -51,6 +54,7 @@ public enum Workbench {
       session: session, theme: loaded, themeLibrary: library, glyphs: terminal.isUnicode ? .unicode : .ascii,
       tutorials: .locate(), progressStore: .standard())
     if let tutorial { app.startTutorial(tutorial, restart: restart, openFiles: false) }
+    if openingSearch { app.open(SearchScreen(app: app)) }
     for warning in warnings { app.post(.warning, "theme \(name): \(warning)") }
     if terminal.colorMode == .none, ProcessInfo.processInfo.environment["NO_COLOR"] != nil {
       app.post(.info, "NO_COLOR set: attributes only")
@@ -59,7 +63,8 @@ public enum Workbench {
     keepFolder = app.keepsSessionFolder
     // Say why the screen stays a moment: a step stops at its next safe point.
     let state = session.state
-    if state.isBusy || state.search?.isRunning == true {
+    // A watched study's workers run on without the workbench: nothing of theirs to stop.
+    if state.isBusy || (state.search?.isRunning == true && state.search?.isWatching == false) {
       app.post(.info, "stopping the running work…")
       let size = terminal.size
       terminal.present(app.render(width: size.width, height: size.height))

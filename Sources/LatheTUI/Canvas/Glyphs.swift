@@ -32,6 +32,9 @@ public struct Glyphs: Sendable {
   public let check: Unicode.Scalar
   public let cross: Unicode.Scalar
   public let pendingMark: Unicode.Scalar
+  /// After the title of the column a table is sorted by: ascending, descending.
+  public let sortUp: Unicode.Scalar
+  public let sortDown: Unicode.Scalar
 
   public static let unicode = Glyphs(
     isUnicode: true, horizontal: "─", vertical: "│", topLeft: "╭", topRight: "╮", bottomLeft: "╰",
@@ -40,7 +43,8 @@ public struct Glyphs: Sendable {
     eighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"],
     verticalEighths: [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
     shades: [" ", "░", "▒", "▓", "█"], ellipsis: "…", point: "•", frontPoint: "◆", pointer: "▶",
-    spinner: ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"], check: "✓", cross: "✗", pendingMark: "·")
+    spinner: ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"], check: "✓", cross: "✗", pendingMark: "·",
+    sortUp: "▲", sortDown: "▼")
 
   public static let ascii = Glyphs(
     isUnicode: false, horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+",
@@ -49,5 +53,6 @@ public struct Glyphs: Sendable {
     eighths: [" ", " ", " ", " ", "=", "=", "=", "=", "#"],
     verticalEighths: [" ", " ", ".", ".", ":", ":", "|", "|", "#"],
     shades: [" ", ".", ":", "o", "#"], ellipsis: "~", point: "o", frontPoint: "*", pointer: ">",
-    spinner: ["|", "/", "-", "\\"], check: "+", cross: "x", pendingMark: ".")
+    spinner: ["|", "/", "-", "\\"], check: "+", cross: "x", pendingMark: ".",
+    sortUp: "^", sortDown: "v")
 }

@@ -2,6 +2,7 @@ import LatheIO
 
 /// Accuracy against size (or latency), one mark per snapshot or trial, the Pareto front (nothing
 /// else is both smaller and at least as accurate) joined by a line and drawn in its own colour and glyph.
+/// A point that misses a constraint of its study is drawn as a cross and never joins the front.
 public struct ScatterChart {
   public struct Point: Equatable {
     /// The x value: bytes, or whatever `xLabel` labels.
@@ -9,10 +10,13 @@ public struct ScatterChart {
     public var accuracy: Double
     /// Short label drawn next to the mark ("0" for the original, then step numbers).
     public var label: String
-    public init(size: Double, accuracy: Double, label: String) {
+    /// A trial whose model misses one of the study's constraints: it cannot be best.
+    public var missesConstraint: Bool
+    public init(size: Double, accuracy: Double, label: String, missesConstraint: Bool = false) {
       self.size = size
       self.accuracy = accuracy
       self.label = label
+      self.missesConstraint = missesConstraint
     }
   }
 
@@ -28,9 +32,10 @@ public struct ScatterChart {
   /// Indices of the points on the Pareto front (smaller size and higher accuracy are better),
   /// sorted by size.
   public static func paretoFront(_ points: [Point]) -> [Int] {
-    let front = points.indices.filter { index in
+    let candidates = points.indices.filter { !points[$0].missesConstraint }
+    let front = candidates.filter { index in
       let p = points[index]
-      return !points.indices.contains { other in
+      return !candidates.contains { other in
         let q = points[other]
         return other != index && q.size <= p.size && q.accuracy >= p.accuracy
           && (q.size < p.size || q.accuracy > p.accuracy)
@@ -74,8 +79,10 @@ public struct ScatterChart {
     for (index, point) in points.enumerated() {
       let position = cell(point)
       let onFront = front.contains(index)
-      let style = context.style(onFront ? .pareto : .size, onFront ? .bold : [])
-      plotCanvas.put(position.x, position.y, onFront ? context.glyphs.frontPoint : context.glyphs.point, style)
+      let style = context.style(onFront ? .pareto : point.missesConstraint ? .warning : .size, onFront ? .bold : [])
+      let mark =
+        onFront ? context.glyphs.frontPoint : point.missesConstraint ? context.glyphs.cross : context.glyphs.point
+      plotCanvas.put(position.x, position.y, mark, style)
       let labelX =
         position.x + 1 + CharacterWidth.of(point.label) <= plot.width
         ? position.x + 1

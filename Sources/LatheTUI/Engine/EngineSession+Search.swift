@@ -2,10 +2,12 @@ import Foundation
 import LatheCompress
 import LatheIO
 import LatheSearch
+import LatheStudyStore
 import LatheWorkspace
 
 /// The Search screen's commands on the real engine: a `WorkbenchStudy` whose trials are
-/// `lathe run` processes of `workerBinary`, its states copied into `current.search`.
+/// `lathe run` processes of `workerBinary`, or a `StudyWatcher` reading a study that runs
+/// elsewhere; their states are copied into `current.search`.
 extension EngineSession {
   /// Pipelines with a `search:` section: those beside the open pipeline file, then the bundled ones.
   public var searchPipelines: [String] {
@@ -37,6 +39,8 @@ extension EngineSession {
     let study = try WorkbenchStudy(
       request: request, pipelineFile: file, binary: workerBinary, directory: directory,
       onChange: { [weak self] state in self?.searchChanged(state) })
+    // A study watched before gives way: the screen shows one study.
+    lock.withLock { watcher }?.stop()
     lock.withLock {
       self.study = study
       current.search = study.initialState
@@ -48,10 +52,37 @@ extension EngineSession {
     study.start()
   }
 
+  /// Shows the study `url` (see `StudyLocation`) on the Search screen, read about once every
+  /// `interval` seconds on a thread of its own: trials from every worker and machine as they
+  /// run. `pipeline` is the search pipeline that made the study (its space, objectives and
+  /// constraints); the study is found by `studyName`, the pipeline's name unless told.
+  /// Throws for a URL or pipeline that cannot be read; a study that is not there (yet) or
+  /// does not fit the pipeline shows as the screen's error instead, while reading goes on.
+  public func watchStudy(_ url: String, studyName: String? = nil, pipeline: String, interval: Double = 1) throws {
+    let location = try StudyLocation(url)
+    let searchable = try SearchablePipeline.read(from: try WorkspaceSources.pipelineFile(pipeline))
+    let watcher = StudyWatcher(
+      location: location, studyName: studyName ?? searchable.spec.name, searchable: searchable, interval: interval,
+      onChange: { [weak self] state in self?.searchChanged(state) })
+    let earlier: StudyWatcher? = try lock.withLock {
+      if current.search?.isRunning == true, current.search?.isWatching == false {
+        throw SessionError("a study is running here; c cancels it")
+      }
+      let earlier = self.watcher
+      self.watcher = watcher
+      current.search = watcher.initialState
+      let dashboard = watcher.dashboardURL.map { " (optuna-dashboard \($0))" } ?? ""
+      log(.info, "watching study \(watcher.studyName) in \(location)\(dashboard)")
+      return earlier
+    }
+    earlier?.stop()
+    watcher.start()
+  }
+
   /// A new state from the study's thread; states of an earlier study are dropped.
   private func searchChanged(_ state: SearchState) {
     lock.withLock {
-      guard current.search?.storage == state.storage else { return }
+      guard current.search?.storage == state.storage, current.search != state else { return }
       let previous = current.search
       current.search = state
       current.revision += 1
@@ -60,7 +91,8 @@ extension EngineSession {
       }) {
         log(newest.state == .failed ? .warning : .info, Self.trialLine(newest))
       }
-      guard !state.isRunning else { return }
+      // A watched study has no end here: its workers may take more trials at any time.
+      guard !state.isRunning, !state.isWatching else { return }
       if let error = state.error {
         log(.error, "search stopped: \(error)")
       } else {
@@ -71,7 +103,8 @@ extension EngineSession {
   }
 
   static func trialLine(_ trial: SearchTrial) -> String {
-    var parts = ["trial \(trial.number) \(trial.state.rawValue)"]
+    var parts = ["trial \(trial.number) \(trial.isLost ? "lost" : trial.state.rawValue)"]
+    if let host = trial.host { parts[0] += " on \(trial.shortHost.isEmpty ? host : trial.shortHost)" }
     if let accuracy = trial.accuracy { parts.append(String(format: "acc %.2f%%", accuracy * 100)) }
     if let size = trial.sizeBytes { parts.append(ByteCount.format(size)) }
     if let error = trial.error { parts.append(error) }
@@ -80,7 +113,7 @@ extension EngineSession {
 
   public func cancelSearch() {
     let running: WorkbenchStudy? = lock.withLock {
-      guard current.search?.isRunning == true else { return nil }
+      guard current.search?.isRunning == true, current.search?.isWatching == false else { return nil }
       log(.info, "stopping the search: no new trials; running ones finish")
       return study
     }
@@ -88,13 +121,27 @@ extension EngineSession {
   }
 
   public func loadTrial(_ number: Int) throws {
-    guard let study = lock.withLock({ study }) else { throw SessionError("no study has run yet") }
+    let (started, watched, watching): (WorkbenchStudy?, StudyWatcher?, Bool) = lock.withLock {
+      (self.study, self.watcher, self.current.search?.isWatching == true)
+    }
+    guard started != nil || watching else { throw SessionError("no study has run yet") }
     guard !state.isBusy else { throw SessionError("wait for the running step to finish (or cancel it with c)") }
-    let files = try study.trialFiles(number)
+    let files: (model: URL, pipeline: URL)
+    let searchable: SearchablePipeline
+    if watching, let watched {
+      // The workers' folders are theirs: the trial's pipeline goes into the session folder.
+      files = try watched.trialFiles(number, into: lock.withLock { subfolder("trial-\(number)") })
+      searchable = watched.searchable
+    } else if let started {
+      files = try started.trialFiles(number)
+      searchable = started.searchable
+    } else {
+      throw SessionError("no study has run yet")
+    }
     lock.withLock { log(.info, "trial \(number): its pipeline is \(files.pipeline.path)") }
     // The model the trial made, with the pipeline that made it (its steps show as pending).
     try load(
-      model: files.model.path, dataset: study.searchable.spec.dataset, pipeline: files.pipeline.path,
-      name: "\(study.searchable.spec.name) trial \(number)")
+      model: files.model.path, dataset: searchable.spec.dataset, pipeline: files.pipeline.path,
+      name: "\(searchable.spec.name) trial \(number)")
   }
 }

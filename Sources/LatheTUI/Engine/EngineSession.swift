@@ -24,6 +24,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   let workerBinary: URL
   /// The study the Search screen started last (guarded by `lock`).
   var study: WorkbenchStudy?
+  /// The study `watchStudy` reads, running elsewhere (guarded by `lock`).
+  var watcher: StudyWatcher?
   /// Holds every file the session writes (step models, studies), one subfolder per open
   /// pipeline or study; removed by `shutdown` unless the user keeps it.
   let folder: ScratchFolder
@@ -75,7 +77,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       lost.append(steps == 1 ? "1 step model" : "\(steps) step models")
     }
     if pipelineEdited { lost.append("the edited pipeline") }
-    if current.search != nil { lost.append("the study") }
+    // A watched study lives on in its storage; one started here is in the session folder.
+    if let search = current.search, !search.isWatching { lost.append("the study") }
     return lost
   }
 
@@ -182,10 +185,11 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   }
 
   public func shutdown(keepingFolder: Bool) {
-    let running: WorkbenchStudy? = lock.withLock {
+    let (running, watching): (WorkbenchStudy?, StudyWatcher?) = lock.withLock {
       cancelRequested = true
-      return study
+      return (study, watcher)
     }
+    watching?.stop()
     running?.shutdown()
     // The step sees `cancelRequested` at its next safe point; after this no engine work runs.
     queue.sync {}

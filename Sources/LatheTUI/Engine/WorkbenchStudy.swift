@@ -10,8 +10,9 @@ import LatheWorkspace
 /// the study is handed to `onChange` as a `SearchState`.
 final class WorkbenchStudy: @unchecked Sendable {
   let searchable: SearchablePipeline
-  /// The study's database file: optuna-dashboard opens it too.
+  /// The study's database file: optuna-dashboard opens it too, as `dashboardURL`.
   let studyFile: URL
+  let dashboardURL: String?
   let trialsFolder: URL
   private let runner: StudyRunner
   private let executor: ProcessTrialExecutor
@@ -33,16 +34,18 @@ final class WorkbenchStudy: @unchecked Sendable {
     try AtomicFile.createFolder(directory)
     let file = directory.appendingPathComponent("\(searchable.spec.name).study.db")
     let location = StudyLocation.sqlite(path: file.path)
+    let url = location.optunaURL
     let jobs = max(1, request.jobs)
     let setup = StudySetup(
       searchable, storage: try StudySetup.openStorage(searchable, at: location),
       trialsFolder: StudySetup.trialsFolder(for: location, studyName: searchable.spec.name), jobs: jobs,
       binary: binary,
       onUpdate: { study, _ in
-        onChange(Self.state(study, of: searchable, jobs: jobs, storage: file.path, isRunning: true))
+        onChange(Self.state(study, of: searchable, jobs: jobs, storage: file.path, dashboardURL: url, isRunning: true))
       })
     self.jobs = jobs
     studyFile = file
+    dashboardURL = url
     trialsFolder = setup.trialsFolder
     executor = setup.executor
     runner = setup.runner
@@ -50,7 +53,9 @@ final class WorkbenchStudy: @unchecked Sendable {
 
   /// The study as it stands before any trial, for the screen to show at once.
   var initialState: SearchState {
-    Self.state(runner.study([]), of: searchable, jobs: jobs, storage: studyFile.path, isRunning: true)
+    Self.state(
+      runner.study([]), of: searchable, jobs: jobs, storage: studyFile.path, dashboardURL: dashboardURL, isRunning: true
+    )
   }
 
   /// Runs the study on its own thread; the last state says whether it ended with an error.
@@ -58,10 +63,13 @@ final class WorkbenchStudy: @unchecked Sendable {
     let thread = Thread { [self] in
       var state: SearchState
       do {
-        state = Self.state(try runner.run(), of: searchable, jobs: jobs, storage: studyFile.path, isRunning: false)
+        state = Self.state(
+          try runner.run(), of: searchable, jobs: jobs, storage: studyFile.path, dashboardURL: dashboardURL,
+          isRunning: false)
       } catch {
         let study = (try? runner.storage.read()).map(runner.study) ?? runner.study([])
-        state = Self.state(study, of: searchable, jobs: jobs, storage: studyFile.path, isRunning: false)
+        state = Self.state(
+          study, of: searchable, jobs: jobs, storage: studyFile.path, dashboardURL: dashboardURL, isRunning: false)
         state.error = "\(error)"
       }
       onChange(state)
@@ -85,7 +93,18 @@ final class WorkbenchStudy: @unchecked Sendable {
 
   /// A complete trial's final model, and its pipeline written into its folder.
   func trialFiles(_ number: Int) throws -> (model: URL, pipeline: URL) {
-    let study = runner.study(try runner.storage.read())
+    try Self.trialFiles(
+      number, of: runner.study(try runner.storage.read()), searchable: searchable, trialsFolder: trialsFolder,
+      studyName: studyFile.lastPathComponent,
+      pipelineFolder: trialsFolder.appendingPathComponent(ProcessTrialExecutor.folderName(number)))
+  }
+
+  /// Trial `number`'s final model, found in `trialsFolder` where its worker left it, and its
+  /// pipeline (the searched one with the trial's values) written into `pipelineFolder`.
+  static func trialFiles(
+    _ number: Int, of study: Study, searchable: SearchablePipeline, trialsFolder: URL, studyName: String,
+    pipelineFolder: URL
+  ) throws -> (model: URL, pipeline: URL) {
     guard let trial = study.trials.first(where: { $0.number == number }) else {
       throw SessionError("the study has no trial \(number)")
     }
@@ -93,33 +112,44 @@ final class WorkbenchStudy: @unchecked Sendable {
       throw SessionError("trial \(number) is \(trial.state.rawValue), not complete")
     }
     guard let model = ProcessTrialExecutor.finalModel(directory: trialsFolder, trial: number) else {
-      throw SessionError("trial \(number) left no model in \(trialsFolder.path)")
+      let host = trial.host.map { " (it ran on \($0))" } ?? ""
+      throw SessionError("trial \(number) left no model in \(trialsFolder.path)\(host)")
     }
     let name = "\(searchable.spec.name)-trial-\(number)"
-    let pipeline = trialsFolder.appendingPathComponent(ProcessTrialExecutor.folderName(number))
-      .appendingPathComponent("\(name).yaml")
-    try searchable.writePipeline(of: trial, named: name, study: studyFile.lastPathComponent, to: pipeline)
+    try AtomicFile.createFolder(pipelineFolder)
+    let pipeline = pipelineFolder.appendingPathComponent("\(name).yaml")
+    try searchable.writePipeline(of: trial, named: name, study: studyName, to: pipeline)
     return (model, pipeline)
   }
 
   // MARK: - Study to screen state
 
+  /// The screen's state of `study`, a study of `searchable`; `storage` names where it is
+  /// (`WorkbenchState.search`'s identity), `dashboardURL` how optuna-dashboard opens it.
   static func state(
-    _ study: Study, of searchable: SearchablePipeline, jobs: Int, storage: String, isRunning: Bool
+    _ study: Study, of searchable: SearchablePipeline, jobs: Int, storage: String, dashboardURL: String? = nil,
+    isRunning: Bool
   ) -> SearchState {
     let space = searchable.space
     let settings = searchable.settings
+    let retried = study.retried
     return SearchState(
       pipelineName: searchable.spec.name, sampler: settings.samplerName,
       objectives: settings.objectives.map(\.description), constraints: settings.constraints.map(\.description),
-      totalTrials: settings.trials, jobs: jobs, trials: study.trials.map { trial($0, space: space) },
+      totalTrials: settings.trials, jobs: jobs,
+      trials: study.trials.map { trial($0, space: space, constraints: study.constraints, retried: retried) },
       bestSoFar: study.bestSoFar.map { BestSoFarPoint(trial: $0.trial, value: $0.value) },
       front: study.paretoFront.map(\.number),
       importance: study.importance(space: space).map { SettingImportance(name: $0.name, share: $0.share) },
-      isRunning: isRunning, storage: storage)
+      isRunning: isRunning, storage: storage, dashboardURL: dashboardURL)
   }
 
-  static func trial(_ record: TrialRecord, space: SearchSpace) -> SearchTrial {
+  /// One trial for the table. `retried`: failed trials another trial ran again, because their
+  /// worker was lost (the runner's own words on the trial say so too, for a study read from
+  /// before the retry was written).
+  static func trial(
+    _ record: TrialRecord, space: SearchSpace, constraints: [Constraint] = [], retried: Set<Int> = []
+  ) -> SearchTrial {
     let state: SearchTrial.State
     switch record.state {
     case .running: state = .running
@@ -128,10 +158,16 @@ final class WorkbenchStudy: @unchecked Sendable {
     case .failed: state = .failed
     }
     let settings = space.dimensions.compactMap { d in record.params[d.name].map { (d.name, Self.text($0)) } }
+    let lost =
+      record.state == .failed && (retried.contains(record.number) || record.error?.hasPrefix("worker lost") == true)
+    // Only a complete trial's final metrics can miss a bound: the others have none, or a rung's.
+    let violations =
+      record.state == .complete ? constraints.filter { $0.violation(record.metrics) > 0 }.map(\.description) : []
     return SearchTrial(
       number: record.number, state: state, settings: settings, accuracy: record.metrics["accuracy"],
       sizeBytes: record.metrics["size_bytes"].map { Int($0) }, latencyB1: record.metrics["latency_b1"],
-      seconds: record.seconds, error: record.error)
+      seconds: record.seconds, error: record.error, metrics: record.metrics, host: record.host,
+      retryOf: record.retryOf, isLost: lost, violations: violations)
   }
 
   /// Short text for a setting's value: numbers to 3 significant figures.

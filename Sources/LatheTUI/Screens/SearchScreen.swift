@@ -1,8 +1,9 @@
 import Foundation
 
-/// Search: start a study of a search pipeline, watch its trials finish (a table, the
-/// best-so-far curve, accuracy against size or latency with the Pareto front), and open a
-/// trial's model and pipeline in the workbench.
+/// Search: start a study of a search pipeline, or watch one that runs elsewhere
+/// (`lathe workbench --study URL`); see its trials finish (a sortable table, the best-so-far
+/// curve, accuracy against size or latency with the Pareto front), and open a trial's model
+/// and pipeline in the workbench.
 public final class SearchScreen: Screen {
   /// What the scatter's x axis shows.
   public enum Axis: Equatable { case size, latency }
@@ -12,21 +13,30 @@ public final class SearchScreen: Screen {
   public private(set) var selectedPipeline = 0
   public private(set) var trials = 12
   public private(set) var jobs: Int
+  /// The selected row of the trial table, in `sort`'s order.
   public private(set) var selectedTrial = 0
   public private(set) var axis: Axis = .size
+  public private(set) var sort = TrialSort()
+  /// The selected trial's number: it stays selected while sorting or new trials move its row.
+  private var selectedNumber: Int?
   /// True while the form for a new study shows: before the first, or after `n`.
   public private(set) var isSettingUp: Bool
+  /// The study on screen runs elsewhere (`--study`); updated on each frame and key.
+  private var watching: Bool
 
   /// `cores` is the default number of trials at once.
   public init(app: WorkbenchApp, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
     pipelines = app.session.searchPipelines
     jobs = max(1, cores)
     isSettingUp = app.state.search == nil
+    watching = app.state.search?.isWatching == true
   }
 
   public var title: String { "search" }
 
-  public var bindings: [KeyBinding] { isSettingUp ? Self.setupBindings : Self.studyBindings(axis: axis) }
+  public var bindings: [KeyBinding] {
+    isSettingUp ? Self.setupBindings : Self.studyBindings(axis: axis, watching: watching)
+  }
 
   /// Choosing a pipeline and the size of a new study.
   static var setupBindings: [KeyBinding] {
@@ -40,17 +50,22 @@ public final class SearchScreen: Screen {
     ]
   }
 
-  /// Watching a study; `x` names the axis it switches to.
-  static func studyBindings(axis: Axis) -> [KeyBinding] {
-    [
+  /// Showing a study; `x` names the axis it switches to. A study watched from elsewhere
+  /// can be neither cancelled nor replaced here: no `c` or `n` then.
+  static func studyBindings(axis: Axis, watching: Bool = false) -> [KeyBinding] {
+    var bindings = [
       KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "trial")), KeyBinding([.enter], hint: ("enter", "open trial")),
+      KeyBinding([Key("s"), Key("S")], hint: ("s/S", "sort"), help: ("s / S", "sort by the next column / reverse")),
       KeyBinding(
         [Key("x")], hint: ("x", axis == .size ? "latency axis" : "size axis"),
         help: ("x", "accuracy vs size or latency")),
-      KeyBinding([Key("c")], hint: ("c", "cancel"), help: ("c", "cancel the study")),
-      KeyBinding([Key("n")], hint: ("n", "new study"), help: ("n", "new study")),
-      KeyBinding([.escape], hint: ("esc", "back")),
     ]
+    if !watching {
+      bindings.append(KeyBinding([Key("c")], hint: ("c", "cancel"), help: ("c / n", "cancel the study / new study")))
+      bindings.append(KeyBinding([Key("n")], hint: ("n", "new study")))
+    }
+    bindings.append(KeyBinding([.escape], hint: ("esc", "back")))
+    return bindings
   }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {
@@ -60,9 +75,18 @@ public final class SearchScreen: Screen {
         running: app.state.search?.isRunning == true
       ).draw(canvas, context: app.context)
     } else if let search = app.state.search {
-      selectedTrial = min(selectedTrial, max(0, search.trials.count - 1))
-      SearchStudyView(search: search, selected: selectedTrial, axis: axis).draw(canvas, context: app.context)
+      watching = search.isWatching
+      let rows = sort.sorted(search.trials)
+      select(rows.firstIndex { $0.number == selectedNumber } ?? selectedTrial, in: rows)
+      SearchStudyView(search: search, selected: selectedTrial, axis: axis, sort: sort)
+        .draw(canvas, context: app.context)
     }
+  }
+
+  /// Selects row `index` (kept in range) of `rows` and remembers its trial.
+  private func select(_ index: Int, in rows: [SearchTrial]) {
+    selectedTrial = max(0, min(rows.count - 1, index))
+    selectedNumber = selectedTrial < rows.count ? rows[selectedTrial].number : nil
   }
 
   // MARK: keys
@@ -86,6 +110,7 @@ public final class SearchScreen: Screen {
       if app.attempt("search", { try app.session.startSearch(request) }) {
         isSettingUp = false
         selectedTrial = 0
+        selectedNumber = nil
       }
     case .escape:
       guard app.state.search != nil else { return .close }
@@ -99,8 +124,19 @@ public final class SearchScreen: Screen {
 
   private func handleStudy(_ key: Key, app: WorkbenchApp) -> ScreenAction {
     let search = app.state.search
+    watching = search?.isWatching == true
+    let rows = sort.sorted(search?.trials ?? [])
+    // Trials may have arrived since the last frame: move from the selected trial's row now.
+    let current = rows.firstIndex { $0.number == selectedNumber } ?? selectedTrial
     switch key {
     case .character("x"): axis = axis == .size ? .latency : .size
+    case .character("s"), .character("S"):
+      sort = key == Key("s") ? sort.next(objectives: search?.objectives ?? []) : sort.reversed
+      // The same trial stays selected, on its new row.
+      let sorted = sort.sorted(search?.trials ?? [])
+      let number = current < rows.count ? rows[current].number : nil
+      select(sorted.firstIndex { $0.number == number } ?? 0, in: sorted)
+    case .character("c") where watching, .character("n") where watching: return .unhandled
     case .character("c"): app.session.cancelSearch()
     case .character("n"):
       if search?.isRunning == true {
@@ -112,15 +148,16 @@ public final class SearchScreen: Screen {
     case .escape: return .close
     default:
       guard let step = key.verticalStep else { return .unhandled }
-      selectedTrial = max(0, min((search?.trials.count ?? 0) - 1, selectedTrial + step))
+      select(current + step, in: rows)
     }
     return .handled
   }
 
   /// Loads the selected trial into the session and goes back to the workbench to show it.
   private func openSelected(app: WorkbenchApp) -> ScreenAction {
-    guard let trials = app.state.search?.trials, selectedTrial < trials.count else { return .handled }
-    let trial = trials[selectedTrial]
+    let trials = sort.sorted(app.state.search?.trials ?? [])
+    guard let trial = trials.first(where: { $0.number == selectedNumber }) ?? trials.dropFirst(selectedTrial).first
+    else { return .handled }
     guard trial.state == .complete else {
       app.post(.info, "trial \(trial.number) is \(trial.state.rawValue); pick a complete one")
       return .handled

@@ -4,8 +4,10 @@ import LatheIO
 /// best-so-far curve, accuracy against size or latency, and which settings matter.
 struct SearchStudyView {
   var search: SearchState
+  /// The selected row of the table, in `sort`'s order.
   var selected: Int
   var axis: SearchScreen.Axis
+  var sort = TrialSort()
 
   func draw(_ canvas: Canvas, context: DrawContext) {
     let box: LayoutBox
@@ -32,63 +34,33 @@ struct SearchStudyView {
   // MARK: summary
 
   private func drawSummary(_ canvas: Canvas, context: DrawContext) {
-    let status = search.isRunning ? "running" : search.error != nil ? "failed" : "ended"
+    let status =
+      search.isWatching ? "watching" : search.isRunning ? "running" : search.error != nil ? "failed" : "ended"
     let inner = Panel.draw(
       canvas, title: "Search · \(search.pipelineName)", focused: false, context: context, note: status)
     var parts = [search.sampler] + search.objectives + search.constraints
     parts.append("\(search.finishedCount)/\(search.totalTrials) finished")
     if search.runningCount > 0 { parts.append("\(search.runningCount) running") }
-    parts.append("\(search.jobs) at once")
+    if search.isWatching {
+      let hosts = Set(search.trials.compactMap(\.host)).count
+      parts.append(hosts == 1 ? "1 host" : "\(hosts) hosts")
+    } else {
+      parts.append("\(search.jobs) at once")
+    }
     inner.text(1, 0, parts.joined(separator: " · "), context.text, ellipsis: context.glyphs.ellipsis)
     if let error = search.error {
       inner.text(1, 1, error, context.style(.error), ellipsis: context.glyphs.ellipsis)
     } else {
-      inner.text(1, 1, "study \(search.storage)", context.style(.inactive), ellipsis: context.glyphs.ellipsis)
+      // The command that opens the study in Optuna's own dashboard, or where a journal is.
+      let line = search.dashboardURL.map { "optuna-dashboard \($0)" } ?? "study \(search.storage)"
+      inner.text(1, 1, line, context.style(.inactive), ellipsis: context.glyphs.ellipsis)
     }
   }
 
   // MARK: trials
 
   private func drawTrials(_ canvas: Canvas, context: DrawContext) {
-    let front = Set(search.front)
-    let note = "\(context.glyphs.frontPoint) Pareto front / best"
-    let inner = Panel.draw(canvas, title: "Trials", focused: true, context: context, note: note)
-    guard !search.trials.isEmpty else {
-      inner.text(1, 1, "Waiting for the first trial to start…", context.style(.inactive))
-      return
-    }
-    let ascii = !context.glyphs.isUnicode
-    let columns = [
-      TableColumn("", .fixed(1)), TableColumn("", .fixed(1)), TableColumn("#", .fixed(3), .right),
-      TableColumn("state", .fixed(8)), TableColumn("settings", .weight(1)), TableColumn("acc", .fixed(6), .right),
-      TableColumn("size", .fixed(8), .right), TableColumn("b1 p50", .fixed(7), .right),
-      TableColumn("time", .fixed(6), .right),
-    ]
-    let rows: [[TableCell]] = search.trials.map { trial in
-      let role = Self.role(trial.state)
-      return [
-        .text(String(mark(trial.state, context: context)), role),
-        .text(front.contains(trial.number) ? String(context.glyphs.frontPoint) : "", .pareto),
-        .text("\(trial.number)", .inactive), .text(trial.state.rawValue, role),
-        .text(Self.shortSettings(trial.settings), .inactive),
-        .text(trial.accuracy.map { Format.percent($0) } ?? "-"),
-        .text(trial.sizeBytes.map { ByteCount.format($0) } ?? "-"),
-        .text(trial.latencyB1.map { Format.micros($0, ascii: ascii) } ?? "-"),
-        .text(trial.seconds.map(Self.seconds) ?? "-"),
-      ]
-    }
-    let tableHeight = max(0, inner.height - 1)
-    Table(columns: columns, rows: rows, selected: selected)
-      .draw(inner.sub(Rect(x: 0, y: 0, width: inner.width, height: tableHeight)), context: context, focused: true)
-    guard selected < search.trials.count, inner.height > 2 else { return }
-    let trial = search.trials[selected]
-    let detail =
-      trial.error.map { "trial \(trial.number): \($0)" }
-      ?? "trial \(trial.number): "
-      + trial.settings.map { "\($0.name) \($0.value)" }.joined(separator: ", ")
-    inner.text(
-      1, inner.height - 1, detail, context.style(trial.error == nil ? .graphText : .error),
-      ellipsis: context.glyphs.ellipsis)
+    SearchTrialTable(search: search, sort: sort, selected: selected).draw(canvas, context: context)
   }
 
   /// Tenths under ten seconds (small models' trials take moments), then as `Format.duration`.
@@ -101,36 +73,13 @@ struct SearchStudyView {
     settings.map { "\($0.name.split(separator: ".").last ?? "") \($0.value)" }.joined(separator: " ")
   }
 
-  private func mark(_ state: SearchTrial.State, context: DrawContext) -> Unicode.Scalar {
-    switch state {
-    case .running: return context.spinner
-    case .complete: return context.glyphs.check
-    case .pruned: return context.glyphs.pendingMark
-    case .failed: return context.glyphs.cross
-    }
-  }
-
-  static func role(_ state: SearchTrial.State) -> ThemeColor {
-    switch state {
-    case .running: return .running
-    case .complete: return .ok
-    case .pruned: return .inactive
-    case .failed: return .error
-    }
-  }
-
   // MARK: charts
 
   /// The first objective's metric ("size_bytes" of "minimize size_bytes").
   private var metric: String { search.objectives.first?.split(separator: " ").last.map(String.init) ?? "" }
 
   private func label(_ value: Double, ascii: Bool) -> String {
-    switch metric {
-    case "accuracy": return Format.percent(value)
-    case "size_bytes": return ByteCount.format(Int(value))
-    case let name where name.hasPrefix("latency"): return Format.micros(value, ascii: ascii)
-    default: return Format.axis(value)
-    }
+    SearchTrialTable.format(value, metric: metric, ascii: ascii)
   }
 
   private func drawBestSoFar(_ canvas: Canvas, context: DrawContext) {
@@ -156,7 +105,10 @@ struct SearchStudyView {
     let points = search.trials.compactMap { trial -> ScatterChart.Point? in
       guard trial.state == .complete, let accuracy = trial.accuracy else { return nil }
       let x = axis == .size ? trial.sizeBytes.map(Double.init) : trial.latencyB1
-      return x.map { ScatterChart.Point(size: $0, accuracy: accuracy, label: "\(trial.number)") }
+      return x.map {
+        ScatterChart.Point(
+          size: $0, accuracy: accuracy, label: "\(trial.number)", missesConstraint: !trial.violations.isEmpty)
+      }
     }
     let xLabel: (Double) -> String =
       axis == .size ? { ByteCount.format(Int($0)) } : { Format.micros($0, ascii: ascii) }

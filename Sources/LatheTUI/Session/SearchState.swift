@@ -25,11 +25,18 @@ public struct SearchState: Sendable, Equatable {
   public var error: String?
   /// Where the study is (a `NAME.study.db` in Optuna's schema): `lathe search FILE --storage sqlite:///PATH --resume` carries it on.
   public var storage: String
+  /// The URL optuna-dashboard opens the study with (`sqlite:///PATH`, a PostgreSQL URL without
+  /// its password); nil for a journal, which it cannot open.
+  public var dashboardURL: String?
+  /// The study runs elsewhere (`lathe workbench --study`): the screen only reads it, so it can
+  /// neither cancel it nor start another; `isRunning` then means some trial is running.
+  public var isWatching: Bool
 
   public init(
     pipelineName: String, sampler: String, objectives: [String], constraints: [String] = [], totalTrials: Int,
     jobs: Int, trials: [SearchTrial] = [], bestSoFar: [BestSoFarPoint] = [], front: [Int] = [],
-    importance: [SettingImportance] = [], isRunning: Bool, error: String? = nil, storage: String
+    importance: [SettingImportance] = [], isRunning: Bool, error: String? = nil, storage: String,
+    dashboardURL: String? = nil, isWatching: Bool = false
   ) {
     self.pipelineName = pipelineName
     self.sampler = sampler
@@ -44,10 +51,13 @@ public struct SearchState: Sendable, Equatable {
     self.isRunning = isRunning
     self.error = error
     self.storage = storage
+    self.dashboardURL = dashboardURL
+    self.isWatching = isWatching
   }
 
-  /// Trials that have ended, one way or another.
-  public var finishedCount: Int { trials.filter { $0.state != .running }.count }
+  /// Trials that have ended, one way or another, but for those whose worker was lost: the
+  /// trial that runs one again counts instead (as `Study.counted` has it).
+  public var finishedCount: Int { trials.filter { $0.state != .running && !$0.isLost }.count }
   public var runningCount: Int { trials.filter { $0.state == .running }.count }
 }
 
@@ -70,10 +80,22 @@ public struct SearchTrial: Sendable, Equatable {
   public var seconds: Double?
   /// Why it failed.
   public var error: String?
+  /// Every metric of its final model by name, for the objectives the fields above do not cover.
+  public var metrics: [String: Double]
+  /// The machine its worker ran on, as the worker named it; nil when unknown (Optuna's own trials).
+  public var host: String?
+  /// The trial this one runs again because that one's worker was lost.
+  public var retryOf: Int?
+  /// It failed because its worker was lost (killed, or its heartbeat stopped).
+  public var isLost: Bool
+  /// The constraints its final model misses ("accuracy >= 0.94"); such a trial cannot be best.
+  public var violations: [String]
 
   public init(
     number: Int, state: State, settings: [(name: String, value: String)], accuracy: Double? = nil,
-    sizeBytes: Int? = nil, latencyB1: Double? = nil, seconds: Double? = nil, error: String? = nil
+    sizeBytes: Int? = nil, latencyB1: Double? = nil, seconds: Double? = nil, error: String? = nil,
+    metrics: [String: Double] = [:], host: String? = nil, retryOf: Int? = nil, isLost: Bool = false,
+    violations: [String] = []
   ) {
     self.number = number
     self.state = state
@@ -83,12 +105,33 @@ public struct SearchTrial: Sendable, Equatable {
     self.latencyB1 = latencyB1
     self.seconds = seconds
     self.error = error
+    self.metrics = metrics
+    self.host = host
+    self.retryOf = retryOf
+    self.isLost = isLost
+    self.violations = violations
   }
+
+  /// A metric by its name in the study (`accuracy`, `size_bytes`, `latency_b1`, ...).
+  public func metric(_ name: String) -> Double? {
+    if let value = metrics[name] { return value }
+    switch name {
+    case "accuracy": return accuracy
+    case "size_bytes": return sizeBytes.map(Double.init)
+    case "latency_b1": return latencyB1
+    default: return nil
+    }
+  }
+
+  /// The host name up to its first dot: "gpu-3" of "gpu-3.cluster.example.org".
+  public var shortHost: String { host.map { String($0.prefix { $0 != "." }) } ?? "" }
 
   public static func == (a: SearchTrial, b: SearchTrial) -> Bool {
     a.number == b.number && a.state == b.state && a.settings.map(\.name) == b.settings.map(\.name)
       && a.settings.map(\.value) == b.settings.map(\.value) && a.accuracy == b.accuracy && a.sizeBytes == b.sizeBytes
       && a.latencyB1 == b.latencyB1 && a.seconds == b.seconds && a.error == b.error
+      && a.metrics == b.metrics && a.host == b.host && a.retryOf == b.retryOf && a.isLost == b.isLost
+      && a.violations == b.violations
   }
 }
 
