@@ -19,7 +19,19 @@ steps:
   - {name: awq-int3, technique: weight-only, from: input, method: awq, bits: 3, group_size: 32, calibration_samples: 64}
 YAML
 echo "cpu: $(grep -m1 -o 'avx512_vnni\|avx2' /proc/cpuinfo)"
-for pipeline in llm-int4 llm-formats llm-sparse llm-w8a8 "$out/llm-methods.yaml"; do
+# Wanda against magnitude where Wanda's premise holds: the same GPT with planted activation
+# outliers (four channels of every norm 40x, the matrices reading them 40x smaller; the fp32
+# function is unchanged). Magnitude sees the shrunken weights; |W|·‖X‖ does not change.
+cat > "$out/llm-sparse-outliers.yaml" <<'YAML'
+name: llm-sparse-outliers
+model: char-gpt
+dataset: kjv
+steps:
+  - {name: outliers, technique: plant-outliers, channels: 4, scale: 40}
+  - {name: magnitude-50, technique: prune, from: outliers, sparsity: 0.5}
+  - {name: wanda-50, technique: prune, from: outliers, method: wanda, sparsity: 0.5, calibration_samples: 64}
+YAML
+for pipeline in llm-int4 llm-formats llm-sparse llm-w8a8 "$out/llm-methods.yaml" "$out/llm-sparse-outliers.yaml"; do
   name=$(basename "$pipeline" .yaml)
   "$lathe" run "$pipeline" --output-dir "$out/$name" --latency-seconds 0.3 --json > "$out/$name.json"
   python3 - "$out/$name.json" <<'PY'
