@@ -69,6 +69,8 @@ public final class StudyRunner: @unchecked Sendable {
   public let configuration: Configuration
   public let storage: any StudyStorage
   public let executor: any TrialExecutor
+  /// Time spent in `storage`'s calls, for the report: what keeping the study costs.
+  public let storageClock = StorageClock()
   /// Called (from worker threads, one at a time) after every change to the study.
   private let onUpdate: @Sendable (Study, String) -> Void
   private let lock = NSLock()
@@ -137,7 +139,7 @@ public final class StudyRunner: @unchecked Sendable {
     }
     group.wait()
     if let failure { throw failure }
-    return study(try storage.read())
+    return study(try read())
   }
 
   struct Ticket {
@@ -145,10 +147,18 @@ public final class StudyRunner: @unchecked Sendable {
     var unit: [Double]
   }
 
+  /// `storage.transaction`, timed.
+  private func transaction<R>(_ body: ([JournalEvent]) throws -> (append: [JournalEvent], result: R)) throws -> R {
+    try storageClock.time { try storage.transaction(body) }
+  }
+
+  /// `storage.read()`, timed.
+  private func read() throws -> [JournalEvent] { try storageClock.time { try storage.read() } }
+
   /// Takes the next trial under the storage's lock: a lost one again, else a new one.
   func reserve() throws -> Ticket? {
     let configuration = configuration
-    let (ticket, snapshot): (Ticket?, Study?) = try storage.transaction { events in
+    let (ticket, snapshot): (Ticket?, Study?) = try transaction { events in
       var append = try header(for: events)
       let study = self.study(events)
       var start: JournalEvent
@@ -156,7 +166,8 @@ public final class StudyRunner: @unchecked Sendable {
       if let lost = study.trials.first(where: { $0.state == .running && isAbandoned($0) }) {
         var end = JournalEvent(event: .finish, trial: lost.number)
         end.state = .failed
-        end.error = "worker lost (\(lost.host ?? "?") pid \(lost.pid.map(String.init) ?? "?")); run again as trial \(next)"
+        end.error =
+          "worker lost (\(lost.host ?? "?") pid \(lost.pid.map(String.init) ?? "?")); run again as trial \(next)"
         end.seconds = Date().timeIntervalSince1970 - lost.started
         append.append(end)
         start = JournalEvent(event: .start, trial: next)
@@ -263,8 +274,8 @@ public final class StudyRunner: @unchecked Sendable {
       rungs = [nil]
     }
     let started = Date()
-    let heartbeat = storage.heartbeatInterval.map { [storage] interval in
-      Heartbeat(every: interval) { try? storage.beat(trial: ticket.number) }
+    let heartbeat = storage.heartbeatInterval.map { [storage, storageClock] interval in
+      Heartbeat(every: interval) { try? storageClock.time { try storage.beat(trial: ticket.number) } }
     }
     defer { heartbeat?.stop() }
     for (index, budget) in rungs.enumerated() {
@@ -283,7 +294,7 @@ public final class StudyRunner: @unchecked Sendable {
         return
       }
       guard let budget else { continue }
-      let stop: Bool = try storage.transaction { events in
+      let stop: Bool = try transaction { events in
         var report = JournalEvent(event: .report, trial: ticket.number)
         report.budget = budget
         report.metrics = metrics
@@ -301,7 +312,7 @@ public final class StudyRunner: @unchecked Sendable {
         return (append, prune)
       }
       onUpdate(
-        study(try storage.read()),
+        study(try read()),
         stop ? "trial \(ticket.number) stopped at budget \(budget)" : "trial \(ticket.number) passed budget \(budget)")
       if stop { return }
     }
@@ -352,7 +363,7 @@ public final class StudyRunner: @unchecked Sendable {
     end.metrics = metrics
     end.error = error
     end.seconds = Date().timeIntervalSince(since)
-    try storage.append([end])
-    onUpdate(study(try storage.read()), "trial \(number) \(state.rawValue)")
+    try storageClock.time { try storage.append([end]) }
+    onUpdate(study(try read()), "trial \(number) \(state.rawValue)")
   }
 }

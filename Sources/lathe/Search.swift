@@ -33,7 +33,8 @@ extension Lathe {
     var storage: String?
     @Option(name: .long, help: ArgumentHelp("Same as --storage (a .db or .jsonl file).", visibility: .hidden))
     var study: String?
-    @Option(name: .long, help: "The study's name in the database (default: the pipeline's name).") var studyName: String?
+    @Option(name: .long, help: "The study's name in the database (default: the pipeline's name).") var studyName:
+      String?
     @Flag(name: .long, help: "Carry on the study in --storage instead of refusing to touch it.") var resume = false
     @Flag(
       name: .long,
@@ -63,7 +64,8 @@ extension Lathe {
         throw ValidationError("give a pipeline file (or --function, or --benchmark)")
       }
       if let function, TestFunction.named[function] == nil {
-        throw ValidationError("unknown function \(function); known: \(TestFunction.named.keys.sorted().joined(separator: ", "))")
+        throw ValidationError(
+          "unknown function \(function); known: \(TestFunction.named.keys.sorted().joined(separator: ", "))")
       }
       if storage != nil && study != nil { throw ValidationError("give --storage or --study, not both") }
       if heartbeat <= 0 { throw ValidationError("--heartbeat must be more than 0 seconds") }
@@ -86,7 +88,8 @@ extension Lathe {
 
     private func runStudy() throws {
       var searchable =
-        try function.map(FunctionStudy.searchable) ?? SearchablePipeline.read(from: WorkspaceSources.pipelineFile(pipeline!))
+        try function.map(FunctionStudy.searchable)
+        ?? SearchablePipeline.read(from: WorkspaceSources.pipelineFile(pipeline!))
       let spec = searchable.spec
       if let trials { searchable.settings.trials = trials }
       if let sampler { searchable.settings.sampler = sampler }
@@ -142,7 +145,8 @@ extension Lathe {
       interrupt.cancel()
       let report = SearchReport(
         study: study, space: searchable.space, settings: settings, journal: location.description,
-        seconds: Date().timeIntervalSince(started), newTrials: study.finished.count - before.finished.count)
+        seconds: Date().timeIntervalSince(started), newTrials: study.finished.count - before.finished.count,
+        storageSeconds: runner.storageClock.seconds, storageCalls: runner.storageClock.calls)
       var bestPath: String?
       if function == nil, let best = study.paretoFront.first ?? study.best {
         let url = URL(fileURLWithPath: output ?? "\(spec.name).best.yaml")
@@ -179,7 +183,8 @@ extension Lathe {
       if !copied {
         printError("\(storage.location) already holds the study; \(path) was imported before (or is another study)")
       } else {
-        printError("imported \(events.filter { $0.event == .start }.count) trials from \(path) into \(storage.location)")
+        printError(
+          "imported \(events.filter { $0.event == .start }.count) trials from \(path) into \(storage.location)")
       }
     }
 
