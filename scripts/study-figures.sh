@@ -21,7 +21,9 @@ if [ -z "${LATHE:-}" ]; then
 fi
 OUT=${OUT:-$(mktemp -d /tmp/lathe-study-figures.XXXXXX)}
 mkdir -p "$OUT"
-echo "cpu: $(grep -m1 -o 'avx512_vnni\|avx2' /proc/cpuinfo || echo 'neither avx2 nor avx512_vnni'), $(nproc) cores"
+# The first processor's line lists both flags when it has both.
+flags=$(grep -m1 -o 'avx512_vnni\|avx2' /proc/cpuinfo | tr '\n' ' ' || true)
+echo "cpu: ${flags:-neither avx2 nor avx512_vnni }($(nproc) cores)"
 echo "binary $LATHE; work folder $OUT"
 
 now() { date +%s.%N; }
@@ -98,15 +100,18 @@ done
 
 echo
 echo "== SQLite: a 200-trial study killed (kill -9) near trial 100, then --resume"
-search_resume() { "$LATHE" search --function branin --function-seconds 0.02 --sampler random --trials 200 --jobs 1 \
+# exec: so that $! of `search_resume &` is lathe itself, for the kill.
+search_resume() { exec "$LATHE" search --function branin --function-seconds 0.05 --sampler random --trials 200 --jobs 1 \
   --storage resume.db "$@"; }
 search_resume >/dev/null 2>&1 &
 pid=$!
-finished() { sqlite_query resume.db "SELECT COUNT(*) FROM trials WHERE CAST(state AS TEXT) <> 'RUNNING'" 2>/dev/null || echo 0; }
-poll 120 eval '[ "$(finished)" -ge 100 ]' || { echo "the study did not reach 100 trials in 2 minutes" >&2 && exit 1; }
-kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
-echo "killed with $(finished) trials finished, $(sqlite_query resume.db "SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'") running"
+count() { sqlite_query resume.db "SELECT COUNT(*) FROM trials WHERE $1" 2>/dev/null || echo 0; }
+# Killed while trial 100 or a later one runs, so the resume has a lost trial to run again.
+trial_100_running() { [ "$(count "state = 'RUNNING' AND number >= 100")" -ge 1 ]; }
+poll 300 trial_100_running || { echo "the study did not reach trial 100 in 5 minutes" >&2 && exit 1; }
+# (The braces keep bash's "Killed" note off the output.)
+{ kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
+echo "killed with $(count "state <> 'RUNNING'") trials finished, $(count "state = 'RUNNING'") running"
 json=$(search_resume --resume --json 2>/dev/null)
 echo "resumed: $(field new_trials <<<"$json") new trials, storage $(field storage_ms_per_trial <<<"$json" | xargs printf '%.3f') ms per trial"
 check_study sqlite_query resume.db branin 200
@@ -141,11 +146,12 @@ elif [ "$status" != 0 ]; then
 fi
 echo "server $url"
 
-# One worker process: its own host name, so only heartbeats tell the others it died.
+# One worker process: its own host name, so only heartbeats tell the others it died; exec, so
+# that $! of `worker … &` is the worker itself, for the kill.
 worker() { # $1 host, $2 study, then more options
   local host=$1 study=$2
   shift 2
-  LATHE_WORKER_HOST=$host "$LATHE" search --worker --jobs 1 --function branin --sampler random \
+  LATHE_WORKER_HOST=$host exec "$LATHE" search --worker --jobs 1 --function branin --sampler random \
     --storage "$url" --study-name "$study" "$@"
 }
 
@@ -204,7 +210,7 @@ for run in 1 2 3; do
   sleep 1
   kill -9 "$victim"
   killed_at=$(now)
-  wait "$victim" 2>/dev/null || true
+  { wait "$victim"; } 2>/dev/null || true
   [ "$(state_of "$study" "$killed")" = RUNNING ] || echo "warning: trial $killed was not running at the kill" >&2
   to_fail=never to_retry=never
   if poll 60 failed "$study" "$killed"; then
