@@ -115,6 +115,6 @@ let package = Package(
         "LatheONNX", "LatheCompress", "LatheWorkspace", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
-    .testTarget(name: "LatheCLITests", dependencies: ["LatheIO", "LatheTestSupport"]),
+    .testTarget(name: "LatheCLITests", dependencies: ["LatheIO", "LatheStudyStore", "LatheTestSupport"]),
   ]
 )

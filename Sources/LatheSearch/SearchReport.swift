@@ -9,10 +9,16 @@ public struct SearchReport: Sendable {
   public var journal: String
   public var seconds: Double
   public var newTrials: Int
+  /// Wall seconds this run spent in the storage's calls, and how many (`StudyRunner.storageClock`).
+  public var storageSeconds: Double
+  public var storageCalls: Int
 
   public init(
-    study: Study, space: SearchSpace, settings: StudySettings, journal: String, seconds: Double, newTrials: Int
+    study: Study, space: SearchSpace, settings: StudySettings, journal: String, seconds: Double, newTrials: Int,
+    storageSeconds: Double = 0, storageCalls: Int = 0
   ) {
+    self.storageSeconds = storageSeconds
+    self.storageCalls = storageCalls
     self.study = study
     self.space = space
     self.settings = settings
@@ -41,6 +47,10 @@ public struct SearchReport: Sendable {
     public var newTrials: Int
     public var seconds: Double
     public var trialsPerMinute: Double
+    public var storageSeconds: Double
+    public var storageCalls: Int
+    /// Storage time per new trial: what keeping the study adds to each trial.
+    public var storageMsPerTrial: Double
     public var best: TrialSummary?
     public var paretoFront: [TrialSummary]
     public var importance: [String: Double]
@@ -57,11 +67,15 @@ public struct SearchReport: Sendable {
       constraints: settings.constraints.map(\.description), sampler: settings.samplerName, trials: study.trials.count,
       complete: study.complete.count, pruned: study.trials.filter { $0.state == .pruned }.count,
       failed: study.trials.filter { $0.state == .failed }.count, newTrials: newTrials, seconds: seconds,
-      trialsPerMinute: seconds > 0 ? Double(newTrials) / seconds * 60 : 0, best: study.best.map(summary),
+      trialsPerMinute: seconds > 0 ? Double(newTrials) / seconds * 60 : 0, storageSeconds: storageSeconds,
+      storageCalls: storageCalls, storageMsPerTrial: storageMsPerTrial, best: study.best.map(summary),
       paretoFront: settings.objectives.count > 1 ? study.paretoFront.map(summary) : [],
       importance: Dictionary(uniqueKeysWithValues: study.importance(space: space).map { ($0.name, $0.share) }),
       bestPipeline: bestPipeline)
   }
+
+  /// Storage milliseconds per new trial (0 when the run added none).
+  public var storageMsPerTrial: Double { newTrials > 0 ? storageSeconds * 1000 / Double(newTrials) : 0 }
 
   public func text() -> String {
     var lines: [String] = []
@@ -71,6 +85,9 @@ public struct SearchReport: Sendable {
       "\(study.trials.count) trials: \(study.complete.count) complete, \(pruned) stopped early, \(failed) failed"
         + String(format: "; %d new in %.1f s", newTrials, seconds)
         + (seconds > 0 && newTrials > 0 ? String(format: " (%.2f trials/min)", Double(newTrials) / seconds * 60) : ""))
+    if newTrials > 0 {
+      lines.append(String(format: "storage: %.2f ms per trial (%d calls)", storageMsPerTrial, storageCalls))
+    }
     if settings.objectives.count > 1 {
       let front = study.paretoFront
       lines.append(

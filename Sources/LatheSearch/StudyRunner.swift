@@ -69,6 +69,8 @@ public final class StudyRunner: @unchecked Sendable {
   public let configuration: Configuration
   public let storage: any StudyStorage
   public let executor: any TrialExecutor
+  /// Time spent in `storage`'s calls, for the report: what keeping the study costs.
+  public let storageClock = StorageClock()
   /// Called (from worker threads, one at a time) after every change to the study.
   private let onUpdate: @Sendable (Study, String) -> Void
   private let lock = NSLock()
@@ -143,7 +145,7 @@ public final class StudyRunner: @unchecked Sendable {
     }
     group.wait()
     if let failure { throw failure }
-    return study(try storage.read())
+    return study(try read())
   }
 
   struct Ticket {
@@ -164,10 +166,18 @@ public final class StudyRunner: @unchecked Sendable {
   /// How often a waiting worker looks again: half a heartbeat, at most a second.
   private var waitInterval: Double { min((storage.heartbeatInterval ?? 2) / 2, 1) }
 
+  /// `storage.transaction`, timed.
+  private func transaction<R>(_ body: ([JournalEvent]) throws -> (append: [JournalEvent], result: R)) throws -> R {
+    try storageClock.time { try storage.transaction(body) }
+  }
+
+  /// `storage.read()`, timed.
+  private func read() throws -> [JournalEvent] { try storageClock.time { try storage.read() } }
+
   /// Takes the next trial under the storage's lock: a lost one again, else a new one.
   func reserve() throws -> Next {
     let configuration = configuration
-    let (next, snapshot): (Next, Study?) = try storage.transaction { events in
+    let (next, snapshot): (Next, Study?) = try transaction { events in
       var append = try header(for: events)
       let study = self.study(events)
       var start: JournalEvent
@@ -292,8 +302,8 @@ public final class StudyRunner: @unchecked Sendable {
       rungs = [nil]
     }
     let started = Date()
-    let heartbeat = storage.heartbeatInterval.map { [storage] interval in
-      Heartbeat(every: interval) { try? storage.beat(trial: ticket.number) }
+    let heartbeat = storage.heartbeatInterval.map { [storage, storageClock] interval in
+      Heartbeat(every: interval) { try? storageClock.time { try storage.beat(trial: ticket.number) } }
     }
     defer { heartbeat?.stop() }
     for (index, budget) in rungs.enumerated() {
@@ -312,7 +322,7 @@ public final class StudyRunner: @unchecked Sendable {
         return
       }
       guard let budget else { continue }
-      let stop: Bool = try storage.transaction { events in
+      let stop: Bool = try transaction { events in
         var report = JournalEvent(event: .report, trial: ticket.number)
         report.budget = budget
         report.metrics = metrics
@@ -330,7 +340,7 @@ public final class StudyRunner: @unchecked Sendable {
         return (append, prune)
       }
       onUpdate(
-        study(try storage.read()),
+        study(try read()),
         stop ? "trial \(ticket.number) stopped at budget \(budget)" : "trial \(ticket.number) passed budget \(budget)")
       if stop { return }
     }
@@ -381,7 +391,7 @@ public final class StudyRunner: @unchecked Sendable {
     end.metrics = metrics
     end.error = error
     end.seconds = Date().timeIntervalSince(since)
-    try storage.append([end])
-    onUpdate(study(try storage.read()), "trial \(number) \(state.rawValue)")
+    try storageClock.time { try storage.append([end]) }
+    onUpdate(study(try read()), "trial \(number) \(state.rawValue)")
   }
 }

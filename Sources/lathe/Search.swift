@@ -160,7 +160,8 @@ extension Lathe {
       interrupt.cancel()
       let report = SearchReport(
         study: study, space: searchable.space, settings: settings, journal: location.description,
-        seconds: Date().timeIntervalSince(started), newTrials: study.finished.count - before.finished.count)
+        seconds: Date().timeIntervalSince(started), newTrials: study.finished.count - before.finished.count,
+        storageSeconds: runner.storageClock.seconds, storageCalls: runner.storageClock.calls)
       var bestPath: String?
       if function == nil, let best = study.paretoFront.first ?? study.best {
         let url = URL(fileURLWithPath: output ?? "\(spec.name).best.yaml")
