@@ -160,9 +160,15 @@ extension OptunaStudyStore {
   }
 
   func decode<T: Decodable>(_ type: T.Type, _ json: String) -> T? {
+    try? Self.decoder.decode(T.self, from: Data(json.utf8))
+  }
+
+  /// One decoder for every attribute (making one per value showed in profiles); reads the
+  /// non-finite numbers Lathe writes as strings.
+  private static let decoder: JSONDecoder = {
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-    return try? decoder.decode(T.self, from: Data(json.utf8))
-  }
+    return decoder
+  }()
 }

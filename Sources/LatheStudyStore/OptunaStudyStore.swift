@@ -99,23 +99,11 @@ public final class OptunaStudyStore: StudyStorage, @unchecked Sendable {
 
   /// Local text of a moment, as Optuna writes `datetime_start` (`datetime.now()`).
   static func timestamp(_ seconds: Double) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = .current
-    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSSSSS"
-    return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    LocalTimestamp.text(seconds)
   }
 
   /// Seconds since 1970 of such text (with or without the fraction), or nil.
   static func seconds(_ text: String?) -> Double? {
-    guard let text else { return nil }
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = .current
-    for format in ["yyyy-MM-dd HH:mm:ss.SSSSSS", "yyyy-MM-dd HH:mm:ss"] {
-      formatter.dateFormat = format
-      if let date = formatter.date(from: text) { return date.timeIntervalSince1970 }
-    }
-    return nil
+    text.flatMap(LocalTimestamp.seconds)
   }
 }
