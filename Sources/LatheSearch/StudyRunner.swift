@@ -243,13 +243,7 @@ public final class StudyRunner: @unchecked Sendable {
     // A study another tool (Optuna) made: same directions, and every trial's values in range.
     let theirs = found.objectives ?? []
     let ours = configuration.settings.objectives
-    let sameDirections =
-      theirs.count == ours.count
-      && zip(theirs, ours).allSatisfy { text, objective in
-        let words = text.split(separator: " ", maxSplits: 1).map(String.init)
-        return words.first == objective.direction.rawValue && (words.count == 1 || words[1] == objective.metric)
-      }
-    guard sameDirections else {
+    guard Objective.same(theirs, as: ours) else {
       throw StudyMismatch(
         description:
           "\(storage.location): the study's objectives are [\(theirs.joined(separator: ", "))]; "

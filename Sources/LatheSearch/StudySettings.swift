@@ -13,6 +13,16 @@ public struct Objective: Sendable, Equatable, CustomStringConvertible {
 
   public var description: String { "\(direction.rawValue) \(metric)" }
 
+  /// Whether a stored study's objectives (`texts`, as `description` writes them, or only the
+  /// direction when the study named no metrics: one Optuna made) are `objectives`.
+  public static func same(_ texts: [String], as objectives: [Objective]) -> Bool {
+    texts.count == objectives.count
+      && zip(texts, objectives).allSatisfy { text, objective in
+        let words = text.split(separator: " ", maxSplits: 1).map(String.init)
+        return words.first == objective.direction.rawValue && (words.count == 1 || words[1] == objective.metric)
+      }
+  }
+
   /// The metric turned into a value to minimize (samplers only minimize), or nil if it is missing.
   public func loss(_ metrics: [String: Double]) -> Double? {
     guard let v = metrics[metric], v.isFinite else { return nil }

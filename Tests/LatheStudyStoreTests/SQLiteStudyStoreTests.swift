@@ -40,18 +40,8 @@ class SQLiteStudyStoreTests: StudyStoreTestCase {
 
   func testWorkersWithTheirOwnConnectionsTakeEveryTrialOnce() throws {
     // Three runners with two threads each, each on its own connection: like three processes.
-    let group = DispatchGroup()
-    let failures = FailureBox()
-    for _ in 0..<3 {
-      let runner = runner(try store(), trials: 30, jobs: 2)
-      group.enter()
-      Thread.detachNewThread {
-        defer { group.leave() }
-        do { _ = try runner.run() } catch { failures.add("\(error)") }
-      }
-    }
-    group.wait()
-    XCTAssertEqual(failures.all, [])
+    let runners = try (0..<3).map { _ in runner(try store(), trials: 30, jobs: 2) }
+    XCTAssertEqual(runTogether(runners), [])
     let study = Study(events: try store().read(), objectives: settings().objectives)
     XCTAssertEqual(study.trials.map(\.number), Array(0..<30))
     XCTAssertEqual(study.complete.count, 30)
@@ -91,18 +81,8 @@ class SQLiteStudyStoreTests: StudyStoreTestCase {
       Thread.sleep(forTimeInterval: 1.25)
       return ["value": request.unit[0]]
     }
-    let group = DispatchGroup()
-    let failures = FailureBox()
-    for _ in 0..<2 {
-      let runner = runner(try store(heartbeat: 0.25), trials: 4, executor: slow)
-      group.enter()
-      Thread.detachNewThread {
-        defer { group.leave() }
-        do { _ = try runner.run() } catch { failures.add("\(error)") }
-      }
-    }
-    group.wait()
-    XCTAssertEqual(failures.all, [])
+    let runners = try (0..<2).map { _ in runner(try store(heartbeat: 0.25), trials: 4, executor: slow) }
+    XCTAssertEqual(runTogether(runners), [])
     let study = Study(events: try store().read(), objectives: settings().objectives)
     XCTAssertEqual(study.trials.filter { $0.state == .failed }.map(\.number), [])
     XCTAssertEqual(study.complete.count, 4)

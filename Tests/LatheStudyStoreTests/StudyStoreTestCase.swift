@@ -49,6 +49,22 @@ class StudyStoreTestCase: XCTestCase {
       storage: storage, executor: executor)
   }
 
+  /// Runs each runner on a thread of its own, as separate processes would, and returns the
+  /// errors they threw.
+  func runTogether(_ runners: [StudyRunner]) -> [String] {
+    let group = DispatchGroup()
+    let failures = FailureBox()
+    for runner in runners {
+      group.enter()
+      Thread.detachNewThread {
+        defer { group.leave() }
+        do { _ = try runner.run() } catch { failures.add("\(error)") }
+      }
+    }
+    group.wait()
+    return failures.all
+  }
+
   /// A fixture copied to the temporary folder (the store writes to what it opens).
   func fixture(_ name: String) throws -> String {
     let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")

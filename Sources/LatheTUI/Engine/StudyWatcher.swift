@@ -147,13 +147,7 @@ final class StudyWatcher: @unchecked Sendable {
     }
     let theirs = header.objectives ?? []
     let ours = searchable.settings.objectives
-    let same =
-      theirs.count == ours.count
-      && zip(theirs, ours).allSatisfy { text, objective in
-        let words = text.split(separator: " ", maxSplits: 1).map(String.init)
-        return words.first == objective.direction.rawValue && (words.count == 1 || words[1] == objective.metric)
-      }
-    guard same || theirs.isEmpty else {
+    guard Objective.same(theirs, as: ours) || theirs.isEmpty else {
       return "study \(studyName) has objectives [\(theirs.joined(separator: ", "))]; "
         + "\(name) has [\(ours.map(\.description).joined(separator: ", "))]"
     }
