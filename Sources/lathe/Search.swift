@@ -119,6 +119,16 @@ extension Lathe {
           "\(location) already holds a study named \(name): pass --resume to carry it on, --worker to join it, "
             + "or another --storage (or --study-name)")
       }
+      // Earlier releases kept the study in NAME.study.jsonl here: say how to carry it on,
+      // rather than quietly starting a new study beside it.
+      let oldJournal = "\(name).study.jsonl"
+      if resume, storage == nil, study == nil, importJournal == nil, FileManager.default.fileExists(atPath: oldJournal),
+        try !location.holdsStudy(named: name)
+      {
+        throw CommandFailure(
+          "\(location) holds no study named \(name), but \(oldJournal) here does (an earlier release's journal): "
+            + "add --import-journal \(oldJournal) to carry it on in \(location), or --storage \(oldJournal) to keep it")
+      }
       let storage = try StudySetup.openStorage(searchable, at: location, heartbeatInterval: heartbeat)
       if let importJournal { try importStudy(from: importJournal, into: storage) }
       let onUpdate: @Sendable (Study, String) -> Void = { study, message in

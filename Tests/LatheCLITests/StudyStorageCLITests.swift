@@ -46,6 +46,24 @@ extension CommandLineTests {
     XCTAssertEqual(again.json["trials"] as? Int, 9)
   }
 
+  func testResumingAStudyAnEarlierReleaseKeptInAJournalSaysHowToCarryItOn() throws {
+    // An earlier release's default: NAME.study.jsonl in the working folder.
+    let journal = Self.packageRoot.appendingPathComponent("branin.study.jsonl")
+    let database = Self.packageRoot.appendingPathComponent("branin.study.db")
+    guard !FileManager.default.fileExists(atPath: journal.path), !FileManager.default.fileExists(atPath: database.path)
+    else { throw XCTSkip("branin.study.jsonl or .db already in the package root") }
+    defer {
+      try? FileManager.default.removeItem(at: journal)
+      try? FileManager.default.removeItem(at: database)
+    }
+    let old = try lathe("search", "--function", "branin", "--trials", "3", "--storage", journal.path)
+    XCTAssertEqual(old.status, 0, old.stderr)
+    let resumed = try lathe("search", "--function", "branin", "--trials", "5", "--resume")
+    XCTAssertNotEqual(resumed.status, 0)
+    XCTAssertTrue(resumed.stderr.contains("--import-journal branin.study.jsonl"), resumed.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: database.path), "a new study was started beside the journal")
+  }
+
   func testStorageMistakesAreOneLineErrors() throws {
     let unknown = try lathe("search", "--function", "branin", "--storage", "mysql://root@localhost/x")
     XCTAssertNotEqual(unknown.status, 0)
