@@ -316,7 +316,9 @@ public final class StudyRunner: @unchecked Sendable {
         return
       }
       guard let budget else { continue }
-      let stop: Bool = try transaction { events in
+      // The transaction hands back the study it just wrote, so the update needs no second read
+      // (on a database each read is every row of the study).
+      let (stop, after): (Bool, [JournalEvent]) = try transaction { events in
         var report = JournalEvent(event: .report, trial: ticket.number)
         report.budget = budget
         report.metrics = metrics
@@ -331,10 +333,10 @@ public final class StudyRunner: @unchecked Sendable {
           end.seconds = Date().timeIntervalSince(started)
           append.append(end)
         }
-        return (append, prune)
+        return (append, (prune, events + append))
       }
       onUpdate(
-        study(try read()),
+        study(after),
         stop ? "trial \(ticket.number) stopped at budget \(budget)" : "trial \(ticket.number) passed budget \(budget)")
       if stop { return }
     }
@@ -385,7 +387,7 @@ public final class StudyRunner: @unchecked Sendable {
     end.metrics = metrics
     end.error = error
     end.seconds = Date().timeIntervalSince(since)
-    try storageClock.time { try storage.append([end]) }
-    onUpdate(study(try read()), "trial \(number) \(state.rawValue)")
+    let after = try transaction { events in ([end], events + [end]) }
+    onUpdate(study(after), "trial \(number) \(state.rawValue)")
   }
 }

@@ -58,7 +58,7 @@ struct OptunaRowWriter {
       """
       INSERT INTO trials (number, study_id, state, datetime_start)
         VALUES (?, ?, 'RUNNING', \(dialect.timestampParameter)) RETURNING trial_id
-      """, [.int(Int64(number)), .int(Int64(studyID)), .text(OptunaStudyStore.timestamp(event.time))])
+      """, [.int(Int64(number)), .int(Int64(studyID)), .text(LocalTimestamp.text(event.time))])
     guard let trialID = rows.first?.first?.int else {
       throw StudyStoreError("\(store.location): trial \(number): the database returned no trial_id")
     }
@@ -110,7 +110,7 @@ struct OptunaRowWriter {
     }
     try connection.execute(
       "UPDATE trials SET state = '\(state)', datetime_complete = \(dialect.timestampParameter) WHERE trial_id = ?",
-      [.text(OptunaStudyStore.timestamp(event.time)), .int(Int64(trialID))])
+      [.text(LocalTimestamp.text(event.time)), .int(Int64(trialID))])
     let metrics = event.metrics ?? [:]
     // Optuna's values: every objective of a complete trial; a pruned one keeps its last
     // intermediate value as its value, as Optuna's `tell` does, for a single objective.

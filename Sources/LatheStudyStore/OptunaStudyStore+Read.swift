@@ -39,7 +39,7 @@ extension OptunaStudyStore {
       let attributes = Dictionary(
         (system[trialID] ?? []).compactMap { r in r[1].text.map { ($0, r[2].text ?? "null") } },
         uniquingKeysWith: { a, _ in a })
-      let started = Self.seconds(row[3].text) ?? 0
+      let started = row[3].text.flatMap(LocalTimestamp.seconds) ?? 0
       var start = JournalEvent(event: .start, trial: number, time: started)
       start.unit = attributes["lathe:unit"].flatMap { decode([Double].self, $0) }
       var decoded: [String: JournalValue] = [:]
@@ -77,7 +77,7 @@ extension OptunaStudyStore {
           events.append(JournalEvent(event: .heartbeat, trial: number, time: now - age))
         }
       default:
-        let finished = Self.seconds(row[4].text) ?? started
+        let finished = row[4].text.flatMap(LocalTimestamp.seconds) ?? started
         var finish = JournalEvent(event: .finish, trial: number, time: finished)
         finish.state = state == "COMPLETE" ? .complete : state == "PRUNED" ? .pruned : .failed
         var metrics = attributes["lathe:metrics"].flatMap { decode([String: Double].self, $0) }

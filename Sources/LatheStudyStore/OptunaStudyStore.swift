@@ -96,14 +96,4 @@ public final class OptunaStudyStore: StudyStorage, @unchecked Sendable {
         """, [.text(studyName), .int(Int64(trial))])
     }
   }
-
-  /// Local text of a moment, as Optuna writes `datetime_start` (`datetime.now()`).
-  static func timestamp(_ seconds: Double) -> String {
-    LocalTimestamp.text(seconds)
-  }
-
-  /// Seconds since 1970 of such text (with or without the fraction), or nil.
-  static func seconds(_ text: String?) -> Double? {
-    text.flatMap(LocalTimestamp.seconds)
-  }
 }

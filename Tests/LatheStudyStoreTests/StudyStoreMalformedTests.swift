@@ -52,33 +52,30 @@ final class StudyStoreMalformedTests: StudyStoreTestCase {
     XCTAssertTrue(study.complete.allSatisfy { $0.metrics["value"]?.isFinite == true })
   }
 
+  /// Opening `path` as study `name` must fail with a message holding `expected`.
+  func assertRefused(_ path: String, study name: String = "s", mentions expected: String, line: UInt = #line) {
+    XCTAssertThrowsError(
+      try OptunaStudyStore(
+        connection: try SQLiteStudyConnection(path: path), studyName: name, space: space,
+        objectiveMetrics: ["value"]), line: line
+    ) { XCTAssertTrue("\($0)".contains(expected), "\($0)", line: line) }
+  }
+
   func testDatabasesThatAreNotStudiesAreRefused() throws {
     let text = folder.appendingPathComponent("text.db")
     try Data(String(repeating: "not a database ", count: 300).utf8).write(to: text)
-    XCTAssertThrowsError(
-      try OptunaStudyStore(
-        connection: try SQLiteStudyConnection(path: text.path), studyName: "s", space: space,
-        objectiveMetrics: ["value"])
-    ) { XCTAssertTrue("\($0)".contains(text.path), "\($0)") }
+    assertRefused(text.path, mentions: text.path)
 
     let old = try fixture("optuna-5.1-branin.db")
     let connection = try SQLiteStudyConnection(path: old)
     try connection.execute("UPDATE alembic_version SET version_num = 'v3.0.0.d'")
     connection.close()
-    XCTAssertThrowsError(
-      try OptunaStudyStore(
-        connection: try SQLiteStudyConnection(path: old), studyName: "branin", space: space,
-        objectiveMetrics: ["value"])
-    ) { XCTAssertTrue("\($0)".contains("expected Optuna's schema revision v3.2.0.a"), "\($0)") }
+    assertRefused(old, study: "branin", mentions: "expected Optuna's schema revision v3.2.0.a")
 
     let foreign = folder.appendingPathComponent("foreign.db").path
     let other = try SQLiteStudyConnection(path: foreign)
     try other.execute("CREATE TABLE studies (id INTEGER)")
     other.close()
-    XCTAssertThrowsError(
-      try OptunaStudyStore(
-        connection: try SQLiteStudyConnection(path: foreign), studyName: "s", space: space,
-        objectiveMetrics: ["value"])
-    ) { XCTAssertTrue("\($0)".contains("not a database Optuna or Lathe made"), "\($0)") }
+    assertRefused(foreign, mentions: "not a database Optuna or Lathe made")
   }
 }
