@@ -64,6 +64,7 @@ public enum ONNXExporter {
     var proto = Onnx_ModelProto()
     proto.irVersion = irVersion
     proto.producerName = "lathe"
+    proto.producerVersion = LatheVersion.string
     proto.graph = graph
     var opset = Onnx_OperatorSetIdProto()
     opset.domain = ""

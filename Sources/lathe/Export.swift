@@ -25,6 +25,7 @@ extension Lathe {
     @Option(name: .long, help: "gguf: general.name (default: the model's file or sample name).") var name: String?
     @Option(name: .long, help: "gguf: also write this .npz of every tensor as the file decodes.")
     var reference: String?
+    @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {
       if format.lowercased() != "gguf", type != nil || name != nil || reference != nil {
@@ -43,8 +44,10 @@ extension Lathe {
         // The folder is made first, so a path that cannot exist fails with one line naming it.
         try AtomicFile.createFolder(url.deletingLastPathComponent())
         try ModelOpener.save(network, to: url, format: target)
-        let size = url.fileSizeOnDisk
-        print("wrote \(output) (\(target.rawValue), \(size) bytes, \(network.nodes.count) nodes)")
+        let report = ExportReport(
+          output: output, format: target.rawValue, bytes: url.fileSizeOnDisk, nodes: network.nodes.count)
+        if json { return try printJSON(report) }
+        print("wrote \(output) (\(target.rawValue), \(report.bytes) bytes, \(network.nodes.count) nodes)")
       }
     }
 
@@ -66,6 +69,13 @@ extension Lathe {
         let referenceURL = URL(fileURLWithPath: reference)
         try AtomicFile.createFolder(referenceURL.deletingLastPathComponent())
         try NumpyArchive.write(written.reference, to: referenceURL)
+      }
+      if json {
+        var report = ExportReport(output: output, format: "gguf", bytes: url.fileSizeOnDisk)
+        (report.type, report.tensors) = ("\(weightType)", written.tensors.count)
+        report.fallbacks = written.fallbacks.map { "\($0)" }
+        report.reference = reference
+        return try printJSON(report)
       }
       print(
         "wrote \(output) (gguf \(weightType), \(url.fileSizeOnDisk) bytes, \(written.tensors.count) tensors)"
@@ -98,6 +108,8 @@ extension Lathe {
         "Threads one fp32 GEMM is split over, as bench's --threads (LK_THREADS sizes the pool for everything).",
         valueName: "n"))
     var threads: Int?
+    @Flag(name: .long, help: "Print one JSON object on stdout: every test with its outcome and timings.")
+    var json = false
 
     func validate() throws {
       if let time, time < 1 { throw ValidationError("--time must be at least 1 run, got \(time)") }
@@ -108,24 +120,34 @@ extension Lathe {
       if let threads { lk_set_num_threads(Int32(threads)) }
       let tests = BackendTestRunner.testFolders(folders)
       var failed = 0
+      var report = ONNXTestReport()
       for folder in tests {
         let outcome = BackendTestRunner.run(folder, requireDynamic: dynamic, timingRounds: time ?? 0)
+        if !outcome.passed { failed += 1 }
+        if json {
+          report.tests.append(.init(outcome))
+          continue
+        }
         for t in outcome.timings {
           print(
             "time \(outcome.name) \(t.set): median \(milliseconds(t.medianMilliseconds)) ms, fastest "
               + "\(milliseconds(t.minimumMilliseconds)) ms, \(t.rounds) runs"
               + (t.inputsAtRunTime == 0 ? " (no input at run time: all bound as constants at import)" : ""))
         }
-        if !outcome.passed { failed += 1 }
         if !outcome.passed {
           print("FAIL \(outcome.name): \(outcome.message)")
         } else if verbose {
           print("ok   \(outcome.name)" + (outcome.message.isEmpty ? "" : " (\(outcome.message))"))
         }
       }
-      print("\(tests.count - failed) passed, \(failed) failed")
       if tests.isEmpty {
         throw CommandFailure("no test folders (with model.onnx) under \(folders.joined(separator: " "))")
+      }
+      if json {
+        (report.passed, report.failed) = (tests.count - failed, failed)
+        try printJSON(report)
+      } else {
+        print("\(tests.count - failed) passed, \(failed) failed")
       }
       if failed > 0 { throw ExitCode(1) }
     }

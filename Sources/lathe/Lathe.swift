@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LatheTUI
+import LatheTensor
 import LatheWorkspace
 
 @main
@@ -14,6 +15,7 @@ struct Lathe: ParsableCommand {
       Models are safetensors or ONNX files; datasets are bundled names (mnist-5k, digits), MNIST IDX folders or
       CSV files; pipelines are YAML files.
       """,
+    version: LatheVersion.string,
     subcommands: [
       OpenWorkbench.self, TutorialCommand.self, Train.self, Eval.self, Inspect.self, Run.self, Search.self,
       Bench.self, Export.self,
@@ -51,10 +53,17 @@ extension Lathe {
     }
 
     func run() throws {
-      // The workbench needs a terminal; piped or scripted, show the commands instead.
+      // The workbench needs a terminal. A bare `lathe` piped or scripted shows the commands;
+      // options for the workbench there are a mistake the script should hear about.
       guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-        print(Lathe.helpMessage())
-        return
+        guard CommandLine.arguments.count > 1 else {
+          print(Lathe.helpMessage())
+          return
+        }
+        let which = isatty(STDIN_FILENO) == 0 ? "stdin" : "stdout"
+        throw CommandFailure(
+          "the workbench needs a terminal, and \(which) is not one; in scripts use lathe run, eval, inspect "
+            + "or search (lathe --help lists them)")
       }
       try reportingErrors {
         // The pipeline's own model unless one is named: a digits pipeline opens the digits model.

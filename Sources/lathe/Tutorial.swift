@@ -16,6 +16,14 @@ extension Lathe {
     @Argument(help: "Tutorial to open: its name (first-tour or 1-first-tour) or a .yaml path.") var name: String?
     @Flag(name: .long, help: "Start from the first step rather than where you left off.") var restart = false
     @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
+    @Flag(name: .long, help: "List the tutorials as one JSON object on stdout (with no NAME).") var json = false
+
+    func validate() throws {
+      if json, let name {
+        throw ValidationError(
+          "--json lists the tutorials; tutorial \(name) opens the workbench, which needs a terminal")
+      }
+    }
 
     func run() throws {
       let library = TutorialLibrary.locate()
@@ -46,6 +54,7 @@ extension Lathe {
         throw CommandFailure("no tutorials found in \(library.directory?.path ?? "samples/tutorials")")
       }
       let progress = TutorialProgressStore.standard().load()
+      if json { return try printJSON(TutorialListReport(entries, progress: progress)) }
       for entry in entries {
         switch entry.tutorial {
         case .success(let tutorial):

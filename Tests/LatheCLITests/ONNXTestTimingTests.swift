@@ -68,7 +68,7 @@ extension CommandLineTests {
 
   /// A backend-test folder: model.onnx a Relu of x[N,4] (`onnxModel`), and one test data set per
   /// entry of `sets`, each a [2,4] input with its Relu written out as the expected output.
-  private func reluTestFolder(sets: [[Float]]) throws -> URL {
+  func reluTestFolder(sets: [[Float]]) throws -> URL {
     let folder = scratch.appendingPathComponent("test_relu")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try onnxModel(nodes: [onnxNode("relu", "Relu", inputs: ["x"], outputs: ["y"])])
@@ -83,7 +83,7 @@ extension CommandLineTests {
   }
 
   /// TensorProto of float32 values: dims 1, data_type 2 (1 = float), name 8, raw_data 9.
-  private func floatTensor(_ name: String, _ dims: [Int], _ values: [Float]) -> [UInt8] {
+  func floatTensor(_ name: String, _ dims: [Int], _ values: [Float]) -> [UInt8] {
     let raw = values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
     return dims.flatMap { field(1, varint: UInt64($0)) } + field(2, varint: 1) + field(8, name) + field(9, raw)
   }
