@@ -235,9 +235,13 @@ extension ONNXConverters {
       return
     }
     let x = try n.required(0, "x")
+    let quantize = n.node.opType == "QuantizeLinear"
+    if !quantize, blockSize == 0, try n.runtime(1) != nil {
+      try runtimeDequantization(n, x)
+      return
+    }
     let scale = try n.requiredConstant(1, "scale")
     let zero = try n.constant(2, "zero_point")
-    let quantize = n.node.opType == "QuantizeLinear"
     // The integer type: the zero point's, else the quantized input's (dequantize), else uint8.
     let type = zero?.elementType ?? (quantize ? .uint8 : (x.constant?.elementType ?? .uint8))
     let range = try integerRange(type)
@@ -264,6 +268,43 @@ extension ONNXConverters {
     var y = try n.emit(layer, [x], hints: [n.hint(0)])
     if quantize, case .constant(let c) = y { y = .constant(c.cast(to: type)) }
     n.define(0, y)
+    // 8-bit weight levels: the Gemm, MatMul or Conv that reads them may run as an int8 layer.
+    if !quantize, x.constant != nil, blockSize == 0, type == .int8 || type == .uint8,
+      let output = n.node.output.first, !output.isEmpty
+    {
+      n.importer.int8Weights[output] = Int8WeightOrigin(
+        initializer: n.node.input[0], scales: scale.floats.contiguous().scalars)
+    }
+  }
+
+  /// DequantizeLinear by a scale (and zero point) computed at run time, as DynamicQuantizeLinear
+  /// gives them: (x − zero point) · scale. When all three come from one DynamicQuantizeLinear,
+  /// the result is noted so a Gemm, MatMul or Conv reading it can run as a dynamic int8 layer.
+  static func runtimeDequantization(_ n: NodeConversion, _ x: ValueRef) throws(NodeError) {
+    let scale = try n.required(1, "scale")
+    guard n.shape(scale).reduce(1, *) == 1 else {
+      throw NodeError("a scale computed at run time must be one value, not \(n.shape(scale))")
+    }
+    var shifted = x
+    if let zero = try n.input(2) {
+      shifted = try n.emit(ONNXOp(.sub), [x, zero], hints: [n.hint(0), n.hint(2)], suffix: "_shift")
+    }
+    let y = try n.emit(ONNXOp(.mul), [shifted, scale], hints: [n.hint(0), n.hint(1)])
+    n.define(0, y)
+    let importer = n.importer
+    let sources = n.node.input.prefix(3).map { name -> (layer: ONNXDynamicQuantization, input: String)? in
+      guard case .runtime(let value, _)? = importer.values[name], let index = importer.nodeIndex[value],
+        let layer = importer.nodes[index].layer as? ONNXDynamicQuantization,
+        let input = importer.nodes[index].inputs.first
+      else { return nil }
+      return (layer, input)
+    }
+    guard sources.count == 3, let source = sources[0]?.input,
+      sources.map({ $0?.layer.output }) == [.quantized, .scale, .zeroPoint],
+      sources.allSatisfy({ $0?.input == source }), case .runtime(let value, _) = y
+    else { return }
+    importer.dynamicallyQuantized[value] = source
+    if case .runtime(let shift, _) = shifted, shift != value { importer.dynamicallyQuantized[shift] = source }
   }
 
   /// The values a quantized integer type holds, which results saturate to.

@@ -200,6 +200,13 @@ final class GraphImporter {
   var materialized: [String: String] = [:]
   /// Values that blocked DequantizeLinear nodes made from int4/int8 levels, by name.
   var blockQuantized: [String: BlockQuantizedWeight] = [:]
+  /// Values folded from a DequantizeLinear of 8-bit levels, by name, and the Linear and Conv2d
+  /// nodes made from them (by node name): what `fuseQDQ` may run as int8 layers.
+  var int8Weights: [String: Int8WeightOrigin] = [:]
+  var int8Candidates: [String: Int8WeightOrigin] = [:]
+  /// Nodes of a DequantizeLinear of one DynamicQuantizeLinear's outputs (its product and its
+  /// zero-point shift), each with the value that was quantized.
+  var dynamicallyQuantized: [String: String] = [:]
   var passes = 1
   /// Element types of run-time values that are not floating point (shapes, indices, masks),
   /// by value name: they travel as exact fp32 values, and integer division or a cast to an
@@ -278,7 +285,9 @@ final class GraphImporter {
       currentNode = GraphImporter.displayName(node, index: index)
       currentOp = node.opType
       do {
+        let first = nodes.count
         try GradientRecording.disabled { try ONNXConverters.convert(NodeConversion(node: node, importer: self)) }
+        noteInt8Weight(of: node, addedFrom: first)
         recordTypes(node)
         // A constant no node left reads is dropped: the converters copied what they keep (a
         // MatMul weight transposed into a Linear), and the import would otherwise hold both.
@@ -305,6 +314,7 @@ final class GraphImporter {
         outputs.append((output.name, name))
       }
     }
+    fuseQDQ(outputs: &outputs)
     var metadata = Dictionary(proto.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     metadata["onnx.file"] = file
     return ONNXGraph(

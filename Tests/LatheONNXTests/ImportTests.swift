@@ -1,4 +1,5 @@
 import Foundation
+import LatheCompress
 import LatheTensor
 import XCTest
 
@@ -175,8 +176,10 @@ final class ImportTests: XCTestCase {
       initializers: [ONNXBuild.tensor("ws", [2], [0.1, 0.2]), ONNXBuild.tensor("xs", [], [0.5]), z, w, wz],
       inputs: [ONNXBuild.value("x", [nil, 2])], outputs: ["y"])
     let model = try ONNXImporter.load(data: ONNXBuild.data(m)).model()
-    let linear = try XCTUnwrap(model.nodes.compactMap { $0.layer as? Linear }.first)
-    assertClose(linear.weight.value.scalars, [1, -2, 0, 1], accuracy: 1e-6)
+    // The QDQ pattern runs as the int8 layer it describes (QDQImportTests has the details).
+    let linear = try XCTUnwrap(model.nodes.compactMap { $0.layer as? QuantizedLinear }.first)
+    XCTAssertEqual(linear.weights.values, [10, -20, 0, 5])
+    assertClose(try XCTUnwrap(linear.effectiveWeight).scalars, [1, -2, 0, 1], accuracy: 1e-6)
     // x = [1.2, -0.3] quantizes to [1.0, -0.5] at scale 0.5.
     assertClose(model.predict(Tensor(shape: [1, 2], scalars: [1.2, -0.3])).scalars, [2, -0.5], accuracy: 1e-6)
   }

@@ -74,7 +74,7 @@ final class RoundTripTests: XCTestCase {
       weights: weights, bias: fc.bias?.value, input: .fixed(.unsigned(low: -4, high: 4, symmetric: false)), relu: false)
     model.replaceLayer(named: "fc", with: fixed)
     let imported = try ONNXImporter.load(data: ONNXExporter.data(model)).model()
-    XCTAssertTrue(imported.nodes.contains { $0.layer.op == "onnx.QuantizeLinear" })
+    XCTAssertTrue(imported.nodes.contains { $0.layer is QuantizedLinear }, "QDQ opens as the int8 layer")
     XCTAssertLessThan(imported.predict(input(4)).maxAbsDifference(model.predict(input(4))), 2e-3)
   }
 
