@@ -271,3 +271,51 @@ final class TutorialTests: XCTestCase {
     XCTAssertNil(app.tutorial)
   }
 }
+
+/// `{if A OP B}…{else}…{end}`: tutorial lessons follow the learner's numbers.
+final class LessonConditionTests: XCTestCase {
+  func testNumbersAreReadAsThePanelsPrintThem() {
+    XCTAssertEqual(LessonCondition.number(displayed: "13.7k"), 13_700)
+    XCTAssertEqual(LessonCondition.number(displayed: "97.20%"), 97.2)
+    XCTAssertEqual(LessonCondition.number(displayed: "1.07 MB"), 1_070_000)
+    XCTAssertEqual(LessonCondition.number(displayed: "812 µs")!, 0.000812, accuracy: 1e-12)
+    XCTAssertEqual(LessonCondition.number(displayed: "4.48 ms")!, 0.00448, accuracy: 1e-12)
+    XCTAssertNil(LessonCondition.number(displayed: Placeholders.missing))
+    XCTAssertNil(LessonCondition.number(displayed: "csr-spmm"))
+  }
+
+  func testOperatorsCompareAsWritten() throws {
+    let values = ["a": "13.6k", "b": "13.7k", "c": "97.20%", "d": "97.20%", "e": "1.00 ms", "f": "812 µs"]
+    func holds(_ text: String) throws -> Bool {
+      try XCTUnwrap(LessonCondition(text), text).holds { values[$0] ?? Placeholders.missing }
+    }
+    XCTAssertTrue(try holds("a < b"))
+    XCTAssertFalse(try holds("b >> a"), "0.7% more is not a difference worth a sentence")
+    XCTAssertTrue(try holds("a ~ b"))
+    XCTAssertTrue(try holds("c == d"))
+    XCTAssertTrue(try holds("e >> f"), "1 ms is clearly more than 812 µs")
+    XCTAssertTrue(try holds("f <= e"))
+    XCTAssertTrue(try holds("a > 13000"))
+    XCTAssertFalse(try holds("missing.x > a"), "a value not measured yet never holds")
+    XCTAssertFalse(try holds("a != 13600"))
+    XCTAssertNil(LessonCondition("a <> b"))
+    XCTAssertNil(LessonCondition("a <"))
+  }
+
+  func testBlocksChooseTheTextAndMalformedOnesAreRefused() throws {
+    let text = "Per-channel kept {kept.x}. {if kept.x >> kept.y}Many rounded to zero.{else}Hardly any.{end} Done."
+    let context = TutorialContext(state: WorkbenchState(), pipeline: [])
+    XCTAssertEqual(
+      Placeholders.fill(text, context, kept: ["x": "20.0k", "y": "13.6k"]),
+      "Per-channel kept 20.0k. Many rounded to zero. Done.")
+    XCTAssertEqual(
+      Placeholders.fill(text, context, kept: ["x": "13.7k", "y": "13.6k"]), "Per-channel kept 13.7k. Hardly any. Done.")
+    XCTAssertNil(Placeholders.blockProblem(in: text))
+    XCTAssertNotNil(Placeholders.blockProblem(in: "{if a > b}x"))
+    XCTAssertNotNil(Placeholders.blockProblem(in: "x{end}"))
+    XCTAssertNotNil(Placeholders.blockProblem(in: "{if a > b}{if b > a}{end}{end}"))
+    XCTAssertNotNil(Placeholders.problem("if kept.x <> kept.y"))
+    XCTAssertNotNil(Placeholders.problem("if nosuch.thing > 1"))
+    XCTAssertNil(Placeholders.problem("if step.int8.nonzeros >> kept.nonzeros"))
+  }
+}

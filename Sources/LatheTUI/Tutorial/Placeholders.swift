@@ -43,8 +43,16 @@ public enum Placeholders {
   /// Why a placeholder cannot be filled whatever the state, or nil when it is well formed.
   public static func problem(_ name: String) -> String? {
     // An unclosed brace makes everything up to the next "}" the name: say so rather than echo it.
-    if name.contains(where: \.isNewline) || name.count > 60 {
+    if name.contains(where: \.isNewline) || name.count > 120 {
       return "a \"{\" with no \"}\" on its line; placeholders are written {name}"
+    }
+    if name == "else" || name == "end" { return nil }
+    if name.hasPrefix("if ") {
+      guard let condition = LessonCondition(String(name.dropFirst(3))) else {
+        let ops = LessonCondition.Operator.allCases.map(\.rawValue).joined(separator: " ")
+        return "{\(name)}: write {if A OP B} with A and B placeholders or numbers and OP one of \(ops)"
+      }
+      return condition.problem
     }
     let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     switch parts.first {
@@ -74,15 +82,29 @@ public enum Placeholders {
   }
 
   /// `text` with every placeholder replaced by its value now.
+  /// `{if A OP B}…{else}…{end}` keeps the text whose condition holds (`LessonCondition`).
   public static func fill(_ text: String, _ context: TutorialContext, kept: [String: String] = [:]) -> String {
     var result = ""
     var rest = text[...]
+    // False inside the branch of an `{if}` that is not taken.
+    var showing = true
+    var branchTaken = false
     while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-      result += rest[..<open]
-      result += value(String(rest[rest.index(after: open)..<close]), context, kept: kept)
+      if showing { result += rest[..<open] }
+      let name = String(rest[rest.index(after: open)..<close])
       rest = rest[rest.index(after: close)...]
+      if name.hasPrefix("if "), let condition = LessonCondition(String(name.dropFirst(3))) {
+        branchTaken = condition.holds { value($0, context, kept: kept) }
+        showing = branchTaken
+      } else if name == "else" {
+        showing = !branchTaken
+      } else if name == "end" {
+        showing = true
+      } else if showing {
+        result += value(name, context, kept: kept)
+      }
     }
-    return result + rest
+    return showing ? result + rest : result
   }
 
   /// One placeholder's value, or `missing`.

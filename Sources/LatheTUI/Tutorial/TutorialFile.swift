@@ -178,6 +178,9 @@ public enum TutorialFile {
         throw TutorialFileError(file: file, line: node.mark?.line ?? 0, key: key, message: problem)
       }
     }
+    if let problem = Placeholders.blockProblem(in: text) {
+      throw TutorialFileError(file: file, line: node.mark?.line ?? 0, key: key, message: problem)
+    }
     return text
   }
 
