@@ -665,6 +665,39 @@ def orientation_sample(out: Path, train_pages: int = 16, test_pages: int = 25) -
     print(f"{out}: {train_pages} train and {test_pages} test pages x 4 turns")
 
 
+def text_direction_sample(out: Path, train_lines: int = 20, test_lines: int = 40) -> None:
+    """samples/datasets/text-lines: the bundled evaluation set for text-direction (PaddleOCR's
+    ch_ppocr_mobile_v2.0_cls text-angle classifier), an ImageFolder (train/ and test/, class
+    folders 0 and 180 in the model's label order) of licence lines in the four DejaVu faces,
+    upright and turned half a turn. Each line is prepared as PaddleOCR's classifier does
+    (resize_norm_img): scaled to height 48 keeping its aspect, at most 192 wide, then padded on
+    the right to 192 with the value normalisation maps to zero (grey 127.5, stored as 128); so
+    Lathe's loader only normalises with mean 0.5 and std 0.5 (dataset.json). Greyscale PNGs with
+    16 grey levels keep the files small. Train and test lines are different text."""
+    lines = [line for line in license_lines(min_chars=14, max_chars=30)]
+    fonts = ["DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSansCondensed.ttf"]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "dataset.json").write_text(
+        '{"resize": 0, "crop": [48, 192], "channels": "rgb", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}\n')
+    half = len(lines) // 2
+    for split, count, offset in [("train", train_lines, 0), ("test", test_lines, half)]:
+        for k in range(count):
+            text = lines[offset + (k * 37) % max(1, half - 1)]
+            line = Image.fromarray(render_line(text, 28 + k % 3 * 4, fonts[k % len(fonts)])[:, :, 0])
+            width = min(192, max(1, round(48 * line.width / line.height)))
+            line = line.resize((width, 48), Image.BILINEAR)
+            for angle in [0, 180]:
+                turned = line.rotate(angle) if angle else line
+                canvas = Image.new("L", (192, 48), 128)
+                canvas.paste(turned, (0, 0))
+                folder = out / split / str(angle)
+                folder.mkdir(parents=True, exist_ok=True)
+                levels = canvas.point(lambda v: (v * 15 + 127) // 255 * 17)
+                palette = levels.convert("P", palette=Image.ADAPTIVE, colors=16)
+                palette.save(folder / f"line{k:02d}.png", optimize=True, bits=4)
+    print(f"{out}: {train_lines} train and {test_lines} test lines x 2 turns")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -676,6 +709,8 @@ def main() -> int:
     d.add_argument("--out", type=Path, required=True)
     o = sub.add_parser("orientation-sample", help="write the bundled orientation-pages ImageFolder")
     o.add_argument("--out", type=Path, required=True)
+    t = sub.add_parser("text-direction-sample", help="write the bundled text-lines ImageFolder")
+    t.add_argument("--out", type=Path, required=True)
     r = sub.add_parser("report")
     r.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
@@ -684,6 +719,9 @@ def main() -> int:
         return 0
     if args.command == "orientation-sample":
         orientation_sample(args.out)
+        return 0
+    if args.command == "text-direction-sample":
+        text_direction_sample(args.out)
         return 0
     if args.command == "datasets":
         ocr_line_dataset(args.unz, args.out)

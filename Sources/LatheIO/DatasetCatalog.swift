@@ -18,7 +18,7 @@ import LatheTensor
 /// - A CSV file (optionally gzipped) is split reproducibly; see `loadCSV`.
 public enum DatasetCatalog {
   /// The datasets shipped in `samples/datasets/`.
-  public static let bundledNames = ["mnist-5k", "digits", "orientation-pages", "kjv"]
+  public static let bundledNames = ["mnist-5k", "digits", "orientation-pages", "text-lines", "kjv"]
 
   public static func load(_ nameOrPath: String, samplesDirectory: URL) throws -> DatasetSplit {
     if bundledNames.contains(nameOrPath) {
