@@ -55,6 +55,7 @@ final class ModelPanelTests: XCTestCase {
     app.handle(Key("/"))
     type("zzz", into: app)
     XCTAssertTrue(lines(app, 80, 24).contains { $0.contains("0 of 490 layers match") })
+    XCTAssertTrue(lines(app, 80, 24).contains { $0.contains("No layer matches \"zzz\"; esc clears the filter.") })
     app.handle(.escape)
     XCTAssertFalse(home.capturesText)
     XCTAssertFalse(lines(app, 80, 24).contains { $0.contains("layers match") })

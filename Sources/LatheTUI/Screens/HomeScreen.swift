@@ -117,23 +117,6 @@ public final class HomeScreen: Screen {
     }
   }
 
-  // MARK: model panel
-
-  /// The `int8_kl_<layer>` findings of the last done step that has them (a `sensitivity` step in
-  /// int8 mode), by layer; the three most sensitive layers are highlighted.
-  static func int8Sensitivity(_ state: WorkbenchState) -> [String: Double] {
-    let prefix = "int8_kl_"
-    guard
-      let extra = state.steps.last(where: { step in
-        step.state == .done && step.metrics?.extra.keys.contains { $0.hasPrefix(prefix) } == true
-      })?.metrics?.extra
-    else { return [:] }
-    return Dictionary(
-      uniqueKeysWithValues: extra.filter { $0.key.hasPrefix(prefix) }.map {
-        (String($0.key.dropFirst(prefix.count)), $0.value)
-      })
-  }
-
   // MARK: pipeline panel
 
   private func drawPipeline(_ canvas: Canvas, app: WorkbenchApp) {

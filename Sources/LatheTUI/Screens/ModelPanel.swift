@@ -34,7 +34,7 @@ final class ModelPanel {
     layers = state.model?.layers ?? []
     let names = layers.map(\.name)
     if names != blocks.names { blocks = (names, LayerBlock.blocks(of: layers)) }
-    sensitivity = HomeScreen.int8Sensitivity(state)
+    sensitivity = Self.int8Sensitivity(state)
     arrange()
   }
 
@@ -61,6 +61,21 @@ final class ModelPanel {
   private func select(_ row: Int) {
     selectedRow = max(0, row)
     selection = selectedRow < rows.count ? rows[selectedRow].identity(in: layers) : nil
+  }
+
+  /// The `int8_kl_<layer>` findings of the last done step that has them (a `sensitivity` step in
+  /// int8 mode), by layer; the three most sensitive layers are highlighted.
+  static func int8Sensitivity(_ state: WorkbenchState) -> [String: Double] {
+    let prefix = "int8_kl_"
+    guard
+      let extra = state.steps.last(where: { step in
+        step.state == .done && step.metrics?.extra.keys.contains { $0.hasPrefix(prefix) } == true
+      })?.metrics?.extra
+    else { return [:] }
+    return Dictionary(
+      uniqueKeysWithValues: extra.filter { $0.key.hasPrefix(prefix) }.map {
+        (String($0.key.dropFirst(prefix.count)), $0.value)
+      })
   }
 
   // MARK: keys
@@ -225,12 +240,17 @@ final class ModelPanel {
       Rect(x: 0, y: showFilter ? 1 : 0, width: inner.width, height: inner.height - (showFilter ? 1 : 0)))
     firstRowY = 1 + (showFilter ? 1 : 0) + Table.headerHeight
     offset = Table.scrollOffset(selected: selectedRow, count: rows.count, visible: visible)
-    let columns = ModelColumns(layers: layers, width: inner.width, sensitivity: HomeScreen.int8Sensitivity(app.state))
+    let columns = ModelColumns(layers: layers, width: inner.width, sensitivity: sensitivity)
     let shown = rows[min(offset, rows.count)..<min(rows.count, offset + visible)]
     let table = Table(
       columns: columns.columns, rows: shown.map { columns.cells($0, layers: layers, context: context) },
       footer: columns.footer(model.totals), selected: selectedRow - offset)
     table.draw(tableCanvas, context: context, focused: focused)
+    if rows.isEmpty, !filter.text.isEmpty {
+      tableCanvas.text(
+        1, Table.headerHeight, "No layer matches \"\(filter.text)\"; esc clears the filter.", context.style(.inactive),
+        ellipsis: context.glyphs.ellipsis)
+    }
     if rows.count > visible {
       drawScrollbar(canvas, visible: visible, top: firstRowY, focused: focused, context: context)
     }
