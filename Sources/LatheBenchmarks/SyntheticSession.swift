@@ -10,16 +10,24 @@ final class SyntheticSession: WorkbenchSession {
   let pipeline: [StepSpec] = []
   let snapshots: [SnapshotSummary] = []
 
+  /// `layers` layers in blocks of four (`features.0.conv0` to `features.0.conv3`, ...), each
+  /// reading the one before, with time shares and output errors, so the Model panel draws every
+  /// column and group row it can (`lathe bench` times 40 and 500 layers).
   init(layers layerCount: Int, steps stepCount: Int) {
     var layers: [LayerRow] = []
+    let totalWeight = Double((0..<layerCount).reduce(0) { $0 + 1 + $1 % 4 })
     for index in 0..<layerCount {
       let outputs = 32 << (index % 4)
       let parameters = outputs * 64 * 9
       layers.append(
         LayerRow(
-          name: "features.\(index).conv", op: index % 3 == 2 ? "linear" : "conv2d", shape: [outputs, 64, 3, 3],
-          parameters: parameters, sparsity: Double(index % 10) / 10, bits: index % 2 == 0 ? 8 : 32,
-          bytes: parameters * (index % 2 == 0 ? 1 : 4), kernel: index % 2 == 0 ? "int8-gemm" : "gemm-f32"))
+          name: "features.\(index / 4).conv\(index % 4)", op: index % 3 == 2 ? "linear" : "conv2d",
+          shape: [outputs, 64, 3, 3], parameters: parameters, sparsity: Double(index % 10) / 10,
+          bits: index % 2 == 0 ? 8 : 32, bytes: parameters * (index % 2 == 0 ? 1 : 4),
+          kernel: index % 2 == 0 ? "int8-gemm" : "gemm-f32",
+          inputs: [index == 0 ? "input" : layers[index - 1].name],
+          latencyShare: Double(1 + index % 4) / totalWeight, outputSQNR: 20 + Double(index % 7) * 3,
+          foldedActivation: index % 3 == 2 ? "relu" : nil))
     }
     let parameters = layers.reduce(0) { $0 + $1.parameters }
     let bytes = layers.reduce(0) { $0 + $1.bytes }

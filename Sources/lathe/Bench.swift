@@ -81,12 +81,16 @@ extension Lathe {
             width: 200, height: 60, frames: quick ? 50 : 300, screen: "training")
           let search = TUIBenchmark.frameBuildMilliseconds(
             width: 200, height: 60, frames: quick ? 50 : 300, screen: "search")
-          result.frameBuildMs = ["home": home, "training": training, "search": search]
+          // A real imported graph: 500 layers in blocks, every column of the Model panel.
+          let large = TUIBenchmark.frameBuildMilliseconds(
+            width: 200, height: 60, frames: quick ? 50 : 300, layers: 500)
+          result.frameBuildMs = ["home": home, "home-500-layers": large, "training": training, "search": search]
           say(
             String(
               format:
-                "workbench frame build at 200x60: home %.2f ms, training monitor %.2f ms, search %.2f ms (median)",
-              home, training, search))
+                "workbench frame build at 200x60: home %.2f ms (500 layers %.2f ms), training monitor %.2f ms, "
+                + "search %.2f ms (median)",
+              home, large, training, search))
         }
         if json { try printJSON(result) }
       }

@@ -8,7 +8,8 @@ import LatheWorkspace
 ///
 /// Each layer is timed the moment the forward pass reaches it, on the inputs it was just
 /// given, so only one layer's inputs are alive at a time: a model whose activations at batch
-/// 256 do not all fit in memory at once can still be profiled.
+/// 256 do not all fit in memory at once can still be profiled (`LayerTimes`, which the
+/// workbench's time column uses too).
 enum LayerProfile {
   struct Row: Encodable {
     var name: String
@@ -28,26 +29,10 @@ enum LayerProfile {
     var perBatch: [[String: Double]] = []
     for batch in batches {
       var g = SeededGenerator(seed: 1)
-      let feeds = model.exampleFeeds(batchSize: batch, generator: &g).map { Variable($0) }
+      let feeds = model.exampleFeeds(batchSize: batch, generator: &g)
       // About the same time per batch size: many runs of a small batch, a few of a large one.
       let runs = max(quick ? 3 : 10, (quick ? 300 : 2000) / batch)
-      var times: [String: Double] = [:]
-      GradientRecording.disabled {
-        var context = ForwardContext.inference
-        _ = model.forward(feeds: feeds, context: &context) { node, inputs, _ in
-          var timing = ForwardContext.inference
-          for _ in 0..<2 { _ = node.layer.forward(inputs, context: &timing) }
-          var samples: [Double] = []
-          for _ in 0..<runs {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = node.layer.forward(inputs, context: &timing)
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
-          }
-          samples.sort()
-          times[node.name] = LatencyMeasurement.percentile(samples, 0.5)
-        }
-      }
-      perBatch.append(times)
+      perBatch.append(LayerTimes.measure(model, feeds: feeds, minimumRuns: runs, maximumRuns: runs))
     }
     let rows = model.nodes.map { node in
       Row(

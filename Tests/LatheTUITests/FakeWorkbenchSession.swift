@@ -78,7 +78,11 @@ final class FakeWorkbenchSession: WorkbenchSession {
     state.revision += 1
   }
 
+  /// Snapshots a test sets (a large model's); nil gives the three-layer ones below.
+  var customSnapshots: [SnapshotSummary]?
+
   var snapshots: [SnapshotSummary] {
+    if let customSnapshots { return customSnapshots }
     var prunedLayers = Self.layers
     prunedLayers[2].sparsity = 0.75
     prunedLayers[2].bytes = 12_030

@@ -41,6 +41,9 @@ final class KeyBindingTests: XCTestCase {
     Case(name: "workbench, model panel", title: "workbench") { after([]) },
     Case(name: "workbench, pipeline panel", title: "workbench") { after([.tab]) },
     Case(name: "workbench, charts panel", title: "workbench") { after([.tab, .tab]) },
+    Case(name: "workbench, typing a layer filter", title: "workbench", consumesEveryKey: true) { after([Key("/")]) },
+    Case(name: "workbench, a kept layer filter", title: "workbench") { after([Key("/"), Key("c"), .enter]) },
+    Case(name: "graph", title: "graph") { after([Key("i")]) },
     Case(name: "step editor, list", title: "edit pipeline") { after([Key("e")]) },
     Case(name: "step editor, form", title: "edit pipeline") { after([Key("e"), .tab]) },
     Case(name: "step editor, picking", title: "edit pipeline", consumesEveryKey: true) {

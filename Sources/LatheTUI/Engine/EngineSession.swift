@@ -323,7 +323,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
           }
         },
         isCancelled: { [weak self] in self?.lock.withLock { self?.cancelRequested ?? true } ?? true })
-      let summary = Self.summary(runner.snapshots.last!, name: name, exampleFeeds: lock.withLock { exampleFeeds })
+      let summary = Self.summary(
+        runner.snapshots.last!, name: name, exampleFeeds: lock.withLock { exampleFeeds },
+        original: runner.snapshots[0].deployed)
       lock.withLock {
         current.steps[index].state = .done
         current.steps[index].progress = 1
@@ -376,6 +378,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     current.revision += 1
   }
 
+  /// The layer table of `model`: each node's weights and kernel, the values it reads, the
+  /// activation folded into it, and its output shape on `exampleFeeds` (the model's own example
+  /// size without). Time shares and output errors are `summary`'s, which runs the model.
   static func layerRows(_ model: Model, exampleFeeds: [Tensor<Float>]? = nil) -> [LayerRow] {
     let shapes = exampleFeeds.map { model.outputShapes(feeds: $0) } ?? model.outputShapes()
     return model.nodes.map { node in
@@ -383,7 +388,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       return LayerRow(
         name: node.name, op: node.layer.op, shape: shapes[node.name] ?? [], parameters: s.parameters,
         sparsity: s.parameters == 0 ? 0 : 1 - Double(s.nonzeros) / Double(s.parameters), bits: s.bitsPerParameter,
-        bytes: s.storedBytes, kernel: node.layer.kernelName)
+        bytes: s.storedBytes, kernel: node.layer.kernelName, inputs: node.inputs,
+        foldedActivation: (node.layer as? ReLUFolding)?.relu == true ? "relu" : nil)
     }
   }
 
@@ -400,11 +406,32 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     return ModelTotals(parameters: s.parameters, nonzeros: s.nonzeros, bytes: bytes, accuracy: accuracy)
   }
 
-  static func summary(_ snapshot: PipelineRunner.Snapshot, name: String, exampleFeeds: [Tensor<Float>]?)
-    -> SnapshotSummary
-  {
+  /// A snapshot's layer table with what takes running the model (`measuredLayerRows`), so it
+  /// runs on the engine queue once per snapshot, never per frame.
+  static func summary(
+    _ snapshot: PipelineRunner.Snapshot, name: String, exampleFeeds: [Tensor<Float>]?, original: Model? = nil
+  ) -> SnapshotSummary {
     SnapshotSummary(
-      name: name, metrics: snapshot.metrics, layers: layerRows(snapshot.deployed, exampleFeeds: exampleFeeds))
+      name: name, metrics: snapshot.metrics,
+      layers: measuredLayerRows(snapshot.deployed, exampleFeeds: exampleFeeds, original: original))
+  }
+
+  /// `layerRows` with each layer's share of the run time at batch 1 and, when `original` (the
+  /// model as opened) is given, its output's SQNR against the original's, both on
+  /// `exampleFeeds` (the model's own random example without).
+  static func measuredLayerRows(_ model: Model, exampleFeeds: [Tensor<Float>]?, original: Model? = nil)
+    -> [LayerRow]
+  {
+    var layers = layerRows(model, exampleFeeds: exampleFeeds)
+    var generator = SeededGenerator(seed: 1)
+    let feeds = exampleFeeds ?? model.exampleFeeds(batchSize: 1, generator: &generator)
+    let shares = LayerMeasurements.latencyShares(model, feeds: feeds)
+    let errors = original.map { LayerMeasurements.outputSQNR(model, original: $0, feeds: feeds) } ?? [:]
+    for i in layers.indices {
+      layers[i].latencyShare = shares[layers[i].name]
+      layers[i].outputSQNR = errors[layers[i].name]
+    }
+    return layers
   }
 }
 

@@ -6,19 +6,26 @@ public final class HomeScreen: Screen {
   public enum Focus: Int, CaseIterable { case model, pipeline, charts }
 
   public private(set) var focus: Focus = .model
-  public private(set) var selectedLayer = 0
   public private(set) var selectedStep = 0
-  /// Panel rectangles and table scroll offsets from the last frame, for mouse clicks.
+  /// The layer table: filter, folds, sort and selection (`ModelPanel`).
+  let modelPanel = ModelPanel()
+  /// Panel rectangles and the pipeline table's scroll offset from the last frame, for mouse clicks.
   private var panelRects: [Focus: Rect] = [:]
-  private var layerOffset = 0
   private var stepOffset = 0
 
   public init() {}
 
   public var title: String { "workbench" }
 
+  /// The index in the model's layers of the selected layer (a block's first, on a group row).
+  public var selectedLayer: Int { modelPanel.selectedLayer ?? 0 }
+
+  /// While the model panel's filter is typed, letters are text, not commands.
+  public var capturesText: Bool { focus == .model && modelPanel.isTypingFilter }
+
   /// Every key of the workbench, dispatched from this list; the hints follow the focused panel.
   public var bindings: [KeyBinding] {
+    if capturesText { return ModelPanel.typingBindings }
     let move: (key: String, text: String)?
     let open: (key: String, text: String)?
     switch focus {
@@ -32,7 +39,7 @@ public final class HomeScreen: Screen {
         return .handled
       }
     }
-    return [
+    var list = [
       KeyBinding([.tab, .backTab], hint: ("tab", "panel"), help: ("tab / shift-tab", "next / previous panel")) {
         key, _ in
         let count = Focus.allCases.count
@@ -73,6 +80,9 @@ public final class HomeScreen: Screen {
         return self.click(x: x, y: y, app: app)
       },
     ]
+    // The model panel's own keys (filter, jump, fold, sort, graph) follow enter.
+    if focus == .model { list.insert(contentsOf: modelPanel.bindings, at: 3) }
+    return list
   }
 
   /// Side by side when wide, stacked when narrow (lazygit's portrait mode).
@@ -99,87 +109,12 @@ public final class HomeScreen: Screen {
         x: canvas.rect.x + rect.x, y: canvas.rect.y + rect.y, width: rect.width, height: rect.height)
       let panelCanvas = canvas.sub(rect)
       switch focus {
-      case .model: drawModel(panelCanvas, app: app)
+      case .model: modelPanel.draw(panelCanvas, app: app, focused: self.focus == .model)
       case .pipeline: drawPipeline(panelCanvas, app: app)
       case .charts:
         ChartsPanel.draw(panelCanvas, state: app.state, focused: self.focus == .charts, context: app.context)
       }
     }
-  }
-
-  // MARK: model panel
-
-  private func drawModel(_ canvas: Canvas, app: WorkbenchApp) {
-    let context = app.context
-    guard let model = app.state.model else {
-      let inner = Panel.draw(canvas, title: "Model", focused: focus == .model, context: context)
-      inner.text(1, 1, "No model open. Press o to open a .safetensors or .onnx file.", context.style(.inactive))
-      return
-    }
-    let note = "\(model.layers.count) layers"
-    let inner = Panel.draw(
-      canvas, title: "Model · \(model.name)", focused: focus == .model, context: context, note: note)
-    selectedLayer = min(selectedLayer, max(0, model.layers.count - 1))
-    let wide = inner.width >= 80
-    var columns = [TableColumn("layer", .weight(2)), TableColumn("op", .fixed(8))]
-    if wide { columns.append(TableColumn("shape", .fixed(12))) }
-    columns += [
-      TableColumn("params", .fixed(7), .right), TableColumn("sparsity", .fixed(12)),
-      TableColumn("bits", .fixed(4), .right), TableColumn("bytes", .fixed(8), .right),
-    ]
-    if wide { columns.append(TableColumn("kernel", .weight(1))) }
-    // After an int8 sensitivity step, each layer's KL divergence when quantized alone.
-    let sensitivity = Self.int8Sensitivity(app.state)
-    let worst = sensitivity.values.sorted(by: >).prefix(3).last ?? .infinity
-    if !sensitivity.isEmpty { columns.append(TableColumn("int8 KL", .fixed(8), .right)) }
-    func row(_ layer: LayerRow) -> [TableCell] {
-      var cells: [TableCell] = [.text(layer.name), .text(layer.op, .inactive)]
-      if wide { cells.append(.text(Format.shape(layer.shape), .inactive)) }
-      cells += [
-        .text(Format.count(layer.parameters)),
-        layer.parameters == 0
-          ? .text("-", .inactive)
-          : .bar(layer.sparsity, Format.fit(Format.percent(layer.sparsity, digits: 0), 4, right: true)),
-        .text(layer.parameters == 0 ? "-" : Format.axis(layer.bits), layer.bits < 32 ? .highlight : nil),
-        .text(ByteCount.format(layer.bytes)),
-      ]
-      if wide { cells.append(.text(layer.kernel, .inactive)) }
-      if !sensitivity.isEmpty {
-        cells.append(
-          sensitivity[layer.name].map { .text(Format.axis($0), $0 >= worst ? .highlight : .inactive) } ?? .text("-"))
-      }
-      return cells
-    }
-    let totals = model.totals
-    var footer: [TableCell] = [.text("total"), .text("")]
-    if wide { footer.append(.text("")) }
-    footer += [
-      .text(Format.count(totals.parameters)),
-      .bar(totals.sparsity, Format.fit(Format.percent(totals.sparsity, digits: 0), 4, right: true)),
-      .text(
-        totals.parameters == 0 || totals.bytes == 0
-          ? "-" : Format.axis(Double(totals.bytes * 8) / Double(max(1, totals.parameters)))),
-      .text(totals.bytes > 0 ? ByteCount.format(totals.bytes) : "-"),
-    ]
-    if wide { footer.append(.text("")) }
-    if !sensitivity.isEmpty { footer.append(.text("")) }
-    let table = Table(columns: columns, rows: model.layers.map(row), footer: footer, selected: selectedLayer)
-    layerOffset = table.draw(inner, context: context, focused: focus == .model)
-  }
-
-  /// The `int8_kl_<layer>` findings of the last done step that has them (a `sensitivity` step in
-  /// int8 mode), by layer; the three most sensitive layers are highlighted.
-  static func int8Sensitivity(_ state: WorkbenchState) -> [String: Double] {
-    let prefix = "int8_kl_"
-    guard
-      let extra = state.steps.last(where: { step in
-        step.state == .done && step.metrics?.extra.keys.contains { $0.hasPrefix(prefix) } == true
-      })?.metrics?.extra
-    else { return [:] }
-    return Dictionary(
-      uniqueKeysWithValues: extra.filter { $0.key.hasPrefix(prefix) }.map {
-        (String($0.key.dropFirst(prefix.count)), $0.value)
-      })
   }
 
   // MARK: pipeline panel
@@ -262,14 +197,15 @@ public final class HomeScreen: Screen {
   // MARK: keys
 
   public func handle(_ key: Key, app: WorkbenchApp) -> ScreenAction {
-    bindings.dispatch(key, app: app) ?? .unhandled
+    if capturesText { return modelPanel.handleTyping(key, app: app) }
+    return bindings.dispatch(key, app: app) ?? .unhandled
   }
 
   private func move(_ step: Int, app: WorkbenchApp) {
     switch focus {
     case .model:
-      let count = app.state.model?.layers.count ?? 0
-      selectedLayer = max(0, min(count - 1, selectedLayer + step))
+      modelPanel.refresh(app.state)
+      modelPanel.move(step)
     case .pipeline:
       selectedStep = max(0, min(app.state.steps.count - 1, selectedStep + step))
     case .charts: break
@@ -279,13 +215,21 @@ public final class HomeScreen: Screen {
   private func openSelected(app: WorkbenchApp) -> ScreenAction {
     switch focus {
     case .model:
-      guard let layers = app.state.model?.layers, selectedLayer < layers.count else { return .handled }
-      let name = layers[selectedLayer].name
-      guard let detail = app.session.layerDetail(named: name) else {
-        app.post(.info, "\(name) has no weights to show")
+      modelPanel.refresh(app.state)
+      // Enter on a group row folds or unfolds it, as on a folder in lazygit's file tree.
+      if modelPanel.selectedBlock != nil {
+        modelPanel.toggleSelectedBlock()
         return .handled
       }
-      return .open(LayerDetailScreen(detail: detail, layer: layers[selectedLayer]))
+      guard let index = modelPanel.selectedLayer, let layers = app.state.model?.layers, index < layers.count else {
+        return .handled
+      }
+      let name = layers[index].name
+      guard let detail = app.session.layerDetail(named: name) else {
+        app.post(.info, "\(name) has no weights to show; i shows its inputs and outputs")
+        return .handled
+      }
+      return .open(LayerDetailScreen(detail: detail, layer: layers[index]))
     case .pipeline:
       let steps = app.state.steps
       guard selectedStep < steps.count else { return .handled }
@@ -300,14 +244,15 @@ public final class HomeScreen: Screen {
   private func click(x: Int, y: Int, app: WorkbenchApp) -> ScreenAction {
     guard let (panel, rect) = panelRects.first(where: { $0.value.contains(x: x, y: y) }) else { return .handled }
     focus = panel
+    if panel == .model {
+      modelPanel.refresh(app.state)
+      guard let index = modelPanel.row(atPanelY: y - rect.y) else { return .handled }
+      return modelPanel.click(row: index) ? openSelected(app: app) : .handled
+    }
     let row = y - rect.y - 1 - Table.headerHeight
     guard row >= 0 else { return .handled }
     switch panel {
-    case .model:
-      let index = layerOffset + row
-      guard index < app.state.model?.layers.count ?? 0 else { return .handled }
-      if index == selectedLayer { return openSelected(app: app) }
-      selectedLayer = index
+    case .model: break
     case .pipeline:
       let index = stepOffset + row
       guard index < app.state.steps.count else { return .handled }

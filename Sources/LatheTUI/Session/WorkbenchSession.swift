@@ -217,10 +217,25 @@ public struct LayerRow: Sendable, Equatable {
   public var bytes: Int
   /// The kernel that runs it, e.g. "gemm-f32", "sparse-csr", "int8".
   public var kernel: String
+  /// The values it reads, in order: earlier layers' names, or the model's inputs ("input" and
+  /// any extra input names). The graph view walks these; a layer's readers are the rows that
+  /// name it here.
+  public var inputs: [String]
+  /// This layer's share 0...1 of the model's run time at batch 1: its own forward timed on the
+  /// inputs a real pass gives it, over the sum of every layer's. Nil until measured.
+  public var latencyShare: Double?
+  /// How far this layer's output has moved from the same layer's output in the model as
+  /// opened, on the same example: signal-to-noise ratio in dB (higher is closer; infinity when
+  /// equal). Nil before a step, and for layers the original lacks or whose shape changed.
+  public var outputSQNR: Double?
+  /// An activation a compression step folded into this layer's kernel (its node left the
+  /// graph), e.g. "relu"; nil when none.
+  public var foldedActivation: String?
 
   public init(
     name: String, op: String, shape: [Int], parameters: Int, sparsity: Double, bits: Double, bytes: Int,
-    kernel: String
+    kernel: String, inputs: [String] = [], latencyShare: Double? = nil, outputSQNR: Double? = nil,
+    foldedActivation: String? = nil
   ) {
     self.name = name
     self.op = op
@@ -230,7 +245,14 @@ public struct LayerRow: Sendable, Equatable {
     self.bits = bits
     self.bytes = bytes
     self.kernel = kernel
+    self.inputs = inputs
+    self.latencyShare = latencyShare
+    self.outputSQNR = outputSQNR
+    self.foldedActivation = foldedActivation
   }
+
+  /// The op as the table shows it, with a folded activation after a "+": "linear+relu".
+  public var displayOp: String { foldedActivation.map { "\(op)+\($0)" } ?? op }
 }
 
 /// One step of the pipeline as the Pipeline panel shows it.
