@@ -15,7 +15,12 @@ extension Lathe {
 
     @Argument(help: "Tutorial to open: its name (first-tour or 1-first-tour) or a .yaml path.") var name: String?
     @Flag(name: .long, help: "Start from the first step rather than where you left off.") var restart = false
-    @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
+    @Option(
+      name: .long,
+      help: "Colour theme: default, light, high-contrast, colorblind or a .theme file (default: the last used).")
+    var theme: String?
+
+    func validate() throws { try validateTheme(theme) }
 
     func run() throws {
       let library = TutorialLibrary.locate()

@@ -113,7 +113,7 @@ final class FakeWorkbenchSession: WorkbenchSession {
   }
 
   func open(model: String, dataset: String?, pipeline: String?) throws {
-    commands.append("open \(model) \(dataset ?? "-")")
+    commands.append("open \(model) \(dataset ?? "-")" + (pipeline.map { " pipeline \($0)" } ?? ""))
     if failOpen { throw OpenFailure() }
   }
 
