@@ -103,7 +103,8 @@ final class OpenScreenTests: XCTestCase {
     app.handle(.tab)
     XCTAssertTrue(app.render(width: 100, height: 30).text().contains("\(folder.path)/prune.yaml"))
     app.handle(.enter)
-    XCTAssertEqual(session.commands, ["open samples/lenet-5.safetensors mnist pipeline \(path("prune.yaml"))"])
+    XCTAssertEqual(session.commands, ["open samples/lenet-5.safetensors mnist"])
+    XCTAssertEqual(session.openedPipelines, [path("prune.yaml")])
     XCTAssertTrue(app.top is HomeScreen)
   }
 
@@ -141,6 +142,7 @@ final class OpenScreenTests: XCTestCase {
     try select("digits.csv", in: app, screen)
     app.handle(.enter)
     XCTAssertEqual(session.commands, ["open samples/lenet-5.safetensors \(path("digits.csv"))"])
+    XCTAssertEqual(session.openedPipelines, [nil], "the session keeps its pipeline")
   }
 
   func testAModelFolderOpensOnEnterAndIsEnteredWithRight() throws {
