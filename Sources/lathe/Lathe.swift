@@ -35,7 +35,10 @@ extension Lathe {
     var model: String?
     @Option(name: .long, help: "Dataset name or path (default: the model's).") var dataset: String?
     @Option(name: .long, help: "Pipeline to open (bundled name or path).") var pipeline = "deep-compression"
-    @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
+    @Option(
+      name: .long,
+      help: "Colour theme: default, light, high-contrast, colorblind or a .theme file (default: the last used).")
+    var theme: String?
     @Option(
       name: .long,
       help: ArgumentHelp(
@@ -50,6 +53,7 @@ extension Lathe {
 
     func validate() throws {
       if studyName != nil && study == nil { throw ValidationError("--study-name names a study of --study; give both") }
+      try validateTheme(theme)
     }
 
     func run() throws {
@@ -85,5 +89,15 @@ extension Lathe {
         try Workbench.run(session: session, theme: theme, openingSearch: true)
       }
     }
+  }
+}
+
+/// `--theme NAME` must name a theme there is: refused before anything loads, listing the themes.
+func validateTheme(_ theme: String?) throws {
+  guard let theme else { return }
+  do {
+    try ThemeLibrary.locate().check(theme)
+  } catch {
+    throw ValidationError("--theme: \(error)")
   }
 }

@@ -15,7 +15,10 @@ extension Lathe {
 
     @Argument(help: "Tutorial to open: its name (first-tour or 1-first-tour) or a .yaml path.") var name: String?
     @Flag(name: .long, help: "Start from the first step rather than where you left off.") var restart = false
-    @Option(name: .long, help: "Colour theme: default, light, high-contrast, colorblind or a file.") var theme: String?
+    @Option(
+      name: .long,
+      help: "Colour theme: default, light, high-contrast, colorblind or a .theme file (default: the last used).")
+    var theme: String?
     @Flag(name: .long, help: "List the tutorials as one JSON object on stdout (with no NAME).") var json = false
 
     func validate() throws {
@@ -23,6 +26,7 @@ extension Lathe {
         throw ValidationError(
           "--json lists the tutorials; tutorial \(name) opens the workbench, which needs a terminal")
       }
+      try validateTheme(theme)
     }
 
     func run() throws {

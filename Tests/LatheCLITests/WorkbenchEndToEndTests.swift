@@ -51,7 +51,8 @@ final class WorkbenchEndToEndTests: XCTestCase {
     let binary = CommandLineTests.binary.path
     try tmux(
       "new-session", "-d", "-s", "wb", "-x", "120", "-y", "40",
-      "env LANG=C.UTF-8 \(binary) --model digits-mlp --pipeline \(pipeline.path); echo LATHE-EXITED-$?; sleep 60")
+      "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(binary) --model digits-mlp --pipeline \(pipeline.path); echo LATHE-EXITED-$?; sleep 60"
+    )
 
     // Home: the model table and the measured input model.
     var text = try waitFor("input: ")
@@ -117,7 +118,8 @@ final class WorkbenchEndToEndTests: XCTestCase {
     let binary = CommandLineTests.binary.path
     try tmux(
       "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
-      "env LANG=C.UTF-8 \(binary) --model \(modelFile.path) --dataset \(data.path); sleep 60")
+      "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(binary) --model \(modelFile.path) --dataset \(data.path); sleep 60"
+    )
     let text = try waitFor("input: ")
     XCTAssertTrue(text.contains("1x4x8x24"), "the layer table's shapes are at the data's 8x24:\n\(text)")
     XCTAssertFalse(text.contains("x320"), "no shape at the probe size:\n\(text)")
@@ -135,7 +137,7 @@ final class WorkbenchEndToEndTests: XCTestCase {
     try TinySearchPipeline.write(to: search, name: "tiny-search")
     try tmux(
       "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
-      "env LANG=C.UTF-8 \(CommandLineTests.binary.path) --model digits-mlp --pipeline \(pipeline.path); "
+      "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(CommandLineTests.binary.path) --model digits-mlp --pipeline \(pipeline.path); "
         + "echo LATHE-EXITED-$?; sleep 60")
     _ = try waitFor("input: ")
 
@@ -183,7 +185,7 @@ final class WorkbenchEndToEndTests: XCTestCase {
       "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
       // In the scratch folder: each lathe search writes tiny-search.best.yaml where it runs.
       "cd \(scratch.path) && env LATHE_WORKER_HOST=node-a \(lathe) search \(search.path) --storage \(url) "
-        + "> /dev/null 2>&1 && env LANG=C.UTF-8 \(lathe) --study \(url) --pipeline \(search.path); echo LATHE-EXITED-$?; sleep 60"
+        + "> /dev/null 2>&1 && env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(lathe) --study \(url) --pipeline \(search.path); echo LATHE-EXITED-$?; sleep 60"
     )
     var text = try waitFor("watching", timeout: 120)
     XCTAssertTrue(text.contains("optuna-dashboard \(url)"), text)

@@ -48,7 +48,7 @@ final class WorkbenchQuitTests: XCTestCase {
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         try terminal.run([
           "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
-          "env LANG=C.UTF-8 TMPDIR=\(temporary.path) \(CommandLineTests.binary.path) --model digits-mlp --pipeline \(pipeline.path); "
+          "env LANG=C.UTF-8 TMPDIR=\(temporary.path) XDG_STATE_HOME=\(terminal.scratch.path)/state \(CommandLineTests.binary.path) --model digits-mlp --pipeline \(pipeline.path); "
             + "echo LATHE-EXITED-$?; sleep 60",
         ])
       }
@@ -102,7 +102,7 @@ extension WorkbenchQuitTests {
         // A killed workbench cannot restore the terminal: the shell leaves the alternate screen
         // and clears it before the exit line, or the line can land inside the last frame where
         // the pane capture misses it (1 run in 3 here).
-        "env LANG=C.UTF-8 TMPDIR=\(temporary.path) \(CommandLineTests.binary.path) --pipeline \(pipeline.path); "
+        "env LANG=C.UTF-8 TMPDIR=\(temporary.path) XDG_STATE_HOME=\(terminal.scratch.path)/state \(CommandLineTests.binary.path) --pipeline \(pipeline.path); "
           + "s=$?; printf '\\033[?1049l\\033[2J\\033[H'; echo LATHE-EXITED-$s; sleep 60",
       ])
     }

@@ -8,6 +8,8 @@ final class FakeWorkbenchSession: WorkbenchSession {
   var commands: [String] = []
   var pipeline: [StepSpec]
   var failOpen = false
+  /// The pipeline each `open` was given (nil: the session's own), in order.
+  var openedPipelines: [String?] = []
 
   var techniques = [
     TechniqueDescriptor(
@@ -118,6 +120,7 @@ final class FakeWorkbenchSession: WorkbenchSession {
 
   func open(model: String, dataset: String?, pipeline: String?) throws {
     commands.append("open \(model) \(dataset ?? "-")")
+    openedPipelines.append(pipeline)
     if failOpen { throw OpenFailure() }
   }
 

@@ -37,6 +37,15 @@ final class KeyBindingTests: XCTestCase {
     return (app, app.top)
   }
 
+  /// The app with the Open screen on top, on an empty folder.
+  private static func openApp() -> WorkbenchApp {
+    let app = makeApp()
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-keys-\(getpid())")
+    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    app.open(OpenScreen(directory: folder))
+    return app
+  }
+
   let cases: [Case] = [
     Case(name: "workbench, model panel", title: "workbench") { after([]) },
     Case(name: "workbench, pipeline panel", title: "workbench") { after([.tab]) },
@@ -58,14 +67,21 @@ final class KeyBindingTests: XCTestCase {
     Case(name: "compare", title: "compare") { after([Key("v")]) },
     Case(name: "layer detail", title: "layer fc1") { after([.down, .down, .enter]) },
     Case(name: "training monitor", title: "training") { after([Key("m")]) },
-    Case(name: "open, browsing", title: "open model") {
+    Case(name: "open, browsing", title: "open") {
       let app = makeApp()
       let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-keys-\(getpid())")
       try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       app.open(OpenScreen(directory: folder))
       return (app, app.top)
     },
+    Case(name: "open, filtering", title: "open", consumesEveryKey: true) {
+      after([Key("/")], openApp())
+    },
+    Case(name: "open, typing a path", title: "open", consumesEveryKey: true) { after([Key(":")], openApp()) },
+    Case(name: "open, recent files", title: "open") { after([Key("r")], openApp()) },
     Case(name: "save", title: "save model", consumesEveryKey: true) { after([Key("w")]) },
+    Case(name: "export", title: "export ONNX", consumesEveryKey: true) { after([Key("x")]) },
+    Case(name: "log", title: "log") { after([Key("L")]) },
     Case(name: "search, setup", title: "search") { after([Key("s")]) },
     Case(name: "search, study", title: "search") {
       let session = FakeWorkbenchSession()

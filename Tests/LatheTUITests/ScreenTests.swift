@@ -310,7 +310,7 @@ final class ScreenTests: XCTestCase {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-open-\(getpid())")
     try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    for name in ["b.safetensors", "a.onnx", "notes.txt"] {
+    for name in ["b.safetensors", "a.onnx", "notes.md"] {
       FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data())
     }
     let session = FakeWorkbenchSession()
@@ -321,7 +321,7 @@ final class ScreenTests: XCTestCase {
     app.handle(.down)
     app.handle(.down)
     app.handle(.enter)
-    for key in "mnist" { app.handle(Key(key)) }
+    XCTAssertTrue(app.render(width: 120, height: 30).text().contains("dataset: mnist"), "the open dataset is offered")
     app.handle(.enter)
     XCTAssertEqual(session.commands, ["open \(folder.appendingPathComponent("a.onnx").path) mnist"])
     XCTAssertTrue(app.top is HomeScreen)

@@ -16,8 +16,9 @@ public enum Workbench {
   ///
   /// - Parameters:
   ///   - session: the engine behind the screens.
-  ///   - theme: a theme name from `themes/` (default: "default"); unknown names fall back to
-  ///     the built-in theme with a warning on the status line.
+  ///   - theme: a theme name from `themes/` or a `.theme` file (default: the one used last,
+  ///     else "default"); unknown names fall back to the built-in theme with a warning on the
+  ///     status line (the CLI refuses them first, listing the themes).
   ///   - tutorial: a tutorial to start in, whose files `session` was opened from; `restart`
   ///     starts it from the top rather than where the learner left it.
   ///   - openingSearch: start on the Search screen (`lathe workbench --study`).
@@ -47,19 +48,17 @@ public enum Workbench {
     // Declared after the terminal, so it runs before the terminal is restored.
     defer { session.shutdown(keepingFolder: keepFolder) }
 
-    let library = ThemeLibrary.locate()
-    let name = theme ?? "default"
-    let (loaded, warnings) = library.load(name)
-    let app = WorkbenchApp(
-      session: session, theme: loaded, themeLibrary: library, glyphs: terminal.isUnicode ? .unicode : .ascii,
-      tutorials: .locate(), progressStore: .standard())
+    // The theme and layout the user left, and the recent files, from the state folder.
+    let app = WorkbenchApp.restoring(
+      session: session, theme: theme, themeLibrary: .locate(), glyphs: terminal.isUnicode ? .unicode : .ascii,
+      tutorials: .locate(), progressStore: .standard(), memory: WorkbenchMemory(folder: .standard()))
     if let tutorial { app.startTutorial(tutorial, restart: restart, openFiles: false) }
     if openingSearch { app.open(SearchScreen(app: app)) }
-    for warning in warnings { app.post(.warning, "theme \(name): \(warning)") }
     if terminal.colorMode == .none, ProcessInfo.processInfo.environment["NO_COLOR"] != nil {
       app.post(.info, "NO_COLOR set: attributes only")
     }
     loop(app: app, terminal: terminal, signals: signals)
+    app.saveSettings()
     keepFolder = app.keepsSessionFolder
     // Say why the screen stays a moment: a step stops at its next safe point.
     let state = session.state

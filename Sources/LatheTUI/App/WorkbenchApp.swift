@@ -34,20 +34,97 @@ public final class WorkbenchApp {
   let progressStore: TutorialProgressStore?
   /// The session's techniques, read once: tutorial checks fall back to their defaults.
   lazy var tutorialTechniques = session.techniques
+  /// Where recent files and settings are kept between runs (nil: not kept, as in tests).
+  let memory: WorkbenchMemory?
+  /// Files opened or saved lately, newest first (the Open screen's `r`).
+  public private(set) var recentFiles = RecentFiles()
+  /// Every message of this run in the order the app saw it, the session's and its own (`L`).
+  private(set) var history: [LogLine] = []
+  /// The session log as last read, to find its new lines (it keeps only its newest 200).
+  private var seenSessionLog: [LogLine] = []
+  /// The most `history` keeps.
+  static let historyLimit = 2000
 
   public init(
     session: WorkbenchSession, theme: Theme = .builtIn, themeLibrary: ThemeLibrary = ThemeLibrary(directory: nil),
     glyphs: Glyphs = .unicode, tutorials: TutorialLibrary = TutorialLibrary(directory: nil),
-    progressStore: TutorialProgressStore? = nil
+    progressStore: TutorialProgressStore? = nil, memory: WorkbenchMemory? = nil
   ) {
     self.session = session
     self.tutorials = tutorials
     self.progressStore = progressStore
+    self.memory = memory
     self.themeLibrary = themeLibrary
     themeNames = themeLibrary.names()
     context = DrawContext(theme: theme, glyphs: glyphs)
     state = session.state
     stack = [HomeScreen()]
+    absorbSessionLog(state.log)
+    if let memory {
+      let (recent, warning) = memory.recent()
+      recentFiles = recent
+      if let warning { post(.warning, warning) }
+    }
+  }
+
+  /// The app as the user left it last time: the remembered theme (unless `theme` names one)
+  /// and the panel that had focus. A malformed settings file, or a remembered theme that is
+  /// gone, gives defaults and a warning in the log.
+  public static func restoring(
+    session: WorkbenchSession, theme requested: String?, themeLibrary: ThemeLibrary, glyphs: Glyphs,
+    tutorials: TutorialLibrary = TutorialLibrary(directory: nil), progressStore: TutorialProgressStore? = nil,
+    memory: WorkbenchMemory?
+  ) -> WorkbenchApp {
+    let (settings, warning) = memory?.settings() ?? (WorkbenchSettings(), nil)
+    var name = requested ?? settings.theme ?? "default"
+    var notes: [String] = warning.map { [$0] } ?? []
+    if requested == nil, !themeLibrary.contains(name) {
+      notes.append("the remembered theme \"\(name)\" is gone; using the default theme")
+      name = "default"
+    }
+    let (theme, themeWarnings) = themeLibrary.load(name)
+    let app = WorkbenchApp(
+      session: session, theme: theme, themeLibrary: themeLibrary, glyphs: glyphs, tutorials: tutorials,
+      progressStore: progressStore, memory: memory)
+    app.themeChoice = name
+    for note in notes { app.post(.warning, note) }
+    for warning in themeWarnings { app.post(.warning, "theme \(name): \(warning)") }
+    if let focus = settings.focus, let home = app.stack.first as? HomeScreen {
+      // The Home screen starts on its first panel and tab is its own way to move on.
+      let panels = HomeScreen.Focus.allCases.map { "\($0)" }
+      if let index = panels.firstIndex(of: focus) {
+        for _ in 0..<index { _ = home.handle(.tab, app: app) }
+      } else {
+        app.post(.warning, "settings: no panel \"\(focus)\" (there are \(panels.joined(separator: ", ")))")
+      }
+    }
+    return app
+  }
+
+  /// The theme as chosen (a name or a file), remembered for the next run.
+  private(set) var themeChoice: String?
+
+  /// Writes the theme and the focused panel to the settings file; a failure is a warning.
+  func saveSettings() {
+    guard let memory else { return }
+    let focus = (stack.first as? HomeScreen).map { "\($0.focus)" }
+    do {
+      try memory.save(WorkbenchSettings(theme: themeChoice ?? context.theme.name, focus: focus))
+    } catch {
+      post(.warning, "could not remember the settings: \(error)")
+    }
+  }
+
+  /// Puts a file first in the recent files, kept for the next run.
+  func remember(_ path: String, kind: OpenKind) {
+    let absolute = PathCompletion.resolve(path, base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    recentFiles.add(absolute.standardizedFileURL.path, kind: kind)
+    guard let memory else { return }
+    do {
+      try memory.save(recentFiles)
+    } catch {
+      post(.warning, "could not remember recent files: \(error)")
+    }
   }
 
   /// The screen on top.
@@ -56,7 +133,9 @@ public final class WorkbenchApp {
 
   /// Adds a message to the status line (errors from commands, theme warnings).
   public func post(_ level: LogLine.Level, _ text: String) {
+    absorbSessionLog(session.state.log)
     messages.append(LogLine(level, text))
+    appendHistory([LogLine(level, text)])
     mineIsFresh = true
     if messages.count > 100 { messages.removeFirst(messages.count - 100) }
   }
@@ -78,8 +157,28 @@ public final class WorkbenchApp {
     let index = themeNames.firstIndex(of: context.theme.name).map { ($0 + 1) % themeNames.count } ?? 0
     let (theme, warnings) = themeLibrary.load(themeNames[index])
     context.theme = theme
+    themeChoice = themeNames[index]
     for warning in warnings { post(.warning, "theme \(theme.name): \(warning)") }
     post(.info, "theme: \(theme.name)")
+    saveSettings()
+  }
+
+  /// Every message of this run, oldest first, for the log view.
+  var fullLog: [LogLine] { history }
+
+  /// Adds the session log's lines not seen before to `history`. The session keeps a window of
+  /// its newest lines, so the new ones are what follows the longest overlap with the last read.
+  private func absorbSessionLog(_ log: [LogLine]) {
+    guard log != seenSessionLog else { return }
+    var overlap = min(seenSessionLog.count, log.count)
+    while overlap > 0, Array(seenSessionLog.suffix(overlap)) != Array(log.prefix(overlap)) { overlap -= 1 }
+    appendHistory(Array(log.dropFirst(overlap)))
+    seenSessionLog = log
+  }
+
+  private func appendHistory(_ lines: [LogLine]) {
+    history += lines
+    if history.count > Self.historyLimit { history.removeFirst(history.count - Self.historyLimit) }
   }
 
   /// Runs a throwing command, turning its error into a status-line message.
@@ -165,6 +264,12 @@ public final class WorkbenchApp {
       KeyBinding(
         [Key("W")],
         action: run { $0.open(SaveScreen(.pipeline, suggested: SaveScreen.suggestion(.pipeline, state: $0.state))) }),
+      KeyBinding(
+        [Key("x")], help: ("x", "export ONNX"),
+        action: run { $0.open(SaveScreen(.onnx, suggested: SaveScreen.suggestion(.onnx, state: $0.state))) }),
+      KeyBinding(
+        [Key("L")], help: ("L", "log: every message in full"),
+        action: run { app in if !(app.top is LogScreen) { app.open(LogScreen()) } }),
     ]
   }
 
@@ -190,6 +295,7 @@ public final class WorkbenchApp {
 
   func refreshState() {
     state = session.state
+    absorbSessionLog(state.log)
     if state.log.count != sessionLogCount {
       sessionLogCount = state.log.count
       mineIsFresh = false
@@ -242,6 +348,21 @@ public final class WorkbenchApp {
     canvas.fill(nil, " ", style)
     var x = canvas.text(1, 0, "lathe", context.theme.style(.highlight, on: .statusBackground, .bold))
     x = canvas.text(x + 1, 0, "· \(top.title)", context.theme.style(.title, on: .statusBackground, .bold))
+    // The right side first: the model's line gets what is left.
+    var right = "theme \(context.theme.name)"
+    if let search = state.search, search.isRunning {
+      right = "search \(search.finishedCount)/\(search.totalTrials)  " + right
+    }
+    let working = state.isBusy || state.search?.isRunning == true
+    if working { right = "\(context.spinner) working  " + right }
+    var rightX = canvas.width - CharacterWidth.of(right) - 1
+    canvas.text(rightX, 0, right, working ? context.theme.style(.running, on: .statusBackground) : style)
+    // What quitting would lose is marked beside it (the quit question says what it is).
+    if !state.unsaved.isEmpty {
+      let mark = "\(context.glyphs.isUnicode ? "●" : "*") unsaved"
+      rightX -= CharacterWidth.of(mark) + 2
+      canvas.text(rightX, 0, mark, context.theme.style(.warning, on: .statusBackground, .bold))
+    }
     if let model = state.model {
       // The size is the saved file's, known once the model is measured: no "0 B" before.
       var parts = [model.name, model.dataset]
@@ -253,18 +374,9 @@ public final class WorkbenchApp {
         parts.append(label + Format.percent(accuracy))
       }
       canvas.text(
-        x + 2, 0, parts.joined(separator: "  "), style, maxWidth: canvas.width - x - 30,
+        x + 2, 0, parts.joined(separator: "  "), style, maxWidth: max(0, rightX - x - 4),
         ellipsis: context.glyphs.ellipsis)
     }
-    var right = "theme \(context.theme.name)"
-    if let search = state.search, search.isRunning {
-      right = "search \(search.finishedCount)/\(search.totalTrials)  " + right
-    }
-    let working = state.isBusy || state.search?.isRunning == true
-    if working { right = "\(context.spinner) working  " + right }
-    let rightWidth = CharacterWidth.of(right)
-    canvas.text(
-      canvas.width - rightWidth - 1, 0, right, working ? context.theme.style(.running, on: .statusBackground) : style)
   }
 
   private func drawStatus(_ canvas: Canvas) {
@@ -282,8 +394,14 @@ public final class WorkbenchApp {
     }
     if let message = lastMessage {
       let role: ThemeColor = message.level == .error ? .error : message.level == .warning ? .warning : .inactive
-      canvas.text(
-        1, 0, message.text, context.style(role), maxWidth: messageWidth, ellipsis: context.glyphs.ellipsis)
+      // One line of it: a longer message says where the rest is.
+      let text = message.text.replacingOccurrences(of: "\n", with: " ")
+      let more = "  L full text"
+      let cut = CharacterWidth.of(text) > messageWidth
+      let end = canvas.text(
+        1, 0, text, context.style(role), maxWidth: cut ? messageWidth - CharacterWidth.of(more) : messageWidth,
+        ellipsis: context.glyphs.ellipsis)
+      if cut { canvas.text(end, 0, more, context.style(.inactive, .bold)) }
     }
     let bar = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 1))
     bar.fill(nil, " ", context.theme.style(.statusForeground, on: .statusBackground))

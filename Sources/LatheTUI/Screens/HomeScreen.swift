@@ -68,7 +68,9 @@ public final class HomeScreen: Screen {
       KeyBinding([Key("s")], hint: ("s", "search"), help: ("s", "search a pipeline's settings")) { _, app in
         .open(SearchScreen(app: app))
       },
-      KeyBinding([Key("o")], hint: ("o", "open"), help: ("o", "open model")) { _, _ in .open(OpenScreen()) },
+      KeyBinding([Key("o")], hint: ("o", "open"), help: ("o", "open model, dataset or pipeline")) { _, _ in
+        .open(OpenScreen())
+      },
       // The app's key (every screen has it); shown here because the workbench is where themes are tried.
       KeyBinding([Key("t")], hint: ("t", "theme")),
       KeyBinding([Key("m")], help: ("m", "training monitor")) { _, _ in .open(TrainingMonitorScreen()) },

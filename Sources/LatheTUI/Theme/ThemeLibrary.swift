@@ -45,13 +45,32 @@ public struct ThemeLibrary: Sendable {
     return ["default"] + names.filter { $0 != "default" }.sorted()
   }
 
-  /// Loads a theme; unreadable or missing files give the built-in theme and a warning.
+  /// A theme file named by path rather than by name: it has a `/` or ends in `.theme`.
+  static func isPath(_ name: String) -> Bool { name.contains("/") || name.hasSuffix(".theme") }
+
+  /// Whether `load` finds `name`: one of `names()`, or a theme file that exists.
+  public func contains(_ name: String) -> Bool {
+    if Self.isPath(name) { return FileManager.default.fileExists(atPath: (name as NSString).expandingTildeInPath) }
+    return names().contains(name)
+  }
+
+  /// `name` when `load` finds it; else an error that lists the themes there are.
+  public func check(_ name: String) throws(UnknownThemeError) {
+    guard contains(name) else { throw UnknownThemeError(name: name, known: names()) }
+  }
+
+  /// Loads a theme by name, or from a file when `name` is a path (`isPath`); unreadable or
+  /// missing files give the built-in theme and a warning.
   public func load(_ name: String) -> (Theme, [ThemeWarning]) {
-    guard let directory else {
+    let file: URL
+    if Self.isPath(name) {
+      file = URL(fileURLWithPath: (name as NSString).expandingTildeInPath)
+    } else if let directory {
+      file = directory.appendingPathComponent(name + ".theme")
+    } else {
       if name == "default" { return (.builtIn, []) }
       return (.builtIn, [ThemeWarning(line: 0, message: "no themes folder; using the built-in theme")])
     }
-    let file = directory.appendingPathComponent(name + ".theme")
     let text: String
     do {
       // Bounded: a huge file would otherwise be read whole and split into lines at start-up.
@@ -61,7 +80,9 @@ public struct ThemeLibrary: Sendable {
         .builtIn, [ThemeWarning(line: 0, message: "\(Self.problem(error)); using the built-in theme", file: file.path)]
       )
     }
-    return ThemeFile.parse(text, name: name, file: file.path)
+    // A theme file is called by its name in the header, not by its whole path.
+    return ThemeFile.parse(
+      text, name: Self.isPath(name) ? file.deletingPathExtension().lastPathComponent : name, file: file.path)
   }
 
   /// The failure without the path (the warning names the file already).
@@ -71,5 +92,15 @@ public struct ThemeLibrary: Sendable {
     case .unreadable(_, let reason): return "cannot read the file (\(reason))"
     default: return "not a text file"
     }
+  }
+}
+
+/// A theme name that is neither in the themes folder nor a theme file.
+public struct UnknownThemeError: Error, CustomStringConvertible, Equatable {
+  public var name: String
+  /// The themes there are.
+  public var known: [String]
+  public var description: String {
+    "unknown theme \"\(name)\"; the themes are \(known.joined(separator: ", ")), or a path to a .theme file"
   }
 }

@@ -33,18 +33,11 @@ public struct TutorialProgressStore: Sendable {
 
   public init(url: URL) { self.url = url }
 
-  /// The store in the user's state directory.
+  /// The store in the user's state folder (`StateFolder`).
   public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment)
     -> TutorialProgressStore
   {
-    let base: URL
-    if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
-      base = URL(fileURLWithPath: state)
-    } else {
-      let home = environment["HOME"] ?? NSHomeDirectory()
-      base = URL(fileURLWithPath: home).appendingPathComponent(".local/state")
-    }
-    return TutorialProgressStore(url: base.appendingPathComponent("lathe/tutorials.json"))
+    TutorialProgressStore(url: StateFolder.standard(environment: environment).file("tutorials.json"))
   }
 
   /// The saved progress; empty when there is none or the file is unreadable (it is only a
