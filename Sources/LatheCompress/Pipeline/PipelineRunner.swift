@@ -158,12 +158,16 @@ public final class PipelineRunner: @unchecked Sendable {
   }
 
   /// Replaces the pipeline's steps, validating them first. Steps already run keep their
-  /// results as long as they are unchanged; from the first changed one on, they run again.
+  /// results as long as they run the same (`TechniqueDescriptor.runsTheSame`: a default written
+  /// out or settings in another order change nothing); from the first changed one on, they run
+  /// again.
   public func replaceSteps(_ steps: [StepSpec]) throws {
     let file = spec.file?.path ?? spec.name
     let made = try steps.map { try Techniques.make($0, file: file) }
     var keep = 0
-    while keep < min(steps.count, spec.steps.count), keep + 1 < snapshots.count, steps[keep] == spec.steps[keep] {
+    while keep < min(steps.count, spec.steps.count), keep + 1 < snapshots.count,
+      type(of: made[keep]).descriptor.runsTheSame(steps[keep], as: spec.steps[keep])
+    {
       keep += 1
     }
     while snapshots.count > keep + 1 { stepBack() }

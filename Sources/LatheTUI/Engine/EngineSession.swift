@@ -154,7 +154,16 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
           metrics: i < done ? runner.snapshots[i + 1].metrics : nil)
       }
       summaries = Array(summaries.prefix(done + 1))
-      log(.info, "pipeline updated: \(steps.count) steps")
+      stepFailures = stepFailures.filter { $0.key < done }
+      // The curves of a step that will run again belong to a model no panel shows any more.
+      if let training = current.training, !current.steps.prefix(done).contains(where: { $0.name == training.stepName })
+      {
+        current.training = nil
+      }
+      // Every panel shows the last kept step's model, as after an undo.
+      refreshModel()
+      let again = done < steps.count ? "; from \(steps[done].name) on, steps run again" : ""
+      log(.info, "pipeline updated: \(Format.plural(steps.count, "step"))\(again)")
     }
   }
 
