@@ -185,6 +185,18 @@ final class ScreenTests: XCTestCase {
     XCTAssertEqual(session.commands, ["cancel"])
   }
 
+  /// The monitor's empty text says "Run a step with n, or a to run all": both work there.
+  func testTheTrainingMonitorRunsSteps() {
+    let session = FakeWorkbenchSession()
+    let app = makeApp(session)
+    app.handle(Key("m"))
+    XCTAssertTrue(app.render(width: 100, height: 30).text().contains("Run a step with n"))
+    app.handle(Key("n"))
+    app.handle(Key("a"))
+    XCTAssertEqual(session.commands, ["next", "all"])
+    XCTAssertTrue(app.top is TrainingMonitorScreen, "the keys run steps without leaving the monitor")
+  }
+
   func testRunningStepShowsProgressOnHome() {
     let session = FakeWorkbenchSession()
     session.startTraining()

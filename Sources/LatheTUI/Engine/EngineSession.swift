@@ -14,6 +14,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   let lock = NSLock()
   var current = WorkbenchState()
   var runner: PipelineRunner?
+  /// The runner's snapshots as of its last finished step, for reads on the UI thread (guarded by
+  /// `lock`). The runner is not thread-safe and the engine queue appends to its own list while a
+  /// step runs: reading that list from the UI thread (the unsaved count on every frame) crashed.
+  var finishedSnapshots: [PipelineRunner.Snapshot] = []
   private var summaries: [SnapshotSummary] = []
   private var cancelRequested = false
   private var stepFailures: [Int: String] = [:]
@@ -72,8 +76,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// What quitting now would lose; call with the lock held.
   private func unsavedWork() -> [String] {
     var lost: [String] = []
-    if let runner, runner.snapshots.count > 1, runner.snapshots.count != savedSnapshots {
-      let steps = runner.snapshots.count - 1
+    if finishedSnapshots.count > 1, finishedSnapshots.count != savedSnapshots {
+      let steps = finishedSnapshots.count - 1
       lost.append(steps == 1 ? "1 step model" : "\(steps) step models")
     }
     if pipelineEdited { lost.append("the edited pipeline") }
@@ -110,6 +114,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       guard !current.isBusy, let runner, runner.snapshots.count > 1 else { return }
       let undone = runner.snapshots.count - 2
       runner.stepBack()
+      finishedSnapshots = runner.snapshots
       current.steps[undone].state = .pending
       current.steps[undone].metrics = nil
       current.steps[undone].progress = 0
@@ -123,8 +128,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   public func layerDetail(named name: String) -> LayerDetail? {
     lock.withLock {
-      guard let runner, let last = runner.snapshots.last else { return nil }
-      let before = runner.snapshots.count > 1 ? runner.snapshots[runner.snapshots.count - 2].deployed : nil
+      guard let last = finishedSnapshots.last else { return nil }
+      let before = finishedSnapshots.count > 1 ? finishedSnapshots[finishedSnapshots.count - 2].deployed : nil
       return LayerInspector.detail(layer: name, after: last.deployed, before: before)
     }
   }
@@ -147,6 +152,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       } catch {
         throw SessionError("\(error)")
       }
+      finishedSnapshots = runner.snapshots
       let done = runner.snapshots.count - 1
       current.steps = steps.enumerated().map { i, step in
         StepRow(
@@ -181,7 +187,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   public func saveModel(to path: String) throws {
     let (model, count): (Model?, Int) = try lock.withLock {
       guard !current.isBusy else { throw SessionError("wait for the running step to finish") }
-      return (runner?.current?.deployed, runner?.snapshots.count ?? 0)
+      return (finishedSnapshots.last?.deployed, finishedSnapshots.count)
     }
     guard let model else { throw SessionError("no model is open") }
     let url = URL(fileURLWithPath: path)
@@ -235,6 +241,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       savedSnapshots = 1
       pipelineEdited = pipeline == nil && !spec.steps.isEmpty
       runner = newRunner
+      finishedSnapshots = []
       summaries = []
       stepFailures = [:]
       current.steps = spec.steps.map { StepRow(name: $0.name, technique: $0.technique, state: .pending) }
@@ -258,6 +265,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       lock.withLock {
         guard runner === self.runner else { return }
         current.baseline = metrics
+        finishedSnapshots = runner.snapshots
         current.isBusy = false
         summaries = [summary]
         refreshModel()
@@ -277,11 +285,15 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   private func run(all: Bool) {
     let started: PipelineRunner? = lock.withLock {
+      // The runner is the engine queue's while busy: nothing of it is read before this check.
       guard !current.isBusy, let runner, runner.isStarted, !runner.isFinished else {
-        if let runner, runner.isFinished { log(.info, "every step has run; u steps back, e edits the pipeline") }
+        if !current.isBusy, let runner, runner.isFinished {
+          log(.info, "every step has run; u steps back, e edits the pipeline")
+        }
         return nil
       }
       current.isBusy = true
+      current.revision += 1
       cancelRequested = false
       return runner
     }
@@ -292,7 +304,11 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
         let index = runner.nextStep
         if !self.runStep(runner, index) { break }
       } while all && !runner.isFinished && !self.lock.withLock({ self.cancelRequested })
-      self.lock.withLock { self.current.isBusy = false }
+      // A new revision, or the screen (which redraws on new revisions) keeps its spinner.
+      self.lock.withLock {
+        self.current.isBusy = false
+        self.current.revision += 1
+      }
     }
   }
 
@@ -334,6 +350,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
         isCancelled: { [weak self] in self?.lock.withLock { self?.cancelRequested ?? true } ?? true })
       let summary = Self.summary(runner.snapshots.last!, name: name, exampleFeeds: lock.withLock { exampleFeeds })
       lock.withLock {
+        finishedSnapshots = runner.snapshots
         current.steps[index].state = .done
         current.steps[index].progress = 1
         current.steps[index].message = ""
@@ -371,7 +388,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   /// Shows the last snapshot's layers, from its summary (the two are kept in step).
   private func refreshModel() {
-    guard let runner, let last = runner.snapshots.last, var model = current.model else { return }
+    guard let last = finishedSnapshots.last, var model = current.model else { return }
     model.layers = summaries.last?.layers ?? Self.layerRows(last.deployed, exampleFeeds: exampleFeeds)
     model.totals = Self.totals(last.deployed, bytes: last.metrics.sizeBytes, accuracy: last.metrics.accuracy)
     current.model = model
