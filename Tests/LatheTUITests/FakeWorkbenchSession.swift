@@ -105,7 +105,8 @@ final class FakeWorkbenchSession: WorkbenchSession {
       name: name, histogramBefore: before, histogramAfter: after, range: -0.5...0.5,
       sparsityMap: (0..<64).map { Double($0 % 8) / 7 }, sparsityRows: 8, sparsityColumns: 8,
       channelMin: (0..<6).map { -0.1 * Double($0 + 1) }, channelMax: (0..<6).map { 0.05 * Double($0 + 1) },
-      quantizationError: QuantizationError(meanSquared: 0.0004, maxAbsolute: 0.02, sqnrDecibels: 38.2))
+      quantizationError: QuantizationError(meanSquared: 0.0004, maxAbsolute: 0.02, sqnrDecibels: 38.2),
+      changedBy: "prune-50")
   }
 
   struct OpenFailure: Error, CustomStringConvertible {

@@ -128,9 +128,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   public func layerDetail(named name: String) -> LayerDetail? {
     lock.withLock {
-      guard let last = finishedSnapshots.last else { return nil }
-      let before = finishedSnapshots.count > 1 ? finishedSnapshots[finishedSnapshots.count - 2].deployed : nil
-      return LayerInspector.detail(layer: name, after: last.deployed, before: before)
+      let names = ["original"] + current.steps.prefix(max(0, finishedSnapshots.count - 1)).map(\.name)
+      return LayerInspector.detail(
+        layer: name, snapshots: zip(names, finishedSnapshots).map { ($0, $1.deployed) })
     }
   }
 

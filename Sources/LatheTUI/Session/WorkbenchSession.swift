@@ -34,8 +34,8 @@ public protocol WorkbenchSession: AnyObject {
   /// Restores the model to the snapshot before the last done step; that step becomes pending.
   func undo()
 
-  /// Weights of one layer now and before the current step, for the layer detail screen.
-  /// Called when the screen opens, not every frame; nil when the layer has no weights.
+  /// Weights of one layer now and before the last step that changed them, for the layer
+  /// detail screen. Called when the screen opens, not every frame; nil when the layer has no weights.
   func layerDetail(named name: String) -> LayerDetail?
 
   /// Loads a model (`.safetensors` / `.onnx` path), a dataset (catalog name or path) and
@@ -316,7 +316,11 @@ public struct TrainingCurve: Sendable, Equatable {
 /// The weights of one layer, summarised for the layer detail screen.
 public struct LayerDetail: Sendable, Equatable {
   public var name: String
-  /// Histogram of weight values before the current step and now, over the same `range`.
+  /// The step whose change `histogramBefore` shows: the last one that changed this layer's
+  /// weights (a later quantize step may leave a pruned layer alone); nil when no step has
+  /// changed them, and "before" is the model as opened.
+  public var changedBy: String?
+  /// Histogram of weight values before `changedBy` and now, over the same `range`.
   public var histogramBefore: [Int]
   public var histogramAfter: [Int]
   /// Value range the histogram bins cover.
@@ -330,15 +334,16 @@ public struct LayerDetail: Sendable, Equatable {
   public var channelMin: [Double]
   public var channelMax: [Double]
   /// Quantization error of the current weights against the before-step weights, nil when the
-  /// layer is not quantized.
+  /// layer's weights are not stored quantized (fp32, pruned or not).
   public var quantizationError: QuantizationError?
 
   public init(
     name: String, histogramBefore: [Int], histogramAfter: [Int], range: ClosedRange<Double>,
     sparsityMap: [Double], sparsityRows: Int, sparsityColumns: Int, channelMin: [Double],
-    channelMax: [Double], quantizationError: QuantizationError?
+    channelMax: [Double], quantizationError: QuantizationError?, changedBy: String? = nil
   ) {
     self.name = name
+    self.changedBy = changedBy
     self.histogramBefore = histogramBefore
     self.histogramAfter = histogramAfter
     self.range = range
