@@ -43,6 +43,7 @@ final class KeyBindingTests: XCTestCase {
     Case(name: "workbench, charts panel", title: "workbench") { after([.tab, .tab]) },
     Case(name: "step editor, list", title: "edit pipeline") { after([Key("e")]) },
     Case(name: "step editor, form", title: "edit pipeline") { after([Key("e"), .tab]) },
+    Case(name: "step editor, choice field", title: "edit pipeline") { after([Key("e"), .tab, .down, .down]) },
     Case(name: "step editor, picking", title: "edit pipeline", consumesEveryKey: true) {
       after([Key("e"), Key("a")])
     },

@@ -53,9 +53,10 @@ final class StepEditorEngineTests: XCTestCase {
   /// share-weights and Huffman go back to pending, and the header, the model panel and the
   /// snapshots show the model after prune (the last done step), not the one the undone steps left.
   func testEditingALaterStepKeepsTheStepsBeforeIt() throws {
-    let session = try EngineSession(
-      model: "digits-mlp", dataset: "digits", pipeline: try writePipeline().path, latencySeconds: 0.01)
+    let file = try writePipeline()
+    let session = try EngineSession(model: "digits-mlp", dataset: "digits", pipeline: file.path, latencySeconds: 0.01)
     defer { session.shutdown(keepingFolder: false) }
+    XCTAssertEqual(session.state.pipelineFile, file.path, "w and W offer the user's own file back")
     wait(session) { !$0.isBusy }
     session.runRemainingSteps()
     wait(session) { $0.steps.allSatisfy { $0.state == .done } && !$0.isBusy }

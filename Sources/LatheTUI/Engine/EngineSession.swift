@@ -216,8 +216,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// Opens a model with a pipeline; `name` is what the header calls the model (default: `model`).
   func load(model: String, dataset: String?, pipeline: String?, name: String? = nil) throws {
     let workspace: Workspace
+    var pipelineFile: String?
     if let pipeline {
       let url = try WorkspaceSources.pipelineFile(pipeline)
+      pipelineFile = saveTarget(for: url)
       let spec = try PipelineSpec.read(from: url)
       let text = try? String(contentsOf: url, encoding: .utf8)
       // The pipeline's own model is found beside the file, and its errors point at its line.
@@ -237,6 +239,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     lock.withLock {
       exampleFeeds = shape
       sources = (model, datasetName, pipeline)
+      current.pipelineFile = pipelineFile
       pipelineSource = source
       savedSnapshots = 1
       pipelineEdited = pipeline == nil && !spec.steps.isEmpty
@@ -251,9 +254,21 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       current.model = ModelSummary(
         name: name ?? model, path: workspace.modelFile?.path ?? model, dataset: datasetName,
         layers: Self.layerRows(network, exampleFeeds: shape), totals: Self.totals(network, bytes: 0, accuracy: nil))
-      log(.info, "opened \(name ?? model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
+      log(
+        .info,
+        "opened \(name ?? model) on \(datasetName) with \(Format.plural(spec.steps.count, "step")); measuring the input model…"
+      )
     }
     queue.async { [weak self] in self?.measureInput(newRunner) }
+  }
+
+  /// Where a pipeline opened from `file` is saved by default: back to the user's own file, but
+  /// never into the bundled samples or the session folder (a search trial's pipeline), which
+  /// get only their file name, in the working folder.
+  func saveTarget(for file: URL) -> String {
+    let path = file.standardizedFileURL.path
+    let scratch = [SamplesDirectory.locate(), folder.url].compactMap { $0?.standardizedFileURL.path }
+    return scratch.contains { path.hasPrefix($0 + "/") } ? file.lastPathComponent : file.path
   }
 
   private func measureInput(_ runner: PipelineRunner) {

@@ -27,7 +27,7 @@ public final class SaveScreen: Screen {
       let step = state.steps.last { $0.state == .done }?.name
       return ([model ?? "model", step].compactMap { $0 }.joined(separator: "-")) + ".safetensors"
     case .pipeline:
-      return "pipeline.yaml"
+      return state.pipelineFile ?? "pipeline.yaml"
     }
   }
 

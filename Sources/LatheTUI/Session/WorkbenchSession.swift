@@ -131,12 +131,17 @@ public struct WorkbenchState: Sendable, Equatable {
   /// What quitting now would lose, e.g. "2 step models", "the edited pipeline"; empty when
   /// everything is saved.
   public var unsaved: [String]
+  /// Where saving the pipeline goes unless the user types another path: the file it was opened
+  /// from, or only that file's name for a bundled one (written to the working folder); nil when
+  /// the pipeline was made in the workbench.
+  public var pipelineFile: String?
 
   public init(
     revision: Int = 0, model: ModelSummary? = nil, baseline: StepMetrics? = nil, steps: [StepRow] = [],
     training: TrainingCurve? = nil, log: [LogLine] = [], isBusy: Bool = false, search: SearchState? = nil,
-    sessionFolder: String? = nil, unsaved: [String] = []
+    sessionFolder: String? = nil, unsaved: [String] = [], pipelineFile: String? = nil
   ) {
+    self.pipelineFile = pipelineFile
     self.sessionFolder = sessionFolder
     self.unsaved = unsaved
     self.revision = revision
