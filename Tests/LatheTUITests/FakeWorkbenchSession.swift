@@ -141,6 +141,7 @@ final class FakeWorkbenchSession: WorkbenchSession {
   func cancelSearch() { commands.append("cancel search") }
 
   func loadTrial(_ number: Int) throws { commands.append("load trial \(number)") }
+  func saveTrialPipeline(_ number: Int, to path: String) throws { commands.append("save trial \(number) \(path)") }
 
   static func settings(_ fc1: String, _ fc2: String) -> [(name: String, value: String)] {
     [("prune.final_sparsity.fc1", fc1), ("prune.final_sparsity.fc2", fc2)]

@@ -70,6 +70,11 @@ final class KeyBindingTests: XCTestCase {
       session.state.search = FakeWorkbenchSession.study
       return after([Key("s")], makeApp(session))
     },
+    Case(name: "search, writing the best pipeline", title: "search", consumesEveryKey: true) {
+      let session = FakeWorkbenchSession()
+      session.state.search = FakeWorkbenchSession.study
+      return after([Key("s"), Key("b")], makeApp(session))
+    },
     Case(name: "search, watching", title: "search") {
       let session = FakeWorkbenchSession()
       session.state.search = FakeWorkbenchSession.study

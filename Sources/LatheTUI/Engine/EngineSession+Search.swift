@@ -120,6 +120,19 @@ extension EngineSession {
     running?.stop()
   }
 
+  public func saveTrialPipeline(_ number: Int, to path: String) throws {
+    let (started, watched) = lock.withLock { (study, watcher) }
+    let file = URL(fileURLWithPath: path)
+    if let watched, lock.withLock({ current.search?.isWatching == true }) {
+      try watched.writePipeline(number, to: file)
+    } else if let started {
+      try started.writePipeline(number, to: file)
+    } else {
+      throw SessionError("no study has run yet")
+    }
+    lock.withLock { log(.info, "wrote trial \(number)'s pipeline to \(path); lathe run \(path) runs it") }
+  }
+
   public func loadTrial(_ number: Int) throws {
     let (started, watched, watching): (WorkbenchStudy?, StudyWatcher?, Bool) = lock.withLock {
       (self.study, self.watcher, self.current.search?.isWatching == true)

@@ -79,6 +79,10 @@ public protocol WorkbenchSession: AnyObject {
   /// trial's values in place of the ranges), replacing the session's model and pipeline.
   func loadTrial(_ number: Int) throws
 
+  /// Writes a complete trial's pipeline (as `loadTrial` opens it) to `path`, a file `lathe run`
+  /// runs; the session's model and pipeline stay as they are.
+  func saveTrialPipeline(_ number: Int, to path: String) throws
+
   // MARK: language models
 
   /// `prompt` continued by `count` tokens, greedily, by the model as opened and then by each
@@ -101,6 +105,11 @@ public struct Continuation: Sendable, Equatable {
 }
 
 extension WorkbenchSession {
+  /// Sessions without studies (the frame benchmark's) have no trial to write.
+  public func saveTrialPipeline(_ number: Int, to path: String) throws {
+    throw SessionError("this session runs no studies")
+  }
+
   /// Sessions that hold no models (the frame benchmark's, tests' fakes) generate nothing.
   public func continuations(of prompt: String, count: Int) throws -> [Continuation] {
     throw SessionError("this session holds no models to generate with")
