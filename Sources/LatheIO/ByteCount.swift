@@ -1,6 +1,7 @@
 import Foundation
 
-/// Byte counts as Lathe prints them everywhere (workbench panels, status line, CLI).
+/// Byte counts as Lathe abbreviates them everywhere (the workbench's header, panels, charts and
+/// status line; the command line prints exact byte counts). docs/architecture.md states the rule.
 ///
 /// Decimal units (1 kB = 1000 B, 1 MB = 1000 kB, like `ls -h --si` and the sizes model hubs
 /// show): a size then reads the same as the file's byte count with the point moved, and there

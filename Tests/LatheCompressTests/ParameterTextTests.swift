@@ -29,6 +29,37 @@ final class ParameterTextTests: XCTestCase {
     XCTAssertEqual(reason(.int(1...10), ""), "k: not a whole number", "a number field needs a number")
   }
 
+  /// What the editor may do to a step without making it run again: write out a default, type a
+  /// float as a whole number, reorder a per-layer map. A changed value or name does.
+  func testAStepRunsTheSameWithItsDefaultsWrittenOut() {
+    let technique = TechniqueDescriptor(
+      name: "t", summary: "",
+      parameters: [
+        ParameterDescriptor("mode", .choice(["a", "b"]), default: .string("a"), help: ""),
+        ParameterDescriptor("rate", .float(0...2), default: .float(0.5), help: ""),
+        ParameterDescriptor("per_layer", .perLayerFloat(0...1), default: nil, help: ""),
+      ])
+    let file = StepSpec(
+      name: "s", technique: "t",
+      parameters: [("rate", .int(1)), ("per_layer", .map([("*", .float(0.9)), ("last", .float(0.5))]))])
+    var edited = file
+    edited.parameters = [
+      ("per_layer", .map([("last", .float(0.5)), ("*", .float(0.9))])), ("rate", .float(1)), ("mode", .string("a")),
+      (StepSpec.startKey, .string("previous")),
+    ]
+    XCTAssertTrue(technique.runsTheSame(edited, as: file))
+    XCTAssertFalse(file == edited, "== still sees the difference in writing")
+    var changed = edited
+    changed.set("mode", to: .string("b"))
+    XCTAssertFalse(technique.runsTheSame(changed, as: file))
+    changed = edited
+    changed.set("per_layer", to: .map([("*", .float(0.9))]))
+    XCTAssertFalse(technique.runsTheSame(changed, as: file))
+    changed = edited
+    changed.name = "renamed"
+    XCTAssertFalse(technique.runsTheSame(changed, as: file))
+  }
+
   func testChoicesAndFlags() throws {
     XCTAssertEqual(try parse(.choice(["layer", "global"]), "global"), .string("global"))
     XCTAssertEqual(reason(.choice(["layer", "global"]), "all"), "k: one of layer, global")

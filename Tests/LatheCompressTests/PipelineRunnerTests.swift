@@ -128,6 +128,38 @@ final class PipelineRunnerTests: XCTestCase {
     XCTAssertEqual(runner.snapshots.count, 2)
   }
 
+  /// A model opened from a pruned step's file (a search trial's) holds sparse inference layers
+  /// with their ReLUs folded in. A training step runs on it (the layers train again as masked
+  /// dense ones, ReLUs back in the graph), and the pruned weights stay zero; it used to be
+  /// refused with "put it before quantize", in a pipeline without a quantize step.
+  func testAPrunedModelFromAFileTrainsAgain() throws {
+    let data = blobSplit()
+    let (pruning, _) = try runner(
+      [step("prune", "prune", [("sparsity", .float(0.8))])], model: trainedDigitsMLP(data), data: data)
+    let pruned = try XCTUnwrap(try pruning.runAll().last)
+    let opened = try ModelFile.load(from: URL(fileURLWithPath: pruned.modelPath), builders: CompressedLayers.builders)
+    XCTAssertTrue(opened.nodes.contains { $0.layer is SparseLinear }, "the file holds sparse layers")
+    XCTAssertTrue(opened.trainableParameters.allSatisfy { $0.shape.count == 1 }, "only biases would train")
+
+    let (runner, _) = try runner(
+      [
+        step("tune", "fine-tune", [("epochs", .int(1))]),
+        step(
+          "more", "gradual-prune", [("final_sparsity", .float(0.9)), ("epochs", .int(1)), ("pruning_epochs", .int(1))]),
+      ], model: opened, data: data)
+    try runner.runNextStep()
+    let tuned = try XCTUnwrap(runner.current?.model)
+    XCTAssertTrue(tuned.nodes.contains { $0.layer is Linear } && tuned.nodes.contains { $0.layer.op == "relu" })
+    let before = try XCTUnwrap(Deployment.trainingModel(opened).parameter(named: "fc1.weight")?.value)
+    let after = try XCTUnwrap(tuned.parameter(named: "fc1.weight")?.value)
+    XCTAssertNotEqual(before.scalars, after.scalars, "fine-tuning moved the weights")
+    let revived = zip(before.scalars, after.scalars).filter { $0.0 == 0 && $0.1 != 0 }.count
+    XCTAssertEqual(revived, 0, "weights pruned in the file stay zero")
+    XCTAssertEqual(runner.snapshots[1].metrics.nonzeros, runner.snapshots[0].metrics.nonzeros)
+    let more = try runner.runNextStep()
+    XCTAssertGreaterThan(1 - Double(more.nonzeros) / Double(more.parameters), 0.85)
+  }
+
   func testTrainingAfterQuantizeFailsForAModelWithBatchNorm() throws {
     let data = blobSplit(train: 60, test: 30)
     let model = Architecture.digitsCNN.build(classCount: 3, seed: 0)

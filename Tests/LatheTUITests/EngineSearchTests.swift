@@ -76,6 +76,16 @@ final class EngineSearchTests: XCTestCase {
     XCTAssertTrue(session.state.log.contains { $0.text.hasPrefix("search ended: 2 of 2 trials finished") })
 
     let trial = search.front[0]
+    // b on the Search screen: the best trial's pipeline, written where the user says.
+    let best = folder.appendingPathComponent("best.yaml")
+    try session.saveTrialPipeline(trial, to: best.path)
+    let saved = try String(contentsOf: best, encoding: .utf8)
+    XCTAssertTrue(saved.hasPrefix("# Found by lathe search (trial \(trial))"), saved)
+    XCTAssertFalse(saved.contains("search:"), "a plain pipeline, ranges filled in")
+    XCTAssertThrowsError(try session.saveTrialPipeline(99, to: best.path)) {
+      XCTAssertEqual("\($0)", "the study has no trial 99")
+    }
+
     try session.loadTrial(trial)
     wait(session) { !$0.isBusy && $0.baseline != nil }
     let state = session.state
@@ -88,6 +98,11 @@ final class EngineSearchTests: XCTestCase {
     XCTAssertTrue(written.hasPrefix("# Found by lathe search (trial \(trial))"), written)
     XCTAssertFalse(written.contains("search:"), "a plain pipeline, ranges filled in")
     XCTAssertEqual(state.search, search, "the study stays on the Search screen")
+
+    // n runs the trial's pipeline on its (sparse) model: it used to say the model could not train.
+    session.runNextStep()
+    wait(session) { !$0.isBusy }
+    XCTAssertEqual(session.state.steps.first?.state, .done, "\(session.state.log.map(\.text))")
   }
 
   func testCancelStopsTakingTrials() throws {

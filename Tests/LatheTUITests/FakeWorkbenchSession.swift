@@ -111,7 +111,8 @@ final class FakeWorkbenchSession: WorkbenchSession {
       name: name, histogramBefore: before, histogramAfter: after, range: -0.5...0.5,
       sparsityMap: (0..<64).map { Double($0 % 8) / 7 }, sparsityRows: 8, sparsityColumns: 8,
       channelMin: (0..<6).map { -0.1 * Double($0 + 1) }, channelMax: (0..<6).map { 0.05 * Double($0 + 1) },
-      quantizationError: QuantizationError(meanSquared: 0.0004, maxAbsolute: 0.02, sqnrDecibels: 38.2))
+      quantizationError: QuantizationError(meanSquared: 0.0004, maxAbsolute: 0.02, sqnrDecibels: 38.2),
+      changedBy: "prune-50")
   }
 
   struct OpenFailure: Error, CustomStringConvertible {
@@ -147,6 +148,7 @@ final class FakeWorkbenchSession: WorkbenchSession {
   func cancelSearch() { commands.append("cancel search") }
 
   func loadTrial(_ number: Int) throws { commands.append("load trial \(number)") }
+  func saveTrialPipeline(_ number: Int, to path: String) throws { commands.append("save trial \(number) \(path)") }
 
   static func settings(_ fc1: String, _ fc2: String) -> [(name: String, value: String)] {
     [("prune.final_sparsity.fc1", fc1), ("prune.final_sparsity.fc2", fc2)]

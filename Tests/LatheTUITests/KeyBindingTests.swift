@@ -55,6 +55,7 @@ final class KeyBindingTests: XCTestCase {
     Case(name: "graph", title: "graph") { after([Key("i")]) },
     Case(name: "step editor, list", title: "edit pipeline") { after([Key("e")]) },
     Case(name: "step editor, form", title: "edit pipeline") { after([Key("e"), .tab]) },
+    Case(name: "step editor, choice field", title: "edit pipeline") { after([Key("e"), .tab, .down, .down]) },
     Case(name: "step editor, picking", title: "edit pipeline", consumesEveryKey: true) {
       after([Key("e"), Key("a")])
     },
@@ -87,6 +88,11 @@ final class KeyBindingTests: XCTestCase {
       let session = FakeWorkbenchSession()
       session.state.search = FakeWorkbenchSession.study
       return after([Key("s")], makeApp(session))
+    },
+    Case(name: "search, writing the best pipeline", title: "search", consumesEveryKey: true) {
+      let session = FakeWorkbenchSession()
+      session.state.search = FakeWorkbenchSession.study
+      return after([Key("s"), Key("b")], makeApp(session))
     },
     Case(name: "search, watching", title: "search") {
       let session = FakeWorkbenchSession()

@@ -39,6 +39,30 @@ final class LayerInspectorTests: XCTestCase {
     XCTAssertGreaterThan(error.sqnrDecibels, 10)
   }
 
+  /// Original, pruned (fp32, sparse storage), then a step that leaves the layer alone: "before"
+  /// is the model the pruning started from, named so, and a pruned fp32 layer has no
+  /// quantization error (its change is the zeros).
+  func testBeforeIsTheStepThatLastChangedTheLayer() throws {
+    let original = try model(Linear(weight: Parameter(weight), bias: nil))
+    let zeroed = Tensor<Float>(
+      shape: weight.shape, scalars: weight.scalars.enumerated().map { $0.offset % 4 == 0 ? $0.element : 0 })
+    let pruned = try model(SparseLinear(weights: EncodedWeights(zeroed, codebook: nil, encoding: .csr), bias: nil))
+    let untouched = try model(SparseLinear(weights: EncodedWeights(zeroed, codebook: nil, encoding: .csr), bias: nil))
+    let detail = try XCTUnwrap(
+      LayerInspector.detail(
+        layer: "fc1", snapshots: [("original", original), ("prune", pruned), ("int8-other-layers", untouched)]))
+    XCTAssertEqual(detail.changedBy, "prune")
+    XCTAssertEqual(
+      detail.histogramBefore, LayerInspector.detail(layer: "fc1", after: original, before: nil)?.histogramAfter)
+    XCTAssertGreaterThan(detail.histogramAfter.max() ?? 0, weight.count / 2, "the zeros' spike")
+    XCTAssertNil(detail.quantizationError, "pruned fp32 weights are not quantized")
+
+    let unchanged = try XCTUnwrap(
+      LayerInspector.detail(layer: "fc1", snapshots: [("original", original), ("x", original)]))
+    XCTAssertNil(unchanged.changedBy)
+    XCTAssertEqual(unchanged.histogramBefore, unchanged.histogramAfter)
+  }
+
   func testLayerWithoutWeightsHasNoDetail() throws {
     let m = try model(Linear(weight: Parameter(weight), bias: nil))
     XCTAssertNil(LayerInspector.detail(layer: "softmax", after: m, before: nil))

@@ -167,6 +167,33 @@ final class ScreenTests: XCTestCase {
     XCTAssertTrue(app.top is HomeScreen)
   }
 
+  /// `j`/`k` walk the layers that have weights (relu1 has none), `s` toggles the histograms'
+  /// log scale; "before" names the step that changed the layer.
+  func testLayerDetailMovesBetweenLayersAndTogglesLogScale() throws {
+    let session = FakeWorkbenchSession()
+    let app = makeApp(session)
+    app.handle(.down)
+    app.handle(.down)
+    app.handle(.enter)
+    XCTAssertEqual(app.top.title, "layer fc1")
+    app.handle(Key("k"))
+    XCTAssertEqual(app.top.title, "layer conv1", "relu1 has no weights and is skipped")
+    app.handle(Key("k"))
+    XCTAssertEqual(app.top.title, "layer conv1", "the first layer stays")
+    app.handle(Key("j"))
+    XCTAssertEqual(app.top.title, "layer fc1")
+    let linear = app.render(width: 80, height: 24).text()
+    XCTAssertTrue(linear.contains("Weights before prune-50"), linear)
+    app.handle(Key("s"))
+    let screen = try XCTUnwrap(app.top as? LayerDetailScreen)
+    XCTAssertTrue(screen.logScale)
+    let log = app.render(width: 80, height: 24).text()
+    XCTAssertTrue(log.contains("log scale") && log.contains("s linear scale"), log)
+    XCTAssertNotEqual(linear, log)
+    assertGolden(log, "layer-detail-log-80x24")
+    assertGolden(app.render(width: 200, height: 60).text(), "layer-detail-log-200x60")
+  }
+
   func testLayerWithoutWeightsStaysHome() {
     let app = makeApp()
     app.handle(.down)
@@ -183,6 +210,18 @@ final class ScreenTests: XCTestCase {
     assertGolden(app.render(width: 100, height: 30, tick: 3).text(), "training-100x30")
     app.handle(Key("c"))
     XCTAssertEqual(session.commands, ["cancel"])
+  }
+
+  /// The monitor's empty text says "Run a step with n, or a to run all": both work there.
+  func testTheTrainingMonitorRunsSteps() {
+    let session = FakeWorkbenchSession()
+    let app = makeApp(session)
+    app.handle(Key("m"))
+    XCTAssertTrue(app.render(width: 100, height: 30).text().contains("Run a step with n"))
+    app.handle(Key("n"))
+    app.handle(Key("a"))
+    XCTAssertEqual(session.commands, ["next", "all"])
+    XCTAssertTrue(app.top is TrainingMonitorScreen, "the keys run steps without leaving the monitor")
   }
 
   func testRunningStepShowsProgressOnHome() {

@@ -49,7 +49,7 @@ final class SearchScreenTests: XCTestCase {
     let lines = frame.split(separator: "\n").map(String.init)
     let trial1 = lines.first { $0.contains(" 1 complete") }
     XCTAssertNotNil(trial1, frame)
-    XCTAssertTrue(trial1?.contains("◆") ?? false, "the front's trial is marked:\n\(frame)")
+    XCTAssertTrue(trial1?.contains("★") ?? false, "the front's only trial, the best, is marked:\n\(frame)")
     XCTAssertTrue(trial1?.contains("fc1 0.91 fc2 0.88") ?? false, trial1 ?? "")
     XCTAssertTrue(trial1?.contains("94.8%") ?? false && trial1?.contains("64.2 kB") ?? false, trial1 ?? "")
     let trial0 = lines.first { $0.contains(" 0 complete") }
@@ -115,6 +115,66 @@ final class SearchScreenTests: XCTestCase {
     XCTAssertFalse(screen.isSettingUp, "esc goes back to the study")
     app.handle(.escape)
     XCTAssertTrue(app.top is HomeScreen)
+  }
+
+  /// The best trial is ★ and the rest of the front ◆, in the table and the chart alike, with a
+  /// legend; trial 3 misses the accuracy floor: no check mark, a cross, and no place on the front.
+  func testMarksMeanTheSameInTheTableAndTheChart() throws {
+    let (session, app, _) = openStudy()
+    session.state.search?.front = [1, 0]
+    let frame = app.render(width: 200, height: 60, tick: 2).text()
+    let lines = frame.split(separator: "\n").map(String.init)
+    let best = try XCTUnwrap(lines.first { $0.contains(" 1 complete") }, frame)
+    let front = try XCTUnwrap(lines.first { $0.contains(" 0 complete") }, frame)
+    let miss = try XCTUnwrap(lines.first { $0.contains(" 3 complete") }, frame)
+    XCTAssertTrue(best.contains("★"), best)
+    XCTAssertTrue(front.contains("◆") && !front.contains("★"), front)
+    XCTAssertTrue(miss.contains("✗") && !miss.contains("◆"), "a miss is never on the front: \(miss)")
+    XCTAssertTrue(frame.contains("★ best · ◆ Pareto front · ✗ misses a constraint"), frame)
+    XCTAssertTrue(frame.contains("Accuracy vs size (★ best ◆ front)"), frame)
+    let chart = lines.filter { $0.contains("★") || $0.contains("◆") }.count
+    XCTAssertGreaterThanOrEqual(chart, 4, "both marks in the table and in the chart:\n\(frame)")
+    assertGolden(frame, "search-marks-200x60")
+    assertGolden(app.render(width: 80, height: 24, tick: 2).text(), "search-marks-80x24")
+  }
+
+  /// Labels of points that fall together are left out rather than run into each other, and
+  /// never cover a mark; the front's labels come first.
+  func testScatterLabelsDoNotCollide() {
+    let points = [
+      ScatterChart.Point(size: 100, accuracy: 0.9, label: "12"),
+      ScatterChart.Point(size: 104, accuracy: 0.9, label: "3"),
+      ScatterChart.Point(size: 108, accuracy: 0.9, label: "45"),
+      ScatterChart.Point(size: 200, accuracy: 0.5, label: "7"),
+    ]
+    let grid = CellGrid(width: 30, height: 8)
+    ScatterChart(points: points, front: [2, 3]).draw(
+      grid.canvas, context: DrawContext(theme: .builtIn, glyphs: .unicode))
+    let text = grid.text()
+    XCTAssertTrue(text.contains("45"), "the front's label is drawn:\n\(text)")
+    for joined in ["123", "312", "453", "345", "1245", "4512"] {
+      XCTAssertFalse(text.contains(joined), "labels ran together (\(joined)):\n\(text)")
+    }
+    XCTAssertEqual(text.filter { $0 == "★" || $0 == "◆" || $0 == "•" }.count, 4, "every mark is visible:\n\(text)")
+  }
+
+  /// `b` writes the best trial's pipeline to a typed path (offered: NAME-trial-N.yaml).
+  func testBWritesTheBestTrialsPipeline() throws {
+    let (session, app, screen) = openStudy()
+    app.handle(Key("b"))
+    XCTAssertTrue(screen.capturesText)
+    let frame = app.render(width: 100, height: 30).text()
+    XCTAssertTrue(frame.contains("Write trial 1's pipeline") && frame.contains("search-pruning-trial-1.yaml"), frame)
+    app.handle(Key("q"))
+    XCTAssertFalse(app.wantsQuit, "q is text in the field")
+    app.handle(.backspace)
+    app.handle(.enter)
+    XCTAssertEqual(session.commands.last, "save trial 1 search-pruning-trial-1.yaml")
+    XCTAssertFalse(screen.capturesText)
+    session.state.search?.front = []
+    app.handle(Key("b"))
+    XCTAssertFalse(screen.capturesText, "no best trial: nothing to write")
+    XCTAssertTrue(app.render(width: 100, height: 30).text().contains("nothing is best"))
   }
 
   func testHeaderShowsARunningSearchEverywhere() {

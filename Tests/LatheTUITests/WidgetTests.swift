@@ -12,6 +12,32 @@ final class WidgetTests: XCTestCase {
     XCTAssertEqual(grid.text(), "██▎")
   }
 
+  /// `? help` and `q quit` always show; the screen's hints fill what is left in their order,
+  /// the last ones dropped whole.
+  func testKeyHintsKeepThePinnedOnesAndDropTheLeastImportant() {
+    let screen: [KeyHints.Hint] = [("n", "next"), ("a", "all"), ("e", "edit"), ("v", "compare")]
+    let pinned: [KeyHints.Hint] = [("?", "help"), ("q", "quit")]
+    func bar(_ width: Int) -> String {
+      let grid = CellGrid(width: width, height: 1)
+      KeyHints.draw(grid.canvas, y: 0, hints: screen, pinned: pinned, context: unicode)
+      return grid.text()
+    }
+    XCTAssertEqual(bar(60), " n next  a all  e edit  v compare  ? help  q quit")
+    XCTAssertEqual(bar(49), " n next  a all  e edit  v compare  ? help  q quit", "exactly fits")
+    XCTAssertEqual(bar(48), " n next  a all  e edit  ? help  q quit")
+    XCTAssertEqual(bar(20), " ? help  q quit")
+    XCTAssertEqual(bar(10), " ? help", "narrower than the pinned hints: as many as fit")
+  }
+
+  /// The workbench at its smallest size still says how to get help and quit (it lost both).
+  func testTheHintBarAt80ColumnsEndsWithHelpAndQuit() {
+    let app = WorkbenchApp(
+      session: FakeWorkbenchSession(), theme: .builtIn, themeLibrary: ThemeLibrary(directory: nil), glyphs: .unicode)
+    let bar = String(app.render(width: 80, height: 24).text().split(separator: "\n").last ?? "")
+    XCTAssertTrue(bar.hasSuffix("? help  q quit"), bar)
+    XCTAssertTrue(bar.hasPrefix(" tab panel"), bar)
+  }
+
   func testTextClipsAndEllipsizes() {
     let grid = CellGrid(width: 10, height: 1)
     grid.canvas.text(0, 0, "hello wonderful world", .plain, maxWidth: 8, ellipsis: "…")

@@ -85,12 +85,12 @@ public final class PipelineRunner: @unchecked Sendable {
     context.outputDirectory = outputDirectory
     context.fullData = dataHistory.first
     let type = type(of: techniques[index])
-    let current = snapshots[try startSnapshot(of: index)].model
-    // Some layers end training (int8: no gradient, only batch norm would be left to train).
-    let trainingEnded = current.nodes.contains { !$0.layer.allowsTraining }
-    if type.descriptor.needsTrainableModel && (trainingEnded || current.trainableParameters.isEmpty) {
-      throw StepFailure(
-        "\(step.name): \(step.technique) trains, but the model can no longer train; put it before quantize")
+    var current = snapshots[try startSnapshot(of: index)].model
+    if type.descriptor.needsTrainableModel {
+      // A model opened from a pruned file (a search trial's) holds sparse inference layers:
+      // they train again as masked dense ones.
+      current = Deployment.trainingModel(current)
+      try Self.checkTrainable(current, for: step)
     }
     // An .npy, .npz or ImageFolder without train arrays has an empty train split; techniques
     // calibrate and fine-tune on it, so refuse here rather than inside one of them.
@@ -132,6 +132,33 @@ public final class PipelineRunner: @unchecked Sendable {
     return metrics
   }
 
+  /// Refuses a training step on a model that cannot train, naming the layers that stop it.
+  static func checkTrainable(_ model: Model, for step: StepSpec) throws {
+    // Some layers end training (int8: no gradient, only batch norm would be left to train).
+    let ended = model.nodes.filter { !$0.layer.allowsTraining }
+    if !ended.isEmpty {
+      throw StepFailure(
+        "\(step.name): \(step.technique) trains, but the model can no longer train: "
+          + "\(layerList(ended)) pass no gradient; put \(step.technique) before quantize")
+    }
+    guard model.trainableParameters.isEmpty else { return }
+    // Shared (codebook, Huffman) weights and 2:4 layers are stored for inference only.
+    let stored = model.nodes.filter { node in
+      node.layer.effectiveWeight != nil
+        && !node.layer.parameters.contains { $0.name == "weight" && $0.parameter.isTrainable }
+    }
+    let which = stored.isEmpty ? "it has no trainable weights" : "\(layerList(stored)) are stored for inference only"
+    throw StepFailure(
+      "\(step.name): \(step.technique) trains, but the model cannot: \(which); "
+        + "run it on the model these layers were made from, before the step that stored them so")
+  }
+
+  /// "fc1 (int8_linear), fc2 (int8_linear)", at most three named.
+  private static func layerList(_ nodes: [Node]) -> String {
+    let named = nodes.prefix(3).map { "\($0.name) (\($0.layer.op))" }.joined(separator: ", ")
+    return nodes.count > 3 ? named + " and \(nodes.count - 3) more" : named
+  }
+
   /// The snapshot step `index` starts from (`StepSpec.start`): the input model, an earlier
   /// step's result, or the step before.
   public func startSnapshot(of index: Int) throws -> Int {
@@ -158,12 +185,16 @@ public final class PipelineRunner: @unchecked Sendable {
   }
 
   /// Replaces the pipeline's steps, validating them first. Steps already run keep their
-  /// results as long as they are unchanged; from the first changed one on, they run again.
+  /// results as long as they run the same (`TechniqueDescriptor.runsTheSame`: a default written
+  /// out or settings in another order change nothing); from the first changed one on, they run
+  /// again.
   public func replaceSteps(_ steps: [StepSpec]) throws {
     let file = spec.file?.path ?? spec.name
     let made = try steps.map { try Techniques.make($0, file: file) }
     var keep = 0
-    while keep < min(steps.count, spec.steps.count), keep + 1 < snapshots.count, steps[keep] == spec.steps[keep] {
+    while keep < min(steps.count, spec.steps.count), keep + 1 < snapshots.count,
+      type(of: made[keep]).descriptor.runsTheSame(steps[keep], as: spec.steps[keep])
+    {
       keep += 1
     }
     while snapshots.count > keep + 1 { stepBack() }

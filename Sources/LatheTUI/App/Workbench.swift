@@ -6,8 +6,6 @@ public enum Workbench {
   /// How long the loop waits for a key before checking the session again: new states show
   /// within this, and a key press is drawn right after it arrives.
   static let pollMilliseconds = 30
-  /// While work runs (a step, a search) the screen is redrawn at least this often (spinners, progress).
-  static let busyFrameSeconds = 0.1
 
   /// Owns the terminal until the user quits. The terminal is restored on every way out: `q`,
   /// Ctrl-C, SIGTERM (signal sources, then the normal path), a thrown error (defer), and a
@@ -71,31 +69,22 @@ public enum Workbench {
     return keepFolder ? state.sessionFolder : nil
   }
 
-  /// Draws when something changed (a key, a new session revision, a resize) or, while work
-  /// runs, every `busyFrameSeconds`; otherwise sleeps in the key wait.
+  /// Draws when `FrameSchedule` says a frame is due; otherwise sleeps in the key wait.
   static func loop(app: WorkbenchApp, terminal: CursesTerminal, signals: SignalWatcher) {
     var tick = 0
-    var drawnRevision = -1
-    var drawnSize = (width: -1, height: -1)
-    var lastDraw = DispatchTime(uptimeNanoseconds: 0)
-    var dirty = true
+    var schedule = FrameSchedule()
     while signals.requested == nil {
       let size = terminal.size
       let state = app.session.state
-      let now = DispatchTime.now()
-      let working = state.isBusy || state.search?.isRunning == true
-      let busyDue = working && Double(now.uptimeNanoseconds - lastDraw.uptimeNanoseconds) / 1e9 >= busyFrameSeconds
-      if dirty || busyDue || state.revision != drawnRevision || size != drawnSize {
-        if working { tick += 1 }
+      let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+      if schedule.isDue(state, size: size, now: now) {
+        if FrameSchedule.isWorking(state) { tick += 1 }
         terminal.present(app.render(width: size.width, height: size.height, tick: tick))
-        drawnRevision = state.revision
-        drawnSize = size
-        lastDraw = now
-        dirty = false
+        schedule.drew(state, size: size, now: now)
       }
       guard let key = terminal.readKey(timeoutMilliseconds: pollMilliseconds) else { continue }
       if !app.handle(key) { return }
-      dirty = true
+      schedule.keyPressed = true
     }
   }
 }

@@ -405,6 +405,9 @@ public final class WorkbenchApp {
     }
     let bar = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 1))
     bar.fill(nil, " ", context.theme.style(.statusForeground, on: .statusBackground))
-    KeyHints.draw(bar, y: 0, hints: top.hints + Self.globalBindings.hints, context: context)
+    // While a field takes typed text, q and ? are letters in it: no hint for them. Otherwise
+    // they are pinned, so a narrow terminal drops the screen's least important hints instead.
+    KeyHints.draw(
+      bar, y: 0, hints: top.hints, pinned: top.capturesText ? [] : Self.globalBindings.hints, context: context)
   }
 }

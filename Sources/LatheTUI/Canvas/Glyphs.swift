@@ -26,7 +26,10 @@ public struct Glyphs: Sendable {
   public let shades: [Unicode.Scalar]
   public let ellipsis: Unicode.Scalar
   public let point: Unicode.Scalar
+  /// A point on the Pareto front; `best` the front's best trial (a glyph of its own, so the
+  /// table and the chart mean the same thing by each).
   public let frontPoint: Unicode.Scalar
+  public let best: Unicode.Scalar
   public let pointer: Unicode.Scalar
   public let spinner: [Unicode.Scalar]
   public let check: Unicode.Scalar
@@ -42,7 +45,8 @@ public struct Glyphs: Sendable {
     focusBottomLeft: "┗", focusBottomRight: "┛", axisCorner: "└", axisTick: "┤",
     eighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"],
     verticalEighths: [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
-    shades: [" ", "░", "▒", "▓", "█"], ellipsis: "…", point: "•", frontPoint: "◆", pointer: "▶",
+    shades: [" ", "░", "▒", "▓", "█"], ellipsis: "…", point: "•", frontPoint: "◆", best: "★",
+    pointer: "▶",
     spinner: ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"], check: "✓", cross: "✗", pendingMark: "·",
     sortUp: "▲", sortDown: "▼")
 
@@ -52,7 +56,8 @@ public struct Glyphs: Sendable {
     focusBottomLeft: "#", focusBottomRight: "#", axisCorner: "+", axisTick: "+",
     eighths: [" ", " ", " ", " ", "=", "=", "=", "=", "#"],
     verticalEighths: [" ", " ", ".", ".", ":", ":", "|", "|", "#"],
-    shades: [" ", ".", ":", "o", "#"], ellipsis: "~", point: "o", frontPoint: "*", pointer: ">",
+    shades: [" ", ".", ":", "o", "#"], ellipsis: "~", point: "o", frontPoint: "*", best: "@",
+    pointer: ">",
     spinner: ["|", "/", "-", "\\"], check: "+", cross: "x", pendingMark: ".",
     sortUp: "^", sortDown: "v")
 }

@@ -46,7 +46,7 @@ extension EngineSession {
       current.search = study.initialState
       log(
         .info,
-        "searching \(study.searchable.spec.name): \(request.trials) trials, \(request.jobs) at once; "
+        "searching \(study.searchable.spec.name): \(Format.plural(request.trials, "trial")), \(request.jobs) at once; "
           + "study \(study.studyFile.path) (optuna-dashboard sqlite:///\(study.studyFile.path))")
     }
     study.start()
@@ -118,6 +118,19 @@ extension EngineSession {
       return study
     }
     running?.stop()
+  }
+
+  public func saveTrialPipeline(_ number: Int, to path: String) throws {
+    let (started, watched) = lock.withLock { (study, watcher) }
+    let file = URL(fileURLWithPath: path)
+    if let watched, lock.withLock({ current.search?.isWatching == true }) {
+      try watched.writePipeline(number, to: file)
+    } else if let started {
+      try started.writePipeline(number, to: file)
+    } else {
+      throw SessionError("no study has run yet")
+    }
+    lock.withLock { log(.info, "wrote trial \(number)'s pipeline to \(path); lathe run \(path) runs it") }
   }
 
   public func loadTrial(_ number: Int) throws {

@@ -14,6 +14,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   let lock = NSLock()
   var current = WorkbenchState()
   var runner: PipelineRunner?
+  /// The runner's snapshots as of its last finished step, for reads on the UI thread (guarded by
+  /// `lock`). The runner is not thread-safe and the engine queue appends to its own list while a
+  /// step runs: reading that list from the UI thread (the unsaved count on every frame) crashed.
+  var finishedSnapshots: [PipelineRunner.Snapshot] = []
   private var summaries: [SnapshotSummary] = []
   private var cancelRequested = false
   private var stepFailures: [Int: String] = [:]
@@ -72,8 +76,8 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// What quitting now would lose; call with the lock held.
   private func unsavedWork() -> [String] {
     var lost: [String] = []
-    if let runner, runner.snapshots.count > 1, runner.snapshots.count != savedSnapshots {
-      let steps = runner.snapshots.count - 1
+    if finishedSnapshots.count > 1, finishedSnapshots.count != savedSnapshots {
+      let steps = finishedSnapshots.count - 1
       lost.append(steps == 1 ? "1 step model" : "\(steps) step models")
     }
     if pipelineEdited { lost.append("the edited pipeline") }
@@ -110,6 +114,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       guard !current.isBusy, let runner, runner.snapshots.count > 1 else { return }
       let undone = runner.snapshots.count - 2
       runner.stepBack()
+      finishedSnapshots = runner.snapshots
       current.steps[undone].state = .pending
       current.steps[undone].metrics = nil
       current.steps[undone].progress = 0
@@ -123,9 +128,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   public func layerDetail(named name: String) -> LayerDetail? {
     lock.withLock {
-      guard let runner, let last = runner.snapshots.last else { return nil }
-      let before = runner.snapshots.count > 1 ? runner.snapshots[runner.snapshots.count - 2].deployed : nil
-      return LayerInspector.detail(layer: name, after: last.deployed, before: before)
+      let names = ["original"] + current.steps.prefix(max(0, finishedSnapshots.count - 1)).map(\.name)
+      return LayerInspector.detail(
+        layer: name, snapshots: zip(names, finishedSnapshots).map { ($0, $1.deployed) })
     }
   }
 
@@ -147,6 +152,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       } catch {
         throw SessionError("\(error)")
       }
+      finishedSnapshots = runner.snapshots
       let done = runner.snapshots.count - 1
       current.steps = steps.enumerated().map { i, step in
         StepRow(
@@ -154,7 +160,16 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
           metrics: i < done ? runner.snapshots[i + 1].metrics : nil)
       }
       summaries = Array(summaries.prefix(done + 1))
-      log(.info, "pipeline updated: \(steps.count) steps")
+      stepFailures = stepFailures.filter { $0.key < done }
+      // The curves of a step that will run again belong to a model no panel shows any more.
+      if let training = current.training, !current.steps.prefix(done).contains(where: { $0.name == training.stepName })
+      {
+        current.training = nil
+      }
+      // Every panel shows the last kept step's model, as after an undo.
+      refreshModel()
+      let again = done < steps.count ? "; from \(steps[done].name) on, steps run again" : ""
+      log(.info, "pipeline updated: \(Format.plural(steps.count, "step"))\(again)")
     }
   }
 
@@ -172,7 +187,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   public func saveModel(to path: String) throws {
     let (model, count): (Model?, Int) = try lock.withLock {
       guard !current.isBusy else { throw SessionError("wait for the running step to finish") }
-      return (runner?.current?.deployed, runner?.snapshots.count ?? 0)
+      return (finishedSnapshots.last?.deployed, finishedSnapshots.count)
     }
     guard let model else { throw SessionError("no model is open") }
     let url = URL(fileURLWithPath: path)
@@ -201,8 +216,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// Opens a model with a pipeline; `name` is what the header calls the model (default: `model`).
   func load(model: String, dataset: String?, pipeline: String?, name: String? = nil) throws {
     let workspace: Workspace
+    var pipelineFile: String?
     if let pipeline {
       let url = try WorkspaceSources.pipelineFile(pipeline)
+      pipelineFile = saveTarget(for: url)
       let spec = try PipelineSpec.read(from: url)
       let text = try? String(contentsOf: url, encoding: .utf8)
       // The pipeline's own model is found beside the file, and its errors point at its line.
@@ -222,10 +239,12 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     lock.withLock {
       exampleFeeds = shape
       sources = (model, datasetName, pipeline)
+      current.pipelineFile = pipelineFile
       pipelineSource = source
       savedSnapshots = 1
       pipelineEdited = pipeline == nil && !spec.steps.isEmpty
       runner = newRunner
+      finishedSnapshots = []
       summaries = []
       stepFailures = [:]
       current.steps = spec.steps.map { StepRow(name: $0.name, technique: $0.technique, state: .pending) }
@@ -235,9 +254,21 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       current.model = ModelSummary(
         name: name ?? model, path: workspace.modelFile?.path ?? model, dataset: datasetName,
         layers: Self.layerRows(network, exampleFeeds: shape), totals: Self.totals(network, bytes: 0, accuracy: nil))
-      log(.info, "opened \(name ?? model) on \(datasetName) with \(spec.steps.count) steps; measuring the input model…")
+      log(
+        .info,
+        "opened \(name ?? model) on \(datasetName) with \(Format.plural(spec.steps.count, "step")); measuring the input model…"
+      )
     }
     queue.async { [weak self] in self?.measureInput(newRunner) }
+  }
+
+  /// Where a pipeline opened from `file` is saved by default: back to the user's own file, but
+  /// never into the bundled samples or the session folder (a search trial's pipeline), which
+  /// get only their file name, in the working folder.
+  func saveTarget(for file: URL) -> String {
+    let path = file.standardizedFileURL.path
+    let scratch = [SamplesDirectory.locate(), folder.url].compactMap { $0?.standardizedFileURL.path }
+    return scratch.contains { path.hasPrefix($0 + "/") } ? file.lastPathComponent : file.path
   }
 
   private func measureInput(_ runner: PipelineRunner) {
@@ -249,6 +280,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       lock.withLock {
         guard runner === self.runner else { return }
         current.baseline = metrics
+        finishedSnapshots = runner.snapshots
         current.isBusy = false
         summaries = [summary]
         refreshModel()
@@ -268,11 +300,15 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   private func run(all: Bool) {
     let started: PipelineRunner? = lock.withLock {
+      // The runner is the engine queue's while busy: nothing of it is read before this check.
       guard !current.isBusy, let runner, runner.isStarted, !runner.isFinished else {
-        if let runner, runner.isFinished { log(.info, "every step has run; u steps back, e edits the pipeline") }
+        if !current.isBusy, let runner, runner.isFinished {
+          log(.info, "every step has run; u steps back, e edits the pipeline")
+        }
         return nil
       }
       current.isBusy = true
+      current.revision += 1
       cancelRequested = false
       return runner
     }
@@ -283,7 +319,11 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
         let index = runner.nextStep
         if !self.runStep(runner, index) { break }
       } while all && !runner.isFinished && !self.lock.withLock({ self.cancelRequested })
-      self.lock.withLock { self.current.isBusy = false }
+      // A new revision, or the screen (which redraws on new revisions) keeps its spinner.
+      self.lock.withLock {
+        self.current.isBusy = false
+        self.current.revision += 1
+      }
     }
   }
 
@@ -327,6 +367,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
         runner.snapshots.last!, name: name, exampleFeeds: lock.withLock { exampleFeeds },
         original: runner.snapshots[0].deployed)
       lock.withLock {
+        finishedSnapshots = runner.snapshots
         current.steps[index].state = .done
         current.steps[index].progress = 1
         current.steps[index].message = ""
@@ -364,7 +405,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
 
   /// Shows the last snapshot's layers, from its summary (the two are kept in step).
   private func refreshModel() {
-    guard let runner, let last = runner.snapshots.last, var model = current.model else { return }
+    guard let last = finishedSnapshots.last, var model = current.model else { return }
     model.layers = summaries.last?.layers ?? Self.layerRows(last.deployed, exampleFeeds: exampleFeeds)
     model.totals = Self.totals(last.deployed, bytes: last.metrics.sizeBytes, accuracy: last.metrics.accuracy)
     current.model = model

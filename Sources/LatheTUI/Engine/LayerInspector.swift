@@ -2,9 +2,25 @@ import Foundation
 import LatheTensor
 
 /// What the layer detail screen shows about one layer's weights, computed from the models of
-/// the current snapshot and the one before it.
+/// the current snapshot and the one before the step that last changed the layer.
 enum LayerInspector {
   static let bins = 48
+
+  /// The detail of `name` in the last of `snapshots` (oldest first, each named by the step that
+  /// made it), against the snapshot before the last step that changed its weights: a quantize
+  /// step that skips a pruned layer leaves "before" at the pruning.
+  static func detail(layer name: String, snapshots: [(name: String, model: Model)]) -> LayerDetail? {
+    guard let last = snapshots.last else { return nil }
+    let weights = snapshots.map { snapshot in
+      snapshot.model.nodes.first { $0.name == name }.flatMap { $0.layer.effectiveWeight?.scalars }
+    }
+    // The last step whose weights differ from its input's; none: the model as opened.
+    let changed = (1..<max(1, snapshots.count)).last { weights[$0] != weights[$0 - 1] }
+    let before = changed.map { snapshots[$0 - 1].model } ?? (snapshots.count > 1 ? snapshots[0].model : nil)
+    var detail = Self.detail(layer: name, after: last.model, before: before)
+    detail?.changedBy = changed.map { snapshots[$0].name }
+    return detail
+  }
 
   static func detail(layer name: String, after: Model, before: Model?) -> LayerDetail? {
     // Each layer type says what weight it computes with (Layer.effectiveWeight), whatever its storage.
@@ -27,7 +43,7 @@ enum LayerInspector {
     }
     let (map, mapRows, mapColumns) = densityMap(values, rows: rows, columns: columns)
     var error: QuantizationError?
-    if let previous, previous.shape.reduce(1, *) == values.count, old != values {
+    if storesQuantizedValues(node.layer), let previous, previous.shape.reduce(1, *) == values.count, old != values {
       var noise: Double = 0
       var signal: Double = 0
       var worst: Double = 0
@@ -46,6 +62,14 @@ enum LayerInspector {
       histogramAfter: histogram(values, low: low, high: high),
       range: low...max(high, low + 1e-9), sparsityMap: map, sparsityRows: mapRows, sparsityColumns: mapColumns,
       channelMin: channelMin, channelMax: channelMax, quantizationError: error)
+  }
+
+  /// Whether the layer keeps its weights in fewer bits than fp32 (int8, intN, shared values):
+  /// only then is the change a quantization error. A pruned fp32 layer ("f32 sparse", 2:4 f32)
+  /// changed too, but its error is the zeros, which the histograms and the map show.
+  static func storesQuantizedValues(_ layer: Layer) -> Bool {
+    let storage = layer.statistics.storage
+    return storage != "-" && !storage.contains("f32")
   }
 
   static func histogram(_ values: [Float], low: Double, high: Double) -> [Int] {

@@ -158,10 +158,20 @@ final class StudyWatcher: @unchecked Sendable {
   /// file, or in the working folder for a server's study), and its pipeline written into
   /// `folder` (the session's, not the workers').
   func trialFiles(_ number: Int, into folder: URL) throws -> (model: URL, pipeline: URL) {
-    guard let study = lock.withLock({ lastStudy }) else { throw SessionError("the study has not been read yet") }
-    return try WorkbenchStudy.trialFiles(
-      number, of: study, searchable: searchable,
+    try WorkbenchStudy.trialFiles(
+      number, of: try readStudy(), searchable: searchable,
       trialsFolder: StudySetup.trialsFolder(for: location, studyName: studyName), studyName: storageName,
       pipelineFolder: folder)
+  }
+
+  /// Trial `number`'s pipeline written to `file` (`WorkbenchStudy.writePipeline`).
+  func writePipeline(_ number: Int, to file: URL) throws {
+    try WorkbenchStudy.writePipeline(
+      number, of: try readStudy(), searchable: searchable, studyName: storageName, to: file)
+  }
+
+  private func readStudy() throws -> Study {
+    guard let study = lock.withLock({ lastStudy }) else { throw SessionError("the study has not been read yet") }
+    return study
   }
 }

@@ -105,21 +105,42 @@ final class WorkbenchStudy: @unchecked Sendable {
     _ number: Int, of study: Study, searchable: SearchablePipeline, trialsFolder: URL, studyName: String,
     pipelineFolder: URL
   ) throws -> (model: URL, pipeline: URL) {
+    let trial = try completeTrial(number, of: study)
+    guard let model = ProcessTrialExecutor.finalModel(directory: trialsFolder, trial: number) else {
+      let host = trial.host.map { " (it ran on \($0))" } ?? ""
+      throw SessionError("trial \(number) left no model in \(trialsFolder.path)\(host)")
+    }
+    try AtomicFile.createFolder(pipelineFolder)
+    let pipeline = pipelineFolder.appendingPathComponent("\(searchable.spec.name)-trial-\(number).yaml")
+    try writePipeline(number, of: study, searchable: searchable, studyName: studyName, to: pipeline)
+    return (model, pipeline)
+  }
+
+  /// Writes trial `number`'s pipeline (the searched one with the trial's values in place of the
+  /// ranges) to `file`; it needs no model, so a trial that ran on another host has one too.
+  static func writePipeline(
+    _ number: Int, of study: Study, searchable: SearchablePipeline, studyName: String, to file: URL
+  ) throws {
+    let trial = try completeTrial(number, of: study)
+    try searchable.writePipeline(
+      of: trial, named: "\(searchable.spec.name)-trial-\(number)", study: studyName, to: file)
+  }
+
+  /// This study's own trial pipeline writer (`writePipeline`).
+  func writePipeline(_ number: Int, to file: URL) throws {
+    try Self.writePipeline(
+      number, of: runner.study(try runner.storage.read()), searchable: searchable,
+      studyName: studyFile.lastPathComponent, to: file)
+  }
+
+  private static func completeTrial(_ number: Int, of study: Study) throws -> TrialRecord {
     guard let trial = study.trials.first(where: { $0.number == number }) else {
       throw SessionError("the study has no trial \(number)")
     }
     guard trial.state == .complete else {
       throw SessionError("trial \(number) is \(trial.state.rawValue), not complete")
     }
-    guard let model = ProcessTrialExecutor.finalModel(directory: trialsFolder, trial: number) else {
-      let host = trial.host.map { " (it ran on \($0))" } ?? ""
-      throw SessionError("trial \(number) left no model in \(trialsFolder.path)\(host)")
-    }
-    let name = "\(searchable.spec.name)-trial-\(number)"
-    try AtomicFile.createFolder(pipelineFolder)
-    let pipeline = pipelineFolder.appendingPathComponent("\(name).yaml")
-    try searchable.writePipeline(of: trial, named: name, study: studyName, to: pipeline)
-    return (model, pipeline)
+    return trial
   }
 
   // MARK: - Study to screen state

@@ -37,7 +37,7 @@ public final class SaveScreen: Screen {
     switch target {
     case .model: return stem + ".safetensors"
     case .onnx: return stem + ".onnx"
-    case .pipeline: return "pipeline.yaml"
+    case .pipeline: return state.pipelineFile ?? "pipeline.yaml"
     }
   }
 

@@ -2,8 +2,8 @@ import Foundation
 
 /// Search: start a study of a search pipeline, or watch one that runs elsewhere
 /// (`lathe workbench --study URL`); see its trials finish (a sortable table, the best-so-far
-/// curve, accuracy against size or latency with the Pareto front), and open a trial's model
-/// and pipeline in the workbench.
+/// curve, accuracy against size or latency with the Pareto front), open a trial's model and
+/// pipeline in the workbench, or write the best trial's pipeline to a file (`b`).
 public final class SearchScreen: Screen {
   /// What the scatter's x axis shows.
   public enum Axis: Equatable { case size, latency }
@@ -21,6 +21,8 @@ public final class SearchScreen: Screen {
   private var selectedNumber: Int?
   /// True while the form for a new study shows: before the first, or after `n`.
   public private(set) var isSettingUp: Bool
+  /// `b`: the best trial's number and the file its pipeline goes to, being typed.
+  public private(set) var savingBest: (trial: Int, path: TextField)?
   /// The study on screen runs elsewhere (`--study`); updated on each frame and key.
   private var watching: Bool
 
@@ -34,8 +36,13 @@ public final class SearchScreen: Screen {
 
   public var title: String { "search" }
 
+  public var capturesText: Bool { savingBest != nil }
+
   public var bindings: [KeyBinding] {
-    isSettingUp ? Self.setupBindings : Self.studyBindings(axis: axis, watching: watching)
+    if savingBest != nil {
+      return [KeyBinding([.enter], hint: ("enter", "write")), KeyBinding([.escape], hint: ("esc", "cancel"))]
+    }
+    return isSettingUp ? Self.setupBindings : Self.studyBindings(axis: axis, watching: watching)
   }
 
   /// Choosing a pipeline and the size of a new study.
@@ -65,6 +72,7 @@ public final class SearchScreen: Screen {
       bindings.append(KeyBinding([Key("n")], hint: ("n", "new study")))
     }
     bindings.append(KeyBinding([.escape], hint: ("esc", "back")))
+    bindings.append(KeyBinding([Key("b")], hint: ("b", "save best"), help: ("b", "save the best trial's pipeline")))
     return bindings
   }
 
@@ -81,6 +89,13 @@ public final class SearchScreen: Screen {
       SearchStudyView(search: search, selected: selectedTrial, axis: axis, sort: sort)
         .draw(canvas, context: app.context)
     }
+    if let (trial, path) = savingBest {
+      let context = app.context
+      let box = canvas.sub(Rect(x: 0, y: canvas.height - 3, width: canvas.width, height: 3))
+      let inner = Panel.draw(box, title: "Write trial \(trial)'s pipeline", focused: true, context: context)
+      let label = inner.text(1, 0, "to:", context.style(.title))
+      path.draw(inner, x: label + 1, y: 0, width: max(10, inner.width - label - 2), context: context)
+    }
   }
 
   /// Selects row `index` (kept in range) of `rows` and remembers its trial.
@@ -92,7 +107,35 @@ public final class SearchScreen: Screen {
   // MARK: keys
 
   public func handle(_ key: Key, app: WorkbenchApp) -> ScreenAction {
-    isSettingUp ? handleSetup(key, app: app) : handleStudy(key, app: app)
+    if let saving = savingBest { return handleSaving(saving, key, app: app) }
+    return isSettingUp ? handleSetup(key, app: app) : handleStudy(key, app: app)
+  }
+
+  /// Typing where the best trial's pipeline goes; enter writes it (an error keeps the field).
+  private func handleSaving(_ saving: (trial: Int, path: TextField), _ key: Key, app: WorkbenchApp) -> ScreenAction {
+    var path = saving.path
+    switch key {
+    case .escape: savingBest = nil
+    case .enter:
+      let target = (path.text.trimmingCharacters(in: .whitespaces) as NSString).expandingTildeInPath
+      guard !target.isEmpty else { return .handled }
+      if app.attempt("write trial \(saving.trial)", { try app.session.saveTrialPipeline(saving.trial, to: target) }) {
+        savingBest = nil
+      }
+    default:
+      if path.handle(key) { savingBest = (saving.trial, path) }
+    }
+    return .handled
+  }
+
+  /// `b`: the best trial (the front's first: best by the first objective among the trials that
+  /// keep every constraint) and a file name for it.
+  private func startSavingBest(_ search: SearchState?, app: WorkbenchApp) {
+    guard let search, let best = search.front.first else {
+      app.post(.info, "no complete trial keeps every constraint yet: nothing is best")
+      return
+    }
+    savingBest = (best, TextField("\(search.pipelineName)-trial-\(best).yaml"))
   }
 
   private func handleSetup(_ key: Key, app: WorkbenchApp) -> ScreenAction {
@@ -130,6 +173,7 @@ public final class SearchScreen: Screen {
     let current = rows.firstIndex { $0.number == selectedNumber } ?? selectedTrial
     switch key {
     case .character("x"): axis = axis == .size ? .latency : .size
+    case .character("b"): startSavingBest(search, app: app)
     case .character("s"), .character("S"):
       sort = key == Key("s") ? sort.next(objectives: search?.objectives ?? []) : sort.reversed
       // The same trial stays selected, on its new row.

@@ -99,20 +99,26 @@ struct SearchStudyView {
   private func drawPareto(_ canvas: Canvas, context: DrawContext) {
     let ascii = !context.glyphs.isUnicode
     let axisName = axis == .size ? "size" : "latency"
+    let glyphs = context.glyphs
     let inner = Panel.draw(
-      canvas, title: "Accuracy vs \(axisName) (\(context.glyphs.frontPoint) front)", focused: false,
+      canvas, title: "Accuracy vs \(axisName) (\(glyphs.best) best \(glyphs.frontPoint) front)", focused: false,
       context: context, note: "x: \(axis == .size ? "latency" : "size")")
-    let points = search.trials.compactMap { trial -> ScatterChart.Point? in
+    let shown = search.trials.compactMap { trial -> (SearchTrial, ScatterChart.Point)? in
       guard trial.state == .complete, let accuracy = trial.accuracy else { return nil }
       let x = axis == .size ? trial.sizeBytes.map(Double.init) : trial.latencyB1
       return x.map {
-        ScatterChart.Point(
-          size: $0, accuracy: accuracy, label: "\(trial.number)", missesConstraint: !trial.violations.isEmpty)
+        (
+          trial,
+          ScatterChart.Point(
+            size: $0, accuracy: accuracy, label: "\(trial.number)", missesConstraint: !trial.violations.isEmpty)
+        )
       }
     }
+    // The study's front, best first, as the table marks it (on either axis).
+    let front = search.front.compactMap { number in shown.firstIndex { $0.0.number == number } }
     let xLabel: (Double) -> String =
       axis == .size ? { ByteCount.format(Int($0)) } : { Format.micros($0, ascii: ascii) }
-    ScatterChart(points: points, xLabel: xLabel).draw(inner, context: context)
+    ScatterChart(points: shown.map(\.1), xLabel: xLabel, front: front).draw(inner, context: context)
   }
 
   private func drawImportance(_ canvas: Canvas, context: DrawContext) {

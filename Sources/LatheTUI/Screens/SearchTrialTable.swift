@@ -1,9 +1,10 @@
 import LatheIO
 
 /// The Search screen's table of trials, in `sort`'s order, with the selected trial's settings
-/// (or error) on the line below. Marks: the state, `◆` for the Pareto front, `✗` for a trial
-/// that misses a constraint (its row dimmed, the metric it misses in the warning colour); a
-/// trial whose worker was lost reads "lost", and the trial that runs it again "retry of #N".
+/// (or error) on the line below. Marks: the state, `★` for the best trial, `◆` for the rest of
+/// the Pareto front (the chart marks them the same), `✗` for a trial that misses a constraint
+/// (its row dimmed, its check and the metric it misses in the warning colour); a trial whose
+/// worker was lost reads "lost", and the trial that runs it again "retry of #N".
 struct SearchTrialTable {
   var search: SearchState
   /// The trials in table order (`sort.sorted(search.trials)`).
@@ -19,21 +20,17 @@ struct SearchTrialTable {
   }
 
   func draw(_ canvas: Canvas, context: DrawContext) {
-    var note = "\(context.glyphs.frontPoint) Pareto front / best"
-    if search.trials.contains(where: { !$0.violations.isEmpty }) {
-      note += " · \(context.glyphs.cross) misses a constraint"
-    }
+    let note = Self.legend(search, context: context)
     let inner = Panel.draw(canvas, title: "Trials", focused: true, context: context, note: note)
     guard !rows.isEmpty else {
       let waiting = search.isWatching ? "No trials in the study yet." : "Waiting for the first trial to start…"
       inner.text(1, 1, waiting, context.style(.inactive))
       return
     }
-    let front = Set(search.front)
     let metrics = TrialSort.metricColumns(objectives: search.objectives)
     let table = Table(
       columns: columns(metrics: metrics, context: context),
-      rows: rows.map { row($0, metrics: metrics, onFront: front.contains($0.number), context: context) },
+      rows: rows.map { row($0, metrics: metrics, context: context) },
       selected: selected)
     table.draw(
       inner.sub(Rect(x: 0, y: 0, width: inner.width, height: max(0, inner.height - 1))), context: context,
@@ -41,6 +38,24 @@ struct SearchTrialTable {
     guard selected < rows.count, inner.height > 2 else { return }
     let (detail, role) = Self.detail(rows[selected])
     inner.text(1, inner.height - 1, detail, context.style(role), ellipsis: context.glyphs.ellipsis)
+  }
+
+  /// What the marks mean, for the table's and the chart's frames: "★ best · ◆ Pareto front",
+  /// and "✗ misses a constraint" when a trial does.
+  static func legend(_ search: SearchState, context: DrawContext) -> String {
+    var legend = "\(context.glyphs.best) best · \(context.glyphs.frontPoint) Pareto front"
+    if search.trials.contains(where: { !$0.violations.isEmpty }) {
+      legend += " · \(context.glyphs.cross) misses a constraint"
+    }
+    return legend
+  }
+
+  /// A trial's mark in the flag column and the chart: best, front, missed constraint or none.
+  static func flag(_ trial: SearchTrial, in search: SearchState, context: DrawContext) -> (String, ThemeColor) {
+    if search.front.first == trial.number { return (String(context.glyphs.best), .pareto) }
+    if search.front.contains(trial.number) { return (String(context.glyphs.frontPoint), .pareto) }
+    if !trial.violations.isEmpty { return (String(context.glyphs.cross), .warning) }
+    return ("", .inactive)
   }
 
   private func columns(metrics: [String], context: DrawContext) -> [TableColumn] {
@@ -61,14 +76,14 @@ struct SearchTrialTable {
     return columns
   }
 
-  private func row(_ trial: SearchTrial, metrics: [String], onFront: Bool, context: DrawContext) -> [TableCell] {
+  private func row(_ trial: SearchTrial, metrics: [String], context: DrawContext) -> [TableCell] {
     let misses = !trial.violations.isEmpty
     let role = trial.isLost ? ThemeColor.warning : misses ? .warning : Self.role(trial.state)
     let missed = Set(trial.violations.compactMap { $0.split(separator: " ").first.map(String.init) })
-    let flag = onFront ? String(context.glyphs.frontPoint) : misses ? String(context.glyphs.cross) : ""
+    let (flag, flagRole) = Self.flag(trial, in: search, context: context)
     let settings = SearchStudyView.shortSettings(trial.settings)
     var cells: [TableCell] = [
-      .text(String(mark(trial.state, context: context)), role), .text(flag, onFront ? .pareto : .warning),
+      .text(String(mark(trial.state, context: context)), role), .text(flag, flagRole),
       .text("\(trial.number)", .inactive), .text(trial.isLost ? "lost" : trial.state.rawValue, role),
       .text(trial.retryOf.map { "retry of #\($0) \(settings)" } ?? settings, .inactive),
     ]

@@ -3,7 +3,8 @@ import LatheCompress
 
 /// `e`: the pipeline as a list of steps on the left and the selected step's form on the right.
 /// Values are checked against the technique's parameter descriptors as they are entered;
-/// nothing reaches the session until `s` applies the whole list.
+/// nothing reaches the session until `s` applies the whole list. A choice or yes/no field
+/// cycles through its values with left/right or space; enter types any field's value.
 public final class StepEditorScreen: Screen {
   enum Mode: Equatable {
     case list
@@ -40,14 +41,16 @@ public final class StepEditorScreen: Screen {
     }
   }
 
-  public var bindings: [KeyBinding] { Self.bindings(for: mode) }
+  public var bindings: [KeyBinding] { Self.bindings(for: mode, onChoice: mode == .form && currentChoices != nil) }
 
   /// What `?` lists for the editor: the keys of the step list and of the form.
-  static var helpBindings: [KeyBinding] { bindings(for: .list) + bindings(for: .form) }
+  static var helpBindings: [KeyBinding] { bindings(for: .list) + bindings(for: .form, onChoice: true) }
 
-  /// The keys of each mode. Typing modes (a field, the file name) give every other key to the
-  /// text; picking a technique ignores the keys it does not list, so none reaches the app.
-  static func bindings(for mode: Mode) -> [KeyBinding] {
+  /// The keys of each mode; `onChoice`: the form's field is a choice or yes/no, which left,
+  /// right and space cycle (elsewhere left goes back to the list). Typing modes (a field, the
+  /// file name) give every other key to the text; picking a technique ignores the keys it does
+  /// not list, so none reaches the app.
+  static func bindings(for mode: Mode, onChoice: Bool = false) -> [KeyBinding] {
     switch mode {
     case .list:
       return [
@@ -60,10 +63,14 @@ public final class StepEditorScreen: Screen {
         KeyBinding([.escape], hint: ("esc", "back")), KeyBinding(KeyBinding.verticalKeys),
       ]
     case .form:
-      return [
-        KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "field")),
+      let choosing =
+        onChoice
+        ? [KeyBinding([.left, .right, Key(" ")], hint: ("←/→", "choose"), help: ("← / → / space", "cycle a choice"))]
+        : []
+      return [KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "field"))] + choosing + [
         KeyBinding([.enter], hint: ("enter", "edit"), help: ("enter", "edit field")),
-        KeyBinding([.tab, .escape, .left, Key("h")], hint: ("tab", "list")),
+        KeyBinding([.tab, Key("h")] + (onChoice ? [] : [.left]), hint: ("tab", "list")),
+        KeyBinding([.escape], hint: ("esc", "back")),
         KeyBinding([Key("s")], hint: ("s", "apply")),
       ]
     case .editing:
@@ -80,6 +87,33 @@ public final class StepEditorScreen: Screen {
 
   private func technique(_ name: String) -> TechniqueDescriptor? { techniques.first { $0.name == name } }
 
+  /// The form field's parameter, when the form shows one (field 0 is the step's name).
+  private var currentParameter: ParameterDescriptor? {
+    guard selected < specs.count, field > 0, let parameters = technique(specs[selected].technique)?.parameters,
+      field - 1 < parameters.count
+    else { return nil }
+    return parameters[field - 1]
+  }
+
+  /// The values the current field cycles through: a choice's options, or false and true.
+  private var currentChoices: [ParameterValue]? {
+    switch currentParameter?.kind {
+    case .choice(let options)?: return options.map { .string($0) }
+    case .bool?: return [.bool(false), .bool(true)]
+    default: return nil
+    }
+  }
+
+  /// Moves the current choice field `step` values on, wrapping around.
+  private func cycleChoice(by step: Int) {
+    guard let parameter = currentParameter, let choices = currentChoices, !choices.isEmpty else { return }
+    let value = specs[selected][parameter.key] ?? parameter.defaultValue
+    // A value that is none of the choices (a typo in the file) starts the cycle at either end.
+    let index = choices.firstIndex { $0 == value } ?? (step > 0 ? -1 : 0)
+    specs[selected].set(parameter.key, to: choices[((index + step) % choices.count + choices.count) % choices.count])
+    dirty = true
+  }
+
   /// Form rows for a spec: its name, then one per technique parameter.
   private func fields(_ spec: StepSpec) -> [(label: String, value: String, help: String)] {
     var rows = [(label: "name", value: spec.name, help: "shown in the Pipeline panel")]
@@ -95,7 +129,7 @@ public final class StepEditorScreen: Screen {
     case .int(let range): return " (\(range.lowerBound)...\(range.upperBound))"
     case .float(let range): return " (\(Format.axis(range.lowerBound))...\(Format.axis(range.upperBound)))"
     case .choice(let choices): return " (" + choices.joined(separator: "|") + ")"
-    case .bool: return " (enter toggles)"
+    case .bool: return " (enter or ←/→ toggles)"
     case .text, .list, .perLayerFloat, .perLayerInt: return ""
     }
   }
@@ -151,6 +185,8 @@ public final class StepEditorScreen: Screen {
         form.text(1, y, row.label, context.style(isCurrent ? .highlight : .graphText, isCurrent ? .bold : []))
         if case .editing(let editing, let text) = mode, editing == index {
           text.draw(form, x: labelWidth, y: y, width: form.width - labelWidth - 1, context: context)
+        } else if isCurrent, mode == .form, let choices = currentChoices {
+          drawChoices(form, x: labelWidth, y: y, current: row.value, choices: choices, context: context)
         } else {
           form.text(labelWidth, y, row.value, isCurrent ? context.style(.selectedForeground, .bold) : context.text)
         }
@@ -164,6 +200,24 @@ public final class StepEditorScreen: Screen {
     if let error {
       form.text(1, form.height - 1, error, context.style(.error, .bold), ellipsis: context.glyphs.ellipsis)
     }
+  }
+
+  /// A choice field with focus: every option in a row, the current one highlighted between
+  /// arrows, so left/right show where they go.
+  private func drawChoices(
+    _ canvas: Canvas, x: Int, y: Int, current: String, choices: [ParameterValue], context: DrawContext
+  ) {
+    let ascii = !context.glyphs.isUnicode
+    var column = canvas.text(x, y, ascii ? "< " : "◂ ", context.style(.highlight))
+    for choice in choices {
+      let text = choice.description
+      let chosen = text == current
+      column =
+        canvas.text(
+          column, y, text, chosen ? context.style(.selectedForeground, .bold) : context.style(.inactive),
+          maxWidth: max(0, canvas.width - column - 2)) + 2
+    }
+    canvas.text(column - 1, y, ascii ? ">" : "▸", context.style(.highlight))
   }
 
   // MARK: keys
@@ -238,7 +292,7 @@ public final class StepEditorScreen: Screen {
         field = 0
       }
     case .character("s"): apply(app: app)
-    case .character("w"): mode = .savingPath(TextField("pipeline.yaml"))
+    case .character("w"): mode = .savingPath(TextField(Self.suggestedFile(app.state)))
     case .escape:
       if dirty && !confirmingLeave {
         confirmingLeave = true
@@ -260,7 +314,14 @@ public final class StepEditorScreen: Screen {
     }
     let rows = fields(specs[selected])
     switch key {
-    case .tab, .escape, .left, .character("h"): mode = .list
+    case .left where currentChoices != nil: cycleChoice(by: -1)
+    case .right where currentChoices != nil, .character(" ") where currentChoices != nil: cycleChoice(by: 1)
+    case .tab, .left, .character("h"): mode = .list
+    case .escape:
+      // Nothing unapplied (just applied with s, or nothing changed): back to the workbench,
+      // where n runs the steps; with changes, to the list, which asks before dropping them.
+      if !dirty { return .close }
+      mode = .list
     case .character("s"): apply(app: app)
     case .enter:
       if field > 0, let parameter = technique(specs[selected].technique)?.parameters[field - 1] {
@@ -307,7 +368,11 @@ public final class StepEditorScreen: Screen {
     if app.attempt("apply pipeline", { try app.session.replaceSteps(pipeline) }) {
       dirty = false
       error = nil
-      app.post(.info, "pipeline applied: \(pipeline.count) steps")
+      app.post(.info, "pipeline applied: \(Format.plural(pipeline.count, "step")); esc goes back to the workbench")
     }
   }
+
+  /// What `w` offers to write: the file the pipeline was opened from (a YAML file stays YAML),
+  /// else `pipeline.yaml`.
+  static func suggestedFile(_ state: WorkbenchState) -> String { state.pipelineFile ?? "pipeline.yaml" }
 }

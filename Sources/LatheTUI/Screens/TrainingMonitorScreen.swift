@@ -1,12 +1,24 @@
 import Foundation
 
-/// The step that trains now: loss and accuracy curves, progress with ETA, cancel.
+/// The step that trains now: loss and accuracy curves, progress with ETA; steps are started
+/// and cancelled from here as from the workbench, so the curves of the next one can be watched.
 public final class TrainingMonitorScreen: Screen {
   public init() {}
 
   public var title: String { "training" }
   public var bindings: [KeyBinding] {
-    [KeyBinding([Key("c")], hint: ("c", "cancel step")), KeyBinding([.escape], hint: ("esc", "back"))]
+    func command(_ run: @escaping (WorkbenchSession) -> Void) -> (Key, WorkbenchApp) -> ScreenAction {
+      { _, app in
+        run(app.session)
+        return .handled
+      }
+    }
+    return [
+      KeyBinding([Key("n")], hint: ("n", "next"), action: command { $0.runNextStep() }),
+      KeyBinding([Key("a")], hint: ("a", "all"), action: command { $0.runRemainingSteps() }),
+      KeyBinding([Key("c")], hint: ("c", "cancel step"), action: command { $0.cancel() }),
+      KeyBinding([.escape], hint: ("esc", "back")) { _, _ in .close },
+    ]
   }
 
   public func draw(_ canvas: Canvas, app: WorkbenchApp) {
@@ -44,12 +56,6 @@ public final class TrainingMonitorScreen: Screen {
   }
 
   public func handle(_ key: Key, app: WorkbenchApp) -> ScreenAction {
-    switch key {
-    case .character("c"):
-      app.session.cancel()
-      return .handled
-    case .escape: return .close
-    default: return .unhandled
-    }
+    bindings.dispatch(key, app: app) ?? .unhandled
   }
 }

@@ -34,8 +34,8 @@ public protocol WorkbenchSession: AnyObject {
   /// Restores the model to the snapshot before the last done step; that step becomes pending.
   func undo()
 
-  /// Weights of one layer now and before the current step, for the layer detail screen.
-  /// Called when the screen opens, not every frame; nil when the layer has no weights.
+  /// Weights of one layer now and before the last step that changed them, for the layer
+  /// detail screen. Called when the screen opens, not every frame; nil when the layer has no weights.
   func layerDetail(named name: String) -> LayerDetail?
 
   /// Loads a model (`.safetensors` / `.onnx` path), a dataset (catalog name or path) and
@@ -79,6 +79,10 @@ public protocol WorkbenchSession: AnyObject {
   /// trial's values in place of the ranges), replacing the session's model and pipeline.
   func loadTrial(_ number: Int) throws
 
+  /// Writes a complete trial's pipeline (as `loadTrial` opens it) to `path`, a file `lathe run`
+  /// runs; the session's model and pipeline stay as they are.
+  func saveTrialPipeline(_ number: Int, to path: String) throws
+
   // MARK: language models
 
   /// `prompt` continued by `count` tokens, greedily, by the model as opened and then by each
@@ -101,6 +105,11 @@ public struct Continuation: Sendable, Equatable {
 }
 
 extension WorkbenchSession {
+  /// Sessions without studies (the frame benchmark's) have no trial to write.
+  public func saveTrialPipeline(_ number: Int, to path: String) throws {
+    throw SessionError("this session runs no studies")
+  }
+
   /// Sessions that hold no models (the frame benchmark's, tests' fakes) generate nothing.
   public func continuations(of prompt: String, count: Int) throws -> [Continuation] {
     throw SessionError("this session holds no models to generate with")
@@ -131,12 +140,17 @@ public struct WorkbenchState: Sendable, Equatable {
   /// What quitting now would lose, e.g. "2 step models", "the edited pipeline"; empty when
   /// everything is saved.
   public var unsaved: [String]
+  /// Where saving the pipeline goes unless the user types another path: the file it was opened
+  /// from, or only that file's name for a bundled one (written to the working folder); nil when
+  /// the pipeline was made in the workbench.
+  public var pipelineFile: String?
 
   public init(
     revision: Int = 0, model: ModelSummary? = nil, baseline: StepMetrics? = nil, steps: [StepRow] = [],
     training: TrainingCurve? = nil, log: [LogLine] = [], isBusy: Bool = false, search: SearchState? = nil,
-    sessionFolder: String? = nil, unsaved: [String] = []
+    sessionFolder: String? = nil, unsaved: [String] = [], pipelineFile: String? = nil
   ) {
+    self.pipelineFile = pipelineFile
     self.sessionFolder = sessionFolder
     self.unsaved = unsaved
     self.revision = revision
@@ -338,7 +352,11 @@ public struct TrainingCurve: Sendable, Equatable {
 /// The weights of one layer, summarised for the layer detail screen.
 public struct LayerDetail: Sendable, Equatable {
   public var name: String
-  /// Histogram of weight values before the current step and now, over the same `range`.
+  /// The step whose change `histogramBefore` shows: the last one that changed this layer's
+  /// weights (a later quantize step may leave a pruned layer alone); nil when no step has
+  /// changed them, and "before" is the model as opened.
+  public var changedBy: String?
+  /// Histogram of weight values before `changedBy` and now, over the same `range`.
   public var histogramBefore: [Int]
   public var histogramAfter: [Int]
   /// Value range the histogram bins cover.
@@ -352,15 +370,16 @@ public struct LayerDetail: Sendable, Equatable {
   public var channelMin: [Double]
   public var channelMax: [Double]
   /// Quantization error of the current weights against the before-step weights, nil when the
-  /// layer is not quantized.
+  /// layer's weights are not stored quantized (fp32, pruned or not).
   public var quantizationError: QuantizationError?
 
   public init(
     name: String, histogramBefore: [Int], histogramAfter: [Int], range: ClosedRange<Double>,
     sparsityMap: [Double], sparsityRows: Int, sparsityColumns: Int, channelMin: [Double],
-    channelMax: [Double], quantizationError: QuantizationError?
+    channelMax: [Double], quantizationError: QuantizationError?, changedBy: String? = nil
   ) {
     self.name = name
+    self.changedBy = changedBy
     self.histogramBefore = histogramBefore
     self.histogramAfter = histogramAfter
     self.range = range

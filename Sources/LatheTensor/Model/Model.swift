@@ -200,6 +200,17 @@ public final class Model {
     nodes = rewired
   }
 
+  /// Puts a single-input node reading `name` right after it, making `name`'s readers read the
+  /// new node instead: `bypassNode` undone (a ReLU folded into a layer taken out again).
+  public func insertNode(_ layer: Layer, named newName: String, after name: String) {
+    guard let index = nodes.firstIndex(where: { $0.name == name }), !nodes.contains(where: { $0.name == newName })
+    else { preconditionFailure("cannot insert \(newName) after \(name)") }
+    var rewired = nodes
+    for i in rewired.indices { rewired[i].inputs = rewired[i].inputs.map { $0 == name ? newName : $0 } }
+    rewired.insert(Node(newName, layer, inputs: [name]), at: index + 1)
+    nodes = rewired
+  }
+
   /// The nodes that read `name`'s output.
   public func readers(of name: String) -> [Node] { nodes.filter { $0.inputs.contains(name) } }
 
