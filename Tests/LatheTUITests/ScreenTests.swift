@@ -131,6 +131,23 @@ final class ScreenTests: XCTestCase {
     XCTAssertFalse(app.isShowingHelp)
   }
 
+  /// At 100x30 the keys do not all fit: j/k scroll to the last section, any other key closes.
+  func testHelpScrollsToKeysBelowTheBox() {
+    let app = makeApp()
+    app.handle(Key("?"))
+    var frame = app.render(width: 100, height: 30).text()
+    XCTAssertFalse(frame.contains("walk to the selected node"), "the graph view's keys are below the box at first")
+    for _ in 0..<4 { app.handle(.pageDown) }
+    frame = app.render(width: 100, height: 30).text()
+    XCTAssertTrue(app.isShowingHelp, "scrolling keeps the help open")
+    XCTAssertTrue(frame.contains("walk to the selected node"), frame)
+    XCTAssertFalse(frame.contains("tab / shift-tab"), "the first keys scrolled off:\n\(frame)")
+    XCTAssertTrue(frame.contains("j/k scroll"), frame)
+    assertGolden(frame, "help-scrolled-100x30")
+    app.handle(Key("x"))
+    XCTAssertFalse(app.isShowingHelp)
+  }
+
   func testCommandKeysReachTheSession() {
     let session = FakeWorkbenchSession()
     let app = makeApp(session)

@@ -25,6 +25,9 @@ public final class WorkbenchApp {
   private(set) var messages: [LogLine] = []
   private var stack: [Screen] = []
   private var showingHelp = false
+  /// Lines the help box is scrolled down by, and the most it can be (from the last frame).
+  private(set) var helpScroll = 0
+  var helpScrollLimit = 0
   /// Where each clickable region was drawn last frame, for mouse clicks.
   var lastFrameSize = (width: 0, height: 0)
   /// The tutorial in progress, shown in a column on the right; nil when none is.
@@ -200,6 +203,11 @@ public final class WorkbenchApp {
     refreshState()
     if showingHelp {
       if case .mouse(_, _, let button) = key, button != 1 { return true }
+      // A box taller than the terminal scrolls; every other key closes it.
+      if let step = key.verticalStep, helpScrollLimit > 0 {
+        helpScroll = max(0, min(helpScrollLimit, helpScroll + step))
+        return true
+      }
       showingHelp = false
       return true
     }
@@ -249,7 +257,10 @@ public final class WorkbenchApp {
       }
     }
     return [
-      KeyBinding([Key("?")], hint: ("?", "help"), help: ("?", "this help"), action: run { $0.showingHelp = true }),
+      KeyBinding([Key("?")], hint: ("?", "help"), help: ("?", "this help"), action: run { app in
+          app.showingHelp = true
+          app.helpScroll = 0
+        }),
       KeyBinding(
         [Key("q"), .control("c")], hint: ("q", "quit"), help: ("q", "quit (Ctrl-C too)"),
         action: run { $0.requestQuit() }),
