@@ -29,7 +29,8 @@ extension Lathe {
         let output = outputDir.map { URL(fileURLWithPath: $0) } ?? scratch!.url
         let runner = try workspace.runner(outputDirectory: output, latencySeconds: latencySeconds)
         if !json {
-          print("\(spec.name): \(workspace.modelName) on \(workspace.datasetName), \(spec.steps.count == 1 ? "1 step" : "\(spec.steps.count) steps")")
+          let steps = spec.steps.count == 1 ? "1 step" : "\(spec.steps.count) steps"
+          print("\(spec.name): \(workspace.modelName) on \(workspace.datasetName), \(steps)")
         }
         let input = try runner.measureInput()
         if !json { print(row(input, header: true)) }

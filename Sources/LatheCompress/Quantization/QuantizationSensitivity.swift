@@ -121,7 +121,8 @@ public enum QuantizationSensitivity {
       let middle = (low + high) / 2
       let measured = try agreement(skipping: ranked[..<middle])
       context?.report(
-        0.8 + 0.2 * Double(ranked.count - (high - low)) / Double(ranked.count), middle == 1 ? "skipping 1 layer" : "skipping \(middle) layers")
+        0.8 + 0.2 * Double(ranked.count - (high - low)) / Double(ranked.count),
+        middle == 1 ? "skipping 1 layer" : "skipping \(middle) layers")
       if measured >= target {
         high = middle
         withSkips = measured

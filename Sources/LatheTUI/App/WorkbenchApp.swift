@@ -257,7 +257,9 @@ public final class WorkbenchApp {
       }
     }
     return [
-      KeyBinding([Key("?")], hint: ("?", "help"), help: ("?", "this help"), action: run { app in
+      KeyBinding(
+        [Key("?")], hint: ("?", "help"), help: ("?", "this help"),
+        action: run { app in
           app.showingHelp = true
           app.helpScroll = 0
         }),
