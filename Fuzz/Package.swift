@@ -16,7 +16,7 @@ import PackageDescription
 
 let readers = [
   "safetensors", "onnx", "idx", "csv", "gzip", "pipeline", "journal", "theme", "tutorial", "npy", "image", "gguf",
-  "studydb", "hfjson", "textcorpus",
+  "studydb", "hfjson", "textcorpus", "statefiles",
 ]
 
 let package = Package(

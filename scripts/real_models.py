@@ -698,6 +698,25 @@ def text_direction_sample(out: Path, train_lines: int = 20, test_lines: int = 40
     print(f"{out}: {train_lines} train and {test_lines} test lines x 2 turns")
 
 
+def text_direction_check(model: Path, data: Path) -> float:
+    """ONNX Runtime's accuracy on the bundled text-lines test set, read as Lathe's loader reads it
+    (PNG as RGB, /255, (x - 0.5) / 0.5): the figure `lathe eval text-direction --dataset
+    text-lines` is compared with."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    right = total = 0
+    for label, folder in enumerate(["0", "180"]):
+        for path in sorted((data / "test" / folder).glob("*.png")):
+            x = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255
+            x = ((x - 0.5) / 0.5).transpose(2, 0, 1)[None]
+            right += int(session.run(None, {name: x})[0].argmax() == label)
+            total += 1
+    print(f"ONNX Runtime {ort.__version__}: {model.name} on {data.name} test: {right}/{total} = {right / total:.2%}")
+    return right / total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -711,6 +730,9 @@ def main() -> int:
     o.add_argument("--out", type=Path, required=True)
     t = sub.add_parser("text-direction-sample", help="write the bundled text-lines ImageFolder")
     t.add_argument("--out", type=Path, required=True)
+    c = sub.add_parser("text-direction-check", help="ONNX Runtime's accuracy on the bundled text-lines")
+    c.add_argument("--model", type=Path, default=Path("samples/models/text-direction.onnx"))
+    c.add_argument("--data", type=Path, default=Path("samples/datasets/text-lines"))
     r = sub.add_parser("report")
     r.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
@@ -722,6 +744,9 @@ def main() -> int:
         return 0
     if args.command == "text-direction-sample":
         text_direction_sample(args.out)
+        return 0
+    if args.command == "text-direction-check":
+        text_direction_check(args.model, args.data)
         return 0
     if args.command == "datasets":
         ocr_line_dataset(args.unz, args.out)
