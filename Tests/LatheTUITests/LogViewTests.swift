@@ -50,6 +50,19 @@ final class LogViewTests: XCTestCase {
     XCTAssertFalse(app.top === screen)
   }
 
+  /// The Compare screen used L for its left snapshot, so the log its status line pointed at
+  /// was out of reach there: < and > move that snapshot now.
+  func testLOpensTheLogFromCompareToo() throws {
+    let (app, _) = appWithMessages()
+    app.handle(Key("v"))
+    XCTAssertTrue(app.top is CompareScreen)
+    app.handle(Key("L"))
+    XCTAssertTrue(app.top is LogScreen, "L on Compare opens the log")
+    app.handle(.escape)
+    XCTAssertTrue(app.top is CompareScreen)
+    guard case .handled = app.top.handle(Key(">"), app: app) else { return XCTFail("> moves the left snapshot") }
+  }
+
   func testNewestAtTheBottomAndScrolling() throws {
     let session = FakeWorkbenchSession()
     session.state.log = (1...60).map { LogLine(.info, "message \($0)") }

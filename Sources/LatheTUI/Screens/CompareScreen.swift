@@ -23,7 +23,8 @@ public final class CompareScreen: Screen {
     [
       KeyBinding(
         [Key("h"), Key("l"), .left, .right], hint: ("h/l", "right snapshot"), help: ("h l", "change right snapshot")),
-      KeyBinding([Key("H"), Key("L")], hint: ("H/L", "left snapshot"), help: ("H L", "change left snapshot")),
+      // Not H/L: L is the log view everywhere.
+      KeyBinding([Key("<"), Key(">")], hint: ("</>", "left snapshot"), help: ("< >", "change left snapshot")),
       KeyBinding(KeyBinding.verticalKeys, hint: ("j/k", "layer")),
       KeyBinding([.escape], hint: ("esc", "back")),
     ]
@@ -90,8 +91,8 @@ public final class CompareScreen: Screen {
     switch key {
     case .character("l"), .right: right = min(last, right + 1)
     case .character("h"), .left: right = max(0, right - 1)
-    case .character("L"): left = min(last, left + 1)
-    case .character("H"): left = max(0, left - 1)
+    case .character(">"): left = min(last, left + 1)
+    case .character("<"): left = max(0, left - 1)
     case .escape: return .close
     default:
       guard let step = key.verticalStep else { return .unhandled }
