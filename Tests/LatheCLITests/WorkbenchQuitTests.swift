@@ -53,7 +53,9 @@ final class WorkbenchQuitTests: XCTestCase {
         ])
       }
       for name in names {
-        XCTAssertNotNil(try waitFor("input: ", in: name), "\(name) never measured its input model")
+        if try waitFor("input: ", in: name) == nil {
+          XCTFail("\(name) never measured its input model:\n\(try screen(name))\n\(try diagnosis(name))")
+        }
         try terminal.run(["send-keys", "-t", name, "a"])
       }
       for (offset, name) in names.enumerated() {
@@ -75,7 +77,7 @@ final class WorkbenchQuitTests: XCTestCase {
         // A step that finished before the key leaves a step model: q asks once, q again quits.
         if try screen(name).contains("unsaved:") { try terminal.run(["send-keys", "-t", name, "q"]) }
         guard let shown = try waitFor("LATHE-EXITED-", in: name, timeout: 30) else {
-          XCTFail("\(name) did not quit:\n\(try screen(name))")
+          XCTFail("\(name) did not quit:\n\(try screen(name))\n\(try diagnosis(name))")
           continue
         }
         let status = shown.components(separatedBy: "LATHE-EXITED-")[1].prefix { $0.isNumber }
@@ -90,6 +92,36 @@ final class WorkbenchQuitTests: XCTestCase {
 }
 
 extension WorkbenchQuitTests {
+  /// What a stuck workbench is doing, for the failure message: its process state, each thread's
+  /// kernel wait, and, where gdb is installed, every thread's stack. (One start in about 550
+  /// once drew nothing; this is what the next one will tell.)
+  func diagnosis(_ session: String) throws -> String {
+    let shell = try terminal.run(["display-message", "-p", "-t", session, "#{pane_pid}"])
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    func output(_ path: String, _ arguments: [String]) -> String {
+      guard FileManager.default.isExecutableFile(atPath: path) else { return "(\(path) not installed)" }
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: path)
+      process.arguments = arguments
+      let pipe = Pipe()
+      process.standardOutput = pipe
+      process.standardError = pipe
+      guard (try? process.run()) != nil else { return "(\(path) did not start)" }
+      let data = pipe.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return String(decoding: data, as: UTF8.self)
+    }
+    let pid = output("/usr/bin/pgrep", ["-P", shell, "lathe"]).split(separator: "\n").first.map(String.init) ?? ""
+    guard !pid.isEmpty, Int(pid) != nil else { return "no lathe process under the pane's shell \(shell)" }
+    let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    let waits = threads.sorted().map { task in
+      "\(task): " + ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/wchan", encoding: .utf8)) ?? "?")
+    }
+    let stacks = output("/usr/bin/gdb", ["-p", pid, "-batch", "-ex", "thread apply all bt 12"])
+    return "lathe pid \(pid): " + output("/usr/bin/ps", ["-o", "pid,stat,etime,time", "-p", pid])
+      + "threads waiting in: " + waits.joined(separator: ", ") + "\n" + String(stacks.suffix(6000))
+  }
+
   /// `kill -9` cannot be caught: the killed workbench's folder stays until the next one starts,
   /// which removes it (its process is gone) and keeps its own.
   func testNextWorkbenchRemovesTheFolderOfAKilledOne() throws {
