@@ -77,7 +77,8 @@ final class WorkbenchKeepingWorkTests: XCTestCase {
 
     // L: every message in full, the export among them.
     try tmux("send-keys", "-t", "wb", "L")
-    text = try waitFor("· log", timeout: 20)
+    // The whole frame, not its header: tmux may show the header before the rows below it.
+    text = try waitFor("info  saved the model to ", timeout: 20)
     XCTAssertTrue(
       text.contains("info  saved the model to \(scratch.path)/digits-mlp-prune-half.onnx (onnx,"),
       "the status line cut it, the log has it whole:\n\(text)")
