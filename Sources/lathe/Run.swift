@@ -29,8 +29,9 @@ extension Lathe {
         let output = outputDir.map { URL(fileURLWithPath: $0) } ?? scratch!.url
         let runner = try workspace.runner(outputDirectory: output, latencySeconds: latencySeconds)
         if !json {
-          let steps = spec.steps.count == 1 ? "1 step" : "\(spec.steps.count) steps"
-          print("\(spec.name): \(workspace.modelName) on \(workspace.datasetName), \(steps)")
+          print(
+            "\(spec.name): \(workspace.modelName) on \(workspace.datasetName), \(Wording.count(spec.steps.count, "step"))"
+          )
         }
         let input = try runner.measureInput()
         if !json { print(row(input, header: true)) }

@@ -57,22 +57,18 @@ extension Lathe {
       guard !entries.isEmpty else {
         throw CommandFailure("no tutorials found in \(library.directory?.path ?? "samples/tutorials")")
       }
-      let progress = TutorialProgressStore.standard().load()
-      if json { return try printJSON(TutorialListReport(entries, progress: progress)) }
-      for entry in entries {
-        switch entry.tutorial {
-        case .success(let tutorial):
-          let saved = progress.tutorials[tutorial.name]
-          let state =
-            saved?.completed == true
-            ? "completed" : (saved?.step ?? 0) > 0 ? "at step \(saved!.step + 1) of \(tutorial.steps.count)" : "new"
-          print(
-            "\(entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(tutorial.minutes) min  "
-              + "\(tutorial.title)  [\(state)]")
-          print("    \(tutorial.summary)")
-        case .failure(let error):
-          print("\(entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)) cannot be read: \(error)")
+      // One report for both forms: the state of each tutorial is worked out once.
+      let report = TutorialListReport(entries, progress: TutorialProgressStore.standard().load())
+      if json { return try printJSON(report) }
+      for entry in report.tutorials {
+        let name = entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+        if let error = entry.error {
+          print("\(name) cannot be read: \(error)")
+          continue
         }
+        let state = entry.step.map { "at step \($0) of \(entry.steps ?? 0)" } ?? entry.state ?? "new"
+        print("\(name) \(entry.minutes ?? 0) min  \(entry.title ?? "")  [\(state)]")
+        print("    \(entry.summary ?? "")")
       }
       print("\nOpen one with: lathe tutorial NAME (--restart to start over)")
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatheCompress
 
 extension Lathe {
   /// Catches a mistyped subcommand before the parser does: the workbench is the default
@@ -12,6 +13,11 @@ extension Lathe {
       Foundation.exit(ExitCode.validationFailure.rawValue)
     }
     main(arguments)
+  }
+
+  /// Edits between two words, by the project's one Levenshtein distance (the CTC metric's).
+  private static func editDistance(_ a: String, _ b: String) -> Int {
+    CTCDecoding.editDistance(a.unicodeScalars.map { Int($0.value) }, b.unicodeScalars.map { Int($0.value) })
   }
 
   /// The command names `lathe` knows, as typed.
@@ -36,23 +42,6 @@ extension Lathe {
     if let suggestion {
       message += "; did you mean lathe \(([suggestion] + rest).joined(separator: " "))?"
     }
-    return message + "\nCommands: \(known.joined(separator: ", ")) (lathe --help describes each)"
-  }
-
-  /// Levenshtein distance: the fewest one-character insertions, deletions and substitutions.
-  static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
-    guard !a.isEmpty else { return b.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-      var current = [i] + Array(repeating: 0, count: b.count)
-      for j in 1...max(1, b.count) where !b.isEmpty {
-        let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
-      }
-      previous = current
-    }
-    return previous[b.count]
+    return message + ". Commands: \(known.joined(separator: ", ")) (lathe --help describes each)"
   }
 }

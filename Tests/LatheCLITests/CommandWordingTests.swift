@@ -18,6 +18,7 @@ extension CommandLineTests {
     XCTAssertEqual(unknown.status, 64)
     XCTAssertFalse(unknown.stderr.contains("did you mean"), unknown.stderr)
     XCTAssertTrue(unknown.stderr.contains("Commands: workbench, tutorial, train"), unknown.stderr)
+    XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, "errors are one line: \(unknown.stderr)")
   }
 
   func testAFileWhereTheCommandGoesSaysHowToOpenIt() throws {

@@ -48,6 +48,30 @@ final class TmuxTerminal {
     return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
   }
 
+  /// Runs one tmux command, its words as arguments: `tmux("send-keys", "-t", "wb", "n")`.
+  @discardableResult
+  func tmux(_ arguments: String...) throws -> String { try run(arguments) }
+
   /// The text of session "wb".
   func screen() throws -> String { try run(["capture-pane", "-p", "-t", "wb"]) }
+
+  /// Types `text` into session "wb" as it is (tmux would read "Enter" or "Tab" as keys otherwise).
+  func type(_ text: String) throws { try run(["send-keys", "-t", "wb", "-l", text]) }
+
+  /// Waits until session "wb" shows `text` (the engine measures and trains for real) and returns
+  /// the screen; fails the test with the last screen when it never does.
+  @discardableResult
+  func waitFor(_ text: String, timeout: TimeInterval = 120, file: StaticString = #filePath, line: UInt = #line)
+    throws -> String
+  {
+    let deadline = Date().addingTimeInterval(timeout)
+    var last = ""
+    while Date() < deadline {
+      last = try screen()
+      if last.contains(text) { return last }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    XCTFail("\"\(text)\" never appeared; screen:\n\(last)", file: file, line: line)
+    return last
+  }
 }

@@ -14,26 +14,6 @@ final class WorkbenchEndToEndTests: XCTestCase {
 
   override func tearDownWithError() throws { terminal?.close() }
 
-  @discardableResult
-  func tmux(_ arguments: String...) throws -> String { try terminal.run(arguments) }
-
-  func screen() throws -> String { try terminal.screen() }
-
-  /// Waits until the screen contains `text` (the engine measures and trains for real).
-  func waitFor(_ text: String, timeout: TimeInterval = 120, file: StaticString = #filePath, line: UInt = #line) throws
-    -> String
-  {
-    let deadline = Date().addingTimeInterval(timeout)
-    var last = ""
-    while Date() < deadline {
-      last = try screen()
-      if last.contains(text) { return last }
-      Thread.sleep(forTimeInterval: 0.2)
-    }
-    XCTFail("\"\(text)\" never appeared; screen:\n\(last)", file: file, line: line)
-    return last
-  }
-
   func testHomeStepHelpResizeAndQuit() throws {
     // A small pipeline on the small model keeps a debug build quick; the workbench path is the same.
     let pipeline = scratch.appendingPathComponent("e2e.yaml")
@@ -49,19 +29,19 @@ final class WorkbenchEndToEndTests: XCTestCase {
         technique: quantize
     """.write(to: pipeline, atomically: true, encoding: .utf8)
     let binary = CommandLineTests.binary.path
-    try tmux(
+    try terminal.tmux(
       "new-session", "-d", "-s", "wb", "-x", "120", "-y", "40",
       "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(binary) --model digits-mlp --pipeline \(pipeline.path); echo LATHE-EXITED-$?; sleep 60"
     )
 
     // Home: the model table and the measured input model.
-    var text = try waitFor("input: ")
+    var text = try terminal.waitFor("input: ")
     XCTAssertTrue(text.contains("fc1") && text.contains("Pipeline") && text.contains("prune-half"), text)
     XCTAssertTrue(text.contains("0/2 done"), text)
 
     // n runs the first step; its row and the charts then show its numbers.
-    try tmux("send-keys", "-t", "wb", "n")
-    text = try waitFor("1/2 done")
+    try terminal.tmux("send-keys", "-t", "wb", "n")
+    text = try terminal.waitFor("1/2 done")
     XCTAssertTrue(text.contains("prune-half: "), "the log line reports the step's measured numbers:\n\(text)")
     let row = text.split(separator: "\n").first { $0.contains("prune-half") && $0.contains("%") }
     XCTAssertNotNil(row, "the pipeline row shows the step's accuracy:\n\(text)")
@@ -73,28 +53,28 @@ final class WorkbenchEndToEndTests: XCTestCase {
     XCTAssertTrue(fc1?.contains("49%") ?? false, "the model table shows the pruned layer's sparsity:\n\(text)")
 
     // Help lists the keys; any key closes it.
-    try tmux("send-keys", "-t", "wb", "?")
-    text = try waitFor("run next step")
-    try tmux("send-keys", "-t", "wb", "Escape")
+    try terminal.tmux("send-keys", "-t", "wb", "?")
+    text = try terminal.waitFor("run next step")
+    try terminal.tmux("send-keys", "-t", "wb", "Escape")
     Thread.sleep(forTimeInterval: 0.5)
-    XCTAssertFalse(try screen().contains("run next step"))
+    XCTAssertFalse(try terminal.screen().contains("run next step"))
 
     // Resizing reflows; below the minimum it says so.
-    try tmux("resize-window", "-t", "wb", "-x", "80", "-y", "24")
-    text = try waitFor("Pipeline")
+    try terminal.tmux("resize-window", "-t", "wb", "-x", "80", "-y", "24")
+    text = try terminal.waitFor("Pipeline")
     XCTAssertTrue(text.split(separator: "\n").allSatisfy { $0.count <= 80 }, text)
-    try tmux("resize-window", "-t", "wb", "-x", "60", "-y", "20")
-    _ = try waitFor("needs at least 80x24")
-    try tmux("resize-window", "-t", "wb", "-x", "120", "-y", "40")
-    text = try waitFor("1/2 done")
+    try terminal.tmux("resize-window", "-t", "wb", "-x", "60", "-y", "20")
+    _ = try terminal.waitFor("needs at least 80x24")
+    try terminal.tmux("resize-window", "-t", "wb", "-x", "120", "-y", "40")
+    text = try terminal.waitFor("1/2 done")
 
     // The status line names the session folder that holds the step model.
     XCTAssertTrue(text.contains("session ") && text.contains("lathe-workbench-"), text)
     // q asks once (a step model would be lost), the second q quits and hands the shell back.
-    try tmux("send-keys", "-t", "wb", "q")
-    _ = try waitFor("unsaved: 1 step model")
-    try tmux("send-keys", "-t", "wb", "q")
-    text = try waitFor("LATHE-EXITED-0", timeout: 20)
+    try terminal.tmux("send-keys", "-t", "wb", "q")
+    _ = try terminal.waitFor("unsaved: 1 step model")
+    try terminal.tmux("send-keys", "-t", "wb", "q")
+    text = try terminal.waitFor("LATHE-EXITED-0", timeout: 20)
     XCTAssertFalse(text.contains("Pipeline"), "the terminal was restored:\n\(text)")
   }
 
@@ -116,11 +96,11 @@ final class WorkbenchEndToEndTests: XCTestCase {
     let data = scratch.appendingPathComponent("lines.npz")
     try NumpyArchive.write(["x": NumpyArray(shape: lines.shape, values: lines.scalars)], to: data)
     let binary = CommandLineTests.binary.path
-    try tmux(
+    try terminal.tmux(
       "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
       "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(binary) --model \(modelFile.path) --dataset \(data.path); sleep 60"
     )
-    let text = try waitFor("input: ")
+    let text = try terminal.waitFor("input: ")
     XCTAssertTrue(text.contains("1x4x8x24"), "the layer table's shapes are at the data's 8x24:\n\(text)")
     XCTAssertFalse(text.contains("x320"), "no shape at the probe size:\n\(text)")
     XCTAssertTrue(text.contains("at batch 1"), "the log names the batch timed:\n\(text)")
@@ -135,26 +115,26 @@ final class WorkbenchEndToEndTests: XCTestCase {
       to: pipeline, atomically: true, encoding: .utf8)
     let search = scratch.appendingPathComponent("tiny-search.yaml")
     try TinySearchPipeline.write(to: search, name: "tiny-search")
-    try tmux(
+    try terminal.tmux(
       "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
       "env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(CommandLineTests.binary.path) --model digits-mlp --pipeline \(pipeline.path); "
         + "echo LATHE-EXITED-$?; sleep 60")
-    _ = try waitFor("input: ")
+    _ = try terminal.waitFor("input: ")
 
     // s opens the form, the search file beside the open pipeline first; 12 trials down to 3, 2 at once.
-    try tmux("send-keys", "-t", "wb", "s")
-    var text = try waitFor("New search")
+    try terminal.tmux("send-keys", "-t", "wb", "s")
+    var text = try terminal.waitFor("New search")
     XCTAssertTrue(text.contains("▶ \(search.path)"), text)
     // Keys are taken in order: once trials shows 3, the jobs keys sent before have been taken too.
-    for _ in 0..<8 { try tmux("send-keys", "-t", "wb", "<") }
-    try tmux("send-keys", "-t", "wb", ">")
-    for _ in 0..<9 { try tmux("send-keys", "-t", "wb", "-") }
-    text = try waitFor("trials  3")
+    for _ in 0..<8 { try terminal.tmux("send-keys", "-t", "wb", "<") }
+    try terminal.tmux("send-keys", "-t", "wb", ">")
+    for _ in 0..<9 { try terminal.tmux("send-keys", "-t", "wb", "-") }
+    text = try terminal.waitFor("trials  3")
     XCTAssertTrue(text.contains("jobs    2"), text)
 
     // enter starts the study: trials run in worker processes and fill the table as they finish.
-    try tmux("send-keys", "-t", "wb", "Enter")
-    text = try waitFor("search ended: 3 of 3 trials finished", timeout: 60)
+    try terminal.tmux("send-keys", "-t", "wb", "Enter")
+    text = try terminal.waitFor("search ended: 3 of 3 trials finished", timeout: 60)
     XCTAssertTrue(text.contains("Search · tiny-search") && text.contains("3/3 finished"), text)
     for trial in 0..<3 {
       XCTAssertTrue(text.contains(" \(trial) complete"), "trial \(trial) is in the table:\n\(text)")
@@ -162,16 +142,16 @@ final class WorkbenchEndToEndTests: XCTestCase {
     XCTAssertTrue(text.contains("Best so far"), text)
 
     // enter on the first trial opens its model and pipeline on the home screen.
-    try tmux("send-keys", "-t", "wb", "Enter")
-    text = try waitFor("tiny-search trial 0")
+    try terminal.tmux("send-keys", "-t", "wb", "Enter")
+    text = try terminal.waitFor("tiny-search trial 0")
     XCTAssertTrue(text.contains("Pipeline") && text.contains("prune"), text)
-    text = try waitFor("input: ")
+    text = try terminal.waitFor("input: ")
     XCTAssertTrue(text.contains("acc "), "the header shows the trial model's accuracy:\n\(text)")
 
-    try tmux("send-keys", "-t", "wb", "q")
-    _ = try waitFor("unsaved: the study")
-    try tmux("send-keys", "-t", "wb", "q")
-    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+    try terminal.tmux("send-keys", "-t", "wb", "q")
+    _ = try terminal.waitFor("unsaved: the study")
+    try terminal.tmux("send-keys", "-t", "wb", "q")
+    _ = try terminal.waitFor("LATHE-EXITED-0", timeout: 20)
   }
 
   /// `lathe --study`: a study that `lathe search` workers on two "machines" (host names given
@@ -181,15 +161,15 @@ final class WorkbenchEndToEndTests: XCTestCase {
       to: scratch.appendingPathComponent("tiny-search.yaml"), name: "tiny-search", settings: ["trials: 2"])
     let url = "sqlite:///" + scratch.appendingPathComponent("tiny-search.study.db").path
     let lathe = CommandLineTests.binary.path
-    try tmux(
+    try terminal.tmux(
       "new-session", "-d", "-s", "wb", "-x", "140", "-y", "40",
       // In the scratch folder: each lathe search writes tiny-search.best.yaml where it runs.
       "cd \(scratch.path) && env LATHE_WORKER_HOST=node-a \(lathe) search \(search.path) --storage \(url) "
         + "> /dev/null 2>&1 && env LANG=C.UTF-8 XDG_STATE_HOME=\(scratch.path)/state \(lathe) --study \(url) --pipeline \(search.path); echo LATHE-EXITED-$?; sleep 60"
     )
-    var text = try waitFor("watching", timeout: 120)
+    var text = try terminal.waitFor("watching", timeout: 120)
     XCTAssertTrue(text.contains("optuna-dashboard \(url)"), text)
-    text = try waitFor("2/2 finished")
+    text = try terminal.waitFor("2/2 finished")
     XCTAssertTrue(text.contains(" 0 complete") && text.contains(" 1 complete") && text.contains("node-a"), text)
 
     // A worker on another machine joins with a larger total while the workbench watches.
@@ -203,15 +183,15 @@ final class WorkbenchEndToEndTests: XCTestCase {
     try worker.run()
     worker.waitUntilExit()
     XCTAssertEqual(worker.terminationStatus, 0)
-    text = try waitFor("4/4 finished", timeout: 30)
+    text = try terminal.waitFor("4/4 finished", timeout: 30)
     XCTAssertTrue(text.contains("2 hosts") && text.contains(" 3 complete"), text)
     XCTAssertTrue(text.split(separator: "\n").contains { $0.contains(" 3 complete") && $0.contains("node-b") }, text)
 
     // s sorts by the next column, and the header says so.
-    try tmux("send-keys", "-t", "wb", "s")
-    _ = try waitFor("state▲")
+    try terminal.tmux("send-keys", "-t", "wb", "s")
+    _ = try terminal.waitFor("state▲")
     // Nothing of a watched study is lost by quitting: q quits at once.
-    try tmux("send-keys", "-t", "wb", "q")
-    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+    try terminal.tmux("send-keys", "-t", "wb", "q")
+    _ = try terminal.waitFor("LATHE-EXITED-0", timeout: 20)
   }
 }

@@ -11,26 +11,6 @@ final class WorkbenchKeepingWorkTests: XCTestCase {
   override func setUpWithError() throws { terminal = try TmuxTerminal(prefix: "lathe-keep") }
   override func tearDownWithError() throws { terminal?.close() }
 
-  @discardableResult
-  func tmux(_ arguments: String...) throws -> String { try terminal.run(arguments) }
-
-  /// Types `text` as it is (tmux would read "Enter" or "Tab" as keys otherwise).
-  func type(_ text: String) throws { try tmux("send-keys", "-t", "wb", "-l", text) }
-
-  func waitFor(_ text: String, timeout: TimeInterval = 120, file: StaticString = #filePath, line: UInt = #line) throws
-    -> String
-  {
-    let deadline = Date().addingTimeInterval(timeout)
-    var last = ""
-    while Date() < deadline {
-      last = try terminal.screen()
-      if last.contains(text) { return last }
-      Thread.sleep(forTimeInterval: 0.2)
-    }
-    XCTFail("\"\(text)\" never appeared; screen:\n\(last)", file: file, line: line)
-    return last
-  }
-
   func testExportReopenReadTheLogAndQuit() throws {
     let pipeline = scratch.appendingPathComponent("keep.yaml")
     try """
@@ -43,49 +23,49 @@ final class WorkbenchKeepingWorkTests: XCTestCase {
         sparsity: 0.5
     """.write(to: pipeline, atomically: true, encoding: .utf8)
     let state = scratch.appendingPathComponent("state")
-    try tmux(
+    try terminal.tmux(
       "new-session", "-d", "-s", "wb", "-x", "120", "-y", "40",
       "cd \(scratch.path) && env LANG=C.UTF-8 XDG_STATE_HOME=\(state.path) \(CommandLineTests.binary.path) "
         + "--model digits-mlp --pipeline \(pipeline.path); echo LATHE-EXITED-$?; sleep 60")
-    _ = try waitFor("input: ")
-    try tmux("send-keys", "-t", "wb", "n")
-    var text = try waitFor("1/1 done")
+    _ = try terminal.waitFor("input: ")
+    try terminal.tmux("send-keys", "-t", "wb", "n")
+    var text = try terminal.waitFor("1/1 done")
     XCTAssertTrue(text.split(separator: "\n")[0].contains("● unsaved"), text)
 
     // x: the suggested name, completed in the folder the workbench was started in.
-    try tmux("send-keys", "-t", "wb", "x")
-    text = try waitFor("export the current model as ONNX to:", timeout: 20)
+    try terminal.tmux("send-keys", "-t", "wb", "x")
+    text = try terminal.waitFor("export the current model as ONNX to:", timeout: 20)
     XCTAssertTrue(text.contains("digits-mlp-prune-half.onnx"), text)
-    try tmux("send-keys", "-t", "wb", "Enter")
-    text = try waitFor("saved the model to ", timeout: 30)
+    try terminal.tmux("send-keys", "-t", "wb", "Enter")
+    text = try terminal.waitFor("saved the model to ", timeout: 30)
     XCTAssertFalse(text.split(separator: "\n")[0].contains("unsaved"), "saved: no mark\n\(text)")
 
     // o, then a typed path completed with tab.
-    try tmux("send-keys", "-t", "wb", "o")
-    _ = try waitFor("Open · ", timeout: 20)
-    try tmux("send-keys", "-t", "wb", ":")
-    try tmux("send-keys", "-t", "wb", "C-u")
-    try type("\(scratch.path)/digits-mlp-p")
-    try tmux("send-keys", "-t", "wb", "Tab")
-    _ = try waitFor("\(scratch.path)/digits-mlp-prune-half.onnx", timeout: 20)
-    try tmux("send-keys", "-t", "wb", "Enter")
-    text = try waitFor("dataset: digits", timeout: 20)
-    try tmux("send-keys", "-t", "wb", "Enter")
-    _ = try waitFor("Model · \(scratch.path)/digits-mlp-prune-half.onnx", timeout: 30)
-    text = try waitFor("input: ")
+    try terminal.tmux("send-keys", "-t", "wb", "o")
+    _ = try terminal.waitFor("Open · ", timeout: 20)
+    try terminal.tmux("send-keys", "-t", "wb", ":")
+    try terminal.tmux("send-keys", "-t", "wb", "C-u")
+    try terminal.type("\(scratch.path)/digits-mlp-p")
+    try terminal.tmux("send-keys", "-t", "wb", "Tab")
+    _ = try terminal.waitFor("\(scratch.path)/digits-mlp-prune-half.onnx", timeout: 20)
+    try terminal.tmux("send-keys", "-t", "wb", "Enter")
+    text = try terminal.waitFor("dataset: digits", timeout: 20)
+    try terminal.tmux("send-keys", "-t", "wb", "Enter")
+    _ = try terminal.waitFor("Model · \(scratch.path)/digits-mlp-prune-half.onnx", timeout: 30)
+    text = try terminal.waitFor("input: ")
     XCTAssertTrue(text.contains("0/1 done"), "the pipeline stays, to run on the reopened model:\n\(text)")
 
     // L: every message in full, the export among them.
-    try tmux("send-keys", "-t", "wb", "L")
+    try terminal.tmux("send-keys", "-t", "wb", "L")
     // The whole frame, not its header: tmux may show the header before the rows below it.
-    text = try waitFor("info  saved the model to ", timeout: 20)
+    text = try terminal.waitFor("info  saved the model to ", timeout: 20)
     XCTAssertTrue(
       text.contains("info  saved the model to \(scratch.path)/digits-mlp-prune-half.onnx (onnx,"),
       "the status line cut it, the log has it whole:\n\(text)")
     XCTAssertTrue(text.contains("opened \(scratch.path)/digits-mlp-prune-half.onnx on digits"), text)
-    try tmux("send-keys", "-t", "wb", "Escape")
-    try tmux("send-keys", "-t", "wb", "q")
-    _ = try waitFor("LATHE-EXITED-0", timeout: 20)
+    try terminal.tmux("send-keys", "-t", "wb", "Escape")
+    try terminal.tmux("send-keys", "-t", "wb", "q")
+    _ = try terminal.waitFor("LATHE-EXITED-0", timeout: 20)
 
     let recent = try String(contentsOf: state.appendingPathComponent("lathe/recent.json"), encoding: .utf8)
     XCTAssertTrue(recent.contains("digits-mlp-prune-half.onnx"), recent)

@@ -52,8 +52,12 @@ final class QDQImportTests: XCTestCase {
     // The exported Relu after the convolution is folded back into it, as Lathe's int8 layers hold it.
     XCTAssertTrue(conv.relu)
     XCTAssertFalse(back.nodes.contains { ($0.layer as? Function)?.kind == .relu })
-    // The bias went out as int32 at scale input·weight: the outputs agree to that rounding.
-    XCTAssertLessThan(back.predict(input(8)).maxAbsDifference(model.predict(input(8))), 1e-4)
+    // The bias went out as int32 at scale input·weight: the outputs agree to that rounding,
+    // and the task's answer (the top class) is the same for every input.
+    let x = input(64)
+    let (exported, native) = (back.predict(x), model.predict(x))
+    XCTAssertLessThan(exported.maxAbsDifference(native), 1e-4)
+    XCTAssertEqual(exported.argmaxRows(), native.argmaxRows())
   }
 
   /// A hand-written QDQ Gemm with int8 activations (zero point -3) and int8 per-channel weights.
@@ -141,6 +145,23 @@ final class QDQImportTests: XCTestCase {
 }
 
 extension QDQImportTests {
+  /// A DequantizeLinear by a scale computed at run time must be given one scale.
+  func testARunTimeScaleOfSeveralValuesIsRefusedNamingTheNode() throws {
+    let nodes = [
+      ONNXBuild.node("Relu", ["s"], ["scale"], name: "make_scale"),
+      ONNXBuild.node("DequantizeLinear", ["x", "scale"], ["y"], name: "dq"),
+    ]
+    let data = ONNXBuild.data(
+      ONNXBuild.model(
+        nodes: nodes, initializers: [],
+        inputs: [ONNXBuild.value("x", [2, 3]), ONNXBuild.value("s", [3])], outputs: ["y"], opset: 13))
+    XCTAssertThrowsError(try ONNXImporter.load(data: data, path: "scales.onnx")) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.contains("scales.onnx") && text.contains("\"dq\""), text)
+      XCTAssertTrue(text.contains("must be one value, not [3]"), text)
+    }
+  }
+
   func testDynamicInt8ExportOpensAsDynamicInt8Layers() throws {
     let model = try int8Model()
     let fc = try XCTUnwrap(model.nodes.first { $0.name == "fc" }?.layer as? QuantizedLinear)

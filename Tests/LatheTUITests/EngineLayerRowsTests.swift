@@ -42,7 +42,9 @@ final class EngineLayerRowsTests: XCTestCase {
     let pool = try XCTUnwrap(layers.first { $0.name == "GlobalAveragePool_0" }?.latencyShare)
     XCTAssertGreaterThan(conv, pool)
     XCTAssertTrue(layers.allSatisfy { $0.outputSQNR == nil }, "no error without an original to compare with")
-    let same = EngineSession.measuredLayerRows(model, exampleFeeds: nil, original: model.copy())
+    let feeds = EngineSession.measurementFeeds(model, exampleFeeds: nil)
+    let same = EngineSession.measuredLayerRows(
+      model, exampleFeeds: nil, reference: LayerMeasurements.Reference(model.copy(), feeds: feeds))
     XCTAssertTrue(same.allSatisfy { $0.outputSQNR == nil || $0.outputSQNR == .infinity }, "a copy is unchanged")
     XCTAssertGreaterThan(same.filter { $0.outputSQNR == .infinity }.count, 60)
   }

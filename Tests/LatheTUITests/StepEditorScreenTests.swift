@@ -1,4 +1,5 @@
 import LatheCompress
+import LatheIO
 import XCTest
 
 @testable import LatheTUI
@@ -103,8 +104,8 @@ final class StepEditorScreenTests: XCTestCase {
     app.handle(Key("s"))
     let status = app.render(width: 120, height: 30).text()
     XCTAssertTrue(status.contains("pipeline applied: 1 step;"), status)
-    XCTAssertEqual(Format.plural(1, "step"), "1 step")
-    XCTAssertEqual(Format.plural(0, "step"), "0 steps")
-    XCTAssertEqual(Format.plural(2, "entry", plural: "entries"), "2 entries")
+    XCTAssertEqual(Wording.count(1, "step"), "1 step")
+    XCTAssertEqual(Wording.count(0, "step"), "0 steps")
+    XCTAssertEqual(Wording.count(2, "entry", plural: "entries"), "2 entries")
   }
 }

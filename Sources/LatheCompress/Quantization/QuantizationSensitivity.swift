@@ -1,4 +1,5 @@
 import Foundation
+import LatheIO
 import LatheTensor
 
 /// Which layers int8 hurts, and which to keep in fp32 so the model stays within a budget.
@@ -122,7 +123,7 @@ public enum QuantizationSensitivity {
       let measured = try agreement(skipping: ranked[..<middle])
       context?.report(
         0.8 + 0.2 * Double(ranked.count - (high - low)) / Double(ranked.count),
-        middle == 1 ? "skipping 1 layer" : "skipping \(middle) layers")
+        "skipping " + Wording.count(middle, "layer"))
       if measured >= target {
         high = middle
         withSkips = measured

@@ -46,7 +46,7 @@ extension EngineSession {
       current.search = study.initialState
       log(
         .info,
-        "searching \(study.searchable.spec.name): \(Format.plural(request.trials, "trial")), \(request.jobs) at once; "
+        "searching \(study.searchable.spec.name): \(Wording.count(request.trials, "trial")), \(request.jobs) at once; "
           + "study \(study.studyFile.path) (optuna-dashboard sqlite:///\(study.studyFile.path))")
     }
     study.start()

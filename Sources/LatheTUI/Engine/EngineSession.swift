@@ -19,6 +19,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// step runs: reading that list from the UI thread (the unsaved count on every frame) crashed.
   var finishedSnapshots: [PipelineRunner.Snapshot] = []
   private var summaries: [SnapshotSummary] = []
+  /// The model as opened, run once on the measurement feeds, that every step's layer outputs
+  /// are compared with; made on the engine queue at the first step (guarded by `lock`).
+  private var originalReference: (runner: PipelineRunner, reference: LayerMeasurements.Reference?)?
   private var cancelRequested = false
   private var stepFailures: [Int: String] = [:]
   private let queue = DispatchQueue(label: "lathe.engine")
@@ -78,7 +81,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     var lost: [String] = []
     if finishedSnapshots.count > 1, finishedSnapshots.count != savedSnapshots {
       let steps = finishedSnapshots.count - 1
-      lost.append(steps == 1 ? "1 step model" : "\(steps) step models")
+      lost.append(Wording.count(steps, "step model"))
     }
     if pipelineEdited { lost.append("the edited pipeline") }
     // A watched study lives on in its storage; one started here is in the session folder.
@@ -169,7 +172,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       // Every panel shows the last kept step's model, as after an undo.
       refreshModel()
       let again = done < steps.count ? "; from \(steps[done].name) on, steps run again" : ""
-      log(.info, "pipeline updated: \(Format.plural(steps.count, "step"))\(again)")
+      log(.info, "pipeline updated: \(Wording.count(steps.count, "step"))\(again)")
     }
   }
 
@@ -236,6 +239,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
     let newRunner = try workspace.runner(outputDirectory: output, latencySeconds: latencySeconds)
     let data = workspace.data.test.count > 0 ? workspace.data.test : workspace.data.train
     let shape = network.canRun(on: data) ? network.feeds(data, 0..<1) : nil
+    // The layer table runs shape rules over the whole graph: outside the lock, so the screen
+    // keeps drawing while a large model opens.
+    let layers = Self.layerRows(network, exampleFeeds: shape)
     lock.withLock {
       exampleFeeds = shape
       sources = (model, datasetName, pipeline)
@@ -245,6 +251,7 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       pipelineEdited = pipeline == nil && !spec.steps.isEmpty
       runner = newRunner
       finishedSnapshots = []
+      originalReference = nil
       summaries = []
       stepFailures = [:]
       current.steps = spec.steps.map { StepRow(name: $0.name, technique: $0.technique, state: .pending) }
@@ -253,10 +260,10 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
       current.isBusy = true
       current.model = ModelSummary(
         name: name ?? model, path: workspace.modelFile?.path ?? model, dataset: datasetName,
-        layers: Self.layerRows(network, exampleFeeds: shape), totals: Self.totals(network, bytes: 0, accuracy: nil))
+        layers: layers, totals: Self.totals(network, bytes: 0, accuracy: nil))
       log(
         .info,
-        "opened \(name ?? model) on \(datasetName) with \(Format.plural(spec.steps.count, "step")); measuring the input model…"
+        "opened \(name ?? model) on \(datasetName) with \(Wording.count(spec.steps.count, "step")); measuring the input model…"
       )
     }
     queue.async { [weak self] in self?.measureInput(newRunner) }
@@ -363,9 +370,9 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
           }
         },
         isCancelled: { [weak self] in self?.lock.withLock { self?.cancelRequested ?? true } ?? true })
+      let feeds = lock.withLock { exampleFeeds }
       let summary = Self.summary(
-        runner.snapshots.last!, name: name, exampleFeeds: lock.withLock { exampleFeeds },
-        original: runner.snapshots[0].deployed)
+        runner.snapshots.last!, name: name, exampleFeeds: feeds, reference: reference(for: runner, feeds: feeds))
       lock.withLock {
         finishedSnapshots = runner.snapshots
         current.steps[index].state = .done
@@ -402,6 +409,16 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   }
 
   // MARK: - Conversions (call with the lock held where they touch state)
+
+  /// The reference outputs of `runner`'s input model, run the first time a step asks (on the
+  /// engine queue) and kept until another model is opened.
+  private func reference(for runner: PipelineRunner, feeds: [Tensor<Float>]?) -> LayerMeasurements.Reference? {
+    if let kept = lock.withLock({ originalReference }), kept.runner === runner { return kept.reference }
+    let original = runner.snapshots[0].deployed
+    let reference = LayerMeasurements.Reference(original, feeds: Self.measurementFeeds(original, exampleFeeds: feeds))
+    lock.withLock { originalReference = (runner, reference) }
+    return reference
+  }
 
   /// Shows the last snapshot's layers, from its summary (the two are kept in step).
   private func refreshModel() {
@@ -450,24 +467,31 @@ public final class EngineSession: WorkbenchSession, @unchecked Sendable {
   /// A snapshot's layer table with what takes running the model (`measuredLayerRows`), so it
   /// runs on the engine queue once per snapshot, never per frame.
   static func summary(
-    _ snapshot: PipelineRunner.Snapshot, name: String, exampleFeeds: [Tensor<Float>]?, original: Model? = nil
+    _ snapshot: PipelineRunner.Snapshot, name: String, exampleFeeds: [Tensor<Float>]?,
+    reference: LayerMeasurements.Reference? = nil
   ) -> SnapshotSummary {
     SnapshotSummary(
       name: name, metrics: snapshot.metrics,
-      layers: measuredLayerRows(snapshot.deployed, exampleFeeds: exampleFeeds, original: original))
+      layers: measuredLayerRows(snapshot.deployed, exampleFeeds: exampleFeeds, reference: reference))
   }
 
-  /// `layerRows` with each layer's share of the run time at batch 1 and, when `original` (the
-  /// model as opened) is given, its output's SQNR against the original's, both on
-  /// `exampleFeeds` (the model's own random example without).
-  static func measuredLayerRows(_ model: Model, exampleFeeds: [Tensor<Float>]?, original: Model? = nil)
-    -> [LayerRow]
-  {
-    var layers = layerRows(model, exampleFeeds: exampleFeeds)
+  /// The feeds layer measurements run on: the data's first example, else the model's own
+  /// random one (seeded, so every snapshot of a session gets the same).
+  static func measurementFeeds(_ model: Model, exampleFeeds: [Tensor<Float>]?) -> [Tensor<Float>] {
     var generator = SeededGenerator(seed: 1)
-    let feeds = exampleFeeds ?? model.exampleFeeds(batchSize: 1, generator: &generator)
+    return exampleFeeds ?? model.exampleFeeds(batchSize: 1, generator: &generator)
+  }
+
+  /// `layerRows` with each layer's share of the run time at batch 1 and, given the `reference`
+  /// (the model as opened, run once on the same feeds), its output's SQNR against the
+  /// original's, both on `measurementFeeds`.
+  static func measuredLayerRows(
+    _ model: Model, exampleFeeds: [Tensor<Float>]?, reference: LayerMeasurements.Reference? = nil
+  ) -> [LayerRow] {
+    var layers = layerRows(model, exampleFeeds: exampleFeeds)
+    let feeds = measurementFeeds(model, exampleFeeds: exampleFeeds)
     let shares = LayerMeasurements.latencyShares(model, feeds: feeds)
-    let errors = original.map { LayerMeasurements.outputSQNR(model, original: $0, feeds: feeds) } ?? [:]
+    let errors = reference.map { LayerMeasurements.outputSQNR(model, reference: $0, feeds: feeds) } ?? [:]
     for i in layers.indices {
       layers[i].latencyShare = shares[layers[i].name]
       layers[i].outputSQNR = errors[layers[i].name]

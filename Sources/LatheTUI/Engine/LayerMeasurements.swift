@@ -20,17 +20,30 @@ enum LayerMeasurements {
   /// (256 MB of floats): a large language model at a long example would not fit beside itself.
   static let comparedElementLimit = 64 << 20
 
-  /// Each node's output SQNR in dB against the same node's in `original`, both run on `feeds`:
-  /// 10·log10(Σ ref² / Σ (ref − out)²), infinity when equal. A node that a ReLU was folded into
-  /// is compared with the original's ReLU after it, since its output now includes it. Nodes the
-  /// original lacks, whose shape changed (channels pruned away) or whose reference is all
-  /// zeros have none.
-  static func outputSQNR(_ model: Model, original: Model, feeds: [Tensor<Float>]) -> [String: Double] {
-    guard let reference = outputs(of: original, feeds: feeds) else { return [:] }
+  /// The model as opened, run once on the feeds every snapshot is compared on: each node's
+  /// output, by name. A session keeps one and compares every step's model with it, rather than
+  /// running the original again after each step.
+  struct Reference {
+    let original: Model
+    let outputs: [String: Tensor<Float>]
+
+    /// Nil when `original` cannot run on `feeds` or its outputs pass `comparedElementLimit`.
+    init?(_ original: Model, feeds: [Tensor<Float>]) {
+      guard let outputs = LayerMeasurements.outputs(of: original, feeds: feeds) else { return nil }
+      (self.original, self.outputs) = (original, outputs)
+    }
+  }
+
+  /// Each node's output SQNR in dB against the same node's in `reference`, both run on `feeds`
+  /// (the feeds the reference was made on): 10·log10(Σ ref² / Σ (ref − out)²), infinity when
+  /// equal. A node that a ReLU was folded into is compared with the original's ReLU after it,
+  /// since its output now includes it. Nodes the original lacks, whose shape changed (channels
+  /// pruned away) or whose reference is all zeros have none.
+  static func outputSQNR(_ model: Model, reference: Reference, feeds: [Tensor<Float>]) -> [String: Double] {
     let current = Set(model.nodes.map(\.name))
     // The original's ReLU that each layer folded in, by the layer's name.
     var foldedReLU: [String: String] = [:]
-    for node in original.nodes where !current.contains(node.name) && node.inputs.count == 1 {
+    for node in reference.original.nodes where !current.contains(node.name) && node.inputs.count == 1 {
       if (node.layer as? Function)?.kind == .relu { foldedReLU[node.inputs[0]] = node.name }
     }
     var result: [String: Double] = [:]
@@ -40,7 +53,7 @@ enum LayerMeasurements {
         _ = model.forward(feeds: feeds.map { Variable($0) }, context: &context) { node, _, output in
           var compared = node.name
           if (node.layer as? ReLUFolding)?.relu == true, let relu = foldedReLU[node.name] { compared = relu }
-          guard let expected = reference[compared], expected.shape == output.shape else { return }
+          guard let expected = reference.outputs[compared], expected.shape == output.shape else { return }
           result[node.name] = sqnr(reference: expected, output: output.value)
         }
       }
@@ -51,7 +64,7 @@ enum LayerMeasurements {
 
   /// Every node's output in one pass of `model`, or nil when the model cannot run on `feeds`
   /// or its outputs together pass `comparedElementLimit`.
-  private static func outputs(of model: Model, feeds: [Tensor<Float>]) -> [String: Tensor<Float>]? {
+  fileprivate static func outputs(of model: Model, feeds: [Tensor<Float>]) -> [String: Tensor<Float>]? {
     var values: [String: Tensor<Float>] = [:]
     var elements = 0
     let pass = {

@@ -80,7 +80,7 @@ public final class LayerDetailScreen: Screen {
       .draw(map, context: context)
     let channels = Panel.draw(
       canvas.sub(rects["channels"]!), title: "Per-channel range", focused: false, context: context,
-      note: Format.plural(detail.channelMin.count, "channel"))
+      note: Wording.count(detail.channelMin.count, "channel"))
     RangePlot(minimums: detail.channelMin, maximums: detail.channelMax).draw(channels, context: context)
     let error = Panel.draw(canvas.sub(rects["error"]!), title: "Layer", focused: false, context: context)
     error.text(

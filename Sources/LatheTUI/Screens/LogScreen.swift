@@ -1,3 +1,5 @@
+import LatheIO
+
 /// `L`: every message of this run in full (the session's and the workbench's own), oldest at the
 /// top, newest at the bottom, wrapped to the width and coloured by level. The status line shows
 /// only the newest message, cut to one line; this is where a long error is read whole.
@@ -47,7 +49,7 @@ public final class LogScreen: Screen {
     linesFromBottom = max(0, min(linesFromBottom, lines.count - height))
     let end = lines.count - linesFromBottom
     let start = max(0, end - height)
-    var note = log.count == 1 ? "1 message" : "\(log.count) messages"
+    var note = Wording.count(log.count, "message")
     if start > 0 { note += ", \(start) lines above" }
     if linesFromBottom > 0 { note += ", \(linesFromBottom) below" }
     let inner = Panel.draw(canvas, title: "Log", focused: true, context: context, note: note)

@@ -232,7 +232,7 @@ final class ModelPanel {
     let showFilter = isTypingFilter || !filter.text.isEmpty
     // Space left for rows: the panel less its border, the header, the footer and the filter line.
     let visible = max(0, canvas.height - 2 - Table.headerHeight - 1 - (showFilter ? 1 : 0))
-    var note = Format.plural(model.layers.count, "layer")
+    var note = Wording.count(model.layers.count, "layer")
     if rows.count > visible { note = "\(selectedRow + 1)/\(rows.count) · " + note }
     let inner = Panel.draw(canvas, title: title, focused: focused, context: context, note: note)
     if showFilter { drawFilterLine(inner, context: context) }
@@ -259,7 +259,7 @@ final class ModelPanel {
   /// "/ conv█  12 of 512 layers match" while typing; the kept filter without the cursor after.
   private func drawFilterLine(_ canvas: Canvas, context: DrawContext) {
     let matching = layers.filter { LayerList.matches($0, filter: filter.text) }.count
-    let count = " \(matching) of \(Format.plural(layers.count, "layer")) match"
+    let count = " \(matching) of \(Wording.count(layers.count, "layer")) match"
     canvas.text(0, 0, "/", context.style(.highlight, .bold))
     let width = max(4, min(32, canvas.width - 2 - CharacterWidth.of(count)))
     if isTypingFilter {

@@ -43,7 +43,7 @@ struct SearchStudyView {
     if search.runningCount > 0 { parts.append("\(search.runningCount) running") }
     if search.isWatching {
       let hosts = Set(search.trials.compactMap(\.host)).count
-      parts.append(hosts == 1 ? "1 host" : "\(hosts) hosts")
+      parts.append(Wording.count(hosts, "host"))
     } else {
       parts.append("\(search.jobs) at once")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LatheCompress
+import LatheIO
 
 /// `e`: the pipeline as a list of steps on the left and the selected step's form on the right.
 /// Values are checked against the technique's parameter descriptors as they are entered;
@@ -368,7 +369,7 @@ public final class StepEditorScreen: Screen {
     if app.attempt("apply pipeline", { try app.session.replaceSteps(pipeline) }) {
       dirty = false
       error = nil
-      app.post(.info, "pipeline applied: \(Format.plural(pipeline.count, "step")); esc goes back to the workbench")
+      app.post(.info, "pipeline applied: \(Wording.count(pipeline.count, "step")); esc goes back to the workbench")
     }
   }
 

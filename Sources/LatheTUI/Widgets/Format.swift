@@ -21,11 +21,6 @@ public enum Format {
     return String(format: "%.\(digits)f", scaledValue) + separator + units[unit]
   }
 
-  /// (1, "step") -> "1 step", (3, "step") -> "3 steps"; `plural` for nouns that do not add an s.
-  public static func plural(_ count: Int, _ noun: String, plural: String? = nil) -> String {
-    "\(count) " + (count == 1 ? noun : plural ?? noun + "s")
-  }
-
   /// 0.9734 -> "97.3%".
   public static func percent(_ fraction: Double, digits: Int = 1) -> String {
     String(format: "%.\(digits)f%%", fraction * 100)
